@@ -1,0 +1,212 @@
+/**
+ * WVA's `wva-saturation-scaling-config` format: a map whose `default` entry (or WVA's scale-to-zero
+ * `__defaults__`) and per-model entries are YAML documents. Per-model entries name `model_id` and
+ * optionally `namespace`. Scale-to-zero fields (`enable_scale_to_zero`, `retention_period`) of
+ * WVA's scale-to-zero ConfigMap are accepted in the same entries.
+ *
+ * Merge order, field by field: built-in defaults <- `default` <- per-model entry <- trigger metadata.
+ * Validation lives here, once, and is shared by the trigger-metadata parser.
+ */
+import { parse as parseYaml } from 'yaml';
+import { parseDuration } from './duration.js';
+import {
+  DEFAULT_SATURATION,
+  type SaturationOverrides,
+  type SaturationThresholds,
+  type ScaleToZeroConfig,
+} from '../domain/saturation.js';
+
+export class SaturationConfigError extends Error {
+  constructor(readonly entry: string, readonly field: string, readonly value: unknown, readonly expected: string) {
+    super(`saturation config entry "${entry}": ${field}=${JSON.stringify(value)} is invalid: expected ${expected}`);
+    this.name = 'SaturationConfigError';
+  }
+}
+
+export interface SaturationEntry {
+  /** ConfigMap key of the entry (for messages). */
+  readonly name: string;
+  readonly modelID: string;
+  /** undefined = applies in every namespace. */
+  readonly namespace: string | undefined;
+  readonly thresholds: SaturationOverrides;
+  readonly scaleToZero: boolean | undefined;
+  readonly retentionMs: number | undefined;
+}
+
+export interface SaturationConfig {
+  readonly defaults: SaturationOverrides;
+  readonly defaultScaleToZero: boolean | undefined;
+  readonly defaultRetentionMs: number | undefined;
+  readonly entries: readonly SaturationEntry[];
+}
+
+export const EMPTY_SATURATION_CONFIG: SaturationConfig = Object.freeze({
+  defaults: {},
+  defaultScaleToZero: undefined,
+  defaultRetentionMs: undefined,
+  entries: [],
+});
+
+type FieldSpec = { readonly expected: string; check(n: number): boolean };
+export const THRESHOLD_FIELDS: Readonly<Record<keyof SaturationThresholds, FieldSpec>> = {
+  kvCacheThreshold: { expected: 'a number in [0, 1]', check: (n) => n >= 0 && n <= 1 },
+  queueLengthThreshold: { expected: 'a number >= 0', check: (n) => n >= 0 },
+  kvSpareTrigger: { expected: 'a number in [0, 1]', check: (n) => n >= 0 && n <= 1 },
+  queueSpareTrigger: { expected: 'a number >= 0', check: (n) => n >= 0 },
+};
+
+/** Parses one threshold value (number or numeric string); throws naming entry, field and value. */
+export function parseThreshold(entry: string, field: keyof SaturationThresholds, raw: unknown): number {
+  const spec = THRESHOLD_FIELDS[field];
+  const n = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : Number.NaN;
+  if (!Number.isFinite(n) || !spec.check(n)) throw new SaturationConfigError(entry, field, raw, spec.expected);
+  return n;
+}
+
+/** Cross-field rule: the spare trigger cannot exceed the threshold it is spare of. */
+export function checkThresholds(entry: string, t: SaturationThresholds): void {
+  if (t.kvCacheThreshold < t.kvSpareTrigger) {
+    throw new SaturationConfigError(entry, 'kvSpareTrigger', t.kvSpareTrigger, `<= kvCacheThreshold (${t.kvCacheThreshold})`);
+  }
+}
+
+function parseBool(entry: string, field: string, raw: unknown): boolean {
+  if (typeof raw === 'boolean') return raw;
+  if (raw === 'true') return true;
+  if (raw === 'false') return false;
+  throw new SaturationConfigError(entry, field, raw, 'true or false');
+}
+
+function parseRetention(entry: string, field: string, raw: unknown): number {
+  const ms = typeof raw === 'string' ? parseDuration(raw) : undefined;
+  if (ms === undefined || ms <= 0) throw new SaturationConfigError(entry, field, raw, 'a duration above zero such as 10m');
+  return ms;
+}
+
+const KNOWN_FIELDS = new Set<string>([
+  ...Object.keys(THRESHOLD_FIELDS),
+  'model_id', 'modelID', 'namespace', 'enable_scale_to_zero', 'retention_period',
+]);
+
+function parseEntry(name: string, body: string): SaturationEntry & { isDefault: boolean } {
+  let doc: unknown;
+  try {
+    doc = body.trim() === '' ? {} : parseYaml(body);
+  } catch (e) {
+    throw new SaturationConfigError(name, '(yaml)', body.slice(0, 80), `valid YAML (${(e as Error).message.split('\n')[0]})`);
+  }
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
+    throw new SaturationConfigError(name, '(document)', doc, 'a YAML mapping of fields');
+  }
+  const fields = doc as Record<string, unknown>;
+  for (const key of Object.keys(fields)) {
+    if (!KNOWN_FIELDS.has(key)) throw new SaturationConfigError(name, key, fields[key], `a known field (${[...KNOWN_FIELDS].join(', ')})`);
+  }
+  const thresholds: Partial<Record<keyof SaturationThresholds, number>> = {};
+  for (const field of Object.keys(THRESHOLD_FIELDS) as (keyof SaturationThresholds)[]) {
+    if (fields[field] !== undefined) thresholds[field] = parseThreshold(name, field, fields[field]);
+  }
+  const isDefault = name === 'default' || name === '__defaults__';
+  const modelRaw = fields['model_id'] ?? fields['modelID'];
+  if (!isDefault && (typeof modelRaw !== 'string' || modelRaw === '')) {
+    throw new SaturationConfigError(name, 'model_id', modelRaw, 'the vLLM model_name this entry applies to');
+  }
+  const ns = fields['namespace'];
+  if (ns !== undefined && typeof ns !== 'string') throw new SaturationConfigError(name, 'namespace', ns, 'a namespace name');
+  return {
+    name,
+    isDefault,
+    modelID: typeof modelRaw === 'string' ? modelRaw : '',
+    namespace: ns === '' ? undefined : ns,
+    thresholds,
+    scaleToZero: fields['enable_scale_to_zero'] === undefined ? undefined : parseBool(name, 'enable_scale_to_zero', fields['enable_scale_to_zero']),
+    retentionMs: fields['retention_period'] === undefined ? undefined : parseRetention(name, 'retention_period', fields['retention_period']),
+  };
+}
+
+/**
+ * Parses ConfigMap data (key -> YAML document). Throws SaturationConfigError on the first problem;
+ * the caller keeps its last good config.
+ */
+export function parseSaturationConfig(data: Readonly<Record<string, string>>): SaturationConfig {
+  let defaults: SaturationOverrides = {};
+  let defaultScaleToZero: boolean | undefined;
+  let defaultRetentionMs: number | undefined;
+  const entries: SaturationEntry[] = [];
+  for (const name of Object.keys(data).sort()) {
+    const parsed = parseEntry(name, data[name] ?? '');
+    if (parsed.isDefault) {
+      defaults = { ...defaults, ...parsed.thresholds };
+      defaultScaleToZero = parsed.scaleToZero ?? defaultScaleToZero;
+      defaultRetentionMs = parsed.retentionMs ?? defaultRetentionMs;
+    } else {
+      const { isDefault: _ignored, ...entry } = parsed;
+      entries.push(entry);
+    }
+  }
+  const config: SaturationConfig = { defaults, defaultScaleToZero, defaultRetentionMs, entries };
+  // Validate the effective thresholds of every entry, so a bad combination is caught at load time.
+  checkThresholds('default', { ...DEFAULT_SATURATION, ...defaults });
+  for (const e of entries) checkThresholds(e.name, { ...DEFAULT_SATURATION, ...defaults, ...e.thresholds });
+  return config;
+}
+
+/** Parses a whole file: a YAML map of key -> YAML document string (ConfigMap `data`), or a ConfigMap. */
+export function parseSaturationConfigFile(text: string): SaturationConfig {
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch (e) {
+    throw new SaturationConfigError('(file)', '(yaml)', text.slice(0, 80), `valid YAML (${(e as Error).message.split('\n')[0]})`);
+  }
+  if (doc === null || doc === undefined) return EMPTY_SATURATION_CONFIG;
+  if (typeof doc !== 'object' || Array.isArray(doc)) {
+    throw new SaturationConfigError('(file)', '(document)', doc, 'a map of entry name -> YAML document, or a ConfigMap');
+  }
+  const obj = doc as Record<string, unknown>;
+  const data = obj['kind'] === 'ConfigMap' ? (obj['data'] ?? {}) : obj;
+  const strings: Record<string, string> = {};
+  for (const [k, v] of Object.entries(data as Record<string, unknown>)) {
+    if (typeof v !== 'string') throw new SaturationConfigError(k, '(document)', v, 'a YAML document as a string (use `key: |`)');
+    strings[k] = v;
+  }
+  return parseSaturationConfig(strings);
+}
+
+/** The most specific entry for a model: namespace-scoped beats cluster-wide. */
+export function findEntry(config: SaturationConfig, namespace: string, modelID: string): SaturationEntry | undefined {
+  let best: SaturationEntry | undefined;
+  for (const e of config.entries) {
+    if (e.modelID !== modelID) continue;
+    if (e.namespace === namespace) return e;
+    if (e.namespace === undefined) best ??= e;
+  }
+  return best;
+}
+
+/** Effective thresholds: built-in <- default <- per-model <- variant overrides, field by field. */
+export function resolveThresholds(
+  config: SaturationConfig,
+  namespace: string,
+  modelID: string,
+  overrides: SaturationOverrides = {},
+): SaturationThresholds {
+  const entry = findEntry(config, namespace, modelID);
+  return { ...DEFAULT_SATURATION, ...config.defaults, ...(entry?.thresholds ?? {}), ...overrides };
+}
+
+/** Effective scale-to-zero: process default <- default entry <- per-model entry <- variant override. */
+export function resolveScaleToZero(
+  config: SaturationConfig,
+  processDefault: ScaleToZeroConfig,
+  namespace: string,
+  modelID: string,
+  override: { enabled?: boolean | undefined; retentionMs?: number | undefined } = {},
+): ScaleToZeroConfig {
+  const entry = findEntry(config, namespace, modelID);
+  return {
+    enabled: override.enabled ?? entry?.scaleToZero ?? config.defaultScaleToZero ?? processDefault.enabled,
+    retentionMs: override.retentionMs ?? entry?.retentionMs ?? config.defaultRetentionMs ?? processDefault.retentionMs,
+  };
+}

@@ -1,0 +1,42 @@
+import type { Freshness } from './metrics.js';
+
+/** The target replica count of a variant, with its reasons, inputs and freshness. Immutable. */
+export interface Decision {
+  readonly variantKey: string;
+  readonly namespace: string;
+  readonly variantName: string;
+  readonly modelID: string;
+  readonly accelerator: string | undefined;
+  readonly desiredReplicas: number;
+  readonly currentReplicas: number;
+  /** Human-readable reasons, e.g. "KV spare low (0.05 < 0.10)". */
+  readonly reasons: readonly string[];
+  /** The algorithm's steps for this model, in order (for /debug and status). */
+  readonly steps: readonly string[];
+  /** A min/max/rate clamp that applied, if any. */
+  readonly clamp: string | undefined;
+  /** Age of the metrics the decision used when it was made (ms); undefined when none. */
+  readonly metricsAgeMs: number | undefined;
+  readonly freshness: Freshness;
+  /** Epoch ms when decided. */
+  readonly decidedAt: number;
+}
+
+export function isActive(d: Decision): boolean {
+  return d.desiredReplicas > 0;
+}
+
+/** WVA's `status.desiredOptimizedAlloc` shape on a VariantAutoscaling. */
+export interface DesiredOptimizedAlloc {
+  readonly numReplicas: number;
+  readonly accelerator: string;
+  readonly lastRunTime: string;
+}
+
+export function toDesiredOptimizedAlloc(d: Decision): DesiredOptimizedAlloc {
+  return {
+    numReplicas: d.desiredReplicas,
+    accelerator: d.accelerator ?? '',
+    lastRunTime: new Date(d.decidedAt).toISOString(),
+  };
+}

@@ -1,0 +1,45 @@
+/**
+ * What the collector hands the engine. A value of `undefined` means *missing* (absent series,
+ * NaN, ±Inf, fetch failed): never read missing as 0 — missing is not idle.
+ */
+export interface ReplicaMetrics {
+  readonly namespace: string;
+  readonly modelID: string;
+  readonly pod: string;
+  /** Variant key the pod belongs to, when it could be mapped (owner refs or name prefix). */
+  readonly variantKey: string | undefined;
+  /** KV-cache use 0..1, peak over 1 m. */
+  readonly kvCacheUsage: number | undefined;
+  /** Requests waiting in the replica's queue, peak over 1 m. */
+  readonly queueLength: number | undefined;
+  /** Requests running now. */
+  readonly running: number | undefined;
+  /** Finished requests per second over 1 m. */
+  readonly requestRate: number | undefined;
+}
+
+export type Freshness = 'fresh' | 'stale' | 'unavailable';
+
+export interface ModelMetrics {
+  readonly namespace: string;
+  readonly modelID: string;
+  readonly replicas: readonly ReplicaMetrics[];
+  /** Requests finished over the scale-to-zero retention window (sum over pods); undefined = missing. */
+  readonly requestsOverRetention: number | undefined;
+  /** Requests queued for this model at the gateway (EPP flow control); undefined = missing. */
+  readonly gatewayQueue: number | undefined;
+  /** When the underlying samples were fetched (epoch ms). */
+  readonly collectedAt: number;
+  /** `model_name` values seen in this namespace (for "modelID matches no series" reasons). */
+  readonly seenModelNames: readonly string[];
+}
+
+/** Freshness thresholds from DESIGN.md: fresh < 1 m, stale < 5 m, unavailable beyond. */
+export const FRESH_MS = 60_000;
+export const STALE_MS = 300_000;
+
+export function freshnessOf(ageMs: number): Freshness {
+  if (ageMs < FRESH_MS) return 'fresh';
+  if (ageMs < STALE_MS) return 'stale';
+  return 'unavailable';
+}

@@ -1,0 +1,47 @@
+/**
+ * A variant: one Deployment serving a model on one accelerator type, with a cost.
+ * One ScaledObject (or WVA VariantAutoscaling) each. Its key is `namespace/name`, where name is the
+ * ScaledObject's (or VariantAutoscaling's) name.
+ */
+import type { SaturationOverrides } from './saturation.js';
+
+export type VariantSource = 'grpc' | 'scaledobject' | 'variantautoscaling' | 'static';
+
+export interface Variant {
+  /** `namespace/name` — the key everything else is indexed by. */
+  readonly key: string;
+  readonly namespace: string;
+  /** ScaledObject (or VariantAutoscaling) name. */
+  readonly name: string;
+  /** vLLM's `model_name` label value. */
+  readonly modelID: string;
+  readonly accelerator: string | undefined;
+  /** Relative cost of one replica; > 0. Cheaper variants grow first and shrink last. */
+  readonly cost: number;
+  /** Name of the scale target Deployment (defaults to the ScaledObject name). */
+  readonly deployment: string;
+  readonly minReplicas: number;
+  readonly maxReplicas: number;
+  /** Per-variant overrides from trigger metadata; merged over the saturation config. */
+  readonly saturation: SaturationOverrides;
+  /** Per-variant scale-to-zero override; undefined = follow the config. */
+  readonly scaleToZero: boolean | undefined;
+  /** Per-variant scale-to-zero retention override in ms; undefined = follow the config. */
+  readonly scaleToZeroRetentionMs: number | undefined;
+  readonly source: VariantSource;
+  /** Set while the owning object is being deleted; such variants are not `ready()`. */
+  readonly deleting: boolean;
+}
+
+export const DEFAULT_VARIANT_COST = 10;
+/** KEDA's own default maxReplicaCount. */
+export const DEFAULT_MAX_REPLICAS = 100;
+
+export function variantKey(namespace: string, name: string): string {
+  return `${namespace}/${name}`;
+}
+
+/** `namespace/modelID`: the unit the engine analyses (all variants of one model together). */
+export function modelKey(namespace: string, modelID: string): string {
+  return `${namespace}/${modelID}`;
+}
