@@ -1,0 +1,144 @@
+/**
+ * Trigger metadata -> Variant, KEDA-style: every key is declared once in METADATA_KEYS with its
+ * parser and what it expects, and parseTriggerMetadata validates them all in one place. A bad key
+ * is a MetadataError naming the key, the value and what is expected (INVALID_ARGUMENT on the wire).
+ *
+ * KEDA's own keys (scalerAddress, TLS options) are accepted and ignored. Unknown keys are rejected
+ * so that a typo such as `kvCacheThreshhold` cannot silently fall back to a default.
+ */
+import { parseDuration } from '../config/duration.js';
+import { THRESHOLD_FIELDS } from '../config/saturation-config.js';
+import type { SaturationOverrides, SaturationThresholds } from '../domain/saturation.js';
+import { DEFAULT_MAX_REPLICAS, DEFAULT_VARIANT_COST, variantKey, type Variant } from '../domain/variant.js';
+
+export class MetadataError extends Error {
+  constructor(readonly key: string, readonly value: string | undefined, readonly expected: string) {
+    super(`invalid trigger metadata: ${key}=${value === undefined ? '<missing>' : JSON.stringify(value)}: expected ${expected}`);
+    this.name = 'MetadataError';
+  }
+}
+
+interface KeySpec<T> {
+  readonly expected: string;
+  readonly required?: boolean;
+  parse(raw: string): T | undefined;
+}
+
+const nonEmpty: KeySpec<string> = { expected: 'a non-empty string', parse: (r) => (r.trim() === '' ? undefined : r.trim()) };
+const dnsName: KeySpec<string> = {
+  expected: 'a Kubernetes object name (lowercase letters, digits, "-", ".")',
+  parse: (r) => (/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(r.trim()) ? r.trim() : undefined),
+};
+const positiveNumber: KeySpec<number> = {
+  expected: 'a number above 0',
+  parse: (r) => {
+    const n = Number(r);
+    return r.trim() !== '' && Number.isFinite(n) && n > 0 ? n : undefined;
+  },
+};
+const replicaCount: KeySpec<number> = {
+  expected: 'a whole number >= 0',
+  parse: (r) => (/^\s*\d+\s*$/.test(r) ? Number(r) : undefined),
+};
+const boolean: KeySpec<boolean> = {
+  expected: '"true" or "false"',
+  parse: (r) => (r.trim().toLowerCase() === 'true' ? true : r.trim().toLowerCase() === 'false' ? false : undefined),
+};
+const retention: KeySpec<number> = {
+  expected: 'a duration above zero such as "10m" or "90s"',
+  parse: (r) => {
+    const ms = parseDuration(r);
+    return ms !== undefined && ms > 0 ? ms : undefined;
+  },
+};
+function threshold(field: keyof SaturationThresholds): KeySpec<number> {
+  const spec = THRESHOLD_FIELDS[field];
+  return {
+    expected: spec.expected,
+    parse: (r) => {
+      const n = Number(r);
+      return r.trim() !== '' && Number.isFinite(n) && spec.check(n) ? n : undefined;
+    },
+  };
+}
+
+/** Every key this scaler reads from a trigger's metadata. */
+export const METADATA_KEYS = {
+  modelID: { ...nonEmpty, required: true, expected: 'the vLLM model_name served by this variant (required)' },
+  accelerator: nonEmpty,
+  variantCost: positiveNumber,
+  deployment: dnsName,
+  kvCacheThreshold: threshold('kvCacheThreshold'),
+  queueLengthThreshold: threshold('queueLengthThreshold'),
+  kvSpareTrigger: threshold('kvSpareTrigger'),
+  queueSpareTrigger: threshold('queueSpareTrigger'),
+  minReplicas: replicaCount,
+  maxReplicas: replicaCount,
+  scaleToZero: boolean,
+  scaleToZeroRetention: retention,
+} as const satisfies Record<string, KeySpec<unknown>>;
+
+/** KEDA's own keys: present in scalerMetadata, not ours to interpret. */
+export const KEDA_KEYS: ReadonlySet<string> = new Set([
+  'scalerAddress', 'enableTLS', 'unsafeSsl', 'caCert', 'tlsClientCert', 'tlsClientKey', 'tlsCertFile',
+]);
+
+type Parsed = { -readonly [K in keyof typeof METADATA_KEYS]?: ReturnType<(typeof METADATA_KEYS)[K]['parse']> };
+
+function parseKeys(metadata: Readonly<Record<string, string>>): Parsed {
+  for (const key of Object.keys(metadata)) {
+    if (!(key in METADATA_KEYS) && !KEDA_KEYS.has(key)) {
+      throw new MetadataError(key, metadata[key], `a known key (${Object.keys(METADATA_KEYS).join(', ')})`);
+    }
+  }
+  const out: Record<string, unknown> = {};
+  for (const [key, spec] of Object.entries(METADATA_KEYS) as [keyof typeof METADATA_KEYS, KeySpec<unknown>][]) {
+    const raw = metadata[key];
+    if (raw === undefined) {
+      if (spec.required) throw new MetadataError(key, undefined, spec.expected);
+      continue;
+    }
+    const value = spec.parse(raw);
+    if (value === undefined) throw new MetadataError(key, raw, spec.expected);
+    out[key] = value;
+  }
+  return out as Parsed;
+}
+
+/**
+ * Validates a ScaledObject reference and its trigger metadata and returns the Variant it
+ * describes. Pure: no I/O, safe to call on every GetMetricSpec.
+ */
+export function parseTriggerMetadata(namespace: string, name: string, metadata: Readonly<Record<string, string>>): Variant {
+  if (namespace.trim() === '') throw new MetadataError('namespace', namespace, 'the ScaledObject namespace (non-empty)');
+  if (name.trim() === '') throw new MetadataError('name', name, 'the ScaledObject name (non-empty)');
+  const p = parseKeys(metadata);
+  const saturation: { -readonly [K in keyof SaturationOverrides]: SaturationOverrides[K] } = {};
+  for (const field of Object.keys(THRESHOLD_FIELDS) as (keyof SaturationThresholds)[]) {
+    const v = p[field];
+    if (v !== undefined) saturation[field] = v;
+  }
+  if (p.kvCacheThreshold !== undefined && p.kvSpareTrigger !== undefined && p.kvSpareTrigger > p.kvCacheThreshold) {
+    throw new MetadataError('kvSpareTrigger', metadata['kvSpareTrigger'], `<= kvCacheThreshold (${p.kvCacheThreshold})`);
+  }
+  const minReplicas = p.minReplicas ?? 0;
+  const maxReplicas = p.maxReplicas ?? Math.max(DEFAULT_MAX_REPLICAS, minReplicas);
+  if (maxReplicas < 1) throw new MetadataError('maxReplicas', metadata['maxReplicas'], 'a whole number >= 1');
+  if (maxReplicas < minReplicas) throw new MetadataError('maxReplicas', metadata['maxReplicas'], `>= minReplicas (${minReplicas})`);
+  return {
+    key: variantKey(namespace, name),
+    namespace,
+    name,
+    modelID: p.modelID ?? '',
+    accelerator: p.accelerator,
+    cost: p.variantCost ?? DEFAULT_VARIANT_COST,
+    deployment: p.deployment ?? name,
+    minReplicas,
+    maxReplicas,
+    saturation,
+    scaleToZero: p.scaleToZero,
+    scaleToZeroRetentionMs: p.scaleToZeroRetention,
+    source: 'grpc',
+    deleting: false,
+  };
+}
