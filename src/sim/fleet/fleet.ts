@@ -1,0 +1,284 @@
+import { gatewayExposition, vllmExposition, vllmFamilies } from './exposition.js';
+import { FleetHttpServer } from './http-server.js';
+import { SimModel, type PodRegistry } from './model.js';
+import type { SimPod, VariantParams } from './pod.js';
+import { FleetStats } from './stats.js';
+import type { FleetModelSnapshot, FleetOptions, FleetSnapshot, FleetVariantSpec } from './types.js';
+
+const DEFAULTS = { maxBatch: 16, kvPerRequest: 0.05, serviceTimeMs: 2000, startupDelayMs: 0, tickMs: 100, seed: 1, timeScale: 1 };
+/** Longest real-time gap a realtime timer catches up in one go (an event loop stall). */
+const MAX_CATCH_UP_REAL_MS = 10_000;
+
+/**
+ * An emulated fleet of vLLM replicas behind an inference gateway. Requests arrive per model as
+ * a seeded Poisson process, go to the least-loaded ready replica of the model (over all its
+ * variants), run up to the replica's batch size at once and queue beyond it; with no ready
+ * replica they wait at the gateway. The fleet serves vLLM-faithful /metrics for Prometheus or a
+ * direct scraper, and the gateway's flow-control queue gauge.
+ */
+export class VllmFleet {
+  readonly stats: FleetStats;
+  private readonly models = new Map<string, SimModel>();
+  private readonly deployments = new Map<string, SimModel>();
+  private readonly pods = new Map<string, SimPod>();
+  private readonly tickMs: number;
+  private readonly timeScale: number;
+  private readonly realtime: boolean;
+  private readonly families;
+  private readonly http: FleetHttpServer;
+  private readonly epochStartMs = Date.now();
+  private now = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private lastRealMs = 0;
+  private carryMs = 0;
+
+  constructor(opts: FleetOptions) {
+    if (!opts || !Array.isArray(opts.models)) throw new Error('fleet options: "models" must be an array of model specs');
+    this.tickMs = positive(opts.tickMs ?? DEFAULTS.tickMs, 'tickMs', 'a number of ms > 0');
+    this.timeScale = positive(opts.timeScale ?? DEFAULTS.timeScale, 'timeScale', 'sim ms per real ms, > 0');
+    this.realtime = opts.realtime ?? true;
+    const seed = opts.seed ?? DEFAULTS.seed;
+    if (!Number.isInteger(seed)) throw new Error(`fleet options: seed ${String(seed)} must be an integer`);
+    const kvNoise = opts.kvNoise ?? 0;
+    if (!(kvNoise >= 0 && kvNoise <= 1)) throw new Error(`fleet options: kvNoise ${String(kvNoise)} must be in [0, 1]`);
+    this.families = vllmFamilies({ legacyKvMetricName: opts.legacyKvMetricName ?? false, histograms: opts.histograms ?? true });
+    this.stats = new FleetStats(() => this.models.values());
+    const registry: PodRegistry = {
+      added: (pod) => this.pods.set(`${pod.namespace}/${pod.name}`, pod),
+      removed: (pod) => this.pods.delete(`${pod.namespace}/${pod.name}`),
+      epochSecondsAt: (simMs) => (this.epochStartMs + simMs) / 1000,
+    };
+    for (const [i, spec] of opts.models.entries()) {
+      const where = `models[${i}]`;
+      nonEmpty(spec?.namespace, `${where}.namespace`);
+      nonEmpty(spec.modelID, `${where}.modelID`);
+      const key = `${spec.namespace}/${spec.modelID}`;
+      if (this.models.has(key)) throw new Error(`${where}: model ${key} is listed twice`);
+      const rate = nonNegative(spec.arrivalRate, `${where}.arrivalRate`, 'requests per second ≥ 0');
+      if (!Array.isArray(spec.variants)) throw new Error(`${where}.variants must be an array`);
+      const model = new SimModel(spec.namespace, spec.modelID, rate, seed, registry, this.stats.waits, kvNoise);
+      for (const [j, v] of spec.variants.entries()) {
+        const params = resolveVariant(v, `${where}.variants[${j}]`);
+        const depKey = `${spec.namespace}/${params.deployment}`;
+        if (this.deployments.has(depKey)) throw new Error(`${where}.variants[${j}]: deployment ${depKey} is used twice`);
+        const replicas = count(v.replicas, `${where}.variants[${j}].replicas`);
+        model.addVariant(params, seed, replicas, this.now);
+        this.deployments.set(depKey, model);
+      }
+      this.models.set(key, model);
+    }
+    this.http = new FleetHttpServer(
+      {
+        allPodsExposition: () => vllmExposition(this.readyPods(), this.families),
+        podExposition: (ns, pod) => {
+          const p = this.pods.get(`${ns}/${pod}`);
+          if (!p) return undefined;
+          return p.ready ? vllmExposition([p], this.families) : 'not-ready';
+        },
+        gatewayExposition: () => gatewayExposition(this.models.values()),
+        targets: (hostPort) =>
+          this.readyPods().map((p) => ({
+            targets: [hostPort],
+            labels: { __metrics_path__: podPath(p), namespace: p.namespace, pod: p.name },
+          })),
+      },
+      opts.host ?? '127.0.0.1',
+      opts.port ?? 0,
+    );
+  }
+
+  /** Starts the HTTP server and, in realtime mode, the clock. */
+  async start(): Promise<void> {
+    await this.http.start();
+    if (this.realtime && !this.timer) {
+      this.lastRealMs = performance.now();
+      this.timer = setInterval(() => this.advanceRealtime(), this.tickMs);
+      this.timer.unref();
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.http.stop();
+  }
+
+  get baseUrl(): string {
+    return `http://${this.http.address}`;
+  }
+
+  /** All ready pods' series in one exposition (one Prometheus target or the scrape collector). */
+  metricsUrl(): string {
+    return `${this.baseUrl}/metrics`;
+  }
+
+  /** One URL per ready pod. */
+  podUrls(): string[] {
+    return this.readyPods().map((p) => `${this.baseUrl}${podPath(p)}`);
+  }
+
+  gatewayUrl(): string {
+    return `${this.baseUrl}/gateway/metrics`;
+  }
+
+  /** Prometheus `http_sd_configs` URL: one target per ready pod (`__metrics_path__` per pod). */
+  targetsUrl(): string {
+    return `${this.baseUrl}/targets`;
+  }
+
+  /** Sim time in ms since start. */
+  get nowMs(): number {
+    return this.now;
+  }
+
+  /**
+   * Scale a deployment. New pods are pending for startupDelayMs (serve no metrics), then ready.
+   * Scale-down removes not-ready pods first, then the newest; their running and waiting
+   * requests are requeued with their original arrival time (never lost).
+   */
+  setReplicas(namespace: string, deployment: string, n: number): void {
+    const model = this.deployments.get(`${namespace}/${deployment}`);
+    if (!model) throw new Error(`setReplicas: unknown deployment ${namespace}/${deployment}; known: ${[...this.deployments.keys()].join(', ')}`);
+    model.setReplicas(deployment, count(n, `setReplicas(${namespace}/${deployment}) replicas`), this.now);
+  }
+
+  setArrivalRate(namespace: string, modelID: string, rps: number): void {
+    this.model(namespace, modelID, 'setArrivalRate').arrivalRate = nonNegative(rps, `setArrivalRate(${namespace}/${modelID}) rps`, 'requests per second ≥ 0');
+  }
+
+  /** Injects n requests (default 1) into the model's gateway queue; released to ready replicas at the next tick. */
+  enqueueAtGateway(namespace: string, modelID: string, n = 1): void {
+    this.model(namespace, modelID, 'enqueueAtGateway').enqueueAtGateway(count(n, `enqueueAtGateway(${namespace}/${modelID}) n`), this.now);
+  }
+
+  /** Advances the simulation by ms (whole ticks, then one partial tick for any remainder). */
+  step(ms: number): void {
+    let left = nonNegative(ms, 'step(ms)', 'a number of ms ≥ 0');
+    while (left > 0) {
+      const dt = Math.min(this.tickMs, left);
+      this.now += dt;
+      for (const m of this.models.values()) m.tick(this.now, dt);
+      left -= dt;
+    }
+  }
+
+  deploymentStatus(namespace: string, deployment: string): { current: number; ready: number } | undefined {
+    const model = this.deployments.get(`${namespace}/${deployment}`);
+    const v = model?.variants.get(deployment);
+    if (!v) return undefined;
+    return { current: v.pods.length, ready: v.pods.filter((p) => p.ready).length };
+  }
+
+  snapshot(): FleetSnapshot {
+    const models: FleetModelSnapshot[] = [];
+    const totals = { arrivals: 0, completed: 0, gatewayQueue: 0, running: 0, waiting: 0, pods: 0, readyPods: 0 };
+    for (const m of this.models.values()) {
+      const pods = m.allPods().map((p) => ({
+        pod: p.name,
+        deployment: p.variant.deployment,
+        ready: p.ready,
+        running: p.running.length,
+        waiting: p.waiting.size,
+        kvUsage: p.kvUsage,
+      }));
+      const running = pods.reduce((s, p) => s + p.running, 0);
+      const waiting = pods.reduce((s, p) => s + p.waiting, 0);
+      models.push({
+        namespace: m.namespace,
+        modelID: m.modelID,
+        arrivalRate: m.arrivalRate,
+        arrivals: m.arrivals,
+        started: m.started,
+        completed: m.completed,
+        requeued: m.requeued,
+        gatewayQueue: m.gateway.size,
+        running,
+        waiting,
+        waitP95Ms: m.waits.quantile(0.95),
+        waitMaxMs: m.waits.max,
+        maxGatewayQueue: m.maxGatewayQueue,
+        maxQueue: m.maxQueue,
+        pods,
+      });
+      totals.arrivals += m.arrivals;
+      totals.completed += m.completed;
+      totals.gatewayQueue += m.gateway.size;
+      totals.running += running;
+      totals.waiting += waiting;
+      totals.pods += pods.length;
+      totals.readyPods += pods.filter((p) => p.ready).length;
+    }
+    return { nowMs: this.now, models, totals };
+  }
+
+  /** Clears counters and wait statistics (e.g. after a bench warm-up); queues and pods stay. */
+  resetStats(): void {
+    for (const m of this.models.values()) m.resetStats();
+    this.stats.waits.reset();
+  }
+
+  private model(namespace: string, modelID: string, op: string): SimModel {
+    const m = this.models.get(`${namespace}/${modelID}`);
+    if (!m) throw new Error(`${op}: unknown model ${namespace}/${modelID}; known: ${[...this.models.keys()].join(', ')}`);
+    return m;
+  }
+
+  private readyPods(): SimPod[] {
+    const out: SimPod[] = [];
+    for (const m of this.models.values()) out.push(...m.readyPods());
+    return out;
+  }
+
+  private advanceRealtime(): void {
+    const nowReal = performance.now();
+    const elapsed = Math.min(MAX_CATCH_UP_REAL_MS, nowReal - this.lastRealMs);
+    this.lastRealMs = nowReal;
+    const simMs = elapsed * this.timeScale + this.carryMs;
+    const whole = Math.floor(simMs / this.tickMs) * this.tickMs;
+    this.carryMs = simMs - whole;
+    if (whole > 0) this.step(whole);
+  }
+}
+
+function podPath(p: SimPod): string {
+  return `/pods/${encodeURIComponent(p.namespace)}/${encodeURIComponent(p.name)}/metrics`;
+}
+
+function resolveVariant(v: FleetVariantSpec, where: string): VariantParams {
+  if (!v || typeof v !== 'object') throw new Error(`${where} must be an object`);
+  nonEmpty(v.deployment, `${where}.deployment`);
+  if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(v.deployment)) {
+    throw new Error(`${where}.deployment "${v.deployment}" must be a Kubernetes name (lowercase alphanumerics, '-', '.')`);
+  }
+  const maxBatch = v.maxBatch ?? DEFAULTS.maxBatch;
+  if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new Error(`${where}.maxBatch ${String(maxBatch)} must be an integer ≥ 1`);
+  const kvPerRequest = v.kvPerRequest ?? DEFAULTS.kvPerRequest;
+  if (!(kvPerRequest > 0 && kvPerRequest <= 1)) throw new Error(`${where}.kvPerRequest ${String(kvPerRequest)} must be in (0, 1]`);
+  return {
+    deployment: v.deployment,
+    // KV is finite: a replica cannot run more requests than fit in its cache.
+    slots: Math.max(1, Math.min(maxBatch, Math.floor(1 / kvPerRequest + 1e-9))),
+    kvPerRequest,
+    serviceTimeMs: positive(v.serviceTimeMs ?? DEFAULTS.serviceTimeMs, `${where}.serviceTimeMs`, 'a number of ms > 0'),
+    startupDelayMs: nonNegative(v.startupDelayMs ?? DEFAULTS.startupDelayMs, `${where}.startupDelayMs`, 'a number of ms ≥ 0'),
+  };
+}
+
+function nonEmpty(value: unknown, what: string): asserts value is string {
+  if (typeof value !== 'string' || value.length === 0) throw new Error(`${what} must be a non-empty string, got ${JSON.stringify(value)}`);
+}
+
+function positive(value: number, what: string, expected: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw new Error(`${what} ${String(value)} must be ${expected}`);
+  return value;
+}
+
+function nonNegative(value: number, what: string, expected: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw new Error(`${what} ${String(value)} must be ${expected}`);
+  return value;
+}
+
+function count(value: number, what: string): number {
+  if (!Number.isInteger(value) || value < 0) throw new Error(`${what} ${String(value)} must be an integer ≥ 0`);
+  return value;
+}
