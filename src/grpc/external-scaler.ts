@@ -1,0 +1,240 @@
+/**
+ * KEDA's ExternalScaler, answered from the DecisionCache.
+ *  - GetMetricSpec: validate metadata, register the variant, answer one metric with target 1. No I/O.
+ *  - GetMetrics (hot path): one Map lookup and an encode. With no decision yet, ask the
+ *    DecisionSource (coalesced engine run) within the deadline, else UNAVAILABLE with the reason so
+ *    KEDA's `fallback` applies.
+ *  - IsActive / StreamIsActive: active when the decision is above zero.
+ * Expected conditions never answer INTERNAL.
+ */
+import * as grpc from '@grpc/grpc-js';
+import type { DecisionCache } from '../cache/decision-cache.js';
+import type { VariantRegistry } from '../cache/variant-registry.js';
+import type { Decision } from '../domain/decision.js';
+import { variantKey, type Variant } from '../domain/variant.js';
+import type { DecisionSource } from '../engine/decision-source.js';
+import type { Logger } from '../observability/logger.js';
+import type { ScalerMetrics } from '../observability/metrics.js';
+import type { ActiveStreams } from './active-streams.js';
+import { MetadataError, parseTriggerMetadata } from './metadata.js';
+import type {
+  GetMetricSpecResponse,
+  GetMetricsRequest,
+  GetMetricsResponse,
+  IsActiveResponse,
+  ScaledObjectRef,
+} from './proto.js';
+
+/** The one metric each variant exposes; KEDA prefixes it (`s0-…`) for the HPA and strips it back. */
+export const METRIC_NAME = 'wva-desired-replicas';
+
+export interface ExternalScalerDeps {
+  readonly registry: VariantRegistry;
+  readonly decisions: DecisionCache;
+  readonly source: DecisionSource;
+  readonly streams: ActiveStreams;
+  readonly metrics: ScalerMetrics;
+  readonly logger: Logger;
+  /** Longest wait for a first decision (capped by the call's own deadline). */
+  readonly firstDecisionDeadlineMs: number;
+}
+
+class CallError extends Error {
+  constructor(readonly code: grpc.status, message: string) {
+    super(message);
+  }
+}
+
+type Method = 'GetMetricSpec' | 'GetMetrics' | 'IsActive' | 'StreamIsActive';
+
+/** Pre-bound metric children, so the hot path does no label lookups. */
+class MethodMetrics {
+  private readonly ok;
+  private readonly latency;
+  constructor(private readonly metrics: ScalerMetrics, private readonly method: Method) {
+    this.ok = metrics.grpcRequests.labels(method, 'OK');
+    this.latency = metrics.grpcLatency.labels(method);
+  }
+  done(startNs: bigint, code: grpc.status): void {
+    if (code === grpc.status.OK) this.ok.inc();
+    else this.metrics.grpcRequests.labels(this.method, grpc.status[code] ?? String(code)).inc();
+    this.latency.observe(Number(process.hrtime.bigint() - startNs) / 1e9);
+  }
+}
+
+export class ExternalScalerService {
+  private readonly m: Record<Method, MethodMetrics>;
+
+  constructor(private readonly deps: ExternalScalerDeps) {
+    this.m = {
+      GetMetricSpec: new MethodMetrics(deps.metrics, 'GetMetricSpec'),
+      GetMetrics: new MethodMetrics(deps.metrics, 'GetMetrics'),
+      IsActive: new MethodMetrics(deps.metrics, 'IsActive'),
+      StreamIsActive: new MethodMetrics(deps.metrics, 'StreamIsActive'),
+    };
+  }
+
+  /** The handler map for grpc.Server.addService. */
+  handlers(): grpc.UntypedServiceImplementation {
+    return {
+      GetMetricSpec: this.getMetricSpec,
+      GetMetrics: this.getMetrics,
+      IsActive: this.isActive,
+      StreamIsActive: this.streamIsActive,
+    };
+  }
+
+  private readonly getMetricSpec = (
+    call: grpc.ServerUnaryCall<ScaledObjectRef, GetMetricSpecResponse>,
+    callback: grpc.sendUnaryData<GetMetricSpecResponse>,
+  ): void => {
+    const start = process.hrtime.bigint();
+    try {
+      this.register(call.request);
+      this.m.GetMetricSpec.done(start, grpc.status.OK);
+      callback(null, { metricSpecs: [{ metricName: METRIC_NAME, targetSize: 1, targetSizeFloat: 1 }] });
+    } catch (err) {
+      this.fail('GetMetricSpec', start, err, callback);
+    }
+  };
+
+  private readonly getMetrics = (
+    call: grpc.ServerUnaryCall<GetMetricsRequest, GetMetricsResponse>,
+    callback: grpc.sendUnaryData<GetMetricsResponse>,
+  ): void => {
+    const start = process.hrtime.bigint();
+    const ref = call.request.scaledObjectRef;
+    const metricName = call.request.metricName === '' ? METRIC_NAME : call.request.metricName;
+    const decision = ref ? this.deps.decisions.get(variantKey(ref.namespace, ref.name)) : undefined;
+    if (decision) {
+      this.m.GetMetrics.done(start, grpc.status.OK);
+      callback(null, metricsResponse(metricName, decision));
+      return;
+    }
+    this.firstDecision(ref, call).then(
+      (d) => {
+        this.m.GetMetrics.done(start, grpc.status.OK);
+        callback(null, metricsResponse(metricName, d));
+      },
+      (err: unknown) => this.fail('GetMetrics', start, err, callback),
+    );
+  };
+
+  private readonly isActive = (
+    call: grpc.ServerUnaryCall<ScaledObjectRef, IsActiveResponse>,
+    callback: grpc.sendUnaryData<IsActiveResponse>,
+  ): void => {
+    const start = process.hrtime.bigint();
+    const ref = call.request;
+    const decision = this.deps.decisions.get(variantKey(ref.namespace, ref.name));
+    if (decision) {
+      this.m.IsActive.done(start, grpc.status.OK);
+      callback(null, { result: decision.desiredReplicas > 0 });
+      return;
+    }
+    this.firstDecision(ref, call).then(
+      (d) => {
+        this.m.IsActive.done(start, grpc.status.OK);
+        callback(null, { result: d.desiredReplicas > 0 });
+      },
+      (err: unknown) => this.fail('IsActive', start, err, callback),
+    );
+  };
+
+  private readonly streamIsActive = (call: grpc.ServerWritableStream<ScaledObjectRef, IsActiveResponse>): void => {
+    const start = process.hrtime.bigint();
+    let variant: Variant;
+    try {
+      variant = this.register(call.request);
+    } catch (err) {
+      const { code, message } = this.classify(err);
+      this.m.StreamIsActive.done(start, code);
+      call.emit('error', { code, details: message, metadata: new grpc.Metadata() });
+      return;
+    }
+    const decision = this.deps.decisions.get(variant.key);
+    this.deps.streams.attach(call, variant.key, decision ? decision.desiredReplicas > 0 : undefined);
+    this.m.StreamIsActive.done(start, grpc.status.OK);
+    if (!decision) {
+      // Ask for a first decision in the background; it reaches the stream through the trigger.
+      const ac = new AbortController();
+      const timer = setTimeout(() => ac.abort(), this.deps.firstDecisionDeadlineMs);
+      call.once('cancelled', () => ac.abort());
+      this.deps.source
+        .requestDecision(variant.key, ac.signal)
+        .catch((err: unknown) => this.deps.logger.debug({ err, variant: variant.key }, 'first decision for stream failed'))
+        .finally(() => clearTimeout(timer));
+    }
+  };
+
+  /** Parses and registers the variant; unchanged registrations cost one parse and a comparison. */
+  private register(ref: ScaledObjectRef): Variant {
+    const variant = parseTriggerMetadata(ref.namespace, ref.name, ref.scalerMetadata ?? {});
+    const known = this.deps.registry.get(variant.key);
+    // Informers (ScaledObject, VariantAutoscaling) see the same trigger plus min/maxReplicaCount and
+    // are the authority for what they registered. GetMetricSpec runs on every poll: no churn.
+    if (known && (known.source !== 'grpc' || sameTrigger(known, variant))) return known;
+    const result = this.deps.registry.upsert(variant);
+    if (result !== 'unchanged') this.deps.logger.info({ variant: variant.key, modelID: variant.modelID, result }, 'variant registered');
+    return variant;
+  }
+
+  /** Registers from the request if needed, then waits for a first decision within the deadline. */
+  private async firstDecision(
+    ref: ScaledObjectRef | null,
+    call: grpc.ServerUnaryCall<unknown, unknown>,
+  ): Promise<Decision> {
+    if (!ref) throw new CallError(grpc.status.INVALID_ARGUMENT, 'scaledObjectRef is required');
+    const variant = this.register(ref);
+    const ac = new AbortController();
+    const callDeadline = call.getDeadline();
+    const callBudget = callDeadline instanceof Date ? callDeadline.getTime() - Date.now() - 50 : Number.POSITIVE_INFINITY;
+    const budget = Math.max(0, Math.min(this.deps.firstDecisionDeadlineMs, callBudget));
+    const timer = setTimeout(() => ac.abort(), budget);
+    const onCancel = (): void => ac.abort();
+    call.once('cancelled', onCancel);
+    try {
+      const outcome = await this.deps.source.requestDecision(variant.key, ac.signal);
+      if (outcome.ok) return outcome.decision;
+      throw new CallError(grpc.status.UNAVAILABLE, `no decision yet for ${variant.key}: ${outcome.reason}`);
+    } finally {
+      clearTimeout(timer);
+      call.off('cancelled', onCancel);
+    }
+  }
+
+  private classify(err: unknown): { code: grpc.status; message: string } {
+    if (err instanceof MetadataError) return { code: grpc.status.INVALID_ARGUMENT, message: err.message };
+    if (err instanceof CallError) return { code: err.code, message: err.message };
+    return { code: grpc.status.INTERNAL, message: `internal error: ${err instanceof Error ? err.message : String(err)}` };
+  }
+
+  private fail<T>(method: Method, start: bigint, err: unknown, callback: grpc.sendUnaryData<T>): void {
+    const { code, message } = this.classify(err);
+    this.m[method].done(start, code);
+    if (code === grpc.status.INTERNAL) this.deps.logger.error({ err, method }, 'unexpected error');
+    else this.deps.logger.debug({ method, code: grpc.status[code], message }, 'call refused');
+    callback({ code, details: message, name: 'Error', message, metadata: new grpc.Metadata() }, null);
+  }
+}
+
+function metricsResponse(metricName: string, d: Decision): GetMetricsResponse {
+  return {
+    metricValues: [{ metricName, metricValue: Math.round(d.desiredReplicas), metricValueFloat: d.desiredReplicas }],
+  };
+}
+
+function sameTrigger(a: Variant, b: Variant): boolean {
+  return (
+    a.modelID === b.modelID &&
+    a.accelerator === b.accelerator &&
+    a.cost === b.cost &&
+    a.deployment === b.deployment &&
+    a.minReplicas === b.minReplicas &&
+    a.maxReplicas === b.maxReplicas &&
+    a.scaleToZero === b.scaleToZero &&
+    a.scaleToZeroRetentionMs === b.scaleToZeroRetentionMs &&
+    a.deleting === b.deleting &&
+    JSON.stringify(a.saturation) === JSON.stringify(b.saturation)
+  );
+}
