@@ -1,0 +1,292 @@
+/**
+ * SharedDecisionStore: makes every scaler replica answer KEDA with the same decision.
+ *
+ * KEDA round-robins GetMetrics across scaler pods; if replicas computed on their own, two of them
+ * could disagree and the HPA would flap. With Redis, only the leader computes and `publish`es;
+ * every replica (leader included) keeps its local DecisionCache — which GetMetrics reads in one
+ * Map lookup — in sync from Redis:
+ *
+ *  - Pub/sub on `wva:decisions` carries each published decision to every follower at once
+ *    (sub-millisecond on a LAN), so the window in which two replicas answer differently is the
+ *    network hop, not a poll interval. Polling every second would leave up to a second of
+ *    disagreement and cost one SCAN per replica per second.
+ *  - Pub/sub is at-most-once (a follower that is reconnecting misses messages), so `loadAll()`
+ *    (SCAN `wva:decision:*` + MGET) also runs when the subscriber (re)connects, when Redis comes
+ *    back, and every `resyncIntervalMs` (default 10 s) as a safety net.
+ *  - A decision is applied only when it is newer (`decidedAt`) than the one already held, so
+ *    late or replayed messages never roll a variant back.
+ *  - A restarted process calls `loadAll()` before serving: it answers from Redis at once instead
+ *    of leaving KEDA on its fallback until its first engine cycle.
+ *
+ * Without Redis every method still works on the local layer, and one process is the whole truth.
+ */
+import type { Redis } from 'ioredis';
+import type { Decision } from '../domain/decision.js';
+import type { Freshness } from '../domain/metrics.js';
+import type { Logger } from '../observability/logger.js';
+import type { ScalerMetrics } from '../observability/metrics.js';
+import type { Settings } from '../config/settings.js';
+import type { DecisionCache } from './decision-cache.js';
+import { CacheKeys } from './cache-keys.js';
+import { MultiLayerCache } from './multi-layer-cache.js';
+import type { RedisConnection } from './redis-connection.js';
+
+export const DECISIONS_CHANNEL = 'wva:decisions';
+
+export interface SharedDecisionStoreOptions {
+  /** A MultiLayerCache<Decision> (see `createSharedDecisionCache`). */
+  readonly cache: MultiLayerCache<Decision>;
+  /** The connection the cache uses; absent = local only. */
+  readonly connection?: RedisConnection | undefined;
+  /** The process's DecisionCache that GetMetrics reads. */
+  readonly decisions: DecisionCache;
+  readonly logger: Logger;
+  /** Identifies this replica's messages (e.g. POD_NAME). */
+  readonly instanceId: string;
+  readonly channel?: string;
+  readonly resyncIntervalMs?: number;
+  /**
+   * True while this replica computes and publishes. When Redis comes back, a leader re-writes
+   * what it published while Redis was away; a follower reloads. Default: always false.
+   */
+  readonly isLeader?: () => boolean;
+  /** Called for each decision that arrived from another replica and changed the local cache. */
+  readonly onRemoteDecision?: (current: Decision, previous: Decision | undefined) => void;
+  /** Called when another replica removed a variant's decision. */
+  readonly onRemoteDelete?: (variantKey: string) => void;
+}
+
+type ChannelMessage =
+  | { readonly v: 1; readonly op: 'set'; readonly from: string; readonly decision: Decision }
+  | { readonly v: 1; readonly op: 'delete'; readonly from: string; readonly variantKey: string };
+
+/** The MultiLayerCache for decisions, with the TTLs from settings. */
+export function createSharedDecisionCache(deps: {
+  settings: Settings;
+  connection: RedisConnection | undefined;
+  logger: Logger;
+  metrics?: ScalerMetrics;
+}): MultiLayerCache<Decision> {
+  return new MultiLayerCache<Decision>({
+    name: 'decisions',
+    redis: deps.connection,
+    localTtlMs: deps.settings.WVA_LOCAL_CACHE_TTL,
+    redisTtlMs: deps.settings.WVA_REDIS_TTL,
+    parse: parseDecision,
+    logger: deps.logger,
+    ...(deps.metrics ? { metrics: deps.metrics } : {}),
+  });
+}
+
+export class SharedDecisionStore {
+  private readonly channel: string;
+  private readonly log: Logger;
+  /** What this replica published, to re-write after a Redis outage while leader. */
+  private readonly published = new Map<string, Decision>();
+  private subscriber: Redis | undefined;
+  private resyncTimer: NodeJS.Timeout | undefined;
+  private offStateChange: (() => void) | undefined;
+  private loading: Promise<number> | undefined;
+
+  constructor(private readonly opts: SharedDecisionStoreOptions) {
+    this.channel = opts.channel ?? DECISIONS_CHANNEL;
+    this.log = opts.logger.child({ component: 'shared-decisions' });
+  }
+
+  /**
+   * Leader: stores the decision in both layers and tells the followers. Also updates this
+   * process's DecisionCache. Never throws because of Redis.
+   */
+  async publish(decision: Decision): Promise<void> {
+    const { current } = this.opts.decisions.set(decision);
+    this.published.set(current.variantKey, current);
+    await this.opts.cache.set(CacheKeys.decision(current.variantKey), current);
+    await this.send({ v: 1, op: 'set', from: this.opts.instanceId, decision: current });
+  }
+
+  /** Leader: a variant went away. */
+  async remove(variantKey: string): Promise<void> {
+    this.opts.decisions.delete(variantKey);
+    this.published.delete(variantKey);
+    await this.opts.cache.delete(CacheKeys.decision(variantKey));
+    await this.send({ v: 1, op: 'delete', from: this.opts.instanceId, variantKey });
+  }
+
+  /** A variant's shared decision: local layer, then Redis. */
+  async get(variantKey: string): Promise<Decision | undefined> {
+    return this.opts.cache.get(CacheKeys.decision(variantKey));
+  }
+
+  /**
+   * Loads every decision in Redis into the DecisionCache (newer ones only). Returns how many
+   * changed the cache; 0 when Redis is down or not configured. Concurrent calls share one scan.
+   */
+  async loadAll(): Promise<number> {
+    if (this.loading) return this.loading;
+    this.loading = this.scanAndApply().finally(() => {
+      this.loading = undefined;
+    });
+    return this.loading;
+  }
+
+  /**
+   * Followers (and the leader, harmlessly): subscribe to the channel, reload on (re)connect and
+   * every resyncIntervalMs. No-op without Redis.
+   */
+  startFollowing(): void {
+    const connection = this.opts.connection;
+    if (!connection || this.subscriber) return;
+    const sub = connection.duplicateForSubscribe();
+    this.subscriber = sub;
+    sub.on('message', (channel: string, text: string) => {
+      if (channel === this.channel) this.onMessage(text);
+    });
+    // 'ready' follows every (re)connect, after ioredis re-subscribed: fill what was missed.
+    sub.on('ready', () => void this.loadAll());
+    sub.subscribe(this.channel).catch((err: unknown) => {
+      this.log.debug({ err: String(err) }, 'subscribe failed; ioredis retries on reconnect');
+    });
+    this.offStateChange = connection.onStateChange((up) => {
+      if (!up) return;
+      if (this.opts.isLeader?.() === true) void this.republish();
+      else void this.loadAll();
+    });
+    this.resyncTimer = setInterval(() => void this.loadAll(), this.opts.resyncIntervalMs ?? 10_000);
+    this.resyncTimer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.resyncTimer) clearInterval(this.resyncTimer);
+    this.resyncTimer = undefined;
+    this.offStateChange?.();
+    this.offStateChange = undefined;
+    const sub = this.subscriber;
+    this.subscriber = undefined;
+    if (sub) {
+      sub.removeAllListeners('message');
+      sub.removeAllListeners('ready');
+      sub.disconnect();
+    }
+  }
+
+  /** Leadership moved away: stop re-writing old decisions after an outage. */
+  forgetPublished(): void {
+    this.published.clear();
+  }
+
+  private async republish(): Promise<void> {
+    const decisions = [...this.published.values()];
+    for (const d of decisions) await this.opts.cache.set(CacheKeys.decision(d.variantKey), d);
+    if (decisions.length > 0) this.log.info({ count: decisions.length }, 'redis back: re-published this leader\'s decisions');
+  }
+
+  private async scanAndApply(): Promise<number> {
+    const found = await this.opts.cache.scanRedis(CacheKeys.prefix('decision'));
+    if (!found) return 0;
+    let changed = 0;
+    for (const decision of found.values()) {
+      this.opts.cache.setLocal(CacheKeys.decision(decision.variantKey), decision);
+      if (this.applyIfNewer(decision)) changed++;
+    }
+    return changed;
+  }
+
+  /** True when the decision replaced an older one (or filled a gap). */
+  private applyIfNewer(decision: Decision): boolean {
+    const held = this.opts.decisions.get(decision.variantKey);
+    if (held && held.decidedAt >= decision.decidedAt) return false;
+    const { current, previous } = this.opts.decisions.set(decision);
+    try {
+      this.opts.onRemoteDecision?.(current, previous);
+    } catch (err) {
+      this.log.error({ err: String(err), variantKey: decision.variantKey }, 'onRemoteDecision failed');
+    }
+    return true;
+  }
+
+  private onMessage(text: string): void {
+    const message = parseChannelMessage(text);
+    if (!message) {
+      this.log.debug('ignoring malformed message on the decisions channel');
+      return;
+    }
+    if (message.from === this.opts.instanceId) return;
+    if (message.op === 'set') {
+      this.opts.cache.setLocal(CacheKeys.decision(message.decision.variantKey), message.decision);
+      this.applyIfNewer(message.decision);
+      return;
+    }
+    this.published.delete(message.variantKey);
+    void this.opts.cache.delete(CacheKeys.decision(message.variantKey));
+    if (this.opts.decisions.delete(message.variantKey)) {
+      try {
+        this.opts.onRemoteDelete?.(message.variantKey);
+      } catch (err) {
+        this.log.error({ err: String(err), variantKey: message.variantKey }, 'onRemoteDelete failed');
+      }
+    }
+  }
+
+  private async send(message: ChannelMessage): Promise<void> {
+    const connection = this.opts.connection;
+    if (!connection) return;
+    await connection.run((c) => c.publish(this.channel, JSON.stringify(message)));
+  }
+}
+
+function parseChannelMessage(text: string): ChannelMessage | undefined {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (!isRecord(raw) || raw.v !== 1 || typeof raw.from !== 'string') return undefined;
+  if (raw.op === 'set') {
+    const decision = parseDecision(raw.decision);
+    return decision ? { v: 1, op: 'set', from: raw.from, decision } : undefined;
+  }
+  if (raw.op === 'delete' && typeof raw.variantKey === 'string' && raw.variantKey.includes('/')) {
+    return { v: 1, op: 'delete', from: raw.from, variantKey: raw.variantKey };
+  }
+  return undefined;
+}
+
+const FRESHNESS: readonly Freshness[] = ['fresh', 'stale', 'unavailable'];
+
+/** A Decision from JSON (Redis, pub/sub), or undefined when any field is missing or wrong. */
+export function parseDecision(raw: unknown): Decision | undefined {
+  if (!isRecord(raw)) return undefined;
+  const r = raw;
+  const str = (v: unknown): v is string => typeof v === 'string';
+  const optStr = (v: unknown): v is string | undefined | null => v === undefined || v === null || typeof v === 'string';
+  const count = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0;
+  const strings = (v: unknown): v is string[] => Array.isArray(v) && v.every(str);
+  if (!str(r.variantKey) || !r.variantKey.includes('/') || !str(r.namespace) || !str(r.variantName) || !str(r.modelID)) return undefined;
+  if (!optStr(r.accelerator) || !optStr(r.clamp)) return undefined;
+  if (!count(r.desiredReplicas) || !count(r.currentReplicas)) return undefined;
+  if (!strings(r.reasons) || !strings(r.steps)) return undefined;
+  const age = r.metricsAgeMs;
+  if (!(age === undefined || age === null || (typeof age === 'number' && Number.isFinite(age) && age >= 0))) return undefined;
+  if (!FRESHNESS.includes(r.freshness as Freshness)) return undefined;
+  if (typeof r.decidedAt !== 'number' || !Number.isFinite(r.decidedAt)) return undefined;
+  return {
+    variantKey: r.variantKey,
+    namespace: r.namespace,
+    variantName: r.variantName,
+    modelID: r.modelID,
+    accelerator: r.accelerator ?? undefined,
+    desiredReplicas: r.desiredReplicas,
+    currentReplicas: r.currentReplicas,
+    reasons: r.reasons,
+    steps: r.steps,
+    clamp: r.clamp ?? undefined,
+    metricsAgeMs: typeof age === 'number' ? age : undefined,
+    freshness: r.freshness as Freshness,
+    decidedAt: r.decidedAt,
+  };
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
