@@ -1,0 +1,79 @@
+/**
+ * Keeps the VariantRegistry in step with one informer (ScaledObjects or VariantAutoscalings):
+ * add/update upserts, delete removes, an object that stops being ours (or turns invalid) is
+ * removed, and a resync reconciles the registry against the whole cache so a missed event cannot
+ * leave a variant behind or out. Only variants of this sync's `source` are ever removed, so a
+ * variant registered by GetMetricSpec or another source is left alone.
+ */
+import type { VariantRegistry } from '../cache/variant-registry.js';
+import type { VariantSource } from '../domain/variant.js';
+import type { Logger } from '../observability/logger.js';
+import type { InformerHandlers } from './resource-informer.js';
+import type { MappedVariant } from './scaledobject-variant.js';
+import { refOf } from './object-fields.js';
+
+export class VariantSync<T> implements InformerHandlers<T> {
+  /** Last error logged per key, so an unchanged invalid object is logged once. */
+  private readonly lastError = new Map<string, string>();
+
+  constructor(
+    private readonly registry: VariantRegistry,
+    private readonly source: VariantSource,
+    private readonly map: (obj: T) => MappedVariant,
+    private readonly logger: Logger,
+    private readonly onInvalid: (key: string, error: string) => void = () => undefined,
+  ) {}
+
+  onUpsert(obj: T): void {
+    const mapped = this.map(obj);
+    const ref = refOf(obj);
+    const key = ref ? `${ref.namespace}/${ref.name}` : undefined;
+    switch (mapped.kind) {
+      case 'variant': {
+        this.lastError.delete(mapped.variant.key);
+        const result = this.registry.upsert(mapped.variant);
+        if (result !== 'unchanged') this.logger.info({ variant: mapped.variant.key, source: this.source, result }, 'variant registered from Kubernetes');
+        return;
+      }
+      case 'invalid':
+        if (this.lastError.get(mapped.key) !== mapped.error) {
+          this.lastError.set(mapped.key, mapped.error);
+          this.logger.error({ variant: mapped.key, source: this.source, error: mapped.error }, 'ignoring invalid variant definition');
+          this.onInvalid(mapped.key, mapped.error);
+        }
+        this.removeOwn(mapped.key);
+        return;
+      case 'ignored':
+        if (key) this.removeOwn(key);
+        return;
+    }
+  }
+
+  onDelete(obj: T): void {
+    const ref = refOf(obj);
+    if (!ref) return;
+    const key = `${ref.namespace}/${ref.name}`;
+    this.lastError.delete(key);
+    this.removeOwn(key);
+  }
+
+  onResync(all: readonly T[]): void {
+    const present = new Set<string>();
+    for (const obj of all) {
+      const ref = refOf(obj);
+      if (ref) present.add(`${ref.namespace}/${ref.name}`);
+      this.onUpsert(obj);
+    }
+    for (const v of this.registry.all()) {
+      if (v.source === this.source && !present.has(v.key)) this.removeOwn(v.key);
+    }
+  }
+
+  private removeOwn(key: string): void {
+    const existing = this.registry.get(key);
+    if (existing && existing.source === this.source) {
+      this.registry.remove(key);
+      this.logger.info({ variant: key, source: this.source }, 'variant removed');
+    }
+  }
+}
