@@ -1,0 +1,148 @@
+/**
+ * The prometheus backend: one batched query per signal per fetch for all tracked models (see
+ * promql.ts), run concurrently. If a critical signal (KV, waiting, running) fails after retries,
+ * the fetch fails and the cache keeps the last good values (which age into "stale"); a failed
+ * secondary signal (rate, retention, gateway, seen) only makes that field missing.
+ */
+import type { Logger } from 'pino';
+import type { MetricsCache } from '../cache/metrics-cache.js';
+import type { ModelMetrics } from '../domain/metrics.js';
+import { modelKey } from '../domain/variant.js';
+import type { ScalerMetrics } from '../observability/metrics.js';
+import { assembleModelMetrics, podKey, type ModelValues, type PodValues, type SignalSet } from './assemble.js';
+import type { MetricsCollector, TrackedModel } from './collector.js';
+import { LatestFetch } from './latest-fetch.js';
+import { DeploymentPrefixMapper, type PodVariantMapper } from './pod-variant-mapper.js';
+import { PrometheusError, toPrometheusError, type PromQueryResult, type PrometheusQuerier } from './prometheus-client.js';
+import { buildSignalQueries, type SignalQuery } from './promql.js';
+
+export interface PrometheusCollectorDeps {
+  readonly client: PrometheusQuerier;
+  readonly cache: MetricsCache;
+  readonly logger: Logger;
+  readonly metrics?: ScalerMetrics;
+  readonly mapper?: PodVariantMapper;
+  readonly now?: () => number;
+}
+
+type Outcome = { query: SignalQuery; result: PromQueryResult } | { query: SignalQuery; error: PrometheusError };
+
+export class PrometheusCollector implements MetricsCollector {
+  readonly backend = 'prometheus';
+  private readonly mapper: PodVariantMapper;
+  private readonly now: () => number;
+  private readonly latest = new LatestFetch();
+
+  constructor(private readonly deps: PrometheusCollectorDeps) {
+    this.mapper = deps.mapper ?? new DeploymentPrefixMapper();
+    this.now = deps.now ?? Date.now;
+  }
+
+  async fetch(models: readonly TrackedModel[]): Promise<void> {
+    if (models.length === 0) return;
+    const collectedAt = this.now();
+    const queries = buildSignalQueries(models);
+    const outcomes = await Promise.all(queries.map((q) => this.run(q, collectedAt)));
+    const failedCritical = outcomes.find((o): o is Extract<Outcome, { error: PrometheusError }> => 'error' in o && o.query.critical);
+    if (failedCritical) {
+      this.latest.clear();
+      throw failedCritical.error;
+    }
+    const signals = toSignalSet(models, outcomes);
+    const results = assembleModelMetrics(models, signals, this.mapper, collectedAt);
+    for (const m of results) this.deps.cache.setModel(m);
+    this.latest.replace(results);
+  }
+
+  getModelMetrics(namespace: string, modelID: string): ModelMetrics | undefined {
+    if (this.deps.cache.kind === 'noop') return this.latest.get(namespace, modelID);
+    return this.deps.cache.getModel(namespace, modelID)?.value;
+  }
+
+  async close(): Promise<void> {
+    this.deps.client.close();
+  }
+
+  private async run(query: SignalQuery, time: number): Promise<Outcome> {
+    this.deps.metrics?.promQueries.inc({ signal: query.signal });
+    try {
+      const result = await this.deps.client.query(query.promql, { time });
+      if (result.warnings.length > 0) this.deps.logger.warn({ signal: query.signal, warnings: result.warnings }, 'Prometheus returned warnings');
+      return { query, result };
+    } catch (thrown) {
+      const error = toPrometheusError(thrown, query.promql);
+      this.deps.metrics?.promErrors.inc({ type: error.kind });
+      this.deps.logger.warn({ signal: query.signal, kind: error.kind, err: error.message }, 'Prometheus query failed');
+      return { query, error };
+    }
+  }
+}
+
+function podValues(result: PromQueryResult): PodValues {
+  const out = new Map<string, number | undefined>();
+  for (const s of result.samples) {
+    out.set(podKey(s.labels.namespace ?? '', s.labels.model_name ?? '', s.labels.pod ?? ''), s.value);
+  }
+  return out;
+}
+
+function toSignalSet(models: readonly TrackedModel[], outcomes: readonly Outcome[]): SignalSet {
+  const ok = (signal: SignalQuery['signal']): PromQueryResult[] | undefined => {
+    const matching = outcomes.filter((o) => o.query.signal === signal);
+    if (matching.length === 0 || matching.some((o) => 'error' in o)) return undefined;
+    return matching.map((o) => (o as { result: PromQueryResult }).result);
+  };
+  const single = (signal: SignalQuery['signal']): PodValues => {
+    const r = ok(signal)?.[0];
+    return r ? podValues(r) : new Map();
+  };
+  const rate = ok('rate')?.[0];
+
+  let retention: ModelValues | undefined;
+  const retentionOutcomes = outcomes.filter((o) => o.query.signal === 'retention');
+  if (retentionOutcomes.length > 0) {
+    const map = new Map<string, number | undefined>();
+    for (const o of retentionOutcomes) {
+      if ('error' in o) continue; // that window's models stay missing
+      const wanted = new Set(models.filter((m) => m.retentionMs === o.query.retentionMs).map((m) => modelKey(m.namespace, m.modelID)));
+      for (const s of o.result.samples) {
+        const mk = modelKey(s.labels.namespace ?? '', s.labels.model_name ?? '');
+        if (wanted.has(mk)) map.set(mk, s.value);
+      }
+    }
+    retention = map;
+  }
+
+  let gateway: ModelValues | undefined;
+  const gw = ok('gateway')?.[0];
+  if (gw) {
+    const map = new Map<string, number | undefined>();
+    const add = (mk: string, v: number | undefined): void => {
+      // A missing part makes the sum missing: never under-report a queue.
+      map.set(mk, v === undefined || (map.has(mk) && map.get(mk) === undefined) ? undefined : (map.get(mk) ?? 0) + v);
+    };
+    for (const s of gw.samples) {
+      const name = s.labels.target_model_name ?? '';
+      const ns = s.labels.namespace ?? '';
+      // A gateway series without a namespace label applies to that model name in every namespace.
+      for (const m of models) if (m.modelID === name && (ns === '' || ns === m.namespace)) add(modelKey(m.namespace, m.modelID), s.value);
+    }
+    gateway = map;
+  }
+
+  let seen: Map<string, Set<string>> | undefined;
+  const seenResult = ok('seen')?.[0];
+  if (seenResult) {
+    seen = new Map();
+    for (const s of seenResult.samples) {
+      const ns = s.labels.namespace ?? '';
+      const name = s.labels.model_name;
+      if (name === undefined) continue;
+      let names = seen.get(ns);
+      if (!names) seen.set(ns, (names = new Set()));
+      names.add(name);
+    }
+  }
+
+  return { kv: single('kv'), waiting: single('waiting'), running: single('running'), rate: rate ? podValues(rate) : undefined, retention, gateway, seen };
+}

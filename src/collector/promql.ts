@@ -1,0 +1,95 @@
+/**
+ * Batched PromQL for the prometheus backend (pure). One query per signal for ALL tracked models:
+ * the number of queries per fetch does not grow with models, variants or pods.
+ *
+ * Model names are user data (`Qwen/Qwen2.5-7B-Instruct`, `a.b+c`, even `"`), so the matchers are
+ * escaped twice: for RE2 (Prometheus regexes are fully anchored RE2) and then for the PromQL
+ * double-quoted string literal.
+ */
+import type { TrackedModel } from './collector.js';
+
+/** Escapes every RE2 metacharacter so the text matches itself literally. */
+export function escapeRe2(text: string): string {
+  return text.replace(/[\\.+*?()|[\]{}^$]/g, (c) => `\\${c}`);
+}
+
+/** Escapes text for a PromQL double-quoted string literal (backslash, quote, newline). */
+export function promqlString(text: string): string {
+  return `"${text.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n').replace(/\r/g, '\\r')}"`;
+}
+
+/**
+ * A regex matcher literal that matches exactly the given values and nothing else, e.g.
+ * `"^(?:a\\.b\\+c|Qwen/Qwen2\\.5)$"`. Sorted and deduplicated so the query text is stable.
+ * An empty list matches nothing (`^$` would match the empty/absent label, so use a never-match).
+ */
+export function exactAlternation(values: Iterable<string>): string {
+  const unique = [...new Set(values)].sort();
+  if (unique.length === 0) return promqlString('^\\b\\B$'); // RE2: \b\B never matches
+  return promqlString(`^(?:${unique.map(escapeRe2).join('|')})$`);
+}
+
+/** Signals the collector asks Prometheus for; the key is also the `signal` label of promQueries. */
+export type SignalName = 'kv' | 'waiting' | 'running' | 'rate' | 'retention' | 'gateway' | 'seen';
+
+export interface SignalQuery {
+  readonly signal: SignalName;
+  readonly promql: string;
+  /** For `retention` queries: the window they cover (ms). */
+  readonly retentionMs?: number;
+  /** Critical signals must all succeed for a fetch to replace cached values. */
+  readonly critical: boolean;
+}
+
+const BY_POD = 'by (namespace, model_name, pod)';
+
+/** Prometheus duration for a window in ms (whole seconds, at least 1s). */
+export function promDuration(ms: number): string {
+  return `${Math.max(1, Math.round(ms / 1000))}s`;
+}
+
+/**
+ * The batched queries for one fetch. Per-pod aggregation: a pod with several engines (data
+ * parallel, label `engine`) reports the max KV use and the sum of queued/running requests.
+ */
+export function buildSignalQueries(models: readonly TrackedModel[]): SignalQuery[] {
+  if (models.length === 0) return [];
+  const namespaces = exactAlternation(models.map((m) => m.namespace));
+  const names = exactAlternation(models.map((m) => m.modelID));
+  const sel = `{namespace=~${namespaces},model_name=~${names}}`;
+  const queries: SignalQuery[] = [
+    {
+      signal: 'kv',
+      critical: true,
+      // `or` keeps the new name where a pod exposes both; older vLLM only has gpu_cache_usage_perc.
+      promql: `max ${BY_POD} (max_over_time(vllm:kv_cache_usage_perc${sel}[1m]) or max_over_time(vllm:gpu_cache_usage_perc${sel}[1m]))`,
+    },
+    { signal: 'waiting', critical: true, promql: `sum ${BY_POD} (max_over_time(vllm:num_requests_waiting${sel}[1m]))` },
+    { signal: 'running', critical: true, promql: `sum ${BY_POD} (vllm:num_requests_running${sel})` },
+    // Sum over finished_reason (and engines): all finished requests per second.
+    { signal: 'rate', critical: false, promql: `sum ${BY_POD} (rate(vllm:request_success_total${sel}[1m]))` },
+  ];
+  // One increase() query per distinct retention window (usually one), never one per model.
+  const byRetention = new Map<number, TrackedModel[]>();
+  for (const m of models) byRetention.set(m.retentionMs, [...(byRetention.get(m.retentionMs) ?? []), m]);
+  for (const [retentionMs, group] of [...byRetention].sort((a, b) => a[0] - b[0])) {
+    const rsel = `{namespace=~${exactAlternation(group.map((m) => m.namespace))},model_name=~${exactAlternation(group.map((m) => m.modelID))}}`;
+    queries.push({
+      signal: 'retention',
+      critical: false,
+      retentionMs,
+      promql: `sum by (namespace, model_name) (increase(vllm:request_success_total${rsel}[${promDuration(retentionMs)}]))`,
+    });
+  }
+  // The gateway (EPP) may or may not carry a namespace label: the empty alternative keeps both.
+  const gwNamespaces = exactAlternation([...models.map((m) => m.namespace), '']);
+  queries.push({
+    signal: 'gateway',
+    critical: false,
+    promql: `sum by (namespace, target_model_name) (inference_extension_flow_control_queue_size{namespace=~${gwNamespaces},target_model_name=~${names}})`,
+  });
+  // Every model_name present in the tracked namespaces (unfiltered by name): feeds the
+  // "modelID matches no series" reason. Cheap: one series per (namespace, model_name).
+  queries.push({ signal: 'seen', critical: false, promql: `count by (namespace, model_name) (vllm:num_requests_running{namespace=~${namespaces}})` });
+  return queries;
+}

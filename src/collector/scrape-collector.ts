@@ -1,0 +1,271 @@
+/**
+ * The scrape backend: reads vLLM's `/metrics` straight from static targets (WVA_SCRAPE_TARGETS),
+ * for clusters without Prometheus, the demo, and fast demand detection at zero replicas.
+ *
+ * Labels: a series carries `model_name`; `pod`/`namespace` when the target adds them (the fleet
+ * emulator does; Prometheus-style relabeling is not available here). Without `pod` the target's
+ * host:port names the pod; without `namespace`, WVA_SCRAPE_NAMESPACE applies. Per pod, engines
+ * (data parallel) are combined as the PromQL does: max KV, summed queues and counters.
+ *
+ * A target that fails keeps its last known pods as replicas with every value missing (the engine
+ * holds rather than reading a vanished pod as idle). If every target fails, fetch() throws and the
+ * cache keeps the last good values, which age into "stale".
+ */
+import type { Logger } from 'pino';
+import type { MetricsCache } from '../cache/metrics-cache.js';
+import type { ModelMetrics } from '../domain/metrics.js';
+import { modelKey } from '../domain/variant.js';
+import type { ScalerMetrics } from '../observability/metrics.js';
+import { assembleModelMetrics, podKey, type SignalSet } from './assemble.js';
+import type { MetricsCollector, TrackedModel } from './collector.js';
+import { LatestFetch } from './latest-fetch.js';
+import { DeploymentPrefixMapper, type PodVariantMapper } from './pod-variant-mapper.js';
+import { ScrapeHistory, type PodObservation } from './scrape-history.js';
+import { parseExposition, type TextSample } from './text-format.js';
+
+export const VLLM_METRICS = {
+  kv: 'vllm:kv_cache_usage_perc',
+  kvLegacy: 'vllm:gpu_cache_usage_perc',
+  waiting: 'vllm:num_requests_waiting',
+  running: 'vllm:num_requests_running',
+  success: 'vllm:request_success_total',
+} as const;
+export const GATEWAY_QUEUE_METRIC = 'inference_extension_flow_control_queue_size';
+
+const WANTED = new Set<string>(Object.values(VLLM_METRICS));
+const GATEWAY_WANTED = new Set<string>([GATEWAY_QUEUE_METRIC]);
+
+export class ScrapeError extends Error {
+  constructor(message: string, readonly failures: readonly { target: string; reason: string }[]) {
+    super(message);
+    this.name = 'ScrapeError';
+  }
+}
+
+export interface ScrapeCollectorOptions {
+  readonly targets: readonly string[];
+  readonly gatewayTarget?: string | undefined;
+  readonly timeoutMs: number;
+  readonly concurrency: number;
+  readonly defaultNamespace: string;
+}
+
+export interface ScrapeCollectorDeps {
+  readonly cache: MetricsCache;
+  readonly logger: Logger;
+  readonly metrics?: ScalerMetrics;
+  readonly mapper?: PodVariantMapper;
+  readonly now?: () => number;
+  readonly history?: ScrapeHistory;
+  /** Injectable for tests; defaults to the global fetch. */
+  readonly fetchImpl?: typeof fetch;
+}
+
+type Obs = PodObservation & { namespace: string; modelID: string; pod: string };
+
+export class ScrapeCollector implements MetricsCollector {
+  readonly backend = 'scrape';
+  private readonly mapper: PodVariantMapper;
+  private readonly now: () => number;
+  private readonly history: ScrapeHistory;
+  private readonly latest = new LatestFetch();
+  private readonly fetchImpl: typeof fetch;
+  private readonly abort = new AbortController();
+  /** target → pod keys it served last time it answered. */
+  private readonly podsOfTarget = new Map<string, Set<string>>();
+
+  constructor(private readonly opts: ScrapeCollectorOptions, private readonly deps: ScrapeCollectorDeps) {
+    if (opts.targets.length === 0 && !opts.gatewayTarget) throw new Error('scrape backend needs targets: set WVA_SCRAPE_TARGETS (comma-separated /metrics URLs) or WVA_GATEWAY_SCRAPE_TARGET');
+    if (!(opts.concurrency >= 1)) throw new Error(`WVA_SCRAPE_CONCURRENCY must be >= 1, got ${opts.concurrency}`);
+    this.mapper = deps.mapper ?? new DeploymentPrefixMapper();
+    this.now = deps.now ?? Date.now;
+    this.history = deps.history ?? new ScrapeHistory();
+    this.fetchImpl = deps.fetchImpl ?? fetch;
+  }
+
+  async fetch(models: readonly TrackedModel[]): Promise<void> {
+    const t = this.now();
+    const tracked = new Set(models.map((m) => modelKey(m.namespace, m.modelID)));
+    const results = await mapWithConcurrency(this.opts.targets, this.opts.concurrency, (target) => this.scrape(target, WANTED));
+    const gatewayResult = this.opts.gatewayTarget ? await this.scrape(this.opts.gatewayTarget, GATEWAY_WANTED) : undefined;
+
+    const failures: { target: string; reason: string }[] = [];
+    const observations = new Map<string, Obs>();
+    const missingPods = new Set<string>();
+    const seen = new Map<string, Set<string>>();
+    results.forEach((r, i) => {
+      const target = this.opts.targets[i] ?? '';
+      if ('error' in r) {
+        failures.push({ target, reason: r.error });
+        for (const k of this.podsOfTarget.get(target) ?? []) missingPods.add(k);
+        return;
+      }
+      const pods = new Set<string>();
+      for (const [k, o] of this.observe(r.samples, target, seen)) {
+        if (!tracked.has(modelKey(o.namespace, o.modelID))) continue;
+        observations.set(k, o);
+        pods.add(k);
+      }
+      this.podsOfTarget.set(target, pods);
+    });
+    if (this.opts.targets.length > 0 && failures.length === this.opts.targets.length) {
+      this.latest.clear();
+      throw new ScrapeError(`every scrape target failed: ${failures.map((f) => `${f.target} (${f.reason})`).join('; ')}`, failures);
+    }
+
+    const keepMs = Math.max(0, ...models.map((m) => m.retentionMs));
+    this.history.record(t, observations, keepMs);
+
+    const kv = new Map<string, number | undefined>();
+    const waiting = new Map<string, number | undefined>();
+    const running = new Map<string, number | undefined>();
+    const rate = new Map<string, number | undefined>();
+    for (const [k, o] of observations) {
+      const w = this.history.windowValues(k, t);
+      kv.set(k, w.kvPeak);
+      waiting.set(k, w.waitingPeak);
+      running.set(k, o.running);
+      rate.set(k, w.requestRate);
+    }
+    for (const k of missingPods) {
+      if (observations.has(k)) continue; // another target reported it
+      kv.set(k, undefined);
+      waiting.set(k, undefined);
+      running.set(k, undefined);
+      rate.set(k, undefined);
+    }
+    const retention = new Map<string, number | undefined>();
+    for (const m of models) retention.set(modelKey(m.namespace, m.modelID), this.history.requestsOverWindow(m.namespace, m.modelID, m.retentionMs, t));
+
+    const signals: SignalSet = {
+      kv,
+      waiting,
+      running,
+      rate,
+      retention,
+      gateway: gatewayResult && 'samples' in gatewayResult ? gatewayQueues(gatewayResult.samples, models) : undefined,
+      seen,
+    };
+    const assembled = assembleModelMetrics(models, signals, this.mapper, t);
+    for (const m of assembled) this.deps.cache.setModel(m);
+    this.latest.replace(assembled);
+  }
+
+  getModelMetrics(namespace: string, modelID: string): ModelMetrics | undefined {
+    if (this.deps.cache.kind === 'noop') return this.latest.get(namespace, modelID);
+    return this.deps.cache.getModel(namespace, modelID)?.value;
+  }
+
+  async close(): Promise<void> {
+    this.abort.abort();
+  }
+
+  /** Per-pod observations of one target's samples; also records every model_name seen. */
+  private observe(samples: readonly TextSample[], target: string, seen: Map<string, Set<string>>): Map<string, Obs> {
+    const out = new Map<string, Obs>();
+    const hostPort = new URL(target).host;
+    type Acc = { namespace: string; modelID: string; pod: string; kv?: number; kvLegacy?: number; waiting?: number; running?: number; success?: number; kvMissing: boolean; waitingMissing: boolean; runningMissing: boolean; successMissing: boolean };
+    const acc = new Map<string, Acc>();
+    for (const s of samples) {
+      const modelID = s.labels.model_name;
+      if (modelID === undefined) continue;
+      const namespace = s.labels.namespace ?? this.opts.defaultNamespace;
+      const pod = s.labels.pod ?? hostPort;
+      let names = seen.get(namespace);
+      if (!names) seen.set(namespace, (names = new Set()));
+      names.add(modelID);
+      const k = podKey(namespace, modelID, pod);
+      let a = acc.get(k);
+      if (!a) acc.set(k, (a = { namespace, modelID, pod, kvMissing: false, waitingMissing: false, runningMissing: false, successMissing: false }));
+      const v = s.value;
+      switch (s.name) {
+        case VLLM_METRICS.kv:
+          if (v === undefined) a.kvMissing = true;
+          else a.kv = Math.max(a.kv ?? v, v);
+          break;
+        case VLLM_METRICS.kvLegacy:
+          if (v !== undefined) a.kvLegacy = Math.max(a.kvLegacy ?? v, v);
+          break;
+        case VLLM_METRICS.waiting:
+          if (v === undefined) a.waitingMissing = true;
+          else a.waiting = (a.waiting ?? 0) + v;
+          break;
+        case VLLM_METRICS.running:
+          if (v === undefined) a.runningMissing = true;
+          else a.running = (a.running ?? 0) + v;
+          break;
+        case VLLM_METRICS.success:
+          if (v === undefined) a.successMissing = true;
+          else a.success = (a.success ?? 0) + v;
+          break;
+      }
+    }
+    for (const [k, a] of acc) {
+      // A NaN part makes a sum missing (never under-report); the new KV name wins over the legacy one.
+      out.set(k, {
+        namespace: a.namespace,
+        modelID: a.modelID,
+        pod: a.pod,
+        kv: a.kvMissing ? undefined : (a.kv ?? a.kvLegacy),
+        waiting: a.waitingMissing ? undefined : a.waiting,
+        running: a.runningMissing ? undefined : a.running,
+        successTotal: a.successMissing ? undefined : a.success,
+      });
+    }
+    return out;
+  }
+
+  private async scrape(target: string, wanted: ReadonlySet<string>): Promise<{ samples: TextSample[] } | { error: string }> {
+    try {
+      const res = await this.fetchImpl(target, {
+        headers: { accept: 'text/plain;version=0.0.4' },
+        signal: AbortSignal.any([this.abort.signal, AbortSignal.timeout(this.opts.timeoutMs)]),
+      });
+      if (!res.ok) {
+        await res.body?.cancel();
+        throw new Error(`HTTP ${res.status}`);
+      }
+      return { samples: parseExposition(await res.text(), target, wanted) };
+    } catch (error) {
+      const e = error as Error;
+      const reason = e.name === 'TimeoutError' ? `timed out after ${this.opts.timeoutMs} ms` : e.message;
+      this.deps.metrics?.scrapeErrors.inc({ target });
+      this.deps.logger.warn({ target, err: reason }, 'scrape failed');
+      return { error: reason };
+    }
+  }
+}
+
+/**
+ * Gateway queue per tracked model, summed over the gateway's series for it (flow-control bands,
+ * pools). A series without a namespace label applies to that model name in every namespace.
+ */
+function gatewayQueues(samples: readonly TextSample[], models: readonly TrackedModel[]): Map<string, number | undefined> {
+  const out = new Map<string, number | undefined>();
+  for (const s of samples) {
+    const name = s.labels.target_model_name;
+    if (name === undefined) continue;
+    const ns = s.labels.namespace;
+    for (const m of models) {
+      if (m.modelID !== name || (ns !== undefined && ns !== m.namespace)) continue;
+      const mk = modelKey(m.namespace, m.modelID);
+      const prev = out.get(mk);
+      out.set(mk, s.value === undefined || (out.has(mk) && prev === undefined) ? undefined : (prev ?? 0) + s.value);
+    }
+  }
+  return out;
+}
+
+/** Runs `fn` over items with at most `limit` in flight; results keep the items' order. */
+export async function mapWithConcurrency<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}

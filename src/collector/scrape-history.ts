@@ -1,0 +1,163 @@
+/**
+ * What the scrape backend remembers between scrapes, to give the same meaning Prometheus' queries
+ * have: KV and waiting are peaks over the last minute, request rate is a counter delta over the
+ * last minute, and requests over the retention window are counter deltas over that window.
+ *
+ * Counters are folded at ingestion into a per-pod monotonic total (resets add the new value, as
+ * Prometheus' increase() does), so old samples can be thinned without losing increments.
+ *
+ * Retention coverage: a fresh process (or one whose history is shorter than the window) has NOT
+ * seen the whole window, so it must not conclude "no requests → idle": the value stays missing
+ * until `now - firstScrape >= window`. Pods first seen after we started watching are counted from
+ * 0 (they started within the window), which can only over-count: that delays scale to zero, never
+ * causes a wrong one.
+ */
+
+export interface PodObservation {
+  readonly kv: number | undefined;
+  readonly waiting: number | undefined;
+  readonly running: number | undefined;
+  /** Raw `vllm:request_success_total` summed over finished_reason; undefined when absent. */
+  readonly successTotal: number | undefined;
+}
+
+interface Sample {
+  readonly t: number;
+  readonly kv: number | undefined;
+  readonly waiting: number | undefined;
+  /** Monotonic total (resets folded in); undefined when the counter was absent. */
+  readonly mono: number | undefined;
+}
+
+interface PodHistory {
+  readonly namespace: string;
+  readonly modelID: string;
+  readonly firstSeen: number;
+  samples: Sample[];
+  lastRaw: number | undefined;
+  mono: number;
+}
+
+export interface PodWindowValues {
+  readonly kvPeak: number | undefined;
+  readonly waitingPeak: number | undefined;
+  readonly requestRate: number | undefined;
+}
+
+export interface ScrapeHistoryOptions {
+  /** Window of the KV/waiting peaks and the request rate (1 m, like the PromQL). */
+  readonly peakWindowMs?: number;
+  /** Older samples are kept at most one per this spacing (bounds memory at sub-second intervals). */
+  readonly thinSpacingMs?: number;
+}
+
+export class ScrapeHistory {
+  private readonly pods = new Map<string, PodHistory>();
+  private firstScrapeAt: number | undefined;
+  private readonly peakWindowMs: number;
+  private readonly thinSpacingMs: number;
+
+  constructor(opts: ScrapeHistoryOptions = {}) {
+    this.peakWindowMs = opts.peakWindowMs ?? 60_000;
+    this.thinSpacingMs = opts.thinSpacingMs ?? 5_000;
+  }
+
+  /** Records one scrape cycle; `keepMs` is the longest window any tracked model needs. */
+  record(t: number, observations: ReadonlyMap<string, PodObservation & { namespace: string; modelID: string }>, keepMs: number): void {
+    this.firstScrapeAt ??= t;
+    for (const [key, o] of observations) {
+      let h = this.pods.get(key);
+      if (!h) {
+        h = { namespace: o.namespace, modelID: o.modelID, firstSeen: t, samples: [], lastRaw: undefined, mono: 0 };
+        // A pod that appeared after we started watching began within our history: count from 0.
+        if (t > this.firstScrapeAt) h.lastRaw = 0;
+        this.pods.set(key, h);
+      }
+      let mono: number | undefined;
+      if (o.successTotal !== undefined) {
+        if (h.lastRaw !== undefined) h.mono += o.successTotal >= h.lastRaw ? o.successTotal - h.lastRaw : o.successTotal;
+        h.lastRaw = o.successTotal;
+        mono = h.mono;
+      }
+      h.samples.push({ t, kv: o.kv, waiting: o.waiting, mono });
+    }
+    this.prune(t, Math.max(keepMs, this.peakWindowMs));
+  }
+
+  /** Peaks and rate of one pod over the last peak window. */
+  windowValues(key: string, now: number): PodWindowValues {
+    const h = this.pods.get(key);
+    if (!h) return { kvPeak: undefined, waitingPeak: undefined, requestRate: undefined };
+    const from = now - this.peakWindowMs;
+    let kvPeak: number | undefined;
+    let waitingPeak: number | undefined;
+    const counters: Sample[] = [];
+    for (const s of h.samples) {
+      if (s.t < from) continue;
+      if (s.kv !== undefined) kvPeak = Math.max(kvPeak ?? s.kv, s.kv);
+      if (s.waiting !== undefined) waitingPeak = Math.max(waitingPeak ?? s.waiting, s.waiting);
+      if (s.mono !== undefined) counters.push(s);
+    }
+    const first = counters[0];
+    const last = counters[counters.length - 1];
+    const requestRate = first && last && last.t > first.t && first.mono !== undefined && last.mono !== undefined ? ((last.mono - first.mono) * 1000) / (last.t - first.t) : undefined;
+    return { kvPeak, waitingPeak, requestRate };
+  }
+
+  /**
+   * Requests a model finished over the window ending now, summed over its pods (gone ones too);
+   * undefined while our history does not cover the window or no pod of the model ever reported.
+   */
+  requestsOverWindow(namespace: string, modelID: string, windowMs: number, now: number): number | undefined {
+    if (this.firstScrapeAt === undefined || now - this.firstScrapeAt < windowMs) return undefined;
+    const from = now - windowMs;
+    let total: number | undefined;
+    for (const h of this.pods.values()) {
+      if (h.namespace !== namespace || h.modelID !== modelID) continue;
+      let baseline: number | undefined;
+      let latest: number | undefined;
+      for (const s of h.samples) {
+        if (s.mono === undefined) continue;
+        if (s.t < from) baseline = s.mono;
+        else latest = s.mono;
+      }
+      if (latest === undefined) continue; // nothing from this pod inside the window
+      // No sample before the window: the pod's first sample is its baseline (already 0-based for new pods).
+      const firstInWindow = h.samples.find((s) => s.t >= from && s.mono !== undefined)?.mono ?? latest;
+      const base = baseline ?? (h.firstSeen > (this.firstScrapeAt ?? 0) ? 0 : firstInWindow);
+      total = (total ?? 0) + (latest - base);
+    }
+    return total;
+  }
+
+  /** Pods known, for tests and /debug. */
+  get podCount(): number {
+    return this.pods.size;
+  }
+
+  private prune(now: number, keepMs: number): void {
+    const keepFrom = now - keepMs;
+    const denseFrom = now - this.peakWindowMs;
+    for (const [key, h] of this.pods) {
+      const kept: Sample[] = [];
+      let lastBeforeWindow: Sample | undefined;
+      for (const s of h.samples) {
+        if (s.t < keepFrom) {
+          lastBeforeWindow = s; // the newest one before the window is the baseline
+          continue;
+        }
+        const prev = kept[kept.length - 1];
+        // Older than the peak window: one sample per spacing bucket (the latest; its mono covers the rest).
+        if (s.t < denseFrom && prev && Math.floor(prev.t / this.thinSpacingMs) === Math.floor(s.t / this.thinSpacingMs)) {
+          kept[kept.length - 1] = s;
+          continue;
+        }
+        kept.push(s);
+      }
+      h.samples = lastBeforeWindow ? [lastBeforeWindow, ...kept] : kept;
+      // A pod unseen for longer than every window is forgotten.
+      const newest = h.samples[h.samples.length - 1];
+      if (!newest || newest.t < keepFrom) this.pods.delete(key);
+    }
+  }
+}
