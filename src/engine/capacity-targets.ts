@@ -1,0 +1,320 @@
+/**
+ * CapacityTargets (pure): steps 3-7 of DESIGN.md's engine. From one model's analysis, its variants
+ * and their previous decisions to a target replica count per variant, with the steps taken, the
+ * reasons and any clamp.
+ *
+ * Choices where DESIGN.md is silent (documented here once):
+ *  - Step 3 rate limit: the model's new total is at most floor(maxScaleUpRate x current); at current
+ *    0 it may reach 1. "At least +1" holds unless pending replicas already cover the need: a scale-up
+ *    still under way is capacity, so a second cycle does not add another replica on top of it.
+ *  - Step 3 load: the sum of KV use (waiting requests) over every reporting replica, saturated ones
+ *    included; replicas whose value is missing add no load (they still count as capacity).
+ *  - Step 4 tie: among equally expensive variants the one last in key order shrinks first (the
+ *    mirror of step 3, where the first in key order grows first).
+ *  - Step 5: with no usable metrics (none, unavailable, or no series) or stale metrics, every variant
+ *    holds its previous decision, or its current replicas when it has none. With no previous
+ *    decision and no usable metrics the model gets no decision at all (`unavailableReason`), so
+ *    GetMetrics answers UNAVAILABLE and KEDA's fallback applies. Partial metrics still allow a
+ *    scale-up (the safe direction) but never a scale-down.
+ *  - Step 6: scale to zero is enabled for a model only when it is enabled for every variant, and the
+ *    longest retention applies. It needs fresh and complete data, requestsOverRetention exactly 0
+ *    (undefined is missing, not idle), nothing running or waiting, no pending replica and no queue at
+ *    the gateway (an absent gateway signal is read as "no gateway", not as demand). A variant's
+ *    minReplicas still wins over scale to zero (recorded as a clamp).
+ *  - Step 7: a model at zero wakes on gateway queue > 0 or any running/waiting request in fresh or
+ *    stale metrics. A model at zero whose previous decision was > 0 is waking (replicas starting):
+ *    it holds, so a slow metrics cache cannot send it straight back to zero.
+ */
+import type { Decision } from '../domain/decision.js';
+import type { ScaleToZeroConfig } from '../domain/saturation.js';
+import { formatDuration } from '../config/duration.js';
+import { fmt, type ModelAnalysis, type VariantState } from './saturation-analyzer.js';
+
+export type ModelAction =
+  | 'scale-up'
+  | 'scale-down'
+  | 'hold'
+  | 'scale-to-zero'
+  | 'scale-from-zero'
+  | 'at-zero'
+  | 'floor'
+  | 'unavailable';
+
+export interface TargetsInput {
+  readonly analysis: ModelAnalysis;
+  readonly variants: readonly VariantState[];
+  /** Previous decisions by variant key (missing = none yet). */
+  readonly previous: ReadonlyMap<string, Decision>;
+  readonly scaleToZero: ScaleToZeroConfig;
+  readonly maxScaleUpRate: number;
+}
+
+export interface VariantTarget {
+  readonly variantKey: string;
+  readonly current: number;
+  readonly desired: number;
+  /** Model reasons followed by this variant's own. */
+  readonly reasons: readonly string[];
+  readonly clamp: string | undefined;
+}
+
+export interface ModelTargets {
+  readonly action: ModelAction;
+  readonly steps: readonly string[];
+  readonly reasons: readonly string[];
+  /** Sorted by variant key. Empty when unavailable. */
+  readonly targets: readonly VariantTarget[];
+  readonly unavailableReason: string | undefined;
+}
+
+const byKey = (a: VariantState, b: VariantState): number => (a.variant.key < b.variant.key ? -1 : a.variant.key > b.variant.key ? 1 : 0);
+/** Cheapest first, ties by key ascending. */
+export const cheapestFirst = (a: VariantState, b: VariantState): number => a.variant.cost - b.variant.cost || byKey(a, b);
+/** Most expensive first, ties by key descending. */
+export const mostExpensiveFirst = (a: VariantState, b: VariantState): number => b.variant.cost - a.variant.cost || byKey(b, a);
+
+/** Replicas needed so that `total` load spread over them is at most `perReplica` each. */
+export function replicasNeeded(total: number, perReplica: number): number {
+  if (total <= 0) return 0;
+  if (perReplica <= 0) return Infinity;
+  return Math.ceil(total / perReplica - 1e-9);
+}
+
+export function computeTargets(input: TargetsInput): ModelTargets {
+  const a = input.analysis;
+  const states = [...input.variants].sort(byKey);
+  const desired = new Map<string, number>();
+  const variantReasons = new Map<string, string[]>();
+  const clamps = new Map<string, string>();
+  const steps: string[] = [];
+  const reasons: string[] = [];
+  const noteVariant = (key: string, reason: string): void => {
+    const list = variantReasons.get(key);
+    if (list) list.push(reason);
+    else variantReasons.set(key, [reason]);
+  };
+  for (const s of states) desired.set(s.variant.key, s.current);
+
+  let hasPrevious = false;
+  let previousSum = 0;
+  for (const s of states) {
+    const p = input.previous.get(s.variant.key);
+    if (p) {
+      hasPrevious = true;
+      previousSum += p.desiredReplicas;
+    }
+  }
+  const holdPrevious = (): void => {
+    for (const s of states) desired.set(s.variant.key, input.previous.get(s.variant.key)?.desiredReplicas ?? s.current);
+  };
+  const unavailable = (why: string): ModelTargets => ({
+    action: 'unavailable',
+    steps: [...steps, `5 missing metrics: no previous decision to hold: ${why}`],
+    reasons: [why],
+    targets: [],
+    unavailableReason: why,
+  });
+
+  steps.push(
+    `1 saturation: ${a.saturatedCount} saturated, ${a.nonSaturatedCount} not, ${a.unknownCount} unknown of ${a.replicas.length} reporting`,
+  );
+  steps.push(
+    a.avgSpareKv === undefined || a.avgSpareQueue === undefined
+      ? `2 spare: no non-saturated replica${a.scaleUpNeeded ? ' -> scale up' : ''}`
+      : `2 spare: KV ${fmt(a.avgSpareKv)}, queue ${fmt(a.avgSpareQueue)} -> ${a.scaleUpNeeded ? 'scale up' : 'no scale-up'}`,
+  );
+
+  let action: ModelAction = 'hold';
+  let zeroAllowed = false;
+  const stz = input.scaleToZero;
+
+  if (a.atZero) {
+    const demand = (a.gatewayQueue ?? 0) > 0 || a.running > 0 || a.waiting > 0;
+    if (a.freshness !== 'unavailable' && demand) {
+      action = 'scale-from-zero';
+      const target = [...states].sort(cheapestFirst).find((s) => s.variant.maxReplicas > 0);
+      const why = `scale from zero: demand (gateway queue ${a.gatewayQueue ?? 'n/a'}, running ${a.running}, waiting ${a.waiting})`;
+      reasons.push(why);
+      if (target) {
+        desired.set(target.variant.key, 1);
+        noteVariant(target.variant.key, '+1 (cheapest variant wakes)');
+        steps.push(`7 ${why} -> ${target.variant.key} gets 1`);
+      } else {
+        steps.push(`7 ${why}: every variant has max 0`);
+      }
+    } else if (hasPrevious && previousSum > 0) {
+      action = 'hold';
+      holdPrevious();
+      reasons.push('waking: holding the previous decision until replicas start');
+      steps.push('7 at zero, previous decision > 0: waking, hold');
+    } else if (a.freshness === 'unavailable' && !hasPrevious) {
+      return unavailable(a.missingReason ?? 'metrics unavailable');
+    } else if (stz.enabled) {
+      action = 'at-zero';
+      zeroAllowed = true;
+      for (const s of states) desired.set(s.variant.key, 0);
+      reasons.push('at zero, no demand');
+      steps.push('6 at zero with scale to zero enabled and no demand: stay at zero');
+    } else {
+      action = 'floor';
+      steps.push('6 scale to zero disabled: model keeps at least one replica');
+    }
+  } else if (a.dataQuality === 'none' || a.freshness === 'stale') {
+    const why = a.freshness === 'stale' ? `metrics stale (${Math.round((a.metricsAgeMs ?? 0) / 1000)}s old)` : (a.missingReason ?? 'metrics missing');
+    if (!hasPrevious && a.dataQuality === 'none') return unavailable(why);
+    action = 'hold';
+    holdPrevious();
+    zeroAllowed = hasPrevious && previousSum === 0;
+    reasons.push(`hold: ${why}`);
+    steps.push(`5 ${why}: hold ${hasPrevious ? 'previous decision' : 'current replicas'}, never scale down`);
+  } else {
+    const zero = scaleToZeroVerdict(a, stz);
+    steps.push(`6 scale to zero: ${zero.reason}`);
+    if (zero.go) {
+      action = 'scale-to-zero';
+      zeroAllowed = true;
+      for (const s of states) desired.set(s.variant.key, 0);
+      reasons.push(`idle: ${zero.reason}`);
+    } else if (a.scaleUpNeeded) {
+      action = scaleUp(a, states, desired, input.maxScaleUpRate, steps, reasons, clamps, noteVariant);
+    } else {
+      action = scaleDown(a, states, desired, steps, reasons, noteVariant);
+    }
+  }
+  if (reasons.length === 0) reasons.push(...a.reasons);
+  else reasons.unshift(...a.reasons.filter((r) => !reasons.includes(r)));
+
+  // Min/max per variant. Scale to zero does not override an explicit minReplicas.
+  for (const s of states) {
+    const v = s.variant;
+    const d = desired.get(v.key) ?? 0;
+    if (d > v.maxReplicas) {
+      desired.set(v.key, v.maxReplicas);
+      clamps.set(v.key, `max ${v.maxReplicas} (wanted ${d})`);
+    } else if (d < v.minReplicas) {
+      desired.set(v.key, v.minReplicas);
+      clamps.set(v.key, `min ${v.minReplicas} (wanted ${d})`);
+    }
+  }
+
+  // The model keeps at least one replica unless it is (going) to zero.
+  let sum = 0;
+  for (const d of desired.values()) sum += d;
+  if (sum === 0 && !zeroAllowed) {
+    const target = [...states].sort(cheapestFirst).find((s) => s.variant.maxReplicas > 0);
+    if (target) {
+      desired.set(target.variant.key, 1);
+      noteVariant(target.variant.key, 'keeps the model at one replica (cheapest variant)');
+      reasons.push('model keeps at least one replica');
+      steps.push(`6 floor: ${target.variant.key} keeps 1 replica`);
+      if (action === 'hold' || action === 'at-zero') action = 'floor';
+    }
+  }
+
+  const targets: VariantTarget[] = states.map((s) => ({
+    variantKey: s.variant.key,
+    current: s.current,
+    desired: desired.get(s.variant.key) ?? 0,
+    reasons: [...reasons, ...(variantReasons.get(s.variant.key) ?? [])],
+    clamp: clamps.get(s.variant.key),
+  }));
+  return { action, steps, reasons, targets, unavailableReason: undefined };
+}
+
+function scaleToZeroVerdict(a: ModelAnalysis, stz: ScaleToZeroConfig): { go: boolean; reason: string } {
+  if (!stz.enabled) return { go: false, reason: 'disabled' };
+  const window = formatDuration(stz.retentionMs);
+  if (a.requestsOverRetention === undefined) return { go: false, reason: `requests over ${window} unknown (missing is not idle)` };
+  if (a.requestsOverRetention > 0) return { go: false, reason: `${fmt(a.requestsOverRetention)} requests over ${window}` };
+  if (a.dataQuality !== 'complete' || !a.demandKnown) return { go: false, reason: `running/waiting not known for every replica` };
+  if (a.running > 0 || a.waiting > 0) return { go: false, reason: `${a.running} running, ${a.waiting} waiting` };
+  if ((a.gatewayQueue ?? 0) > 0) return { go: false, reason: `${a.gatewayQueue} queued at the gateway` };
+  if (a.pendingTotal > 0) return { go: false, reason: `${a.pendingTotal} replica(s) pending` };
+  return { go: true, reason: `0 requests over ${window}, nothing running, waiting or queued -> all variants 0` };
+}
+
+function scaleUp(
+  a: ModelAnalysis,
+  states: readonly VariantState[],
+  desired: Map<string, number>,
+  rate: number,
+  steps: string[],
+  reasons: string[],
+  clamps: Map<string, string>,
+  noteVariant: (key: string, reason: string) => void,
+): ModelAction {
+  const t = a.thresholds;
+  const kvPer = t.kvCacheThreshold - t.kvSpareTrigger;
+  const queuePer = t.queueLengthThreshold - t.queueSpareTrigger;
+  const needed = Math.max(replicasNeeded(a.totalKv, kvPer), replicasNeeded(a.totalQueue, queuePer));
+  const current = a.currentTotal;
+  const load = `KV load ${fmt(a.totalKv)} at <= ${fmt(kvPer)}/replica, queue ${fmt(a.totalQueue)} at <= ${fmt(queuePer)}/replica`;
+  if (a.pendingTotal > 0 && needed <= current) {
+    const why = `${a.pendingTotal} pending replica(s) cover the need (needed ${needed} <= current ${current})`;
+    reasons.push(why);
+    steps.push(`3 ${load}: ${why}, no more`);
+    return 'hold';
+  }
+  let add = Math.max(1, needed - current);
+  const rateMax = current === 0 ? 1 : Math.max(1, Math.floor(current * rate) - current);
+  let rateClamp: string | undefined;
+  if (add > rateMax) {
+    rateClamp = `rate: +${Number.isFinite(add) ? add : 'inf'} capped to +${rateMax} (maxScaleUpRate ${rate} x ${current})`;
+    add = rateMax;
+  }
+  const order = [...states].sort(cheapestFirst);
+  const given = new Map<string, number>();
+  let placed = 0;
+  for (; placed < add; placed++) {
+    const target = order.find((s) => (desired.get(s.variant.key) ?? 0) < s.variant.maxReplicas);
+    if (!target) break;
+    desired.set(target.variant.key, (desired.get(target.variant.key) ?? 0) + 1);
+    given.set(target.variant.key, (given.get(target.variant.key) ?? 0) + 1);
+  }
+  for (const [key, n] of given) {
+    const s = states.find((x) => x.variant.key === key);
+    noteVariant(key, `+${n} (cheapest below max, cost ${s?.variant.cost ?? '?'})`);
+  }
+  const notPlaced = add - placed;
+  const atMax = notPlaced > 0 ? `all variants at max: ${notPlaced} replica(s) not placed` : undefined;
+  const modelClamp = [rateClamp, atMax].filter((c): c is string => c !== undefined).join('; ');
+  if (modelClamp !== '') for (const s of states) clamps.set(s.variant.key, modelClamp);
+  reasons.push(`scale up by ${placed}: needed ${Number.isFinite(needed) ? needed : 'inf'} replicas (${load})`);
+  steps.push(`3 needed ${Number.isFinite(needed) ? needed : 'inf'} for ${load}; current ${current} (${a.pendingTotal} pending) -> +${placed}${modelClamp ? ` [${modelClamp}]` : ''}`);
+  return placed > 0 ? 'scale-up' : 'hold';
+}
+
+function scaleDown(
+  a: ModelAnalysis,
+  states: readonly VariantState[],
+  desired: Map<string, number>,
+  steps: string[],
+  reasons: string[],
+  noteVariant: (key: string, reason: string) => void,
+): ModelAction {
+  const refuse = (why: string, step = 4): ModelAction => {
+    reasons.push(`no scale-down: ${why}`);
+    steps.push(`${step} no scale-down: ${why}`);
+    return 'hold';
+  };
+  if (a.pendingTotal > 0) return refuse(`${a.pendingTotal} replica(s) pending`);
+  if (a.dataQuality !== 'complete') return refuse(a.missingReason ?? 'metrics incomplete', 5);
+  if (a.nonSaturatedCount < 2) return refuse(`only ${a.nonSaturatedCount} non-saturated replica(s)`);
+  const t = a.thresholds;
+  const n = a.nonSaturatedCount - 1;
+  const kvSpare = t.kvCacheThreshold - a.nonSaturatedKv / n;
+  const queueSpare = t.queueLengthThreshold - a.nonSaturatedQueue / n;
+  if (kvSpare < t.kvSpareTrigger) return refuse(`with one replica fewer KV spare would be ${fmt(kvSpare)} < ${fmt(t.kvSpareTrigger)}`);
+  if (queueSpare < t.queueSpareTrigger) return refuse(`with one replica fewer queue spare would be ${fmt(queueSpare)} < ${fmt(t.queueSpareTrigger)}`);
+  const victim = [...states].sort(mostExpensiveFirst).find((s) => {
+    const d = desired.get(s.variant.key) ?? 0;
+    return d > 0 && d > s.variant.minReplicas;
+  });
+  if (!victim) return refuse('every variant at its min');
+  desired.set(victim.variant.key, (desired.get(victim.variant.key) ?? 0) - 1);
+  noteVariant(victim.variant.key, `-1 (most expensive above min, cost ${victim.variant.cost})`);
+  const why = `scale down by 1: projected spare KV ${fmt(kvSpare)} >= ${fmt(t.kvSpareTrigger)}, queue ${fmt(queueSpare)} >= ${fmt(t.queueSpareTrigger)}`;
+  reasons.push(why);
+  steps.push(`4 ${why} -> ${victim.variant.key} -1`);
+  return 'scale-down';
+}

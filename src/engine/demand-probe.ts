@@ -1,0 +1,206 @@
+/**
+ * DemandProbe: scale from zero within a second. A sub-second loop (WVA_DEMAND_PROBE_INTERVAL,
+ * default 250 ms) that, only while some model is at zero, reads demand from a fast source (the
+ * gateway's /metrics) and on demand > 0 immediately sets the model's cheapest variant to 1 in the
+ * DecisionCache and publishes it on the DecisionTrigger (StreamIsActive pushes `true`), then asks
+ * the engine for a run of that model. The engine holds a waking model at its previous decision
+ * until its replicas start, so the probe's wake is not undone by a metrics cache that is behind.
+ */
+import { createRequire } from 'node:module';
+import type { Decision } from '../domain/decision.js';
+import { modelKey, type Variant } from '../domain/variant.js';
+import type { DecisionCache } from '../cache/decision-cache.js';
+import type { DecisionTrigger } from '../cache/decision-trigger.js';
+import type { VariantRegistry } from '../cache/variant-registry.js';
+import type { Logger } from '../observability/logger.js';
+
+/** A fast demand source: requests waiting per model key (`namespace/modelID`). */
+export interface DemandReader {
+  readDemand(): Promise<Map<string, number>>;
+}
+
+export interface DemandProbeDeps {
+  readonly registry: VariantRegistry;
+  readonly decisions: DecisionCache;
+  readonly trigger: DecisionTrigger;
+  readonly reader: DemandReader;
+  /** Asks the engine to decide this model soon (coalesced), e.g. `(k) => engine.runModel(k, 'demand')`. */
+  readonly requestRun: (modelKey: string) => unknown;
+  readonly logger: Logger;
+  readonly intervalMs: number;
+  readonly clock?: (() => number) | undefined;
+}
+
+export class DemandProbe {
+  private timer: NodeJS.Timeout | undefined;
+  private probing = false;
+  private readonly clock: () => number;
+  readonly stats = { probes: 0, reads: 0, wakes: 0, errors: 0 };
+
+  constructor(private readonly deps: DemandProbeDeps) {
+    this.clock = deps.clock ?? Date.now;
+  }
+
+  start(): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => {
+      // Never overlap: a slow gateway skips ticks instead of piling up reads.
+      if (this.probing) return;
+      void this.probeOnce();
+    }, this.deps.intervalMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** Model keys whose variants all have a decision of 0 (or none): the ones the probe watches. */
+  modelsAtZero(): Map<string, Variant[]> {
+    const out = new Map<string, Variant[]>();
+    for (const [mk, variants] of this.deps.registry.byModel()) {
+      let sum = 0;
+      let decided = false;
+      for (const v of variants) {
+        const d = this.deps.decisions.get(v.key);
+        if (d) {
+          decided = true;
+          sum += d.desiredReplicas;
+        }
+      }
+      if (decided && sum === 0) out.set(mk, variants);
+    }
+    return out;
+  }
+
+  /** One probe; returns the model keys it woke. */
+  async probeOnce(): Promise<string[]> {
+    this.probing = true;
+    this.stats.probes++;
+    try {
+      const atZero = this.modelsAtZero();
+      if (atZero.size === 0) return [];
+      let demand: Map<string, number>;
+      try {
+        this.stats.reads++;
+        demand = await this.deps.reader.readDemand();
+      } catch (err) {
+        this.stats.errors++;
+        this.deps.logger.debug({ err: err instanceof Error ? err.message : String(err) }, 'demand probe read failed');
+        return [];
+      }
+      const woke: string[] = [];
+      const now = this.clock();
+      for (const [mk, waiting] of demand) {
+        if (!(waiting > 0)) continue;
+        const variants = atZero.get(mk);
+        if (!variants) continue;
+        // Re-check: the engine may have decided this model while the read was in flight.
+        if (variants.some((v) => (this.deps.decisions.get(v.key)?.desiredReplicas ?? 0) > 0)) continue;
+        const target = [...variants].sort((a, b) => a.cost - b.cost || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)).find((v) => v.maxReplicas > 0);
+        if (!target) continue;
+        const before = this.deps.decisions.get(target.key);
+        const decision = wakeDecision(target, before, waiting, now);
+        this.deps.decisions.set(decision);
+        this.deps.trigger.publish({ variantKey: target.key, desiredReplicas: 1, active: true, decidedAt: now });
+        this.stats.wakes++;
+        woke.push(mk);
+        this.deps.logger.info({ variant: target.key, waiting }, 'demand probe: scale from zero');
+        this.deps.requestRun(mk);
+      }
+      return woke;
+    } finally {
+      this.probing = false;
+    }
+  }
+}
+
+function wakeDecision(v: Variant, before: Decision | undefined, waiting: number, now: number): Decision {
+  const reason = `scale from zero: ${waiting} request(s) queued at the gateway (demand probe)`;
+  return {
+    variantKey: v.key,
+    namespace: v.namespace,
+    variantName: v.name,
+    modelID: v.modelID,
+    accelerator: v.accelerator,
+    desiredReplicas: Math.max(1, v.minReplicas),
+    currentReplicas: before?.currentReplicas ?? 0,
+    reasons: [reason, '+1 (cheapest variant wakes)'],
+    steps: [`7 ${reason} -> ${v.key} gets 1`],
+    clamp: undefined,
+    metricsAgeMs: 0,
+    freshness: 'fresh',
+    decidedAt: now,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Gateway (EPP) reader: flow-control queue size per target model, straight from /metrics.
+
+/** EPP's queue gauge; llm-d's EPP also exports it under its newer prefix. */
+export const GATEWAY_QUEUE_METRICS = ['inference_extension_flow_control_queue_size', 'llm_d_epp_flow_control_queue_size'] as const;
+
+interface ParsedFamily {
+  readonly name: string;
+  readonly metrics: readonly { readonly labels?: Record<string, string>; readonly value?: string }[];
+}
+
+type PromTextParser = (text: string) => unknown;
+
+function loadParser(): PromTextParser {
+  // The package ships CommonJS without type declarations: load it through require and narrow.
+  const mod: unknown = createRequire(import.meta.url)('parse-prometheus-text-format');
+  const fn = typeof mod === 'function' ? mod : (mod as { default?: unknown } | undefined)?.default;
+  if (typeof fn !== 'function') throw new Error('parse-prometheus-text-format did not export a parser function');
+  return fn as PromTextParser;
+}
+
+function asFamilies(parsed: unknown): ParsedFamily[] {
+  if (!Array.isArray(parsed)) throw new Error('gateway /metrics: parser returned no metric families');
+  return parsed.filter(
+    (f): f is ParsedFamily => typeof f === 'object' && f !== null && typeof (f as { name?: unknown }).name === 'string' && Array.isArray((f as { metrics?: unknown }).metrics),
+  );
+}
+
+/** Sums the gateway queue gauge by (namespace, target model) from Prometheus text. */
+export function gatewayDemandFromText(text: string, defaultNamespace: string, parse: PromTextParser = loadParser()): Map<string, number> {
+  const out = new Map<string, number>();
+  const wanted = new Set<string>(GATEWAY_QUEUE_METRICS);
+  // Prefer the first name that is present so a gateway exporting both is not counted twice.
+  const families = asFamilies(parse(text)).filter((f) => wanted.has(f.name));
+  const family = GATEWAY_QUEUE_METRICS.map((n) => families.find((f) => f.name === n)).find((f) => f !== undefined);
+  if (!family) return out;
+  for (const m of family.metrics) {
+    const labels = m.labels ?? {};
+    const model = labels['target_model_name'] || labels['model_name'];
+    if (!model) continue;
+    const value = Number(m.value);
+    if (!Number.isFinite(value)) continue; // NaN/Inf is missing, never demand
+    const key = modelKey(labels['namespace'] || defaultNamespace, model);
+    out.set(key, (out.get(key) ?? 0) + value);
+  }
+  return out;
+}
+
+export interface GatewayDemandReaderOptions {
+  /** The gateway's /metrics URL (WVA_GATEWAY_SCRAPE_TARGET). */
+  readonly url: string;
+  /** Namespace of models whose series carry no namespace label (WVA_SCRAPE_NAMESPACE). */
+  readonly namespace: string;
+  readonly timeoutMs?: number;
+  readonly fetch?: typeof fetch;
+}
+
+export class GatewayDemandReader implements DemandReader {
+  private readonly parse = loadParser();
+
+  constructor(private readonly opts: GatewayDemandReaderOptions) {}
+
+  async readDemand(): Promise<Map<string, number>> {
+    const f = this.opts.fetch ?? fetch;
+    const res = await f(this.opts.url, { signal: AbortSignal.timeout(this.opts.timeoutMs ?? 1000), headers: { accept: 'text/plain' } });
+    if (!res.ok) throw new Error(`gateway ${this.opts.url} answered HTTP ${res.status}`);
+    return gatewayDemandFromText(await res.text(), this.opts.namespace, this.parse);
+  }
+}

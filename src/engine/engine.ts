@@ -1,0 +1,427 @@
+/**
+ * Engine: the I/O shell around the pure decision functions. Every `engineIntervalMs` and on demand
+ * it decides every model (or the requested ones), stores decisions in the DecisionCache, publishes
+ * DecisionTrigger events when a variant's desired count changes (so StreamIsActive sees every
+ * transition to active at once), and keeps the wva_* gauges current.
+ *
+ * Runs never overlap: a run requested while one is under way joins a single follow-up run (the union
+ * of what was asked), and every caller's promise resolves when the run that covered it ends.
+ */
+import type { Decision } from '../domain/decision.js';
+import type { ModelMetrics } from '../domain/metrics.js';
+import { modelKey, type Variant } from '../domain/variant.js';
+import type { DecisionCache } from '../cache/decision-cache.js';
+import type { DecisionTrigger } from '../cache/decision-trigger.js';
+import type { GlobalConfig } from '../cache/global-config.js';
+import type { RegistryChange, VariantRegistry } from '../cache/variant-registry.js';
+import type { MetricsCollector, TrackedModel } from '../collector/collector.js';
+import type { ScalerMetrics } from '../observability/metrics.js';
+import type { Logger } from '../observability/logger.js';
+import type { DecisionOutcome, DecisionSource } from './decision-source.js';
+import type { ReplicaStatusSource } from './replica-status.js';
+import type { VariantState } from './saturation-analyzer.js';
+import { decideModel, modelScaleToZero, type DecisionConfig } from './model-decision.js';
+
+export type CycleTrigger = 'interval' | 'on-demand' | 'demand' | 'manual';
+
+export interface EngineDeps {
+  readonly registry: VariantRegistry;
+  readonly decisions: DecisionCache;
+  readonly trigger: DecisionTrigger;
+  readonly config: GlobalConfig;
+  readonly collector: MetricsCollector;
+  /** Deployment status in a cluster; without it current = ready = pods reporting metrics. */
+  readonly replicaStatus?: ReplicaStatusSource | undefined;
+  readonly metrics: ScalerMetrics;
+  readonly logger: Logger;
+  /** Epoch ms; injectable for tests and the simulator. */
+  readonly clock?: (() => number) | undefined;
+  /** How the engine fetches on demand (default: `collector.fetch`). */
+  readonly fetchModels?: ((models: readonly TrackedModel[]) => Promise<void>) | undefined;
+  /**
+   * Fetch every model's metrics at the start of every cycle (for setups without the collector's
+   * background fetcher, e.g. the demo). Default false: a cycle reads the collector's cache only,
+   * and fetches only models asked for on demand that have no metrics yet.
+   */
+  readonly fetchEachCycle?: boolean | undefined;
+}
+
+export interface CycleReport {
+  readonly trigger: CycleTrigger;
+  readonly now: number;
+  readonly models: number;
+  readonly decisions: number;
+  /** Variants whose desired count changed (events published). */
+  readonly changed: number;
+  /** Models with no decision, and why. */
+  readonly unavailable: ReadonlyMap<string, string>;
+  readonly durationMs: number;
+}
+
+interface RunRequest {
+  all: boolean;
+  models: Set<string>;
+  fetchMissing: Set<string>;
+  now: number | undefined;
+  trigger: CycleTrigger;
+}
+
+interface QueuedRun extends RunRequest {
+  readonly promise: Promise<CycleReport>;
+  resolve(r: CycleReport): void;
+  reject(e: unknown): void;
+}
+
+type GaugeChild = { set(v: number): void };
+interface VariantGauges {
+  readonly labels: Record<string, string>;
+  readonly desired: GaugeChild;
+  readonly current: GaugeChild;
+  readonly ratio: GaugeChild;
+}
+
+export class Engine implements DecisionSource {
+  private readonly clock: () => number;
+  private readonly fetchModels: (models: readonly TrackedModel[]) => Promise<void>;
+  private running: Promise<CycleReport> | undefined;
+  private queued: QueuedRun | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private started = false;
+  private readonly unsubscribe: (() => void)[] = [];
+  /** Why a model has no decision (for requestDecision answers). */
+  private readonly unavailable = new Map<string, string>();
+  /** Last "matches no series" reason per model, to log once per change. */
+  private readonly noSeries = new Map<string, string>();
+  private readonly gauges = new Map<string, VariantGauges>();
+  readonly stats = { cycles: 0, coalesced: 0, maxConcurrent: 0, active: 0 };
+
+  constructor(private readonly deps: EngineDeps) {
+    this.clock = deps.clock ?? Date.now;
+    this.fetchModels = deps.fetchModels ?? ((models) => deps.collector.fetch(models));
+    this.unsubscribe.push(deps.registry.onChange((c) => this.onRegistryChange(c)));
+  }
+
+  /** Starts the interval loop (the first run happens at once). */
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    this.unsubscribe.push(
+      this.deps.config.onChange(() => {
+        if (this.started && this.timer) this.schedule(this.deps.config.get().engineIntervalMs);
+      }),
+    );
+    this.schedule(0);
+  }
+
+  /** Stops the loop and waits for a run under way. */
+  async stop(): Promise<void> {
+    this.started = false;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    for (const u of this.unsubscribe.splice(0)) u();
+    await this.idle();
+  }
+
+  /** Resolves when no run is under way or queued. */
+  async idle(): Promise<void> {
+    while (this.running || this.queued) {
+      await (this.queued?.promise ?? this.running)?.catch(() => undefined);
+    }
+  }
+
+  /** One cycle over every model (coalesced with a run under way). `now` overrides the clock. */
+  runOnce(now?: number, trigger: CycleTrigger = 'manual'): Promise<CycleReport> {
+    return this.request({ all: true, models: new Set(), fetchMissing: new Set(), now, trigger });
+  }
+
+  /** Runs one model soon (coalesced); used by the demand probe and requestDecision. */
+  runModel(key: string, trigger: CycleTrigger = 'on-demand', fetchIfMissing = false): Promise<CycleReport> {
+    return this.request({ all: false, models: new Set([key]), fetchMissing: new Set(fetchIfMissing ? [key] : []), now: undefined, trigger });
+  }
+
+  async requestDecision(variantKey: string, signal: AbortSignal): Promise<DecisionOutcome> {
+    const v = this.deps.registry.get(variantKey);
+    if (!v || v.deleting) return { ok: false, reason: `variant ${variantKey} not registered` };
+    const mk = modelKey(v.namespace, v.modelID);
+    try {
+      await abortable(this.runModel(mk, 'on-demand', true), signal);
+    } catch (err) {
+      if (signal.aborted) return { ok: false, reason: `no decision for ${variantKey} before the deadline (${describe(signal.reason)})` };
+      return { ok: false, reason: `engine run for model ${v.modelID} in ns ${v.namespace} failed: ${describe(err)}` };
+    }
+    const d = this.deps.decisions.get(variantKey);
+    if (d) return { ok: true, decision: d };
+    return { ok: false, reason: this.unavailable.get(mk) ?? `no decision for ${variantKey} yet` };
+  }
+
+  /** Why a model has no decision, if it has none. */
+  unavailableReason(namespace: string, modelID: string): string | undefined {
+    return this.unavailable.get(modelKey(namespace, modelID));
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.runOnce(undefined, 'interval')
+        .catch((err: unknown) => this.deps.logger.error({ err }, 'engine cycle failed'))
+        .finally(() => {
+          if (this.started && !this.timer) this.schedule(this.deps.config.get().engineIntervalMs);
+        });
+    }, delayMs);
+    this.timer.unref();
+  }
+
+  private request(req: RunRequest): Promise<CycleReport> {
+    if (!this.running) return this.launch(req);
+    this.stats.coalesced++;
+    if (!this.queued) {
+      let resolve!: (r: CycleReport) => void;
+      let reject!: (e: unknown) => void;
+      const promise = new Promise<CycleReport>((res, rej) => {
+        resolve = res;
+        reject = rej;
+      });
+      this.queued = { ...req, models: new Set(req.models), fetchMissing: new Set(req.fetchMissing), promise, resolve, reject };
+      return promise;
+    }
+    const q = this.queued;
+    q.all ||= req.all;
+    for (const m of req.models) q.models.add(m);
+    for (const m of req.fetchMissing) q.fetchMissing.add(m);
+    if (req.now !== undefined) q.now = req.now;
+    if (q.trigger === 'manual' || req.trigger === 'interval') q.trigger = req.trigger;
+    return q.promise;
+  }
+
+  private launch(req: RunRequest): Promise<CycleReport> {
+    const p = this.cycle(req);
+    this.running = p;
+    const after = (): void => {
+      this.running = undefined;
+      const q = this.queued;
+      this.queued = undefined;
+      if (q) this.launch(q).then(q.resolve, q.reject);
+    };
+    p.then(after, after);
+    return p;
+  }
+
+  private async cycle(req: RunRequest): Promise<CycleReport> {
+    this.stats.active++;
+    this.stats.maxConcurrent = Math.max(this.stats.maxConcurrent, this.stats.active);
+    const t0 = performance.now();
+    try {
+      await this.fetchFor(req);
+      const snapshot = this.deps.config.get();
+      const config: DecisionConfig = { saturation: snapshot.saturation, scaleToZero: snapshot.scaleToZero, maxScaleUpRate: snapshot.maxScaleUpRate };
+      const now = req.now ?? this.clock();
+      const byModel = this.deps.registry.byModel();
+      const keys = req.all ? [...byModel.keys()] : [...req.models].filter((k) => byModel.has(k));
+      let decisions = 0;
+      let changed = 0;
+      const unavailable = new Map<string, string>();
+      for (const mk of keys) {
+        const variants = byModel.get(mk);
+        if (!variants || variants.length === 0) continue;
+        const r = this.decide(mk, variants, config, now);
+        decisions += r.decisions;
+        changed += r.changed;
+        if (r.unavailable !== undefined) unavailable.set(mk, r.unavailable);
+      }
+      const durationMs = performance.now() - t0;
+      this.stats.cycles++;
+      this.deps.metrics.engineCycleSeconds.observe(durationMs / 1000);
+      this.deps.metrics.engineCycles.inc({ trigger: req.trigger });
+      return { trigger: req.trigger, now, models: keys.length, decisions, changed, unavailable, durationMs };
+    } finally {
+      this.stats.active--;
+    }
+  }
+
+  private async fetchFor(req: RunRequest): Promise<void> {
+    const byModel = this.deps.registry.byModel();
+    let keys: string[];
+    if (this.deps.fetchEachCycle) keys = req.all ? [...byModel.keys()] : [...req.models];
+    else keys = [...req.fetchMissing].filter((mk) => {
+      const v = byModel.get(mk)?.[0];
+      return v !== undefined && this.deps.collector.getModelMetrics(v.namespace, v.modelID) === undefined;
+    });
+    const tracked: TrackedModel[] = [];
+    const config = this.deps.config.get();
+    for (const mk of keys) {
+      const variants = byModel.get(mk);
+      if (variants && variants.length > 0) tracked.push(trackedModelOf(variants, config));
+    }
+    if (tracked.length === 0) return;
+    try {
+      await this.fetchModels(tracked);
+    } catch (err) {
+      // The collector should not throw; if it does, decide from what the cache holds.
+      this.deps.logger.warn({ err: describe(err), models: tracked.length }, 'metrics fetch for engine run failed');
+    }
+  }
+
+  private decide(mk: string, variants: readonly Variant[], config: DecisionConfig, now: number): { decisions: number; changed: number; unavailable: string | undefined } {
+    const first = variants[0] as Variant;
+    const { namespace, modelID } = first;
+    const metrics = this.deps.collector.getModelMetrics(namespace, modelID);
+    const states = this.statesOf(variants, metrics);
+    const previous = new Map<string, Decision>();
+    for (const v of variants) {
+      const d = this.deps.decisions.get(v.key);
+      if (d) previous.set(v.key, d);
+    }
+    const outcome = decideModel({ namespace, modelID, variants: states, metrics, config, previous, now });
+    this.noteNoSeries(mk, namespace, modelID, outcome.analysis.noSeriesReason);
+
+    const why = outcome.targets.unavailableReason;
+    if (why !== undefined) {
+      if (this.unavailable.get(mk) !== why) this.deps.logger.info({ model: modelID, namespace, reason: why }, 'model has no decision yet');
+      this.unavailable.set(mk, why);
+      return { decisions: 0, changed: 0, unavailable: why };
+    }
+    this.unavailable.delete(mk);
+
+    let changed = 0;
+    for (const d of outcome.decisions) {
+      const { current, previous: before } = this.deps.decisions.set(d);
+      this.updateGauges(current);
+      if (before && before.desiredReplicas === current.desiredReplicas) continue;
+      changed++;
+      this.deps.trigger.publish({ variantKey: current.variantKey, desiredReplicas: current.desiredReplicas, active: current.desiredReplicas > 0, decidedAt: current.decidedAt });
+      const from = before?.desiredReplicas ?? current.currentReplicas;
+      if (from !== current.desiredReplicas) {
+        const v = variants.find((x) => x.key === current.variantKey);
+        if (v) {
+          this.deps.metrics.replicaScaling.inc({ ...this.labelsOf(v), direction: current.desiredReplicas > from ? 'up' : 'down', reason: outcome.targets.action });
+        }
+      }
+      this.deps.logger.info(
+        { variant: current.variantKey, from, to: current.desiredReplicas, current: current.currentReplicas, reasons: current.reasons, clamp: current.clamp },
+        'decision changed',
+      );
+    }
+    return { decisions: outcome.decisions.length, changed, unavailable: undefined };
+  }
+
+  /** Current/ready per variant: ReplicaStatusSource, else the pods reporting metrics (all ready). */
+  private statesOf(variants: readonly Variant[], metrics: ModelMetrics | undefined): VariantState[] {
+    let reporting: Map<string, number> | undefined;
+    const states: VariantState[] = [];
+    for (const v of variants) {
+      const status = this.deps.replicaStatus?.get(v);
+      if (status) {
+        states.push({ variant: v, current: status.current, ready: status.ready });
+        continue;
+      }
+      if (!reporting) {
+        reporting = new Map();
+        for (const r of metrics?.replicas ?? []) {
+          if (r.variantKey !== undefined) reporting.set(r.variantKey, (reporting.get(r.variantKey) ?? 0) + 1);
+        }
+      }
+      const n = reporting.get(v.key) ?? 0;
+      states.push({ variant: v, current: n, ready: n });
+    }
+    return states;
+  }
+
+  private noteNoSeries(mk: string, namespace: string, modelID: string, reason: string | undefined): void {
+    const last = this.noSeries.get(mk);
+    if (reason === last) return;
+    if (reason !== undefined) {
+      this.noSeries.set(mk, reason);
+      this.deps.metrics.modelMetricsMissing.set({ namespace, model_id: modelID }, 1);
+      this.deps.logger.warn({ model: modelID, namespace, reason }, 'modelID matches no series');
+    } else {
+      this.noSeries.delete(mk);
+      this.deps.metrics.modelMetricsMissing.set({ namespace, model_id: modelID }, 0);
+      this.deps.logger.info({ model: modelID, namespace }, 'modelID matches series again');
+    }
+  }
+
+  private labelsOf(v: Variant): Record<string, string> {
+    return { variant_name: v.name, namespace: v.namespace, accelerator_type: v.accelerator ?? '', model_id: v.modelID };
+  }
+
+  private updateGauges(d: Decision): void {
+    let g = this.gauges.get(d.variantKey);
+    if (!g) {
+      const v = this.deps.registry.get(d.variantKey);
+      if (!v) return;
+      const labels = this.labelsOf(v);
+      const m = this.deps.metrics;
+      g = { labels, desired: m.desiredReplicas.labels(labels), current: m.currentReplicas.labels(labels), ratio: m.desiredRatio.labels(labels) };
+      this.gauges.set(d.variantKey, g);
+    }
+    g.desired.set(d.desiredReplicas);
+    g.current.set(d.currentReplicas);
+    g.ratio.set(d.currentReplicas > 0 ? d.desiredReplicas / d.currentReplicas : d.desiredReplicas);
+  }
+
+  private dropGauges(key: string): void {
+    const g = this.gauges.get(key);
+    if (!g) return;
+    this.gauges.delete(key);
+    const m = this.deps.metrics;
+    m.desiredReplicas.remove(g.labels);
+    m.currentReplicas.remove(g.labels);
+    m.desiredRatio.remove(g.labels);
+  }
+
+  private onRegistryChange(change: RegistryChange): void {
+    if (change.type === 'removed') {
+      this.deps.decisions.delete(change.variant.key);
+      this.dropGauges(change.variant.key);
+      const mk = modelKey(change.variant.namespace, change.variant.modelID);
+      if (this.deps.registry.variantsOfModel(change.variant.namespace, change.variant.modelID).length === 0) {
+        this.unavailable.delete(mk);
+        if (this.noSeries.delete(mk)) this.deps.metrics.modelMetricsMissing.remove({ namespace: change.variant.namespace, model_id: change.variant.modelID });
+      }
+    } else if (change.type === 'updated') {
+      // Labels (accelerator) may have changed; a variant being deleted keeps no decision.
+      this.dropGauges(change.variant.key);
+      if (change.variant.deleting) this.deps.decisions.delete(change.variant.key);
+    }
+  }
+}
+
+/** The collector's view of a model: its deployments (pod -> variant mapping) and retention. */
+export function trackedModelOf(variants: readonly Variant[], config: DecisionConfig): TrackedModel {
+  const first = variants[0] as Variant;
+  const stz = modelScaleToZero({
+    namespace: first.namespace,
+    modelID: first.modelID,
+    variants: variants.map((v) => ({ variant: v, current: 0, ready: 0 })),
+    config,
+  });
+  return {
+    namespace: first.namespace,
+    modelID: first.modelID,
+    deployments: variants.map((v) => ({ variantKey: v.key, deployment: v.deployment })),
+    retentionMs: stz.retentionMs,
+  };
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+function abortable<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+}

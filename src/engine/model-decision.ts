@@ -1,0 +1,106 @@
+/**
+ * One model, start to finish, as a pure function: resolve the config for its variants, analyse
+ * (steps 1-2), compute targets (steps 3-7), and build the immutable Decision of every variant.
+ * The engine shell only gathers the inputs and stores the outputs.
+ */
+import type { Decision } from '../domain/decision.js';
+import type { ModelMetrics } from '../domain/metrics.js';
+import type { SaturationThresholds, ScaleToZeroConfig } from '../domain/saturation.js';
+import type { SaturationConfig } from '../config/saturation-config.js';
+import { resolveScaleToZero, resolveThresholds } from '../config/saturation-config.js';
+import { analyzeModel, type ModelAnalysis, type VariantState } from './saturation-analyzer.js';
+import { computeTargets, type ModelTargets } from './capacity-targets.js';
+
+export interface DecisionConfig {
+  readonly saturation: SaturationConfig;
+  /** Process-wide scale-to-zero default (WVA_SCALE_TO_ZERO, WVA_SCALE_TO_ZERO_RETENTION). */
+  readonly scaleToZero: ScaleToZeroConfig;
+  readonly maxScaleUpRate: number;
+}
+
+export interface ModelDecisionInput {
+  readonly namespace: string;
+  readonly modelID: string;
+  readonly variants: readonly VariantState[];
+  readonly metrics: ModelMetrics | undefined;
+  readonly config: DecisionConfig;
+  readonly previous: ReadonlyMap<string, Decision>;
+  readonly now: number;
+}
+
+export interface ModelOutcome {
+  readonly analysis: ModelAnalysis;
+  readonly targets: ModelTargets;
+  /** One per variant, sorted by key; empty when `targets.unavailableReason` is set. */
+  readonly decisions: readonly Decision[];
+}
+
+/** Scale to zero for a model: on only if on for every variant; the longest retention applies. */
+export function modelScaleToZero(input: Pick<ModelDecisionInput, 'namespace' | 'modelID' | 'variants' | 'config'>): ScaleToZeroConfig {
+  let enabled = input.variants.length > 0;
+  let retentionMs = 0;
+  for (const s of input.variants) {
+    const r = resolveScaleToZero(input.config.saturation, input.config.scaleToZero, input.namespace, input.modelID, {
+      enabled: s.variant.scaleToZero,
+      retentionMs: s.variant.scaleToZeroRetentionMs,
+    });
+    enabled &&= r.enabled;
+    retentionMs = Math.max(retentionMs, r.retentionMs);
+  }
+  if (input.variants.length === 0) retentionMs = input.config.scaleToZero.retentionMs;
+  return { enabled, retentionMs };
+}
+
+export function decideModel(input: ModelDecisionInput): ModelOutcome {
+  const { namespace, modelID, config } = input;
+  const modelThresholds = resolveThresholds(config.saturation, namespace, modelID);
+  const thresholdsByVariant = new Map<string, SaturationThresholds>();
+  for (const s of input.variants) {
+    const overrides = s.variant.saturation;
+    thresholdsByVariant.set(
+      s.variant.key,
+      Object.keys(overrides).length === 0 ? modelThresholds : resolveThresholds(config.saturation, namespace, modelID, overrides),
+    );
+  }
+  const analysis = analyzeModel({
+    namespace,
+    modelID,
+    variants: input.variants,
+    metrics: input.metrics,
+    thresholdsByVariant,
+    modelThresholds,
+    now: input.now,
+  });
+  const targets = computeTargets({
+    analysis,
+    variants: input.variants,
+    previous: input.previous,
+    scaleToZero: modelScaleToZero(input),
+    maxScaleUpRate: config.maxScaleUpRate,
+  });
+  const byKey = new Map(input.variants.map((s) => [s.variant.key, s.variant]));
+  const decisions: Decision[] = [];
+  for (const t of targets.targets) {
+    const v = byKey.get(t.variantKey);
+    if (!v) continue;
+    decisions.push(
+      Object.freeze({
+        variantKey: v.key,
+        namespace: v.namespace,
+        variantName: v.name,
+        modelID: v.modelID,
+        accelerator: v.accelerator,
+        desiredReplicas: t.desired,
+        currentReplicas: t.current,
+        reasons: Object.freeze([...t.reasons]),
+        steps: targets.steps,
+        clamp: t.clamp,
+        metricsAgeMs: analysis.metricsAgeMs,
+        freshness: analysis.freshness,
+        decidedAt: input.now,
+      }),
+    );
+  }
+  Object.freeze(targets.steps);
+  return { analysis, targets, decisions };
+}

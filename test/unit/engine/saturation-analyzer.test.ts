@@ -1,0 +1,106 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_SATURATION, type SaturationThresholds } from '../../../src/domain/saturation.js';
+import { analyzeModel, conservativeThresholds } from '../../../src/engine/saturation-analyzer.js';
+import { MODEL, NOW, NS, metrics, replica, replicas, state, variant } from './fixtures.js';
+
+const a = variant('a');
+const strictKv = variant('strict', { saturation: { kvCacheThreshold: 0.9 } });
+
+function analyze(reps: ReturnType<typeof replica>[], thresholds = new Map<string, SaturationThresholds>([[a.key, DEFAULT_SATURATION]])) {
+  return analyzeModel({
+    namespace: NS,
+    modelID: MODEL,
+    variants: [state(a, reps.length)],
+    metrics: metrics(reps),
+    thresholdsByVariant: thresholds,
+    modelThresholds: DEFAULT_SATURATION,
+    now: NOW,
+  });
+}
+
+describe('step 1: per-replica saturation (kv >= kvCacheThreshold or queue >= queueLengthThreshold)', () => {
+  it.each([
+    { name: 'KV above threshold', kv: 0.85, queue: 0, v: a, saturated: true },
+    { name: 'KV exactly at threshold', kv: 0.8, queue: 0, v: a, saturated: true },
+    { name: 'queue at threshold', kv: 0.5, queue: 5, v: a, saturated: true },
+    { name: 'both below', kv: 0.5, queue: 4, v: a, saturated: false },
+    { name: 'KV missing, queue above', kv: undefined, queue: 6, v: a, saturated: true },
+    { name: 'KV missing, queue below: unknown, not idle', kv: undefined, queue: 1, v: a, saturated: undefined },
+    { name: 'both missing', kv: undefined, queue: undefined, v: a, saturated: undefined },
+    { name: "variant override 0.9 uses the replica's own threshold", kv: 0.85, queue: 0, v: strictKv, saturated: false },
+    { name: 'unmapped replica uses the model thresholds', kv: 0.85, queue: 0, v: undefined, saturated: true },
+  ])('$name', ({ kv, queue, v, saturated }) => {
+    const thresholds = new Map<string, SaturationThresholds>([
+      [a.key, DEFAULT_SATURATION],
+      [strictKv.key, { ...DEFAULT_SATURATION, kvCacheThreshold: 0.9 }],
+    ]);
+    const out = analyze([replica(v, 0, kv, queue)], thresholds);
+    expect(out.replicas[0]?.saturated).toBe(saturated);
+  });
+});
+
+describe('step 2: average spare over non-saturated replicas -> scale-up need', () => {
+  it.each([
+    { name: 'KV spare low', kvs: [0.75, 0.75], queues: [0, 0], up: true, reason: 'KV spare low (0.05 < 0.10)' },
+    { name: 'queue spare low', kvs: [0.2, 0.2], queues: [3, 3], up: true, reason: 'queue spare low (2.00 < 3.00)' },
+    { name: 'all replicas saturated', kvs: [0.9, 0.95], queues: [0, 0], up: true, reason: 'all 2 reporting replicas saturated' },
+    { name: 'plenty of spare', kvs: [0.3, 0.4], queues: [0, 1], up: false, reason: 'spare OK (KV 0.45 >= 0.10, queue 4.50 >= 3.00)' },
+    { name: 'one saturated, the other idle: averages skip the saturated one', kvs: [0.9, 0.2], queues: [0, 0], up: false, reason: '1 of 2 replicas saturated' },
+  ])('$name', ({ kvs, queues, up, reason }) => {
+    const out = analyze(kvs.map((kv, i) => replica(a, i, kv, queues[i])));
+    expect(out.scaleUpNeeded).toBe(up);
+    expect(out.reasons).toContain(reason);
+  });
+
+  it('spare averages are exact means of threshold minus use', () => {
+    const out = analyze([replica(a, 0, 0.2, 1), replica(a, 1, 0.4, 3), replica(a, 2, 0.9, 0)]);
+    expect(out.nonSaturatedCount).toBe(2);
+    expect(out.saturatedCount).toBe(1);
+    expect(out.avgSpareKv).toBeCloseTo(0.5, 10);
+    expect(out.avgSpareQueue).toBeCloseTo(3, 10);
+    expect(out.totalKv).toBeCloseTo(1.5, 10);
+  });
+});
+
+describe('model-level thresholds with per-variant overrides', () => {
+  it('use the most conservative value: lowest thresholds, highest spare triggers', () => {
+    const t = conservativeThresholds(
+      [
+        { kvCacheThreshold: 0.8, queueLengthThreshold: 5, kvSpareTrigger: 0.1, queueSpareTrigger: 3 },
+        { kvCacheThreshold: 0.9, queueLengthThreshold: 4, kvSpareTrigger: 0.2, queueSpareTrigger: 1 },
+      ],
+      DEFAULT_SATURATION,
+    );
+    expect(t).toEqual({ kvCacheThreshold: 0.8, queueLengthThreshold: 4, kvSpareTrigger: 0.2, queueSpareTrigger: 3 });
+  });
+});
+
+describe('data quality', () => {
+  it('names the model_name values seen when modelID matches no series', () => {
+    const out = analyzeModel({
+      namespace: NS,
+      modelID: MODEL,
+      variants: [state(a, 2)],
+      metrics: metrics([], { seenModelNames: ['meta/Llama-8B', 'other'] }),
+      thresholdsByVariant: new Map([[a.key, DEFAULT_SATURATION]]),
+      modelThresholds: DEFAULT_SATURATION,
+      now: NOW,
+    });
+    expect(out.dataQuality).toBe('none');
+    expect(out.noSeriesReason).toBe(`modelID "${MODEL}" matches no series in namespace ${NS}; model_name values seen: meta/Llama-8B, other`);
+  });
+
+  it('a ready replica that does not report makes the data partial', () => {
+    const out = analyzeModel({
+      namespace: NS,
+      modelID: MODEL,
+      variants: [state(a, 3)],
+      metrics: metrics(replicas(a, 2, 0.1, 0)),
+      thresholdsByVariant: new Map([[a.key, DEFAULT_SATURATION]]),
+      modelThresholds: DEFAULT_SATURATION,
+      now: NOW,
+    });
+    expect(out.dataQuality).toBe('partial');
+    expect(out.missingReason).toContain('1 ready replica(s) not reporting');
+  });
+});
