@@ -182,7 +182,7 @@ describe('health and reflection', () => {
     const rc = new Reflection(h.address, grpc.credentials.createInsecure());
     const call = (rc as unknown as { ServerReflectionInfo(): grpc.ClientDuplexStream<unknown, { list_services_response?: { service: { name: string }[] } }> }).ServerReflectionInfo();
     const names = await new Promise<string[]>((resolve, reject) => {
-      call.on('data', (m) => resolve((m.list_services_response?.service ?? []).map((s) => s.name)));
+      call.on('data', (m) => resolve((m.list_services_response?.service ?? []).map((s: { name: string }) => s.name)));
       call.on('error', reject);
       call.write({ list_services: '' });
     });

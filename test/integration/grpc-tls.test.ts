@@ -1,0 +1,100 @@
+/**
+ * TLS and mTLS with real certificates made by openssl for the test, and rotation: a certificate
+ * replaced on disk is served without a restart.
+ */
+import * as grpc from '@grpc/grpc-js';
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { serverCredentials, TlsConfigError } from '../../src/grpc/tls.js';
+import { requireBinary } from '../helpers/binaries.js';
+import { startHarness, unary } from '../helpers/scaler-harness.js';
+import type { GetMetricSpecResponse } from '../../src/grpc/proto.js';
+
+let dir: string;
+function openssl(...args: string[]): void {
+  execFileSync(requireBinary('openssl', 'openssl'), args, { cwd: dir, stdio: 'pipe' });
+}
+function makeCa(name: string): void {
+  openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', `/CN=${name}`, '-keyout', `${name}.key`, '-out', `${name}.crt`);
+}
+function makeCert(name: string, ca: string, cn: string): void {
+  openssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=${cn}`, '-keyout', `${name}.key`, '-out', `${name}.csr`);
+  const ext = join(dir, `${name}.ext`);
+  execFileSync('sh', ['-c', `printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\\n' > ${ext}`]);
+  openssl('x509', '-req', '-in', `${name}.csr`, '-CA', `${ca}.crt`, '-CAkey', `${ca}.key`, '-CAcreateserial', '-days', '1', '-extfile', ext, '-out', `${name}.crt`);
+}
+const f = (n: string) => join(dir, n);
+const ref = { name: 'v', namespace: 'ns', scalerMetadata: { modelID: 'm' } };
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'wva-tls-'));
+  makeCa('ca');
+  makeCa('ca2');
+  makeCert('server', 'ca', 'localhost');
+  makeCert('server2', 'ca2', 'localhost');
+  makeCert('client', 'ca', 'keda');
+  makeCert('rogue', 'ca2', 'rogue');
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('gRPC TLS', () => {
+  it('serves TLS to a client that trusts the CA and reloads a rotated certificate', async () => {
+    copyFileSync(f('server.crt'), f('live.crt'));
+    copyFileSync(f('server.key'), f('live.key'));
+    const tls = serverCredentials({ certFile: f('live.crt'), keyFile: f('live.key'), clientCaFile: undefined }, 200);
+    expect(tls.mode).toBe('tls');
+    await tls.ready;
+    const h = await startHarness({ credentials: tls.creds });
+    try {
+      const c = h.client(grpc.credentials.createSsl(readFileSync(f('ca.crt'))));
+      const res = await unary<unknown, GetMetricSpecResponse>(c, 'GetMetricSpec', ref);
+      expect(res.metricSpecs).toHaveLength(1);
+      const plain = h.client();
+      await expect(unary(plain, 'GetMetricSpec', ref, 1000)).rejects.toMatchObject({ code: grpc.status.UNAVAILABLE });
+
+      // Rotate to a certificate from another CA: new connections must see it without a restart.
+      copyFileSync(f('server2.crt'), f('live.crt'));
+      copyFileSync(f('server2.key'), f('live.key'));
+      const deadline = Date.now() + 5000;
+      let rotated = false;
+      while (!rotated && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 250));
+        const c2 = h.client(grpc.credentials.createSsl(readFileSync(f('ca2.crt'))));
+        rotated = await unary(c2, 'GetMetricSpec', ref, 1000).then(() => true, () => false);
+        c2.close();
+      }
+      expect(rotated).toBe(true);
+    } finally {
+      await h.stop();
+      tls.close();
+    }
+  });
+
+  it('requires a client certificate from the client CA with mTLS', async () => {
+    const tls = serverCredentials({ certFile: f('server.crt'), keyFile: f('server.key'), clientCaFile: f('ca.crt') });
+    expect(tls.mode).toBe('mtls');
+    await tls.ready;
+    const h = await startHarness({ credentials: tls.creds });
+    try {
+      const ca = readFileSync(f('ca.crt'));
+      const good = h.client(grpc.credentials.createSsl(ca, readFileSync(f('client.key')), readFileSync(f('client.crt'))));
+      expect((await unary<unknown, GetMetricSpecResponse>(good, 'GetMetricSpec', ref)).metricSpecs).toHaveLength(1);
+      const none = h.client(grpc.credentials.createSsl(ca));
+      await expect(unary(none, 'GetMetricSpec', ref, 1000)).rejects.toMatchObject({ code: grpc.status.UNAVAILABLE });
+      const rogue = h.client(grpc.credentials.createSsl(ca, readFileSync(f('rogue.key')), readFileSync(f('rogue.crt'))));
+      await expect(unary(rogue, 'GetMetricSpec', ref, 1000)).rejects.toMatchObject({ code: grpc.status.UNAVAILABLE });
+    } finally {
+      await h.stop();
+      tls.close();
+    }
+  });
+
+  it('refuses incomplete TLS settings with a clear message', () => {
+    expect(() => serverCredentials({ certFile: f('server.crt'), keyFile: undefined, clientCaFile: undefined })).toThrow(/must be set together/);
+    expect(() => serverCredentials({ certFile: undefined, keyFile: undefined, clientCaFile: f('ca.crt') })).toThrow(TlsConfigError);
+    expect(() => serverCredentials({ certFile: f('nope.crt'), keyFile: f('server.key'), clientCaFile: undefined })).toThrow(/file not found/);
+  });
+});
