@@ -169,7 +169,9 @@ export class RedisConnection {
   }
 
   private async probe(): Promise<void> {
-    if (this.probing || this.closed) return;
+    // Not connected yet (or reconnecting): ioredis reports that through 'error'/'close' and
+    // emits 'ready' when it is back; a PING now would only fail with "stream not writeable".
+    if (this.probing || this.closed || this.client.status !== 'ready') return;
     this.probing = true;
     try {
       const result = await this.ping();

@@ -11,8 +11,10 @@
  *    network hop, not a poll interval. Polling every second would leave up to a second of
  *    disagreement and cost one SCAN per replica per second.
  *  - Pub/sub is at-most-once (a follower that is reconnecting misses messages), so `loadAll()`
- *    (SCAN `wva:decision:*` + MGET) also runs when the subscriber (re)connects, when Redis comes
- *    back, and every `resyncIntervalMs` (default 10 s) as a safety net.
+ *    (SCAN `wva:decision:*` + MGET) also runs each time the subscriber's SUBSCRIBE is confirmed
+ *    after a (re)connect, when Redis comes back, and every `resyncIntervalMs` (default 10 s) as
+ *    a safety net. A leader re-writes and re-announces its decisions when Redis comes back
+ *    (a restarted Redis may be empty).
  *  - A decision is applied only when it is newer (`decidedAt`) than the one already held, so
  *    late or replayed messages never roll a variant back.
  *  - A restarted process calls `loadAll()` before serving: it answers from Redis at once instead
@@ -141,11 +143,15 @@ export class SharedDecisionStore {
     sub.on('message', (channel: string, text: string) => {
       if (channel === this.channel) this.onMessage(text);
     });
-    // 'ready' follows every (re)connect, after ioredis re-subscribed: fill what was missed.
-    sub.on('ready', () => void this.loadAll());
-    sub.subscribe(this.channel).catch((err: unknown) => {
-      this.log.debug({ err: String(err) }, 'subscribe failed; ioredis retries on reconnect');
-    });
+    // After every (re)connect: once SUBSCRIBE is confirmed on this socket (so nothing published
+    // from now on can be missed), fill in what was published while we were not listening.
+    const subscribeThenLoad = (): void => {
+      sub.subscribe(this.channel).then(
+        () => void this.loadAll(),
+        (err: unknown) => this.log.debug({ err: String(err) }, 'subscribe failed; retried on reconnect'),
+      );
+    };
+    sub.on('ready', subscribeThenLoad);
     this.offStateChange = connection.onStateChange((up) => {
       if (!up) return;
       if (this.opts.isLeader?.() === true) void this.republish();
@@ -176,7 +182,10 @@ export class SharedDecisionStore {
 
   private async republish(): Promise<void> {
     const decisions = [...this.published.values()];
-    for (const d of decisions) await this.opts.cache.set(CacheKeys.decision(d.variantKey), d);
+    for (const d of decisions) {
+      await this.opts.cache.set(CacheKeys.decision(d.variantKey), d);
+      await this.send({ v: 1, op: 'set', from: this.opts.instanceId, decision: d });
+    }
     if (decisions.length > 0) this.log.info({ count: decisions.length }, 'redis back: re-published this leader\'s decisions');
   }
 
