@@ -130,7 +130,13 @@ export function computeTargets(input: TargetsInput): ModelTargets {
 
   if (a.atZero) {
     const demand = (a.gatewayQueue ?? 0) > 0 || a.running > 0 || a.waiting > 0;
-    if (a.freshness !== 'unavailable' && demand) {
+    if (hasPrevious && previousSum > 0) {
+      // Already woken (or scaled to zero by someone else while we decided > 0): never undo it here.
+      action = 'hold';
+      holdPrevious();
+      reasons.push('waking: holding the previous decision until replicas start');
+      steps.push('7 at zero, previous decision > 0: waking, hold');
+    } else if (a.freshness !== 'unavailable' && demand) {
       action = 'scale-from-zero';
       const target = [...states].sort(cheapestFirst).find((s) => s.variant.maxReplicas > 0);
       const why = `scale from zero: demand (gateway queue ${a.gatewayQueue ?? 'n/a'}, running ${a.running}, waiting ${a.waiting})`;
@@ -142,11 +148,6 @@ export function computeTargets(input: TargetsInput): ModelTargets {
       } else {
         steps.push(`7 ${why}: every variant has max 0`);
       }
-    } else if (hasPrevious && previousSum > 0) {
-      action = 'hold';
-      holdPrevious();
-      reasons.push('waking: holding the previous decision until replicas start');
-      steps.push('7 at zero, previous decision > 0: waking, hold');
     } else if (a.freshness === 'unavailable' && !hasPrevious) {
       return unavailable(a.missingReason ?? 'metrics unavailable');
     } else if (stz.enabled) {

@@ -1,0 +1,251 @@
+import { describe, expect, it } from 'vitest';
+import { GlobalConfig } from '../../../src/cache/global-config.js';
+import { parseSaturationConfig, resolveThresholds, SaturationConfigError } from '../../../src/config/saturation-config.js';
+import { replicasNeeded } from '../../../src/engine/capacity-targets.js';
+import { NOW, decide, desiredByName, metrics, prev, replica, replicas, state, variant, type Scenario } from './fixtures.js';
+
+const cheap = variant('cheap', { cost: 5, maxReplicas: 2 });
+const pricey = variant('pricey', { cost: 10 });
+const a = variant('a');
+const b = variant('b');
+
+interface Row {
+  readonly name: string;
+  readonly scenario: Scenario;
+  readonly want: Record<string, number>;
+  readonly reason?: string;
+  readonly clamp?: string;
+}
+
+function check(row: Row): void {
+  const out = decide(row.scenario);
+  expect(out.targets.unavailableReason).toBeUndefined();
+  expect(desiredByName(out)).toEqual(row.want);
+  const reasons = out.decisions.flatMap((d) => d.reasons);
+  if (row.reason) expect(reasons.some((r) => r.includes(row.reason as string)), `reasons: ${reasons.join(' | ')}`).toBe(true);
+  if (row.clamp) expect(out.decisions.some((d) => d.clamp?.includes(row.clamp as string)), `clamps: ${out.decisions.map((d) => d.clamp).join(' | ')}`).toBe(true);
+}
+
+describe('step 3: how many, and to which variant', () => {
+  it.each<Row>([
+    {
+      // KV 1.8 / 0.7 -> 3, queue 12 / 2 -> 6: needs +4, the rate allows 2 x 2 = 4 in total.
+      name: 'all replicas saturated: proportional, capped by maxScaleUpRate',
+      scenario: { states: [state(a, 2)], metrics: metrics(replicas(a, 2, 0.9, 6)) },
+      want: { a: 4 },
+      reason: 'scale up by 2: needed 6 replicas',
+      clamp: 'capped to +2 (maxScaleUpRate 2 x 2)',
+    },
+    {
+      name: 'small deficit: at least +1',
+      scenario: { states: [state(a, 2)], metrics: metrics(replicas(a, 2, 0.75, 0)) },
+      want: { a: 3 },
+      reason: 'KV spare low (0.05 < 0.10)',
+    },
+    {
+      name: 'cheapest variant at max: the next cheapest grows',
+      scenario: { states: [state(cheap, 2), state(pricey, 0)], metrics: metrics(replicas(cheap, 2, 0.78, 0)) },
+      want: { cheap: 2, pricey: 1 },
+      reason: '+1 (cheapest below max, cost 10)',
+    },
+    {
+      // queue 20 / 2 -> 10 needed from 2: rate 4 allows +6; cheap (max 3) takes 2, pricey the rest.
+      name: 'new replicas go one by one to the cheapest below its max',
+      scenario: {
+        states: [state(variant('cheap', { cost: 5, maxReplicas: 3 }), 1), state(pricey, 1)],
+        metrics: metrics([replica(variant('cheap'), 0, 0.9, 10), replica(pricey, 0, 0.9, 10)]),
+        maxScaleUpRate: 4,
+      },
+      want: { cheap: 3, pricey: 5 },
+    },
+    {
+      name: 'pending replicas stop a second scale-up from over-shooting',
+      scenario: { states: [state(a, 4, 2)], metrics: metrics(replicas(a, 2, 0.78, 0)) },
+      want: { a: 4 },
+      reason: '2 pending replica(s) cover the need (needed 3 <= current 4)',
+    },
+    {
+      name: 'pending replicas do not cover a larger need: add the difference',
+      scenario: { states: [state(a, 3, 2)], metrics: metrics(replicas(a, 2, 0.9, 8)), maxScaleUpRate: 3 },
+      want: { a: 8 },
+    },
+    {
+      name: 'cost tie goes to the first key',
+      scenario: { states: [state(b, 1), state(a, 1)], metrics: metrics([replica(a, 0, 0.78, 0), replica(b, 0, 0.78, 0)]) },
+      want: { a: 2, b: 1 },
+    },
+    {
+      name: 'every variant at max: clamp says so',
+      scenario: { states: [state(variant('a', { maxReplicas: 2 }), 2)], metrics: metrics(replicas(a, 2, 0.9, 6)) },
+      want: { a: 2 },
+      clamp: 'all variants at max: 2 replica(s) not placed',
+    },
+  ])('$name', check);
+
+  it.each([
+    { total: 0, per: 0.7, n: 0 },
+    { total: 1.4, per: 0.7, n: 2 },
+    { total: 1.41, per: 0.7, n: 3 },
+    { total: 3, per: 0, n: Infinity },
+  ])('replicasNeeded($total, $per) = $n', ({ total, per, n }) => {
+    expect(replicasNeeded(total, per)).toBe(n);
+  });
+});
+
+describe('step 4: safe scale-down by one from the most expensive variant', () => {
+  const cheap4 = variant('cheap', { cost: 5 });
+  it.each<Row>([
+    {
+      name: 'idle model: most expensive variant loses one',
+      scenario: { states: [state(cheap4, 3), state(pricey, 2)], metrics: metrics([...replicas(cheap4, 3, 0.1, 0), ...replicas(pricey, 2, 0.1, 0)]) },
+      want: { cheap: 3, pricey: 1 },
+      reason: 'scale down by 1',
+    },
+    {
+      name: 'refused with one non-saturated replica',
+      scenario: { states: [state(a, 2)], metrics: metrics([replica(a, 0, 0.9, 0), replica(a, 1, 0.1, 0)]) },
+      want: { a: 2 },
+      reason: 'no scale-down: only 1 non-saturated replica(s)',
+    },
+    {
+      name: 'refused when one replica fewer would leave too little spare',
+      scenario: { states: [state(a, 2)], metrics: metrics(replicas(a, 2, 0.4, 0)) },
+      want: { a: 2 },
+      reason: 'no scale-down: with one replica fewer KV spare would be 0.00 < 0.10',
+    },
+    {
+      name: 'refused while a replica is pending',
+      scenario: { states: [state(a, 3, 2)], metrics: metrics(replicas(a, 2, 0.1, 0)) },
+      want: { a: 3 },
+      reason: 'no scale-down: 1 replica(s) pending',
+    },
+    {
+      name: 'refused at min',
+      scenario: { states: [state(variant('a', { minReplicas: 2 }), 2)], metrics: metrics(replicas(a, 2, 0.1, 0)) },
+      want: { a: 2 },
+      reason: 'no scale-down: every variant at its min',
+    },
+    {
+      name: 'cost tie: the last key shrinks first (mirror of scale-up)',
+      scenario: { states: [state(a, 2), state(b, 2)], metrics: metrics([...replicas(a, 2, 0.05, 0), ...replicas(b, 2, 0.05, 0)]) },
+      want: { a: 2, b: 1 },
+    },
+  ])('$name', check);
+});
+
+describe('step 5: missing or stale metrics never scale down', () => {
+  const idle = metrics(replicas(a, 3, 0.05, 0));
+  it.each<Row>([
+    { name: 'missing metrics hold the last decision', scenario: { states: [state(a, 2)], metrics: undefined, previous: [prev(a, 3)] }, want: { a: 3 }, reason: 'hold: no metrics for model' },
+    { name: 'stale metrics hold the last decision', scenario: { states: [state(a, 3)], metrics: { ...idle, collectedAt: NOW - 120_000 }, previous: [prev(a, 3)] }, want: { a: 3 }, reason: 'hold: metrics stale (120s old)' },
+    { name: 'stale metrics with no decision hold current', scenario: { states: [state(a, 3)], metrics: { ...idle, collectedAt: NOW - 120_000 } }, want: { a: 3 } },
+    { name: 'unavailable metrics (10 min old) hold', scenario: { states: [state(a, 3)], metrics: { ...idle, collectedAt: NOW - 600_000 }, previous: [prev(a, 3)] }, want: { a: 3 }, reason: 'metrics unavailable' },
+    {
+      name: 'partial metrics: no scale-down',
+      scenario: { states: [state(a, 3)], metrics: metrics([...replicas(a, 2, 0.05, 0), replica(a, 2, undefined, 0)]) },
+      want: { a: 3 },
+      reason: 'no scale-down: metrics partial: 1 replica(s) missing KV or queue',
+    },
+    {
+      name: 'partial metrics still allow a scale-up',
+      scenario: { states: [state(a, 3)], metrics: metrics([...replicas(a, 2, 0.9, 6), replica(a, 2, undefined, undefined)]) },
+      want: { a: 6 },
+    },
+    {
+      name: 'modelID matches no series: hold, naming the model_name values seen',
+      scenario: { states: [state(a, 2)], metrics: metrics([], { seenModelNames: ['meta/Llama-8B'] }), previous: [prev(a, 2)] },
+      want: { a: 2 },
+      reason: 'model_name values seen: meta/Llama-8B',
+    },
+  ])('$name', check);
+
+  it('missing metrics and no decision yet: no decision, with the reason', () => {
+    const out = decide({ states: [state(a, 2)], metrics: undefined });
+    expect(out.decisions).toEqual([]);
+    expect(out.targets.unavailableReason).toBe('no metrics for model meta/llama-8b in ns ns yet');
+  });
+});
+
+describe('step 6: scale to zero', () => {
+  const idle = (over: Partial<Parameters<typeof metrics>[1]> = {}, running = 0) => metrics(replicas(a, 2, 0, 0, running), { requestsOverRetention: 0, ...over });
+  it.each<Row>([
+    { name: 'enabled and idle over retention: all variants 0', scenario: { states: [state(a, 2), state(b, 0)], metrics: idle(), scaleToZero: true }, want: { a: 0, b: 0 }, reason: 'idle: 0 requests over 10m' },
+    { name: 'requestsOverRetention undefined is missing, not idle', scenario: { states: [state(a, 2)], metrics: idle({ requestsOverRetention: undefined }), scaleToZero: true }, want: { a: 1 } },
+    { name: 'requests over retention: no', scenario: { states: [state(a, 2)], metrics: idle({ requestsOverRetention: 3 }), scaleToZero: true }, want: { a: 1 } },
+    { name: 'something running: no', scenario: { states: [state(a, 2)], metrics: idle({}, 1), scaleToZero: true }, want: { a: 1 } },
+    { name: 'queued at the gateway: no', scenario: { states: [state(a, 2)], metrics: idle({ gatewayQueue: 2 }), scaleToZero: true }, want: { a: 1 } },
+    { name: 'disabled: no', scenario: { states: [state(a, 2)], metrics: idle(), scaleToZero: false }, want: { a: 1 } },
+    { name: 'variant override disables it for the model', scenario: { states: [state(variant('a', { scaleToZero: false }), 2)], metrics: idle(), scaleToZero: true }, want: { a: 1 } },
+    { name: 'minReplicas wins over scale to zero', scenario: { states: [state(variant('a', { minReplicas: 1 }), 2)], metrics: idle(), scaleToZero: true }, want: { a: 1 }, clamp: 'min 1 (wanted 0)' },
+    {
+      name: 'disabled and at zero: the cheapest variant keeps one',
+      scenario: { states: [state(a, 0), state(variant('z', { cost: 1 }), 0)], metrics: metrics([]), scaleToZero: false },
+      want: { a: 0, z: 1 },
+      reason: 'model keeps at least one replica',
+    },
+  ])('$name', check);
+});
+
+describe('step 7: scale from zero', () => {
+  const z = variant('z', { cost: 1 });
+  it.each<Row>([
+    { name: 'gateway queue wakes the cheapest variant', scenario: { states: [state(a, 0), state(z, 0)], metrics: metrics([], { gatewayQueue: 3 }), scaleToZero: true }, want: { a: 0, z: 1 }, reason: 'scale from zero' },
+    { name: 'no demand: stays at zero', scenario: { states: [state(a, 0), state(z, 0)], metrics: metrics([], { gatewayQueue: 0 }), scaleToZero: true }, want: { a: 0, z: 0 } },
+    { name: 'cost tie: first key wakes', scenario: { states: [state(b, 0), state(a, 0)], metrics: metrics([], { gatewayQueue: 1 }), scaleToZero: true }, want: { a: 1, b: 0 } },
+    {
+      name: 'a running request on a leftover pod wakes it',
+      scenario: { states: [state(a, 0)], metrics: metrics([replica(undefined, 0, 0.1, 0, 1)], { gatewayQueue: undefined }), scaleToZero: true },
+      want: { a: 1 },
+    },
+    {
+      name: 'waking (previous 1, replicas not started): hold even with a cache that shows no demand',
+      scenario: { states: [state(a, 0)], metrics: metrics([], { gatewayQueue: 0, requestsOverRetention: 0 }), scaleToZero: true, previous: [prev(a, 1)] },
+      want: { a: 1 },
+      reason: 'waking',
+    },
+    {
+      name: 'already woken to 2: demand at zero does not lower it to 1',
+      scenario: { states: [state(a, 0)], metrics: metrics([], { gatewayQueue: 4, collectedAt: NOW - 90_000 }), scaleToZero: true, previous: [prev(a, 2)] },
+      want: { a: 2 },
+      reason: 'waking',
+    },
+  ])('$name', check);
+});
+
+describe('saturation config: merge order default -> per-model -> trigger metadata', () => {
+  const config = parseSaturationConfig({
+    default: 'kvCacheThreshold: 0.7\nqueueLengthThreshold: 8',
+    llama: 'model_id: meta/llama-8b\nkvCacheThreshold: 0.85',
+  });
+  it.each([
+    { name: 'built-in defaults where nothing is set', model: 'other', overrides: {}, kv: 0.7, queue: 8, kvSpare: 0.1 },
+    { name: 'per-model entry over default, field by field', model: 'meta/llama-8b', overrides: {}, kv: 0.85, queue: 8, kvSpare: 0.1 },
+    { name: 'trigger metadata over both', model: 'meta/llama-8b', overrides: { kvCacheThreshold: 0.9, kvSpareTrigger: 0.2 }, kv: 0.9, queue: 8, kvSpare: 0.2 },
+  ])('$name', ({ model, overrides, kv, queue, kvSpare }) => {
+    const t = resolveThresholds(config, 'ns', model, overrides);
+    expect([t.kvCacheThreshold, t.queueLengthThreshold, t.kvSpareTrigger, t.queueSpareTrigger]).toEqual([kv, queue, kvSpare, 3]);
+  });
+
+  it.each([
+    { name: 'per-model threshold 0.85 makes 0.82 not saturated', overrides: {}, kv: 0.82, saturated: false },
+    { name: 'variant override 0.8 makes 0.82 saturated', overrides: { kvCacheThreshold: 0.8 }, kv: 0.82, saturated: true },
+  ])('the analysis uses the merged thresholds: $name', ({ overrides, kv, saturated }) => {
+    const v = variant('a', { saturation: overrides });
+    const out = decide({ states: [state(v, 1)], metrics: metrics([replica(v, 0, kv, 0)]), saturation: config });
+    expect(out.analysis.replicas[0]?.saturated).toBe(saturated);
+  });
+
+  it.each([
+    { name: 'spare trigger above its threshold', data: { default: 'kvCacheThreshold: 0.5\nkvSpareTrigger: 0.6' }, field: 'kvSpareTrigger' },
+    { name: 'KV threshold out of range', data: { default: 'kvCacheThreshold: 1.5' }, field: 'kvCacheThreshold' },
+    { name: 'queue threshold not a number', data: { m: 'model_id: x\nqueueLengthThreshold: lots' }, field: 'queueLengthThreshold' },
+  ])('an invalid update is kept out ($name): the last good config stays', ({ data, field }) => {
+    const global = new GlobalConfig({ engineIntervalMs: 15_000, maxScaleUpRate: 2, scaleToZero: { enabled: false, retentionMs: 600_000 }, saturation: config });
+    const before = global.get();
+    const apply = (d: Record<string, string>) => global.update({ saturation: parseSaturationConfig(d) });
+    expect(() => apply(data)).toThrow(SaturationConfigError);
+    expect(() => apply(data)).toThrow(field);
+    expect(global.get()).toBe(before);
+    expect(resolveThresholds(global.get().saturation, 'ns', 'meta/llama-8b').kvCacheThreshold).toBe(0.85);
+  });
+});
