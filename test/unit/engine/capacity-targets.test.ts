@@ -235,7 +235,7 @@ describe('saturation config: merge order default -> per-model -> trigger metadat
     expect(out.analysis.replicas[0]?.saturated).toBe(saturated);
   });
 
-  it.each([
+  it.each<{ name: string; data: Record<string, string>; field: string }>([
     { name: 'spare trigger above its threshold', data: { default: 'kvCacheThreshold: 0.5\nkvSpareTrigger: 0.6' }, field: 'kvSpareTrigger' },
     { name: 'KV threshold out of range', data: { default: 'kvCacheThreshold: 1.5' }, field: 'kvCacheThreshold' },
     { name: 'queue threshold not a number', data: { m: 'model_id: x\nqueueLengthThreshold: lots' }, field: 'queueLengthThreshold' },
