@@ -185,15 +185,15 @@ export class MemoryCache implements MetricsCache {
 export class NoOpCache implements MetricsCache {
   readonly kind = 'noop' as const;
   readonly size = 0;
-  setModel(): void {}
-  getModel(): undefined {
+  setModel(_metrics: ModelMetrics): void {}
+  getModel(_namespace: string, _modelID: string): undefined {
     return undefined;
   }
-  getAllocation(): undefined {
+  getAllocation(_variantKey: string): undefined {
     return undefined;
   }
-  invalidateModel(): void {}
-  invalidateVariant(): void {}
+  invalidateModel(_namespace: string, _modelID: string): void {}
+  invalidateVariant(_variantKey: string): void {}
   cleanup(): number {
     return 0;
   }

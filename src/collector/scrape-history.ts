@@ -4,7 +4,8 @@
  * last minute, and requests over the retention window are counter deltas over that window.
  *
  * Counters are folded at ingestion into a per-pod monotonic total (resets add the new value, as
- * Prometheus' increase() does), so old samples can be thinned without losing increments.
+ * Prometheus' increase() does), so old samples can be thinned without losing increments; thinning
+ * can only move a window's baseline earlier by one spacing bucket (over-count, never under-count).
  *
  * Retention coverage: a fresh process (or one whose history is shorter than the window) has NOT
  * seen the whole window, so it must not conclude "no requests → idle": the value stays missing
@@ -93,7 +94,7 @@ export class ScrapeHistory {
     let waitingPeak: number | undefined;
     const counters: Sample[] = [];
     for (const s of h.samples) {
-      if (s.t < from) continue;
+      if (s.t <= from) continue; // left-open like Prometheus' range selectors
       if (s.kv !== undefined) kvPeak = Math.max(kvPeak ?? s.kv, s.kv);
       if (s.waiting !== undefined) waitingPeak = Math.max(waitingPeak ?? s.waiting, s.waiting);
       if (s.mono !== undefined) counters.push(s);
@@ -118,12 +119,12 @@ export class ScrapeHistory {
       let latest: number | undefined;
       for (const s of h.samples) {
         if (s.mono === undefined) continue;
-        if (s.t < from) baseline = s.mono;
+        if (s.t <= from) baseline = s.mono;
         else latest = s.mono;
       }
       if (latest === undefined) continue; // nothing from this pod inside the window
       // No sample before the window: the pod's first sample is its baseline (already 0-based for new pods).
-      const firstInWindow = h.samples.find((s) => s.t >= from && s.mono !== undefined)?.mono ?? latest;
+      const firstInWindow = h.samples.find((s) => s.t > from && s.mono !== undefined)?.mono ?? latest;
       const base = baseline ?? (h.firstSeen > (this.firstScrapeAt ?? 0) ? 0 : firstInWindow);
       total = (total ?? 0) + (latest - base);
     }

@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest';
+import { MemoryCache, NoOpCache, allocationKey, replicaKey } from '../../../src/cache/metrics-cache.js';
+import type { ModelMetrics, ReplicaMetrics } from '../../../src/domain/metrics.js';
+
+function replica(pod: string, variantKey: string | undefined, kv = 0.5): ReplicaMetrics {
+  return { namespace: 'ns', modelID: 'm', pod, variantKey, kvCacheUsage: kv, queueLength: 0, running: 1, requestRate: 1 };
+}
+function model(collectedAt: number, replicas: ReplicaMetrics[], modelID = 'm'): ModelMetrics {
+  return { namespace: 'ns', modelID, replicas, requestsOverRetention: 3, gatewayQueue: 0, collectedAt, seenModelNames: [modelID] };
+}
+
+describe('MemoryCache', () => {
+  it('uses the documented keys', () => {
+    expect(replicaKey('ns', 'Qwen/Qwen2.5')).toBe('replica:ns/Qwen/Qwen2.5');
+    expect(allocationKey('ns/llama-h100')).toBe('allocation:ns/llama-h100');
+  });
+
+  it('keeps serving a value past its TTL as stale (needsRefresh), then drops it once unavailable', () => {
+    let now = 1_000_000;
+    const cache = new MemoryCache({ ttlMs: 30_000, max: 100, now: () => now });
+    cache.setModel(model(now, [replica('a-1', 'ns/a')]));
+    expect(cache.getModel('ns', 'm')).toMatchObject({ freshness: 'fresh', needsRefresh: false, ageMs: 0 });
+    now += 31_000;
+    expect(cache.getModel('ns', 'm')).toMatchObject({ freshness: 'fresh', needsRefresh: true });
+    now += 60_000;
+    const stale = cache.getModel('ns', 'm');
+    expect(stale?.freshness).toBe('stale');
+    expect(stale?.value.replicas[0]?.kvCacheUsage).toBe(0.5);
+    expect(cache.getAllocation('ns/a')?.freshness).toBe('stale');
+    now += 300_000;
+    expect(cache.getModel('ns', 'm')).toBeUndefined();
+    expect(cache.getAllocation('ns/a')).toBeUndefined();
+  });
+
+  it('derives per-variant allocations and empties a variant whose pods went away', () => {
+    const cache = new MemoryCache({ ttlMs: 30_000, max: 100 });
+    const t = Date.now();
+    cache.setModel(model(t, [replica('a-1', 'ns/a'), replica('a-2', 'ns/a'), replica('b-1', 'ns/b'), replica('x', undefined)]));
+    expect(cache.getAllocation('ns/a')?.value.replicas.map((r) => r.pod)).toEqual(['a-1', 'a-2']);
+    cache.setModel(model(t + 1, [replica('a-1', 'ns/a')]));
+    expect(cache.getAllocation('ns/b')?.value.replicas).toEqual([]);
+  });
+
+  it('invalidates by model and by variant', () => {
+    const cache = new MemoryCache({ ttlMs: 30_000, max: 100 });
+    const t = Date.now();
+    cache.setModel(model(t, [replica('a-1', 'ns/a'), replica('b-1', 'ns/b')]));
+    cache.setModel(model(t, [], 'other'));
+    cache.invalidateVariant('ns/a');
+    expect(cache.getAllocation('ns/a')).toBeUndefined();
+    expect(cache.getModel('ns', 'm')).toBeUndefined(); // its replica list held the variant's pods
+    expect(cache.getModel('ns', 'other')).toBeDefined();
+    cache.setModel(model(t, [replica('a-1', 'ns/a'), replica('b-1', 'ns/b')]));
+    cache.invalidateModel('ns', 'm');
+    expect(cache.getModel('ns', 'm')).toBeUndefined();
+    expect(cache.getAllocation('ns/b')).toBeUndefined();
+    expect(cache.getModel('ns', 'other')).toBeDefined();
+  });
+
+  it('is bounded and cleans up unusable entries', () => {
+    let now = 0;
+    const cache = new MemoryCache({ ttlMs: 1000, max: 3, now: () => now });
+    for (let i = 0; i < 5; i++) cache.setModel(model(now, [], `m${i}`));
+    expect(cache.size).toBe(3);
+    expect(cache.getModel('ns', 'm0')).toBeUndefined();
+    now = 400_000;
+    expect(cache.cleanup()).toBe(3);
+    expect(cache.size).toBe(0);
+  });
+
+  it('rejects a bad configuration with a clear message', () => {
+    expect(() => new MemoryCache({ ttlMs: 0, max: 1 })).toThrow(/TTL must be > 0/);
+  });
+});
+
+describe('NoOpCache', () => {
+  it('never returns anything', () => {
+    const cache = new NoOpCache();
+    cache.setModel(model(Date.now(), [replica('a-1', 'ns/a')]));
+    expect(cache.getModel('ns', 'm')).toBeUndefined();
+    expect(cache.getAllocation('ns/a')).toBeUndefined();
+  });
+});

@@ -1,0 +1,170 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { MemoryCache, NoOpCache } from '../../../src/cache/metrics-cache.js';
+import type { TrackedModel } from '../../../src/collector/collector.js';
+import { ScrapeCollector, ScrapeError } from '../../../src/collector/scrape-collector.js';
+import { ScalerMetrics } from '../../../src/observability/metrics.js';
+import { silentLogger } from '../../../src/observability/logger.js';
+import { freePort } from '../../helpers/ports.js';
+import { FixtureServer } from './fixture-server.js';
+
+/** Shaped like a real vLLM v0.10 /metrics (HELP/TYPE, engine label, finished_reason, histograms, info gauge). */
+function vllmExposition(o: { model: string; kv: string; waiting: number; running: number; stop: number; length: number; labels?: string; legacy?: boolean }): string {
+  const l = `engine="0",model_name="${o.model}"${o.labels ? `,${o.labels}` : ''}`;
+  const kvName = o.legacy ? 'vllm:gpu_cache_usage_perc' : 'vllm:kv_cache_usage_perc';
+  return `# HELP vllm:num_requests_running Number of requests in model execution batches.
+# TYPE vllm:num_requests_running gauge
+vllm:num_requests_running{${l}} ${o.running}.0
+# HELP vllm:num_requests_waiting Number of requests waiting to be processed.
+# TYPE vllm:num_requests_waiting gauge
+vllm:num_requests_waiting{${l}} ${o.waiting}.0
+# HELP ${kvName} KV-cache usage. 1 means 100 percent usage.
+# TYPE ${kvName} gauge
+${kvName}{${l}} ${o.kv}
+# HELP vllm:request_success_total Count of successfully processed requests.
+# TYPE vllm:request_success_total counter
+vllm:request_success_total{${l},finished_reason="stop"} ${o.stop}.0
+vllm:request_success_total{${l},finished_reason="length"} ${o.length}.0
+vllm:request_success_total{${l},finished_reason="abort"} 0.0
+# HELP vllm:request_success_created Count of successfully processed requests.
+# TYPE vllm:request_success_created gauge
+vllm:request_success_created{${l},finished_reason="stop"} 1.7e+09
+# HELP vllm:e2e_request_latency_seconds Histogram of e2e request latency in seconds.
+# TYPE vllm:e2e_request_latency_seconds histogram
+vllm:e2e_request_latency_seconds_bucket{${l},le="0.3"} 1.0
+vllm:e2e_request_latency_seconds_bucket{${l},le="+Inf"} 4.0
+vllm:e2e_request_latency_seconds_count{${l}} 4.0
+vllm:e2e_request_latency_seconds_sum{${l}} 9.5
+# HELP vllm:cache_config_info Information of the LLMEngine CacheConfig
+# TYPE vllm:cache_config_info gauge
+vllm:cache_config_info{block_size="16",cache_dtype="auto",engine="0",num_gpu_blocks="2048"} 1.0
+`;
+}
+
+const tracked = (modelID: string, namespace = 'default', retentionMs = 600_000): TrackedModel => ({
+  namespace,
+  modelID,
+  retentionMs,
+  deployments: [{ variantKey: `${namespace}/qwen-h100`, deployment: 'qwen-h100' }],
+});
+
+describe('ScrapeCollector', () => {
+  let a: FixtureServer;
+  let b: FixtureServer;
+  beforeEach(async () => {
+    a = new FixtureServer();
+    b = new FixtureServer();
+    await a.start();
+    await b.start();
+  });
+  afterEach(async () => {
+    await a.stop();
+    await b.stop();
+  });
+
+  const make = (targets: string[], extra: { gateway?: string; now?: () => number; noop?: boolean } = {}) => {
+    const metrics = new ScalerMetrics();
+    const cache = extra.noop ? new NoOpCache() : new MemoryCache({ ttlMs: 30_000, max: 100, ...(extra.now ? { now: extra.now } : {}) });
+    const collector = new ScrapeCollector(
+      { targets, gatewayTarget: extra.gateway, timeoutMs: 500, concurrency: 2, defaultNamespace: 'default' },
+      { cache, logger: silentLogger(), metrics, ...(extra.now ? { now: extra.now } : {}) },
+    );
+    return { collector, metrics, cache };
+  };
+
+  it('reads per-pod values from a real-shaped exposition; pod and namespace labels win, else host:port and the default namespace', async () => {
+    a.route('/metrics', { body: vllmExposition({ model: 'Qwen/Qwen2.5-7B-Instruct', kv: '0.42', waiting: 3, running: 5, stop: 10, length: 2, labels: 'namespace="prod",pod="qwen-h100-abc-1"' }) });
+    b.route('/metrics', { body: vllmExposition({ model: 'Qwen/Qwen2.5-7B-Instruct', kv: '0.1', waiting: 0, running: 1, stop: 1, length: 0 }) });
+    const { collector } = make([a.url('/metrics'), b.url('/metrics')]);
+    const models = [tracked('Qwen/Qwen2.5-7B-Instruct', 'prod'), tracked('Qwen/Qwen2.5-7B-Instruct', 'default')];
+    await collector.fetch(models);
+    const prod = collector.getModelMetrics('prod', 'Qwen/Qwen2.5-7B-Instruct');
+    expect(prod?.replicas).toEqual([
+      { namespace: 'prod', modelID: 'Qwen/Qwen2.5-7B-Instruct', pod: 'qwen-h100-abc-1', variantKey: 'prod/qwen-h100', kvCacheUsage: 0.42, queueLength: 3, running: 5, requestRate: undefined },
+    ]);
+    expect(prod?.requestsOverRetention).toBeUndefined(); // history shorter than the window
+    expect(prod?.gatewayQueue).toBeUndefined(); // no gateway target
+    expect(prod?.seenModelNames).toEqual(['Qwen/Qwen2.5-7B-Instruct']);
+    const dflt = collector.getModelMetrics('default', 'Qwen/Qwen2.5-7B-Instruct');
+    expect(dflt?.replicas.map((r) => [r.pod, r.kvCacheUsage, r.variantKey])).toEqual([[new URL(b.url()).host, 0.1, undefined]]);
+  });
+
+  it('computes the request rate from successive scrapes, summed over finished_reason', async () => {
+    let now = 1_000_000;
+    let stop = 10;
+    a.route('/metrics', () => ({ body: vllmExposition({ model: 'm', kv: '0.5', waiting: 0, running: 1, stop, length: 5, labels: 'pod="qwen-h100-x-1"' }) }));
+    const { collector } = make([a.url('/metrics')], { now: () => now });
+    await collector.fetch([tracked('m')]);
+    now += 10_000;
+    stop += 20;
+    await collector.fetch([tracked('m')]);
+    expect(collector.getModelMetrics('default', 'm')?.replicas[0]?.requestRate).toBeCloseTo(2);
+  });
+
+  it('understands the legacy KV metric name and reports NaN as missing', async () => {
+    a.route('/metrics', { body: vllmExposition({ model: 'old', kv: '0.7', waiting: 1, running: 1, stop: 0, length: 0, legacy: true, labels: 'pod="p1"' }) });
+    b.route('/metrics', { body: vllmExposition({ model: 'old', kv: 'NaN', waiting: 1, running: 1, stop: 0, length: 0, labels: 'pod="p2"' }) });
+    const { collector } = make([a.url('/metrics'), b.url('/metrics')]);
+    await collector.fetch([tracked('old')]);
+    const byPod = new Map(collector.getModelMetrics('default', 'old')?.replicas.map((r) => [r.pod, r.kvCacheUsage]));
+    expect(byPod.get('p1')).toBe(0.7);
+    expect(byPod.has('p2')).toBe(true);
+    expect(byPod.get('p2')).toBeUndefined();
+  });
+
+  it('keeps pods of a failed target as replicas with missing values, counts the error, and fails when every target fails', async () => {
+    a.route('/metrics', { body: vllmExposition({ model: 'm', kv: '0.5', waiting: 0, running: 1, stop: 0, length: 0, labels: 'pod="p1"' }) });
+    b.route('/metrics', { body: vllmExposition({ model: 'm', kv: '0.6', waiting: 0, running: 1, stop: 0, length: 0, labels: 'pod="p2"' }) });
+    const { collector, metrics } = make([a.url('/metrics'), b.url('/metrics')]);
+    await collector.fetch([tracked('m')]);
+    b.route('/metrics', { status: 500, body: 'boom' });
+    await collector.fetch([tracked('m')]);
+    const r = collector.getModelMetrics('default', 'm')?.replicas ?? [];
+    expect(r.map((x) => [x.pod, x.kvCacheUsage, x.running])).toEqual([['p1', 0.5, 1], ['p2', undefined, undefined]]);
+    expect((await metrics.registry.getSingleMetricAsString('wva_scaler_scrape_errors_total'))).toContain(`target="${b.url('/metrics')}"} 1`);
+    a.route('/metrics', { status: 503, body: 'down' });
+    await expect(collector.fetch([tracked('m')])).rejects.toBeInstanceOf(ScrapeError);
+    // The cache keeps the last good values.
+    expect(collector.getModelMetrics('default', 'm')?.replicas.length).toBe(2);
+  });
+
+  it('times out a slow target', async () => {
+    a.route('/metrics', { delayMs: 2000, body: '' });
+    const { collector } = make([a.url('/metrics')]);
+    await expect(collector.fetch([tracked('m')])).rejects.toThrow(/timed out after 500 ms/);
+  });
+
+  it('reads the gateway queue per target model, honouring a namespace label when present', async () => {
+    a.route('/metrics', { body: '' });
+    b.route('/gw', {
+      body: `# TYPE inference_extension_flow_control_queue_size gauge
+inference_extension_flow_control_queue_size{fairness_id="a",priority="0",target_model_name="m",namespace="prod"} 4
+inference_extension_flow_control_queue_size{fairness_id="b",priority="0",target_model_name="m",namespace="prod"} 2
+inference_extension_flow_control_queue_size{target_model_name="m",namespace="dev"} 9
+inference_extension_flow_control_queue_size{target_model_name="n"} 1
+`,
+    });
+    const { collector } = make([a.url('/metrics')], { gateway: b.url('/gw') });
+    await collector.fetch([tracked('m', 'prod'), tracked('n', 'prod'), tracked('z', 'prod')]);
+    expect(collector.getModelMetrics('prod', 'm')?.gatewayQueue).toBe(6);
+    expect(collector.getModelMetrics('prod', 'n')?.gatewayQueue).toBe(1);
+    expect(collector.getModelMetrics('prod', 'z')?.gatewayQueue).toBeUndefined(); // absent is missing, not 0
+    expect(collector.getModelMetrics('prod', 'z')?.replicas).toEqual([]);
+  });
+
+  it('with a NoOpCache serves only the latest fetch and nothing after a failed one', async () => {
+    a.route('/metrics', { body: vllmExposition({ model: 'm', kv: '0.5', waiting: 0, running: 1, stop: 0, length: 0, labels: 'pod="p1"' }) });
+    const { collector } = make([a.url('/metrics')], { noop: true });
+    await collector.fetch([tracked('m')]);
+    expect(collector.getModelMetrics('default', 'm')?.replicas.length).toBe(1);
+    a.route('/metrics', { status: 500, body: '' });
+    await expect(collector.fetch([tracked('m')])).rejects.toThrow();
+    expect(collector.getModelMetrics('default', 'm')).toBeUndefined();
+  });
+
+  it('refuses to start without targets, naming the setting', async () => {
+    expect(() => new ScrapeCollector({ targets: [], timeoutMs: 1, concurrency: 1, defaultNamespace: 'd' }, { cache: new NoOpCache(), logger: silentLogger() })).toThrow(/WVA_SCRAPE_TARGETS/);
+    const port = await freePort();
+    const { collector } = make([`http://127.0.0.1:${port}/metrics`]);
+    await expect(collector.fetch([tracked('m')])).rejects.toThrow(/every scrape target failed/);
+  });
+});
