@@ -13,6 +13,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '../observability/logger.js';
+import type { LeadershipSource } from '../kube/leader-election.js';
 import type { RedisConnection } from './redis-connection.js';
 
 const RENEW_SCRIPT = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end`;
@@ -31,7 +32,7 @@ export interface RedisLockOptions {
   readonly logger: Logger;
 }
 
-export class RedisLock {
+export class RedisLock implements LeadershipSource {
   readonly token: string;
   private leader = false;
   /** Monotonic time until which our lock is certainly still ours in Redis. */
@@ -59,7 +60,7 @@ export class RedisLock {
 
   onChange(listener: (leader: boolean) => void): () => void {
     this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return () => void this.listeners.delete(listener);
   }
 
   /** Tries at once, then every renewIntervalMs. */

@@ -29,6 +29,7 @@ import type { Logger } from '../observability/logger.js';
 import type { ScalerMetrics } from '../observability/metrics.js';
 import type { Settings } from '../config/settings.js';
 import type { DecisionCache } from './decision-cache.js';
+import type { DecisionTrigger } from './decision-trigger.js';
 import { CacheKeys } from './cache-keys.js';
 import { MultiLayerCache } from './multi-layer-cache.js';
 import type { RedisConnection } from './redis-connection.js';
@@ -48,10 +49,17 @@ export interface SharedDecisionStoreOptions {
   readonly channel?: string;
   readonly resyncIntervalMs?: number;
   /**
-   * True while this replica computes and publishes. When Redis comes back, a leader re-writes
-   * what it published while Redis was away; a follower reloads. Default: always false.
+   * True while this replica computes and publishes (the Lease, a RedisLock, or `() => true`
+   * without Redis). Only a leader publishes from `startPublishing`; when Redis comes back a
+   * leader re-writes what it published, a follower reloads.
    */
-  readonly isLeader?: () => boolean;
+  readonly isLeader: () => boolean;
+  /**
+   * The process's DecisionTrigger. Followers fire it when a remote decision changes a variant's
+   * desired count (or is its first), like the engine does, so StreamIsActive pushes and
+   * GetMetrics waiters (DecisionWaiter) wake up; `startPublishing` listens to it on the leader.
+   */
+  readonly trigger?: DecisionTrigger;
   /** Called for each decision that arrived from another replica and changed the local cache. */
   readonly onRemoteDecision?: (current: Decision, previous: Decision | undefined) => void;
   /** Called when another replica removed a variant's decision. */
@@ -89,6 +97,8 @@ export class SharedDecisionStore {
   private resyncTimer: NodeJS.Timeout | undefined;
   private offStateChange: (() => void) | undefined;
   private loading: Promise<number> | undefined;
+  private publishTimer: NodeJS.Timeout | undefined;
+  private offTrigger: (() => void) | undefined;
 
   constructor(private readonly opts: SharedDecisionStoreOptions) {
     this.channel = opts.channel ?? DECISIONS_CHANNEL;
@@ -104,6 +114,36 @@ export class SharedDecisionStore {
     this.published.set(current.variantKey, current);
     await this.opts.cache.set(CacheKeys.decision(current.variantKey), current);
     await this.send({ v: 1, op: 'set', from: this.opts.instanceId, decision: current });
+  }
+
+  /**
+   * Leader: publishes every decision in the DecisionCache decided since it was last published
+   * (the engine re-decides every cycle, so this also keeps the Redis TTL from expiring on a
+   * decision that never changes). Concurrent writes are pipelined by ioredis. Returns the count.
+   */
+  async publishChanged(): Promise<number> {
+    if (!this.opts.isLeader()) return 0;
+    const changed = this.opts.decisions.list().filter((d) => (this.published.get(d.variantKey)?.decidedAt ?? -Infinity) < d.decidedAt);
+    await Promise.all(changed.map((d) => this.publish(d)));
+    return changed.length;
+  }
+
+  /**
+   * Leader side, no change to the engine needed: each DecisionTrigger event (a changed desired
+   * count) is published at once, and every `refreshIntervalMs` (use the engine interval) all
+   * newer decisions are. Only while `isLeader()`.
+   */
+  startPublishing(refreshIntervalMs: number): void {
+    const trigger = this.opts.trigger;
+    if (!trigger) throw new Error('SharedDecisionStore.startPublishing needs the DecisionTrigger (option trigger)');
+    if (this.publishTimer) return;
+    this.offTrigger = trigger.subscribeAll((event) => {
+      if (!this.opts.isLeader()) return;
+      const d = this.opts.decisions.get(event.variantKey);
+      if (d && (this.published.get(d.variantKey)?.decidedAt ?? -Infinity) < d.decidedAt) void this.publish(d);
+    });
+    this.publishTimer = setInterval(() => void this.publishChanged(), refreshIntervalMs);
+    this.publishTimer.unref();
   }
 
   /** Leader: a variant went away. */
@@ -154,7 +194,7 @@ export class SharedDecisionStore {
     sub.on('ready', subscribeThenLoad);
     this.offStateChange = connection.onStateChange((up) => {
       if (!up) return;
-      if (this.opts.isLeader?.() === true) void this.republish();
+      if (this.opts.isLeader()) void this.republish();
       else void this.loadAll();
     });
     this.resyncTimer = setInterval(() => void this.loadAll(), this.opts.resyncIntervalMs ?? 10_000);
@@ -162,6 +202,10 @@ export class SharedDecisionStore {
   }
 
   async stop(): Promise<void> {
+    if (this.publishTimer) clearInterval(this.publishTimer);
+    this.publishTimer = undefined;
+    this.offTrigger?.();
+    this.offTrigger = undefined;
     if (this.resyncTimer) clearInterval(this.resyncTimer);
     this.resyncTimer = undefined;
     this.offStateChange?.();
@@ -205,6 +249,9 @@ export class SharedDecisionStore {
     const held = this.opts.decisions.get(decision.variantKey);
     if (held && held.decidedAt >= decision.decidedAt) return false;
     const { current, previous } = this.opts.decisions.set(decision);
+    if (!previous || previous.desiredReplicas !== current.desiredReplicas) {
+      this.opts.trigger?.publish({ variantKey: current.variantKey, desiredReplicas: current.desiredReplicas, active: current.desiredReplicas > 0, decidedAt: current.decidedAt });
+    }
     try {
       this.opts.onRemoteDecision?.(current, previous);
     } catch (err) {

@@ -7,6 +7,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { DecisionCache } from '../../src/cache/decision-cache.js';
+import { DecisionTrigger, type DecisionEvent } from '../../src/cache/decision-trigger.js';
 import { CacheKeys } from '../../src/cache/cache-keys.js';
 import { RedisConnection } from '../../src/cache/redis-connection.js';
 import { RedisLock } from '../../src/cache/redis-lock.js';
@@ -47,19 +48,20 @@ async function connection(): Promise<RedisConnection> {
 }
 
 /** One scaler replica's view: its own connection, multi-layer cache and DecisionCache. */
-async function replica(id: string, opts: { leader?: boolean; follow?: boolean } = {}): Promise<{ store: SharedDecisionStore; decisions: DecisionCache; connection: RedisConnection; remote: Decision[] }> {
+async function replica(id: string, opts: { leader?: boolean; follow?: boolean } = {}): Promise<{ store: SharedDecisionStore; decisions: DecisionCache; trigger: DecisionTrigger; connection: RedisConnection; remote: Decision[] }> {
   const conn = await connection();
   const decisions = new DecisionCache();
+  const trigger = new DecisionTrigger();
   const remote: Decision[] = [];
   const store = new SharedDecisionStore({
     cache: createSharedDecisionCache({ settings: defaultSettings(), connection: conn, logger: silentLogger() }),
-    connection: conn, decisions, logger: silentLogger(), instanceId: id, resyncIntervalMs: 60_000,
+    connection: conn, decisions, trigger, logger: silentLogger(), instanceId: id, resyncIntervalMs: 60_000,
     isLeader: () => opts.leader === true,
     onRemoteDecision: (d) => void remote.push(d),
   });
   if (opts.follow !== false) store.startFollowing();
   cleanups.push(() => store.stop());
-  return { store, decisions, connection: conn, remote };
+  return { store, decisions, trigger, connection: conn, remote };
 }
 
 function decision(i: number, desired: number, decidedAt: number): Decision {
@@ -101,6 +103,34 @@ describe('SharedDecisionStore on a real redis-server', () => {
     const f1 = follower.decisions.get('prod/variant-1');
     expect(f1?.accelerator).toBeUndefined();
     expect(Object.isFrozen(f1)).toBe(true);
+  });
+
+  it('startPublishing: an engine-style write on the leader reaches the follower and fires its trigger', async () => {
+    const leader = await replica('leader', { leader: true });
+    const follower = await replica('follower');
+    leader.store.startPublishing(100);
+    await new Promise((r) => setTimeout(r, 100));
+    const events: DecisionEvent[] = [];
+    follower.trigger.subscribe('prod/variant-1', (e) => void events.push(e));
+    // What the engine does: DecisionCache.set, then a trigger event when the count changed.
+    const write = (d: Decision, changed: boolean): void => {
+      leader.decisions.set(d);
+      if (changed) leader.trigger.publish({ variantKey: d.variantKey, desiredReplicas: d.desiredReplicas, active: d.desiredReplicas > 0, decidedAt: d.decidedAt });
+    };
+    write(decision(1, 0, 1_000), true);
+    await waitFor(() => events.length === 1, 5_000, 'follower trigger event');
+    expect(events[0]).toMatchObject({ variantKey: 'prod/variant-1', desiredReplicas: 0, active: false });
+    write(decision(1, 2, 2_000), true);
+    await waitFor(() => events.length === 2 && events[1]?.active === true, 5_000, 'activation event on follower');
+    // Same count, new cycle: no trigger event, but the periodic refresh still publishes it
+    // (fresh reasons, Redis TTL renewed).
+    write(decision(1, 2, 3_000), false);
+    await waitFor(() => follower.decisions.get('prod/variant-1')?.decidedAt === 3_000, 5_000, 'refresh published');
+    expect(events).toHaveLength(2);
+    // A follower never publishes, even when its trigger fires.
+    follower.store.startPublishing(50);
+    await new Promise((r) => setTimeout(r, 150));
+    expect(await follower.store.publishChanged()).toBe(0);
   });
 
   it('an older decision (late message or replay) never replaces a newer one', async () => {
