@@ -1,0 +1,197 @@
+/**
+ * The Helm chart, rendered without helm (see helm-template.ts) with the default values and with
+ * every option on: every template renders to valid YAML Kubernetes objects, the Deployment is
+ * hardened and probed as the design says, the Service is headless, and the RBAC rules are
+ * exactly the calls the code makes (KUBE_API_CALLS): no verb the code does not use, none missing.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse, parseAllDocuments } from 'yaml';
+import { SETTING_SPECS } from '../../../src/config/settings.js';
+import { KUBE_API_CALLS, type ApiCall } from '../../../src/kube/api-calls.js';
+import { mergeValues, renderTemplate, type RenderContext } from './helm-template.js';
+
+const CHART = join(import.meta.dirname, '../../../deploy/helm/wva-scaler');
+const chart = parse(readFileSync(join(CHART, 'Chart.yaml'), 'utf8')) as Record<string, unknown>;
+const defaults = parse(readFileSync(join(CHART, 'values.yaml'), 'utf8')) as unknown;
+const templates = readdirSync(join(CHART, 'templates')).filter((f) => f.endsWith('.yaml')).sort();
+
+const EVERYTHING_ON = {
+  imagePullSecrets: [{ name: 'registry' }],
+  watchNamespace: 'llm',
+  extraEnv: [{ name: 'WVA_FETCH_INTERVAL', value: '10s' }],
+  settings: { prometheusUrl: 'http://prometheus.monitoring:9090', redisUrl: 'redis://redis:6379', scaleToZero: 'true' },
+  nodeSelector: { 'kubernetes.io/arch': 'amd64' },
+  tolerations: [{ key: 'dedicated', operator: 'Exists' }],
+  affinity: { podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [] } },
+  serviceAccount: { annotations: { team: 'ml' } },
+  tls: { enabled: true, mutual: true, certManager: { enabled: true } },
+  serviceMonitor: { enabled: true, labels: { release: 'prometheus' } },
+  podDisruptionBudget: { enabled: true },
+  networkPolicy: { enabled: true },
+  crds: { variantAutoscaling: true },
+};
+
+interface K8sObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string };
+  [k: string]: unknown;
+}
+
+function render(overrides: unknown = {}): K8sObject[] {
+  const ctx: RenderContext = {
+    Values: mergeValues(defaults, overrides),
+    Release: { Name: 'wva-scaler', Namespace: 'keda' },
+    Chart: { Name: chart['name'], Version: chart['version'], AppVersion: chart['appVersion'] },
+  };
+  const out: K8sObject[] = [];
+  for (const t of templates) {
+    const text = renderTemplate(readFileSync(join(CHART, 'templates', t), 'utf8'), ctx);
+    for (const doc of parseAllDocuments(text)) {
+      if (doc.errors.length > 0) throw new Error(`${t}: ${doc.errors[0]?.message}\n${text}`);
+      const obj = doc.toJS() as K8sObject | null;
+      if (obj === null) continue;
+      expect(obj.apiVersion, `${t} apiVersion`).toMatch(/^([a-z0-9.-]+\/)?v\d/);
+      expect(obj.kind, `${t} kind`).toMatch(/^[A-Z]/);
+      expect(obj.metadata?.name, `${t} name`).toBeTruthy();
+      out.push(obj);
+    }
+  }
+  return out;
+}
+
+const one = (objs: K8sObject[], kind: string, name?: string): K8sObject => {
+  const found = objs.filter((o) => o.kind === kind && (name === undefined || o.metadata.name === name));
+  expect(found, `${kind} ${name ?? ''}`).toHaveLength(1);
+  return found[0]!;
+};
+
+type Container = {
+  env: { name: string; value?: string }[];
+  livenessProbe: Record<string, unknown>;
+  readinessProbe: Record<string, unknown>;
+  resources: Record<string, unknown>;
+  securityContext: Record<string, unknown>;
+  volumeMounts: { name: string }[];
+};
+function container(objs: K8sObject[]): { pod: Record<string, unknown>; c: Container } {
+  const d = one(objs, 'Deployment') as unknown as { spec: { template: { spec: Record<string, unknown> & { containers: Container[] } } } };
+  const pod = d.spec.template.spec;
+  expect(pod.containers).toHaveLength(1);
+  return { pod, c: pod.containers[0]! };
+}
+
+/** (apiGroup, resource, verb) triples granted by rendered Roles/ClusterRoles, by role kind and namespace. */
+function granted(objs: K8sObject[]): { watched: Set<string>; own: Set<string>; watchedKind: string; watchedNamespace: string | undefined } {
+  const own = one(objs, 'Role', 'wva-scaler-own');
+  const watchedRole = objs.find((o) => (o.kind === 'ClusterRole' || o.kind === 'Role') && o.metadata.name === 'wva-scaler-watch')!;
+  const triples = (o: K8sObject): Set<string> => {
+    const s = new Set<string>();
+    for (const r of (o as unknown as { rules: { apiGroups: string[]; resources: string[]; verbs: string[] }[] }).rules) {
+      for (const g of r.apiGroups) for (const res of r.resources) for (const v of r.verbs) s.add(`${g}|${res}|${v}`);
+    }
+    return s;
+  };
+  return { watched: triples(watchedRole), own: triples(own), watchedKind: watchedRole.kind, watchedNamespace: watchedRole.metadata.namespace };
+}
+
+function expected(scope: ApiCall['scope'], leaderElection: boolean): Set<string> {
+  const s = new Set<string>();
+  for (const [name, call] of Object.entries(KUBE_API_CALLS) as [string, ApiCall][]) {
+    if (call.scope !== scope || (name === 'leases' && !leaderElection)) continue;
+    for (const v of call.verbs) s.add(`${call.group}|${call.resource}|${v}`);
+  }
+  return s;
+}
+
+describe('the template renderer', () => {
+  const ctx: RenderContext = { Values: { a: { b: 'x' }, on: true, off: false, list: [1] }, Release: { Name: 'r', Namespace: 'n' }, Chart: {} };
+  it('renders values, quote, if/else and trimming', () => {
+    expect(renderTemplate('k: {{ .Values.a.b | quote }}\n{{- if .Values.off }}\nno{{- else }}\nyes{{- end }}', ctx)).toBe('k: "x"\nyes');
+    expect(renderTemplate('{{- if and .Values.on .Values.list }}both{{ end }}', ctx)).toBe('both');
+    expect(renderTemplate('l:{{- toYaml .Values.a | nindent 2 }}', ctx)).toBe('l:\n  b: x');
+  });
+  it('refuses undefined values and actions outside the subset', () => {
+    expect(() => renderTemplate('{{ .Values.a.typo }}', ctx)).toThrow(/not defined/);
+    expect(() => renderTemplate('{{ include "x" . }}', ctx)).toThrow(/subset/);
+    expect(() => renderTemplate('{{ .Values.a | upper }}', ctx)).toThrow(/subset/);
+  });
+});
+
+describe('deploy/helm/wva-scaler', () => {
+  it('renders every template with the default values', () => {
+    const objs = render();
+    expect(objs.map((o) => o.kind).sort()).toEqual(
+      ['ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'Deployment', 'PodDisruptionBudget', 'Role', 'RoleBinding', 'Service', 'ServiceAccount'],
+    );
+  });
+
+  it('renders every template with every option on', () => {
+    const objs = render(EVERYTHING_ON);
+    expect(objs.map((o) => o.kind).sort()).toEqual(
+      ['Certificate', 'ConfigMap', 'CustomResourceDefinition', 'Deployment', 'NetworkPolicy', 'PodDisruptionBudget', 'Role', 'Role', 'RoleBinding', 'RoleBinding', 'Service', 'ServiceAccount', 'ServiceMonitor'],
+    );
+    const crd = one(objs, 'CustomResourceDefinition') as unknown as { spec: { group: string; names: { plural: string }; versions: { name: string; subresources: unknown }[] } };
+    expect([crd.spec.group, crd.spec.names.plural, crd.spec.versions[0]?.name]).toEqual(['llmd.ai', 'variantautoscalings', 'v1alpha1']);
+    expect(crd.spec.versions[0]?.subresources).toEqual({ status: {} });
+    const cert = one(objs, 'Certificate') as unknown as { spec: { secretName: string; dnsNames: string[] } };
+    expect(cert.spec.dnsNames).toContain('wva-scaler.keda.svc.cluster.local');
+    const { pod, c } = container(objs);
+    expect((pod['volumes'] as { name: string; secret?: { secretName: string } }[]).find((v) => v.name === 'tls')?.secret?.secretName).toBe(cert.spec.secretName);
+    expect(c.env.map((e) => e.name)).toEqual(expect.arrayContaining(['WVA_TLS_CERT_FILE', 'WVA_TLS_KEY_FILE', 'WVA_TLS_CLIENT_CA_FILE', 'WVA_FETCH_INTERVAL']));
+    // The native gRPC probe cannot do TLS: liveness falls back to HTTP.
+    expect(c.livenessProbe['httpGet']).toEqual({ path: '/healthz', port: 'http' });
+  });
+
+  it('runs non-root on a read-only root filesystem, with gRPC liveness, /readyz readiness and resources', () => {
+    const { pod, c } = container(render());
+    expect(pod['securityContext']).toMatchObject({ runAsNonRoot: true, runAsUser: 10001 });
+    expect(c.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
+    expect(c.livenessProbe['grpc']).toEqual({ port: 9090 });
+    expect(c.readinessProbe['httpGet']).toEqual({ path: '/readyz', port: 'http' });
+    expect(c.resources).toMatchObject({ requests: { cpu: expect.any(String), memory: expect.any(String) }, limits: { memory: expect.any(String) } });
+    expect(c.volumeMounts.map((m) => m.name)).toEqual(['tmp']);
+  });
+
+  it('sets only settings the scaler knows, from values', () => {
+    for (const overrides of [{}, EVERYTHING_ON]) {
+      const { c } = container(render(overrides));
+      for (const e of c.env) expect(Object.keys(SETTING_SPECS), `env ${e.name}`).toContain(e.name);
+    }
+    const env = Object.fromEntries(container(render({ watchNamespace: 'llm', leaderElection: { enabled: false } })).c.env.map((e) => [e.name, e.value]));
+    expect(env).toMatchObject({ WATCH_NAMESPACE: 'llm', WVA_LEADER_ELECTION: 'false', WVA_KUBERNETES: 'on', WVA_SATURATION_CONFIGMAP: 'wva-saturation-scaling-config' });
+  });
+
+  it('has a headless Service with the grpc and http ports', () => {
+    const svc = one(render(), 'Service') as unknown as { spec: { clusterIP: string; ports: { name: string; port: number }[] } };
+    expect(svc.spec.clusterIP).toBe('None');
+    expect(svc.spec.ports.map((p) => [p.name, p.port])).toEqual([['grpc', 9090], ['http', 8080]]);
+  });
+
+  it('grants exactly the API calls the code makes (KUBE_API_CALLS), cluster-wide or in the watched namespace', () => {
+    for (const [overrides, kind, leader] of [
+      [{}, 'ClusterRole', true],
+      [{ watchNamespace: 'llm' }, 'Role', true],
+      [{ leaderElection: { enabled: false } }, 'ClusterRole', false],
+    ] as const) {
+      const objs = render(overrides);
+      const g = granted(objs);
+      expect(g.watchedKind).toBe(kind);
+      if (kind === 'Role') expect(g.watchedNamespace).toBe('llm');
+      expect([...g.watched].sort()).toEqual([...expected('watched', leader)].sort());
+      expect([...g.own].sort()).toEqual([...expected('own', leader)].sort());
+      for (const b of objs.filter((o) => o.kind.endsWith('Binding'))) {
+        expect((b as unknown as { subjects: unknown[] }).subjects).toEqual([{ kind: 'ServiceAccount', name: 'wva-scaler', namespace: 'keda' }]);
+      }
+    }
+  });
+
+  it('ships the saturation ConfigMap from values in WVA format', () => {
+    const cm = one(render(), 'ConfigMap') as unknown as { metadata: { name: string }; data: Record<string, string> };
+    expect(cm.metadata.name).toBe('wva-saturation-scaling-config');
+    expect(parse(cm.data['default'] ?? '')).toEqual({ kvCacheThreshold: 0.8, queueLengthThreshold: 5, kvSpareTrigger: 0.1, queueSpareTrigger: 3 });
+    expect(render({ saturationConfig: { create: false } }).some((o) => o.kind === 'ConfigMap')).toBe(false);
+  });
+});

@@ -1,0 +1,184 @@
+/**
+ * A renderer for exactly the Helm template subset the wva-scaler chart uses (no helm binary on
+ * these machines): `{{ .Values.a.b }}`, `.Release.Name`, `.Release.Namespace`, `.Chart.*`, string
+ * literals, pipelines with `quote`, `toYaml`, `nindent N`, `indent N`; `if` / `else` / `end` with
+ * a path, `not X`, `and X Y`, `or X Y`; `{{-` / `-}}` whitespace trimming. Anything else throws, so
+ * the chart cannot drift out of what this test checks. Stricter than Helm on purpose: printing a
+ * value that does not exist in values.yaml is an error (a typo would render empty in Helm).
+ */
+import { stringify } from 'yaml';
+
+export interface RenderContext {
+  readonly Values: unknown;
+  readonly Release: { readonly Name: string; readonly Namespace: string };
+  readonly Chart: Record<string, unknown>;
+}
+
+type Node =
+  | { kind: 'text'; text: string }
+  | { kind: 'expr'; expr: string }
+  | { kind: 'if'; cond: string; then: Node[]; else: Node[] };
+
+interface Token {
+  kind: 'text' | 'action';
+  value: string;
+}
+
+function tokenize(src: string): Token[] {
+  const tokens: Token[] = [];
+  const re = /\{\{(-?)\s*([\s\S]*?)\s*(-?)\}\}/g;
+  let last = 0;
+  let trimNext = false;
+  for (let m = re.exec(src); m; m = re.exec(src)) {
+    let text = src.slice(last, m.index);
+    if (trimNext) text = text.replace(/^\s+/, '');
+    if (m[1] === '-') text = text.replace(/\s+$/, '');
+    if (text !== '') tokens.push({ kind: 'text', value: text });
+    tokens.push({ kind: 'action', value: m[2] ?? '' });
+    trimNext = m[3] === '-';
+    last = re.lastIndex;
+  }
+  let rest = src.slice(last);
+  if (trimNext) rest = rest.replace(/^\s+/, '');
+  if (rest !== '') tokens.push({ kind: 'text', value: rest });
+  return tokens;
+}
+
+function parse(tokens: Token[]): Node[] {
+  let i = 0;
+  function block(): { nodes: Node[]; end: 'end' | 'else' | 'eof' } {
+    const nodes: Node[] = [];
+    while (i < tokens.length) {
+      const t = tokens[i++]!;
+      if (t.kind === 'text') {
+        nodes.push({ kind: 'text', text: t.value });
+        continue;
+      }
+      if (t.value === 'end') return { nodes, end: 'end' };
+      if (t.value === 'else') return { nodes, end: 'else' };
+      if (t.value.startsWith('if ')) {
+        const then = block();
+        let otherwise: Node[] = [];
+        if (then.end === 'else') {
+          const e = block();
+          if (e.end !== 'end') throw new Error(`unterminated else of "if ${t.value.slice(3)}"`);
+          otherwise = e.nodes;
+        } else if (then.end !== 'end') throw new Error(`unterminated "${t.value}"`);
+        nodes.push({ kind: 'if', cond: t.value.slice(3).trim(), then: then.nodes, else: otherwise });
+        continue;
+      }
+      if (/^(range|with|define|template|include|block)\b/.test(t.value) || t.value.startsWith('/*')) {
+        throw new Error(`template action outside the supported subset: {{ ${t.value} }}`);
+      }
+      nodes.push({ kind: 'expr', expr: t.value });
+    }
+    return { nodes, end: 'eof' };
+  }
+  const top = block();
+  if (top.end !== 'eof') throw new Error(`unexpected {{ ${top.end} }}`);
+  return top.nodes;
+}
+
+const MISSING = Symbol('missing');
+
+function lookup(ctx: RenderContext, path: string): unknown {
+  if (!path.startsWith('.')) throw new Error(`expected a .Path, got ${path}`);
+  let cur: unknown = ctx;
+  for (const part of path.slice(1).split('.')) {
+    if (cur === null || typeof cur !== 'object' || !(part in (cur as object))) return MISSING;
+    cur = (cur as Record<string, unknown>)[part];
+  }
+  return cur;
+}
+
+function term(ctx: RenderContext, raw: string): unknown {
+  const t = raw.trim();
+  if (/^"([^"\\]|\\.)*"$/.test(t)) return JSON.parse(t) as string;
+  if (/^-?\d+$/.test(t)) return Number(t);
+  return lookup(ctx, t);
+}
+
+function truthy(v: unknown): boolean {
+  if (v === MISSING || v === null || v === undefined || v === false || v === 0 || v === '') return false;
+  if (Array.isArray(v)) return v.length > 0;
+  if (typeof v === 'object') return Object.keys(v as object).length > 0;
+  return true;
+}
+
+function condition(ctx: RenderContext, cond: string): boolean {
+  const parts = cond.split(/\s+/);
+  const [fn, ...args] = parts;
+  if (fn === 'not' && args.length === 1) return !truthy(term(ctx, args[0]!));
+  if (fn === 'and' && args.length >= 2) return args.every((a) => truthy(term(ctx, a)));
+  if (fn === 'or' && args.length >= 2) return args.some((a) => truthy(term(ctx, a)));
+  if (parts.length === 1) return truthy(term(ctx, cond));
+  throw new Error(`condition outside the supported subset: ${cond}`);
+}
+
+function toYaml(v: unknown): string {
+  return stringify(v, { lineWidth: 0 }).replace(/\n$/, '');
+}
+
+function scalarText(v: unknown): string {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  throw new Error(`cannot print a ${Array.isArray(v) ? 'list' : typeof v} without toYaml`);
+}
+
+function evaluate(ctx: RenderContext, expr: string): string {
+  const [first = '', ...rest] = expr.split('|').map((s) => s.trim());
+  // `toYaml .Values.x | nindent 2` is `.Values.x | toYaml | nindent 2`.
+  const call = /^(toYaml|quote)\s+(\S+)$/.exec(first);
+  const head = call ? (call[2] ?? '') : first;
+  const fns = call ? [call[1] ?? '', ...rest] : rest;
+  let value: unknown = term(ctx, head);
+  if (value === MISSING) throw new Error(`${head} is not defined (in {{ ${expr} }})`);
+  let text: string | undefined;
+  for (const f of fns) {
+    const [name, arg] = f.split(/\s+/);
+    switch (name) {
+      case 'quote':
+        text = JSON.stringify(text ?? scalarText(value));
+        break;
+      case 'toYaml':
+        text = toYaml(value);
+        break;
+      case 'nindent':
+      case 'indent': {
+        const n = Number(arg);
+        if (!Number.isInteger(n)) throw new Error(`${name} needs a number: ${f}`);
+        const pad = ' '.repeat(n);
+        const body = (text ?? scalarText(value)).split('\n').map((l) => pad + l).join('\n');
+        text = name === 'nindent' ? `\n${body}` : body;
+        break;
+      }
+      default:
+        throw new Error(`function outside the supported subset: ${f}`);
+    }
+    value = text;
+  }
+  return text ?? scalarText(value);
+}
+
+function renderNodes(ctx: RenderContext, nodes: Node[]): string {
+  let out = '';
+  for (const n of nodes) {
+    if (n.kind === 'text') out += n.text;
+    else if (n.kind === 'expr') out += evaluate(ctx, n.expr);
+    else out += renderNodes(ctx, condition(ctx, n.cond) ? n.then : n.else);
+  }
+  return out;
+}
+
+export function renderTemplate(src: string, ctx: RenderContext): string {
+  return renderNodes(ctx, parse(tokenize(src)));
+}
+
+/** Deep merge of values overrides (maps merge, everything else replaces), like `helm --set`/`-f`. */
+export function mergeValues(base: unknown, over: unknown): unknown {
+  if (over === null || typeof over !== 'object' || Array.isArray(over)) return over;
+  if (base === null || typeof base !== 'object' || Array.isArray(base)) return over;
+  const out: Record<string, unknown> = { ...(base as Record<string, unknown>) };
+  for (const [k, v] of Object.entries(over as Record<string, unknown>)) out[k] = mergeValues(out[k], v);
+  return out;
+}
