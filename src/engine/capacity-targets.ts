@@ -116,7 +116,7 @@ export function computeTargets(input: TargetsInput): ModelTargets {
   });
 
   steps.push(
-    `1 saturation: ${a.saturatedCount} saturated, ${a.nonSaturatedCount} not, ${a.unknownCount} unknown of ${a.replicas.length} reporting`,
+    `1 saturation: ${a.saturatedCount} saturated, ${a.nonSaturatedCount} not, ${a.unknownCount} unknown of ${a.reportingCount} reporting`,
   );
   steps.push(
     a.avgSpareKv === undefined || a.avgSpareQueue === undefined

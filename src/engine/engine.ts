@@ -78,6 +78,9 @@ interface VariantGauges {
   readonly desired: GaugeChild;
   readonly current: GaugeChild;
   readonly ratio: GaugeChild;
+  /** Last values set: prom-client hashes labels on every set, so unchanged values are skipped. */
+  lastDesired: number;
+  lastCurrent: number;
 }
 
 export class Engine implements DecisionSource {
@@ -93,6 +96,8 @@ export class Engine implements DecisionSource {
   /** Last "matches no series" reason per model, to log once per change. */
   private readonly noSeries = new Map<string, string>();
   private readonly gauges = new Map<string, VariantGauges>();
+  /** registry.byModel(), rebuilt only after a registry change. */
+  private models: Map<string, Variant[]> | undefined;
   readonly stats = { cycles: 0, coalesced: 0, maxConcurrent: 0, active: 0 };
 
   constructor(private readonly deps: EngineDeps) {
@@ -216,7 +221,7 @@ export class Engine implements DecisionSource {
       const snapshot = this.deps.config.get();
       const config: DecisionConfig = { saturation: snapshot.saturation, scaleToZero: snapshot.scaleToZero, maxScaleUpRate: snapshot.maxScaleUpRate };
       const now = req.now ?? this.clock();
-      const byModel = this.deps.registry.byModel();
+      const byModel = this.modelsNow();
       const keys = req.all ? [...byModel.keys()] : [...req.models].filter((k) => byModel.has(k));
       let decisions = 0;
       let changed = 0;
@@ -240,7 +245,8 @@ export class Engine implements DecisionSource {
   }
 
   private async fetchFor(req: RunRequest): Promise<void> {
-    const byModel = this.deps.registry.byModel();
+    if (!this.deps.fetchEachCycle && req.fetchMissing.size === 0) return;
+    const byModel = this.modelsNow();
     let keys: string[];
     if (this.deps.fetchEachCycle) keys = req.all ? [...byModel.keys()] : [...req.models];
     else keys = [...req.fetchMissing].filter((mk) => {
@@ -272,7 +278,7 @@ export class Engine implements DecisionSource {
       const d = this.deps.decisions.get(v.key);
       if (d) previous.set(v.key, d);
     }
-    const outcome = decideModel({ namespace, modelID, variants: states, metrics, config, previous, now });
+    const outcome = decideModel({ namespace, modelID, variants: states, metrics, config, previous, now, replicaDetail: false });
     this.noteNoSeries(mk, namespace, modelID, outcome.analysis.noSeriesReason);
 
     const why = outcome.targets.unavailableReason;
@@ -297,7 +303,7 @@ export class Engine implements DecisionSource {
           this.deps.metrics.replicaScaling.inc({ ...this.labelsOf(v), direction: current.desiredReplicas > from ? 'up' : 'down', reason: outcome.targets.action });
         }
       }
-      this.deps.logger.info(
+      if (this.deps.logger.isLevelEnabled('info')) this.deps.logger.info(
         { variant: current.variantKey, from, to: current.desiredReplicas, current: current.currentReplicas, reasons: current.reasons, clamp: current.clamp },
         'decision changed',
       );
@@ -352,12 +358,15 @@ export class Engine implements DecisionSource {
       if (!v) return;
       const labels = this.labelsOf(v);
       const m = this.deps.metrics;
-      g = { labels, desired: m.desiredReplicas.labels(labels), current: m.currentReplicas.labels(labels), ratio: m.desiredRatio.labels(labels) };
+      g = { labels, desired: m.desiredReplicas.labels(labels), current: m.currentReplicas.labels(labels), ratio: m.desiredRatio.labels(labels), lastDesired: NaN, lastCurrent: NaN };
       this.gauges.set(d.variantKey, g);
     }
-    g.desired.set(d.desiredReplicas);
-    g.current.set(d.currentReplicas);
+    if (g.lastDesired === d.desiredReplicas && g.lastCurrent === d.currentReplicas) return;
+    if (g.lastDesired !== d.desiredReplicas) g.desired.set(d.desiredReplicas);
+    if (g.lastCurrent !== d.currentReplicas) g.current.set(d.currentReplicas);
     g.ratio.set(d.currentReplicas > 0 ? d.desiredReplicas / d.currentReplicas : d.desiredReplicas);
+    g.lastDesired = d.desiredReplicas;
+    g.lastCurrent = d.currentReplicas;
   }
 
   private dropGauges(key: string): void {
@@ -370,7 +379,13 @@ export class Engine implements DecisionSource {
     m.desiredRatio.remove(g.labels);
   }
 
+  private modelsNow(): Map<string, Variant[]> {
+    this.models ??= this.deps.registry.byModel();
+    return this.models;
+  }
+
   private onRegistryChange(change: RegistryChange): void {
+    this.models = undefined;
     if (change.type === 'removed') {
       this.deps.decisions.delete(change.variant.key);
       this.dropGauges(change.variant.key);

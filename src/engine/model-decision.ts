@@ -26,6 +26,8 @@ export interface ModelDecisionInput {
   readonly config: DecisionConfig;
   readonly previous: ReadonlyMap<string, Decision>;
   readonly now: number;
+  /** Keep the per-replica analysis in the outcome (default true; the engine skips it for speed). */
+  readonly replicaDetail?: boolean;
 }
 
 export interface ModelOutcome {
@@ -70,6 +72,7 @@ export function decideModel(input: ModelDecisionInput): ModelOutcome {
     thresholdsByVariant,
     modelThresholds,
     now: input.now,
+    replicaDetail: input.replicaDetail ?? true,
   });
   const targets = computeTargets({
     analysis,
@@ -92,7 +95,7 @@ export function decideModel(input: ModelDecisionInput): ModelOutcome {
         accelerator: v.accelerator,
         desiredReplicas: t.desired,
         currentReplicas: t.current,
-        reasons: Object.freeze([...t.reasons]),
+        reasons: Object.freeze(t.reasons),
         steps: targets.steps,
         clamp: t.clamp,
         metricsAgeMs: analysis.metricsAgeMs,

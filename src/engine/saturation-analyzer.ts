@@ -33,6 +33,8 @@ export interface AnalyzerInput {
   /** Resolved thresholds for the model without variant overrides (for unmapped replicas). */
   readonly modelThresholds: SaturationThresholds;
   readonly now: number;
+  /** Fill `replicas` with the per-replica analysis (default true). */
+  readonly replicaDetail?: boolean;
 }
 
 export interface ReplicaAnalysis {
@@ -54,7 +56,10 @@ export interface ModelAnalysis {
   readonly modelID: string;
   /** Model-level (conservative) thresholds, see the header comment. */
   readonly thresholds: SaturationThresholds;
+  /** Per-replica analysis; empty when the input asked for no replica detail. */
   readonly replicas: readonly ReplicaAnalysis[];
+  /** Replicas of the model that report metrics (whatever they report). */
+  readonly reportingCount: number;
   readonly saturatedCount: number;
   readonly nonSaturatedCount: number;
   /** Replicas with a missing value that decides their state. */
@@ -126,6 +131,7 @@ export function analyzeModel(input: AnalyzerInput): ModelAnalysis {
   const thresholds = conservativeThresholds(known, modelThresholds);
 
   const replicas: ReplicaAnalysis[] = [];
+  const detail = input.replicaDetail ?? true;
   let saturatedCount = 0;
   let nonSaturatedCount = 0;
   let unknownCount = 0;
@@ -164,7 +170,7 @@ export function analyzeModel(input: AnalyzerInput): ModelAnalysis {
     if (r.running === undefined || queue === undefined) demandKnown = false;
     running += r.running ?? 0;
     waiting += queue ?? 0;
-    replicas.push({ pod: r.pod, variantKey: r.variantKey, kv, queue, saturated, spareKv, spareQueue });
+    if (detail) replicas.push({ pod: r.pod, variantKey: r.variantKey, kv, queue, saturated, spareKv, spareQueue });
   }
 
   const reasons: string[] = [];
@@ -224,6 +230,7 @@ export function analyzeModel(input: AnalyzerInput): ModelAnalysis {
     modelID: input.modelID,
     thresholds,
     replicas,
+    reportingCount: reporting,
     saturatedCount,
     nonSaturatedCount,
     unknownCount,
