@@ -42,7 +42,8 @@ export class PrometheusCollector implements MetricsCollector {
     if (models.length === 0) return;
     const collectedAt = this.now();
     const queries = buildSignalQueries(models);
-    const outcomes = await Promise.all(queries.map((q) => this.run(q, collectedAt)));
+    // Queries evaluate at Prometheus' "now"; collectedAt uses our (injectable) clock for freshness.
+    const outcomes = await Promise.all(queries.map((q) => this.run(q)));
     const failedCritical = outcomes.find((o): o is Extract<Outcome, { error: PrometheusError }> => 'error' in o && o.query.critical);
     if (failedCritical) {
       this.latest.clear();
@@ -63,10 +64,10 @@ export class PrometheusCollector implements MetricsCollector {
     this.deps.client.close();
   }
 
-  private async run(query: SignalQuery, time: number): Promise<Outcome> {
+  private async run(query: SignalQuery): Promise<Outcome> {
     this.deps.metrics?.promQueries.inc({ signal: query.signal });
     try {
-      const result = await this.deps.client.query(query.promql, { time });
+      const result = await this.deps.client.query(query.promql);
       if (result.warnings.length > 0) this.deps.logger.warn({ signal: query.signal, warnings: result.warnings }, 'Prometheus returned warnings');
       return { query, result };
     } catch (thrown) {

@@ -1,0 +1,202 @@
+/**
+ * The prometheus backend against a real Prometheus (Debian's binary) scraping the vLLM fleet
+ * emulator every second, plus a small static target for absent/NaN series. The fleet is frozen
+ * (realtime off, stepped once) so Prometheus' values can be compared with the fleet's own state.
+ */
+import { createServer, type Server } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MemoryCache } from '../../src/cache/metrics-cache.js';
+import type { TrackedModel } from '../../src/collector/collector.js';
+import { MetricsFetcher } from '../../src/collector/fetcher.js';
+import { PrometheusClient, PrometheusError } from '../../src/collector/prometheus-client.js';
+import { PrometheusCollector } from '../../src/collector/prometheus-collector.js';
+import { freshnessOf } from '../../src/domain/metrics.js';
+import { silentLogger } from '../../src/observability/logger.js';
+import { ScalerMetrics } from '../../src/observability/metrics.js';
+import { VllmFleet } from '../../src/sim/fleet/index.js';
+import { PrometheusProcess } from '../helpers/prometheus.js';
+import { waitFor } from '../helpers/ports.js';
+
+const QWEN = 'Qwen/Qwen2.5-7B-Instruct';
+const LLAMA = 'meta-llama/Llama-3.1-8B-Instruct';
+const MISTRAL = 'mistralai/Mistral-7B-Instruct-v0.3';
+
+function tracked(namespace: string, modelID: string, deployments: string[]): TrackedModel {
+  return { namespace, modelID, retentionMs: 600_000, deployments: deployments.map((d) => ({ variantKey: `${namespace}/${d}`, deployment: d })) };
+}
+
+const MODELS: TrackedModel[] = [
+  tracked('team-a', QWEN, ['qwen-h100']),
+  tracked('team-b', LLAMA, ['llama-a100', 'llama-h100']),
+  tracked('team-b', MISTRAL, ['mistral-l4']),
+  tracked('team-a', 'a.b+c', ['abc']),
+  tracked('team-a', 'absent', ['absent']),
+  tracked('team-b', 'idle', ['idle-h100']),
+];
+
+/** A static target: one pod with KV only (no waiting metric, no counter) and a NaN running gauge. */
+const ABSENT_EXPOSITION = `# TYPE vllm:kv_cache_usage_perc gauge
+vllm:kv_cache_usage_perc{engine="0",model_name="absent",namespace="team-a",pod="absent-5d8f9c7b6d-a1b2c"} 0.3
+# TYPE vllm:num_requests_running gauge
+vllm:num_requests_running{engine="0",model_name="absent",namespace="team-a",pod="absent-5d8f9c7b6d-a1b2c"} NaN
+`;
+
+describe('PrometheusCollector against a real Prometheus', () => {
+  let fleet: VllmFleet;
+  let fixture: Server;
+  let prom: PrometheusProcess;
+  let offsetMs = 0;
+  const now = (): number => Date.now() + offsetMs;
+  const metrics = new ScalerMetrics();
+  let cache: MemoryCache;
+  let collector: PrometheusCollector;
+
+  beforeAll(async () => {
+    fleet = new VllmFleet({
+      realtime: false,
+      seed: 7,
+      histograms: true,
+      models: [
+        { namespace: 'team-a', modelID: QWEN, arrivalRate: 20, variants: [{ deployment: 'qwen-h100', replicas: 2, maxBatch: 4 }] },
+        { namespace: 'team-b', modelID: LLAMA, arrivalRate: 6, variants: [{ deployment: 'llama-a100', replicas: 2 }, { deployment: 'llama-h100', replicas: 1 }] },
+        { namespace: 'team-b', modelID: MISTRAL, arrivalRate: 2, variants: [{ deployment: 'mistral-l4', replicas: 1 }] },
+        { namespace: 'team-a', modelID: 'a.b+c', arrivalRate: 1, variants: [{ deployment: 'abc', replicas: 1 }] },
+        { namespace: 'team-a', modelID: 'aXb+c', arrivalRate: 1, variants: [{ deployment: 'axbc', replicas: 1 }] },
+        { namespace: 'team-a', modelID: 'a.b+cc', arrivalRate: 1, variants: [{ deployment: 'abcc', replicas: 1 }] },
+        // What the unescaped regex `a.b+c` would also match: catches a missing escape.
+        { namespace: 'team-a', modelID: 'aXbbc', arrivalRate: 1, variants: [{ deployment: 'axbbc', replicas: 1 }] },
+        { namespace: 'team-b', modelID: 'idle', arrivalRate: 0, variants: [{ deployment: 'idle-h100', replicas: 0 }] },
+      ],
+    });
+    fleet.step(20_000); // build queues and KV use, then freeze: Prometheus sees constant values
+    await fleet.start();
+    fixture = createServer((_req, res) => res.end(ABSENT_EXPOSITION));
+    await new Promise<void>((r) => fixture.listen(0, '127.0.0.1', r));
+    const addr = fixture.address();
+    const fixturePort = typeof addr === 'object' && addr ? addr.port : 0;
+    prom = await PrometheusProcess.start({
+      jobs: [
+        { job: 'vllm', url: fleet.metricsUrl() },
+        { job: 'gateway', url: fleet.gatewayUrl() },
+        { job: 'static', url: `http://127.0.0.1:${fixturePort}/metrics` },
+      ],
+      scrapeIntervalMs: 1000,
+    });
+    cache = new MemoryCache({ ttlMs: 30_000, max: 1000, now });
+    const client = new PrometheusClient({ baseUrl: prom.url, timeoutMs: 2000, retry: { retries: 1, baseDelayMs: 50, maxDelayMs: 100 } });
+    collector = new PrometheusCollector({ client, cache, logger: silentLogger(), metrics, now });
+    // Wait until Prometheus has scraped every job at least twice (rate needs two samples).
+    await waitFor(
+      async () => {
+        await collector.fetch(MODELS);
+        const q = collector.getModelMetrics('team-a', QWEN);
+        return (q?.replicas.length ?? 0) === 2 && q?.replicas.every((r) => r.requestRate !== undefined) === true && collector.getModelMetrics('team-a', 'absent')?.replicas.length === 1;
+      },
+      20_000,
+      `Prometheus to scrape the fleet\n${prom.logTail}`,
+    );
+  }, 40_000);
+
+  afterAll(async () => {
+    await collector?.close();
+    await prom?.close();
+    await fleet?.stop();
+    await new Promise<void>((r) => (fixture ? fixture.close(() => r()) : r()));
+  });
+
+  it('reports correct per-pod values for three models in two namespaces', () => {
+    const snap = fleet.snapshot();
+    for (const [ns, id] of [['team-a', QWEN], ['team-b', LLAMA], ['team-b', MISTRAL]] as const) {
+      const want = snap.models.find((m) => m.namespace === ns && m.modelID === id);
+      const got = collector.getModelMetrics(ns, id);
+      expect(got, `${ns}/${id}`).toBeDefined();
+      expect(got?.replicas.map((r) => r.pod)).toEqual(want?.pods.filter((p) => p.ready).map((p) => p.pod).sort());
+      for (const r of got?.replicas ?? []) {
+        const p = want?.pods.find((x) => x.pod === r.pod);
+        expect(r.kvCacheUsage).toBeCloseTo(p?.kvUsage ?? -1, 6);
+        expect(r.queueLength).toBe(p?.waiting);
+        expect(r.running).toBe(p?.running);
+        expect(r.requestRate).toBe(0); // frozen fleet: counters do not move
+        expect(r.variantKey).toBe(`${ns}/${p?.deployment}`);
+      }
+    }
+    // Something is actually loaded, so the comparison above is not all zeros.
+    const qwen = collector.getModelMetrics('team-a', QWEN);
+    expect(qwen?.replicas.some((r) => (r.queueLength ?? 0) > 0)).toBe(true);
+    expect(qwen?.replicas.some((r) => (r.kvCacheUsage ?? 0) > 0)).toBe(true);
+    // Llama has two variants: pods are split by Deployment name prefix.
+    expect(new Set(collector.getModelMetrics('team-b', LLAMA)?.replicas.map((r) => r.variantKey))).toEqual(new Set(['team-b/llama-a100', 'team-b/llama-h100']));
+    expect(collector.getModelMetrics('team-a', QWEN)?.requestsOverRetention).toBeGreaterThanOrEqual(0);
+  });
+
+  it('matches a model name with regex metacharacters exactly, and sees its look-alikes', () => {
+    const m = collector.getModelMetrics('team-a', 'a.b+c');
+    expect(m?.replicas.map((r) => r.pod)).toHaveLength(1);
+    expect(m?.replicas[0]?.pod.startsWith('abc-')).toBe(true);
+    expect(m?.seenModelNames).toEqual(expect.arrayContaining(['a.b+c', 'aXb+c', 'a.b+cc', 'aXbbc', QWEN]));
+    expect(m?.seenModelNames).not.toContain(LLAMA); // other namespace
+  });
+
+  it('reports an absent metric and a NaN as missing, never 0', () => {
+    const m = collector.getModelMetrics('team-a', 'absent');
+    expect(m?.replicas).toEqual([
+      { namespace: 'team-a', modelID: 'absent', pod: 'absent-5d8f9c7b6d-a1b2c', variantKey: 'team-a/absent', kvCacheUsage: 0.3, queueLength: undefined, running: undefined, requestRate: undefined },
+    ]);
+    expect(m?.requestsOverRetention).toBeUndefined();
+  });
+
+  it('reads the gateway queue of a model at zero replicas', async () => {
+    expect(collector.getModelMetrics('team-b', 'idle')?.replicas).toEqual([]);
+    fleet.enqueueAtGateway('team-b', 'idle', 3);
+    await waitFor(
+      async () => {
+        await collector.fetch(MODELS);
+        return collector.getModelMetrics('team-b', 'idle')?.gatewayQueue === 3;
+      },
+      10_000,
+      'gateway queue of 3 in Prometheus',
+    );
+  });
+
+  it('survives Prometheus going away: typed error, cached values while fresh, then stale; recovers by itself', async () => {
+    await collector.fetch(MODELS);
+    const before = collector.getModelMetrics('team-a', QWEN);
+    expect(before).toBeDefined();
+    await prom.stopProcess();
+
+    const err = await collector.fetch(MODELS).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PrometheusError);
+    expect((err as PrometheusError).kind).toBe('network');
+    expect(await metrics.registry.getSingleMetricAsString('wva_scaler_prometheus_query_errors_total')).toMatch(/type="network"} [1-9]/);
+
+    // Still served from the cache, fresh...
+    const cached = collector.getModelMetrics('team-a', QWEN);
+    expect(cached).toEqual(before);
+    expect(freshnessOf(now() - (cached?.collectedAt ?? 0))).toBe('fresh');
+    // ...then stale once the clock moves past a minute (and a re-fetch is due: TTL 30 s)...
+    offsetMs = 2 * 60_000;
+    const stale = cache.getModel('team-a', QWEN);
+    expect(stale).toMatchObject({ freshness: 'stale', needsRefresh: true });
+    expect(collector.getModelMetrics('team-a', QWEN)?.replicas).toEqual(before?.replicas);
+    // ...and gone (unavailable) past five minutes.
+    offsetMs = 6 * 60_000;
+    expect(collector.getModelMetrics('team-a', QWEN)).toBeUndefined();
+    offsetMs = 0;
+
+    // The background fetcher keeps trying; once Prometheus is back, values return by themselves.
+    const fetcher = new MetricsFetcher({ collector, models: () => MODELS, intervalMs: 250, logger: silentLogger(), metrics, cache });
+    fetcher.start();
+    try {
+      await new Promise((r) => setTimeout(r, 600));
+      expect(fetcher.last?.ok).toBe(false);
+      await prom.startProcess();
+      await waitFor(() => collector.getModelMetrics('team-a', QWEN)?.replicas.length === 2, 15_000, `collector to recover after restart\n${prom.logTail}`);
+      const after = collector.getModelMetrics('team-a', QWEN);
+      expect(freshnessOf(now() - (after?.collectedAt ?? 0))).toBe('fresh');
+      expect(after?.replicas.map((r) => r.kvCacheUsage)).toEqual(before?.replicas.map((r) => r.kvCacheUsage));
+      expect(await metrics.registry.getSingleMetricAsString('wva_scaler_metrics_fetch_errors_total')).toMatch(/backend="prometheus"} [1-9]/);
+    } finally {
+      await fetcher.stop();
+    }
+  }, 40_000);
+});
