@@ -90,6 +90,7 @@ export class Engine implements DecisionSource {
   private queued: QueuedRun | undefined;
   private timer: NodeJS.Timeout | undefined;
   private started = false;
+  /** Listeners added by start(), removed by stop(). The registry listener lives as long as the engine. */
   private readonly unsubscribe: (() => void)[] = [];
   /** Why a model has no decision (for requestDecision answers). */
   private readonly unavailable = new Map<string, string>();
@@ -103,7 +104,7 @@ export class Engine implements DecisionSource {
   constructor(private readonly deps: EngineDeps) {
     this.clock = deps.clock ?? Date.now;
     this.fetchModels = deps.fetchModels ?? ((models) => deps.collector.fetch(models));
-    this.unsubscribe.push(deps.registry.onChange((c) => this.onRegistryChange(c)));
+    deps.registry.onChange((c) => this.onRegistryChange(c));
   }
 
   /** Starts the interval loop (the first run happens at once). */
@@ -111,8 +112,9 @@ export class Engine implements DecisionSource {
     if (this.started) return;
     this.started = true;
     this.unsubscribe.push(
+      // A new saturation config or interval applies at once: run now, then on the new interval.
       this.deps.config.onChange(() => {
-        if (this.started && this.timer) this.schedule(this.deps.config.get().engineIntervalMs);
+        if (this.started && this.timer) this.schedule(0);
       }),
     );
     this.schedule(0);

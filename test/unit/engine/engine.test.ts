@@ -233,11 +233,14 @@ describe('Engine loop', () => {
     expect(t.engine.stats.cycles).toBe(1);
     await vi.advanceTimersByTimeAsync(1);
     expect(t.engine.stats.cycles).toBe(2);
+    // A config update runs at once, then the new interval applies.
     t.config.update({ engineIntervalMs: 1_000 });
-    await vi.advanceTimersByTimeAsync(1_000);
+    await vi.advanceTimersByTimeAsync(0);
     expect(t.engine.stats.cycles).toBe(3);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(t.engine.stats.cycles).toBe(4);
     await t.engine.stop();
     await vi.advanceTimersByTimeAsync(60_000);
-    expect(t.engine.stats.cycles).toBe(3);
+    expect(t.engine.stats.cycles).toBe(4);
   });
 });
