@@ -1,0 +1,273 @@
+/**
+ * The composition root: the one place that builds every component from Settings and connects
+ * them. Nothing else in src/ creates a component it does not own. `createScaler` is exported for
+ * the demo and the end-to-end tests; running this file starts the scaler with signal handling.
+ *
+ *   settings -> logger, metrics
+ *   registry, decision cache, trigger, global config          (common cache layer)
+ *   saturation file | ConfigMap  -> global config
+ *   Kubernetes informers (optional) -> registry, replica status, pod mapper, leadership, status
+ *   Redis (optional) -> shared decisions, leadership lock when standalone
+ *   collector + background fetcher -> engine (+ demand probe) -> decision cache + trigger
+ *   gRPC (ExternalScaler, health, reflection) and HTTP (/metrics, /readyz, /debug)
+ */
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { pathToFileURL } from 'node:url';
+import { CacheKeys } from './cache/cache-keys.js';
+import { DecisionCache } from './cache/decision-cache.js';
+import { DecisionTrigger } from './cache/decision-trigger.js';
+import { GlobalConfig } from './cache/global-config.js';
+import { RedisConnection } from './cache/redis-connection.js';
+import { RedisLock } from './cache/redis-lock.js';
+import { createSharedDecisionCache, SharedDecisionStore } from './cache/shared-decisions.js';
+import { VariantRegistry } from './cache/variant-registry.js';
+import { createMetricsCollector } from './collector/factory.js';
+import { MetricsFetcher } from './collector/fetcher.js';
+import { SaturationConfigFile } from './config/saturation-config-file.js';
+import { loadSettings, redactedSettings, SettingsError, type Settings } from './config/settings.js';
+import { parseVariantsFile } from './config/variants-file.js';
+import type { DecisionSource } from './engine/decision-source.js';
+import { DemandProbe, GatewayDemandReader } from './engine/demand-probe.js';
+import { Engine, trackedModelOf } from './engine/engine.js';
+import type { ReplicaStatusSource } from './engine/replica-status.js';
+import { ActiveStreams } from './grpc/active-streams.js';
+import { DecisionWaiter } from './grpc/decision-waiter.js';
+import { ExternalScalerService } from './grpc/external-scaler.js';
+import { loadExternalScalerProto } from './grpc/proto.js';
+import { GrpcServer } from './grpc/server.js';
+import { serverCredentials } from './grpc/tls.js';
+import { loadKubeConfig } from './kube/kube-config.js';
+import { KubernetesIntegration } from './kube/kubernetes-integration.js';
+import { AlwaysLeader, type LeadershipSource } from './kube/leader-election.js';
+import { HttpServer } from './observability/http-server.js';
+import { createLogger, type Logger } from './observability/logger.js';
+import { ScalerMetrics } from './observability/metrics.js';
+
+export interface ScalerOptions {
+  /** Replaces the logger built from LOG_LEVEL/LOG_FORMAT (tests, demo). */
+  readonly logger?: Logger;
+  /** Replica status when no Kubernetes is there (the demo plays Kubernetes). */
+  readonly replicaStatus?: ReplicaStatusSource;
+  /** Collect Node's default process metrics (default true). */
+  readonly defaultMetrics?: boolean;
+}
+
+export interface Scaler {
+  readonly settings: Settings;
+  readonly grpcPort: number;
+  readonly httpPort: number;
+  readonly registry: VariantRegistry;
+  readonly decisions: DecisionCache;
+  readonly trigger: DecisionTrigger;
+  readonly globalConfig: GlobalConfig;
+  readonly engine: Engine;
+  readonly metrics: ScalerMetrics;
+  readonly logger: Logger;
+  /** True while this replica computes decisions (leader, or alone). */
+  computing(): boolean;
+  stop(): Promise<void>;
+}
+
+export async function createScaler(settings: Settings, opts: ScalerOptions = {}): Promise<Scaler> {
+  const logger = opts.logger ?? createLogger({ level: settings.LOG_LEVEL, format: settings.LOG_FORMAT });
+  const metrics = new ScalerMetrics({ defaultMetrics: opts.defaultMetrics ?? true });
+  const instanceId = settings.POD_NAME ?? hostname();
+  logger.info({ settings: redactedSettings(settings) }, 'starting wva-scaler');
+
+  // Common cache layer.
+  const registry = new VariantRegistry();
+  const decisions = new DecisionCache();
+  const trigger = new DecisionTrigger(1000, (err) => logger.error({ err }, 'decision listener failed'));
+  const globalConfig = new GlobalConfig({
+    engineIntervalMs: settings.WVA_ENGINE_INTERVAL,
+    maxScaleUpRate: settings.WVA_MAX_SCALE_UP_RATE,
+    scaleToZero: { enabled: settings.WVA_SCALE_TO_ZERO, retentionMs: settings.WVA_SCALE_TO_ZERO_RETENTION },
+  });
+  const stops: (() => Promise<void> | void)[] = [];
+
+  // Saturation config from a file: a bad file at start-up is fatal, later ones keep the last good.
+  if (settings.WVA_SATURATION_CONFIG_FILE) {
+    const file = new SaturationConfigFile(settings.WVA_SATURATION_CONFIG_FILE, globalConfig, metrics, logger);
+    const err = await file.load();
+    if (err) throw new SettingsError('WVA_SATURATION_CONFIG_FILE', settings.WVA_SATURATION_CONFIG_FILE, `a valid saturation config (${err.message})`);
+    file.watch();
+    stops.push(() => file.close());
+  }
+  if (settings.WVA_VARIANTS_FILE) {
+    const variants = parseVariantsFile(readFileSync(settings.WVA_VARIANTS_FILE, 'utf8'), settings.WVA_VARIANTS_FILE);
+    for (const v of variants) registry.upsert(v);
+    logger.info({ file: settings.WVA_VARIANTS_FILE, variants: variants.length }, 'static variants registered');
+  }
+
+  // Kubernetes (optional): variants up front, replica counts, pod owners, ConfigMap, Lease, status.
+  const kubeConfig = loadKubeConfig(settings.WVA_KUBERNETES);
+  let invalidateVariant: (variantKey: string) => void = () => undefined;
+  const kube = kubeConfig
+    ? new KubernetesIntegration({
+        kubeConfig, settings, registry, globalConfig, trigger, decisions, metrics, logger,
+        hooks: { onDeploymentSpecChange: (key) => invalidateVariant(key) },
+      })
+    : undefined;
+  if (!kube) logger.info('no Kubernetes API: standalone (static variants, GetMetricSpec registrations)');
+
+  // Redis (optional): shared decisions, and the leader lock when there is no Lease.
+  const redis = RedisConnection.fromSettings(settings, { logger, metrics, connectionName: instanceId });
+  const lock = redis && !kube ? new RedisLock({ connection: redis, key: CacheKeys.lock(settings.POD_NAMESPACE ?? 'default', 'engine'), holderId: instanceId, ttlMs: 15_000, logger }) : undefined;
+  const leadership: LeadershipSource = kube?.leadership ?? lock ?? new AlwaysLeader();
+  const shared = new SharedDecisionStore({
+    cache: createSharedDecisionCache({ settings, connection: redis, logger, metrics }),
+    connection: redis, decisions, trigger, logger, instanceId, isLeader: () => leadership.isLeader(),
+  });
+
+  // Metrics and decisions.
+  const { collector, cache: metricsCache } = createMetricsCollector(settings, { logger, metrics, ...(kube ? { mapper: kube.podMapper } : {}) });
+  invalidateVariant = (key) => metricsCache.invalidateVariant(key);
+  registry.onChange((c) => {
+    if (c.type === 'removed') metricsCache.invalidateVariant(c.variant.key);
+  });
+  const decisionConfig = () => {
+    const g = globalConfig.get();
+    return { saturation: g.saturation, scaleToZero: g.scaleToZero, maxScaleUpRate: g.maxScaleUpRate };
+  };
+  const fetcher = new MetricsFetcher({
+    collector, logger, metrics, cache: metricsCache, intervalMs: settings.WVA_FETCH_INTERVAL,
+    models: () => [...registry.byModel().values()].map((vs) => trackedModelOf(vs, decisionConfig())),
+  });
+  const engine = new Engine({ registry, decisions, trigger, config: globalConfig, collector, replicaStatus: kube?.replicaStatus ?? opts.replicaStatus, metrics, logger });
+  const probe = settings.WVA_GATEWAY_SCRAPE_TARGET
+    ? new DemandProbe({
+        registry, decisions, trigger, logger, intervalMs: settings.WVA_DEMAND_PROBE_INTERVAL,
+        reader: new GatewayDemandReader({ url: settings.WVA_GATEWAY_SCRAPE_TARGET, namespace: settings.WVA_SCRAPE_NAMESPACE, timeoutMs: Math.min(1000, settings.WVA_SCRAPE_TIMEOUT) }),
+        requestRun: (key) => engine.runModel(key, 'demand', true),
+      })
+    : undefined;
+
+  // Who computes: the leader, or everyone while Redis is unreachable (followers could not
+  // receive decisions then), or the only process when there is no Redis.
+  const shouldCompute = () => !redis || !redis.isUp() || leadership.isLeader();
+  let computingNow = false;
+  const reconcileRole = () => {
+    const want = shouldCompute();
+    if (want === computingNow) return;
+    computingNow = want;
+    logger.info({ computing: want, leader: leadership.isLeader(), redis: redis?.state ?? 'disabled' }, want ? 'computing decisions' : 'following shared decisions');
+    if (want) {
+      fetcher.start();
+      engine.start();
+      probe?.start();
+    } else {
+      void engine.stop();
+      void fetcher.stop();
+      probe?.stop();
+      shared.forgetPublished();
+    }
+  };
+  const waiter = new DecisionWaiter(decisions, trigger, 'this replica follows the leader and the leader has not published a decision yet');
+  const source: DecisionSource = {
+    requestDecision: (key, signal) => (computingNow ? engine.requestDecision(key, signal) : waiter.requestDecision(key, signal)),
+  };
+
+  // gRPC and HTTP surfaces.
+  const tls = serverCredentials({ certFile: settings.WVA_TLS_CERT_FILE, keyFile: settings.WVA_TLS_KEY_FILE, clientCaFile: settings.WVA_TLS_CLIENT_CA_FILE });
+  stops.push(() => tls.close());
+  const streams = new ActiveStreams(trigger, { onOpenCountChange: (n) => metrics.streamSubscribers.set(n), onPush: () => metrics.streamPushes.inc() });
+  const scaler = new ExternalScalerService({ registry, decisions, source, streams, metrics, logger, firstDecisionDeadlineMs: settings.WVA_GET_METRICS_DEADLINE });
+  const grpcServer = new GrpcServer({ host: settings.WVA_BIND_ADDRESS, port: settings.WVA_GRPC_PORT, credentials: tls.creds, proto: loadExternalScalerProto(), scaler, streams, logger });
+  let shuttingDown = false;
+  const http = new HttpServer({
+    host: settings.WVA_BIND_ADDRESS, port: settings.WVA_HTTP_PORT, metrics, decisions, registry, logger,
+    readiness: [
+      { name: 'not-shutting-down', check: () => ({ ok: !shuttingDown }) },
+      { name: 'grpc', check: () => ({ ok: grpcServer.port > 0 }) },
+      { name: 'kubernetes', check: () => (kube ? { ok: kube.ready(), detail: 'variant sources listed' } : { ok: true, detail: 'disabled' }) },
+    ],
+    debug: {
+      '/debug/config': () => ({ config: globalConfig.get(), settings: redactedSettings(settings) }),
+      '/debug/role': () => ({ computing: computingNow, leader: leadership.isLeader(), redis: redis?.state ?? 'disabled', instanceId }),
+    },
+  });
+
+  // Start: warm from Redis before serving, so a restarted replica answers at once.
+  if (redis) {
+    await redis.waitUntilUp(2000);
+    const loaded = await shared.loadAll();
+    logger.info({ decisions: loaded }, 'decisions loaded from Redis');
+  }
+  await tls.ready;
+  const grpcPort = await grpcServer.start();
+  const httpPort = await http.start();
+  await kube?.start();
+  lock?.start();
+  shared.startFollowing();
+  shared.startPublishing(settings.WVA_ENGINE_INTERVAL);
+  leadership.onChange(reconcileRole);
+  const offRedis = redis?.onStateChange(reconcileRole);
+  const roleTimer = setInterval(reconcileRole, 1000);
+  roleTimer.unref();
+  reconcileRole();
+  logger.info({ grpcPort, httpPort, tls: tls.mode, backend: collector.backend, kubernetes: kube !== undefined, redis: redis !== undefined }, 'wva-scaler ready');
+
+  return {
+    settings, grpcPort, httpPort, registry, decisions, trigger, globalConfig, engine, metrics, logger,
+    computing: () => computingNow,
+    async stop() {
+      if (shuttingDown) return;
+      shuttingDown = true;
+      clearInterval(roleTimer);
+      offRedis?.();
+      probe?.stop();
+      await grpcServer.stop(); // health NOT_SERVING, streams end OK, in-flight calls finish
+      await engine.stop();
+      await fetcher.stop();
+      await shared.stop();
+      await lock?.stop();
+      await kube?.stop();
+      await collector.close();
+      await redis?.close();
+      for (const s of stops) await s();
+      await http.stop();
+      logger.info('wva-scaler stopped');
+    },
+  };
+}
+
+async function runCli(): Promise<void> {
+  let settings: Settings;
+  try {
+    settings = loadSettings(process.env, process.argv.slice(2));
+  } catch (err) {
+    process.stderr.write(`wva-scaler: ${(err as Error).message}\n`);
+    process.exit(2);
+  }
+  let scaler: Scaler;
+  try {
+    scaler = await createScaler(settings);
+  } catch (err) {
+    process.stderr.write(`wva-scaler: ${(err as Error).message}\n`);
+    process.exit(2);
+  }
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    scaler.logger.info({ signal }, 'shutting down');
+    const force = setTimeout(() => {
+      scaler.logger.error('shutdown took longer than 8 s; exiting');
+      process.exit(1);
+    }, 8000);
+    force.unref();
+    scaler.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        scaler.logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+const entry = process.argv[1];
+if (entry && import.meta.url === pathToFileURL(entry).href) void runCli();
