@@ -107,7 +107,9 @@ export class DemandProbe {
         this.stats.wakes++;
         woke.push(mk);
         this.deps.logger.info({ variant: target.key, waiting }, 'demand probe: scale from zero');
-        this.deps.requestRun(mk);
+        const run: unknown = this.deps.requestRun(mk);
+        // A failed engine run must not become an unhandled rejection here; the engine logs its own.
+        if (run instanceof Promise) run.catch((err: unknown) => this.deps.logger.warn({ err: err instanceof Error ? err.message : String(err), model: mk }, 'engine run after wake failed'));
       }
       return woke;
     } finally {
