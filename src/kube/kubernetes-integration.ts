@@ -97,7 +97,7 @@ export class KubernetesIntegration {
     const onInvalid = (source: string) => () => metrics.configErrors.inc({ source });
 
     const soSync = new VariantSync<KubernetesObject>(registry, 'scaledobject', (o) => variantFromScaledObject(o, settings.WVA_SCALER_ADDRESS_MATCH), this.logger, onInvalid('scaledobject'));
-    const vaSync = new VariantSync<KubernetesObject>(registry, 'variantautoscaling', (o) => variantFromVariantAutoscaling(o), this.logger, onInvalid('variantautoscaling'));
+    const vaSync = new VariantSync<KubernetesObject>(registry, 'variantautoscaling', (o) => variantFromVariantAutoscaling(o), this.logger, onInvalid('variantautoscaling'), ['scaledobject']);
     const replicas = new DeploymentReplicas<KubernetesObject>(registry, (key) => {
       this.logger.info({ variant: key }, 'deployment spec changed; invalidating cached metrics');
       deps.hooks?.onDeploymentSpecChange?.(key);
@@ -146,6 +146,10 @@ export class KubernetesIntegration {
       leadership: this.leadership,
       metrics,
       logger: this.logger,
+      hasVariantAutoscaling: (key) => {
+        const slash = key.indexOf('/');
+        return this.informers.variantAutoscalings.get(key.slice(slash + 1), key.slice(0, slash)) !== undefined;
+      },
     });
   }
 

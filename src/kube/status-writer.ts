@@ -87,6 +87,8 @@ export interface StatusWriterDeps {
   readonly leadership: LeadershipSource;
   readonly metrics: ScalerMetrics;
   readonly logger: Logger;
+  /** Whether a VariantAutoscaling of that key exists (default: the registry's variant came from one). */
+  readonly hasVariantAutoscaling?: (variantKey: string) => boolean;
 }
 
 export class StatusWriter {
@@ -122,7 +124,7 @@ export class StatusWriter {
 
   /** Writes every VariantAutoscaling that has a decision, if changed. */
   writeAll(): void {
-    for (const v of this.deps.registry.ready()) if (v.source === 'variantautoscaling') this.request(v.key);
+    for (const v of this.deps.registry.ready()) if (this.isVA(v.key)) this.request(v.key);
   }
 
   /** Asks for the status of one variant to be brought up to date. */
@@ -138,10 +140,15 @@ export class StatusWriter {
     this.inFlight.set(variantKey, p);
   }
 
+  private isVA(variantKey: string): boolean {
+    if (this.deps.hasVariantAutoscaling) return this.deps.hasVariantAutoscaling(variantKey);
+    return this.deps.registry.get(variantKey)?.source === 'variantautoscaling';
+  }
+
   private async write(variantKey: string): Promise<void> {
     if (!this.deps.leadership.isLeader()) return;
     const variant = this.deps.registry.get(variantKey);
-    if (!variant || variant.source !== 'variantautoscaling' || variant.deleting) return;
+    if (!variant || variant.deleting || !this.isVA(variantKey)) return;
     const decision = this.deps.decisions.get(variantKey);
     if (!decision) return;
     const previous = this.lastWritten.get(variantKey);

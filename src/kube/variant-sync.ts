@@ -3,7 +3,9 @@
  * add/update upserts, delete removes, an object that stops being ours (or turns invalid) is
  * removed, and a resync reconciles the registry against the whole cache so a missed event cannot
  * leave a variant behind or out. Only variants of this sync's `source` are ever removed, so a
- * variant registered by GetMetricSpec or another source is left alone.
+ * variant registered by GetMetricSpec or another source is left alone. When a ScaledObject and a
+ * VariantAutoscaling share a name (a WVA migration), the ScaledObject's variant wins (it carries
+ * min/max); the VariantAutoscaling still gets its status written.
  */
 import type { VariantRegistry } from '../cache/variant-registry.js';
 import type { VariantSource } from '../domain/variant.js';
@@ -22,6 +24,8 @@ export class VariantSync<T> implements InformerHandlers<T> {
     private readonly map: (obj: T) => MappedVariant,
     private readonly logger: Logger,
     private readonly onInvalid: (key: string, error: string) => void = () => undefined,
+    /** Sources this sync never overwrites (a ScaledObject beats a VariantAutoscaling of the same name). */
+    private readonly yieldTo: readonly VariantSource[] = [],
   ) {}
 
   onUpsert(obj: T): void {
@@ -31,6 +35,8 @@ export class VariantSync<T> implements InformerHandlers<T> {
     switch (mapped.kind) {
       case 'variant': {
         this.lastError.delete(mapped.variant.key);
+        const existing = this.registry.get(mapped.variant.key);
+        if (existing && this.yieldTo.includes(existing.source)) return;
         const result = this.registry.upsert(mapped.variant);
         if (result !== 'unchanged') this.logger.info({ variant: mapped.variant.key, source: this.source, result }, 'variant registered from Kubernetes');
         return;

@@ -251,6 +251,18 @@ describe('KubernetesIntegration against a fake API server', () => {
     expect(api.patches()).toHaveLength(2);
   });
 
+  it('a ScaledObject and a VariantAutoscaling of one name (WVA migration): the ScaledObject defines the variant, the VA gets status', async () => {
+    api.upsert('scaledobjects', scaledObject('llama-a100', { max: 6, target: 'llama-a100-deploy' }));
+    await waitFor(() => registry.get('llm/llama-a100')?.source === 'scaledobject', 5000, 'ScaledObject wins');
+    api.upsert('variantautoscalings', variantAutoscaling('llama-a100', '3'));
+    await waitFor(() => api.openWatches('variantautoscalings') === 1, 5000, 'watch');
+    kube.resync();
+    expect(registry.get('llm/llama-a100')).toMatchObject({ source: 'scaledobject', maxReplicas: 6, cost: 30 });
+    decisions.set(decision('llm/llama-a100', 2, 1_000));
+    trigger.publish({ variantKey: 'llm/llama-a100', desiredReplicas: 2, active: true, decidedAt: 1_000 });
+    await waitFor(() => api.patches().length === 1, 5000, 'status patch of the VA');
+  });
+
   it('retries a failed status patch on the next event', async () => {
     const key = 'llm/llama-a100';
     api.failNext((r) => r.method === 'PATCH', 500);

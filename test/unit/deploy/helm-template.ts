@@ -6,7 +6,9 @@
  * the chart cannot drift out of what this test checks. Stricter than Helm on purpose: printing a
  * value that does not exist in values.yaml is an error (a typo would render empty in Helm).
  */
-import { stringify } from 'yaml';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse as parseYaml, parseAllDocuments, stringify } from 'yaml';
 
 export interface RenderContext {
   readonly Values: unknown;
@@ -181,4 +183,24 @@ export function mergeValues(base: unknown, over: unknown): unknown {
   const out: Record<string, unknown> = { ...(base as Record<string, unknown>) };
   for (const [k, v] of Object.entries(over as Record<string, unknown>)) out[k] = mergeValues(out[k], v);
   return out;
+}
+
+/** The default-values rendering of a chart as one multi-document YAML (deploy/manifests). */
+export function renderChartManifest(chartDir: string, release = { Name: 'wva-scaler', Namespace: 'keda' }): string {
+  const chart = parseYaml(readFileSync(join(chartDir, 'Chart.yaml'), 'utf8')) as Record<string, unknown>;
+  const ctx: RenderContext = {
+    Values: parseYaml(readFileSync(join(chartDir, 'values.yaml'), 'utf8')) as unknown,
+    Release: release,
+    Chart: { Name: chart['name'], Version: chart['version'], AppVersion: chart['appVersion'] },
+  };
+  const docs: unknown[] = [];
+  for (const t of readdirSync(join(chartDir, 'templates')).filter((f) => f.endsWith('.yaml')).sort()) {
+    for (const d of parseAllDocuments(renderTemplate(readFileSync(join(chartDir, 'templates', t), 'utf8'), ctx))) {
+      const js = d.toJS() as unknown;
+      if (js !== null) docs.push(js);
+    }
+  }
+  const header = `# Generated from deploy/helm/wva-scaler with the default values (release ${release.Name}, namespace ${release.Namespace}).\n` +
+    '# Regenerate: npx tsx -e "import(\'./test/unit/deploy/helm-template.ts\').then(m => process.stdout.write(m.renderChartManifest(\'deploy/helm/wva-scaler\')))" > deploy/manifests/wva-scaler.yaml\n';
+  return header + docs.map((d) => stringify(d, { lineWidth: 0 })).join('---\n');
 }

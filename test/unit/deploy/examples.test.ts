@@ -1,0 +1,71 @@
+/**
+ * The example manifests parse, and every ScaledObject in them that points at wva-scaler is a
+ * valid variant for the scaler (the same mapping the informer uses), and every VariantAutoscaling
+ * too; the plain manifests are the chart rendered with its default values.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import { variantFromScaledObject } from '../../../src/kube/scaledobject-variant.js';
+import { variantFromVariantAutoscaling } from '../../../src/kube/variantautoscaling-variant.js';
+import { renderChartManifest } from './helm-template.js';
+
+const DEPLOY = join(import.meta.dirname, '../../../deploy');
+const docsOf = (path: string): Record<string, unknown>[] =>
+  parseAllDocuments(readFileSync(path, 'utf8')).map((d) => {
+    expect(d.errors, path).toEqual([]);
+    return d.toJS() as Record<string, unknown>;
+  }).filter((d) => d !== null);
+
+describe('deploy/examples', () => {
+  const files = readdirSync(join(DEPLOY, 'examples')).filter((f) => f.endsWith('.yaml'));
+
+  it('every ScaledObject and VariantAutoscaling is a valid variant for the scaler', () => {
+    const keys: string[] = [];
+    for (const f of files) {
+      for (const doc of docsOf(join(DEPLOY, 'examples', f))) {
+        if (doc['kind'] === 'ScaledObject') {
+          const m = variantFromScaledObject(doc, 'wva-scaler');
+          expect(m.kind, `${f}: ${JSON.stringify(m)}`).toBe('variant');
+          if (m.kind === 'variant') keys.push(m.variant.key);
+        }
+        if (doc['kind'] === 'VariantAutoscaling') expect(variantFromVariantAutoscaling(doc).kind, f).toBe('variant');
+      }
+    }
+    expect(keys.sort()).toEqual(['llm/llama-70b-a100', 'llm/llama-70b-h100', 'llm/llama-8b-h100', 'llm/qwen-7b-l4']);
+  });
+
+  it('the two-variant model has one modelID, two accelerators and different costs', () => {
+    const variants = docsOf(join(DEPLOY, 'examples/two-variants.yaml'))
+      .filter((d) => d['kind'] === 'ScaledObject')
+      .map((d) => variantFromScaledObject(d, 'wva-scaler'))
+      .flatMap((m) => (m.kind === 'variant' ? [m.variant] : []));
+    expect(new Set(variants.map((v) => v.modelID)).size).toBe(1);
+    expect(variants.map((v) => [v.accelerator, v.cost]).sort()).toEqual([['A100', 25], ['H100', 40]]);
+  });
+
+  it('the main example uses external-push with fallback and a one-pod step policy both ways', () => {
+    const so = docsOf(join(DEPLOY, 'examples/vllm-llama-8b.yaml')).find((d) => d['kind'] === 'ScaledObject') as {
+      spec: { fallback: unknown; triggers: { type: string }[]; advanced: { horizontalPodAutoscalerConfig: { behavior: Record<string, { policies: { type: string; value: number }[] }> } } };
+    };
+    expect(so.spec.triggers[0]?.type).toBe('external-push');
+    expect(so.spec.fallback).toMatchObject({ failureThreshold: 3, replicas: 2 });
+    const b = so.spec.advanced.horizontalPodAutoscalerConfig.behavior;
+    expect(b['scaleUp']?.policies).toContainEqual(expect.objectContaining({ type: 'Pods', value: 1 }));
+    expect(b['scaleDown']?.policies).toContainEqual(expect.objectContaining({ type: 'Pods', value: 1 }));
+  });
+
+  it('scale to zero sets minReplicaCount 0', () => {
+    const so = docsOf(join(DEPLOY, 'examples/scale-to-zero-gateway.yaml')).find((d) => d['kind'] === 'ScaledObject') as { spec: { minReplicaCount: number } };
+    expect(so.spec.minReplicaCount).toBe(0);
+    const m = variantFromScaledObject(so, 'wva-scaler');
+    expect(m.kind === 'variant' && m.variant.scaleToZero).toBe(true);
+  });
+});
+
+describe('deploy/manifests', () => {
+  it('are the chart rendered with its default values', () => {
+    expect(readFileSync(join(DEPLOY, 'manifests/wva-scaler.yaml'), 'utf8')).toBe(renderChartManifest(join(DEPLOY, 'helm/wva-scaler')));
+  });
+});
