@@ -46,7 +46,8 @@ export function loadKubeConfig(mode: Settings['WVA_KUBERNETES'], e: KubeEnvironm
   const kubeconfig = e.env['KUBECONFIG'];
   if (kubeconfig || mode === 'on') {
     try {
-      kc.loadFromDefault();
+      if (kubeconfig) kc.loadFromFile(kubeconfig);
+      else kc.loadFromDefault();
     } catch (err) {
       throw new KubeConfigError(`WVA_KUBERNETES=${mode}: cannot load kubeconfig ${kubeconfig ?? '~/.kube/config'}: ${(err as Error).message}`);
     }
