@@ -1,0 +1,88 @@
+/**
+ * What each policy sees of the fleet, emulating Prometheus: every scrape stores one sample per
+ * ready pod (pending pods serve no metrics); queries are answered from those samples.
+ *  - The engine (and WVA's rule) read what the collector's PromQL gives: KV use and waiting as
+ *    `max_over_time(...[1m])` per pod, running as the latest sample. Only pods that exist now are
+ *    listed (Prometheus would keep a removed pod's 1 m peak for up to a minute; the collector maps
+ *    pods to variants through Kubernetes, which no longer lists it).
+ *  - KEDA's prometheus trigger reads `sum(vllm:num_requests_waiting)`: the latest sample per pod.
+ */
+import type { ModelMetrics, ReplicaMetrics } from '../../src/domain/metrics.js';
+import type { FleetModelSnapshot } from '../../src/sim/fleet/types.js';
+
+export interface PodSample {
+  readonly at: number;
+  readonly kv: number;
+  readonly waiting: number;
+  readonly running: number;
+}
+
+export const PEAK_WINDOW_MS = 60_000;
+
+export class ScrapeHistory {
+  private readonly byPod = new Map<string, { deployment: string; samples: PodSample[] }>();
+  /** Pods present at the last scrape (ready or not). */
+  private present = new Set<string>();
+
+  constructor(private readonly windowMs = PEAK_WINDOW_MS) {}
+
+  /** One scrape of the model at `now`. */
+  scrape(model: FleetModelSnapshot, now: number): void {
+    this.present = new Set(model.pods.map((p) => p.pod));
+    for (const p of model.pods) {
+      if (!p.ready) continue;
+      let h = this.byPod.get(p.pod);
+      if (!h) {
+        h = { deployment: p.deployment, samples: [] };
+        this.byPod.set(p.pod, h);
+      }
+      h.samples.push({ at: now, kv: p.kvUsage, waiting: p.waiting, running: p.running });
+    }
+    for (const [pod, h] of this.byPod) {
+      // max_over_time(x[1m]) at `now` covers samples in (now - 1m, now].
+      while (h.samples.length > 0 && (h.samples[0]?.at ?? now) <= now - this.windowMs) h.samples.shift();
+      if (h.samples.length === 0 || !this.present.has(pod)) this.byPod.delete(pod);
+    }
+  }
+
+  /** ModelMetrics as the collector would hand them to the engine (peak over the window). */
+  modelMetrics(model: FleetModelSnapshot, now: number, variantKeyOf: (deployment: string) => string | undefined): ModelMetrics {
+    const replicas: ReplicaMetrics[] = [];
+    for (const [pod, h] of [...this.byPod].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+      const last = h.samples[h.samples.length - 1];
+      if (!last) continue;
+      let kv = 0;
+      let waiting = 0;
+      for (const s of h.samples) {
+        if (s.kv > kv) kv = s.kv;
+        if (s.waiting > waiting) waiting = s.waiting;
+      }
+      replicas.push({
+        namespace: model.namespace,
+        modelID: model.modelID,
+        pod,
+        variantKey: variantKeyOf(h.deployment),
+        kvCacheUsage: kv,
+        queueLength: waiting,
+        running: last.running,
+        requestRate: undefined,
+      });
+    }
+    return {
+      namespace: model.namespace,
+      modelID: model.modelID,
+      replicas,
+      requestsOverRetention: undefined,
+      gatewayQueue: model.gatewayQueue,
+      collectedAt: now,
+      seenModelNames: [model.modelID],
+    };
+  }
+
+  /** `sum(vllm:num_requests_waiting)`: latest sample of every pod still scraped. */
+  sumWaitingLatest(): number {
+    let sum = 0;
+    for (const h of this.byPod.values()) sum += h.samples[h.samples.length - 1]?.waiting ?? 0;
+    return sum;
+  }
+}

@@ -1,0 +1,163 @@
+/**
+ * The three scaling policies the quality bench compares. Each turns what it observes into the
+ * metric value KEDA hands the HPA, and the AverageValue target the HPA divides it by:
+ *  1. this engine: `decideModel` (the real pure decision function); value = desired replicas, target 1.
+ *  2. WVA's original rule: the same saturation analysis, but +1 when it says scale up, -1 when
+ *     removing one replica is safe, one step per cycle, nothing while any replica is pending;
+ *     value = desired replicas, target 1 (WVA publishes its desired count for the HPA the same way).
+ *  3. KEDA's `prometheus` trigger on `sum(vllm:num_requests_waiting)`, threshold 5: value = the sum,
+ *     target 5.
+ */
+import type { Decision } from '../../src/domain/decision.js';
+import type { ModelMetrics } from '../../src/domain/metrics.js';
+import type { SaturationThresholds } from '../../src/domain/saturation.js';
+import { resolveThresholds } from '../../src/config/saturation-config.js';
+import { decideModel, type DecisionConfig } from '../../src/engine/model-decision.js';
+import { analyzeModel, type ModelAnalysis, type VariantState } from '../../src/engine/saturation-analyzer.js';
+
+/** What a policy is given every cycle. */
+export interface PolicyObservation {
+  readonly now: number;
+  readonly namespace: string;
+  readonly modelID: string;
+  /** Replica counts per variant as the Deployments report them. */
+  readonly variants: readonly VariantState[];
+  /** Per-pod metrics as the collector gives them (peak over 1 m). */
+  readonly metrics: ModelMetrics;
+  /** `sum(vllm:num_requests_waiting)` at the latest scrape. */
+  readonly sumWaiting: number;
+  /** The trace's arrival rate now: only the oracle reference may look at it. */
+  readonly offeredRps: number;
+}
+
+/** The external metric per variant (by variant key) and its AverageValue target. */
+export interface PolicyOutput {
+  readonly values: ReadonlyMap<string, number>;
+  readonly target: number;
+  /** Short note for the trace log. */
+  readonly note: string;
+}
+
+export interface ScalingPolicy {
+  readonly name: string;
+  decide(obs: PolicyObservation): PolicyOutput;
+}
+
+/** Policy 1: this engine's decision function, keeping its previous decisions like the cache does. */
+export class EnginePolicy implements ScalingPolicy {
+  readonly name = 'this engine';
+  private previous = new Map<string, Decision>();
+
+  constructor(private readonly config: DecisionConfig) {}
+
+  decide(obs: PolicyObservation): PolicyOutput {
+    const outcome = decideModel({
+      namespace: obs.namespace,
+      modelID: obs.modelID,
+      variants: obs.variants,
+      metrics: obs.metrics,
+      config: this.config,
+      previous: this.previous,
+      now: obs.now,
+      replicaDetail: false,
+    });
+    const values = new Map<string, number>();
+    if (outcome.decisions.length > 0) this.previous = new Map(outcome.decisions.map((d) => [d.variantKey, d]));
+    // No decision (never happens with fresh metrics): KEDA would hold, modelled as "current".
+    for (const s of obs.variants) values.set(s.variant.key, this.previous.get(s.variant.key)?.desiredReplicas ?? s.current);
+    return { values, target: 1, note: `${outcome.targets.action}: ${outcome.targets.reasons.at(-1) ?? ''}` };
+  }
+}
+
+export type WvaStep = 'up' | 'down' | 'hold';
+
+/**
+ * WVA's original saturation rule on an analysis: hold while any replica is pending or data is
+ * missing/incomplete; +1 when the analysis says scale up; -1 when it is safe (at least 2
+ * non-saturated replicas and, with one fewer, the average spare still meets both triggers).
+ */
+export function wvaRule(a: ModelAnalysis): { step: WvaStep; why: string } {
+  if (a.pendingTotal > 0) return { step: 'hold', why: `${a.pendingTotal} pending` };
+  if (a.dataQuality === 'none' || a.freshness !== 'fresh') return { step: 'hold', why: a.missingReason ?? 'no fresh metrics' };
+  if (a.scaleUpNeeded) return { step: 'up', why: a.reasons.join('; ') };
+  if (a.dataQuality !== 'complete') return { step: 'hold', why: a.missingReason ?? 'metrics incomplete' };
+  if (a.nonSaturatedCount < 2) return { step: 'hold', why: `only ${a.nonSaturatedCount} non-saturated` };
+  const t = a.thresholds;
+  const n = a.nonSaturatedCount - 1;
+  const kvSpare = t.kvCacheThreshold - a.nonSaturatedKv / n;
+  const queueSpare = t.queueLengthThreshold - a.nonSaturatedQueue / n;
+  if (kvSpare < t.kvSpareTrigger || queueSpare < t.queueSpareTrigger) return { step: 'hold', why: 'scale-down not safe' };
+  return { step: 'down', why: 'scale-down safe' };
+}
+
+/** Applies a WVA step to variants: +1 to the cheapest below max, -1 from the most expensive above min. */
+export function applyWvaStep(step: WvaStep, variants: readonly VariantState[]): Map<string, number> {
+  const out = new Map(variants.map((s) => [s.variant.key, s.current]));
+  const byCost = [...variants].sort((a, b) => a.variant.cost - b.variant.cost || (a.variant.key < b.variant.key ? -1 : 1));
+  if (step === 'up') {
+    const v = byCost.find((s) => s.current < s.variant.maxReplicas);
+    if (v) out.set(v.variant.key, v.current + 1);
+  } else if (step === 'down') {
+    const total = variants.reduce((n, s) => n + s.current, 0);
+    const v = byCost.reverse().find((s) => s.current > s.variant.minReplicas);
+    // The model keeps at least one replica (no scale to zero in this comparison).
+    if (v && total > 1) out.set(v.variant.key, v.current - 1);
+  }
+  return out;
+}
+
+/** Policy 2: WVA's original +1/-1 rule. */
+export class WvaRulePolicy implements ScalingPolicy {
+  readonly name = "WVA's +1/-1 rule";
+
+  constructor(private readonly thresholds: (namespace: string, modelID: string) => SaturationThresholds) {}
+
+  decide(obs: PolicyObservation): PolicyOutput {
+    const t = this.thresholds(obs.namespace, obs.modelID);
+    const analysis = analyzeModel({
+      namespace: obs.namespace,
+      modelID: obs.modelID,
+      variants: obs.variants,
+      metrics: obs.metrics,
+      thresholdsByVariant: new Map(obs.variants.map((s) => [s.variant.key, t])),
+      modelThresholds: t,
+      now: obs.now,
+      replicaDetail: false,
+    });
+    const { step, why } = wvaRule(analysis);
+    return { values: applyWvaStep(step, obs.variants), target: 1, note: `${step}: ${why}` };
+  }
+}
+
+/** Policy 3: KEDA `prometheus` trigger, query sum(vllm:num_requests_waiting), threshold 5 (single variant). */
+export class KedaWaitingPolicy implements ScalingPolicy {
+  readonly name = 'KEDA prometheus (waiting, 5)';
+
+  constructor(readonly threshold = 5) {}
+
+  decide(obs: PolicyObservation): PolicyOutput {
+    const values = new Map(obs.variants.map((s) => [s.variant.key, obs.sumWaiting]));
+    return { values, target: this.threshold, note: `sum waiting ${obs.sumWaiting}` };
+  }
+}
+
+/** WVA's thresholds for a model: the same resolution the engine uses (config defaults here). */
+export function thresholdsFrom(config: DecisionConfig): (namespace: string, modelID: string) => SaturationThresholds {
+  return (namespace, modelID) => resolveThresholds(config.saturation, namespace, modelID);
+}
+
+/**
+ * Reference, not a baseline: an oracle that knows the offered rate the moment it changes and asks
+ * for ceil(rate / rpsPerReplica) replicas (single variant). It still pays the pod start-up delay and
+ * goes through the same HPA, so it shows the floor that start-up alone puts under every policy.
+ */
+export class OraclePolicy implements ScalingPolicy {
+  readonly name = 'oracle (reference)';
+
+  constructor(private readonly rpsPerReplica: number) {}
+
+  decide(obs: PolicyObservation): PolicyOutput {
+    const n = Math.max(1, Math.ceil(obs.offeredRps / this.rpsPerReplica - 1e-9));
+    return { values: new Map(obs.variants.map((s) => [s.variant.key, n])), target: 1, note: `rate ${obs.offeredRps} -> ${n}` };
+  }
+}

@@ -1,0 +1,45 @@
+/** The quality bench's targets, evaluated on the three policies' results. */
+
+export interface QualityFigures {
+  readonly policy: string;
+  readonly replicaMinutes: number;
+  readonly overBudgetMinutes: number;
+}
+
+export interface TargetVerdict {
+  readonly target: string;
+  readonly met: boolean;
+  readonly detail: string;
+}
+
+/** `b` is both cheaper-or-equal and better-or-equal than `a`, and strictly one of them. */
+export function dominates(b: QualityFigures, a: QualityFigures): boolean {
+  const cheaperOrEqual = b.replicaMinutes <= a.replicaMinutes;
+  const betterOrEqual = b.overBudgetMinutes <= a.overBudgetMinutes;
+  const strictly = b.replicaMinutes < a.replicaMinutes || b.overBudgetMinutes < a.overBudgetMinutes;
+  return cheaperOrEqual && betterOrEqual && strictly;
+}
+
+export function evaluateTargets(ours: QualityFigures, wva: QualityFigures, keda: QualityFigures): TargetVerdict[] {
+  const half = (b: QualityFigures): TargetVerdict => ({
+    target: `over-budget minutes at most half of ${b.policy}'s`,
+    met: ours.overBudgetMinutes <= b.overBudgetMinutes / 2,
+    detail: `${ours.overBudgetMinutes} vs ${b.overBudgetMinutes} (limit ${b.overBudgetMinutes / 2})`,
+  });
+  const ratio = ours.replicaMinutes / wva.replicaMinutes;
+  const dominators = [wva, keda].filter((b) => dominates(b, ours));
+  return [
+    half(wva),
+    half(keda),
+    {
+      target: `replica-minutes at most 1.25x ${wva.policy}'s`,
+      met: ratio <= 1.25,
+      detail: `${ours.replicaMinutes.toFixed(1)} vs ${wva.replicaMinutes.toFixed(1)} (${ratio.toFixed(2)}x)`,
+    },
+    {
+      target: 'no baseline both cheaper and better (replica-minutes and over-budget minutes, one strictly)',
+      met: dominators.length === 0,
+      detail: dominators.length === 0 ? 'none dominates' : `dominated by ${dominators.map((d) => d.policy).join(', ')}`,
+    },
+  ];
+}

@@ -1,0 +1,62 @@
+/** The load trace of the quality bench: piecewise-constant Poisson rates over simulated minutes. */
+
+export interface TracePhase {
+  readonly name: string;
+  /** Start of the phase, in minutes from the beginning of the run. */
+  readonly fromMin: number;
+  /** Poisson arrival rate during the phase, requests per second. */
+  readonly rps: number;
+}
+
+export interface LoadTrace {
+  readonly name: string;
+  readonly phases: readonly TracePhase[];
+  readonly durationMin: number;
+  /** Each change of rate is spread linearly over this many minutes (0 = a step). */
+  readonly rampMin: number;
+}
+
+/** idle -> sharp burst -> steady -> second burst -> idle, 30 simulated minutes. */
+export const BURSTY_TRACE: LoadTrace = {
+  name: 'sharp',
+  durationMin: 30,
+  rampMin: 0,
+  phases: [
+    { name: 'idle', fromMin: 0, rps: 1 },
+    { name: 'burst', fromMin: 4, rps: 48 },
+    { name: 'steady', fromMin: 9, rps: 24 },
+    { name: 'burst 2', fromMin: 17, rps: 56 },
+    { name: 'idle', fromMin: 22, rps: 1 },
+  ],
+};
+
+/** The same levels, each change spread over 3 minutes (traffic that builds up rather than jumps). */
+export const RAMPED_TRACE: LoadTrace = { ...BURSTY_TRACE, name: 'ramped', rampMin: 3 };
+
+/** The phase in force at `ms` (the last one that started at or before it). */
+export function phaseAt(trace: LoadTrace, ms: number): TracePhase {
+  let current = trace.phases[0];
+  if (!current) throw new Error('load trace has no phases');
+  for (const p of trace.phases) if (p.fromMin * 60_000 <= ms) current = p;
+  return current;
+}
+
+export function describeTrace(trace: LoadTrace): string {
+  return trace.phases
+    .map((p, i) => {
+      const to = trace.phases[i + 1]?.fromMin ?? trace.durationMin;
+      return `${p.name} ${p.rps} req/s (min ${p.fromMin}–${to})`;
+    })
+    .join(' → ') + (trace.rampMin > 0 ? `, each change ramped over ${trace.rampMin} min` : ', each change a step');
+}
+
+/** Offered rate at `ms`: the phase's level, or on the way to it while the phase's ramp lasts. */
+export function rateAt(trace: LoadTrace, ms: number): number {
+  const phase = phaseAt(trace, ms);
+  const i = trace.phases.indexOf(phase);
+  const prev = i > 0 ? trace.phases[i - 1] : undefined;
+  if (!prev || trace.rampMin <= 0) return phase.rps;
+  const into = (ms - phase.fromMin * 60_000) / (trace.rampMin * 60_000);
+  if (into >= 1) return phase.rps;
+  return prev.rps + (phase.rps - prev.rps) * into;
+}
