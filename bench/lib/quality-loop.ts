@@ -50,6 +50,9 @@ export interface CycleRecord {
   readonly ready: number;
   readonly waiting: number;
   readonly desired: number;
+  /** Sum over variants of the metric value the policy gave the HPA, and its AverageValue target. */
+  readonly value: number;
+  readonly target: number;
   readonly note: string;
 }
 
@@ -162,6 +165,7 @@ function runPass(policy: ScalingPolicy, s: LoopSettings, resetEveryMinute: boole
     });
     let current = 0;
     let desired = 0;
+    let valueSum = 0;
     for (const v of variants) {
       const value = out.values.get(v.variant.key);
       if (value === undefined) throw new Error(`policy ${policy.name} gave no value for ${v.variant.key}`);
@@ -171,6 +175,7 @@ function runPass(policy: ScalingPolicy, s: LoopSettings, resetEveryMinute: boole
       if (n !== v.current) fleet.setReplicas(namespace, v.variant.deployment, n);
       current += v.current;
       desired += n;
+      valueSum += value;
     }
     cycles.push({
       atMs: t,
@@ -178,6 +183,8 @@ function runPass(policy: ScalingPolicy, s: LoopSettings, resetEveryMinute: boole
       ready: variants.reduce((n, v) => n + v.ready, 0),
       waiting: model.waiting + model.gatewayQueue,
       desired,
+      value: valueSum,
+      target: out.target,
       note: out.note,
     });
     // Pods exist (and cost) from the moment the HPA creates them; the count holds until the next cycle.

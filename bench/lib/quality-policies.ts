@@ -152,7 +152,7 @@ export function thresholdsFrom(config: DecisionConfig): (namespace: string, mode
  * goes through the same HPA, so it shows the floor that start-up alone puts under every policy.
  */
 export class OraclePolicy implements ScalingPolicy {
-  readonly name = 'oracle (reference)';
+  readonly name = 'rate oracle (reference)';
 
   constructor(private readonly rpsPerReplica: number) {}
 

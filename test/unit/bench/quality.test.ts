@@ -1,0 +1,160 @@
+import { describe, expect, it } from 'vitest';
+import { EMPTY_SATURATION_CONFIG } from '../../../src/config/saturation-config.js';
+import { DEFAULT_SATURATION } from '../../../src/domain/saturation.js';
+import type { ModelMetrics } from '../../../src/domain/metrics.js';
+import { analyzeModel, type VariantState } from '../../../src/engine/saturation-analyzer.js';
+import { parseTriggerMetadata } from '../../../src/grpc/metadata.js';
+import type { FleetModelSnapshot } from '../../../src/sim/fleet/types.js';
+import { averageValueReplicas, HpaEmulator, kubernetesDefaultHpa } from '../../../bench/lib/quality-hpa.js';
+import { countOverBudget, runPolicy, type LoopSettings } from '../../../bench/lib/quality-loop.js';
+import { ScrapeHistory } from '../../../bench/lib/quality-observer.js';
+import { applyWvaStep, EnginePolicy, KedaWaitingPolicy, wvaRule } from '../../../bench/lib/quality-policies.js';
+import { dominates, evaluateTargets } from '../../../bench/lib/quality-targets.js';
+import { rateAt, type LoadTrace } from '../../../bench/lib/quality-trace.js';
+
+const NS = 'ns';
+const MODEL = 'm';
+const variant = (name: string, cost: number, min = 1, max = 16) =>
+  parseTriggerMetadata(NS, name, { modelID: MODEL, variantCost: String(cost), minReplicas: String(min), maxReplicas: String(max) });
+
+function metrics(pods: { kv: number; queue: number }[], now = 0): ModelMetrics {
+  return {
+    namespace: NS,
+    modelID: MODEL,
+    replicas: pods.map((p, i) => ({ namespace: NS, modelID: MODEL, pod: `p${i}`, variantKey: `${NS}/a`, kvCacheUsage: p.kv, queueLength: p.queue, running: 1, requestRate: undefined })),
+    requestsOverRetention: undefined,
+    gatewayQueue: 0,
+    collectedAt: now,
+    seenModelNames: [MODEL],
+  };
+}
+
+function analysis(pods: { kv: number; queue: number }[], current: number, ready: number) {
+  const v = variant('a', 10);
+  return analyzeModel({
+    namespace: NS, modelID: MODEL, variants: [{ variant: v, current, ready }], metrics: metrics(pods),
+    thresholdsByVariant: new Map([[v.key, DEFAULT_SATURATION]]), modelThresholds: DEFAULT_SATURATION, now: 0,
+  });
+}
+
+describe('HPA emulation', () => {
+  it('AverageValue: ceil(value / target) outside the tolerance, current inside it', () => {
+    expect(averageValueReplicas(23, 5, 2, 0.1)).toBe(5);
+    expect(averageValueReplicas(12, 1, 10, 0.1)).toBe(12);
+    // 9 / 10 = 0.9: within the default 10 % tolerance, the -1 is swallowed.
+    expect(averageValueReplicas(9, 1, 10, 0.1)).toBe(10);
+    expect(averageValueReplicas(9, 1, 10, 0)).toBe(9);
+    expect(averageValueReplicas(4, 1, 5, 0.1)).toBe(4);
+    expect(() => averageValueReplicas(1, 0, 1, 0.1)).toThrow(/target/);
+  });
+
+  it('scale-down waits for the stabilization window (highest recommendation in it wins)', () => {
+    const hpa = new HpaEmulator(kubernetesDefaultHpa(1, 20));
+    expect(hpa.sync(0, 8, 8, 1)).toBe(8);
+    expect(hpa.sync(15_000, 8, 2, 1)).toBe(8);
+    expect(hpa.sync(299_000, 8, 2, 1)).toBe(8);
+    // The recommendation of 8 made at t=0 leaves the 300 s window.
+    expect(hpa.sync(300_000, 8, 2, 1)).toBe(2);
+  });
+
+  it('scale-up is limited per period to max(+4 pods, +100 %) and clamped to max', () => {
+    const hpa = new HpaEmulator(kubernetesDefaultHpa(1, 20));
+    expect(hpa.sync(0, 1, 500, 5)).toBe(5);
+    expect(hpa.sync(15_000, 5, 500, 5)).toBe(10);
+    expect(hpa.sync(30_000, 10, 500, 5)).toBe(20);
+    expect(new HpaEmulator(kubernetesDefaultHpa(1, 3)).sync(0, 1, 0, 5)).toBe(1);
+  });
+});
+
+describe("WVA's +1/-1 rule", () => {
+  it('holds while a replica is pending, even when saturated', () => {
+    expect(wvaRule(analysis([{ kv: 0.9, queue: 10 }], 2, 1)).step).toBe('hold');
+  });
+
+  it('adds one when every replica is saturated', () => {
+    expect(wvaRule(analysis([{ kv: 0.9, queue: 10 }, { kv: 0.85, queue: 6 }], 2, 2)).step).toBe('up');
+  });
+
+  it('removes one only when it is safe', () => {
+    expect(wvaRule(analysis([{ kv: 0.1, queue: 0 }, { kv: 0.1, queue: 0 }], 2, 2)).step).toBe('down');
+    // With one fewer replica the KV spare would be 0.8 - 1.4 / 1 < 0.1.
+    expect(wvaRule(analysis([{ kv: 0.7, queue: 0 }, { kv: 0.7, queue: 0 }], 2, 2)).step).not.toBe('down');
+    expect(wvaRule(analysis([{ kv: 0.1, queue: 0 }], 1, 1)).step).toBe('hold');
+  });
+
+  it('adds to the cheapest variant below max and removes from the most expensive, keeping one replica', () => {
+    const cheap = variant('cheap', 5, 0, 2);
+    const dear = variant('dear', 20, 0, 8);
+    const states: VariantState[] = [{ variant: dear, current: 1, ready: 1 }, { variant: cheap, current: 2, ready: 2 }];
+    expect(applyWvaStep('up', states).get(dear.key)).toBe(2);
+    expect(applyWvaStep('down', states).get(dear.key)).toBe(0);
+    const one: VariantState[] = [{ variant: cheap, current: 1, ready: 1 }, { variant: dear, current: 0, ready: 0 }];
+    expect(applyWvaStep('down', one).get(cheap.key)).toBe(1);
+  });
+});
+
+describe('what the policies observe', () => {
+  const snap = (pods: { pod: string; ready: boolean; waiting: number; kv: number }[]): FleetModelSnapshot => ({
+    namespace: NS, modelID: MODEL, arrivalRate: 0, arrivals: 0, started: 0, completed: 0, requeued: 0, gatewayQueue: 0,
+    running: 0, waiting: 0, waitP95Ms: undefined, waitMaxMs: 0, maxGatewayQueue: 0, maxQueue: 0,
+    pods: pods.map((p) => ({ pod: p.pod, deployment: 'a', ready: p.ready, running: 1, waiting: p.waiting, kvUsage: p.kv })),
+  });
+
+  it('peak over the last minute for the engine, latest sample for KEDA, pending and removed pods absent', () => {
+    const h = new ScrapeHistory();
+    h.scrape(snap([{ pod: 'x', ready: true, waiting: 9, kv: 0.9 }, { pod: 'y', ready: false, waiting: 0, kv: 0 }]), 0);
+    h.scrape(snap([{ pod: 'x', ready: true, waiting: 1, kv: 0.2 }, { pod: 'y', ready: false, waiting: 0, kv: 0 }]), 30_000);
+    let m = h.modelMetrics(snap([]), 30_000, () => 'ns/a');
+    expect(m.replicas.map((r) => [r.pod, r.kvCacheUsage, r.queueLength])).toEqual([['x', 0.9, 9]]);
+    expect(h.sumWaitingLatest()).toBe(1);
+    // At t = 60 s the t = 0 sample is out of (now - 1 m, now].
+    h.scrape(snap([{ pod: 'x', ready: true, waiting: 2, kv: 0.3 }, { pod: 'y', ready: true, waiting: 4, kv: 0.5 }]), 60_000);
+    m = h.modelMetrics(snap([]), 60_000, () => 'ns/a');
+    expect(m.replicas.map((r) => [r.pod, r.kvCacheUsage, r.queueLength])).toEqual([['x', 0.3, 2], ['y', 0.5, 4]]);
+    expect(h.sumWaitingLatest()).toBe(6);
+    h.scrape(snap([{ pod: 'y', ready: true, waiting: 0, kv: 0.1 }]), 75_000);
+    expect(h.modelMetrics(snap([]), 75_000, () => 'ns/a').replicas.map((r) => r.pod)).toEqual(['y']);
+  });
+});
+
+describe('trace, budget and targets', () => {
+  const trace: LoadTrace = { name: 't', durationMin: 4, rampMin: 2, phases: [{ name: 'a', fromMin: 0, rps: 2 }, { name: 'b', fromMin: 1, rps: 10 }] };
+
+  it('ramps linearly to the next level', () => {
+    expect(rateAt(trace, 30_000)).toBe(2);
+    expect(rateAt(trace, 120_000)).toBe(6);
+    expect(rateAt(trace, 180_000)).toBe(10);
+    expect(rateAt({ ...trace, rampMin: 0 }, 60_000)).toBe(10);
+  });
+
+  it('counts a minute only when its longest wait exceeds the budget', () => {
+    expect(countOverBudget([{ maxWaitMs: 5000 }, { maxWaitMs: 5001 }, { maxWaitMs: 0 }], 5000)).toBe(1);
+  });
+
+  it('a baseline dominates only when cheaper-or-equal and better-or-equal, one strictly', () => {
+    const ours = { policy: 'ours', replicaMinutes: 100, overBudgetMinutes: 2 };
+    expect(dominates({ policy: 'b', replicaMinutes: 90, overBudgetMinutes: 2 }, ours)).toBe(true);
+    expect(dominates({ policy: 'b', replicaMinutes: 100, overBudgetMinutes: 2 }, ours)).toBe(false);
+    expect(dominates({ policy: 'b', replicaMinutes: 90, overBudgetMinutes: 3 }, ours)).toBe(false);
+    const v = evaluateTargets(ours, { policy: 'wva', replicaMinutes: 80, overBudgetMinutes: 4 }, { policy: 'keda', replicaMinutes: 120, overBudgetMinutes: 3 });
+    expect(v.map((t) => t.met)).toEqual([true, false, true, true]);
+  });
+});
+
+describe('closed loop', () => {
+  const settings: LoopSettings = {
+    namespace: NS, modelID: MODEL, seed: 7, cycleMs: 15_000, waitBudgetMs: 5000, hpa: kubernetesDefaultHpa(1, 8),
+    trace: { name: 't', durationMin: 4, rampMin: 0, phases: [{ name: 'low', fromMin: 0, rps: 2 }, { name: 'high', fromMin: 1, rps: 30 }] },
+    variants: [{ variant: parseTriggerMetadata(NS, 'a', { modelID: MODEL, minReplicas: '1', maxReplicas: '8' }), fleet: { deployment: 'a', replicas: 1, startupDelayMs: 30_000 } }],
+  };
+
+  it('gives every policy the same arrivals and lets each scale on its own signal', () => {
+    const engine = runPolicy(() => new EnginePolicy({ saturation: EMPTY_SATURATION_CONFIG, scaleToZero: { enabled: false, retentionMs: 60_000 }, maxScaleUpRate: 2 }), settings);
+    const keda = runPolicy(() => new KedaWaitingPolicy(5), settings);
+    expect(engine.arrivals).toBe(keda.arrivals);
+    expect(engine.minutes).toHaveLength(4);
+    expect(engine.peakReplicas).toBeGreaterThan(1);
+    expect(keda.peakReplicas).toBeGreaterThan(1);
+    expect(engine.replicaMinutes).toBeGreaterThan(4);
+  });
+});
