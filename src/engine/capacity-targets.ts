@@ -179,7 +179,7 @@ export function computeTargets(input: TargetsInput): ModelTargets {
     } else if (a.scaleUpNeeded) {
       action = scaleUp(a, states, desired, input.maxScaleUpRate, steps, reasons, clamps, noteVariant);
     } else {
-      action = scaleDown(a, states, desired, steps, reasons, noteVariant);
+      action = scaleDown(a, states, desired, input.previous, steps, reasons, noteVariant);
     }
   }
   if (reasons.length === 0) reasons.push(...a.reasons);
@@ -256,11 +256,22 @@ function scaleUp(
     steps.push(`3 ${load}: ${why}, no more`);
     return 'hold';
   }
+  // The rate cap is relative to READY replicas: pending ones count as capacity for the need but
+  // not as a base to grow from, otherwise the cap compounds every cycle while nothing is ready
+  // (1 -> 2 -> 4 -> 8 in four cycles of one start-up delay) and a backlog over-shoots.
+  const ready = a.readyTotal;
+  const capTotal = current === 0 ? 1 : Math.max(current, Math.floor(Math.max(1, ready) * rate));
+  const rateMax = Math.max(0, capTotal - current);
+  if (rateMax === 0) {
+    const why = `${a.pendingTotal} pending replica(s) already bring the model to ${current} = maxScaleUpRate ${rate} x ${Math.max(1, ready)} ready: waiting for them (needed ${Number.isFinite(needed) ? needed : 'inf'})`;
+    reasons.push(why);
+    steps.push(`3 ${load}: ${why}`);
+    return 'hold';
+  }
   let add = Math.max(1, needed - current);
-  const rateMax = current === 0 ? 1 : Math.max(1, Math.floor(current * rate) - current);
   let rateClamp: string | undefined;
   if (add > rateMax) {
-    rateClamp = `rate: +${Number.isFinite(add) ? add : 'inf'} capped to +${rateMax} (maxScaleUpRate ${rate} x ${current})`;
+    rateClamp = `rate: +${Number.isFinite(add) ? add : 'inf'} capped to +${rateMax} (maxScaleUpRate ${rate} x ${Math.max(1, ready)} ready)`;
     add = rateMax;
   }
   const order = [...states].sort(cheapestFirst);
@@ -285,10 +296,18 @@ function scaleUp(
   return placed > 0 ? 'scale-up' : 'hold';
 }
 
+/**
+ * Step 4, one replica per cycle, stepping from the previous decision rather than from current
+ * replicas: the HPA applies a decrease only after its stabilization window (and never within its
+ * 10 % tolerance), so restarting from `current` every cycle would ask for the same -1 forever and
+ * the fleet would never shrink above 10 replicas. Each step is checked against the load of the
+ * replicas that would remain; when the load rises, the lower decision is dropped for current.
+ */
 function scaleDown(
   a: ModelAnalysis,
   states: readonly VariantState[],
   desired: Map<string, number>,
+  previous: ReadonlyMap<string, Decision>,
   steps: string[],
   reasons: string[],
   noteVariant: (key: string, reason: string) => void,
@@ -300,21 +319,48 @@ function scaleDown(
   };
   if (a.pendingTotal > 0) return refuse(`${a.pendingTotal} replica(s) pending`);
   if (a.dataQuality !== 'complete') return refuse(a.missingReason ?? 'metrics incomplete', 5);
-  if (a.nonSaturatedCount < 2) return refuse(`only ${a.nonSaturatedCount} non-saturated replica(s)`);
   const t = a.thresholds;
-  const n = a.nonSaturatedCount - 1;
-  const kvSpare = t.kvCacheThreshold - a.nonSaturatedKv / n;
-  const queueSpare = t.queueLengthThreshold - a.nonSaturatedQueue / n;
-  if (kvSpare < t.kvSpareTrigger) return refuse(`with one replica fewer KV spare would be ${fmt(kvSpare)} < ${fmt(t.kvSpareTrigger)}`);
-  if (queueSpare < t.queueSpareTrigger) return refuse(`with one replica fewer queue spare would be ${fmt(queueSpare)} < ${fmt(t.queueSpareTrigger)}`);
+  /** Projected spare with `removed` of the non-saturated replicas gone (WVA's simulation). */
+  const projection = (removed: number): { ok: boolean; why: string; kvSpare: number; queueSpare: number } => {
+    const n = a.nonSaturatedCount - removed;
+    if (n < 1) return { ok: false, why: `only ${a.nonSaturatedCount} non-saturated replica(s)`, kvSpare: 0, queueSpare: 0 };
+    const kvSpare = t.kvCacheThreshold - a.nonSaturatedKv / n;
+    const queueSpare = t.queueLengthThreshold - a.nonSaturatedQueue / n;
+    if (kvSpare < t.kvSpareTrigger) return { ok: false, why: `with ${removed} replica(s) fewer KV spare would be ${fmt(kvSpare)} < ${fmt(t.kvSpareTrigger)}`, kvSpare, queueSpare };
+    if (queueSpare < t.queueSpareTrigger) return { ok: false, why: `with ${removed} replica(s) fewer queue spare would be ${fmt(queueSpare)} < ${fmt(t.queueSpareTrigger)}`, kvSpare, queueSpare };
+    return { ok: true, why: '', kvSpare, queueSpare };
+  };
+  // Where the previous decision already stands below current (the HPA has not followed yet).
+  let removed = 0;
+  for (const s of states) {
+    const p = previous.get(s.variant.key)?.desiredReplicas;
+    if (p !== undefined && p < s.current && p >= s.variant.minReplicas) {
+      desired.set(s.variant.key, p);
+      removed += s.current - p;
+    }
+  }
+  if (removed > 0 && !projection(removed).ok) {
+    for (const s of states) desired.set(s.variant.key, s.current);
+    steps.push(`4 the previous lower decision is no longer safe (${projection(removed).why}): back to current replicas`);
+    removed = 0;
+  }
+  const next = projection(removed + 1);
+  if (!next.ok) {
+    if (removed > 0) {
+      reasons.push(`holding the lower decision (${removed} below current); no further scale-down: ${next.why}`);
+      steps.push(`4 hold ${removed} below current; no further scale-down: ${next.why}`);
+      return 'scale-down';
+    }
+    return refuse(next.why);
+  }
   const victim = [...states].sort(mostExpensiveFirst).find((s) => {
     const d = desired.get(s.variant.key) ?? 0;
     return d > 0 && d > s.variant.minReplicas;
   });
-  if (!victim) return refuse('every variant at its min');
+  if (!victim) return removed > 0 ? 'scale-down' : refuse('every variant at its min');
   desired.set(victim.variant.key, (desired.get(victim.variant.key) ?? 0) - 1);
   noteVariant(victim.variant.key, `-1 (most expensive above min, cost ${victim.variant.cost})`);
-  const why = `scale down by 1: projected spare KV ${fmt(kvSpare)} >= ${fmt(t.kvSpareTrigger)}, queue ${fmt(queueSpare)} >= ${fmt(t.queueSpareTrigger)}`;
+  const why = `scale down by 1${removed > 0 ? ` (${removed + 1} below current)` : ''}: projected spare KV ${fmt(next.kvSpare)} >= ${fmt(t.kvSpareTrigger)}, queue ${fmt(next.queueSpare)} >= ${fmt(t.queueSpareTrigger)}`;
   reasons.push(why);
   steps.push(`4 ${why} -> ${victim.variant.key} -1`);
   return 'scale-down';

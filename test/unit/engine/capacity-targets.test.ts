@@ -34,7 +34,7 @@ describe('step 3: how many, and to which variant', () => {
       scenario: { states: [state(a, 2)], metrics: metrics(replicas(a, 2, 0.9, 6)) },
       want: { a: 4 },
       reason: 'scale up by 2: needed 6 replicas',
-      clamp: 'capped to +2 (maxScaleUpRate 2 x 2)',
+      clamp: 'capped to +2 (maxScaleUpRate 2 x 2 ready)',
     },
     {
       name: 'small deficit: at least +1',
@@ -65,9 +65,19 @@ describe('step 3: how many, and to which variant', () => {
       reason: '2 pending replica(s) cover the need (needed 3 <= current 4)',
     },
     {
-      name: 'pending replicas do not cover a larger need: add the difference',
+      // Needs 8; the cap is maxScaleUpRate x READY (3 x 2 = 6), not x current (which counts the pending one).
+      name: 'pending replicas do not cover a larger need: add up to the rate cap of ready replicas',
       scenario: { states: [state(a, 3, 2)], metrics: metrics(replicas(a, 2, 0.9, 8)), maxScaleUpRate: 3 },
-      want: { a: 8 },
+      want: { a: 6 },
+      clamp: 'capped to +3 (maxScaleUpRate 3 x 2 ready)',
+    },
+    {
+      // A backlog on the one ready replica asks for many; one is already pending = 2 x 1 ready.
+      // Growing from current (2) would compound the cap every cycle while nothing is ready.
+      name: 'pending replicas at the rate cap of ready ones: wait, do not compound',
+      scenario: { states: [state(a, 2, 1)], metrics: metrics(replicas(a, 1, 0.95, 40)) },
+      want: { a: 2 },
+      reason: 'waiting for them',
     },
     {
       name: 'cost tie goes to the first key',
@@ -102,6 +112,26 @@ describe('step 4: safe scale-down by one from the most expensive variant', () =>
       reason: 'scale down by 1',
     },
     {
+      // The HPA has not applied the previous -1 yet (stabilization window, tolerance): step on
+      // from the previous decision, or a fleet above 10 replicas would never shrink.
+      name: 'steps down from the previous decision while the HPA lags',
+      scenario: { states: [state(a, 12)], metrics: metrics(replicas(a, 12, 0.1, 0)), previous: [prev(a, 11)] },
+      want: { a: 10 },
+      reason: 'scale down by 1 (2 below current)',
+    },
+    {
+      name: 'holds a lower previous decision that is still safe, going no further',
+      scenario: { states: [state(a, 4)], metrics: metrics(replicas(a, 4, 0.45, 0)), previous: [prev(a, 3)] },
+      want: { a: 3 },
+      reason: 'holding the lower decision (1 below current)',
+    },
+    {
+      name: 'a lower previous decision that is no longer safe goes back to current',
+      scenario: { states: [state(a, 4)], metrics: metrics(replicas(a, 4, 0.6, 0)), previous: [prev(a, 2)] },
+      want: { a: 4 },
+      reason: 'no scale-down',
+    },
+    {
       name: 'refused with one non-saturated replica',
       scenario: { states: [state(a, 2)], metrics: metrics([replica(a, 0, 0.9, 0), replica(a, 1, 0.1, 0)]) },
       want: { a: 2 },
@@ -111,7 +141,7 @@ describe('step 4: safe scale-down by one from the most expensive variant', () =>
       name: 'refused when one replica fewer would leave too little spare',
       scenario: { states: [state(a, 2)], metrics: metrics(replicas(a, 2, 0.4, 0)) },
       want: { a: 2 },
-      reason: 'no scale-down: with one replica fewer KV spare would be 0.00 < 0.10',
+      reason: 'no scale-down: with 1 replica(s) fewer KV spare would be 0.00 < 0.10',
     },
     {
       name: 'refused while a replica is pending',
