@@ -2,7 +2,7 @@
  * `npm run demo`: the embedded default. A simulated vLLM fleet behind a gateway, the real scaler on
  * the scrape backend (no cluster), and KEDA + the HPA played over real gRPC. A bursty load runs
  * idle -> burst -> steady -> idle; a live view prints per variant as it goes and a summary at the
- * end. Finishes by itself (about two minutes by default) and exits 0.
+ * end. Finishes by itself (130 s by default) and exits 0.
  *
  *   npm run demo -- --seconds 60        # shorter (phases scale with it)
  *   npm run demo -- --startup-delay 4s  # faster pod start-up
@@ -21,7 +21,7 @@ interface DemoArgs {
 }
 
 function parseArgs(argv: readonly string[]): DemoArgs {
-  const args: DemoArgs = { seconds: 120, startupDelayMs: 6000, logLevel: 'warn' };
+  const args: DemoArgs = { seconds: 130, startupDelayMs: 6000, logLevel: 'warn' };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = (argv[i] ?? '').split('=', 2);
     const value = inline ?? argv[++i] ?? '';
@@ -48,12 +48,16 @@ const NS = 'llm';
 const LLAMA = 'meta-llama/Llama-3.1-8B-Instruct';
 const QWEN = 'Qwen/Qwen2.5-7B-Instruct';
 
-/** Load phases as fractions of the run: (name, share of time, llama req/s, qwen req/s). */
+/**
+ * Load phases as fractions of the run: (name, share of time, llama req/s, qwen req/s). The last
+ * idle phase is long on purpose: the engine reads KV use and queue as peaks over 1 minute, so
+ * scale-down and scale-to-zero start about a minute after the load goes away, never sooner.
+ */
 const PHASES: readonly [string, number, number, number][] = [
-  ['idle', 0.15, 1, 0],
-  ['burst', 0.3, 36, 4],
-  ['steady', 0.3, 14, 1],
-  ['idle', 0.25, 1, 0],
+  ['idle', 0.1, 1, 0],
+  ['burst', 0.25, 36, 4],
+  ['steady', 0.2, 14, 0],
+  ['idle', 0.45, 1, 0],
 ];
 
 async function main(): Promise<void> {
@@ -77,7 +81,7 @@ async function main(): Promise<void> {
   const settings = defaultSettings({
     WVA_GRPC_PORT: '0', WVA_HTTP_PORT: '0', WVA_BIND_ADDRESS: '127.0.0.1', WVA_KUBERNETES: 'off',
     WVA_SCRAPE_TARGETS: fleet.metricsUrl(), WVA_GATEWAY_SCRAPE_TARGET: fleet.gatewayUrl(), WVA_SCRAPE_NAMESPACE: NS,
-    WVA_FETCH_INTERVAL: '1s', WVA_ENGINE_INTERVAL: '2s', WVA_DEMAND_PROBE_INTERVAL: '250ms', WVA_SCALE_TO_ZERO_RETENTION: '20s',
+    WVA_FETCH_INTERVAL: '1s', WVA_ENGINE_INTERVAL: '2s', WVA_DEMAND_PROBE_INTERVAL: '250ms', WVA_SCALE_TO_ZERO_RETENTION: '15s',
   });
   const logger = createLogger({ level: args.logLevel, format: 'json' });
   const scaler = await createScaler(settings, {
@@ -92,13 +96,13 @@ async function main(): Promise<void> {
   const scaledObjects = [
     so('llama-8b-a100', { modelID: LLAMA, accelerator: 'A100', variantCost: '6', maxReplicas: '4' }, 0, 4),
     so('llama-8b-h100', { modelID: LLAMA, accelerator: 'H100', variantCost: '10', maxReplicas: '6' }, 0, 6),
-    so('qwen-7b-l4', { modelID: QWEN, accelerator: 'L4', variantCost: '3', maxReplicas: '3', scaleToZero: 'true', scaleToZeroRetention: '20s' }, 0, 3),
+    so('qwen-7b-l4', { modelID: QWEN, accelerator: 'L4', variantCost: '3', maxReplicas: '3', scaleToZero: 'true', scaleToZeroRetention: '15s' }, 0, 3),
   ];
   const keda = new KedaEmulator({
     address: `127.0.0.1:${scaler.grpcPort}`, scaledObjects,
     apply: (o, n) => fleet.setReplicas(o.namespace, o.name, n),
     current: (o) => fleet.deploymentStatus(o.namespace, o.name)?.current ?? 0,
-    pollingIntervalMs: 1000, cooldownPeriodMs: 15_000, scaleDownStabilizationMs: 15_000,
+    pollingIntervalMs: 1000, cooldownPeriodMs: 10_000, scaleDownStabilizationMs: 10_000,
   });
   await keda.start();
 
@@ -153,7 +157,7 @@ async function main(): Promise<void> {
       const status = fleet.deploymentStatus(NS, o.name);
       lines.push(
         `  ${o.name.padEnd(14)} load ${String(model?.arrivalRate ?? 0).padStart(3)}/s  kv ${(kv * 100).toFixed(0).padStart(3)}%  queue ${String(queue).padStart(3)}  gw ${String(model?.gatewayQueue ?? 0).padStart(3)}  ` +
-          `replicas ${status?.ready ?? 0}/${status?.current ?? 0} -> ${d?.desiredReplicas ?? '?'}  ${(d?.reasons[0] ?? 'no decision yet').slice(0, 70)}`,
+          `replicas ${status?.ready ?? 0}/${status?.current ?? 0} -> ${d?.desiredReplicas ?? '?'}  ${(d?.reasons.at(-1) ?? 'no decision yet').slice(0, 90)}`,
       );
     }
     console.log(`t=${String(Math.round(t / 1000)).padStart(3)}s\n${lines.join('\n')}`);
