@@ -297,11 +297,14 @@ function scaleUp(
 }
 
 /**
- * Step 4, one replica per cycle, stepping from the previous decision rather than from current
+ * Step 4, one replica more per cycle, counted from the previous decision rather than from current
  * replicas: the HPA applies a decrease only after its stabilization window (and never within its
  * 10 % tolerance), so restarting from `current` every cycle would ask for the same -1 forever and
- * the fleet would never shrink above 10 replicas. Each step is checked against the load of the
- * replicas that would remain; when the load rises, the lower decision is dropped for current.
+ * a fleet above 10 replicas would never shrink. Each cycle finds the largest removal, at most one
+ * more than the previous decision's, that keeps the projected spare of the remaining replicas
+ * above both triggers (WVA's simulation). When the load rises the decision steps back only as far
+ * as needed: jumping back to `current` would refill the HPA's stabilization window with the peak.
+ * Removals go one at a time to the most expensive variant above its min.
  */
 function scaleDown(
   a: ModelAnalysis,
@@ -320,7 +323,7 @@ function scaleDown(
   if (a.pendingTotal > 0) return refuse(`${a.pendingTotal} replica(s) pending`);
   if (a.dataQuality !== 'complete') return refuse(a.missingReason ?? 'metrics incomplete', 5);
   const t = a.thresholds;
-  /** Projected spare with `removed` of the non-saturated replicas gone (WVA's simulation). */
+  /** Projected spare with `removed` of the non-saturated replicas gone. */
   const projection = (removed: number): { ok: boolean; why: string; kvSpare: number; queueSpare: number } => {
     const n = a.nonSaturatedCount - removed;
     if (n < 1) return { ok: false, why: `only ${a.nonSaturatedCount} non-saturated replica(s)`, kvSpare: 0, queueSpare: 0 };
@@ -330,38 +333,38 @@ function scaleDown(
     if (queueSpare < t.queueSpareTrigger) return { ok: false, why: `with ${removed} replica(s) fewer queue spare would be ${fmt(queueSpare)} < ${fmt(t.queueSpareTrigger)}`, kvSpare, queueSpare };
     return { ok: true, why: '', kvSpare, queueSpare };
   };
-  // Where the previous decision already stands below current (the HPA has not followed yet).
-  let removed = 0;
+  // How far below current the previous decision already stood (the HPA has not followed yet).
+  let previouslyRemoved = 0;
   for (const s of states) {
     const p = previous.get(s.variant.key)?.desiredReplicas;
-    if (p !== undefined && p < s.current && p >= s.variant.minReplicas) {
-      desired.set(s.variant.key, p);
-      removed += s.current - p;
-    }
+    if (p !== undefined && p < s.current) previouslyRemoved += s.current - Math.max(p, s.variant.minReplicas);
   }
-  if (removed > 0 && !projection(removed).ok) {
-    for (const s of states) desired.set(s.variant.key, s.current);
-    steps.push(`4 the previous lower decision is no longer safe (${projection(removed).why}): back to current replicas`);
-    removed = 0;
+  let removal = previouslyRemoved + 1;
+  while (removal > 0 && !projection(removal).ok) removal--;
+  if (removal === 0) return refuse(projection(1).why);
+
+  // Apply `removal` from current, one at a time, to the most expensive variant above its min.
+  let applied = 0;
+  for (; applied < removal; applied++) {
+    const victim = [...states].sort(mostExpensiveFirst).find((s) => {
+      const d = desired.get(s.variant.key) ?? 0;
+      return d > 0 && d > s.variant.minReplicas;
+    });
+    if (!victim) break;
+    desired.set(victim.variant.key, (desired.get(victim.variant.key) ?? 0) - 1);
   }
-  const next = projection(removed + 1);
-  if (!next.ok) {
-    if (removed > 0) {
-      reasons.push(`holding the lower decision (${removed} below current); no further scale-down: ${next.why}`);
-      steps.push(`4 hold ${removed} below current; no further scale-down: ${next.why}`);
-      return 'scale-down';
-    }
-    return refuse(next.why);
+  if (applied === 0) return refuse('every variant at its min');
+  for (const s of states) {
+    const removed = s.current - (desired.get(s.variant.key) ?? s.current);
+    if (removed > 0) noteVariant(s.variant.key, `-${removed} below current (most expensive above min first, cost ${s.variant.cost})`);
   }
-  const victim = [...states].sort(mostExpensiveFirst).find((s) => {
-    const d = desired.get(s.variant.key) ?? 0;
-    return d > 0 && d > s.variant.minReplicas;
-  });
-  if (!victim) return removed > 0 ? 'scale-down' : refuse('every variant at its min');
-  desired.set(victim.variant.key, (desired.get(victim.variant.key) ?? 0) - 1);
-  noteVariant(victim.variant.key, `-1 (most expensive above min, cost ${victim.variant.cost})`);
-  const why = `scale down by 1${removed > 0 ? ` (${removed + 1} below current)` : ''}: projected spare KV ${fmt(next.kvSpare)} >= ${fmt(t.kvSpareTrigger)}, queue ${fmt(next.queueSpare)} >= ${fmt(t.queueSpareTrigger)}`;
+  const p = projection(applied);
+  const spare = `projected spare KV ${fmt(p.kvSpare)} >= ${fmt(t.kvSpareTrigger)}, queue ${fmt(p.queueSpare)} >= ${fmt(t.queueSpareTrigger)}`;
+  let why: string;
+  if (applied > previouslyRemoved) why = `scale down by 1${applied > 1 ? ` (${applied} below current)` : ''}: ${spare}`;
+  else if (applied === previouslyRemoved) why = `holding the lower decision (${applied} below current); no further scale-down: ${projection(applied + 1).why}`;
+  else why = `load rose: ${applied} below current instead of ${previouslyRemoved} (${spare})`;
   reasons.push(why);
-  steps.push(`4 ${why} -> ${victim.variant.key} -1`);
+  steps.push(`4 ${why}`);
   return 'scale-down';
 }

@@ -126,6 +126,13 @@ describe('step 4: safe scale-down by one from the most expensive variant', () =>
       reason: 'holding the lower decision (1 below current)',
     },
     {
+      // 6 replicas at 0.3 KV; the previous decision stood at 2 (4 below). Now only 3 can go.
+      name: 'load rose part way: falls back to the lowest safe level, not to current',
+      scenario: { states: [state(a, 6)], metrics: metrics(replicas(a, 6, 0.3, 0)), previous: [prev(a, 2)] },
+      want: { a: 3 },
+      reason: 'load rose: 3 below current instead of 4',
+    },
+    {
       name: 'a lower previous decision that is no longer safe goes back to current',
       scenario: { states: [state(a, 4)], metrics: metrics(replicas(a, 4, 0.6, 0)), previous: [prev(a, 2)] },
       want: { a: 4 },
