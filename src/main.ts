@@ -115,8 +115,9 @@ export async function createScaler(settings: Settings, opts: ScalerOptions = {})
   const redis = RedisConnection.fromSettings(settings, { logger, metrics, connectionName: instanceId });
   const lock = redis && !kube ? new RedisLock({ connection: redis, key: CacheKeys.lock(settings.POD_NAMESPACE ?? 'default', 'engine'), holderId: instanceId, ttlMs: 15_000, logger }) : undefined;
   const leadership: LeadershipSource = kube?.leadership ?? lock ?? new AlwaysLeader();
+  const decisionLayers = createSharedDecisionCache({ settings, connection: redis, logger, metrics });
   const shared = new SharedDecisionStore({
-    cache: createSharedDecisionCache({ settings, connection: redis, logger, metrics }),
+    cache: decisionLayers,
     connection: redis, decisions, trigger, logger, instanceId, isLeader: () => leadership.isLeader(),
   });
 
@@ -185,6 +186,7 @@ export async function createScaler(settings: Settings, opts: ScalerOptions = {})
     debug: {
       '/debug/config': () => ({ config: globalConfig.get(), settings: redactedSettings(settings) }),
       '/debug/role': () => ({ computing: computingNow, leader: leadership.isLeader(), redis: redis?.state ?? 'disabled', instanceId }),
+      '/debug/cache': async () => ({ decisions: { stats: decisionLayers.stats(), health: await decisionLayers.health() }, metrics: { entries: metricsCache.size } }),
     },
   });
 

@@ -85,7 +85,7 @@ export class HttpServer {
       }
       default: {
         const extra = this.opts.debug?.[url.pathname];
-        if (extra) return json(res, 200, extra());
+        if (extra) return json(res, 200, await extra());
         return send(res, 404, 'text/plain', 'not found\n');
       }
     }

@@ -81,6 +81,8 @@ describe('two scaler replicas sharing Redis', () => {
     // Exactly one computes; both answer.
     const roles = await Promise.all([a, b].map(async (p) => (await (await fetch(`http://127.0.0.1:${p.httpPort}/debug/role`)).json()) as { computing: boolean }));
     expect(roles.filter((r) => r.computing)).toHaveLength(1);
+    const cache = (await (await fetch(`http://127.0.0.1:${a.httpPort}/debug/cache`)).json()) as { decisions: { health: { redis: string } } };
+    expect(cache.decisions.health.redis).toBe('up');
     await waitFor(async () => {
       for (let i = 0; i < MODELS; i++) if ((await desired(a, i).catch(() => undefined)) === undefined) return false;
       return true;
