@@ -11,7 +11,7 @@ import { modelKey } from '../domain/variant.js';
 import type { ScalerMetrics } from '../observability/metrics.js';
 import { assembleModelMetrics, podKey, type ModelValues, type PodValues, type SignalSet } from './assemble.js';
 import type { MetricsCollector, TrackedModel } from './collector.js';
-import { LatestFetch } from './latest-fetch.js';
+import { FetchedMetrics } from './fetched-metrics.js';
 import { DeploymentPrefixMapper, type PodVariantMapper } from './pod-variant-mapper.js';
 import { PrometheusError, toPrometheusError, type PromQueryResult, type PrometheusQuerier } from './prometheus-client.js';
 import { buildSignalQueries, type SignalQuery } from './promql.js';
@@ -31,10 +31,11 @@ export class PrometheusCollector implements MetricsCollector {
   readonly backend = 'prometheus';
   private readonly mapper: PodVariantMapper;
   private readonly now: () => number;
-  private readonly latest = new LatestFetch();
+  private readonly fetched: FetchedMetrics;
 
   constructor(private readonly deps: PrometheusCollectorDeps) {
     this.mapper = deps.mapper ?? new DeploymentPrefixMapper();
+    this.fetched = new FetchedMetrics(deps.cache);
     this.now = deps.now ?? Date.now;
   }
 
@@ -46,18 +47,16 @@ export class PrometheusCollector implements MetricsCollector {
     const outcomes = await Promise.all(queries.map((q) => this.run(q)));
     const failedCritical = outcomes.find((o): o is Extract<Outcome, { error: PrometheusError }> => 'error' in o && o.query.critical);
     if (failedCritical) {
-      this.latest.clear();
+      this.fetched.failed();
       throw failedCritical.error;
     }
     const signals = toSignalSet(models, outcomes);
     const results = assembleModelMetrics(models, signals, this.mapper, collectedAt);
-    for (const m of results) this.deps.cache.setModel(m);
-    this.latest.replace(results);
+    this.fetched.store(results);
   }
 
   getModelMetrics(namespace: string, modelID: string): ModelMetrics | undefined {
-    if (this.deps.cache.kind === 'noop') return this.latest.get(namespace, modelID);
-    return this.deps.cache.getModel(namespace, modelID)?.value;
+    return this.fetched.get(namespace, modelID);
   }
 
   async close(): Promise<void> {

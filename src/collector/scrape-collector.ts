@@ -18,7 +18,7 @@ import { modelKey } from '../domain/variant.js';
 import type { ScalerMetrics } from '../observability/metrics.js';
 import { assembleModelMetrics, podKey, type SignalSet } from './assemble.js';
 import type { MetricsCollector, TrackedModel } from './collector.js';
-import { LatestFetch } from './latest-fetch.js';
+import { FetchedMetrics } from './fetched-metrics.js';
 import { DeploymentPrefixMapper, type PodVariantMapper } from './pod-variant-mapper.js';
 import { ScrapeHistory, type PodObservation } from './scrape-history.js';
 import { parseExposition, type TextSample } from './text-format.js';
@@ -68,7 +68,7 @@ export class ScrapeCollector implements MetricsCollector {
   private readonly mapper: PodVariantMapper;
   private readonly now: () => number;
   private readonly history: ScrapeHistory;
-  private readonly latest = new LatestFetch();
+  private readonly fetched: FetchedMetrics;
   private readonly fetchImpl: typeof fetch;
   private readonly abort = new AbortController();
   /** target → pod keys it served last time it answered. */
@@ -78,6 +78,7 @@ export class ScrapeCollector implements MetricsCollector {
     if (opts.targets.length === 0 && !opts.gatewayTarget) throw new Error('scrape backend needs targets: set WVA_SCRAPE_TARGETS (comma-separated /metrics URLs) or WVA_GATEWAY_SCRAPE_TARGET');
     if (!(opts.concurrency >= 1)) throw new Error(`WVA_SCRAPE_CONCURRENCY must be >= 1, got ${opts.concurrency}`);
     this.mapper = deps.mapper ?? new DeploymentPrefixMapper();
+    this.fetched = new FetchedMetrics(deps.cache);
     this.now = deps.now ?? Date.now;
     this.history = deps.history ?? new ScrapeHistory();
     this.fetchImpl = deps.fetchImpl ?? fetch;
@@ -109,7 +110,7 @@ export class ScrapeCollector implements MetricsCollector {
       this.podsOfTarget.set(target, pods);
     });
     if (this.opts.targets.length > 0 && failures.length === this.opts.targets.length) {
-      this.latest.clear();
+      this.fetched.failed();
       throw new ScrapeError(`every scrape target failed: ${failures.map((f) => `${f.target} (${f.reason})`).join('; ')}`, failures);
     }
 
@@ -147,13 +148,11 @@ export class ScrapeCollector implements MetricsCollector {
       seen,
     };
     const assembled = assembleModelMetrics(models, signals, this.mapper, t);
-    for (const m of assembled) this.deps.cache.setModel(m);
-    this.latest.replace(assembled);
+    this.fetched.store(assembled);
   }
 
   getModelMetrics(namespace: string, modelID: string): ModelMetrics | undefined {
-    if (this.deps.cache.kind === 'noop') return this.latest.get(namespace, modelID);
-    return this.deps.cache.getModel(namespace, modelID)?.value;
+    return this.fetched.get(namespace, modelID);
   }
 
   async close(): Promise<void> {
