@@ -201,8 +201,11 @@ export async function createScaler(settings: Settings, opts: ScalerOptions = {})
   const httpPort = await http.start();
   await kube?.start();
   lock?.start();
-  shared.startFollowing();
-  shared.startPublishing(settings.WVA_ENGINE_INTERVAL);
+  if (redis) {
+    // Without Redis there is no one to share with: this process's DecisionCache is the truth.
+    shared.startFollowing();
+    shared.startPublishing(settings.WVA_ENGINE_INTERVAL);
+  }
   leadership.onChange(reconcileRole);
   const offRedis = redis?.onStateChange(reconcileRole);
   const roleTimer = setInterval(reconcileRole, 1000);
