@@ -1,4 +1,5 @@
 import type { Freshness } from './metrics.js';
+import type { Variant } from './variant.js';
 
 /** The target replica count of a variant, with its reasons, inputs and freshness. Immutable. */
 export interface Decision {
@@ -20,6 +21,11 @@ export interface Decision {
   readonly freshness: Freshness;
   /** Epoch ms when decided. */
   readonly decidedAt: number;
+}
+
+/** The fields of a decision that name its variant, from the variant itself. */
+export function decisionIdentity(v: Variant): Pick<Decision, 'variantKey' | 'namespace' | 'variantName' | 'modelID' | 'accelerator'> {
+  return { variantKey: v.key, namespace: v.namespace, variantName: v.name, modelID: v.modelID, accelerator: v.accelerator };
 }
 
 export function isActive(d: Decision): boolean {

@@ -3,7 +3,7 @@
  * (steps 1-2), compute targets (steps 3-7), and build the immutable Decision of every variant.
  * The engine shell only gathers the inputs and stores the outputs.
  */
-import type { Decision } from '../domain/decision.js';
+import { decisionIdentity, type Decision } from '../domain/decision.js';
 import type { ModelMetrics } from '../domain/metrics.js';
 import type { SaturationThresholds, ScaleToZeroConfig } from '../domain/saturation.js';
 import type { SaturationConfig } from '../config/saturation-config.js';
@@ -88,11 +88,7 @@ export function decideModel(input: ModelDecisionInput): ModelOutcome {
     if (!v) continue;
     decisions.push(
       Object.freeze({
-        variantKey: v.key,
-        namespace: v.namespace,
-        variantName: v.name,
-        modelID: v.modelID,
-        accelerator: v.accelerator,
+        ...decisionIdentity(v),
         desiredReplicas: t.desired,
         currentReplicas: t.current,
         reasons: Object.freeze(t.reasons),

@@ -1,5 +1,5 @@
 /** Builders for engine tests: variants, replica metrics and one-call model decisions. */
-import type { Decision } from '../../../src/domain/decision.js';
+import { decisionIdentity, type Decision } from '../../../src/domain/decision.js';
 import type { ModelMetrics, ReplicaMetrics } from '../../../src/domain/metrics.js';
 import { variantKey, type Variant } from '../../../src/domain/variant.js';
 import { EMPTY_SATURATION_CONFIG, type SaturationConfig } from '../../../src/config/saturation-config.js';
@@ -69,11 +69,7 @@ export function metrics(reps: readonly ReplicaMetrics[], over: Partial<ModelMetr
 
 export function prev(v: Variant, desired: number): Decision {
   return {
-    variantKey: v.key,
-    namespace: v.namespace,
-    variantName: v.name,
-    modelID: v.modelID,
-    accelerator: v.accelerator,
+    ...decisionIdentity(v),
     desiredReplicas: desired,
     currentReplicas: desired,
     reasons: [],
