@@ -1,10 +1,12 @@
 import { gatewayExposition, vllmExposition, vllmFamilies } from './exposition.js';
 import { FleetHttpServer } from './http-server.js';
-import { SimModel, type PodRegistry } from './model.js';
+import { SimModel, type FlowControl, type PodRegistry } from './model.js';
 import type { SimPod, VariantParams } from './pod.js';
 import { FleetStats } from './stats.js';
-import type { FleetModelSnapshot, FleetOptions, FleetSnapshot, FleetVariantSpec } from './types.js';
+import type { FleetModelSnapshot, FleetOptions, FleetSnapshot, FleetVariantSpec, FlowControlSpec } from './types.js';
 
+/** The EPP saturation detector's defaults (gateway-api-inference-extension, pkg/epp/saturationdetector). */
+const FLOW_CONTROL_DEFAULTS = { queueDepthThreshold: 5, kvCacheUtilThreshold: 0.8 };
 const DEFAULTS = { maxBatch: 16, kvPerRequest: 0.05, serviceTimeMs: 2000, startupDelayMs: 0, tickMs: 100, seed: 1, timeScale: 1 };
 /** Longest real-time gap a realtime timer catches up in one go (an event loop stall). */
 const MAX_CATCH_UP_REAL_MS = 10_000;
@@ -13,8 +15,9 @@ const MAX_CATCH_UP_REAL_MS = 10_000;
  * An emulated fleet of vLLM replicas behind an inference gateway. Requests arrive per model as
  * a seeded Poisson process, go to the least-loaded ready replica of the model (over all its
  * variants), run up to the replica's batch size at once and queue beyond it; with no ready
- * replica they wait at the gateway. The fleet serves vLLM-faithful /metrics for Prometheus or a
- * direct scraper, and the gateway's flow-control queue gauge.
+ * replica they wait at the gateway (with `flowControl`, also while every replica is saturated).
+ * The fleet serves vLLM-faithful /metrics for Prometheus or a direct scraper, and the gateway's
+ * flow-control queue gauge.
  */
 export class VllmFleet {
   readonly stats: FleetStats;
@@ -41,6 +44,7 @@ export class VllmFleet {
     if (!Number.isInteger(seed)) throw new Error(`fleet options: seed ${String(seed)} must be an integer`);
     const kvNoise = opts.kvNoise ?? 0;
     if (!(kvNoise >= 0 && kvNoise <= 1)) throw new Error(`fleet options: kvNoise ${String(kvNoise)} must be in [0, 1]`);
+    const flowControl = resolveFlowControl(opts.flowControl);
     this.families = vllmFamilies({ legacyKvMetricName: opts.legacyKvMetricName ?? false, histograms: opts.histograms ?? true });
     this.stats = new FleetStats(() => this.models.values());
     const registry: PodRegistry = {
@@ -56,7 +60,7 @@ export class VllmFleet {
       if (this.models.has(key)) throw new Error(`${where}: model ${key} is listed twice`);
       const rate = nonNegative(spec.arrivalRate, `${where}.arrivalRate`, 'requests per second ≥ 0');
       if (!Array.isArray(spec.variants)) throw new Error(`${where}.variants must be an array`);
-      const model = new SimModel(spec.namespace, spec.modelID, rate, seed, registry, this.stats.waits, kvNoise);
+      const model = new SimModel(spec.namespace, spec.modelID, rate, seed, registry, this.stats.waits, kvNoise, flowControl);
       for (const [j, v] of spec.variants.entries()) {
         const params = resolveVariant(v, `${where}.variants[${j}]`);
         const depKey = `${spec.namespace}/${params.deployment}`;
@@ -180,6 +184,7 @@ export class VllmFleet {
         running: p.running.length,
         waiting: p.waiting.size,
         kvUsage: p.kvUsage,
+        completed: p.successStop,
       }));
       const running = pods.reduce((s, p) => s + p.running, 0);
       const waiting = pods.reduce((s, p) => s + p.waiting, 0);
@@ -242,6 +247,20 @@ export class VllmFleet {
 
 function podPath(p: SimPod): string {
   return `/pods/${encodeURIComponent(p.namespace)}/${encodeURIComponent(p.name)}/metrics`;
+}
+
+function resolveFlowControl(spec: FlowControlSpec | undefined): FlowControl | undefined {
+  if (spec === undefined) return undefined;
+  if (!spec || typeof spec !== 'object') throw new Error('fleet options: flowControl must be an object ({ queueDepthThreshold?, kvCacheUtilThreshold? })');
+  const queueDepthThreshold = spec.queueDepthThreshold ?? FLOW_CONTROL_DEFAULTS.queueDepthThreshold;
+  if (!Number.isInteger(queueDepthThreshold) || queueDepthThreshold < 1) {
+    throw new Error(`fleet options: flowControl.queueDepthThreshold ${String(queueDepthThreshold)} must be an integer ≥ 1`);
+  }
+  const kvCacheUtilThreshold = spec.kvCacheUtilThreshold ?? FLOW_CONTROL_DEFAULTS.kvCacheUtilThreshold;
+  if (!(typeof kvCacheUtilThreshold === 'number' && kvCacheUtilThreshold > 0 && kvCacheUtilThreshold <= 1)) {
+    throw new Error(`fleet options: flowControl.kvCacheUtilThreshold ${String(kvCacheUtilThreshold)} must be in (0, 1]`);
+  }
+  return { queueDepthThreshold, kvCacheUtilThreshold };
 }
 
 function resolveVariant(v: FleetVariantSpec, where: string): VariantParams {

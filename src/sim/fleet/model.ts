@@ -13,6 +13,12 @@ const SERVICE_SHAPE = 4;
 /** Share of prompt tokens served from the prefix cache. */
 const PREFIX_HIT_SHARE = 0.3;
 
+/** Resolved flow-control thresholds (see FlowControlSpec). */
+export interface FlowControl {
+  readonly queueDepthThreshold: number;
+  readonly kvCacheUtilThreshold: number;
+}
+
 export interface VariantState {
   readonly params: VariantParams;
   readonly rsHash: string;
@@ -52,6 +58,7 @@ export class SimModel {
     private readonly registry: PodRegistry,
     private readonly globalWaits: WaitHistogram,
     private readonly kvNoise: number,
+    private readonly flowControl: FlowControl | undefined = undefined,
   ) {
     this.arrivalsPrng = new Prng(streamSeed(seed, 'arrivals', namespace, modelID));
     this.servicePrng = new Prng(streamSeed(seed, 'service', namespace, modelID));
@@ -135,9 +142,14 @@ export class SimModel {
     }
     // 2. Completions free slots.
     for (const p of this.readyPods()) this.complete(p, now);
-    // 3. The gateway releases what it held once a replica is ready.
+    // 3. The gateway releases what it held once a replica is ready (under flow control: one not saturated).
     if (this.gateway.size > 0 && this.readyPods().length > 0) {
-      for (const b of this.gateway.drain()) this.dispatch(b.arrivedAt, b.count, now);
+      if (this.flowControl) {
+        // The detector reads queues after the replicas started what their freed slots allow.
+        this.startWaiting(now);
+        this.releaseHeld(now);
+      }
+      else for (const b of this.gateway.drain()) this.dispatch(b.arrivedAt, b.count, now);
     }
     // 4. New arrivals (Poisson over the tick).
     const n = this.arrivalsPrng.poisson((this.arrivalRate * dtMs) / 1000);
@@ -195,28 +207,59 @@ export class SimModel {
     this.readyCache = undefined;
   }
 
-  /** Sends n requests to the least-loaded ready replicas, or to the gateway when none is ready. */
+  /**
+   * Sends n requests to the least-loaded ready replicas, or to the gateway when none is ready.
+   * Under flow control only replicas that are not saturated take requests, and nothing overtakes
+   * a request already held at the gateway.
+   */
   private dispatch(arrivedAt: number, n: number, now: number): void {
     const ready = this.readyPods();
-    if (ready.length === 0) {
+    if (ready.length === 0 || (this.flowControl && this.gateway.size > 0)) {
       this.gateway.push(arrivedAt, Number.NaN, n);
       return;
     }
     for (let k = 0; k < n; k++) {
-      let best = ready[0] as SimPod;
-      let bestLoad = best.load;
-      for (let i = 1; i < ready.length; i++) {
-        const p = ready[i] as SimPod;
-        const load = p.load;
-        if (load < bestLoad) {
-          best = p;
-          bestLoad = load;
-        }
+      const best = this.leastLoaded(ready);
+      if (!best) {
+        this.gateway.push(arrivedAt, Number.NaN, n - k);
+        return;
       }
-      best.waiting.push(arrivedAt, now, 1);
-      // Start immediately when a slot is free, so load stays accurate for the next request.
-      if (best.freeSlots > 0) this.startOne(best, now);
+      this.route(best, arrivedAt, now);
     }
+  }
+
+  /** Flow control: held requests go out oldest first while some replica is not saturated. */
+  private releaseHeld(now: number): void {
+    const ready = this.readyPods();
+    while (this.gateway.size > 0) {
+      const best = this.leastLoaded(ready);
+      if (!best) return;
+      const req = this.gateway.shift();
+      if (!req) return;
+      this.route(best, req.arrivedAt, now);
+    }
+  }
+
+  private route(pod: SimPod, arrivedAt: number, now: number): void {
+    pod.waiting.push(arrivedAt, now, 1);
+    // Start immediately when a slot is free, so load stays accurate for the next request.
+    if (pod.freeSlots > 0) this.startOne(pod, now);
+  }
+
+  /** Least-loaded ready replica (first in order on a tie); under flow control only unsaturated ones. */
+  private leastLoaded(ready: readonly SimPod[]): SimPod | undefined {
+    const fc = this.flowControl;
+    let best: SimPod | undefined;
+    let bestLoad = Infinity;
+    for (const p of ready) {
+      if (fc && (p.waiting.size >= fc.queueDepthThreshold || p.running.length * p.variant.kvPerRequest >= fc.kvCacheUtilThreshold - 1e-9)) continue;
+      const load = p.load;
+      if (load < bestLoad) {
+        best = p;
+        bestLoad = load;
+      }
+    }
+    return best;
   }
 
   private startWaiting(now: number): void {

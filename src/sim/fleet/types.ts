@@ -24,6 +24,14 @@ export interface FleetModelSpec {
   variants: FleetVariantSpec[];
 }
 
+/** EPP saturation detector thresholds (its defaults: waiting queue 5, KV-cache utilisation 0.8). */
+export interface FlowControlSpec {
+  /** A replica with at least this many waiting requests is saturated (default 5). */
+  queueDepthThreshold?: number;
+  /** A replica with at least this KV-cache use is saturated (default 0.8). */
+  kvCacheUtilThreshold?: number;
+}
+
 export interface FleetOptions {
   models: FleetModelSpec[];
   /** Simulation step in sim ms (default 100). */
@@ -36,6 +44,12 @@ export interface FleetOptions {
   histograms?: boolean;
   /** Seeded noise amplitude added to KV usage of busy pods (default 0). */
   kvNoise?: number;
+  /**
+   * The gateway's flow control (Gateway API Inference Extension EPP with its saturation detector):
+   * when every ready replica is saturated, requests are held at the gateway and released first in,
+   * first out as soon as one is not. Off by default: requests stay on the replica that took them.
+   */
+  flowControl?: FlowControlSpec;
   host?: string;
   port?: number;
   /** Default true: a timer advances the sim every tickMs (real time × timeScale). */
@@ -51,6 +65,8 @@ export interface FleetPodSnapshot {
   readonly running: number;
   readonly waiting: number;
   readonly kvUsage: number;
+  /** Requests this replica finished (its `vllm:request_success_total`). */
+  readonly completed: number;
 }
 
 export interface FleetModelSnapshot {
@@ -63,7 +79,7 @@ export interface FleetModelSnapshot {
   readonly completed: number;
   /** Requests put back in the queue because their pod was scaled away. */
   readonly requeued: number;
-  /** Requests waiting at the gateway now (no ready replica when they arrived). */
+  /** Requests waiting at the gateway now (no ready replica, or every replica saturated under flow control). */
   readonly gatewayQueue: number;
   readonly running: number;
   /** Requests waiting in the replicas' queues now. */

@@ -313,6 +313,62 @@ describe('VllmFleet scaling and the gateway', () => {
   });
 });
 
+describe('VllmFleet gateway flow control (EPP saturation detector)', () => {
+  // 1 replica x 16 slots x 0.05 KV: KV reaches 0.8 with a full batch, so the replica is saturated
+  // exactly when it cannot start another request.
+  const overloaded = (flowControl: FleetOptions['flowControl']) =>
+    fleet(flowControl === undefined ? {} : { flowControl }, { replicas: 1, maxBatch: 16, kvPerRequest: 0.05, serviceTimeMs: 1_000, startupDelayMs: 5_000 }, 40);
+
+  it('holds requests at the gateway while every replica is saturated, instead of queueing them on a replica', () => {
+    const held = overloaded({});
+    const sticky = overloaded(undefined);
+    held.step(10_000);
+    sticky.step(10_000);
+    const h = model(held.snapshot());
+    const s = model(sticky.snapshot());
+    expect(h.waiting).toBe(0); // the replica never queues past the detector's thresholds
+    expect(h.running).toBe(16);
+    expect(h.gatewayQueue).toBeGreaterThan(200);
+    expect(s.gatewayQueue).toBe(0);
+    expect(s.waiting).toBeGreaterThan(200);
+    // Same arrivals either way: flow control moves the queue, it does not drop requests.
+    expect(h.arrivals).toBe(s.arrivals);
+    expect(h.gatewayQueue + h.running + h.completed).toBe(h.arrivals);
+  });
+
+  it('lets a replica queue up to queueDepthThreshold when KV is not the limit', () => {
+    const f = fleet({ flowControl: { queueDepthThreshold: 3, kvCacheUtilThreshold: 1 } }, { replicas: 1, maxBatch: 4, kvPerRequest: 0.05, serviceTimeMs: 1_000 }, 20);
+    f.step(5_000);
+    const m = model(f.snapshot());
+    expect(m.running).toBe(4);
+    expect(m.waiting).toBe(3);
+    expect(m.gatewayQueue).toBeGreaterThan(20);
+  });
+
+  it('releases held requests oldest first to a replica that becomes ready, so new capacity drains the backlog', () => {
+    const held = overloaded({});
+    const sticky = overloaded(undefined);
+    for (const f of [held, sticky]) {
+      f.step(10_000);
+      f.setReplicas(NS, 'llama-8b-h100', 4);
+      f.setArrivalRate(NS, MODEL, 10);
+      f.step(20_000);
+    }
+    const h = model(held.snapshot());
+    const s = model(sticky.snapshot());
+    // With flow control the three new replicas take the held backlog; without it the first replica keeps its queue.
+    expect(h.gatewayQueue + h.waiting).toBe(0);
+    expect(s.pods[0]?.waiting).toBeGreaterThan(0);
+    expect(h.completed).toBeGreaterThan(s.completed);
+    expect(h.waitMaxMs).toBeLessThan(s.waitMaxMs);
+  });
+
+  it('rejects bad thresholds naming the field and what is expected', () => {
+    expect(() => fleet({ flowControl: { queueDepthThreshold: 0 } })).toThrow(/flowControl\.queueDepthThreshold 0 must be an integer ≥ 1/);
+    expect(() => fleet({ flowControl: { kvCacheUtilThreshold: 1.5 } })).toThrow(/flowControl\.kvCacheUtilThreshold 1\.5 must be in \(0, 1\]/);
+  });
+});
+
 describe('VllmFleet determinism and validation', () => {
   function run(seed: number): FleetSnapshot {
     const f = fleet({ seed }, { replicas: 1, maxBatch: 4, startupDelayMs: 1_000 }, 8);
