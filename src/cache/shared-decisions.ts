@@ -326,6 +326,7 @@ export function parseDecision(raw: unknown): Decision | undefined {
   if (!(age === undefined || age === null || (typeof age === 'number' && Number.isFinite(age) && age >= 0))) return undefined;
   if (!FRESHNESS.includes(r.freshness as Freshness)) return undefined;
   if (typeof r.decidedAt !== 'number' || !Number.isFinite(r.decidedAt)) return undefined;
+  const waiting = typeof r.modelWaiting === 'number' && Number.isFinite(r.modelWaiting) && r.modelWaiting >= 0 ? r.modelWaiting : undefined;
   return {
     variantKey: r.variantKey,
     namespace: r.namespace,
@@ -340,6 +341,7 @@ export function parseDecision(raw: unknown): Decision | undefined {
     metricsAgeMs: typeof age === 'number' ? age : undefined,
     freshness: r.freshness as Freshness,
     decidedAt: r.decidedAt,
+    ...(waiting !== undefined ? { modelWaiting: waiting } : {}),
   };
 }
 

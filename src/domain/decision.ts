@@ -21,6 +21,11 @@ export interface Decision {
   readonly freshness: Freshness;
   /** Epoch ms when decided. */
   readonly decidedAt: number;
+  /**
+   * The model's waiting requests when decided (replica queues plus the gateway), when known: the
+   * next cycle derives the queue's growth rate from it (arrivals = completions + growth).
+   */
+  readonly modelWaiting?: number;
 }
 
 /** The fields of a decision that name its variant, from the variant itself. */

@@ -7,8 +7,15 @@
  *  - Step 3 rate limit: the model's new total is at most floor(maxScaleUpRate x current); at current
  *    0 it may reach 1. "At least +1" holds unless pending replicas already cover the need: a scale-up
  *    still under way is capacity, so a second cycle does not add another replica on top of it.
+ *  - Step 3 throughput: when the replicas report completion rates and one is saturated, the need
+ *    is the smaller of the saturation need and the throughput need (`throughputNeed`): a backlog
+ *    is served within BACKLOG_DRAIN_S instead of being sized as if it were steady load, which
+ *    over-shot by 2x in bench:quality. Without rates the saturation need stands alone.
  *  - Step 3 load: the sum of KV use (waiting requests) over every reporting replica, saturated ones
- *    included; replicas whose value is missing add no load (they still count as capacity).
+ *    included; replicas whose value is missing add no load (they still count as capacity). Requests
+ *    held at the gateway (its flow-control queue) count as waiting: behind an EPP with flow control
+ *    the replicas stop queueing once saturated and the backlog is only visible there.
+ *  - Step 4: no scale-down while the gateway holds requests (demand the replicas cannot take).
  *  - Step 4 tie: among equally expensive variants the one last in key order shrinks first (the
  *    mirror of step 3, where the first in key order grows first).
  *  - Step 5: with no usable metrics (none, unavailable, or no series) or stale metrics, every variant
@@ -47,6 +54,8 @@ export interface TargetsInput {
   readonly previous: ReadonlyMap<string, Decision>;
   readonly scaleToZero: ScaleToZeroConfig;
   readonly maxScaleUpRate: number;
+  /** Epoch ms of this decision (for the queue's growth rate since the previous one). */
+  readonly now?: number;
 }
 
 export interface VariantTarget {
@@ -177,7 +186,7 @@ export function computeTargets(input: TargetsInput): ModelTargets {
       for (const s of states) desired.set(s.variant.key, 0);
       reasons.push(`idle: ${zero.reason}`);
     } else if (a.scaleUpNeeded) {
-      action = scaleUp(a, states, desired, input.maxScaleUpRate, steps, reasons, clamps, noteVariant);
+      action = scaleUp(a, states, desired, input.maxScaleUpRate, previousWaiting(input), steps, reasons, clamps, noteVariant);
     } else {
       action = scaleDown(a, states, desired, input.previous, steps, reasons, noteVariant);
     }
@@ -234,11 +243,54 @@ function scaleToZeroVerdict(a: ModelAnalysis, stz: ScaleToZeroConfig): { go: boo
   return { go: true, reason: `0 requests over ${window}, nothing running, waiting or queued -> all variants 0` };
 }
 
+/** The previous decision's model queue and when it was taken, when a growth rate can be drawn from it. */
+function previousWaiting(input: TargetsInput): { waiting: number; dtS: number } | undefined {
+  if (input.now === undefined) return undefined;
+  for (const d of input.previous.values()) {
+    if (d.modelWaiting === undefined) continue;
+    const dtS = (input.now - d.decidedAt) / 1000;
+    // On-demand runs can follow each other closely; a growth rate over a few ms is noise.
+    return dtS >= MIN_GROWTH_WINDOW_S ? { waiting: d.modelWaiting, dtS } : undefined;
+  }
+  return undefined;
+}
+
+/** Shortest gap between two decisions over which the queue's growth rate is trusted (s). */
+export const MIN_GROWTH_WINDOW_S = 5;
+/** A backlog should be served within this time by the replicas asked for (s). */
+export const BACKLOG_DRAIN_S = 60;
+
+/**
+ * Step 3 from throughput, when the model reports it: arrivals = completions + queue growth since
+ * the previous decision; one replica serves what the fastest saturated replica completes, scaled
+ * down to the KV target (a saturated replica runs above it); the backlog is served within
+ * BACKLOG_DRAIN_S on top of the arrivals. Undefined when a rate is missing or no replica is
+ * saturated (nothing runs flat out, so no replica's capacity is known).
+ */
+export function throughputNeed(a: ModelAnalysis, queueLoad: number, previous: { waiting: number; dtS: number } | undefined): { needed: number; why: string } | undefined {
+  const mu = a.saturatedReplicaRate;
+  const completions = a.completionRate;
+  if (mu === undefined || completions === undefined) return undefined;
+  const t = a.thresholds;
+  const kvPer = t.kvCacheThreshold - t.kvSpareTrigger;
+  const kvAtMu = a.saturatedKv ?? t.kvCacheThreshold;
+  const perReplica = mu * Math.min(1, kvPer / Math.max(kvAtMu, 1e-9));
+  const growth = previous ? (queueLoad - previous.waiting) / previous.dtS : 0;
+  const arrivals = Math.max(0, completions + growth);
+  const drain = queueLoad / BACKLOG_DRAIN_S;
+  const needed = Math.max(1, Math.ceil((arrivals + drain) / perReplica - 1e-9));
+  return {
+    needed,
+    why: `arrivals ${fmt(arrivals)}/s (completions ${fmt(completions)}/s ${growth >= 0 ? '+' : '-'} queue ${previous ? `${fmt(Math.abs(growth))}/s` : 'growth unknown'}) + backlog ${fmt(queueLoad)} over ${BACKLOG_DRAIN_S}s at ${fmt(perReplica)}/s per replica`,
+  };
+}
+
 function scaleUp(
   a: ModelAnalysis,
   states: readonly VariantState[],
   desired: Map<string, number>,
   rate: number,
+  previous: { waiting: number; dtS: number } | undefined,
   steps: string[],
   reasons: string[],
   clamps: Map<string, string>,
@@ -247,23 +299,29 @@ function scaleUp(
   const t = a.thresholds;
   const kvPer = t.kvCacheThreshold - t.kvSpareTrigger;
   const queuePer = t.queueLengthThreshold - t.queueSpareTrigger;
-  const needed = Math.max(replicasNeeded(a.totalKv, kvPer), replicasNeeded(a.totalQueue, queuePer));
+  // Requests the gateway holds are waiting requests of the model that no replica reports yet.
+  const gateway = a.gatewayQueue ?? 0;
+  const queueLoad = a.totalQueue + gateway;
+  const bySaturation = Math.max(replicasNeeded(a.totalKv, kvPer), replicasNeeded(queueLoad, queuePer));
+  // A backlog is not load that needs replicas for ever: when throughput is known it sizes the need.
+  const byThroughput = throughputNeed(a, queueLoad, previous);
+  const needed = byThroughput ? Math.min(bySaturation, byThroughput.needed) : bySaturation;
   const current = a.currentTotal;
-  const load = `KV load ${fmt(a.totalKv)} at <= ${fmt(kvPer)}/replica, queue ${fmt(a.totalQueue)} at <= ${fmt(queuePer)}/replica`;
+  const load = byThroughput && byThroughput.needed < bySaturation
+    ? `throughput: ${byThroughput.why}`
+    : `KV load ${fmt(a.totalKv)} at <= ${fmt(kvPer)}/replica, queue ${fmt(queueLoad)}${gateway > 0 ? ` (${fmt(gateway)} at the gateway)` : ''} at <= ${fmt(queuePer)}/replica`;
   if (a.pendingTotal > 0 && needed <= current) {
     const why = `${a.pendingTotal} pending replica(s) cover the need (needed ${needed} <= current ${current})`;
     reasons.push(why);
     steps.push(`3 ${load}: ${why}, no more`);
     return 'hold';
   }
-  // The rate cap is relative to READY replicas: pending ones count as capacity for the need but
-  // not as a base to grow from, otherwise the cap compounds every cycle while nothing is ready
-  // (1 -> 2 -> 4 -> 8 in four cycles of one start-up delay) and a backlog over-shoots.
-  const ready = a.readyTotal;
-  const capTotal = current === 0 ? 1 : Math.max(current, Math.floor(Math.max(1, ready) * rate));
+  // The cap is DESIGN's "at most maxScaleUpRate x current" (pending included): it bounds how fast
+  // a need grows, the need itself (throughput sizing, pending counted as capacity) stops over-shoot.
+  const capTotal = current === 0 ? 1 : Math.max(current, Math.floor(current * rate));
   const rateMax = Math.max(0, capTotal - current);
   if (rateMax === 0) {
-    const why = `${a.pendingTotal} pending replica(s) already bring the model to ${current} = maxScaleUpRate ${rate} x ${Math.max(1, ready)} ready: waiting for them (needed ${Number.isFinite(needed) ? needed : 'inf'})`;
+    const why = `at the rate cap (maxScaleUpRate ${rate} x ${current} current): waiting for ${a.pendingTotal} pending replica(s) (needed ${Number.isFinite(needed) ? needed : 'inf'})`;
     reasons.push(why);
     steps.push(`3 ${load}: ${why}`);
     return 'hold';
@@ -271,7 +329,7 @@ function scaleUp(
   let add = Math.max(1, needed - current);
   let rateClamp: string | undefined;
   if (add > rateMax) {
-    rateClamp = `rate: +${Number.isFinite(add) ? add : 'inf'} capped to +${rateMax} (maxScaleUpRate ${rate} x ${Math.max(1, ready)} ready)`;
+    rateClamp = `rate: +${Number.isFinite(add) ? add : 'inf'} capped to +${rateMax} (maxScaleUpRate ${rate} x ${current} current)`;
     add = rateMax;
   }
   const order = [...states].sort(cheapestFirst);
@@ -322,6 +380,7 @@ function scaleDown(
   };
   if (a.pendingTotal > 0) return refuse(`${a.pendingTotal} replica(s) pending`);
   if (a.dataQuality !== 'complete') return refuse(a.missingReason ?? 'metrics incomplete', 5);
+  if ((a.gatewayQueue ?? 0) > 0) return refuse(`${a.gatewayQueue} request(s) held at the gateway`);
   const t = a.thresholds;
   /** Projected spare with `removed` of the non-saturated replicas gone. */
   const projection = (removed: number): { ok: boolean; why: string; kvSpare: number; queueSpare: number } => {

@@ -80,7 +80,9 @@ export function decideModel(input: ModelDecisionInput): ModelOutcome {
     previous: input.previous,
     scaleToZero: modelScaleToZero(input),
     maxScaleUpRate: config.maxScaleUpRate,
+    now: input.now,
   });
+  const modelWaiting = analysis.freshness === 'fresh' && analysis.dataQuality === 'complete' ? analysis.waiting + (analysis.gatewayQueue ?? 0) : undefined;
   const byKey = new Map(input.variants.map((s) => [s.variant.key, s.variant]));
   const decisions: Decision[] = [];
   for (const t of targets.targets) {
@@ -97,6 +99,7 @@ export function decideModel(input: ModelDecisionInput): ModelOutcome {
         metricsAgeMs: analysis.metricsAgeMs,
         freshness: analysis.freshness,
         decidedAt: input.now,
+        ...(modelWaiting !== undefined ? { modelWaiting } : {}),
       }),
     );
   }

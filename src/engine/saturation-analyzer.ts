@@ -72,6 +72,22 @@ export interface ModelAnalysis {
   /** Sum over non-saturated replicas only (for the scale-down projection). */
   readonly nonSaturatedKv: number;
   readonly nonSaturatedQueue: number;
+  /**
+   * Completions per second summed over the replicas that report it
+   * (`rate(vllm:request_success_total[1m])`); undefined when none does. A replica that just started
+   * has no rate yet (Prometheus needs two samples): it adds nothing, the queue's growth covers it.
+   */
+  readonly completionRate: number | undefined;
+  /** Replicas that report a completion rate. */
+  readonly ratedReplicas: number;
+  /**
+   * Throughput of one replica running flat out: the highest completion rate among saturated
+   * replicas (a replica that just started has a partial window, so not the mean); undefined when
+   * no saturated replica reports a rate above 0.
+   */
+  readonly saturatedReplicaRate: number | undefined;
+  /** Mean KV use of saturated replicas that report it (the KV at `saturatedReplicaRate`). */
+  readonly saturatedKv: number | undefined;
   readonly scaleUpNeeded: boolean;
   /** Human-readable, e.g. "KV spare low (0.05 < 0.10)". */
   readonly reasons: readonly string[];
@@ -141,6 +157,11 @@ export function analyzeModel(input: AnalyzerInput): ModelAnalysis {
   let totalQueue = 0;
   let nonSaturatedKv = 0;
   let nonSaturatedQueue = 0;
+  let completionRate: number | undefined;
+  let ratedCount = 0;
+  let saturatedReplicaRate: number | undefined;
+  let saturatedKvSum = 0;
+  let saturatedKvCount = 0;
   let running = 0;
   let waiting = 0;
   let demandKnown = true;
@@ -159,8 +180,19 @@ export function analyzeModel(input: AnalyzerInput): ModelAnalysis {
     if (kv !== undefined) totalKv += kv;
     if (queue !== undefined) totalQueue += queue;
     if (kv === undefined || queue === undefined) incomplete++;
-    if (saturated === true) saturatedCount++;
-    else if (saturated === false) {
+    const rate = r.requestRate;
+    if (rate !== undefined) {
+      completionRate = (completionRate ?? 0) + rate;
+      ratedCount++;
+    }
+    if (saturated === true) {
+      saturatedCount++;
+      if (rate !== undefined && rate > 0 && (saturatedReplicaRate === undefined || rate > saturatedReplicaRate)) saturatedReplicaRate = rate;
+      if (kv !== undefined) {
+        saturatedKvSum += kv;
+        saturatedKvCount++;
+      }
+    } else if (saturated === false) {
       nonSaturatedCount++;
       spareKvSum += spareKv as number;
       spareQueueSum += spareQueue as number;
@@ -240,6 +272,10 @@ export function analyzeModel(input: AnalyzerInput): ModelAnalysis {
     totalQueue,
     nonSaturatedKv,
     nonSaturatedQueue,
+    completionRate,
+    ratedReplicas: ratedCount,
+    saturatedReplicaRate,
+    saturatedKv: saturatedKvCount > 0 ? saturatedKvSum / saturatedKvCount : undefined,
     scaleUpNeeded,
     reasons,
     currentTotal,

@@ -34,7 +34,7 @@ describe('step 3: how many, and to which variant', () => {
       scenario: { states: [state(a, 2)], metrics: metrics(replicas(a, 2, 0.9, 6)) },
       want: { a: 4 },
       reason: 'scale up by 2: needed 6 replicas',
-      clamp: 'capped to +2 (maxScaleUpRate 2 x 2 ready)',
+      clamp: 'capped to +2 (maxScaleUpRate 2 x 2 current)',
     },
     {
       name: 'small deficit: at least +1',
@@ -65,19 +65,44 @@ describe('step 3: how many, and to which variant', () => {
       reason: '2 pending replica(s) cover the need (needed 3 <= current 4)',
     },
     {
-      // Needs 8; the cap is maxScaleUpRate x READY (3 x 2 = 6), not x current (which counts the pending one).
-      name: 'pending replicas do not cover a larger need: add up to the rate cap of ready replicas',
-      scenario: { states: [state(a, 3, 2)], metrics: metrics(replicas(a, 2, 0.9, 8)), maxScaleUpRate: 3 },
+      // Needs 8 (queue 16 / 2); one of the 3 is pending: the rest is added, up to 2 x 3 current.
+      name: 'pending replicas do not cover a larger need: add the rest, up to maxScaleUpRate x current',
+      scenario: { states: [state(a, 3, 2)], metrics: metrics(replicas(a, 2, 0.9, 8)) },
       want: { a: 6 },
-      clamp: 'capped to +3 (maxScaleUpRate 3 x 2 ready)',
+      clamp: 'capped to +3 (maxScaleUpRate 2 x 3 current)',
     },
     {
-      // A backlog on the one ready replica asks for many; one is already pending = 2 x 1 ready.
-      // Growing from current (2) would compound the cap every cycle while nothing is ready.
-      name: 'pending replicas at the rate cap of ready ones: wait, do not compound',
+      // No completion rate: a backlog is sized as load (40 / 2 = 20); only the cap bounds it.
+      name: 'a backlog with no throughput known: the cap bounds the growth per cycle',
       scenario: { states: [state(a, 2, 1)], metrics: metrics(replicas(a, 1, 0.95, 40)) },
-      want: { a: 2 },
-      reason: 'waiting for them',
+      want: { a: 4 },
+      reason: 'needed 20 replicas',
+    },
+    {
+      // 2 replicas saturated (KV 0.8) at 8 req/s each: one serves 8 x 0.7 / 0.8 = 7 req/s at the KV
+      // target. Arrivals 16/s (no previous queue: growth unknown) + backlog 40 over 60 s -> 3, not 40 / 2 = 20.
+      name: 'a backlog with known throughput: sized from arrivals plus draining it, not as steady load',
+      scenario: { states: [state(a, 2)], metrics: metrics(replicas(a, 2, 0.8, 20, 16, 8)) },
+      want: { a: 3 },
+      reason: 'throughput: arrivals 16.00/s (completions 16.00/s + queue growth unknown) + backlog 40.00 over 60s at 7.00/s per replica',
+    },
+    {
+      // The queue grew from 0 to 40 in 5 s: arrivals = 16 + 8 = 24/s -> (24 + 0.67) / 7 -> 4.
+      name: 'the queue growth since the previous decision adds to the arrivals',
+      scenario: {
+        states: [state(a, 2)],
+        metrics: metrics(replicas(a, 2, 0.8, 20, 16, 8)),
+        previous: [{ ...prev(a, 2), modelWaiting: 0, decidedAt: NOW - 5_000 }],
+      },
+      want: { a: 4 },
+      reason: 'arrivals 24.00/s (completions 16.00/s + queue 8.00/s)',
+    },
+    {
+      // Behind an EPP with flow control saturated replicas stop queueing: the backlog is at the gateway.
+      name: 'requests held at the gateway count as waiting load',
+      scenario: { states: [state(a, 2)], metrics: metrics(replicas(a, 2, 0.8, 0), { gatewayQueue: 30 }) },
+      want: { a: 4 },
+      reason: 'queue 30.00 (30.00 at the gateway)',
     },
     {
       name: 'cost tie goes to the first key',
@@ -151,6 +176,12 @@ describe('step 4: safe scale-down by one from the most expensive variant', () =>
       reason: 'no scale-down: with 1 replica(s) fewer KV spare would be 0.00 < 0.10',
     },
     {
+      name: 'refused while the gateway holds requests',
+      scenario: { states: [state(a, 3)], metrics: metrics(replicas(a, 3, 0.1, 0), { gatewayQueue: 3 }) },
+      want: { a: 3 },
+      reason: '3 request(s) held at the gateway',
+    },
+    {
       name: 'refused while a replica is pending',
       scenario: { states: [state(a, 3, 2)], metrics: metrics(replicas(a, 2, 0.1, 0)) },
       want: { a: 3 },
@@ -210,7 +241,7 @@ describe('step 6: scale to zero', () => {
     { name: 'requestsOverRetention undefined is missing, not idle', scenario: { states: [state(a, 2)], metrics: idle({ requestsOverRetention: undefined }), scaleToZero: true }, want: { a: 1 } },
     { name: 'requests over retention: no', scenario: { states: [state(a, 2)], metrics: idle({ requestsOverRetention: 3 }), scaleToZero: true }, want: { a: 1 } },
     { name: 'something running: no', scenario: { states: [state(a, 2)], metrics: idle({}, 1), scaleToZero: true }, want: { a: 1 } },
-    { name: 'queued at the gateway: no', scenario: { states: [state(a, 2)], metrics: idle({ gatewayQueue: 2 }), scaleToZero: true }, want: { a: 1 } },
+    { name: 'queued at the gateway: no (nor a scale-down while it holds requests)', scenario: { states: [state(a, 2)], metrics: idle({ gatewayQueue: 2 }), scaleToZero: true }, want: { a: 2 } },
     { name: 'disabled: no', scenario: { states: [state(a, 2)], metrics: idle(), scaleToZero: false }, want: { a: 1 } },
     { name: 'variant override disables it for the model', scenario: { states: [state(variant('a', { scaleToZero: false }), 2)], metrics: idle(), scaleToZero: true }, want: { a: 1 } },
     { name: 'minReplicas wins over scale to zero', scenario: { states: [state(variant('a', { minReplicas: 1 }), 2)], metrics: idle(), scaleToZero: true }, want: { a: 1 }, clamp: 'min 1 (wanted 0)' },

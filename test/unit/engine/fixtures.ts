@@ -35,8 +35,11 @@ export function state(v: Variant, current: number, ready = current): VariantStat
   return { variant: v, current, ready };
 }
 
-/** A replica of variant `v` (pod name from the variant and index). running defaults to 1. */
-export function replica(v: Variant | undefined, i: number, kv: number | undefined, queue: number | undefined, running: number | undefined = 1): ReplicaMetrics {
+/**
+ * A replica of variant `v` (pod name from the variant and index). running defaults to 1; no
+ * completion rate unless given (step 3 then sizes by saturation alone).
+ */
+export function replica(v: Variant | undefined, i: number, kv: number | undefined, queue: number | undefined, running: number | undefined = 1, requestRate?: number): ReplicaMetrics {
   return {
     namespace: NS,
     modelID: MODEL,
@@ -45,13 +48,13 @@ export function replica(v: Variant | undefined, i: number, kv: number | undefine
     kvCacheUsage: kv,
     queueLength: queue,
     running,
-    requestRate: 1,
+    requestRate,
   };
 }
 
 /** `n` replicas of `v` with the same values. */
-export function replicas(v: Variant, n: number, kv: number | undefined, queue: number | undefined, running: number | undefined = 1): ReplicaMetrics[] {
-  return Array.from({ length: n }, (_, i) => replica(v, i, kv, queue, running));
+export function replicas(v: Variant, n: number, kv: number | undefined, queue: number | undefined, running: number | undefined = 1, requestRate?: number): ReplicaMetrics[] {
+  return Array.from({ length: n }, (_, i) => replica(v, i, kv, queue, running, requestRate));
 }
 
 export function metrics(reps: readonly ReplicaMetrics[], over: Partial<ModelMetrics> = {}): ModelMetrics {
