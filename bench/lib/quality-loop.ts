@@ -8,7 +8,7 @@
 import type { Variant } from '../../src/domain/variant.js';
 import type { VariantState } from '../../src/engine/saturation-analyzer.js';
 import { VllmFleet } from '../../src/sim/fleet/index.js';
-import type { FleetModelSnapshot, FleetVariantSpec } from '../../src/sim/fleet/types.js';
+import type { FleetModelSnapshot, FleetVariantSpec, FlowControlSpec } from '../../src/sim/fleet/types.js';
 import { HpaEmulator, type HpaSettings } from './quality-hpa.js';
 import { ScrapeHistory } from './quality-observer.js';
 import type { ScalingPolicy } from './quality-policies.js';
@@ -31,6 +31,8 @@ export interface LoopSettings {
   readonly hpa: HpaSettings;
   /** A minute is "over budget" when a request that started in it had waited longer than this. */
   readonly waitBudgetMs: number;
+  /** The gateway's flow control (EPP saturation detector); undefined: requests stay on the replica that took them. */
+  readonly flowControl?: FlowControlSpec;
 }
 
 export interface MinuteRecord {
@@ -134,6 +136,7 @@ function runPass(policy: ScalingPolicy, s: LoopSettings, resetEveryMinute: boole
     realtime: false,
     seed: s.seed,
     histograms: false,
+    ...(s.flowControl ? { flowControl: s.flowControl } : {}),
   });
   const hpas = new Map(s.variants.map((v) => [v.variant.key, new HpaEmulator(s.hpa)]));
   const keyOfDeployment = new Map(s.variants.map((v) => [v.variant.deployment, v.variant.key]));

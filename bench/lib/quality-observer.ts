@@ -2,7 +2,8 @@
  * What each policy sees of the fleet, emulating Prometheus: every scrape stores one sample per
  * ready pod (pending pods serve no metrics); queries are answered from those samples.
  *  - The engine (and WVA's rule) read what the collector's PromQL gives: KV use and waiting as
- *    `max_over_time(...[1m])` per pod, running as the latest sample. Only pods that exist now are
+ *    `max_over_time(...[1m])` per pod, running as the latest sample, the completion rate as the
+ *    counter's increase over the window's samples (`rate(...[1m])`, without extrapolation). Only pods that exist now are
  *    listed (Prometheus would keep a removed pod's 1 m peak for up to a minute; the collector maps
  *    pods to variants through Kubernetes, which no longer lists it).
  *  - KEDA's prometheus trigger reads `sum(vllm:num_requests_waiting)`: the latest sample per pod.
@@ -15,6 +16,7 @@ export interface PodSample {
   readonly kv: number;
   readonly waiting: number;
   readonly running: number;
+  readonly completed: number;
 }
 
 export const PEAK_WINDOW_MS = 60_000;
@@ -36,7 +38,7 @@ export class ScrapeHistory {
         h = { deployment: p.deployment, samples: [] };
         this.byPod.set(p.pod, h);
       }
-      h.samples.push({ at: now, kv: p.kvUsage, waiting: p.waiting, running: p.running });
+      h.samples.push({ at: now, kv: p.kvUsage, waiting: p.waiting, running: p.running, completed: p.completed });
     }
     for (const [pod, h] of this.byPod) {
       // max_over_time(x[1m]) at `now` covers samples in (now - 1m, now].
@@ -57,6 +59,9 @@ export class ScrapeHistory {
         if (s.kv > kv) kv = s.kv;
         if (s.waiting > waiting) waiting = s.waiting;
       }
+      // rate(vllm:request_success_total[1m]): counter increase over the samples in the window.
+      const first = h.samples[0];
+      const requestRate = first && last.at > first.at ? ((last.completed - first.completed) * 1000) / (last.at - first.at) : undefined;
       replicas.push({
         namespace: model.namespace,
         modelID: model.modelID,
@@ -65,7 +70,7 @@ export class ScrapeHistory {
         kvCacheUsage: kv,
         queueLength: waiting,
         running: last.running,
-        requestRate: undefined,
+        requestRate,
       });
     }
     return {

@@ -94,10 +94,10 @@ describe("WVA's +1/-1 rule", () => {
 });
 
 describe('what the policies observe', () => {
-  const snap = (pods: { pod: string; ready: boolean; waiting: number; kv: number }[]): FleetModelSnapshot => ({
+  const snap = (pods: { pod: string; ready: boolean; waiting: number; kv: number; completed?: number }[]): FleetModelSnapshot => ({
     namespace: NS, modelID: MODEL, arrivalRate: 0, arrivals: 0, started: 0, completed: 0, requeued: 0, gatewayQueue: 0,
     running: 0, waiting: 0, waitP95Ms: undefined, waitMaxMs: 0, maxGatewayQueue: 0, maxQueue: 0,
-    pods: pods.map((p) => ({ pod: p.pod, deployment: 'a', ready: p.ready, running: 1, waiting: p.waiting, kvUsage: p.kv })),
+    pods: pods.map((p) => ({ pod: p.pod, deployment: 'a', ready: p.ready, running: 1, waiting: p.waiting, kvUsage: p.kv, completed: p.completed ?? 0 })),
   });
 
   it('peak over the last minute for the engine, latest sample for KEDA, pending and removed pods absent', () => {
@@ -114,6 +114,15 @@ describe('what the policies observe', () => {
     expect(h.sumWaitingLatest()).toBe(6);
     h.scrape(snap([{ pod: 'y', ready: true, waiting: 0, kv: 0.1 }]), 75_000);
     expect(h.modelMetrics(snap([]), 75_000, () => 'ns/a').replicas.map((r) => r.pod)).toEqual(['y']);
+  });
+
+  it('completion rate as rate(...[1m]): counter increase over the window, none from a single sample', () => {
+    const h = new ScrapeHistory();
+    h.scrape(snap([{ pod: 'x', ready: true, waiting: 0, kv: 0.1, completed: 100 }]), 0);
+    expect(h.modelMetrics(snap([]), 0, () => 'ns/a').replicas[0]?.requestRate).toBeUndefined();
+    h.scrape(snap([{ pod: 'x', ready: true, waiting: 0, kv: 0.1, completed: 220 }]), 15_000);
+    h.scrape(snap([{ pod: 'x', ready: true, waiting: 0, kv: 0.1, completed: 340 }]), 30_000);
+    expect(h.modelMetrics(snap([]), 30_000, () => 'ns/a').replicas[0]?.requestRate).toBe(8);
   });
 });
 
