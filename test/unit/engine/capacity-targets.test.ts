@@ -34,7 +34,7 @@ describe('step 3: how many, and to which variant', () => {
       scenario: { states: [state(a, 2)], metrics: metrics(replicas(a, 2, 0.9, 6)) },
       want: { a: 4 },
       reason: 'scale up by 2: needed 6 replicas',
-      clamp: 'capped to +2 (maxScaleUpRate 2 x 2 current)',
+      clamp: 'capped to +2 (maxScaleUpRate 2 x 2 ready)',
     },
     {
       name: 'small deficit: at least +1',
@@ -65,18 +65,19 @@ describe('step 3: how many, and to which variant', () => {
       reason: '2 pending replica(s) cover the need (needed 3 <= current 4)',
     },
     {
-      // Needs 8 (queue 16 / 2); one of the 3 is pending: the rest is added, up to 2 x 3 current.
-      name: 'pending replicas do not cover a larger need: add the rest, up to maxScaleUpRate x current',
-      scenario: { states: [state(a, 3, 2)], metrics: metrics(replicas(a, 2, 0.9, 8)) },
+      // Needs 8 (queue 16 / 2); one of the 3 is pending. The cap is maxScaleUpRate x READY (3 x 2 = 6).
+      name: 'pending replicas do not cover a larger need: add up to the rate cap of ready replicas',
+      scenario: { states: [state(a, 3, 2)], metrics: metrics(replicas(a, 2, 0.9, 8)), maxScaleUpRate: 3 },
       want: { a: 6 },
-      clamp: 'capped to +3 (maxScaleUpRate 2 x 3 current)',
+      clamp: 'capped to +3 (maxScaleUpRate 3 x 2 ready)',
     },
     {
-      // No completion rate: a backlog is sized as load (40 / 2 = 20); only the cap bounds it.
-      name: 'a backlog with no throughput known: the cap bounds the growth per cycle',
+      // A backlog on the one ready replica with no throughput known asks for 20; one is already
+      // pending = 2 x 1 ready. Growing from current (2) would compound the cap while nothing is ready.
+      name: 'pending replicas at the rate cap of ready ones: wait, do not compound',
       scenario: { states: [state(a, 2, 1)], metrics: metrics(replicas(a, 1, 0.95, 40)) },
-      want: { a: 4 },
-      reason: 'needed 20 replicas',
+      want: { a: 2 },
+      reason: 'waiting for them (needed 20)',
     },
     {
       // 2 replicas saturated (KV 0.8) at 8 req/s each: one serves 8 x 0.7 / 0.8 = 7 req/s at the KV
