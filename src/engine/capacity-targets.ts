@@ -5,8 +5,9 @@
  *
  * Choices where DESIGN.md is silent (documented here once):
  *  - Step 3 rate limit: the model's new total is at most floor(maxScaleUpRate x READY replicas),
- *    never below current; at current 0 it may reach 1. "At least +1" holds unless pending replicas already cover the need: a scale-up
- *    still under way is capacity, so a second cycle does not add another replica on top of it.
+ *    never below current; at current 0 it may reach 1. "At least +1" holds unless pending replicas
+ *    already cover the need: a scale-up still under way is capacity, so a second cycle does not add
+ *    another replica on top of it.
  *  - Step 3 throughput: when the replicas report completion rates and one is saturated, the need
  *    is the smaller of the saturation need and the throughput need (`throughputNeed`): a backlog
  *    is served within BACKLOG_DRAIN_S instead of being sized as if it were steady load, which
@@ -243,6 +244,11 @@ function scaleToZeroVerdict(a: ModelAnalysis, stz: ScaleToZeroConfig): { go: boo
   return { go: true, reason: `0 requests over ${window}, nothing running, waiting or queued -> all variants 0` };
 }
 
+/** The model's waiting requests: replica queues plus what the gateway holds (no replica reports those). */
+export function waitingLoad(a: ModelAnalysis): number {
+  return a.totalQueue + (a.gatewayQueue ?? 0);
+}
+
 /** The previous decision's model queue and when it was taken, when a growth rate can be drawn from it. */
 function previousWaiting(input: TargetsInput): { waiting: number; dtS: number } | undefined {
   if (input.now === undefined) return undefined;
@@ -299,9 +305,8 @@ function scaleUp(
   const t = a.thresholds;
   const kvPer = t.kvCacheThreshold - t.kvSpareTrigger;
   const queuePer = t.queueLengthThreshold - t.queueSpareTrigger;
-  // Requests the gateway holds are waiting requests of the model that no replica reports yet.
   const gateway = a.gatewayQueue ?? 0;
-  const queueLoad = a.totalQueue + gateway;
+  const queueLoad = waitingLoad(a);
   const bySaturation = Math.max(replicasNeeded(a.totalKv, kvPer), replicasNeeded(queueLoad, queuePer));
   // A backlog is not load that needs replicas for ever: when throughput is known it sizes the need.
   const byThroughput = throughputNeed(a, queueLoad, previous);

@@ -9,7 +9,7 @@ import type { SaturationThresholds, ScaleToZeroConfig } from '../domain/saturati
 import type { SaturationConfig } from '../config/saturation-config.js';
 import { resolveScaleToZero, resolveThresholds } from '../config/saturation-config.js';
 import { analyzeModel, type ModelAnalysis, type VariantState } from './saturation-analyzer.js';
-import { computeTargets, type ModelTargets } from './capacity-targets.js';
+import { computeTargets, waitingLoad, type ModelTargets } from './capacity-targets.js';
 
 export interface DecisionConfig {
   readonly saturation: SaturationConfig;
@@ -82,7 +82,7 @@ export function decideModel(input: ModelDecisionInput): ModelOutcome {
     maxScaleUpRate: config.maxScaleUpRate,
     now: input.now,
   });
-  const modelWaiting = analysis.freshness === 'fresh' && analysis.dataQuality === 'complete' ? analysis.waiting + (analysis.gatewayQueue ?? 0) : undefined;
+  const modelWaiting = analysis.freshness === 'fresh' && analysis.dataQuality === 'complete' ? waitingLoad(analysis) : undefined;
   const byKey = new Map(input.variants.map((s) => [s.variant.key, s.variant]));
   const decisions: Decision[] = [];
   for (const t of targets.targets) {

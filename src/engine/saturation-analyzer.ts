@@ -78,8 +78,6 @@ export interface ModelAnalysis {
    * has no rate yet (Prometheus needs two samples): it adds nothing, the queue's growth covers it.
    */
   readonly completionRate: number | undefined;
-  /** Replicas that report a completion rate. */
-  readonly ratedReplicas: number;
   /**
    * Throughput of one replica running flat out: the highest completion rate among saturated
    * replicas (a replica that just started has a partial window, so not the mean); undefined when
@@ -158,7 +156,6 @@ export function analyzeModel(input: AnalyzerInput): ModelAnalysis {
   let nonSaturatedKv = 0;
   let nonSaturatedQueue = 0;
   let completionRate: number | undefined;
-  let ratedCount = 0;
   let saturatedReplicaRate: number | undefined;
   let saturatedKvSum = 0;
   let saturatedKvCount = 0;
@@ -183,7 +180,6 @@ export function analyzeModel(input: AnalyzerInput): ModelAnalysis {
     const rate = r.requestRate;
     if (rate !== undefined) {
       completionRate = (completionRate ?? 0) + rate;
-      ratedCount++;
     }
     if (saturated === true) {
       saturatedCount++;
@@ -273,7 +269,6 @@ export function analyzeModel(input: AnalyzerInput): ModelAnalysis {
     nonSaturatedKv,
     nonSaturatedQueue,
     completionRate,
-    ratedReplicas: ratedCount,
     saturatedReplicaRate,
     saturatedKv: saturatedKvCount > 0 ? saturatedKvSum / saturatedKvCount : undefined,
     scaleUpNeeded,

@@ -2,6 +2,7 @@ import { BatchQueue } from './batch-queue.js';
 import { newPodName, replicaSetHash } from './pod-names.js';
 import { SimPod, type VariantParams } from './pod.js';
 import { Prng, streamSeed } from './prng.js';
+import type { FlowControlSpec } from './types.js';
 import { WaitHistogram } from './wait-histogram.js';
 
 /** Share of a request's service time spent before its first token (prefill). */
@@ -13,11 +14,8 @@ const SERVICE_SHAPE = 4;
 /** Share of prompt tokens served from the prefix cache. */
 const PREFIX_HIT_SHARE = 0.3;
 
-/** Resolved flow-control thresholds (see FlowControlSpec). */
-export interface FlowControl {
-  readonly queueDepthThreshold: number;
-  readonly kvCacheUtilThreshold: number;
-}
+/** Resolved flow-control thresholds: the spec with its defaults filled in. */
+export type FlowControl = Readonly<Required<FlowControlSpec>>;
 
 export interface VariantState {
   readonly params: VariantParams;
