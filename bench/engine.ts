@@ -89,6 +89,7 @@ function buildFleet(): { variants: Variant[]; phases: Map<string, ModelMetrics>[
             queueLength: hot ? Math.floor(random() * 8) : 0,
             running: Math.floor(random() * 20),
             requestRate: random() * 5,
+            serviceSeconds: 1 + random() * 3,
           });
         }
       }

@@ -17,6 +17,7 @@ export interface PodSample {
   readonly waiting: number;
   readonly running: number;
   readonly completed: number;
+  readonly inferenceSeconds: number;
 }
 
 export const PEAK_WINDOW_MS = 60_000;
@@ -38,7 +39,7 @@ export class ScrapeHistory {
         h = { deployment: p.deployment, samples: [] };
         this.byPod.set(p.pod, h);
       }
-      h.samples.push({ at: now, kv: p.kvUsage, waiting: p.waiting, running: p.running, completed: p.completed });
+      h.samples.push({ at: now, kv: p.kvUsage, waiting: p.waiting, running: p.running, completed: p.completed, inferenceSeconds: p.inferenceSeconds });
     }
     for (const [pod, h] of this.byPod) {
       // max_over_time(x[1m]) at `now` covers samples in (now - 1m, now].
@@ -62,6 +63,9 @@ export class ScrapeHistory {
       // rate(vllm:request_success_total[1m]): counter increase over the samples in the window.
       const first = h.samples[0];
       const requestRate = first && last.at > first.at ? ((last.completed - first.completed) * 1000) / (last.at - first.at) : undefined;
+      // rate(_sum[1m]) / rate(_count[1m]) of vllm:request_inference_time_seconds: NaN (missing) with no completion.
+      const finished = first ? last.completed - first.completed : 0;
+      const serviceSeconds = first && finished > 0 ? (last.inferenceSeconds - first.inferenceSeconds) / finished : undefined;
       replicas.push({
         namespace: model.namespace,
         modelID: model.modelID,
@@ -71,6 +75,7 @@ export class ScrapeHistory {
         queueLength: waiting,
         running: last.running,
         requestRate,
+        serviceSeconds,
       });
     }
     return {

@@ -27,6 +27,8 @@ export interface SignalSet {
   readonly running: PodValues;
   /** undefined when the whole signal failed to fetch (then every pod's value is missing). */
   readonly rate: PodValues | undefined;
+  /** Mean service seconds per pod; undefined when the whole signal failed to fetch. */
+  readonly service: PodValues | undefined;
   /** Requests over each model's retention window; a model absent from the map is missing. */
   readonly retention: ModelValues | undefined;
   readonly gateway: ModelValues | undefined;
@@ -66,6 +68,7 @@ export function assembleModelMetrics(
         queueLength: signals.waiting.get(k),
         running: signals.running.get(k),
         requestRate: signals.rate?.get(k),
+        serviceSeconds: signals.service?.get(k),
       };
     });
     return {

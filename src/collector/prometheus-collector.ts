@@ -2,7 +2,7 @@
  * The prometheus backend: one batched query per signal per fetch for all tracked models (see
  * promql.ts), run concurrently. If a critical signal (KV, waiting, running) fails after retries,
  * the fetch fails and the cache keeps the last good values (which age into "stale"); a failed
- * secondary signal (rate, retention, gateway, seen) only makes that field missing.
+ * secondary signal (rate, service, retention, gateway, seen) only makes that field missing.
  */
 import type { Logger } from 'pino';
 import type { MetricsCache } from '../cache/metrics-cache.js';
@@ -97,6 +97,7 @@ function toSignalSet(models: readonly TrackedModel[], outcomes: readonly Outcome
     return r ? podValues(r) : new Map();
   };
   const rate = ok('rate')?.[0];
+  const service = ok('service')?.[0];
 
   let retention: ModelValues | undefined;
   const retentionOutcomes = outcomes.filter((o) => o.query.signal === 'retention');
@@ -144,5 +145,5 @@ function toSignalSet(models: readonly TrackedModel[], outcomes: readonly Outcome
     }
   }
 
-  return { kv: single('kv'), waiting: single('waiting'), running: single('running'), rate: rate ? podValues(rate) : undefined, retention, gateway, seen };
+  return { kv: single('kv'), waiting: single('waiting'), running: single('running'), rate: rate ? podValues(rate) : undefined, service: service ? podValues(service) : undefined, retention, gateway, seen };
 }

@@ -30,7 +30,7 @@ export function exactAlternation(values: Iterable<string>): string {
 }
 
 /** Signals the collector asks Prometheus for; the key is also the `signal` label of promQueries. */
-export type SignalName = 'kv' | 'waiting' | 'running' | 'rate' | 'retention' | 'gateway' | 'seen';
+export type SignalName = 'kv' | 'waiting' | 'running' | 'rate' | 'service' | 'retention' | 'gateway' | 'seen';
 
 export interface SignalQuery {
   readonly signal: SignalName;
@@ -68,6 +68,12 @@ export function buildSignalQueries(models: readonly TrackedModel[]): SignalQuery
     { signal: 'running', critical: true, promql: `sum ${BY_POD} (vllm:num_requests_running${sel})` },
     // Sum over finished_reason (and engines): all finished requests per second.
     { signal: 'rate', critical: false, promql: `sum ${BY_POD} (rate(vllm:request_success_total${sel}[1m]))` },
+    // Mean seconds a request spent running (queueing excluded); NaN, read as missing, when none finished.
+    {
+      signal: 'service',
+      critical: false,
+      promql: `sum ${BY_POD} (rate(vllm:request_inference_time_seconds_sum${sel}[1m])) / sum ${BY_POD} (rate(vllm:request_inference_time_seconds_count${sel}[1m]))`,
+    },
   ];
   // One increase() query per distinct retention window (usually one), never one per model.
   const byRetention = new Map<number, TrackedModel[]>();

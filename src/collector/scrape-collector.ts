@@ -29,7 +29,11 @@ export const VLLM_METRICS = {
   waiting: 'vllm:num_requests_waiting',
   running: 'vllm:num_requests_running',
   success: 'vllm:request_success_total',
+  inferenceSum: 'vllm:request_inference_time_seconds_sum',
+  inferenceCount: 'vllm:request_inference_time_seconds_count',
 } as const;
+/** Histograms read for their `_sum` and `_count` (see parseExposition). */
+const FLAT_HISTOGRAMS = new Set<string>(['vllm:request_inference_time_seconds']);
 export const GATEWAY_QUEUE_METRIC = 'inference_extension_flow_control_queue_size';
 
 const WANTED = new Set<string>(Object.values(VLLM_METRICS));
@@ -87,7 +91,7 @@ export class ScrapeCollector implements MetricsCollector {
   async fetch(models: readonly TrackedModel[]): Promise<void> {
     const t = this.now();
     const tracked = new Set(models.map((m) => modelKey(m.namespace, m.modelID)));
-    const results = await mapWithConcurrency(this.opts.targets, this.opts.concurrency, (target) => this.scrape(target, WANTED));
+    const results = await mapWithConcurrency(this.opts.targets, this.opts.concurrency, (target) => this.scrape(target, WANTED, FLAT_HISTOGRAMS));
     const gatewayResult = this.opts.gatewayTarget ? await this.scrape(this.opts.gatewayTarget, GATEWAY_WANTED) : undefined;
 
     const failures: { target: string; reason: string }[] = [];
@@ -121,12 +125,14 @@ export class ScrapeCollector implements MetricsCollector {
     const waiting = new Map<string, number | undefined>();
     const running = new Map<string, number | undefined>();
     const rate = new Map<string, number | undefined>();
+    const service = new Map<string, number | undefined>();
     for (const [k, o] of observations) {
       const w = this.history.windowValues(k, t);
       kv.set(k, w.kvPeak);
       waiting.set(k, w.waitingPeak);
       running.set(k, o.running);
       rate.set(k, w.requestRate);
+      service.set(k, w.serviceSeconds);
     }
     for (const k of missingPods) {
       if (observations.has(k)) continue; // another target reported it
@@ -134,6 +140,7 @@ export class ScrapeCollector implements MetricsCollector {
       waiting.set(k, undefined);
       running.set(k, undefined);
       rate.set(k, undefined);
+      service.set(k, undefined);
     }
     const retention = new Map<string, number | undefined>();
     for (const m of models) retention.set(modelKey(m.namespace, m.modelID), this.history.requestsOverWindow(m.namespace, m.modelID, m.retentionMs, t));
@@ -143,6 +150,7 @@ export class ScrapeCollector implements MetricsCollector {
       waiting,
       running,
       rate,
+      service,
       retention,
       gateway: gatewayResult && 'samples' in gatewayResult ? gatewayQueues(gatewayResult.samples, models) : undefined,
       seen,
@@ -163,7 +171,11 @@ export class ScrapeCollector implements MetricsCollector {
   private observe(samples: readonly TextSample[], target: string, seen: Map<string, Set<string>>): Map<string, Obs> {
     const out = new Map<string, Obs>();
     const hostPort = new URL(target).host;
-    type Acc = { namespace: string; modelID: string; pod: string; kv?: number; kvLegacy?: number; waiting?: number; running?: number; success?: number; kvMissing: boolean; waitingMissing: boolean; runningMissing: boolean; successMissing: boolean };
+    type Acc = {
+      namespace: string; modelID: string; pod: string;
+      kv?: number; kvLegacy?: number; waiting?: number; running?: number; success?: number; inferSum?: number; inferCount?: number;
+      kvMissing: boolean; waitingMissing: boolean; runningMissing: boolean; successMissing: boolean; inferMissing: boolean;
+    };
     const acc = new Map<string, Acc>();
     for (const s of samples) {
       const modelID = s.labels.model_name;
@@ -175,7 +187,7 @@ export class ScrapeCollector implements MetricsCollector {
       names.add(modelID);
       const k = podKey(namespace, modelID, pod);
       let a = acc.get(k);
-      if (!a) acc.set(k, (a = { namespace, modelID, pod, kvMissing: false, waitingMissing: false, runningMissing: false, successMissing: false }));
+      if (!a) acc.set(k, (a = { namespace, modelID, pod, kvMissing: false, waitingMissing: false, runningMissing: false, successMissing: false, inferMissing: false }));
       const v = s.value;
       switch (s.name) {
         case VLLM_METRICS.kv:
@@ -197,6 +209,14 @@ export class ScrapeCollector implements MetricsCollector {
           if (v === undefined) a.successMissing = true;
           else a.success = (a.success ?? 0) + v;
           break;
+        case VLLM_METRICS.inferenceSum:
+          if (v === undefined) a.inferMissing = true;
+          else a.inferSum = (a.inferSum ?? 0) + v;
+          break;
+        case VLLM_METRICS.inferenceCount:
+          if (v === undefined) a.inferMissing = true;
+          else a.inferCount = (a.inferCount ?? 0) + v;
+          break;
       }
     }
     for (const [k, a] of acc) {
@@ -209,12 +229,14 @@ export class ScrapeCollector implements MetricsCollector {
         waiting: a.waitingMissing ? undefined : a.waiting,
         running: a.runningMissing ? undefined : a.running,
         successTotal: a.successMissing ? undefined : a.success,
+        inferenceSum: a.inferMissing ? undefined : a.inferSum,
+        inferenceCount: a.inferMissing ? undefined : a.inferCount,
       });
     }
     return out;
   }
 
-  private async scrape(target: string, wanted: ReadonlySet<string>): Promise<{ samples: TextSample[] } | { error: string }> {
+  private async scrape(target: string, wanted: ReadonlySet<string>, flatHistograms?: ReadonlySet<string>): Promise<{ samples: TextSample[] } | { error: string }> {
     try {
       const res = await this.fetchImpl(target, {
         headers: { accept: 'text/plain;version=0.0.4' },
@@ -224,7 +246,7 @@ export class ScrapeCollector implements MetricsCollector {
         await res.body?.cancel();
         throw new Error(`HTTP ${res.status}`);
       }
-      return { samples: parseExposition(await res.text(), target, wanted) };
+      return { samples: parseExposition(await res.text(), target, wanted, flatHistograms) };
     } catch (error) {
       const e = error as Error;
       const reason = e.name === 'TimeoutError' ? `timed out after ${this.opts.timeoutMs} ms` : e.message;

@@ -1,7 +1,9 @@
 /**
  * What the scrape backend remembers between scrapes, to give the same meaning Prometheus' queries
  * have: KV and waiting are peaks over the last minute, request rate is a counter delta over the
- * last minute, and requests over the retention window are counter deltas over that window.
+ * last minute, mean service time is the delta of the inference-time histogram's sum over the delta
+ * of its count over the last minute, and requests over the retention window are counter deltas
+ * over that window.
  *
  * Counters are folded at ingestion into a per-pod monotonic total (resets add the new value, as
  * Prometheus' increase() does), so old samples can be thinned without losing increments; thinning
@@ -20,6 +22,9 @@ export interface PodObservation {
   readonly running: number | undefined;
   /** Raw `vllm:request_success_total` summed over finished_reason; undefined when absent. */
   readonly successTotal: number | undefined;
+  /** Raw `vllm:request_inference_time_seconds_sum` / `_count`; undefined when absent. */
+  readonly inferenceSum: number | undefined;
+  readonly inferenceCount: number | undefined;
 }
 
 interface Sample {
@@ -28,6 +33,22 @@ interface Sample {
   readonly waiting: number | undefined;
   /** Monotonic total (resets folded in); undefined when the counter was absent. */
   readonly mono: number | undefined;
+  /** Monotonic inference-time sum and count, likewise. */
+  readonly inferSum: number | undefined;
+  readonly inferCount: number | undefined;
+}
+
+/** A counter folded into a monotonic total: a reset adds the new raw value, like increase(). */
+class CounterFold {
+  private mono = 0;
+  constructor(private lastRaw: number | undefined) {}
+
+  add(raw: number | undefined): number | undefined {
+    if (raw === undefined) return undefined;
+    if (this.lastRaw !== undefined) this.mono += raw >= this.lastRaw ? raw - this.lastRaw : raw;
+    this.lastRaw = raw;
+    return this.mono;
+  }
 }
 
 interface PodHistory {
@@ -35,14 +56,17 @@ interface PodHistory {
   readonly modelID: string;
   readonly firstSeen: number;
   samples: Sample[];
-  lastRaw: number | undefined;
-  mono: number;
+  readonly success: CounterFold;
+  readonly inferSum: CounterFold;
+  readonly inferCount: CounterFold;
 }
 
 export interface PodWindowValues {
   readonly kvPeak: number | undefined;
   readonly waitingPeak: number | undefined;
   readonly requestRate: number | undefined;
+  /** Mean seconds running per request finished in the window; undefined when none finished. */
+  readonly serviceSeconds: number | undefined;
 }
 
 export interface ScrapeHistoryOptions {
@@ -69,18 +93,19 @@ export class ScrapeHistory {
     for (const [key, o] of observations) {
       let h = this.pods.get(key);
       if (!h) {
-        h = { namespace: o.namespace, modelID: o.modelID, firstSeen: t, samples: [], lastRaw: undefined, mono: 0 };
         // A pod that appeared after we started watching began within our history: count from 0.
-        if (t > this.firstScrapeAt) h.lastRaw = 0;
+        const base = t > this.firstScrapeAt ? 0 : undefined;
+        h = { namespace: o.namespace, modelID: o.modelID, firstSeen: t, samples: [], success: new CounterFold(base), inferSum: new CounterFold(base), inferCount: new CounterFold(base) };
         this.pods.set(key, h);
       }
-      let mono: number | undefined;
-      if (o.successTotal !== undefined) {
-        if (h.lastRaw !== undefined) h.mono += o.successTotal >= h.lastRaw ? o.successTotal - h.lastRaw : o.successTotal;
-        h.lastRaw = o.successTotal;
-        mono = h.mono;
-      }
-      h.samples.push({ t, kv: o.kv, waiting: o.waiting, mono });
+      h.samples.push({
+        t,
+        kv: o.kv,
+        waiting: o.waiting,
+        mono: h.success.add(o.successTotal),
+        inferSum: h.inferSum.add(o.inferenceSum),
+        inferCount: h.inferCount.add(o.inferenceCount),
+      });
     }
     this.prune(t, Math.max(keepMs, this.peakWindowMs));
   }
@@ -88,21 +113,28 @@ export class ScrapeHistory {
   /** Peaks and rate of one pod over the last peak window. */
   windowValues(key: string, now: number): PodWindowValues {
     const h = this.pods.get(key);
-    if (!h) return { kvPeak: undefined, waitingPeak: undefined, requestRate: undefined };
+    if (!h) return { kvPeak: undefined, waitingPeak: undefined, requestRate: undefined, serviceSeconds: undefined };
     const from = now - this.peakWindowMs;
     let kvPeak: number | undefined;
     let waitingPeak: number | undefined;
     const counters: Sample[] = [];
+    const service: Sample[] = [];
     for (const s of h.samples) {
       if (s.t <= from) continue; // left-open like Prometheus' range selectors
       if (s.kv !== undefined) kvPeak = Math.max(kvPeak ?? s.kv, s.kv);
       if (s.waiting !== undefined) waitingPeak = Math.max(waitingPeak ?? s.waiting, s.waiting);
       if (s.mono !== undefined) counters.push(s);
+      if (s.inferSum !== undefined && s.inferCount !== undefined) service.push(s);
     }
     const first = counters[0];
     const last = counters[counters.length - 1];
     const requestRate = first && last && last.t > first.t && first.mono !== undefined && last.mono !== undefined ? ((last.mono - first.mono) * 1000) / (last.t - first.t) : undefined;
-    return { kvPeak, waitingPeak, requestRate };
+    // rate(_sum[1m]) / rate(_count[1m]): the window cancels out; no completion is NaN (missing).
+    const s0 = service[0];
+    const s1 = service[service.length - 1];
+    const finished = s0 && s1 ? (s1.inferCount ?? 0) - (s0.inferCount ?? 0) : 0;
+    const serviceSeconds = s0 && s1 && finished > 0 ? ((s1.inferSum ?? 0) - (s0.inferSum ?? 0)) / finished : undefined;
+    return { kvPeak, waitingPeak, requestRate, serviceSeconds };
   }
 
   /**

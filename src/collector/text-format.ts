@@ -1,7 +1,10 @@
 /**
  * Prometheus text exposition → plain samples, on the `parse-prometheus-text-format` package.
  * Only simple samples (gauge, counter, untyped) are returned; histograms and summaries, which real
- * vLLM serves by the dozen, are skipped. Values that are NaN/±Inf/unparsable become undefined.
+ * vLLM serves by the dozen, are skipped, except those named in `flatHistograms`: their `_sum` and
+ * `_count` series come back as plain samples (`<name>_sum`, `<name>_count`). The package's own
+ * histogram parsing (1.1.1) drops every label and the sum and count, so those are read untyped.
+ * Values that are NaN/±Inf/unparsable become undefined.
  */
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 
@@ -19,10 +22,10 @@ export class ExpositionError extends Error {
 }
 
 /** Parses, keeping only the families whose name is in `wanted` (all when omitted). */
-export function parseExposition(text: string, source: string, wanted?: ReadonlySet<string>): TextSample[] {
+export function parseExposition(text: string, source: string, wanted?: ReadonlySet<string>, flatHistograms?: ReadonlySet<string>): TextSample[] {
   let families;
   try {
-    families = parsePrometheusTextFormat(text);
+    families = parsePrometheusTextFormat(flatHistograms && flatHistograms.size > 0 ? untypeHistograms(text, flatHistograms) : text);
   } catch (error) {
     throw new ExpositionError(source, (error as Error).message);
   }
@@ -37,4 +40,9 @@ export function parseExposition(text: string, source: string, wanted?: ReadonlyS
     }
   }
   return out;
+}
+
+/** Drops the `# TYPE <name> histogram` line of the named histograms, so their series parse as untyped samples. */
+function untypeHistograms(text: string, names: ReadonlySet<string>): string {
+  return text.replace(/^# TYPE (\S+) histogram[ \t]*$/gm, (line, name: string) => (names.has(name) ? '' : line));
 }

@@ -16,6 +16,12 @@ export interface ReplicaMetrics {
   readonly running: number | undefined;
   /** Finished requests per second over 1 m. */
   readonly requestRate: number | undefined;
+  /**
+   * Mean seconds a request finished over 1 m spent running (`vllm:request_inference_time_seconds`
+   * sum / count, queueing excluded). With `running` it gives what the replica completes now
+   * (Little's law), which a 1 m completion rate understates while load is rising.
+   */
+  readonly serviceSeconds: number | undefined;
 }
 
 export type Freshness = 'fresh' | 'stale' | 'unavailable';

@@ -64,7 +64,7 @@ async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const fleet = new VllmFleet({
     seed: 7,
-    histograms: false,
+    histograms: true, // the inference-time histogram feeds the engine's service-time signal
     models: [
       {
         namespace: NS, modelID: LLAMA, arrivalRate: 0,

@@ -117,6 +117,7 @@ describe('PrometheusCollector against a real Prometheus', () => {
         expect(r.queueLength).toBe(p?.waiting);
         expect(r.running).toBe(p?.running);
         expect(r.requestRate).toBe(0); // frozen fleet: counters do not move
+        expect(r.serviceSeconds).toBeUndefined(); // nothing finished over the window: 0 / 0 is NaN, missing
         expect(r.variantKey).toBe(`${ns}/${p?.deployment}`);
       }
     }
@@ -140,7 +141,7 @@ describe('PrometheusCollector against a real Prometheus', () => {
   it('reports an absent metric and a NaN as missing, never 0', () => {
     const m = collector.getModelMetrics('team-a', 'absent');
     expect(m?.replicas).toEqual([
-      { namespace: 'team-a', modelID: 'absent', pod: 'absent-5d8f9c7b6d-a1b2c', variantKey: 'team-a/absent', kvCacheUsage: 0.3, queueLength: undefined, running: undefined, requestRate: undefined },
+      { namespace: 'team-a', modelID: 'absent', pod: 'absent-5d8f9c7b6d-a1b2c', variantKey: 'team-a/absent', kvCacheUsage: 0.3, queueLength: undefined, running: undefined, requestRate: undefined, serviceSeconds: undefined },
     ]);
     expect(m?.requestsOverRetention).toBeUndefined();
   });
@@ -199,4 +200,37 @@ describe('PrometheusCollector against a real Prometheus', () => {
       await fetcher.stop();
     }
   }, 40_000);
+
+  // Last: it unfreezes the fleet. The service signal is a ratio of two rates in PromQL; check it
+  // against what the fleet's requests really spent running (2 s mean, Erlang-4).
+  it('reports the mean service time per pod as rate(_sum) / rate(_count) of the inference-time histogram', async () => {
+    const sumOf = (): { sum: number; count: number } => {
+      const pods = fleet.snapshot().models.find((m) => m.namespace === 'team-a' && m.modelID === QWEN)?.pods ?? [];
+      return { sum: pods.reduce((a, p) => a + p.inferenceSeconds, 0), count: pods.reduce((a, p) => a + p.completed, 0) };
+    };
+    const start = sumOf();
+    const ticker = setInterval(() => fleet.step(2_000), 250);
+    try {
+      await waitFor(
+        async () => {
+          await collector.fetch(MODELS);
+          return collector.getModelMetrics('team-a', QWEN)?.replicas.every((r) => r.serviceSeconds !== undefined) === true;
+        },
+        15_000,
+        `service time from Prometheus\n${prom.logTail}`,
+      );
+    } finally {
+      clearInterval(ticker);
+    }
+    const end = sumOf();
+    const fleetMean = (end.sum - start.sum) / (end.count - start.count);
+    expect(end.count - start.count).toBeGreaterThan(10);
+    for (const r of collector.getModelMetrics('team-a', QWEN)?.replicas ?? []) {
+      // Prometheus' window holds a subset of the same requests: the same mean within sampling noise.
+      expect(r.serviceSeconds).toBeGreaterThan(fleetMean * 0.5);
+      expect(r.serviceSeconds).toBeLessThan(fleetMean * 1.5);
+    }
+    expect(fleetMean).toBeGreaterThan(1);
+    expect(fleetMean).toBeLessThan(3);
+  }, 30_000);
 });

@@ -185,6 +185,7 @@ export class VllmFleet {
         waiting: p.waiting.size,
         kvUsage: p.kvUsage,
         completed: p.successStop,
+        inferenceSeconds: p.inferenceTime.sum,
       }));
       const running = pods.reduce((s, p) => s + p.running, 0);
       const waiting = pods.reduce((s, p) => s + p.waiting, 0);

@@ -67,6 +67,8 @@ export interface FleetPodSnapshot {
   readonly kvUsage: number;
   /** Requests this replica finished (its `vllm:request_success_total`). */
   readonly completed: number;
+  /** Seconds its finished requests spent running (its `vllm:request_inference_time_seconds_sum`). */
+  readonly inferenceSeconds: number;
 }
 
 export interface FleetModelSnapshot {

@@ -21,7 +21,7 @@ function metrics(pods: { kv: number; queue: number }[], now = 0): ModelMetrics {
   return {
     namespace: NS,
     modelID: MODEL,
-    replicas: pods.map((p, i) => ({ namespace: NS, modelID: MODEL, pod: `p${i}`, variantKey: `${NS}/a`, kvCacheUsage: p.kv, queueLength: p.queue, running: 1, requestRate: undefined })),
+    replicas: pods.map((p, i) => ({ namespace: NS, modelID: MODEL, pod: `p${i}`, variantKey: `${NS}/a`, kvCacheUsage: p.kv, queueLength: p.queue, running: 1, requestRate: undefined, serviceSeconds: undefined })),
     requestsOverRetention: undefined,
     gatewayQueue: 0,
     collectedAt: now,
@@ -94,10 +94,10 @@ describe("WVA's +1/-1 rule", () => {
 });
 
 describe('what the policies observe', () => {
-  const snap = (pods: { pod: string; ready: boolean; waiting: number; kv: number; completed?: number }[]): FleetModelSnapshot => ({
+  const snap = (pods: { pod: string; ready: boolean; waiting: number; kv: number; completed?: number; inferenceSeconds?: number }[]): FleetModelSnapshot => ({
     namespace: NS, modelID: MODEL, arrivalRate: 0, arrivals: 0, started: 0, completed: 0, requeued: 0, gatewayQueue: 0,
     running: 0, waiting: 0, waitP95Ms: undefined, waitMaxMs: 0, maxGatewayQueue: 0, maxQueue: 0,
-    pods: pods.map((p) => ({ pod: p.pod, deployment: 'a', ready: p.ready, running: 1, waiting: p.waiting, kvUsage: p.kv, completed: p.completed ?? 0 })),
+    pods: pods.map((p) => ({ pod: p.pod, deployment: 'a', ready: p.ready, running: 1, waiting: p.waiting, kvUsage: p.kv, completed: p.completed ?? 0, inferenceSeconds: p.inferenceSeconds ?? 0 })),
   });
 
   it('peak over the last minute for the engine, latest sample for KEDA, pending and removed pods absent', () => {
@@ -123,6 +123,15 @@ describe('what the policies observe', () => {
     h.scrape(snap([{ pod: 'x', ready: true, waiting: 0, kv: 0.1, completed: 220 }]), 15_000);
     h.scrape(snap([{ pod: 'x', ready: true, waiting: 0, kv: 0.1, completed: 340 }]), 30_000);
     expect(h.modelMetrics(snap([]), 30_000, () => 'ns/a').replicas[0]?.requestRate).toBe(8);
+  });
+
+  it('mean service time as rate(_sum[1m]) / rate(_count[1m]) of the inference-time histogram; none when nothing finished', () => {
+    const h = new ScrapeHistory();
+    h.scrape(snap([{ pod: 'x', ready: true, waiting: 0, kv: 0.1, completed: 100, inferenceSeconds: 200 }]), 0);
+    h.scrape(snap([{ pod: 'x', ready: true, waiting: 0, kv: 0.1, completed: 100, inferenceSeconds: 200 }]), 15_000);
+    expect(h.modelMetrics(snap([]), 15_000, () => 'ns/a').replicas[0]?.serviceSeconds).toBeUndefined();
+    h.scrape(snap([{ pod: 'x', ready: true, waiting: 0, kv: 0.1, completed: 140, inferenceSeconds: 300 }]), 30_000);
+    expect(h.modelMetrics(snap([]), 30_000, () => 'ns/a').replicas[0]?.serviceSeconds).toBe(2.5);
   });
 });
 

@@ -3,7 +3,7 @@ import { MemoryCache, NoOpCache, allocationKey, replicaKey } from '../../../src/
 import type { ModelMetrics, ReplicaMetrics } from '../../../src/domain/metrics.js';
 
 function replica(pod: string, variantKey: string | undefined, kv = 0.5): ReplicaMetrics {
-  return { namespace: 'ns', modelID: 'm', pod, variantKey, kvCacheUsage: kv, queueLength: 0, running: 1, requestRate: 1 };
+  return { namespace: 'ns', modelID: 'm', pod, variantKey, kvCacheUsage: kv, queueLength: 0, running: 1, requestRate: 1, serviceSeconds: 2 };
 }
 function model(collectedAt: number, replicas: ReplicaMetrics[], modelID = 'm'): ModelMetrics {
   return { namespace: 'ns', modelID, replicas, requestsOverRetention: 3, gatewayQueue: 0, collectedAt, seenModelNames: [modelID] };

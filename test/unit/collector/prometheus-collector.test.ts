@@ -12,7 +12,7 @@ class CannedPrometheus implements PrometheusQuerier {
   constructor(private readonly answers: Partial<Record<string, PromSample[] | PrometheusError>>) {}
   async query(promql: string): Promise<PromQueryResult> {
     this.queries.push(promql);
-    const signal = promql.includes('kv_cache') ? 'kv' : promql.includes('num_requests_waiting') ? 'waiting' : promql.startsWith('count') ? 'seen' : promql.includes('num_requests_running') ? 'running' : promql.includes('increase(') ? 'retention' : promql.includes('rate(') ? 'rate' : 'gateway';
+    const signal = promql.includes('kv_cache') ? 'kv' : promql.includes('num_requests_waiting') ? 'waiting' : promql.startsWith('count') ? 'seen' : promql.includes('num_requests_running') ? 'running' : promql.includes('increase(') ? 'retention' : promql.includes('inference_time') ? 'service' : promql.includes('rate(') ? 'rate' : 'gateway';
     const a = this.answers[signal] ?? [];
     if (a instanceof PrometheusError) throw a;
     return { samples: a, warnings: signal === 'kv' ? ['a warning'] : [] };
@@ -38,16 +38,18 @@ describe('PrometheusCollector', () => {
       waiting: [pod('a', 'm1', 'dep-1', 2), pod('a', 'm1', 'dep-2', 0)],
       running: [pod('a', 'm1', 'dep-1', 4), pod('a', 'm1', 'dep-2', 8)],
       rate: [pod('a', 'm1', 'dep-1', 1.5)],
+      // dep-2 finished nothing in the window: 0 / 0 is NaN in Prometheus, missing here.
+      service: [pod('a', 'm1', 'dep-1', 2.5), pod('a', 'm1', 'dep-2', undefined)],
       retention: [{ labels: { namespace: 'a', model_name: 'm1' }, value: 42 }],
       gateway: [{ labels: { namespace: 'a', target_model_name: 'm1' }, value: 3 }, { labels: { target_model_name: 'm1' }, value: 1 }],
       seen: [{ labels: { namespace: 'a', model_name: 'm1' }, value: 1 }, { labels: { namespace: 'a', model_name: 'typo' }, value: 1 }],
     });
     await collector.fetch([tracked('a', 'm1'), tracked('b', 'm2')]);
-    expect(client.queries.length).toBe(7);
+    expect(client.queries.length).toBe(8);
     const a = collector.getModelMetrics('a', 'm1');
     expect(a?.replicas).toEqual([
-      { namespace: 'a', modelID: 'm1', pod: 'dep-1', variantKey: 'a/dep', kvCacheUsage: 0.5, queueLength: 2, running: 4, requestRate: 1.5 },
-      { namespace: 'a', modelID: 'm1', pod: 'dep-2', variantKey: 'a/dep', kvCacheUsage: 0.9, queueLength: 0, running: 8, requestRate: undefined },
+      { namespace: 'a', modelID: 'm1', pod: 'dep-1', variantKey: 'a/dep', kvCacheUsage: 0.5, queueLength: 2, running: 4, requestRate: 1.5, serviceSeconds: 2.5 },
+      { namespace: 'a', modelID: 'm1', pod: 'dep-2', variantKey: 'a/dep', kvCacheUsage: 0.9, queueLength: 0, running: 8, requestRate: undefined, serviceSeconds: undefined },
     ]);
     expect(a?.requestsOverRetention).toBe(42);
     expect(a?.gatewayQueue).toBe(4); // its namespace's series plus the namespace-less one
@@ -75,10 +77,15 @@ describe('PrometheusCollector', () => {
   });
 
   it('makes only the affected field missing when a secondary signal fails', async () => {
-    const { collector } = make({ kv: [pod('a', 'm1', 'dep-1', 0.5)], rate: new PrometheusError('execution', 'too many samples'), gateway: new PrometheusError('bad_data', 'x') });
+    const { collector } = make({
+      kv: [pod('a', 'm1', 'dep-1', 0.5)],
+      rate: new PrometheusError('execution', 'too many samples'),
+      service: new PrometheusError('timeout', 'query timed out'),
+      gateway: new PrometheusError('bad_data', 'x'),
+    });
     await collector.fetch([tracked('a', 'm1')]);
     const m = collector.getModelMetrics('a', 'm1');
-    expect(m?.replicas[0]).toMatchObject({ kvCacheUsage: 0.5, requestRate: undefined, queueLength: undefined });
+    expect(m?.replicas[0]).toMatchObject({ kvCacheUsage: 0.5, requestRate: undefined, serviceSeconds: undefined, queueLength: undefined });
     expect(m?.gatewayQueue).toBeUndefined();
   });
 

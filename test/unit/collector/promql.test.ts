@@ -47,7 +47,7 @@ describe('batched signal queries', () => {
   it('sends the same number of queries for 10 and 1,000 models', () => {
     const few = buildSignalQueries(Array.from({ length: 10 }, (_, i) => model(`ns${i % 3}`, `m${i}`)));
     const many = buildSignalQueries(Array.from({ length: 1000 }, (_, i) => model(`ns${i % 3}`, `m${i}`)));
-    expect(few.map((q) => q.signal)).toEqual(['kv', 'waiting', 'running', 'rate', 'retention', 'gateway', 'seen']);
+    expect(few.map((q) => q.signal)).toEqual(['kv', 'waiting', 'running', 'rate', 'service', 'retention', 'gateway', 'seen']);
     expect(many.length).toBe(few.length);
   });
 
@@ -66,6 +66,10 @@ describe('batched signal queries', () => {
       'max by (namespace, model_name, pod) (max_over_time(vllm:kv_cache_usage_perc{namespace=~"^(?:prod)$",model_name=~"^(?:a\\\\.b\\\\+c)$"}[1m]) or max_over_time(vllm:gpu_cache_usage_perc{namespace=~"^(?:prod)$",model_name=~"^(?:a\\\\.b\\\\+c)$"}[1m]))',
     );
     expect(byName.get('rate')).toContain('sum by (namespace, model_name, pod) (rate(vllm:request_success_total{');
+    expect(byName.get('service')).toBe(
+      'sum by (namespace, model_name, pod) (rate(vllm:request_inference_time_seconds_sum{namespace=~"^(?:prod)$",model_name=~"^(?:a\\\\.b\\\\+c)$"}[1m]))' +
+        ' / sum by (namespace, model_name, pod) (rate(vllm:request_inference_time_seconds_count{namespace=~"^(?:prod)$",model_name=~"^(?:a\\\\.b\\\\+c)$"}[1m]))',
+    );
     expect(byName.get('gateway')).toContain('namespace=~"^(?:|prod)$"');
     expect(byName.get('seen')).toBe('count by (namespace, model_name) (vllm:num_requests_running{namespace=~"^(?:prod)$"})');
     expect(qs.filter((q) => q.critical).map((q) => q.signal)).toEqual(['kv', 'waiting', 'running']);

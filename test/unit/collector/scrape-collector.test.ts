@@ -8,7 +8,7 @@ import { freePort } from '../../helpers/ports.js';
 import { FixtureServer } from './fixture-server.js';
 
 /** Shaped like a real vLLM v0.10 /metrics (HELP/TYPE, engine label, finished_reason, histograms, info gauge). */
-function vllmExposition(o: { model: string; kv: string; waiting: number; running: number; stop: number; length: number; labels?: string; legacy?: boolean }): string {
+function vllmExposition(o: { model: string; kv: string; waiting: number; running: number; stop: number; length: number; labels?: string; legacy?: boolean; inferSum?: number }): string {
   const l = `engine="0",model_name="${o.model}"${o.labels ? `,${o.labels}` : ''}`;
   const kvName = o.legacy ? 'vllm:gpu_cache_usage_perc' : 'vllm:kv_cache_usage_perc';
   return `# HELP vllm:num_requests_running Number of requests in model execution batches.
@@ -34,6 +34,12 @@ vllm:e2e_request_latency_seconds_bucket{${l},le="0.3"} 1.0
 vllm:e2e_request_latency_seconds_bucket{${l},le="+Inf"} 4.0
 vllm:e2e_request_latency_seconds_count{${l}} 4.0
 vllm:e2e_request_latency_seconds_sum{${l}} 9.5
+# HELP vllm:request_inference_time_seconds Histogram of time spent in RUNNING phase for request.
+# TYPE vllm:request_inference_time_seconds histogram
+vllm:request_inference_time_seconds_bucket{${l},le="1.0"} 0.0
+vllm:request_inference_time_seconds_bucket{${l},le="+Inf"} ${o.stop + o.length}.0
+vllm:request_inference_time_seconds_count{${l}} ${o.stop + o.length}.0
+vllm:request_inference_time_seconds_sum{${l}} ${o.inferSum ?? 0}
 # HELP vllm:cache_config_info Information of the LLMEngine CacheConfig
 # TYPE vllm:cache_config_info gauge
 vllm:cache_config_info{block_size="16",cache_dtype="auto",engine="0",num_gpu_blocks="2048"} 1.0
@@ -79,7 +85,7 @@ describe('ScrapeCollector', () => {
     await collector.fetch(models);
     const prod = collector.getModelMetrics('prod', 'Qwen/Qwen2.5-7B-Instruct');
     expect(prod?.replicas).toEqual([
-      { namespace: 'prod', modelID: 'Qwen/Qwen2.5-7B-Instruct', pod: 'qwen-h100-abc-1', variantKey: 'prod/qwen-h100', kvCacheUsage: 0.42, queueLength: 3, running: 5, requestRate: undefined },
+      { namespace: 'prod', modelID: 'Qwen/Qwen2.5-7B-Instruct', pod: 'qwen-h100-abc-1', variantKey: 'prod/qwen-h100', kvCacheUsage: 0.42, queueLength: 3, running: 5, requestRate: undefined, serviceSeconds: undefined },
     ]);
     expect(prod?.requestsOverRetention).toBeUndefined(); // history shorter than the window
     expect(prod?.gatewayQueue).toBeUndefined(); // no gateway target
@@ -98,6 +104,20 @@ describe('ScrapeCollector', () => {
     stop += 20;
     await collector.fetch([tracked('m')]);
     expect(collector.getModelMetrics('default', 'm')?.replicas[0]?.requestRate).toBeCloseTo(2);
+  });
+
+  it('computes the mean service time from the inference-time histogram (its _sum and _count), which the parser alone drops', async () => {
+    let now = 1_000_000;
+    let stop = 10;
+    let inferSum = 25;
+    a.route('/metrics', () => ({ body: vllmExposition({ model: 'm', kv: '0.5', waiting: 0, running: 1, stop, length: 0, inferSum, labels: 'pod="qwen-h100-x-1"' }) }));
+    const { collector } = make([a.url('/metrics')], { now: () => now });
+    await collector.fetch([tracked('m')]);
+    now += 10_000;
+    stop += 20; // 20 more requests, 50 s more running time
+    inferSum += 50;
+    await collector.fetch([tracked('m')]);
+    expect(collector.getModelMetrics('default', 'm')?.replicas[0]?.serviceSeconds).toBeCloseTo(2.5);
   });
 
   it('understands the legacy KV metric name and reports NaN as missing', async () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ScrapeHistory, type PodObservation } from '../../../src/collector/scrape-history.js';
 
 type Obs = PodObservation & { namespace: string; modelID: string };
-const obs = (o: Partial<PodObservation>, modelID = 'm'): Obs => ({ namespace: 'ns', modelID, kv: undefined, waiting: undefined, running: undefined, successTotal: undefined, ...o });
+const obs = (o: Partial<PodObservation>, modelID = 'm'): Obs => ({ namespace: 'ns', modelID, kv: undefined, waiting: undefined, running: undefined, successTotal: undefined, inferenceSum: undefined, inferenceCount: undefined, ...o });
 const one = (key: string, o: Obs): Map<string, Obs> => new Map([[key, o]]);
 
 describe('ScrapeHistory', () => {
@@ -23,6 +23,21 @@ describe('ScrapeHistory', () => {
     expect(h.windowValues('p', 10_000).requestRate).toBeCloseTo(5);
     h.record(20_000, one('p', obs({ successTotal: 30 })), 600_000); // restart: +30
     expect(h.windowValues('p', 20_000).requestRate).toBeCloseTo(80 / 20);
+  });
+
+  it('gives the mean service time of the requests finished in the window (sum delta / count delta), across a reset', () => {
+    const h = new ScrapeHistory();
+    h.record(0, one('p', obs({ inferenceSum: 100, inferenceCount: 50 })), 600_000);
+    expect(h.windowValues('p', 0).serviceSeconds).toBeUndefined(); // one sample: nothing finished in view
+    h.record(10_000, one('p', obs({ inferenceSum: 130, inferenceCount: 60 })), 600_000);
+    expect(h.windowValues('p', 10_000).serviceSeconds).toBeCloseTo(3); // 30 s over 10 requests
+    h.record(20_000, one('p', obs({ inferenceSum: 130, inferenceCount: 60 })), 600_000);
+    expect(h.windowValues('p', 20_000).serviceSeconds).toBeCloseTo(3); // still the same 10 in the window
+    h.record(30_000, one('p', obs({ inferenceSum: 10, inferenceCount: 10 })), 600_000); // restart: +10 s, +10
+    expect(h.windowValues('p', 30_000).serviceSeconds).toBeCloseTo(40 / 20);
+    // Nothing finished over the last minute: no mean (0 / 0), not 0.
+    h.record(100_000, one('p', obs({ inferenceSum: 10, inferenceCount: 10 })), 600_000);
+    expect(h.windowValues('p', 100_000).serviceSeconds).toBeUndefined();
   });
 
   it('does not conclude idle before its history covers the retention window', () => {

@@ -37,9 +37,17 @@ export function state(v: Variant, current: number, ready = current): VariantStat
 
 /**
  * A replica of variant `v` (pod name from the variant and index). running defaults to 1; no
- * completion rate unless given (step 3 then sizes by saturation alone).
+ * completion rate or service time unless given (step 3 then sizes by saturation alone).
  */
-export function replica(v: Variant | undefined, i: number, kv: number | undefined, queue: number | undefined, running: number | undefined = 1, requestRate?: number): ReplicaMetrics {
+export function replica(
+  v: Variant | undefined,
+  i: number,
+  kv: number | undefined,
+  queue: number | undefined,
+  running: number | undefined = 1,
+  requestRate?: number,
+  serviceSeconds?: number,
+): ReplicaMetrics {
   return {
     namespace: NS,
     modelID: MODEL,
@@ -49,12 +57,21 @@ export function replica(v: Variant | undefined, i: number, kv: number | undefine
     queueLength: queue,
     running,
     requestRate,
+    serviceSeconds,
   };
 }
 
 /** `n` replicas of `v` with the same values. */
-export function replicas(v: Variant, n: number, kv: number | undefined, queue: number | undefined, running: number | undefined = 1, requestRate?: number): ReplicaMetrics[] {
-  return Array.from({ length: n }, (_, i) => replica(v, i, kv, queue, running, requestRate));
+export function replicas(
+  v: Variant,
+  n: number,
+  kv: number | undefined,
+  queue: number | undefined,
+  running: number | undefined = 1,
+  requestRate?: number,
+  serviceSeconds?: number,
+): ReplicaMetrics[] {
+  return Array.from({ length: n }, (_, i) => replica(v, i, kv, queue, running, requestRate, serviceSeconds));
 }
 
 export function metrics(reps: readonly ReplicaMetrics[], over: Partial<ModelMetrics> = {}): ModelMetrics {

@@ -167,6 +167,12 @@ describe('VllmFleet exposition', () => {
     const total = stop.reduce((a, s) => a + s.value, 0);
     expect(total).toBe(model(f.snapshot()).completed);
     expect(total).toBeGreaterThan(50);
+    // Each pod's inference-time sum in its snapshot is the histogram's _sum on /metrics.
+    const sums = parsed.filter((s) => s.name === 'vllm:request_inference_time_seconds_sum');
+    const pods = model(f.snapshot()).pods;
+    expect(sums.length).toBe(pods.length);
+    for (const p of pods) expect(sums.find((s) => s.labels.pod === p.pod)?.value).toBeCloseTo(p.inferenceSeconds, 6);
+    expect(pods.reduce((a, p) => a + p.inferenceSeconds, 0)).toBeGreaterThan(0);
   });
 });
 
