@@ -326,7 +326,9 @@ export function parseDecision(raw: unknown): Decision | undefined {
   if (!(age === undefined || age === null || (typeof age === 'number' && Number.isFinite(age) && age >= 0))) return undefined;
   if (!FRESHNESS.includes(r.freshness as Freshness)) return undefined;
   if (typeof r.decidedAt !== 'number' || !Number.isFinite(r.decidedAt)) return undefined;
-  const waiting = typeof r.modelWaiting === 'number' && Number.isFinite(r.modelWaiting) && r.modelWaiting >= 0 ? r.modelWaiting : undefined;
+  const nonNegative = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : undefined);
+  const waiting = nonNegative(r.modelWaiting);
+  const completions = nonNegative(r.modelCompletions);
   return {
     variantKey: r.variantKey,
     namespace: r.namespace,
@@ -342,6 +344,7 @@ export function parseDecision(raw: unknown): Decision | undefined {
     freshness: r.freshness as Freshness,
     decidedAt: r.decidedAt,
     ...(waiting !== undefined ? { modelWaiting: waiting } : {}),
+    ...(completions !== undefined ? { modelCompletions: completions } : {}),
   };
 }
 

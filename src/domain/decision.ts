@@ -26,6 +26,12 @@ export interface Decision {
    * next cycle derives the queue's growth rate from it (arrivals = completions + growth).
    */
   readonly modelWaiting?: number;
+  /**
+   * The model's completions per second when decided, when known: with this cycle's, their mean is
+   * the completion rate over the gap (the rate now alone over-counts arrivals right after new
+   * replicas start serving).
+   */
+  readonly modelCompletions?: number;
 }
 
 /** The fields of a decision that name its variant, from the variant itself. */

@@ -4,14 +4,19 @@
  * reasons and any clamp.
  *
  * Choices where DESIGN.md is silent (documented here once):
- *  - Step 3 rate limit: the model's new total is at most floor(maxScaleUpRate x READY replicas),
- *    never below current; at current 0 it may reach 1. "At least +1" holds unless pending replicas
- *    already cover the need: a scale-up still under way is capacity, so a second cycle does not add
- *    another replica on top of it.
- *  - Step 3 throughput: when the replicas report completion rates and one is saturated, the need
- *    is the smaller of the saturation need and the throughput need (`throughputNeed`): a backlog
- *    is served within BACKLOG_DRAIN_S instead of being sized as if it were steady load, which
- *    over-shot by 2x in bench:quality. Without rates the saturation need stands alone.
+ *  - Step 3 rate limit: the model's new total is at most floor(maxScaleUpRate x current replicas)
+ *    (pending included); at current 0 it may reach 1. "At least +1" holds unless the need is
+ *    already covered: by pending replicas (a scale-up still under way is capacity, so a second
+ *    cycle does not add another replica on top of it), or, when throughput is known, by the current
+ *    replicas (the queue is draining at the rate they serve).
+ *  - Step 3 throughput: when the replicas report completions and one is saturated, the need is the
+ *    smaller of the saturation need and the throughput need (`throughputNeed`): arrivals sized by
+ *    what a replica serves flat out, plus the gateway's backlog served within BACKLOG_DRAIN_S.
+ *    Sizing a backlog as if it were steady load over-shot by 2x in bench:quality, and requests
+ *    queued on a replica stay on it, so replicas added for them only idle. Without completions
+ *    the saturation need stands alone.
+ *  - Step 4 throughput: when the throughput need is known it also bounds a scale-down (replicas
+ *    that just became ready look idle to WVA's projection while a saturated one holds a backlog).
  *  - Step 3 load: the sum of KV use (waiting requests) over every reporting replica, saturated ones
  *    included; replicas whose value is missing add no load (they still count as capacity). Requests
  *    held at the gateway (its flow-control queue) count as waiting: behind an EPP with flow control
@@ -189,7 +194,7 @@ export function computeTargets(input: TargetsInput): ModelTargets {
     } else if (a.scaleUpNeeded) {
       action = scaleUp(a, states, desired, input.maxScaleUpRate, previousWaiting(input), steps, reasons, clamps, noteVariant);
     } else {
-      action = scaleDown(a, states, desired, input.previous, steps, reasons, noteVariant);
+      action = scaleDown(a, states, desired, input.previous, previousWaiting(input), steps, reasons, noteVariant);
     }
   }
   if (reasons.length === 0) reasons.push(...a.reasons);
@@ -249,14 +254,22 @@ export function waitingLoad(a: ModelAnalysis): number {
   return a.totalQueue + (a.gatewayQueue ?? 0);
 }
 
+/** What the previous decision saw of the model, for rates over the gap since. */
+export interface PreviousLoad {
+  readonly waiting: number;
+  /** Completions per second then (undefined when unknown). */
+  readonly completions: number | undefined;
+  readonly dtS: number;
+}
+
 /** The previous decision's model queue and when it was taken, when a growth rate can be drawn from it. */
-function previousWaiting(input: TargetsInput): { waiting: number; dtS: number } | undefined {
+function previousWaiting(input: TargetsInput): PreviousLoad | undefined {
   if (input.now === undefined) return undefined;
   for (const d of input.previous.values()) {
     if (d.modelWaiting === undefined) continue;
     const dtS = (input.now - d.decidedAt) / 1000;
     // On-demand runs can follow each other closely; a growth rate over a few ms is noise.
-    return dtS >= MIN_GROWTH_WINDOW_S ? { waiting: d.modelWaiting, dtS } : undefined;
+    return dtS >= MIN_GROWTH_WINDOW_S ? { waiting: d.modelWaiting, completions: d.modelCompletions, dtS } : undefined;
   }
   return undefined;
 }
@@ -267,13 +280,13 @@ export const MIN_GROWTH_WINDOW_S = 5;
 export const BACKLOG_DRAIN_S = 60;
 
 /**
- * Step 3 from throughput, when the model reports it: arrivals = completions + queue growth since
- * the previous decision; one replica serves what the fastest saturated replica completes, scaled
- * down to the KV target (a saturated replica runs above it); the backlog is served within
- * BACKLOG_DRAIN_S on top of the arrivals. Undefined when a rate is missing or no replica is
+ * Step 3 from throughput, when the model reports it: arrivals = completions (the mean of this and
+ * the previous decision's) + queue growth since the previous decision; one replica serves what the
+ * fastest saturated replica completes, scaled down to the KV target (a saturated replica runs above
+ * it); the gateway's backlog is served within BACKLOG_DRAIN_S on top of the arrivals. Undefined when a rate is missing or no replica is
  * saturated (nothing runs flat out, so no replica's capacity is known).
  */
-export function throughputNeed(a: ModelAnalysis, queueLoad: number, previous: { waiting: number; dtS: number } | undefined): { needed: number; why: string } | undefined {
+export function throughputNeed(a: ModelAnalysis, queueLoad: number, previous: PreviousLoad | undefined): { needed: number; why: string } | undefined {
   const mu = a.saturatedReplicaRate;
   const completions = a.completionRate;
   if (mu === undefined || completions === undefined) return undefined;
@@ -282,12 +295,18 @@ export function throughputNeed(a: ModelAnalysis, queueLoad: number, previous: { 
   const kvAtMu = a.saturatedKv ?? t.kvCacheThreshold;
   const perReplica = mu * Math.min(1, kvPer / Math.max(kvAtMu, 1e-9));
   const growth = previous ? (queueLoad - previous.waiting) / previous.dtS : 0;
-  const arrivals = Math.max(0, completions + growth);
-  const drain = queueLoad / BACKLOG_DRAIN_S;
+  // The queue grew over the gap at (arrivals - completions over the gap): the mean of both ends'
+  // completion rates, not today's alone (which jumps as soon as new replicas take work).
+  const served = previous?.completions !== undefined ? (previous.completions + completions) / 2 : completions;
+  const arrivals = Math.max(0, served + growth);
+  // Only a backlog that new replicas can take is worth replicas: what the gateway holds. Requests
+  // queued on a replica stay there (vLLM does not hand them back), so replicas added for them
+  // would only serve new arrivals, which `arrivals` already sizes.
+  const drain = (a.gatewayQueue ?? 0) / BACKLOG_DRAIN_S;
   const needed = Math.max(1, Math.ceil((arrivals + drain) / perReplica - 1e-9));
   return {
     needed,
-    why: `arrivals ${fmt(arrivals)}/s (completions ${fmt(completions)}/s ${growth >= 0 ? '+' : '-'} queue ${previous ? `${fmt(Math.abs(growth))}/s` : 'growth unknown'}) + backlog ${fmt(queueLoad)} over ${BACKLOG_DRAIN_S}s at ${fmt(perReplica)}/s per replica`,
+    why: `arrivals ${fmt(arrivals)}/s (completions ${fmt(served)}/s ${growth >= 0 ? '+' : '-'} queue ${previous ? `${fmt(Math.abs(growth))}/s` : 'growth unknown'}) + gateway backlog ${fmt(a.gatewayQueue ?? 0)} over ${BACKLOG_DRAIN_S}s at ${fmt(perReplica)}/s per replica`,
   };
 }
 
@@ -296,7 +315,7 @@ function scaleUp(
   states: readonly VariantState[],
   desired: Map<string, number>,
   rate: number,
-  previous: { waiting: number; dtS: number } | undefined,
+  previous: PreviousLoad | undefined,
   steps: string[],
   reasons: string[],
   clamps: Map<string, string>,
@@ -315,21 +334,24 @@ function scaleUp(
   const load = byThroughput && byThroughput.needed < bySaturation
     ? `throughput: ${byThroughput.why}`
     : `KV load ${fmt(a.totalKv)} at <= ${fmt(kvPer)}/replica, queue ${fmt(queueLoad)}${gateway > 0 ? ` (${fmt(gateway)} at the gateway)` : ''} at <= ${fmt(queuePer)}/replica`;
+  if (byThroughput && needed <= current && a.pendingTotal === 0) {
+    const why = `current replicas cover the need (needed ${needed} <= current ${current})`;
+    reasons.push(why);
+    steps.push(`3 ${load}: ${why}`);
+    return 'hold';
+  }
   if (a.pendingTotal > 0 && needed <= current) {
     const why = `${a.pendingTotal} pending replica(s) cover the need (needed ${needed} <= current ${current})`;
     reasons.push(why);
     steps.push(`3 ${load}: ${why}, no more`);
     return 'hold';
   }
-  // The cap is relative to READY replicas: pending ones count as capacity for the need but not as a
-  // base to grow from. "x current" compounds every cycle while nothing is ready (1 -> 2 -> 4 -> 8
-  // within one start-up); in bench:quality that made the primary trace worse on both cost and
-  // waiting, since new replicas cannot take a backlog already queued on the old ones.
-  const ready = Math.max(1, a.readyTotal);
-  const capTotal = current === 0 ? 1 : Math.max(current, Math.floor(ready * rate));
+  // DESIGN's cap, x current (pending included): it compounds while replicas start (1 -> 2 -> 4 -> 8
+  // within one start-up), which is what a burst needs; the need itself, not the cap, stops it.
+  const capTotal = current === 0 ? 1 : Math.max(current, Math.floor(current * rate));
   const rateMax = Math.max(0, capTotal - current);
   if (rateMax === 0) {
-    const why = `${a.pendingTotal} pending replica(s) already bring the model to ${current} = maxScaleUpRate ${rate} x ${ready} ready: waiting for them (needed ${Number.isFinite(needed) ? needed : 'inf'})`;
+    const why = `maxScaleUpRate ${rate} x ${current} current adds no replica (needed ${Number.isFinite(needed) ? needed : 'inf'})`;
     reasons.push(why);
     steps.push(`3 ${load}: ${why}`);
     return 'hold';
@@ -337,7 +359,7 @@ function scaleUp(
   let add = Math.max(1, needed - current);
   let rateClamp: string | undefined;
   if (add > rateMax) {
-    rateClamp = `rate: +${Number.isFinite(add) ? add : 'inf'} capped to +${rateMax} (maxScaleUpRate ${rate} x ${ready} ready)`;
+    rateClamp = `rate: +${Number.isFinite(add) ? add : 'inf'} capped to +${rateMax} (maxScaleUpRate ${rate} x ${current} current)`;
     add = rateMax;
   }
   const order = [...states].sort(cheapestFirst);
@@ -377,6 +399,7 @@ function scaleDown(
   states: readonly VariantState[],
   desired: Map<string, number>,
   previous: ReadonlyMap<string, Decision>,
+  previousQueue: PreviousLoad | undefined,
   steps: string[],
   reasons: string[],
   noteVariant: (key: string, reason: string) => void,
@@ -409,6 +432,13 @@ function scaleDown(
   let removal = previouslyRemoved + 1;
   while (removal > 0 && !projection(removal).ok) removal--;
   if (removal === 0) return refuse(projection(1).why);
+  // Replicas that just became ready look idle to the projection while a saturated one still holds
+  // a backlog; the throughput need (when known) says whether the model can really do with fewer.
+  const byThroughput = throughputNeed(a, waitingLoad(a), previousQueue);
+  if (byThroughput && a.currentTotal - removal < byThroughput.needed) {
+    removal = Math.max(0, a.currentTotal - byThroughput.needed);
+    if (removal === 0) return refuse(`throughput needs ${byThroughput.needed} replica(s): ${byThroughput.why}`);
+  }
 
   // Apply `removal` from current, one at a time, to the most expensive variant above its min.
   let applied = 0;

@@ -82,7 +82,9 @@ export function decideModel(input: ModelDecisionInput): ModelOutcome {
     maxScaleUpRate: config.maxScaleUpRate,
     now: input.now,
   });
-  const modelWaiting = analysis.freshness === 'fresh' && analysis.dataQuality === 'complete' ? waitingLoad(analysis) : undefined;
+  const usable = analysis.freshness === 'fresh' && analysis.dataQuality === 'complete';
+  const modelWaiting = usable ? waitingLoad(analysis) : undefined;
+  const modelCompletions = usable ? analysis.completionRate : undefined;
   const byKey = new Map(input.variants.map((s) => [s.variant.key, s.variant]));
   const decisions: Decision[] = [];
   for (const t of targets.targets) {
@@ -100,6 +102,7 @@ export function decideModel(input: ModelDecisionInput): ModelOutcome {
         freshness: analysis.freshness,
         decidedAt: input.now,
         ...(modelWaiting !== undefined ? { modelWaiting } : {}),
+        ...(modelCompletions !== undefined ? { modelCompletions } : {}),
       }),
     );
   }

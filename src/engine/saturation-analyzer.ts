@@ -11,7 +11,7 @@
  *    lowest thresholds. With no per-variant overrides (the usual case) this is simply the model's
  *    resolved thresholds.
  */
-import { freshnessOf, type Freshness, type ModelMetrics } from '../domain/metrics.js';
+import { freshnessOf, type Freshness, type ModelMetrics, type ReplicaMetrics } from '../domain/metrics.js';
 import type { SaturationThresholds } from '../domain/saturation.js';
 import type { Variant } from '../domain/variant.js';
 
@@ -73,13 +73,13 @@ export interface ModelAnalysis {
   readonly nonSaturatedKv: number;
   readonly nonSaturatedQueue: number;
   /**
-   * Completions per second summed over the replicas that report it
-   * (`rate(vllm:request_success_total[1m])`); undefined when none does. A replica that just started
-   * has no rate yet (Prometheus needs two samples): it adds nothing, the queue's growth covers it.
+   * Completions per second now summed over the replicas that report it (`throughputNow`: running /
+   * mean service time, else `rate(vllm:request_success_total[1m])`); undefined when none does. A
+   * replica that just started has neither yet: it adds nothing, the queue's growth covers it.
    */
   readonly completionRate: number | undefined;
   /**
-   * Throughput of one replica running flat out: the highest completion rate among saturated
+   * Throughput of one replica running flat out: the highest `throughputNow` among saturated
    * replicas (a replica that just started has a partial window, so not the mean); undefined when
    * no saturated replica reports a rate above 0.
    */
@@ -107,6 +107,17 @@ export interface ModelAnalysis {
   /** Every reporting replica reports running and waiting (so "nothing running" is known). */
   readonly demandKnown: boolean;
   readonly requestsOverRetention: number | undefined;
+}
+
+/**
+ * What a replica completes per second now: running / mean service time (Little's law) when both
+ * are known, else its 1 m completion rate. The 1 m rate of a replica that was idle half a minute
+ * ago is about half its rate now, which under-states what a replica serves flat out.
+ */
+export function throughputNow(r: ReplicaMetrics): number | undefined {
+  const t = r.serviceSeconds;
+  if (t !== undefined && t > 0 && r.running !== undefined) return r.running / t;
+  return r.requestRate;
 }
 
 export function fmt(n: number): string {
@@ -177,7 +188,7 @@ export function analyzeModel(input: AnalyzerInput): ModelAnalysis {
     if (kv !== undefined) totalKv += kv;
     if (queue !== undefined) totalQueue += queue;
     if (kv === undefined || queue === undefined) incomplete++;
-    const rate = r.requestRate;
+    const rate = throughputNow(r);
     if (rate !== undefined) {
       completionRate = (completionRate ?? 0) + rate;
     }

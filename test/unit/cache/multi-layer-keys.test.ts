@@ -74,6 +74,13 @@ describe('parseDecision (decisions read back from Redis)', () => {
     expect(back && 'accelerator' in back).toBe(true);
   });
 
+  it('keeps the model load a follower needs for the next growth rate, and drops a bad one', () => {
+    const withLoad: Decision = { ...decision, modelWaiting: 40, modelCompletions: 12.5 };
+    expect(parseDecision(JSON.parse(JSON.stringify(withLoad)))).toEqual(withLoad);
+    const bad = parseDecision({ ...JSON.parse(JSON.stringify(decision)), modelWaiting: -1, modelCompletions: 'x' });
+    expect(bad).toEqual(decision);
+  });
+
   it('rejects a decision with a missing or wrong field', () => {
     const json = JSON.parse(JSON.stringify(decision)) as Record<string, unknown>;
     for (const [field, bad] of [['desiredReplicas', -1], ['desiredReplicas', 1.5], ['variantKey', 'noslash'], ['freshness', 'old'], ['reasons', [1]], ['decidedAt', 'x'], ['accelerator', 5]] as const) {

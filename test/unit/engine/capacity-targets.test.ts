@@ -34,7 +34,7 @@ describe('step 3: how many, and to which variant', () => {
       scenario: { states: [state(a, 2)], metrics: metrics(replicas(a, 2, 0.9, 6)) },
       want: { a: 4 },
       reason: 'scale up by 2: needed 6 replicas',
-      clamp: 'capped to +2 (maxScaleUpRate 2 x 2 ready)',
+      clamp: 'capped to +2 (maxScaleUpRate 2 x 2 current)',
     },
     {
       name: 'small deficit: at least +1',
@@ -65,27 +65,68 @@ describe('step 3: how many, and to which variant', () => {
       reason: '2 pending replica(s) cover the need (needed 3 <= current 4)',
     },
     {
-      // Needs 8 (queue 16 / 2); one of the 3 is pending. The cap is maxScaleUpRate x READY (3 x 2 = 6).
-      name: 'pending replicas do not cover a larger need: add up to the rate cap of ready replicas',
-      scenario: { states: [state(a, 3, 2)], metrics: metrics(replicas(a, 2, 0.9, 8)), maxScaleUpRate: 3 },
+      // Needs 8 (queue 16 / 2); one of the 3 is pending (capacity, not yet serving). Cap 2 x 3 = 6.
+      name: 'pending replicas do not cover a larger need: add up to the rate cap of current replicas',
+      scenario: { states: [state(a, 3, 2)], metrics: metrics(replicas(a, 2, 0.9, 8)) },
       want: { a: 6 },
-      clamp: 'capped to +3 (maxScaleUpRate 3 x 2 ready)',
+      clamp: 'capped to +3 (maxScaleUpRate 2 x 3 current)',
     },
     {
-      // A backlog on the one ready replica with no throughput known asks for 20; one is already
-      // pending = 2 x 1 ready. Growing from current (2) would compound the cap while nothing is ready.
-      name: 'pending replicas at the rate cap of ready ones: wait, do not compound',
+      // DESIGN's cap is x current, pending included: while replicas start it compounds (2 -> 4), so a
+      // burst reaches its need within one start-up instead of doubling once per start-up.
+      name: 'the rate cap compounds on current replicas while they start',
       scenario: { states: [state(a, 2, 1)], metrics: metrics(replicas(a, 1, 0.95, 40)) },
-      want: { a: 2 },
-      reason: 'waiting for them (needed 20)',
+      want: { a: 4 },
+      clamp: 'rate: +18 capped to +2 (maxScaleUpRate 2 x 2 current)',
     },
     {
       // 2 replicas saturated (KV 0.8) at 8 req/s each: one serves 8 x 0.7 / 0.8 = 7 req/s at the KV
-      // target. Arrivals 16/s (no previous queue: growth unknown) + backlog 40 over 60 s -> 3, not 40 / 2 = 20.
-      name: 'a backlog with known throughput: sized from arrivals plus draining it, not as steady load',
+      // target. Arrivals 16/s (no previous queue: growth unknown) -> 3, not 40 / 2 = 20. The 40
+      // queued on the replicas stay there: replicas added for them would only serve new arrivals.
+      name: 'a backlog on the replicas with known throughput: sized from arrivals, not as steady load',
       scenario: { states: [state(a, 2)], metrics: metrics(replicas(a, 2, 0.8, 20, 16, 8)) },
       want: { a: 3 },
-      reason: 'throughput: arrivals 16.00/s (completions 16.00/s + queue growth unknown) + backlog 40.00 over 60s at 7.00/s per replica',
+      reason: 'throughput: arrivals 16.00/s (completions 16.00/s + queue growth unknown) + gateway backlog 0.00 over 60s at 7.00/s per replica',
+    },
+    {
+      // The gateway's 420 can go to new replicas: served within 60 s they add 7/s -> (16 + 7) / 7 -> 4.
+      name: 'a backlog at the gateway is served within BACKLOG_DRAIN_S on top of the arrivals',
+      scenario: { states: [state(a, 2)], metrics: metrics(replicas(a, 2, 0.8, 0, 16, 8), { gatewayQueue: 420 }) },
+      want: { a: 4 },
+      reason: 'gateway backlog 420.00 over 60s at 7.00/s per replica',
+    },
+    {
+      // 16 running at 2 s each: 8/s now, although the 1 m rate (of a replica idle half a minute ago)
+      // says 4/s. Arrivals 16 + 8 (growth) = 24/s at 7/s per replica -> 4; from the 1 m rates,
+      // (8 + 8) / 3.5 -> 5: the growth is the same, the capacity half.
+      name: 'running / mean service time gives what a replica completes now, not its 1 m average',
+      scenario: {
+        states: [state(a, 2)],
+        metrics: metrics(replicas(a, 2, 0.8, 20, 16, 4, 2)),
+        previous: [{ ...prev(a, 2), modelWaiting: 0, decidedAt: NOW - 5_000 }],
+      },
+      want: { a: 4 },
+      reason: 'arrivals 24.00/s (completions 16.00/s + queue 8.00/s)',
+    },
+    {
+      // Completions were 8/s at the previous decision and are 16/s now (new replicas took work): over the
+      // gap they averaged 12/s, so the queue growth of 8/s means 20/s arriving, not 24/s -> 20 / 7 -> 3.
+      name: 'arrivals use the mean completion rate over the gap since the previous decision',
+      scenario: {
+        states: [state(a, 2)],
+        metrics: metrics(replicas(a, 2, 0.8, 20, 16, 8)),
+        previous: [{ ...prev(a, 2), modelWaiting: 0, modelCompletions: 8, decidedAt: NOW - 5_000 }],
+      },
+      want: { a: 3 },
+      reason: 'arrivals 20.00/s (completions 12.00/s + queue 8.00/s)',
+    },
+    {
+      // Saturated by queue (5) at KV 0.6: 12 running at 2 s = 6/s each, 18/s in all, 6/s per replica
+      // at the KV target -> 3 = current. WVA's rule would add 1 every cycle while the queue drains.
+      name: 'throughput covered by the current replicas: hold instead of the forced +1',
+      scenario: { states: [state(a, 3)], metrics: metrics(replicas(a, 3, 0.6, 5, 12, undefined, 2)) },
+      want: { a: 3 },
+      reason: 'current replicas cover the need (needed 3 <= current 3)',
     },
     {
       // The queue grew from 0 to 40 in 5 s: arrivals = 16 + 8 = 24/s -> (24 + 0.67) / 7 -> 4.
@@ -117,6 +158,15 @@ describe('step 3: how many, and to which variant', () => {
       clamp: 'all variants at max: 2 replica(s) not placed',
     },
   ])('$name', check);
+
+  it('a decision records the model load the next cycle draws rates from: waiting and completions', () => {
+    const out = decide({ states: [state(a, 2)], metrics: metrics(replicas(a, 2, 0.8, 20, 16, 4, 2), { gatewayQueue: 5 }) });
+    expect(out.decisions[0]).toMatchObject({ modelWaiting: 45, modelCompletions: 16 });
+    // Partial data: no load is recorded (a growth rate from it would be wrong).
+    const partial = decide({ states: [state(a, 2)], metrics: metrics([replica(a, 0, 0.8, 20, 16, 4, 2), replica(a, 1, undefined, 20)]) });
+    expect(partial.decisions[0]?.modelWaiting).toBeUndefined();
+    expect(partial.decisions[0]?.modelCompletions).toBeUndefined();
+  });
 
   it.each([
     { total: 0, per: 0.7, n: 0 },
@@ -175,6 +225,19 @@ describe('step 4: safe scale-down by one from the most expensive variant', () =>
       scenario: { states: [state(a, 2)], metrics: metrics(replicas(a, 2, 0.4, 0)) },
       want: { a: 2 },
       reason: 'no scale-down: with 1 replica(s) fewer KV spare would be 0.00 < 0.10',
+    },
+    {
+      // Three replicas just took over and look half idle (KV 0.3), so WVA's projection allows -1; the
+      // fourth still holds a backlog. Completions 8 + 3 x 3 = 17/s plus the queue's growth (30 in
+      // 15 s) = 19/s arriving, at 8 x 0.7 / 0.9 = 6.2/s per replica -> 4 needed: no scale-down.
+      name: 'refused when the throughput need is the current replicas',
+      scenario: {
+        states: [state(a, 4)],
+        metrics: metrics([replica(a, 0, 0.9, 30, 16, undefined, 2), ...[1, 2, 3].map((i) => replica(a, i, 0.3, 0, 6, undefined, 2))]),
+        previous: [{ ...prev(a, 4), modelWaiting: 0, modelCompletions: 17, decidedAt: NOW - 15_000 }],
+      },
+      want: { a: 4 },
+      reason: 'no scale-down: throughput needs 4 replica(s): arrivals 19.00/s',
     },
     {
       name: 'refused while the gateway holds requests',

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_SATURATION, type SaturationThresholds } from '../../../src/domain/saturation.js';
-import { analyzeModel, conservativeThresholds } from '../../../src/engine/saturation-analyzer.js';
+import { analyzeModel, conservativeThresholds, throughputNow } from '../../../src/engine/saturation-analyzer.js';
 import { MODEL, NOW, NS, metrics, replica, replicas, state, variant } from './fixtures.js';
 
 const a = variant('a');
@@ -59,6 +59,26 @@ describe('step 2: average spare over non-saturated replicas -> scale-up need', (
     expect(out.avgSpareKv).toBeCloseTo(0.5, 10);
     expect(out.avgSpareQueue).toBeCloseTo(3, 10);
     expect(out.totalKv).toBeCloseTo(1.5, 10);
+  });
+});
+
+describe('throughput now (for step 3): running / mean service time, else the 1 m completion rate', () => {
+  it.each([
+    { name: "Little's law when both are known", running: 16, rate: 4, service: 2, want: 8 },
+    { name: 'the 1 m rate without a service time', running: 16, rate: 4, service: undefined, want: 4 },
+    { name: 'the 1 m rate without running', running: undefined, rate: 4, service: 2, want: 4 },
+    { name: 'nothing known', running: 16, rate: undefined, service: undefined, want: undefined },
+    { name: 'a 0 service time is no service time', running: 16, rate: 3, service: 0, want: 3 },
+  ])('$name', ({ running, rate, service, want }) => {
+    // Spread: the fixture defaults a missing running to 1.
+    expect(throughputNow({ ...replica(a, 0, 0.5, 0, 1, rate, service), running })).toBe(want);
+  });
+
+  it('sums every replica and takes the fastest saturated one as the flat-out rate', () => {
+    const out = analyze([replica(a, 0, 0.9, 6, 16, 3, 2), replica(a, 1, 0.85, 5, 12, undefined, 2), replica(a, 2, 0.2, 0, 2, 1)]);
+    expect(out.completionRate).toBe(8 + 6 + 1);
+    expect(out.saturatedReplicaRate).toBe(8);
+    expect(out.saturatedKv).toBeCloseTo(0.875);
   });
 });
 
