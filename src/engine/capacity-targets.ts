@@ -275,7 +275,7 @@ function previousWaiting(input: TargetsInput): PreviousLoad | undefined {
 }
 
 /** Shortest gap between two decisions over which the queue's growth rate is trusted (s). */
-export const MIN_GROWTH_WINDOW_S = 5;
+export const MIN_GROWTH_WINDOW_S = 2;
 /** A backlog should be served within this time by the replicas asked for (s). */
 export const BACKLOG_DRAIN_S = 60;
 
@@ -286,7 +286,11 @@ export const BACKLOG_DRAIN_S = 60;
  * it); the gateway's backlog is served within BACKLOG_DRAIN_S on top of the arrivals. Undefined when a rate is missing or no replica is
  * saturated (nothing runs flat out, so no replica's capacity is known).
  */
-export function throughputNeed(a: ModelAnalysis, queueLoad: number, previous: PreviousLoad | undefined): { needed: number; why: string } | undefined {
+export function throughputNeed(
+  a: ModelAnalysis,
+  queueLoad: number,
+  previous: PreviousLoad | undefined,
+): { needed: number; why: string; growthKnown: boolean } | undefined {
   const mu = a.saturatedReplicaRate;
   const completions = a.completionRate;
   if (mu === undefined || completions === undefined) return undefined;
@@ -306,6 +310,7 @@ export function throughputNeed(a: ModelAnalysis, queueLoad: number, previous: Pr
   const needed = Math.max(1, Math.ceil((arrivals + drain) / perReplica - 1e-9));
   return {
     needed,
+    growthKnown: previous !== undefined,
     why: `arrivals ${fmt(arrivals)}/s (completions ${fmt(served)}/s ${growth >= 0 ? '+' : '-'} queue ${previous ? `${fmt(Math.abs(growth))}/s` : 'growth unknown'}) + gateway backlog ${fmt(a.gatewayQueue ?? 0)} over ${BACKLOG_DRAIN_S}s at ${fmt(perReplica)}/s per replica`,
   };
 }
@@ -334,7 +339,8 @@ function scaleUp(
   const load = byThroughput && byThroughput.needed < bySaturation
     ? `throughput: ${byThroughput.why}`
     : `KV load ${fmt(a.totalKv)} at <= ${fmt(kvPer)}/replica, queue ${fmt(queueLoad)}${gateway > 0 ? ` (${fmt(gateway)} at the gateway)` : ''} at <= ${fmt(queuePer)}/replica`;
-  if (byThroughput && needed <= current && a.pendingTotal === 0) {
+  // Only with the queue's growth known: completions alone never exceed what current replicas serve.
+  if (byThroughput?.growthKnown === true && needed <= current && a.pendingTotal === 0) {
     const why = `current replicas cover the need (needed ${needed} <= current ${current})`;
     reasons.push(why);
     steps.push(`3 ${load}: ${why}`);

@@ -79,9 +79,9 @@ export interface ModelAnalysis {
    */
   readonly completionRate: number | undefined;
   /**
-   * Throughput of one replica running flat out: the highest `throughputNow` among saturated
-   * replicas (a replica that just started has a partial window, so not the mean); undefined when
-   * no saturated replica reports a rate above 0.
+   * Throughput of one replica running flat out: the highest rate among saturated replicas, each
+   * the larger of `throughputNow` and its 1 m completion rate (a replica that just started has a
+   * partial window, so not the mean); undefined when no saturated replica reports a rate above 0.
    */
   readonly saturatedReplicaRate: number | undefined;
   /** Mean KV use of saturated replicas that report it (the KV at `saturatedReplicaRate`). */
@@ -194,7 +194,10 @@ export function analyzeModel(input: AnalyzerInput): ModelAnalysis {
     }
     if (saturated === true) {
       saturatedCount++;
-      if (rate !== undefined && rate > 0 && (saturatedReplicaRate === undefined || rate > saturatedReplicaRate)) saturatedReplicaRate = rate;
+      // Its KV is a 1 m peak: once load falls, running now under-states the rate at that KV while
+      // the 1 m rate still holds it; at a burst's start it is the other way round. The larger wins.
+      const flatOut = Math.max(rate ?? 0, r.requestRate ?? 0);
+      if (flatOut > 0 && (saturatedReplicaRate === undefined || flatOut > saturatedReplicaRate)) saturatedReplicaRate = flatOut;
       if (kv !== undefined) {
         saturatedKvSum += kv;
         saturatedKvCount++;

@@ -122,11 +122,24 @@ describe('step 3: how many, and to which variant', () => {
     },
     {
       // Saturated by queue (5) at KV 0.6: 12 running at 2 s = 6/s each, 18/s in all, 6/s per replica
-      // at the KV target -> 3 = current. WVA's rule would add 1 every cycle while the queue drains.
+      // at the KV target, and the queue (15) has not grown -> 3 = current. WVA's rule would add 1
+      // every cycle while the queue drains.
       name: 'throughput covered by the current replicas: hold instead of the forced +1',
-      scenario: { states: [state(a, 3)], metrics: metrics(replicas(a, 3, 0.6, 5, 12, undefined, 2)) },
+      scenario: {
+        states: [state(a, 3)],
+        metrics: metrics(replicas(a, 3, 0.6, 5, 12, undefined, 2)),
+        previous: [{ ...prev(a, 3), modelWaiting: 15, modelCompletions: 18, decidedAt: NOW - 15_000 }],
+      },
       want: { a: 3 },
       reason: 'current replicas cover the need (needed 3 <= current 3)',
+    },
+    {
+      // The same without a previous decision: completions alone can never exceed what the current
+      // replicas serve, so they cannot show the need is covered; the +1 stands.
+      name: 'throughput without the queue growth does not waive the +1',
+      scenario: { states: [state(a, 3)], metrics: metrics(replicas(a, 3, 0.6, 5, 12, undefined, 2)) },
+      want: { a: 4 },
+      reason: 'queue growth unknown',
     },
     {
       // The queue grew from 0 to 40 in 5 s: arrivals = 16 + 8 = 24/s -> (24 + 0.67) / 7 -> 4.

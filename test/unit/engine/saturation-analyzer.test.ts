@@ -74,6 +74,13 @@ describe('throughput now (for step 3): running / mean service time, else the 1 m
     expect(throughputNow({ ...replica(a, 0, 0.5, 0, 1, rate, service), running })).toBe(want);
   });
 
+  it('takes the larger of rate now and the 1 m rate as a saturated replica\'s flat-out rate (its KV is a 1 m peak)', () => {
+    // Load fell: 4 running at 2 s is 2/s now, but at its KV peak it completed 7/s over the minute.
+    const out = analyze([replica(a, 0, 0.85, 0, 4, 7, 2), replica(a, 1, 0.2, 0, 2, 1, 2)]);
+    expect(out.saturatedReplicaRate).toBe(7);
+    expect(out.completionRate).toBe(2 + 1); // completions now stay what the replicas serve now
+  });
+
   it('sums every replica and takes the fastest saturated one as the flat-out rate', () => {
     const out = analyze([replica(a, 0, 0.9, 6, 16, 3, 2), replica(a, 1, 0.85, 5, 12, undefined, 2), replica(a, 2, 0.2, 0, 2, 1)]);
     expect(out.completionRate).toBe(8 + 6 + 1);
