@@ -343,8 +343,8 @@ export function parseDecision(raw: unknown): Decision | undefined {
     metricsAgeMs: typeof age === 'number' ? age : undefined,
     freshness: r.freshness as Freshness,
     decidedAt: r.decidedAt,
-    ...(waiting !== undefined ? { modelWaiting: waiting } : {}),
-    ...(completions !== undefined ? { modelCompletions: completions } : {}),
+    modelWaiting: waiting,
+    modelCompletions: completions,
   };
 }
 

@@ -25,18 +25,43 @@ export interface Decision {
    * The model's waiting requests when decided (replica queues plus the gateway), when known: the
    * next cycle derives the queue's growth rate from it (arrivals = completions + growth).
    */
-  readonly modelWaiting?: number;
+  readonly modelWaiting?: number | undefined;
   /**
    * The model's completions per second when decided, when known: with this cycle's, their mean is
    * the completion rate over the gap (the rate now alone over-counts arrivals right after new
    * replicas start serving).
    */
-  readonly modelCompletions?: number;
+  readonly modelCompletions?: number | undefined;
 }
 
-/** The fields of a decision that name its variant, from the variant itself. */
-export function decisionIdentity(v: Variant): Pick<Decision, 'variantKey' | 'namespace' | 'variantName' | 'modelID' | 'accelerator'> {
-  return { variantKey: v.key, namespace: v.namespace, variantName: v.name, modelID: v.modelID, accelerator: v.accelerator };
+/** A decision's own fields; the naming ones come from its variant. */
+export type DecisionFields = Omit<Decision, 'variantKey' | 'namespace' | 'variantName' | 'modelID' | 'accelerator'>;
+
+/**
+ * The decision of variant `v`. Every field is written out in one fixed order, never spread: an
+ * object literal that spreads another (`{ ...identity(v), desiredReplicas }`) or a conditional
+ * (`...(x ? { x } : {})`) can leave V8 a dictionary-mode object, and the engine, the cache and
+ * the gauges then read 1,000 of them per cycle through slow lookups (bench:engine went from 3 ms to
+ * 13 ms median).
+ */
+export function makeDecision(v: Variant, f: DecisionFields): Decision {
+  return {
+    variantKey: v.key,
+    namespace: v.namespace,
+    variantName: v.name,
+    modelID: v.modelID,
+    accelerator: v.accelerator,
+    desiredReplicas: f.desiredReplicas,
+    currentReplicas: f.currentReplicas,
+    reasons: f.reasons,
+    steps: f.steps,
+    clamp: f.clamp,
+    metricsAgeMs: f.metricsAgeMs,
+    freshness: f.freshness,
+    decidedAt: f.decidedAt,
+    modelWaiting: f.modelWaiting,
+    modelCompletions: f.modelCompletions,
+  };
 }
 
 export function isActive(d: Decision): boolean {

@@ -7,7 +7,7 @@
  * until its replicas start, so the probe's wake is not undone by a metrics cache that is behind.
  */
 import { createRequire } from 'node:module';
-import { decisionIdentity, type Decision } from '../domain/decision.js';
+import { makeDecision, type Decision } from '../domain/decision.js';
 import { modelKey, type Variant } from '../domain/variant.js';
 import type { DecisionCache } from '../cache/decision-cache.js';
 import type { DecisionTrigger } from '../cache/decision-trigger.js';
@@ -120,8 +120,7 @@ export class DemandProbe {
 
 function wakeDecision(v: Variant, before: Decision | undefined, waiting: number, now: number): Decision {
   const reason = `scale from zero: ${waiting} request(s) queued at the gateway (demand probe)`;
-  return {
-    ...decisionIdentity(v),
+  return makeDecision(v, {
     desiredReplicas: Math.max(1, v.minReplicas),
     currentReplicas: before?.currentReplicas ?? 0,
     reasons: [reason, '+1 (cheapest variant wakes)'],
@@ -130,7 +129,7 @@ function wakeDecision(v: Variant, before: Decision | undefined, waiting: number,
     metricsAgeMs: 0,
     freshness: 'fresh',
     decidedAt: now,
-  };
+  });
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -3,7 +3,7 @@
  * (steps 1-2), compute targets (steps 3-7), and build the immutable Decision of every variant.
  * The engine shell only gathers the inputs and stores the outputs.
  */
-import { decisionIdentity, type Decision } from '../domain/decision.js';
+import { makeDecision, type Decision } from '../domain/decision.js';
 import type { ModelMetrics } from '../domain/metrics.js';
 import type { SaturationThresholds, ScaleToZeroConfig } from '../domain/saturation.js';
 import type { SaturationConfig } from '../config/saturation-config.js';
@@ -91,19 +91,20 @@ export function decideModel(input: ModelDecisionInput): ModelOutcome {
     const v = byKey.get(t.variantKey);
     if (!v) continue;
     decisions.push(
-      Object.freeze({
-        ...decisionIdentity(v),
-        desiredReplicas: t.desired,
-        currentReplicas: t.current,
-        reasons: Object.freeze(t.reasons),
-        steps: targets.steps,
-        clamp: t.clamp,
-        metricsAgeMs: analysis.metricsAgeMs,
-        freshness: analysis.freshness,
-        decidedAt: input.now,
-        ...(modelWaiting !== undefined ? { modelWaiting } : {}),
-        ...(modelCompletions !== undefined ? { modelCompletions } : {}),
-      }),
+      Object.freeze(
+        makeDecision(v, {
+          desiredReplicas: t.desired,
+          currentReplicas: t.current,
+          reasons: Object.freeze(t.reasons),
+          steps: targets.steps,
+          clamp: t.clamp,
+          metricsAgeMs: analysis.metricsAgeMs,
+          freshness: analysis.freshness,
+          decidedAt: input.now,
+          modelWaiting,
+          modelCompletions,
+        }),
+      ),
     );
   }
   Object.freeze(targets.steps);

@@ -1,5 +1,5 @@
 /** Builders for engine tests: variants, replica metrics and one-call model decisions. */
-import { decisionIdentity, type Decision } from '../../../src/domain/decision.js';
+import { makeDecision, type Decision } from '../../../src/domain/decision.js';
 import type { ModelMetrics, ReplicaMetrics } from '../../../src/domain/metrics.js';
 import { variantKey, type Variant } from '../../../src/domain/variant.js';
 import { EMPTY_SATURATION_CONFIG, type SaturationConfig } from '../../../src/config/saturation-config.js';
@@ -88,8 +88,7 @@ export function metrics(reps: readonly ReplicaMetrics[], over: Partial<ModelMetr
 }
 
 export function prev(v: Variant, desired: number): Decision {
-  return {
-    ...decisionIdentity(v),
+  return makeDecision(v, {
     desiredReplicas: desired,
     currentReplicas: desired,
     reasons: [],
@@ -98,7 +97,7 @@ export function prev(v: Variant, desired: number): Decision {
     metricsAgeMs: 0,
     freshness: 'fresh',
     decidedAt: NOW - 15_000,
-  };
+  });
 }
 
 export interface Scenario {
