@@ -152,7 +152,7 @@ Target: the batched count is constant in the number of models.
 ${rows.join('\n')}
 
 At 1,000 models the batched collector sends ${ratio1000.toFixed(0)}× fewer queries than the per-model design, and it also fetches more signals
-(running, rate, increase over retention, gateway queue, model names seen).
+(running, rate, mean service time, increase over retention, gateway queue, model names seen).
 1,000 models × 10 pods: one more fetch cycle of a new collector, right after GC: ${fetchMs.toFixed(0)} ms. Wall times vary between runs on this
 shared 2-core machine (other jobs run alongside); the query counts do not. Collector + cache retained heap ${retainedMiB.toFixed(1)} MiB after GC (${cache.size.toLocaleString('en')} cache entries: one per model and one per variant).`,
     );

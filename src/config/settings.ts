@@ -103,7 +103,7 @@ export const SETTING_SPECS = {
   WVA_BIND_ADDRESS: spec(text, '0.0.0.0', 'address both servers listen on'),
   WVA_ENGINE_INTERVAL: spec(positiveDuration, '15s', 'how often the engine re-decides every model'),
   WVA_GET_METRICS_DEADLINE: spec(positiveDuration, '2s', 'how long GetMetrics waits for a first decision before UNAVAILABLE'),
-  WVA_MAX_SCALE_UP_RATE: spec(positiveNumber, '2', 'at most this many times the ready replicas per cycle'),
+  WVA_MAX_SCALE_UP_RATE: spec(positiveNumber, '2', 'at most this many times the current replicas (pending included) per cycle'),
   WVA_SCALE_TO_ZERO: spec(bool, 'false', 'allow models to go to zero replicas when idle'),
   WVA_SCALE_TO_ZERO_RETENTION: spec(positiveDuration, '10m', 'idle time (no requests) before scale to zero'),
   WVA_SATURATION_CONFIG_FILE: spec(optionalText, '', 'WVA saturation config (ConfigMap data as YAML), watched and reloaded'),
