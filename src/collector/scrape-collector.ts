@@ -37,6 +37,30 @@ const FLAT_HISTOGRAMS = new Set<string>(['vllm:request_inference_time_seconds'])
 export const GATEWAY_QUEUE_METRIC = 'inference_extension_flow_control_queue_size';
 
 const WANTED = new Set<string>(Object.values(VLLM_METRICS));
+
+type PodField = 'kv' | 'kvLegacy' | 'waiting' | 'running' | 'success' | 'inferSum' | 'inferCount';
+/**
+ * How each wanted series folds into its pod's value. A pod with several engines (data parallel)
+ * reports the max KV and the sum of queues and counters, as the PromQL does; a NaN part makes
+ * the value missing, except for the legacy KV name (only a fallback for the new one).
+ */
+const FOLDS = new Map<string, { field: PodField; combine: 'max' | 'sum'; nanIsMissing: boolean }>([
+  [VLLM_METRICS.kv, { field: 'kv', combine: 'max', nanIsMissing: true }],
+  [VLLM_METRICS.kvLegacy, { field: 'kvLegacy', combine: 'max', nanIsMissing: false }],
+  [VLLM_METRICS.waiting, { field: 'waiting', combine: 'sum', nanIsMissing: true }],
+  [VLLM_METRICS.running, { field: 'running', combine: 'sum', nanIsMissing: true }],
+  [VLLM_METRICS.success, { field: 'success', combine: 'sum', nanIsMissing: true }],
+  [VLLM_METRICS.inferenceSum, { field: 'inferSum', combine: 'sum', nanIsMissing: true }],
+  [VLLM_METRICS.inferenceCount, { field: 'inferCount', combine: 'sum', nanIsMissing: true }],
+]);
+
+interface PodAcc {
+  readonly namespace: string;
+  readonly modelID: string;
+  readonly pod: string;
+  readonly values: Partial<Record<PodField, number>>;
+  readonly missing: Set<PodField>;
+}
 const GATEWAY_WANTED = new Set<string>([GATEWAY_QUEUE_METRIC]);
 
 export class ScrapeError extends Error {
@@ -171,12 +195,7 @@ export class ScrapeCollector implements MetricsCollector {
   private observe(samples: readonly TextSample[], target: string, seen: Map<string, Set<string>>): Map<string, Obs> {
     const out = new Map<string, Obs>();
     const hostPort = new URL(target).host;
-    type Acc = {
-      namespace: string; modelID: string; pod: string;
-      kv?: number; kvLegacy?: number; waiting?: number; running?: number; success?: number; inferSum?: number; inferCount?: number;
-      kvMissing: boolean; waitingMissing: boolean; runningMissing: boolean; successMissing: boolean; inferMissing: boolean;
-    };
-    const acc = new Map<string, Acc>();
+    const acc = new Map<string, PodAcc>();
     for (const s of samples) {
       const modelID = s.labels.model_name;
       if (modelID === undefined) continue;
@@ -185,52 +204,32 @@ export class ScrapeCollector implements MetricsCollector {
       let names = seen.get(namespace);
       if (!names) seen.set(namespace, (names = new Set()));
       names.add(modelID);
+      const fold = FOLDS.get(s.name);
+      if (!fold) continue;
       const k = podKey(namespace, modelID, pod);
       let a = acc.get(k);
-      if (!a) acc.set(k, (a = { namespace, modelID, pod, kvMissing: false, waitingMissing: false, runningMissing: false, successMissing: false, inferMissing: false }));
+      if (!a) acc.set(k, (a = { namespace, modelID, pod, values: {}, missing: new Set() }));
       const v = s.value;
-      switch (s.name) {
-        case VLLM_METRICS.kv:
-          if (v === undefined) a.kvMissing = true;
-          else a.kv = Math.max(a.kv ?? v, v);
-          break;
-        case VLLM_METRICS.kvLegacy:
-          if (v !== undefined) a.kvLegacy = Math.max(a.kvLegacy ?? v, v);
-          break;
-        case VLLM_METRICS.waiting:
-          if (v === undefined) a.waitingMissing = true;
-          else a.waiting = (a.waiting ?? 0) + v;
-          break;
-        case VLLM_METRICS.running:
-          if (v === undefined) a.runningMissing = true;
-          else a.running = (a.running ?? 0) + v;
-          break;
-        case VLLM_METRICS.success:
-          if (v === undefined) a.successMissing = true;
-          else a.success = (a.success ?? 0) + v;
-          break;
-        case VLLM_METRICS.inferenceSum:
-          if (v === undefined) a.inferMissing = true;
-          else a.inferSum = (a.inferSum ?? 0) + v;
-          break;
-        case VLLM_METRICS.inferenceCount:
-          if (v === undefined) a.inferMissing = true;
-          else a.inferCount = (a.inferCount ?? 0) + v;
-          break;
+      if (v === undefined) {
+        if (fold.nanIsMissing) a.missing.add(fold.field);
+        continue;
       }
+      const prev = a.values[fold.field];
+      a.values[fold.field] = prev === undefined ? v : fold.combine === 'max' ? Math.max(prev, v) : prev + v;
     }
     for (const [k, a] of acc) {
-      // A NaN part makes a sum missing (never under-report); the new KV name wins over the legacy one.
+      // A NaN part makes a value missing (never under-report); the new KV name wins over the legacy one.
+      const get = (f: PodField): number | undefined => (a.missing.has(f) ? undefined : a.values[f]);
       out.set(k, {
         namespace: a.namespace,
         modelID: a.modelID,
         pod: a.pod,
-        kv: a.kvMissing ? undefined : (a.kv ?? a.kvLegacy),
-        waiting: a.waitingMissing ? undefined : a.waiting,
-        running: a.runningMissing ? undefined : a.running,
-        successTotal: a.successMissing ? undefined : a.success,
-        inferenceSum: a.inferMissing ? undefined : a.inferSum,
-        inferenceCount: a.inferMissing ? undefined : a.inferCount,
+        kv: a.missing.has('kv') ? undefined : (a.values.kv ?? a.values.kvLegacy),
+        waiting: get('waiting'),
+        running: get('running'),
+        successTotal: get('success'),
+        inferenceSum: get('inferSum'),
+        inferenceCount: get('inferCount'),
       });
     }
     return out;

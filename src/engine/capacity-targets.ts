@@ -192,9 +192,9 @@ export function computeTargets(input: TargetsInput): ModelTargets {
       for (const s of states) desired.set(s.variant.key, 0);
       reasons.push(`idle: ${zero.reason}`);
     } else if (a.scaleUpNeeded) {
-      action = scaleUp(a, states, desired, input.maxScaleUpRate, previousWaiting(input), steps, reasons, clamps, noteVariant);
+      action = scaleUp(a, states, desired, input.maxScaleUpRate, previousLoad(input), steps, reasons, clamps, noteVariant);
     } else {
-      action = scaleDown(a, states, desired, input.previous, previousWaiting(input), steps, reasons, noteVariant);
+      action = scaleDown(a, states, desired, input.previous, previousLoad(input), steps, reasons, noteVariant);
     }
   }
   if (reasons.length === 0) reasons.push(...a.reasons);
@@ -262,8 +262,8 @@ export interface PreviousLoad {
   readonly dtS: number;
 }
 
-/** The previous decision's model queue and when it was taken, when a growth rate can be drawn from it. */
-function previousWaiting(input: TargetsInput): PreviousLoad | undefined {
+/** The previous decision's model load and its age, when rates over the gap can be drawn from it. */
+function previousLoad(input: TargetsInput): PreviousLoad | undefined {
   if (input.now === undefined) return undefined;
   for (const d of input.previous.values()) {
     if (d.modelWaiting === undefined) continue;
@@ -283,8 +283,8 @@ export const BACKLOG_DRAIN_S = 60;
  * Step 3 from throughput, when the model reports it: arrivals = completions (the mean of this and
  * the previous decision's) + queue growth since the previous decision; one replica serves what the
  * fastest saturated replica completes, scaled down to the KV target (a saturated replica runs above
- * it); the gateway's backlog is served within BACKLOG_DRAIN_S on top of the arrivals. Undefined when a rate is missing or no replica is
- * saturated (nothing runs flat out, so no replica's capacity is known).
+ * it); the gateway's backlog is served within BACKLOG_DRAIN_S on top of the arrivals. Undefined
+ * when a rate is missing or no replica is saturated (nothing runs flat out, so no capacity is known).
  */
 export function throughputNeed(
   a: ModelAnalysis,
@@ -405,7 +405,7 @@ function scaleDown(
   states: readonly VariantState[],
   desired: Map<string, number>,
   previous: ReadonlyMap<string, Decision>,
-  previousQueue: PreviousLoad | undefined,
+  before: PreviousLoad | undefined,
   steps: string[],
   reasons: string[],
   noteVariant: (key: string, reason: string) => void,
@@ -440,7 +440,7 @@ function scaleDown(
   if (removal === 0) return refuse(projection(1).why);
   // Replicas that just became ready look idle to the projection while a saturated one still holds
   // a backlog; the throughput need (when known) says whether the model can really do with fewer.
-  const byThroughput = throughputNeed(a, waitingLoad(a), previousQueue);
+  const byThroughput = throughputNeed(a, waitingLoad(a), before);
   if (byThroughput && a.currentTotal - removal < byThroughput.needed) {
     removal = Math.max(0, a.currentTotal - byThroughput.needed);
     if (removal === 0) return refuse(`throughput needs ${byThroughput.needed} replica(s): ${byThroughput.why}`);
