@@ -147,17 +147,33 @@ export function thresholdsFrom(config: DecisionConfig): (namespace: string, mode
 }
 
 /**
- * Reference, not a baseline: an oracle that knows the offered rate the moment it changes and asks
- * for ceil(rate / rpsPerReplica) replicas (single variant). It still pays the pod start-up delay and
- * goes through the same HPA, so it shows the floor that start-up alone puts under every policy.
+ * Reference, not a baseline: a policy that reacts with perfect information. It knows the offered
+ * rate the moment it changes, the gateway's backlog, what a replica serves and the pod start-up, and
+ * asks for the arrivals plus the backlog as it will be when pods asked for now are ready (growing by
+ * what ready replicas fall short, less what pending ones take, on average half-way through their
+ * start-up), drained within `drainS`; at most DESIGN's cap (maxScaleUpRate x current, pending
+ * included), through the same HPA. It cannot see the future, so its over-budget minutes show what
+ * reacting with perfect information gives (one heuristic, not a proven bound).
  */
-export class OraclePolicy implements ScalingPolicy {
-  readonly name = 'rate oracle (reference)';
+export class ReactiveOraclePolicy implements ScalingPolicy {
+  readonly name = 'reactive oracle (reference)';
 
-  constructor(private readonly rpsPerReplica: number) {}
+  constructor(
+    private readonly rpsPerReplica: number,
+    private readonly startupS: number,
+    private readonly drainS: number,
+    private readonly maxScaleUpRate: number,
+  ) {}
 
   decide(obs: PolicyObservation): PolicyOutput {
-    const n = Math.max(1, Math.ceil(obs.offeredRps / this.rpsPerReplica - 1e-9));
-    return { values: new Map(obs.variants.map((s) => [s.variant.key, n])), target: 1, note: `rate ${obs.offeredRps} -> ${n}` };
+    const current = obs.variants.reduce((n, s) => n + s.current, 0);
+    const ready = obs.variants.reduce((n, s) => n + Math.min(s.ready, s.current), 0);
+    const pending = current - ready;
+    const gateway = obs.metrics.gatewayQueue ?? 0;
+    const shortfall = Math.max(0, obs.offeredRps - ready * this.rpsPerReplica - (pending * this.rpsPerReplica) / 2);
+    const backlog = gateway + (gateway > 0 ? shortfall * this.startupS : 0);
+    const need = Math.max(1, Math.ceil((obs.offeredRps + backlog / this.drainS) / this.rpsPerReplica - 1e-9));
+    const n = Math.min(need, Math.max(1, Math.floor(current * this.maxScaleUpRate)));
+    return { values: new Map(obs.variants.map((s) => [s.variant.key, n])), target: 1, note: `rate ${obs.offeredRps} backlog ${backlog.toFixed(0)} -> ${n}` };
   }
 }

@@ -43,3 +43,19 @@ export function evaluateTargets(ours: QualityFigures, wva: QualityFigures, keda:
     },
   ];
 }
+
+export interface Reachability {
+  readonly baseline: string;
+  readonly limit: number;
+  /** The reactive oracle's over-budget minutes are within the limit. */
+  readonly reachable: boolean;
+}
+
+/**
+ * Whether each "half of a baseline's over-budget minutes" limit is met by the reactive oracle
+ * (perfect information, same cap, same HPA, same start-up): a reference for what reacting gives,
+ * not a proven bound.
+ */
+export function reachability(oracle: QualityFigures, baselines: readonly QualityFigures[]): Reachability[] {
+  return baselines.map((b) => ({ baseline: b.policy, limit: b.overBudgetMinutes / 2, reachable: oracle.overBudgetMinutes <= b.overBudgetMinutes / 2 }));
+}

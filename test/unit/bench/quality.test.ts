@@ -8,8 +8,8 @@ import type { FleetModelSnapshot } from '../../../src/sim/fleet/types.js';
 import { averageValueReplicas, HpaEmulator, kubernetesDefaultHpa } from '../../../bench/lib/quality-hpa.js';
 import { countOverBudget, runPolicy, type LoopSettings } from '../../../bench/lib/quality-loop.js';
 import { ScrapeHistory } from '../../../bench/lib/quality-observer.js';
-import { applyWvaStep, EnginePolicy, KedaWaitingPolicy, wvaRule } from '../../../bench/lib/quality-policies.js';
-import { dominates, evaluateTargets } from '../../../bench/lib/quality-targets.js';
+import { applyWvaStep, EnginePolicy, KedaWaitingPolicy, ReactiveOraclePolicy, wvaRule } from '../../../bench/lib/quality-policies.js';
+import { dominates, evaluateTargets, reachability } from '../../../bench/lib/quality-targets.js';
 import { rateAt, type LoadTrace } from '../../../bench/lib/quality-trace.js';
 
 const NS = 'ns';
@@ -156,6 +156,44 @@ describe('trace, budget and targets', () => {
     expect(dominates({ policy: 'b', replicaMinutes: 90, overBudgetMinutes: 3 }, ours)).toBe(false);
     const v = evaluateTargets(ours, { policy: 'wva', replicaMinutes: 80, overBudgetMinutes: 4 }, { policy: 'keda', replicaMinutes: 120, overBudgetMinutes: 3 });
     expect(v.map((t) => t.met)).toEqual([true, false, true, true]);
+  });
+
+  it('a limit is reachable by reacting only when the reactive oracle is within it', () => {
+    const r = reachability({ policy: 'oracle', replicaMinutes: 1, overBudgetMinutes: 5 }, [
+      { policy: 'wva', replicaMinutes: 1, overBudgetMinutes: 9 },
+      { policy: 'keda', replicaMinutes: 1, overBudgetMinutes: 10 },
+    ]);
+    expect(r).toEqual([
+      { baseline: 'wva', limit: 4.5, reachable: false },
+      { baseline: 'keda', limit: 5, reachable: true },
+    ]);
+  });
+});
+
+describe('reactive oracle (reference)', () => {
+  const v = variant('a', 10);
+  const obs = (current: number, ready: number, offeredRps: number, gatewayQueue: number) => ({
+    now: 0, namespace: NS, modelID: MODEL, variants: [{ variant: v, current, ready }],
+    metrics: { ...metrics([]), gatewayQueue }, sumWaiting: 0, offeredRps,
+  });
+  const asked = (o: ReturnType<typeof obs>, maxScaleUpRate = 10) => new ReactiveOraclePolicy(8, 60, 60, maxScaleUpRate).decide(o).values.get(v.key);
+
+  it('asks for the offered rate when nothing is held at the gateway', () => {
+    expect(asked(obs(4, 4, 20, 0))).toBe(3);
+    expect(asked(obs(4, 4, 0, 0))).toBe(1);
+  });
+
+  it('adds the backlog as it will be once new pods are ready, drained within the drain time', () => {
+    // 10 ready serve 80 of 120 req/s: the 600 held grow by 40/s x 60 s to 3,000, drained over 60 s = 50/s more.
+    expect(asked(obs(10, 10, 120, 600))).toBe(Math.ceil((120 + 3000 / 60) / 8));
+    // Pending replicas take their share half-way through the start-up: 4 pending x 8 / 2 = 16/s less growth.
+    expect(asked(obs(14, 10, 120, 600))).toBe(Math.ceil((120 + (600 + 24 * 60) / 60) / 8));
+  });
+
+  it('stays within maxScaleUpRate x current, pending included', () => {
+    expect(asked(obs(1, 1, 48, 600), 2)).toBe(2);
+    expect(asked(obs(3, 1, 48, 600), 2)).toBe(6);
+    expect(asked(obs(3, 1, 48, 600), 10)).toBe(Math.ceil((48 + (600 + (48 - 8 - 8) * 60) / 60) / 8));
   });
 });
 
