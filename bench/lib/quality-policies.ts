@@ -12,6 +12,7 @@ import type { Decision } from '../../src/domain/decision.js';
 import type { ModelMetrics } from '../../src/domain/metrics.js';
 import type { SaturationThresholds } from '../../src/domain/saturation.js';
 import { resolveThresholds } from '../../src/config/saturation-config.js';
+import { scaleUpCap } from '../../src/engine/capacity-targets.js';
 import { decideModel, type DecisionConfig } from '../../src/engine/model-decision.js';
 import { analyzeModel, type ModelAnalysis, type VariantState } from '../../src/engine/saturation-analyzer.js';
 
@@ -173,7 +174,7 @@ export class ReactiveOraclePolicy implements ScalingPolicy {
     const shortfall = Math.max(0, obs.offeredRps - ready * this.rpsPerReplica - (pending * this.rpsPerReplica) / 2);
     const backlog = gateway + (gateway > 0 ? shortfall * this.startupS : 0);
     const need = Math.max(1, Math.ceil((obs.offeredRps + backlog / this.drainS) / this.rpsPerReplica - 1e-9));
-    const n = Math.min(need, Math.max(1, Math.floor(current * this.maxScaleUpRate)));
+    const n = Math.min(need, scaleUpCap(current, this.maxScaleUpRate));
     return { values: new Map(obs.variants.map((s) => [s.variant.key, n])), target: 1, note: `rate ${obs.offeredRps} backlog ${backlog.toFixed(0)} -> ${n}` };
   }
 }

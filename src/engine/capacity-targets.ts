@@ -315,6 +315,11 @@ export function throughputNeed(
   };
 }
 
+/** Step 3's cap: the most replicas a model may have after one cycle (DESIGN: maxScaleUpRate x current). */
+export function scaleUpCap(current: number, maxScaleUpRate: number): number {
+  return current === 0 ? 1 : Math.max(current, Math.floor(current * maxScaleUpRate));
+}
+
 function scaleUp(
   a: ModelAnalysis,
   states: readonly VariantState[],
@@ -354,7 +359,7 @@ function scaleUp(
   }
   // DESIGN's cap, x current (pending included): it compounds while replicas start (1 -> 2 -> 4 -> 8
   // within one start-up), which is what a burst needs; the need itself, not the cap, stops it.
-  const capTotal = current === 0 ? 1 : Math.max(current, Math.floor(current * rate));
+  const capTotal = scaleUpCap(current, rate);
   const rateMax = Math.max(0, capTotal - current);
   if (rateMax === 0) {
     const why = `maxScaleUpRate ${rate} x ${current} current adds no replica (needed ${Number.isFinite(needed) ? needed : 'inf'})`;
