@@ -4,8 +4,8 @@
  * the real gRPC path is covered by the demo, the activation bench and the integration tests).
  *
  * Policies: this engine (`decideModel`), WVA's original +1/-1 rule, and KEDA's `prometheus` trigger
- * on sum(vllm:num_requests_waiting) with threshold 5; plus an oracle as a reference row (not a
- * baseline). Each drives replicas through the same emulated HPA. Reported per policy:
+ * on sum(vllm:num_requests_waiting) with threshold 5; plus two oracles as reference rows (not
+ * baselines): one that reacts with perfect information, one that also knows the load a start-up ahead. Each drives replicas through the same emulated HPA. Reported per policy:
  * replica-minutes, minutes with a request waiting longer than the budget, p95 wait, peak queue.
  * Targets: ours has at most half the over-budget minutes of either baseline, at no more than 1.25x
  * WVA's replica-minutes, and no baseline is both cheaper and better.
@@ -25,7 +25,7 @@ import { BACKLOG_DRAIN_S } from '../src/engine/capacity-targets.js';
 import { parseTriggerMetadata } from '../src/grpc/metadata.js';
 import { describeHpa, exampleBehaviourHpa, kubernetesDefaultHpa, type HpaSettings } from './lib/quality-hpa.js';
 import { runPolicy, type LoopSettings, type LoopVariant, type RunResult } from './lib/quality-loop.js';
-import { EnginePolicy, KedaWaitingPolicy, ReactiveOraclePolicy, WvaRulePolicy, thresholdsFrom, type ScalingPolicy } from './lib/quality-policies.js';
+import { EnginePolicy, KedaWaitingPolicy, OraclePolicy, WvaRulePolicy, thresholdsFrom, type ScalingPolicy } from './lib/quality-policies.js';
 import { evaluateTargets, reachability, type Reachability, type TargetVerdict } from './lib/quality-targets.js';
 import { BURSTY_TRACE, RAMPED_TRACE, describeTrace, type LoadTrace } from './lib/quality-trace.js';
 import { machineLine, writeResultsSection } from './lib/results.js';
@@ -57,6 +57,8 @@ const MAX_REPLICAS = 16;
 const REPLICA = { maxBatch: 16, kvPerRequest: 0.05, serviceTimeMs: 2000, startupDelayMs: STARTUP_MS };
 /** The oracle sizes for KV at 0.70 (the engine's own target: kvCacheThreshold - kvSpareTrigger): 14 running = 7 req/s. */
 const ORACLE_RPS_PER_REPLICA = 7;
+/** The forecast oracle sees the offered rate this far ahead: a pod asked for now serves after the start-up, and a change is seen up to one cycle late. */
+const FORECAST_S = (STARTUP_MS + CYCLE_MS) / 1000;
 
 const decisionConfig: DecisionConfig = {
   saturation: EMPTY_SATURATION_CONFIG,
@@ -98,7 +100,8 @@ const policies: (() => ScalingPolicy)[] = [
   () => new EnginePolicy(decisionConfig),
   () => new WvaRulePolicy(thresholdsFrom(decisionConfig)),
   () => new KedaWaitingPolicy(5),
-  () => new ReactiveOraclePolicy(ORACLE_RPS_PER_REPLICA, STARTUP_MS / 1000, BACKLOG_DRAIN_S, decisionConfig.maxScaleUpRate),
+  () => new OraclePolicy(ORACLE_RPS_PER_REPLICA, STARTUP_MS / 1000, BACKLOG_DRAIN_S, decisionConfig.maxScaleUpRate),
+  () => new OraclePolicy(ORACLE_RPS_PER_REPLICA, STARTUP_MS / 1000, BACKLOG_DRAIN_S, decisionConfig.maxScaleUpRate, FORECAST_S),
 ];
 
 interface ScenarioResult {
@@ -108,6 +111,8 @@ interface ScenarioResult {
   readonly verdicts: readonly TargetVerdict[];
   /** Each over-budget limit against the reactive oracle: can reacting meet it at all? */
   readonly reach: readonly Reachability[];
+  /** Each over-budget limit against the forecast oracle: can knowing the load a start-up ahead meet it? */
+  readonly forecastReach: readonly Reachability[];
 }
 
 function run(sc: Scenario, seed: number): ScenarioResult {
@@ -116,9 +121,12 @@ function run(sc: Scenario, seed: number): ScenarioResult {
     ...(sc.flowControl ? { flowControl: {} } : {}),
   };
   const results = policies.map((p) => runPolicy(p, settings));
-  const [ours, wva, keda, oracle] = results;
-  if (!ours || !wva || !keda || !oracle) throw new Error('quality bench: missing policy results');
-  return { scenario: sc, seed, results, verdicts: evaluateTargets(ours, wva, keda), reach: reachability(oracle, [wva, keda]) };
+  const [ours, wva, keda, oracle, forecast] = results;
+  if (!ours || !wva || !keda || !oracle || !forecast) throw new Error('quality bench: missing policy results');
+  return {
+    scenario: sc, seed, results, verdicts: evaluateTargets(ours, wva, keda),
+    reach: reachability(oracle, [wva, keda]), forecastReach: reachability(forecast, [wva, keda]),
+  };
 }
 
 const sec = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
@@ -169,11 +177,16 @@ function verdictLines(v: readonly TargetVerdict[]): string {
   return v.map((t) => `- ${t.met ? 'met' : '**NOT met**'}: ${t.target}: ${t.detail}`).join('\n');
 }
 
-/** One line: which over-budget limits the reactive oracle itself meets. */
+/** Which over-budget limits each oracle itself meets. */
 function reachLine(s: ScenarioResult): string {
-  const oracle = s.results[3];
-  const parts = s.reach.map((r) => `half of ${r.baseline}'s (${r.limit}) ${r.reachable ? 'met by it' : '**below it**'}`);
-  return `- reference: the reactive oracle has ${oracle?.overBudgetMinutes ?? '?'} over-budget minutes: ${parts.join('; ')}`;
+  const line = (who: string, r: RunResult | undefined, reach: readonly Reachability[]): string => {
+    const parts = reach.map((x) => `half of ${x.baseline}'s (${x.limit}) ${x.reachable ? 'met by it' : '**below it**'}`);
+    return `- reference: ${who} has ${r?.overBudgetMinutes ?? '?'} over-budget minutes: ${parts.join('; ')}`;
+  };
+  return [
+    line('the reactive oracle', s.results[3], s.reach),
+    line(`the forecast oracle (${FORECAST_S} s ahead)`, s.results[4], s.forecastReach),
+  ].join('\n');
 }
 
 interface DownStats {
@@ -234,6 +247,27 @@ function flowFinding(): string {
   ].join('\n');
 }
 
+/** Both oracles over every scenario of this seed, figures from this run. */
+function forecastFinding(): string {
+  const range = (xs: readonly number[], digits = 0): string => {
+    const lo = Math.min(...xs);
+    const hi = Math.max(...xs);
+    return lo === hi ? lo.toFixed(digits) : `${lo.toFixed(digits)}–${hi.toFixed(digits)}`;
+  };
+  const minutes = (i: number) => all.map((x) => x.results[i]?.overBudgetMinutes ?? Number.NaN);
+  const costVsWva = (i: number) => all.map((x) => (x.results[i]?.replicaMinutes ?? Number.NaN) / (x.results[1]?.replicaMinutes ?? Number.NaN));
+  const met = (pick: (x: ScenarioResult) => readonly Reachability[]) => all.reduce((n, x) => n + pick(x).filter((r) => r.reachable).length, 0);
+  const limits = all.reduce((n, x) => n + x.reach.length, 0);
+  return [
+    `- **What the over-budget target takes: knowing the load a start-up ahead.** Over the ${all.length} scenarios of this seed the reactive`,
+    `  oracle has ${range(minutes(3))} over-budget minutes at ${range(costVsWva(3), 2)}x WVA's replica-minutes and meets ${met((x) => x.reach)} of the ${limits} over-budget`,
+    `  limits. The same oracle with a perfect forecast of the offered rate ${FORECAST_S} s ahead (same cap, HPA, start-up and sizing) has`,
+    `  ${range(minutes(4))} at ${range(costVsWva(4), 2)}x and meets ${met((x) => x.forecastReach)} of ${limits}. What every reacting policy lacks is the start-up: the requests of`,
+    '  a burst wait for pods asked for after it began. Meeting the target needs the load before it arrives (a trend for a ramp, a',
+    '  schedule or an outside signal for a step), not faster reaction.',
+  ].join('\n');
+}
+
 function scenarioTitle(r: ScenarioResult): string {
   return `${r.scenario.trace.name} trace, ${r.scenario.hpaName}, ${r.scenario.flowControl ? 'gateway flow control' : 'requests stay on their replica'}`;
 }
@@ -281,7 +315,7 @@ if (JSON_OUT) {
   for (const [title, runs] of [['Primary scenario', spread], [scenarioTitle(flowControl), spreadFlow]] as const) {
     if (runs.length === 0) continue;
     console.log(`\n${title} over seeds 1..${SEEDS}:`);
-    for (const s of runs) console.log(`  seed ${s.seed}: ${s.results.map((r) => `${r.policy} ${r.replicaMinutes.toFixed(1)} rm / ${r.overBudgetMinutes} min`).join('; ')}; targets met ${s.verdicts.filter((v) => v.met).length}/${s.verdicts.length}; over-budget limits the oracle meets ${s.reach.filter((r) => r.reachable).length}/${s.reach.length}`);
+    for (const s of runs) console.log(`  seed ${s.seed}: ${s.results.map((r) => `${r.policy} ${r.replicaMinutes.toFixed(1)} rm / ${r.overBudgetMinutes} min`).join('; ')}; targets met ${s.verdicts.filter((v) => v.met).length}/${s.verdicts.length}; over-budget limits met by the reactive oracle ${s.reach.filter((r) => r.reachable).length} of ${s.reach.length}, by the forecast oracle ${s.forecastReach.filter((r) => r.reachable).length} of ${s.forecastReach.length}`);
   }
   console.log(`\n(${elapsedS.toFixed(1)} s wall)`);
 }
@@ -337,7 +371,8 @@ if (WRITE) {
     `  for the rate plus the backlog as it will be when pods asked for now are ready, drained within ${BACKLOG_DRAIN_S} s, at ${ORACLE_RPS_PER_REPLICA} req/s per replica (KV 0.70),`,
     `  within DESIGN's cap (maxScaleUpRate ${decisionConfig.maxScaleUpRate} × current), same HPA. It cannot see the future. It is a reference, not a proven`,
     '  bound (its sizing is one heuristic fed perfect inputs), but a limit "below it" asks more than reacting with perfect information',
-    '  gives on that run, under the same cap, HPA and start-up.',
+    `  gives on that run, under the same cap, HPA and start-up. Second reference row: the same oracle with a perfect forecast, sizing for`,
+    `  the highest offered rate over the next ${FORECAST_S} s (start-up + one cycle): what predicting the load could give at best.`,
     '- **HPA** (emulated from the controller\'s algorithm, same for all): AverageValue desired = ceil(value / target) unless',
     '  |1 − value / (target × current)| ≤ tolerance; stabilization windows over recommendations; rate policies (selectPolicy Max); min/max.',
     `- **Figures**: replica-minutes count every pod from creation (pending included). A minute is over budget when a request that`,
@@ -363,6 +398,7 @@ if (WRITE) {
     '  need, and reaches it within one start-up. With requests stuck on their replica new replicas cannot take the backlog of the',
     '  old ones, so on this trace extra capacity buys little: that is the floor above.',
     flowFinding(),
+    forecastFinding(),
     `- **Scale-down through the HPA.** The engine asked for fewer replicas in ${d(ours).asked} cycles and the HPA applied ${d(ours).applied}`,
     `  (${d(ours).tolerance} swallowed by its 10 % tolerance). Each cycle steps one replica further below the PREVIOUS decision while the`,
     '  projected spare of the remaining replicas allows it, so the HPA\'s stabilization window sees a falling staircase rather than the',
@@ -375,9 +411,9 @@ if (WRITE) {
   const seedTable = (title: string, base: ScenarioResult, runs: readonly ScenarioResult[]): string => runs.length === 0 ? '' : [
     `#### ${title} on seeds 1..${SEEDS} (replica-minutes / over-budget minutes)`,
     '',
-    `| seed | ${base.results.map((r) => r.policy).join(' | ')} | targets met | over-budget limits the oracle meets |`,
-    `|---:|${base.results.map(() => '---:|').join('')}---:|---:|`,
-    ...runs.map((x) => `| ${x.seed} | ${x.results.map((r) => `${r.replicaMinutes.toFixed(1)} / ${r.overBudgetMinutes}`).join(' | ')} | ${x.verdicts.filter((v) => v.met).length} of ${x.verdicts.length} | ${x.reach.filter((r) => r.reachable).length} of ${x.reach.length} |`),
+    `| seed | ${base.results.map((r) => r.policy).join(' | ')} | targets met | over-budget limits the reactive oracle meets | ... the forecast oracle meets |`,
+    `|---:|${base.results.map(() => '---:|').join('')}---:|---:|---:|`,
+    ...runs.map((x) => `| ${x.seed} | ${x.results.map((r) => `${r.replicaMinutes.toFixed(1)} / ${r.overBudgetMinutes}`).join(' | ')} | ${x.verdicts.filter((v) => v.met).length} of ${x.verdicts.length} | ${x.reach.filter((r) => r.reachable).length} of ${x.reach.length} | ${x.forecastReach.filter((r) => r.reachable).length} of ${x.forecastReach.length} |`),
   ].join('\n');
   const seedLines = [seedTable('Primary scenario', primary, spread), '', seedTable(scenarioTitle(flowControl), flowControl, spreadFlow)].join('\n');
   const body = [

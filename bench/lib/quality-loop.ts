@@ -12,7 +12,7 @@ import type { FleetModelSnapshot, FleetVariantSpec, FlowControlSpec } from '../.
 import { HpaEmulator, type HpaSettings } from './quality-hpa.js';
 import { ScrapeHistory } from './quality-observer.js';
 import type { ScalingPolicy } from './quality-policies.js';
-import { rateAt, type LoadTrace } from './quality-trace.js';
+import { peakRateWithin, rateAt, type LoadTrace } from './quality-trace.js';
 
 export interface LoopVariant {
   readonly variant: Variant;
@@ -165,6 +165,7 @@ function runPass(policy: ScalingPolicy, s: LoopSettings, resetEveryMinute: boole
       metrics: history.modelMetrics(model, t, (dep) => keyOfDeployment.get(dep)),
       sumWaiting: history.sumWaitingLatest(),
       offeredRps: rateAt(s.trace, t),
+      peakOfferedRps: (ms) => peakRateWithin(s.trace, t, ms),
     });
     let current = 0;
     let desired = 0;

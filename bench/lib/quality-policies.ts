@@ -27,8 +27,10 @@ export interface PolicyObservation {
   readonly metrics: ModelMetrics;
   /** `sum(vllm:num_requests_waiting)` at the latest scrape. */
   readonly sumWaiting: number;
-  /** The trace's arrival rate now: only the oracle reference may look at it. */
+  /** The trace's arrival rate now: only the oracle references may look at it. */
   readonly offeredRps: number;
+  /** The trace's highest arrival rate over [now, now + ms]: only the forecast oracle may look at it. */
+  readonly peakOfferedRps: (ms: number) => number;
 }
 
 /** The external metric per variant (by variant key) and its AverageValue target. */
@@ -148,33 +150,40 @@ export function thresholdsFrom(config: DecisionConfig): (namespace: string, mode
 }
 
 /**
- * Reference, not a baseline: a policy that reacts with perfect information. It knows the offered
- * rate the moment it changes, the gateway's backlog, what a replica serves and the pod start-up, and
- * asks for the arrivals plus the backlog as it will be when pods asked for now are ready (growing by
+ * Reference, not a baseline: a policy with perfect information. It knows the offered rate the
+ * moment it changes, the gateway's backlog, what a replica serves and the pod start-up, and asks
+ * for the arrivals plus the backlog as it will be when pods asked for now are ready (growing by
  * what ready replicas fall short, less what pending ones take, on average half-way through their
  * start-up), drained within `drainS`; at most DESIGN's cap (maxScaleUpRate x current, pending
- * included), through the same HPA. It cannot see the future, so its over-budget minutes show what
- * reacting with perfect information gives (one heuristic, not a proven bound).
+ * included), through the same HPA. With `lookaheadS` 0 it cannot see the future: its over-budget
+ * minutes show what reacting with perfect information gives (one heuristic, not a proven bound).
+ * With `lookaheadS` > 0 it also sizes for the highest rate over the next `lookaheadS` seconds (a
+ * perfect forecast): what prediction could give at best.
  */
-export class ReactiveOraclePolicy implements ScalingPolicy {
-  readonly name = 'reactive oracle (reference)';
+export class OraclePolicy implements ScalingPolicy {
+  readonly name: string;
 
   constructor(
     private readonly rpsPerReplica: number,
     private readonly startupS: number,
     private readonly drainS: number,
     private readonly maxScaleUpRate: number,
-  ) {}
+    private readonly lookaheadS = 0,
+  ) {
+    this.name = lookaheadS > 0 ? `forecast oracle, ${lookaheadS} s ahead (reference)` : 'reactive oracle (reference)';
+  }
 
   decide(obs: PolicyObservation): PolicyOutput {
     const current = obs.variants.reduce((n, s) => n + s.current, 0);
     const ready = obs.variants.reduce((n, s) => n + Math.min(s.ready, s.current), 0);
     const pending = current - ready;
     const gateway = obs.metrics.gatewayQueue ?? 0;
+    // The backlog grows at today's rate until new pods serve; the forecast only sizes what comes.
     const shortfall = Math.max(0, obs.offeredRps - ready * this.rpsPerReplica - (pending * this.rpsPerReplica) / 2);
     const backlog = gateway + (gateway > 0 ? shortfall * this.startupS : 0);
-    const need = Math.max(1, Math.ceil((obs.offeredRps + backlog / this.drainS) / this.rpsPerReplica - 1e-9));
+    const rate = this.lookaheadS > 0 ? Math.max(obs.offeredRps, obs.peakOfferedRps(this.lookaheadS * 1000)) : obs.offeredRps;
+    const need = Math.max(1, Math.ceil((rate + backlog / this.drainS) / this.rpsPerReplica - 1e-9));
     const n = Math.min(need, scaleUpCap(current, this.maxScaleUpRate));
-    return { values: new Map(obs.variants.map((s) => [s.variant.key, n])), target: 1, note: `rate ${obs.offeredRps} backlog ${backlog.toFixed(0)} -> ${n}` };
+    return { values: new Map(obs.variants.map((s) => [s.variant.key, n])), target: 1, note: `rate ${rate} backlog ${backlog.toFixed(0)} -> ${n}` };
   }
 }

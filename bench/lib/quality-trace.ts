@@ -60,3 +60,19 @@ export function rateAt(trace: LoadTrace, ms: number): number {
   if (into >= 1) return phase.rps;
   return prev.rps + (phase.rps - prev.rps) * into;
 }
+
+/**
+ * Highest offered rate over [fromMs, fromMs + spanMs]. The rate is piecewise linear (steps, or
+ * ramps that end `rampMin` after a phase starts), so its maximum is at an end of the span or at a
+ * phase start or ramp end inside it.
+ */
+export function peakRateWithin(trace: LoadTrace, fromMs: number, spanMs: number): number {
+  const toMs = fromMs + Math.max(0, spanMs);
+  let peak = Math.max(rateAt(trace, fromMs), rateAt(trace, toMs));
+  for (const p of trace.phases) {
+    for (const at of [p.fromMin * 60_000, (p.fromMin + trace.rampMin) * 60_000]) {
+      if (at > fromMs && at < toMs) peak = Math.max(peak, rateAt(trace, at));
+    }
+  }
+  return peak;
+}

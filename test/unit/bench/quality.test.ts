@@ -8,9 +8,9 @@ import type { FleetModelSnapshot } from '../../../src/sim/fleet/types.js';
 import { averageValueReplicas, HpaEmulator, kubernetesDefaultHpa } from '../../../bench/lib/quality-hpa.js';
 import { countOverBudget, runPolicy, type LoopSettings } from '../../../bench/lib/quality-loop.js';
 import { ScrapeHistory } from '../../../bench/lib/quality-observer.js';
-import { applyWvaStep, EnginePolicy, KedaWaitingPolicy, ReactiveOraclePolicy, wvaRule } from '../../../bench/lib/quality-policies.js';
+import { applyWvaStep, EnginePolicy, KedaWaitingPolicy, OraclePolicy, wvaRule } from '../../../bench/lib/quality-policies.js';
 import { dominates, evaluateTargets, reachability } from '../../../bench/lib/quality-targets.js';
-import { rateAt, type LoadTrace } from '../../../bench/lib/quality-trace.js';
+import { peakRateWithin, rateAt, type LoadTrace } from '../../../bench/lib/quality-trace.js';
 
 const NS = 'ns';
 const MODEL = 'm';
@@ -145,6 +145,17 @@ describe('trace, budget and targets', () => {
     expect(rateAt({ ...trace, rampMin: 0 }, 60_000)).toBe(10);
   });
 
+  it('finds the peak rate over a span, a step or ramp end inside it included', () => {
+    const step = { ...trace, rampMin: 0, phases: [...trace.phases, { name: 'c', fromMin: 2, rps: 4 }] };
+    expect(peakRateWithin(step, 0, 30_000)).toBe(2);
+    // The step to 10 at 1 min lies inside; at both ends the rate is 2 and 4.
+    expect(peakRateWithin(step, 30_000, 100_000)).toBe(10);
+    expect(peakRateWithin(step, 150_000, 60_000)).toBe(4);
+    // Ramp 2 -> 10 from 1 to 3 min: over [0, 2 min] the end (6) is the peak.
+    expect(peakRateWithin(trace, 0, 120_000)).toBe(6);
+    expect(peakRateWithin(trace, 0, 0)).toBe(2);
+  });
+
   it('counts a minute only when its longest wait exceeds the budget', () => {
     expect(countOverBudget([{ maxWaitMs: 5000 }, { maxWaitMs: 5001 }, { maxWaitMs: 0 }], 5000)).toBe(1);
   });
@@ -170,13 +181,13 @@ describe('trace, budget and targets', () => {
   });
 });
 
-describe('reactive oracle (reference)', () => {
+describe('oracles (references)', () => {
   const v = variant('a', 10);
-  const obs = (current: number, ready: number, offeredRps: number, gatewayQueue: number) => ({
+  const obs = (current: number, ready: number, offeredRps: number, gatewayQueue: number, peak = offeredRps) => ({
     now: 0, namespace: NS, modelID: MODEL, variants: [{ variant: v, current, ready }],
-    metrics: { ...metrics([]), gatewayQueue }, sumWaiting: 0, offeredRps,
+    metrics: { ...metrics([]), gatewayQueue }, sumWaiting: 0, offeredRps, peakOfferedRps: (ms: number) => (ms > 0 ? peak : offeredRps),
   });
-  const asked = (o: ReturnType<typeof obs>, maxScaleUpRate = 10) => new ReactiveOraclePolicy(8, 60, 60, maxScaleUpRate).decide(o).values.get(v.key);
+  const asked = (o: ReturnType<typeof obs>, maxScaleUpRate = 10) => new OraclePolicy(8, 60, 60, maxScaleUpRate).decide(o).values.get(v.key);
 
   it('asks for the offered rate when nothing is held at the gateway', () => {
     expect(asked(obs(4, 4, 20, 0))).toBe(3);
@@ -194,6 +205,16 @@ describe('reactive oracle (reference)', () => {
     expect(asked(obs(1, 1, 48, 600), 2)).toBe(2);
     expect(asked(obs(3, 1, 48, 600), 2)).toBe(6);
     expect(asked(obs(3, 1, 48, 600), 10)).toBe(Math.ceil((48 + (600 + (48 - 8 - 8) * 60) / 60) / 8));
+  });
+
+  it('the reactive one ignores what comes; the forecast one sizes for the peak within its lookahead', () => {
+    const upcoming = obs(2, 2, 4, 0, 48);
+    expect(asked(upcoming)).toBe(1);
+    const forecast = new OraclePolicy(8, 60, 60, 10, 75);
+    expect(forecast.name).toBe('forecast oracle, 75 s ahead (reference)');
+    expect(forecast.decide(upcoming).values.get(v.key)).toBe(6);
+    // Still within the cap: 2 current x 2.
+    expect(new OraclePolicy(8, 60, 60, 2, 75).decide(upcoming).values.get(v.key)).toBe(4);
   });
 });
 
