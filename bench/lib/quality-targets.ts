@@ -47,14 +47,14 @@ export function evaluateTargets(ours: QualityFigures, wva: QualityFigures, keda:
 export interface Reachability {
   readonly baseline: string;
   readonly limit: number;
-  /** The reactive oracle's over-budget minutes are within the limit. */
+  /** The oracle's over-budget minutes are within the limit. */
   readonly reachable: boolean;
 }
 
 /**
- * Whether each "half of a baseline's over-budget minutes" limit is met by the reactive oracle
- * (perfect information, same cap, same HPA, same start-up): a reference for what reacting gives,
- * not a proven bound.
+ * Whether each "half of a baseline's over-budget minutes" limit is met by an oracle (perfect
+ * information, same cap, same HPA, same start-up): with the reactive one, a reference for what
+ * reacting gives; with the forecast one, for what predicting the load gives. Not proven bounds.
  */
 export function reachability(oracle: QualityFigures, baselines: readonly QualityFigures[]): Reachability[] {
   return baselines.map((b) => ({ baseline: b.policy, limit: b.overBudgetMinutes / 2, reachable: oracle.overBudgetMinutes <= b.overBudgetMinutes / 2 }));
