@@ -5,7 +5,8 @@
  *
  * Policies: this engine (`decideModel`), WVA's original +1/-1 rule, and KEDA's `prometheus` trigger
  * on sum(vllm:num_requests_waiting) with threshold 5; plus two oracles as reference rows (not
- * baselines): one that reacts with perfect information, one that also knows the load a start-up ahead. Each drives replicas through the same emulated HPA. Reported per policy:
+ * baselines): one that reacts with perfect information, one that also knows the load a start-up
+ * ahead. Each drives replicas through the same emulated HPA. Reported per policy:
  * replica-minutes, minutes with a request waiting longer than the budget, p95 wait, peak queue.
  * Targets: ours has at most half the over-budget minutes of either baseline, at no more than 1.25x
  * WVA's replica-minutes, and no baseline is both cheaper and better.
@@ -177,6 +178,9 @@ function verdictLines(v: readonly TargetVerdict[]): string {
   return v.map((t) => `- ${t.met ? 'met' : '**NOT met**'}: ${t.target}: ${t.detail}`).join('\n');
 }
 
+/** How many of the over-budget limits an oracle meets. */
+const metCount = (reach: readonly Reachability[]): number => reach.filter((r) => r.reachable).length;
+
 /** Which over-budget limits each oracle itself meets. */
 function reachLine(s: ScenarioResult): string {
   const line = (who: string, r: RunResult | undefined, reach: readonly Reachability[]): string => {
@@ -256,7 +260,7 @@ function forecastFinding(): string {
   };
   const minutes = (i: number) => all.map((x) => x.results[i]?.overBudgetMinutes ?? Number.NaN);
   const costVsWva = (i: number) => all.map((x) => (x.results[i]?.replicaMinutes ?? Number.NaN) / (x.results[1]?.replicaMinutes ?? Number.NaN));
-  const met = (pick: (x: ScenarioResult) => readonly Reachability[]) => all.reduce((n, x) => n + pick(x).filter((r) => r.reachable).length, 0);
+  const met = (pick: (x: ScenarioResult) => readonly Reachability[]) => all.reduce((n, x) => n + metCount(pick(x)), 0);
   const limits = all.reduce((n, x) => n + x.reach.length, 0);
   return [
     `- **What the over-budget target takes: knowing the load a start-up ahead.** Over the ${all.length} scenarios of this seed the reactive`,
@@ -315,7 +319,7 @@ if (JSON_OUT) {
   for (const [title, runs] of [['Primary scenario', spread], [scenarioTitle(flowControl), spreadFlow]] as const) {
     if (runs.length === 0) continue;
     console.log(`\n${title} over seeds 1..${SEEDS}:`);
-    for (const s of runs) console.log(`  seed ${s.seed}: ${s.results.map((r) => `${r.policy} ${r.replicaMinutes.toFixed(1)} rm / ${r.overBudgetMinutes} min`).join('; ')}; targets met ${s.verdicts.filter((v) => v.met).length}/${s.verdicts.length}; over-budget limits met by the reactive oracle ${s.reach.filter((r) => r.reachable).length} of ${s.reach.length}, by the forecast oracle ${s.forecastReach.filter((r) => r.reachable).length} of ${s.forecastReach.length}`);
+    for (const s of runs) console.log(`  seed ${s.seed}: ${s.results.map((r) => `${r.policy} ${r.replicaMinutes.toFixed(1)} rm / ${r.overBudgetMinutes} min`).join('; ')}; targets met ${s.verdicts.filter((v) => v.met).length}/${s.verdicts.length}; over-budget limits met by the reactive oracle ${metCount(s.reach)} of ${s.reach.length}, by the forecast oracle ${metCount(s.forecastReach)} of ${s.forecastReach.length}`);
   }
   console.log(`\n(${elapsedS.toFixed(1)} s wall)`);
 }
@@ -413,7 +417,7 @@ if (WRITE) {
     '',
     `| seed | ${base.results.map((r) => r.policy).join(' | ')} | targets met | over-budget limits the reactive oracle meets | ... the forecast oracle meets |`,
     `|---:|${base.results.map(() => '---:|').join('')}---:|---:|---:|`,
-    ...runs.map((x) => `| ${x.seed} | ${x.results.map((r) => `${r.replicaMinutes.toFixed(1)} / ${r.overBudgetMinutes}`).join(' | ')} | ${x.verdicts.filter((v) => v.met).length} of ${x.verdicts.length} | ${x.reach.filter((r) => r.reachable).length} of ${x.reach.length} | ${x.forecastReach.filter((r) => r.reachable).length} of ${x.forecastReach.length} |`),
+    ...runs.map((x) => `| ${x.seed} | ${x.results.map((r) => `${r.replicaMinutes.toFixed(1)} / ${r.overBudgetMinutes}`).join(' | ')} | ${x.verdicts.filter((v) => v.met).length} of ${x.verdicts.length} | ${metCount(x.reach)} of ${x.reach.length} | ${metCount(x.forecastReach)} of ${x.forecastReach.length} |`),
   ].join('\n');
   const seedLines = [seedTable('Primary scenario', primary, spread), '', seedTable(scenarioTitle(flowControl), flowControl, spreadFlow)].join('\n');
   const body = [
