@@ -6,8 +6,10 @@
  * Policies: this engine (`decideModel`), WVA's original +1/-1 rule, and KEDA's `prometheus` trigger
  * on sum(vllm:num_requests_waiting) with threshold 5; plus two oracles as reference rows (not
  * baselines): one that reacts with perfect information, one that also knows the load a start-up
- * ahead. Each drives replicas through the same emulated HPA. Reported per policy:
- * replica-minutes, minutes with a request waiting longer than the budget, p95 wait, peak queue.
+ * ahead; and the three again with KEDA's `cron` trigger for the trace's peaks in the same
+ * ScaledObject (an operator's schedule). Each drives replicas through the same emulated HPA.
+ * Reported per policy: replica-minutes, minutes with a request waiting longer than the budget,
+ * p95 wait, peak queue.
  * Targets: ours has at most half the over-budget minutes of either baseline, at no more than 1.25x
  * WVA's replica-minutes, and no baseline is both cheaper and better.
  *
@@ -26,9 +28,9 @@ import { BACKLOG_DRAIN_S } from '../src/engine/capacity-targets.js';
 import { parseTriggerMetadata } from '../src/grpc/metadata.js';
 import { describeHpa, exampleBehaviourHpa, kubernetesDefaultHpa, type HpaSettings } from './lib/quality-hpa.js';
 import { runPolicy, type LoopSettings, type LoopVariant, type RunResult } from './lib/quality-loop.js';
-import { EnginePolicy, KedaWaitingPolicy, OraclePolicy, WvaRulePolicy, thresholdsFrom, type ScalingPolicy } from './lib/quality-policies.js';
+import { EnginePolicy, KedaWaitingPolicy, OraclePolicy, WithCronTrigger, WvaRulePolicy, thresholdsFrom, type ScalingPolicy } from './lib/quality-policies.js';
 import { evaluateTargets, reachability, type Reachability, type TargetVerdict } from './lib/quality-targets.js';
-import { BURSTY_TRACE, RAMPED_TRACE, describeTrace, type LoadTrace } from './lib/quality-trace.js';
+import { BURSTY_TRACE, RAMPED_TRACE, describeTrace, peakSchedule, type LoadTrace } from './lib/quality-trace.js';
 import { machineLine, writeResultsSection } from './lib/results.js';
 
 const argv = process.argv.slice(2);
@@ -60,6 +62,8 @@ const REPLICA = { maxBatch: 16, kvPerRequest: 0.05, serviceTimeMs: 2000, startup
 const ORACLE_RPS_PER_REPLICA = 7;
 /** The forecast oracle sees the offered rate this far ahead: a pod asked for now serves after the start-up, and a change is seen up to one cycle late. */
 const FORECAST_S = (STARTUP_MS + CYCLE_MS) / 1000;
+/** The cron windows open this many whole minutes before a known peak (cron has minute resolution): at least the forecast's lead. */
+const CRON_LEAD_MIN = Math.ceil(FORECAST_S / 60);
 
 const decisionConfig: DecisionConfig = {
   saturation: EMPTY_SATURATION_CONFIG,
@@ -97,12 +101,16 @@ const scenarios: Scenario[] = [
   { id: 'flow-control-example-hpa', trace: BURSTY_TRACE, ...EXAMPLE, flowControl: true },
 ];
 
-const policies: (() => ScalingPolicy)[] = [
+const policies = (trace: LoadTrace): (() => ScalingPolicy)[] => [
   () => new EnginePolicy(decisionConfig),
   () => new WvaRulePolicy(thresholdsFrom(decisionConfig)),
   () => new KedaWaitingPolicy(5),
   () => new OraclePolicy(ORACLE_RPS_PER_REPLICA, STARTUP_MS / 1000, BACKLOG_DRAIN_S, decisionConfig.maxScaleUpRate),
   () => new OraclePolicy(ORACLE_RPS_PER_REPLICA, STARTUP_MS / 1000, BACKLOG_DRAIN_S, decisionConfig.maxScaleUpRate, FORECAST_S),
+  // The same three with KEDA's cron trigger for the trace's peaks next to theirs (an operator's schedule).
+  () => new WithCronTrigger(new EnginePolicy(decisionConfig), peakSchedule(trace, CRON_LEAD_MIN, ORACLE_RPS_PER_REPLICA)),
+  () => new WithCronTrigger(new WvaRulePolicy(thresholdsFrom(decisionConfig)), peakSchedule(trace, CRON_LEAD_MIN, ORACLE_RPS_PER_REPLICA)),
+  () => new WithCronTrigger(new KedaWaitingPolicy(5), peakSchedule(trace, CRON_LEAD_MIN, ORACLE_RPS_PER_REPLICA)),
 ];
 
 interface ScenarioResult {
@@ -114,6 +122,8 @@ interface ScenarioResult {
   readonly reach: readonly Reachability[];
   /** Each over-budget limit against the forecast oracle: can knowing the load a start-up ahead meet it? */
   readonly forecastReach: readonly Reachability[];
+  /** The targets with the same cron schedule next to every policy: this engine + cron against the baselines + cron. */
+  readonly cronVerdicts: readonly TargetVerdict[];
 }
 
 function run(sc: Scenario, seed: number): ScenarioResult {
@@ -121,12 +131,13 @@ function run(sc: Scenario, seed: number): ScenarioResult {
     namespace: NS, modelID: MODEL, variants, trace: sc.trace, seed, cycleMs: CYCLE_MS, hpa: sc.hpa, waitBudgetMs: WAIT_BUDGET_MS,
     ...(sc.flowControl ? { flowControl: {} } : {}),
   };
-  const results = policies.map((p) => runPolicy(p, settings));
-  const [ours, wva, keda, oracle, forecast] = results;
-  if (!ours || !wva || !keda || !oracle || !forecast) throw new Error('quality bench: missing policy results');
+  const results = policies(sc.trace).map((p) => runPolicy(p, settings));
+  const [ours, wva, keda, oracle, forecast, oursCron, wvaCron, kedaCron] = results;
+  if (!ours || !wva || !keda || !oracle || !forecast || !oursCron || !wvaCron || !kedaCron) throw new Error('quality bench: missing policy results');
   return {
     scenario: sc, seed, results, verdicts: evaluateTargets(ours, wva, keda),
     reach: reachability(oracle, [wva, keda]), forecastReach: reachability(forecast, [wva, keda]),
+    cronVerdicts: evaluateTargets(oursCron, wvaCron, kedaCron),
   };
 }
 
@@ -191,6 +202,14 @@ function reachLine(s: ScenarioResult): string {
     line('the reactive oracle', s.results[3], s.reach),
     line(`the forecast oracle (${FORECAST_S} s ahead)`, s.results[4], s.forecastReach),
   ].join('\n');
+}
+
+/** The targets again with the same cron schedule next to every policy. */
+function cronLine(s: ScenarioResult): string {
+  const met = s.cronVerdicts.filter((v) => v.met).length;
+  const missed = s.cronVerdicts.filter((v) => !v.met).map((v) => `${v.target}: ${v.detail}`);
+  return `- with the same cron schedule next to each policy: this engine + cron meets ${met} of ${s.cronVerdicts.length} targets against the baselines + cron` +
+    (missed.length > 0 ? ` (not met: ${missed.join('; ')})` : '');
 }
 
 interface DownStats {
@@ -272,6 +291,38 @@ function forecastFinding(): string {
   ].join('\n');
 }
 
+/** The cron rows over every scenario of this seed, figures from this run. */
+function cronFinding(): string {
+  const range = (xs: readonly number[], digits = 0): string => {
+    const lo = Math.min(...xs);
+    const hi = Math.max(...xs);
+    return lo === hi ? lo.toFixed(digits) : `${lo.toFixed(digits)}–${hi.toFixed(digits)}`;
+  };
+  const of = (i: number) => all.map((x) => x.results[i]).filter((r): r is RunResult => r !== undefined);
+  const windows = peakSchedule(BURSTY_TRACE, CRON_LEAD_MIN, ORACLE_RPS_PER_REPLICA)
+    .map((w) => `${w.desiredReplicas} replicas min ${w.fromMs / 60_000}–${w.toMs / 60_000}`).join(', ');
+  const vsPlain = all.map((x) => {
+    const [, wva, keda, , , oursCron] = x.results;
+    return wva && keda && oursCron ? evaluateTargets(oursCron, wva, keda) : [];
+  });
+  const metPlain = vsPlain.filter((v) => v.length > 0 && v.every((t) => t.met)).length;
+  const metSame = all.filter((x) => x.cronVerdicts.every((t) => t.met)).length;
+  // Rows 5..7 are rows 0..2 with the schedule.
+  const ratio = (i: number) => all.map((x) => (x.results[i]?.replicaMinutes ?? Number.NaN) / (x.results[i - 5]?.replicaMinutes ?? Number.NaN));
+  const vsWva = all.map((x) => (x.results[5]?.replicaMinutes ?? Number.NaN) / (x.results[1]?.replicaMinutes ?? Number.NaN));
+  return [
+    `- **Known peaks: KEDA's \`cron\` trigger next to ours** (deploy/examples/known-peaks-cron.yaml). An operator who knows when the`,
+    '  peaks come adds a `cron` trigger to the same ScaledObject; the HPA follows whichever trigger asks for more. Here its windows',
+    `  open ${CRON_LEAD_MIN} min before each rise (${windows}). Over the ${all.length} scenarios of this seed:`,
+    `  - this engine + cron has ${range(of(5).map((r) => r.overBudgetMinutes))} over-budget minutes, at ${range(ratio(5), 2)}x its own replica-minutes without the schedule`,
+    `    (${range(vsWva, 2)}x WVA's rule's); against the baselines without a schedule it meets all four targets in ${metPlain} of ${all.length} scenarios;`,
+    `  - the schedule does most of that work: WVA's rule with it has ${range(of(6).map((r) => r.overBudgetMinutes))} over-budget minutes (at ${range(ratio(6), 2)}x its cost`,
+    `    without), KEDA's trigger ${range(of(7).map((r) => r.overBudgetMinutes))}; against the baselines with the same schedule the engine + cron meets all four targets in`,
+    `    ${metSame} of ${all.length};`,
+    '  - outside the windows, and above them, the engine decides as it does alone.',
+  ].join('\n');
+}
+
 function scenarioTitle(r: ScenarioResult): string {
   return `${r.scenario.trace.name} trace, ${r.scenario.hpaName}, ${r.scenario.flowControl ? 'gateway flow control' : 'requests stay on their replica'}`;
 }
@@ -308,6 +359,7 @@ if (JSON_OUT) {
     scenario: s.scenario.id, seed: s.seed,
     results: s.results.map((r) => ({ policy: r.policy, replicaMinutes: r.replicaMinutes, overBudgetMinutes: r.overBudgetMinutes, p95WaitMs: r.p95WaitMs, maxWaitMs: r.maxWaitMs, peakQueue: r.peakQueue, peakReplicas: r.peakReplicas })),
     verdicts: s.verdicts,
+    cronVerdicts: s.cronVerdicts,
   })), null, 2));
 } else {
   for (const s of all) {
@@ -315,11 +367,12 @@ if (JSON_OUT) {
     console.log(table(s.results));
     console.log(verdictLines(s.verdicts));
     console.log(reachLine(s));
+    console.log(cronLine(s));
   }
   for (const [title, runs] of [['Primary scenario', spread], [scenarioTitle(flowControl), spreadFlow]] as const) {
     if (runs.length === 0) continue;
     console.log(`\n${title} over seeds 1..${SEEDS}:`);
-    for (const s of runs) console.log(`  seed ${s.seed}: ${s.results.map((r) => `${r.policy} ${r.replicaMinutes.toFixed(1)} rm / ${r.overBudgetMinutes} min`).join('; ')}; targets met ${s.verdicts.filter((v) => v.met).length}/${s.verdicts.length}; over-budget limits met by the reactive oracle ${metCount(s.reach)} of ${s.reach.length}, by the forecast oracle ${metCount(s.forecastReach)} of ${s.forecastReach.length}`);
+    for (const s of runs) console.log(`  seed ${s.seed}: ${s.results.map((r) => `${r.policy} ${r.replicaMinutes.toFixed(1)} rm / ${r.overBudgetMinutes} min`).join('; ')}; targets met ${s.verdicts.filter((v) => v.met).length}/${s.verdicts.length}; over-budget limits met by the reactive oracle ${metCount(s.reach)} of ${s.reach.length}, by the forecast oracle ${metCount(s.forecastReach)} of ${s.forecastReach.length}; with cron targets met ${s.cronVerdicts.filter((v) => v.met).length}/${s.cronVerdicts.length}`);
   }
   console.log(`\n(${elapsedS.toFixed(1)} s wall)`);
 }
@@ -335,6 +388,7 @@ if (WRITE) {
       '',
       verdictLines(s.verdicts),
       reachLine(s),
+      cronLine(s),
     ].join('\n'),
   );
   const [ours, wva, keda, oracle] = primary.results;
@@ -377,6 +431,11 @@ if (WRITE) {
     '  bound (its sizing is one heuristic fed perfect inputs), but a limit "below it" asks more than reacting with perfect information',
     `  gives on that run, under the same cap, HPA and start-up. Second reference row: the same oracle with a perfect forecast, sizing for`,
     `  the highest offered rate over the next ${FORECAST_S} s (start-up + one cycle): what predicting the load could give at best.`,
+    `- **Cron rows** (references, not in the issue's targets): each policy again with KEDA's \`cron\` trigger in the same ScaledObject, as an`,
+    `  operator who knows the peaks from history would add it: a window per rise of the trace, opening ${CRON_LEAD_MIN} min before it (the start-up`,
+    `  plus a cycle, rounded up to cron's minute), closing when the next phase starts, \`desiredReplicas\` = ceil(rate / ${ORACLE_RPS_PER_REPLICA}). KEDA's cron scaler`,
+    '  reports `desiredReplicas` inside a window and 1 outside it, AverageValue target 1; the HPA computes a count per metric and takes',
+    '  the highest. The targets are checked again on these rows, this engine + cron against the baselines + cron.',
     '- **HPA** (emulated from the controller\'s algorithm, same for all): AverageValue desired = ceil(value / target) unless',
     '  |1 − value / (target × current)| ≤ tolerance; stabilization windows over recommendations; rate policies (selectPolicy Max); min/max.',
     `- **Figures**: replica-minutes count every pod from creation (pending included). A minute is over budget when a request that`,
@@ -403,6 +462,7 @@ if (WRITE) {
     '  old ones, so on this trace extra capacity buys little: that is the floor above.',
     flowFinding(),
     forecastFinding(),
+    cronFinding(),
     `- **Scale-down through the HPA.** The engine asked for fewer replicas in ${d(ours).asked} cycles and the HPA applied ${d(ours).applied}`,
     `  (${d(ours).tolerance} swallowed by its 10 % tolerance). Each cycle steps one replica further below the PREVIOUS decision while the`,
     '  projected spare of the remaining replicas allows it, so the HPA\'s stabilization window sees a falling staircase rather than the',
@@ -415,9 +475,9 @@ if (WRITE) {
   const seedTable = (title: string, base: ScenarioResult, runs: readonly ScenarioResult[]): string => runs.length === 0 ? '' : [
     `#### ${title} on seeds 1..${SEEDS} (replica-minutes / over-budget minutes)`,
     '',
-    `| seed | ${base.results.map((r) => r.policy).join(' | ')} | targets met | over-budget limits the reactive oracle meets | ... the forecast oracle meets |`,
-    `|---:|${base.results.map(() => '---:|').join('')}---:|---:|---:|`,
-    ...runs.map((x) => `| ${x.seed} | ${x.results.map((r) => `${r.replicaMinutes.toFixed(1)} / ${r.overBudgetMinutes}`).join(' | ')} | ${x.verdicts.filter((v) => v.met).length} of ${x.verdicts.length} | ${metCount(x.reach)} of ${x.reach.length} | ${metCount(x.forecastReach)} of ${x.forecastReach.length} |`),
+    `| seed | ${base.results.map((r) => r.policy).join(' | ')} | targets met | over-budget limits the reactive oracle meets | ... the forecast oracle meets | targets met, all with cron |`,
+    `|---:|${base.results.map(() => '---:|').join('')}---:|---:|---:|---:|`,
+    ...runs.map((x) => `| ${x.seed} | ${x.results.map((r) => `${r.replicaMinutes.toFixed(1)} / ${r.overBudgetMinutes}`).join(' | ')} | ${x.verdicts.filter((v) => v.met).length} of ${x.verdicts.length} | ${metCount(x.reach)} of ${x.reach.length} | ${metCount(x.forecastReach)} of ${x.forecastReach.length} | ${x.cronVerdicts.filter((v) => v.met).length} of ${x.cronVerdicts.length} |`),
   ].join('\n');
   const seedLines = [seedTable('Primary scenario', primary, spread), '', seedTable(scenarioTitle(flowControl), flowControl, spreadFlow)].join('\n');
   const body = [

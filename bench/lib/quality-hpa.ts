@@ -1,10 +1,11 @@
 /**
- * A pure emulation of the Kubernetes HPA for one scale target fed by one external metric with
- * `AverageValue` semantics, as KEDA sets it up. Follows the controller's algorithm
- * (pkg/controller/podautoscaler: GetExternalPerPodMetricReplicas, stabilizeRecommendationWithBehaviors,
+ * A pure emulation of the Kubernetes HPA for one scale target fed by external metrics with
+ * `AverageValue` semantics, as KEDA sets it up (one metric per trigger of the ScaledObject). Follows
+ * the controller's algorithm (pkg/controller/podautoscaler: computeReplicasForMetrics,
+ * GetExternalPerPodMetricReplicas, stabilizeRecommendationWithBehaviors,
  * convertDesiredReplicasWithBehaviorRate):
- *  1. usageRatio = value / (target x current); within the tolerance the recommendation is
- *     `current`, else ceil(value / target).
+ *  1. Per metric, usageRatio = value / (target x current); within the tolerance its proposal is
+ *     `current`, else ceil(value / target). The recommendation is the highest proposal.
  *  2. Stabilization: the recommendation is raised to the lowest of the scale-up window's and lowered
  *     to the highest of the scale-down window's recommendations (current one included).
  *  3. Rate policies: the change per period is limited relative to the replica count at the start of
@@ -82,6 +83,12 @@ export function averageValueReplicas(value: number, target: number, current: num
   return Math.ceil(value / target);
 }
 
+/** One external metric of the scale target: KEDA's value for one trigger and its AverageValue target. */
+export interface HpaMetric {
+  readonly value: number;
+  readonly target: number;
+}
+
 interface Recommendation {
   readonly at: number;
   readonly replicas: number;
@@ -104,10 +111,17 @@ export class HpaEmulator {
     }
   }
 
-  /** One HPA sync: the replica count the HPA sets on the target now (may equal `current`). */
+  /** One HPA sync on a single metric: the replica count the HPA sets on the target now (may equal `current`). */
   sync(now: number, current: number, value: number, target: number): number {
+    return this.syncMetrics(now, current, [{ value, target }]);
+  }
+
+  /** One HPA sync on every metric of the target (a ScaledObject with several triggers). */
+  syncMetrics(now: number, current: number, metrics: readonly HpaMetric[]): number {
     const s = this.settings;
-    const raw = averageValueReplicas(value, target, current, s.tolerance);
+    if (metrics.length === 0) throw new Error('HPA sync needs at least one metric');
+    // Step 1: each metric proposes a count; the HPA follows the highest (computeReplicasForMetrics).
+    const raw = Math.max(...metrics.map((m) => averageValueReplicas(m.value, m.target, current, s.tolerance)));
 
     // Step 2: stabilization over the stored recommendations (the current one included).
     let up = raw;

@@ -175,7 +175,12 @@ function runPass(policy: ScalingPolicy, s: LoopSettings, resetEveryMinute: boole
       if (value === undefined) throw new Error(`policy ${policy.name} gave no value for ${v.variant.key}`);
       const hpa = hpas.get(v.variant.key);
       if (!hpa) throw new Error(`no HPA for ${v.variant.key}`);
-      const n = hpa.sync(t, v.current, value, out.target);
+      const others = (out.otherTriggers ?? []).map((o, i) => {
+        const other = o.values.get(v.variant.key);
+        if (other === undefined) throw new Error(`policy ${policy.name} gave no value for ${v.variant.key} on its trigger ${i + 2}`);
+        return { value: other, target: o.target };
+      });
+      const n = hpa.syncMetrics(t, v.current, [{ value, target: out.target }, ...others]);
       if (n !== v.current) fleet.setReplicas(namespace, v.variant.deployment, n);
       current += v.current;
       desired += n;

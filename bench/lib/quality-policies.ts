@@ -1,5 +1,6 @@
 /**
- * The three scaling policies the quality bench compares. Each turns what it observes into the
+ * The three scaling policies the quality bench compares (and its reference rows: the oracles, and
+ * any policy with a cron trigger beside it). Each turns what it observes into the
  * metric value KEDA hands the HPA, and the AverageValue target the HPA divides it by:
  *  1. this engine: `decideModel` (the real pure decision function); value = desired replicas, target 1.
  *  2. WVA's original rule: the same saturation analysis, but +1 when it says scale up, -1 when
@@ -39,6 +40,11 @@ export interface PolicyOutput {
   readonly target: number;
   /** Short note for the trace log. */
   readonly note: string;
+  /**
+   * The ScaledObject's other triggers, each with its own values and AverageValue target: KEDA hands
+   * the HPA one metric per trigger and the HPA follows the highest replica count any of them asks for.
+   */
+  readonly otherTriggers?: readonly { readonly values: ReadonlyMap<string, number>; readonly target: number }[];
 }
 
 export interface ScalingPolicy {
@@ -185,5 +191,45 @@ export class OraclePolicy implements ScalingPolicy {
     const need = Math.max(1, Math.ceil((rate + backlog / this.drainS) / this.rpsPerReplica - 1e-9));
     const n = Math.min(need, scaleUpCap(current, this.maxScaleUpRate));
     return { values: new Map(obs.variants.map((s) => [s.variant.key, n])), target: 1, note: `rate ${rate} backlog ${backlog.toFixed(0)} -> ${n}` };
+  }
+}
+
+/** A window of KEDA's `cron` trigger: `desiredReplicas` from `fromMs` until `toMs` (simulated time). */
+export interface CronWindow {
+  readonly fromMs: number;
+  readonly toMs: number;
+  readonly desiredReplicas: number;
+}
+
+/**
+ * Reference, not a baseline: a policy plus KEDA's `cron` trigger in the same ScaledObject, the way
+ * an operator covers peaks known from history. KEDA's cron scaler reports `desiredReplicas` inside
+ * a window and 1 outside it, with AverageValue target 1; the HPA takes the higher of the two
+ * triggers' counts, so the policy still scales above the schedule and alone outside it.
+ */
+export class WithCronTrigger implements ScalingPolicy {
+  readonly name: string;
+
+  constructor(
+    private readonly inner: ScalingPolicy,
+    private readonly windows: readonly CronWindow[],
+  ) {
+    for (const w of windows) {
+      if (!(w.toMs > w.fromMs) || !Number.isInteger(w.desiredReplicas) || w.desiredReplicas < 1) {
+        throw new Error(`cron window ${JSON.stringify(w)}: expected toMs > fromMs and an integer desiredReplicas >= 1`);
+      }
+    }
+    this.name = `${inner.name} + cron`;
+  }
+
+  decide(obs: PolicyObservation): PolicyOutput {
+    const out = this.inner.decide(obs);
+    const w = this.windows.find((x) => obs.now >= x.fromMs && obs.now < x.toMs);
+    const cron = w?.desiredReplicas ?? 1;
+    return {
+      ...out,
+      otherTriggers: [...(out.otherTriggers ?? []), { values: new Map(obs.variants.map((s) => [s.variant.key, cron])), target: 1 }],
+      note: w ? `cron ${cron}; ${out.note}` : out.note,
+    };
   }
 }

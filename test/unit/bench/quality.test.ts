@@ -8,9 +8,9 @@ import type { FleetModelSnapshot } from '../../../src/sim/fleet/types.js';
 import { averageValueReplicas, HpaEmulator, kubernetesDefaultHpa } from '../../../bench/lib/quality-hpa.js';
 import { countOverBudget, runPolicy, type LoopSettings } from '../../../bench/lib/quality-loop.js';
 import { ScrapeHistory } from '../../../bench/lib/quality-observer.js';
-import { applyWvaStep, EnginePolicy, KedaWaitingPolicy, OraclePolicy, wvaRule } from '../../../bench/lib/quality-policies.js';
+import { applyWvaStep, EnginePolicy, KedaWaitingPolicy, OraclePolicy, WithCronTrigger, wvaRule } from '../../../bench/lib/quality-policies.js';
 import { dominates, evaluateTargets, reachability } from '../../../bench/lib/quality-targets.js';
-import { peakRateWithin, rateAt, type LoadTrace } from '../../../bench/lib/quality-trace.js';
+import { BURSTY_TRACE, peakRateWithin, peakSchedule, rateAt, type LoadTrace } from '../../../bench/lib/quality-trace.js';
 
 const NS = 'ns';
 const MODEL = 'm';
@@ -63,6 +63,18 @@ describe('HPA emulation', () => {
     expect(hpa.sync(15_000, 5, 500, 5)).toBe(10);
     expect(hpa.sync(30_000, 10, 500, 5)).toBe(20);
     expect(new HpaEmulator(kubernetesDefaultHpa(1, 3)).sync(0, 1, 0, 5)).toBe(1);
+  });
+
+  it('several metrics (one per trigger): each proposes a count with its own tolerance and the highest wins', () => {
+    const hpa = new HpaEmulator(kubernetesDefaultHpa(1, 20));
+    // A cron trigger asking for 7 (target 1) beats a waiting-queue trigger asking for ceil(12 / 5) = 3.
+    expect(hpa.syncMetrics(0, 2, [{ value: 12, target: 5 }, { value: 7, target: 1 }])).toBe(6); // +4 pods per period from 2
+    expect(hpa.syncMetrics(15_000, 6, [{ value: 12, target: 5 }, { value: 7, target: 1 }])).toBe(7);
+    // 10.5 / 10 is within the 10 % tolerance (proposes 10), but 14 / 10 is not: 14 wins.
+    expect(new HpaEmulator(kubernetesDefaultHpa(1, 20)).syncMetrics(0, 10, [{ value: 10.5, target: 1 }, { value: 14, target: 1 }])).toBe(14);
+    // One metric inside its tolerance (9.5 / 10 proposes 10) outweighs another asking for 1: no scale-down.
+    expect(new HpaEmulator(kubernetesDefaultHpa(1, 20)).syncMetrics(0, 10, [{ value: 9.5, target: 1 }, { value: 1, target: 1 }])).toBe(10);
+    expect(() => hpa.syncMetrics(30_000, 7, [])).toThrow(/at least one metric/);
   });
 });
 
@@ -218,6 +230,37 @@ describe('oracles (references)', () => {
   });
 });
 
+describe('cron trigger next to a policy (reference rows)', () => {
+  it('the schedule opens a window per rise, lead minutes early, sized for the rate, until the next phase', () => {
+    expect(peakSchedule(BURSTY_TRACE, 2, 7)).toEqual([
+      { fromMs: 2 * 60_000, toMs: 9 * 60_000, desiredReplicas: 7 },
+      { fromMs: 15 * 60_000, toMs: 22 * 60_000, desiredReplicas: 8 },
+    ]);
+    const early: LoadTrace = { name: 'e', durationMin: 5, rampMin: 0, phases: [{ name: 'a', fromMin: 0, rps: 1 }, { name: 'b', fromMin: 1, rps: 14 }] };
+    expect(peakSchedule(early, 3, 7)).toEqual([{ fromMs: 0, toMs: 5 * 60_000, desiredReplicas: 2 }]);
+    expect(() => peakSchedule(BURSTY_TRACE, 1.25, 7)).toThrow(/whole minutes/);
+    expect(() => peakSchedule(BURSTY_TRACE, 2, 0)).toThrow(/rpsPerReplica/);
+  });
+
+  it("adds KEDA's cron metric: desiredReplicas inside a window, 1 outside, target 1; the policy's own value is untouched", () => {
+    const v = variant('a', 10);
+    const obs = (now: number) => ({
+      now, namespace: NS, modelID: MODEL, variants: [{ variant: v, current: 2, ready: 2 }], metrics: metrics([]),
+      sumWaiting: 12, offeredRps: 0, peakOfferedRps: () => 0,
+    });
+    const p = new WithCronTrigger(new KedaWaitingPolicy(5), [{ fromMs: 60_000, toMs: 120_000, desiredReplicas: 7 }]);
+    expect(p.name).toBe('KEDA prometheus (waiting, 5) + cron');
+    const inside = p.decide(obs(60_000));
+    expect(inside.values.get(v.key)).toBe(12);
+    expect(inside.target).toBe(5);
+    expect(inside.otherTriggers?.map((o) => [o.values.get(v.key), o.target])).toEqual([[7, 1]]);
+    expect(p.decide(obs(120_000)).otherTriggers?.map((o) => o.values.get(v.key))).toEqual([1]);
+    expect(p.decide(obs(59_999)).otherTriggers?.map((o) => o.values.get(v.key))).toEqual([1]);
+    expect(() => new WithCronTrigger(new KedaWaitingPolicy(5), [{ fromMs: 5, toMs: 5, desiredReplicas: 2 }])).toThrow(/toMs > fromMs/);
+    expect(() => new WithCronTrigger(new KedaWaitingPolicy(5), [{ fromMs: 0, toMs: 5, desiredReplicas: 0 }])).toThrow(/desiredReplicas/);
+  });
+});
+
 describe('closed loop', () => {
   const settings: LoopSettings = {
     namespace: NS, modelID: MODEL, seed: 7, cycleMs: 15_000, waitBudgetMs: 5000, hpa: kubernetesDefaultHpa(1, 8),
@@ -233,5 +276,19 @@ describe('closed loop', () => {
     expect(engine.peakReplicas).toBeGreaterThan(1);
     expect(keda.peakReplicas).toBeGreaterThan(1);
     expect(engine.replicaMinutes).toBeGreaterThan(4);
+  });
+
+  it('a cron trigger next to a policy holds its replicas through the window; before it the policy alone decides', () => {
+    const idle: LoopSettings = { ...settings, trace: { name: 'idle', durationMin: 4, rampMin: 0, phases: [{ name: 'low', fromMin: 0, rps: 0.5 }] } };
+    const alone = runPolicy(() => new KedaWaitingPolicy(5), idle);
+    const withCron = runPolicy(() => new WithCronTrigger(new KedaWaitingPolicy(5), [{ fromMs: 60_000, toMs: 120_000, desiredReplicas: 5 }]), idle);
+    expect(alone.peakReplicas).toBe(1);
+    const at = (ms: number) => withCron.cycles.find((c) => c.atMs === ms);
+    expect(at(45_000)?.desired).toBe(1);
+    expect(at(60_000)?.desired).toBe(5);
+    expect(at(105_000)?.desired).toBe(5);
+    // After the window the HPA's 300 s scale-down window still holds the 5.
+    expect(withCron.cycles.at(-1)?.desired).toBe(5);
+    expect(withCron.replicaMinutes).toBeGreaterThan(alone.replicaMinutes);
   });
 });
