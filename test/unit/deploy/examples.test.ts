@@ -33,7 +33,8 @@ describe('deploy/examples', () => {
         if (doc['kind'] === 'VariantAutoscaling') expect(variantFromVariantAutoscaling(doc).kind, f).toBe('variant');
       }
     }
-    expect(keys.sort()).toEqual(['llm/llama-70b-a100', 'llm/llama-70b-h100', 'llm/llama-8b-h100', 'llm/qwen-7b-l4']);
+    // known-peaks-cron.yaml replaces the ScaledObject of vllm-llama-8b.yaml (same name): its key twice.
+    expect(keys.sort()).toEqual(['llm/llama-70b-a100', 'llm/llama-70b-h100', 'llm/llama-8b-h100', 'llm/llama-8b-h100', 'llm/qwen-7b-l4']);
   });
 
   it('the two-variant model has one modelID, two accelerators and different costs', () => {
@@ -54,6 +55,24 @@ describe('deploy/examples', () => {
     const b = so.spec.advanced.horizontalPodAutoscalerConfig.behavior;
     expect(b['scaleUp']?.policies).toContainEqual(expect.objectContaining({ type: 'Pods', value: 1 }));
     expect(b['scaleDown']?.policies).toContainEqual(expect.objectContaining({ type: 'Pods', value: 1 }));
+  });
+
+  it('known peaks: our trigger and a cron trigger whose window opens before its peak, in one ScaledObject', () => {
+    type So = { metadata: { name: string }; spec: { scaleTargetRef: { name: string }; triggers: { type: string; metadata: Record<string, string> }[] } };
+    const so = docsOf(join(DEPLOY, 'examples/known-peaks-cron.yaml')).find((d) => d['kind'] === 'ScaledObject') as So;
+    const main = docsOf(join(DEPLOY, 'examples/vllm-llama-8b.yaml')).find((d) => d['kind'] === 'ScaledObject') as So;
+    // Same name and target as the main example: applying it replaces that ScaledObject instead of
+    // adding a second one on the same Deployment (KEDA's admission webhook refuses that).
+    expect([so.metadata.name, so.spec.scaleTargetRef.name]).toEqual([main.metadata.name, main.spec.scaleTargetRef.name]);
+    expect(so.spec.triggers.map((t) => t.type)).toEqual(['external-push', 'cron']);
+    const cron = so.spec.triggers[1]?.metadata ?? {};
+    // KEDA's cron scaler requires all four; desiredReplicas is an integer string.
+    expect(Object.keys(cron).sort()).toEqual(['desiredReplicas', 'end', 'start', 'timezone']);
+    expect(cron['desiredReplicas']).toMatch(/^[1-9][0-9]*$/);
+    const [startMin, startHour] = (cron['start'] ?? '').split(' ').map(Number);
+    const [endMin, endHour] = (cron['end'] ?? '').split(' ').map(Number);
+    expect(cron['start']).not.toBe(cron['end']);
+    expect((startHour ?? 0) * 60 + (startMin ?? 0)).toBeLessThan((endHour ?? 0) * 60 + (endMin ?? 0));
   });
 
   it('scale to zero sets minReplicaCount 0', () => {
