@@ -270,13 +270,15 @@ function flowFinding(): string {
   ].join('\n');
 }
 
+/** "lo–hi" of some figures, or the one value when they are all equal. */
+function range(xs: readonly number[], digits = 0): string {
+  const lo = Math.min(...xs);
+  const hi = Math.max(...xs);
+  return lo === hi ? lo.toFixed(digits) : `${lo.toFixed(digits)}–${hi.toFixed(digits)}`;
+}
+
 /** Both oracles over every scenario of this seed, figures from this run. */
 function forecastFinding(): string {
-  const range = (xs: readonly number[], digits = 0): string => {
-    const lo = Math.min(...xs);
-    const hi = Math.max(...xs);
-    return lo === hi ? lo.toFixed(digits) : `${lo.toFixed(digits)}–${hi.toFixed(digits)}`;
-  };
   const minutes = (i: number) => all.map((x) => x.results[i]?.overBudgetMinutes ?? Number.NaN);
   const costVsWva = (i: number) => all.map((x) => (x.results[i]?.replicaMinutes ?? Number.NaN) / (x.results[1]?.replicaMinutes ?? Number.NaN));
   const met = (pick: (x: ScenarioResult) => readonly Reachability[]) => all.reduce((n, x) => n + metCount(pick(x)), 0);
@@ -293,11 +295,6 @@ function forecastFinding(): string {
 
 /** The cron rows over every scenario of this seed, figures from this run. */
 function cronFinding(): string {
-  const range = (xs: readonly number[], digits = 0): string => {
-    const lo = Math.min(...xs);
-    const hi = Math.max(...xs);
-    return lo === hi ? lo.toFixed(digits) : `${lo.toFixed(digits)}–${hi.toFixed(digits)}`;
-  };
   const of = (i: number) => all.map((x) => x.results[i]).filter((r): r is RunResult => r !== undefined);
   const windows = peakSchedule(BURSTY_TRACE, CRON_LEAD_MIN, ORACLE_RPS_PER_REPLICA)
     .map((w) => `${w.desiredReplicas} replicas min ${w.fromMs / 60_000}–${w.toMs / 60_000}`).join(', ');

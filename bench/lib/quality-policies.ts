@@ -16,6 +16,7 @@ import { resolveThresholds } from '../../src/config/saturation-config.js';
 import { scaleUpCap } from '../../src/engine/capacity-targets.js';
 import { decideModel, type DecisionConfig } from '../../src/engine/model-decision.js';
 import { analyzeModel, type ModelAnalysis, type VariantState } from '../../src/engine/saturation-analyzer.js';
+import type { CronWindow } from './quality-trace.js';
 
 /** What a policy is given every cycle. */
 export interface PolicyObservation {
@@ -192,13 +193,6 @@ export class OraclePolicy implements ScalingPolicy {
     const n = Math.min(need, scaleUpCap(current, this.maxScaleUpRate));
     return { values: new Map(obs.variants.map((s) => [s.variant.key, n])), target: 1, note: `rate ${rate} backlog ${backlog.toFixed(0)} -> ${n}` };
   }
-}
-
-/** A window of KEDA's `cron` trigger: `desiredReplicas` from `fromMs` until `toMs` (simulated time). */
-export interface CronWindow {
-  readonly fromMs: number;
-  readonly toMs: number;
-  readonly desiredReplicas: number;
 }
 
 /**

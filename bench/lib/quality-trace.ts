@@ -77,16 +77,23 @@ export function peakRateWithin(trace: LoadTrace, fromMs: number, spanMs: number)
   return peak;
 }
 
+/** A window of KEDA's `cron` trigger: `desiredReplicas` from `fromMs` until `toMs` (simulated time). */
+export interface CronWindow {
+  readonly fromMs: number;
+  readonly toMs: number;
+  readonly desiredReplicas: number;
+}
+
 /**
  * The `cron` windows an operator would write for this trace's peaks, knowing them from history:
  * one per phase that raises the rate, from `leadMin` before it starts (a pod must be ready when the
  * load arrives; cron schedules have minute resolution) until the next phase starts, asking for the
  * replicas the phase's rate needs at `rpsPerReplica`.
  */
-export function peakSchedule(trace: LoadTrace, leadMin: number, rpsPerReplica: number): { fromMs: number; toMs: number; desiredReplicas: number }[] {
+export function peakSchedule(trace: LoadTrace, leadMin: number, rpsPerReplica: number): CronWindow[] {
   if (!Number.isInteger(leadMin) || leadMin < 0) throw new Error(`cron lead ${leadMin}: expected whole minutes >= 0 (cron has minute resolution)`);
   if (!(rpsPerReplica > 0)) throw new Error(`rpsPerReplica ${rpsPerReplica}: expected > 0`);
-  const out: { fromMs: number; toMs: number; desiredReplicas: number }[] = [];
+  const out: CronWindow[] = [];
   trace.phases.forEach((p, i) => {
     const prev = trace.phases[i - 1];
     if (!prev || p.rps <= prev.rps) return;
