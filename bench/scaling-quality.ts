@@ -101,17 +101,22 @@ const scenarios: Scenario[] = [
   { id: 'flow-control-example-hpa', trace: BURSTY_TRACE, ...EXAMPLE, flowControl: true },
 ];
 
-const policies = (trace: LoadTrace): (() => ScalingPolicy)[] => [
-  () => new EnginePolicy(decisionConfig),
-  () => new WvaRulePolicy(thresholdsFrom(decisionConfig)),
-  () => new KedaWaitingPolicy(5),
-  () => new OraclePolicy(ORACLE_RPS_PER_REPLICA, STARTUP_MS / 1000, BACKLOG_DRAIN_S, decisionConfig.maxScaleUpRate),
-  () => new OraclePolicy(ORACLE_RPS_PER_REPLICA, STARTUP_MS / 1000, BACKLOG_DRAIN_S, decisionConfig.maxScaleUpRate, FORECAST_S),
-  // The same three with KEDA's cron trigger for the trace's peaks next to theirs (an operator's schedule).
-  () => new WithCronTrigger(new EnginePolicy(decisionConfig), peakSchedule(trace, CRON_LEAD_MIN, ORACLE_RPS_PER_REPLICA)),
-  () => new WithCronTrigger(new WvaRulePolicy(thresholdsFrom(decisionConfig)), peakSchedule(trace, CRON_LEAD_MIN, ORACLE_RPS_PER_REPLICA)),
-  () => new WithCronTrigger(new KedaWaitingPolicy(5), peakSchedule(trace, CRON_LEAD_MIN, ORACLE_RPS_PER_REPLICA)),
-];
+/** Result rows, in this order: the three policies, the two oracles, the three policies again with the cron schedule. */
+const policies = (trace: LoadTrace): (() => ScalingPolicy)[] => {
+  const reacting: (() => ScalingPolicy)[] = [
+    () => new EnginePolicy(decisionConfig),
+    () => new WvaRulePolicy(thresholdsFrom(decisionConfig)),
+    () => new KedaWaitingPolicy(5),
+  ];
+  // KEDA's cron trigger for the trace's peaks next to each one's (an operator's schedule).
+  const schedule = peakSchedule(trace, CRON_LEAD_MIN, ORACLE_RPS_PER_REPLICA);
+  return [
+    ...reacting,
+    () => new OraclePolicy(ORACLE_RPS_PER_REPLICA, STARTUP_MS / 1000, BACKLOG_DRAIN_S, decisionConfig.maxScaleUpRate),
+    () => new OraclePolicy(ORACLE_RPS_PER_REPLICA, STARTUP_MS / 1000, BACKLOG_DRAIN_S, decisionConfig.maxScaleUpRate, FORECAST_S),
+    ...reacting.map((make) => () => new WithCronTrigger(make(), schedule)),
+  ];
+};
 
 interface ScenarioResult {
   readonly scenario: Scenario;
