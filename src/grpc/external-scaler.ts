@@ -187,8 +187,10 @@ export class ExternalScalerService {
     if (!ref) throw new CallError(grpc.status.INVALID_ARGUMENT, 'scaledObjectRef is required');
     const variant = this.register(ref);
     const ac = new AbortController();
-    const callDeadline = call.getDeadline();
-    const callBudget = callDeadline instanceof Date ? callDeadline.getTime() - Date.now() - 50 : Number.POSITIVE_INFINITY;
+    // grpc-js hands the server a Date or epoch milliseconds (Infinity without a deadline). Answer
+    // 50 ms before KEDA's deadline so it gets UNAVAILABLE with the reason, not DEADLINE_EXCEEDED.
+    const callDeadlineMs = Number(call.getDeadline());
+    const callBudget = Number.isFinite(callDeadlineMs) ? callDeadlineMs - Date.now() - 50 : Number.POSITIVE_INFINITY;
     const budget = Math.max(0, Math.min(this.deps.firstDecisionDeadlineMs, callBudget));
     const timer = setTimeout(() => ac.abort(), budget);
     const onCancel = (): void => ac.abort();

@@ -70,6 +70,17 @@ describe('GetMetrics', () => {
     expect(h.registry.get('team-a/llama-h100')).toBeDefined();
   });
 
+  it("answers UNAVAILABLE with the reason before KEDA's own call deadline when that is shorter", async () => {
+    await h.stop();
+    h = await startHarness({ firstDecisionDeadlineMs: 3000 });
+    client = h.client();
+    const start = Date.now();
+    const err = (await unary(client, 'GetMetrics', { scaledObjectRef: ref(), metricName: 'wva-desired-replicas' }, 600).catch((e: unknown) => e)) as grpc.ServiceError;
+    expect(err.code, err.details).toBe(grpc.status.UNAVAILABLE);
+    expect(err.details).toContain('no decision yet for team-a/llama-h100');
+    expect(Date.now() - start).toBeLessThan(3000);
+  });
+
   it('waits for a first decision that arrives within the deadline', async () => {
     const pending = unary<unknown, GetMetricsResponse>(client, 'GetMetrics', { scaledObjectRef: ref(), metricName: 'wva-desired-replicas' });
     setTimeout(() => h.setDecision('team-a/llama-h100', 2), 50);
