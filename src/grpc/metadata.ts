@@ -5,6 +5,10 @@
  *
  * KEDA's own keys (scalerAddress, TLS options) are accepted and ignored. Unknown keys are rejected
  * so that a typo such as `kvCacheThreshhold` cannot silently fall back to a default.
+ *
+ * `<key>FromEnv` is KEDA's way to take a value from the scale target's container environment: KEDA
+ * resolves it and forwards it under the same key (`modelIDFromEnv: "meta-llama/..."`), or drops it
+ * when the variable is unset. So on the wire `<key>FromEnv` is `<key>`; giving both is ambiguous.
  */
 import { parseDuration } from '../config/duration.js';
 import { THRESHOLD_FIELDS } from '../config/saturation-config.js';
@@ -85,21 +89,41 @@ export const KEDA_KEYS: ReadonlySet<string> = new Set([
 
 type Parsed = { -readonly [K in keyof typeof METADATA_KEYS]?: ReturnType<(typeof METADATA_KEYS)[K]['parse']> };
 
-function parseKeys(metadata: Readonly<Record<string, string>>): Parsed {
-  for (const key of Object.keys(metadata)) {
-    if (!(key in METADATA_KEYS) && !KEDA_KEYS.has(key)) {
-      throw new MetadataError(key, metadata[key], `a known key (${Object.keys(METADATA_KEYS).join(', ')})`);
+const FROM_ENV = 'FromEnv';
+type OurKey = keyof typeof METADATA_KEYS;
+const isOurKey = (key: string): key is OurKey => Object.hasOwn(METADATA_KEYS, key);
+
+/** Our key's raw value and the key it was given under (`modelID` or `modelIDFromEnv`), for errors. */
+function rawValues(metadata: Readonly<Record<string, string>>): Map<OurKey, { given: string; raw: string }> {
+  const out = new Map<OurKey, { given: string; raw: string }>();
+  for (const [given, raw] of Object.entries(metadata)) {
+    if (KEDA_KEYS.has(given)) continue;
+    const key = given.endsWith(FROM_ENV) ? given.slice(0, -FROM_ENV.length) : given;
+    if (!isOurKey(key)) {
+      throw new MetadataError(given, raw, `a known key (${Object.keys(METADATA_KEYS).join(', ')}; each also as <key>FromEnv)`);
     }
+    const other = out.get(key);
+    if (other) throw new MetadataError(given, raw, `either ${key} or ${key}${FROM_ENV}, not both (${other.given} is also set)`);
+    out.set(key, { given, raw });
   }
+  return out;
+}
+
+/** True when the metadata gives `key`, directly or as `<key>FromEnv`. */
+export function hasKey(metadata: Readonly<Record<string, string>>, key: OurKey): boolean {
+  return metadata[key] !== undefined || metadata[key + FROM_ENV] !== undefined;
+}
+
+function parseKeys(raws: ReadonlyMap<OurKey, { given: string; raw: string }>): Parsed {
   const out: Record<string, unknown> = {};
-  for (const [key, spec] of Object.entries(METADATA_KEYS) as [keyof typeof METADATA_KEYS, KeySpec<unknown>][]) {
-    const raw = metadata[key];
-    if (raw === undefined) {
-      if (spec.required) throw new MetadataError(key, undefined, spec.expected);
+  for (const [key, spec] of Object.entries(METADATA_KEYS) as [OurKey, KeySpec<unknown>][]) {
+    const given = raws.get(key);
+    if (given === undefined) {
+      if (spec.required) throw new MetadataError(key, undefined, `${spec.expected}; or ${key}${FROM_ENV} naming a variable set in the scale target's container`);
       continue;
     }
-    const value = spec.parse(raw);
-    if (value === undefined) throw new MetadataError(key, raw, spec.expected);
+    const value = spec.parse(given.raw);
+    if (value === undefined) throw new MetadataError(given.given, given.raw, spec.expected);
     out[key] = value;
   }
   return out as Parsed;
@@ -112,19 +136,24 @@ function parseKeys(metadata: Readonly<Record<string, string>>): Parsed {
 export function parseTriggerMetadata(namespace: string, name: string, metadata: Readonly<Record<string, string>>): Variant {
   if (namespace.trim() === '') throw new MetadataError('namespace', namespace, 'the ScaledObject namespace (non-empty)');
   if (name.trim() === '') throw new MetadataError('name', name, 'the ScaledObject name (non-empty)');
-  const p = parseKeys(metadata);
+  const raws = rawValues(metadata);
+  const p = parseKeys(raws);
+  const fail = (key: OurKey, expected: string): never => {
+    const given = raws.get(key);
+    throw new MetadataError(given?.given ?? key, given?.raw, expected);
+  };
   const saturation: { -readonly [K in keyof SaturationOverrides]: SaturationOverrides[K] } = {};
   for (const field of Object.keys(THRESHOLD_FIELDS) as (keyof SaturationThresholds)[]) {
     const v = p[field];
     if (v !== undefined) saturation[field] = v;
   }
   if (p.kvCacheThreshold !== undefined && p.kvSpareTrigger !== undefined && p.kvSpareTrigger > p.kvCacheThreshold) {
-    throw new MetadataError('kvSpareTrigger', metadata['kvSpareTrigger'], `<= kvCacheThreshold (${p.kvCacheThreshold})`);
+    fail('kvSpareTrigger', `<= kvCacheThreshold (${p.kvCacheThreshold})`);
   }
   const minReplicas = p.minReplicas ?? 0;
   const maxReplicas = p.maxReplicas ?? Math.max(DEFAULT_MAX_REPLICAS, minReplicas);
-  if (maxReplicas < 1) throw new MetadataError('maxReplicas', metadata['maxReplicas'], 'a whole number >= 1');
-  if (maxReplicas < minReplicas) throw new MetadataError('maxReplicas', metadata['maxReplicas'], `>= minReplicas (${minReplicas})`);
+  if (maxReplicas < 1) fail('maxReplicas', 'a whole number >= 1');
+  if (maxReplicas < minReplicas) fail('maxReplicas', `>= minReplicas (${minReplicas})`);
   return {
     key: variantKey(namespace, name),
     namespace,

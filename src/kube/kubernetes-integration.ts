@@ -17,11 +17,12 @@ import type { ScalerMetrics } from '../observability/metrics.js';
 import { KUBE_API_CALLS } from './api-calls.js';
 import { DeploymentReplicas } from './deployment-replicas.js';
 import { leaderIdentity, ownNamespace } from './kube-config.js';
+import { refOf } from './object-fields.js';
 import { AlwaysLeader, LeaseLeaderElector, type LeadershipSource } from './leader-election.js';
 import { OwnerReferencePodMapper, type PodVariantMapper } from './pod-variant-mapper.js';
 import { ResourceInformer } from './resource-informer.js';
 import { SaturationConfigMapHandler } from './saturation-configmap.js';
-import { variantFromScaledObject } from './scaledobject-variant.js';
+import { fromEnvTarget, variantFromScaledObject } from './scaledobject-variant.js';
 import { KubeStatusPatcher, StatusWriter, type StatusPatcher } from './status-writer.js';
 import { variantFromVariantAutoscaling } from './variantautoscaling-variant.js';
 import { VariantSync } from './variant-sync.js';
@@ -96,7 +97,25 @@ export class KubernetesIntegration {
     const common = { kubeConfig, logger: this.logger, resyncMs: tuning.resyncMs, maxBackoffMs: tuning.maxBackoffMs };
     const onInvalid = (source: string) => () => metrics.configErrors.inc({ source });
 
-    const soSync = new VariantSync<KubernetesObject>(registry, 'scaledobject', (o) => variantFromScaledObject(o, settings.WVA_SCALER_ADDRESS_MATCH), this.logger, onInvalid('scaledobject'));
+    // `<key>FromEnv` resolves against the target Deployment, so a ScaledObject using it is mapped
+    // again when that Deployment arrives or changes (keys: "namespace/deployment" -> ScaledObject names).
+    const envUsers = new Map<string, Set<string>>();
+    const deploymentOf = (namespace: string, name: string): unknown => this.informers.deployments.get(name, namespace);
+    const soSync = new VariantSync<KubernetesObject>(
+      registry,
+      'scaledobject',
+      (o) => {
+        const mapped = variantFromScaledObject(o, settings.WVA_SCALER_ADDRESS_MATCH, deploymentOf);
+        const target = fromEnvTarget(o, settings.WVA_SCALER_ADDRESS_MATCH);
+        if (target) {
+          const users = envUsers.get(target.deployment) ?? new Set<string>();
+          envUsers.set(target.deployment, users.add(target.scaledObject));
+        }
+        return mapped;
+      },
+      this.logger,
+      onInvalid('scaledobject'),
+    );
     const vaSync = new VariantSync<KubernetesObject>(registry, 'variantautoscaling', (o) => variantFromVariantAutoscaling(o), this.logger, onInvalid('variantautoscaling'), ['scaledobject']);
     const replicas = new DeploymentReplicas<KubernetesObject>(registry, (key) => {
       this.logger.info({ variant: key }, 'deployment spec changed; invalidating cached metrics');
@@ -107,7 +126,18 @@ export class KubernetesIntegration {
     this.informers = {
       scaledObjects: new ResourceInformer({ ...common, call: KUBE_API_CALLS.scaledObjects, namespace: watched }, soSync),
       variantAutoscalings: new ResourceInformer({ ...common, call: KUBE_API_CALLS.variantAutoscalings, namespace: watched }, vaSync),
-      deployments: new ResourceInformer({ ...common, call: KUBE_API_CALLS.deployments, namespace: watched }, replicas),
+      deployments: new ResourceInformer({ ...common, call: KUBE_API_CALLS.deployments, namespace: watched }, {
+        onUpsert: (d) => {
+          replicas.onUpsert(d);
+          const ref = refOf(d);
+          const users = ref && envUsers.get(`${ref.namespace}/${ref.name}`);
+          for (const name of users ?? []) {
+            const so = ref && this.informers.scaledObjects.get(name, ref.namespace);
+            if (so) soSync.onUpsert(so);
+          }
+        },
+        onDelete: (d) => replicas.onDelete(d),
+      }),
       replicaSets: new ResourceInformer({ ...common, call: KUBE_API_CALLS.replicaSets, namespace: watched }, {}),
       pods: new ResourceInformer({ ...common, call: KUBE_API_CALLS.pods, namespace: watched }, {}),
       configMap: new ResourceInformer(

@@ -3,15 +3,68 @@
  * `external` or `external-push` and a `scalerAddress` containing WVA_SCALER_ADDRESS_MATCH. Its
  * trigger metadata is validated by the same parser GetMetricSpec uses; the ScaledObject itself
  * supplies what the metadata leaves out: the scale target's Deployment and min/maxReplicaCount.
+ *
+ * `<key>FromEnv` names a variable of the scale target's container (`envSourceContainerName`, else
+ * the first container). KEDA resolves it before GetMetricSpec; here we resolve it the same way from
+ * the Deployment's plain `env` values. A variable we cannot see (valueFrom, envFrom, Deployment not
+ * cached yet) defers the variant to GetMetricSpec, which receives KEDA's resolved value: never a
+ * variant registered under the variable's name instead of its value.
  */
-import { MetadataError, parseTriggerMetadata } from '../grpc/metadata.js';
+import { hasKey, MetadataError, parseTriggerMetadata } from '../grpc/metadata.js';
 import { DEFAULT_MAX_REPLICAS, variantKey, type Variant } from '../domain/variant.js';
 import { asRecord, field, int, isDeleting, refOf, str } from './object-fields.js';
 
 export type MappedVariant =
   | { readonly kind: 'variant'; readonly variant: Variant }
   | { readonly kind: 'ignored' }
-  | { readonly kind: 'invalid'; readonly key: string; readonly error: string };
+  | { readonly kind: 'invalid'; readonly key: string; readonly error: string }
+  /** Ours, but only KEDA can resolve it (see FromEnv above): GetMetricSpec registers it. */
+  | { readonly kind: 'deferred'; readonly key: string; readonly why: string };
+
+/** The Deployment object a ScaledObject targets, from the informer cache. */
+export type DeploymentOf = (namespace: string, name: string) => unknown;
+
+const FROM_ENV = 'FromEnv';
+
+/** Plain `env` values of the named container, else the first (KEDA's envSourceContainerName rule). */
+export function containerEnv(deployment: unknown, containerName: string | undefined): ReadonlyMap<string, string> | undefined {
+  const containers = field(deployment, 'spec', 'template', 'spec', 'containers');
+  if (!Array.isArray(containers) || containers.length === 0) return undefined;
+  const list: readonly unknown[] = containers;
+  const container = containerName === undefined ? list[0] : list.find((c) => str(c, 'name') === containerName);
+  if (container === undefined) return undefined;
+  const out = new Map<string, string>();
+  const env = field(container, 'env');
+  if (Array.isArray(env)) {
+    const entries: readonly unknown[] = env;
+    for (const e of entries) {
+      const name = str(e, 'name');
+      const value = str(e, 'value');
+      if (name !== undefined && value !== undefined) out.set(name, value);
+    }
+  }
+  return out;
+}
+
+/**
+ * Replaces each `<key>FromEnv: VAR` by VAR's value in the target container, as KEDA forwards it.
+ * A string is why it cannot be resolved here.
+ */
+function resolveFromEnv(metadata: Record<string, string>, target: () => { deployment: unknown; container: string | undefined; name: string }): Record<string, string> | string {
+  const fromEnv = Object.keys(metadata).filter((k) => k.endsWith(FROM_ENV));
+  if (fromEnv.length === 0) return metadata;
+  const t = target();
+  const env = containerEnv(t.deployment, t.container);
+  const where = `container ${t.container === undefined ? '(first)' : JSON.stringify(t.container)} of Deployment ${t.name}`;
+  if (env === undefined) return `${fromEnv.join(', ')} need ${where}, which is not in the cache (yet)`;
+  const out = { ...metadata };
+  for (const key of fromEnv) {
+    const value = env.get(metadata[key] ?? '');
+    if (value === undefined || value === '') return `${key}=${JSON.stringify(metadata[key])} is not a plain env value of ${where} (valueFrom and envFrom are resolved by KEDA only)`;
+    out[key] = value;
+  }
+  return out;
+}
 
 const OUR_TRIGGER_TYPES = new Set(['external', 'external-push']);
 
@@ -35,12 +88,26 @@ export function ourTriggerMetadata(scaledObject: unknown, addressMatch: string):
   return undefined;
 }
 
-export function variantFromScaledObject(scaledObject: unknown, addressMatch: string): MappedVariant {
+/** "namespace/deployment" and the ScaledObject's name when its trigger for us uses `<key>FromEnv`. */
+export function fromEnvTarget(scaledObject: unknown, addressMatch: string): { deployment: string; scaledObject: string } | undefined {
+  const ref = refOf(scaledObject);
+  const metadata = ourTriggerMetadata(scaledObject, addressMatch);
+  if (!ref || !metadata || !Object.keys(metadata).some((k) => k.endsWith(FROM_ENV))) return undefined;
+  const name = str(scaledObject, 'spec', 'scaleTargetRef', 'name') ?? ref.name;
+  return { deployment: `${ref.namespace}/${name}`, scaledObject: ref.name };
+}
+
+export function variantFromScaledObject(scaledObject: unknown, addressMatch: string, deploymentOf: DeploymentOf = () => undefined): MappedVariant {
   const ref = refOf(scaledObject);
   if (!ref) return { kind: 'ignored' };
-  const metadata = ourTriggerMetadata(scaledObject, addressMatch);
-  if (!metadata) return { kind: 'ignored' };
+  const raw = ourTriggerMetadata(scaledObject, addressMatch);
+  if (!raw) return { kind: 'ignored' };
   const key = variantKey(ref.namespace, ref.name);
+  const metadata = resolveFromEnv(raw, () => {
+    const name = str(scaledObject, 'spec', 'scaleTargetRef', 'name') ?? ref.name;
+    return { deployment: deploymentOf(ref.namespace, name), container: str(scaledObject, 'spec', 'scaleTargetRef', 'envSourceContainerName'), name };
+  });
+  if (typeof metadata === 'string') return { kind: 'deferred', key, why: metadata };
   let parsed: Variant;
   try {
     parsed = parseTriggerMetadata(ref.namespace, ref.name, metadata);
@@ -54,8 +121,8 @@ export function variantFromScaledObject(scaledObject: unknown, addressMatch: str
     return { kind: 'invalid', key, error: `spec.scaleTargetRef.kind=${JSON.stringify(targetKind)}: expected Deployment` };
   }
   // Trigger metadata wins where given; otherwise KEDA's own fields (its defaults: 0 and 100).
-  const minReplicas = metadata['minReplicas'] !== undefined ? parsed.minReplicas : (int(scaledObject, 'spec', 'minReplicaCount') ?? 0);
-  const maxReplicas = metadata['maxReplicas'] !== undefined ? parsed.maxReplicas : (int(scaledObject, 'spec', 'maxReplicaCount') ?? DEFAULT_MAX_REPLICAS);
+  const minReplicas = hasKey(metadata, 'minReplicas') ? parsed.minReplicas : (int(scaledObject, 'spec', 'minReplicaCount') ?? 0);
+  const maxReplicas = hasKey(metadata, 'maxReplicas') ? parsed.maxReplicas : (int(scaledObject, 'spec', 'maxReplicaCount') ?? DEFAULT_MAX_REPLICAS);
   if (maxReplicas < Math.max(1, minReplicas)) {
     return { kind: 'invalid', key, error: `maxReplicas ${maxReplicas}: expected >= max(1, minReplicas ${minReplicas})` };
   }
@@ -63,7 +130,7 @@ export function variantFromScaledObject(scaledObject: unknown, addressMatch: str
     kind: 'variant',
     variant: {
       ...parsed,
-      deployment: metadata['deployment'] !== undefined ? parsed.deployment : (targetName ?? parsed.deployment),
+      deployment: hasKey(metadata, 'deployment') ? parsed.deployment : (targetName ?? parsed.deployment),
       minReplicas,
       maxReplicas,
       source: 'scaledobject',

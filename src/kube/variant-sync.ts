@@ -15,8 +15,8 @@ import type { MappedVariant } from './scaledobject-variant.js';
 import { refOf } from './object-fields.js';
 
 export class VariantSync<T> implements InformerHandlers<T> {
-  /** Last error logged per key, so an unchanged invalid object is logged once. */
-  private readonly lastError = new Map<string, string>();
+  /** Last error or deferral reason logged per key, so an unchanged object is logged once. */
+  private readonly lastReason = new Map<string, string>();
 
   constructor(
     private readonly registry: VariantRegistry,
@@ -34,7 +34,7 @@ export class VariantSync<T> implements InformerHandlers<T> {
     const key = ref ? `${ref.namespace}/${ref.name}` : undefined;
     switch (mapped.kind) {
       case 'variant': {
-        this.lastError.delete(mapped.variant.key);
+        this.lastReason.delete(mapped.variant.key);
         const existing = this.registry.get(mapped.variant.key);
         if (existing && this.yieldTo.includes(existing.source)) return;
         const result = this.registry.upsert(mapped.variant);
@@ -42,10 +42,18 @@ export class VariantSync<T> implements InformerHandlers<T> {
         return;
       }
       case 'invalid':
-        if (this.lastError.get(mapped.key) !== mapped.error) {
-          this.lastError.set(mapped.key, mapped.error);
+        if (this.lastReason.get(mapped.key) !== mapped.error) {
+          this.lastReason.set(mapped.key, mapped.error);
           this.logger.error({ variant: mapped.key, source: this.source, error: mapped.error }, 'ignoring invalid variant definition');
           this.onInvalid(mapped.key, mapped.error);
+        }
+        this.removeOwn(mapped.key);
+        return;
+      case 'deferred':
+        // Not an error: GetMetricSpec registers it with KEDA's resolved values. Said once per reason.
+        if (this.lastReason.get(mapped.key) !== mapped.why) {
+          this.lastReason.set(mapped.key, mapped.why);
+          this.logger.info({ variant: mapped.key, source: this.source, why: mapped.why }, 'variant left to GetMetricSpec');
         }
         this.removeOwn(mapped.key);
         return;
@@ -59,7 +67,7 @@ export class VariantSync<T> implements InformerHandlers<T> {
     const ref = refOf(obj);
     if (!ref) return;
     const key = `${ref.namespace}/${ref.name}`;
-    this.lastError.delete(key);
+    this.lastReason.delete(key);
     this.removeOwn(key);
   }
 

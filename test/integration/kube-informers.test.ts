@@ -174,6 +174,27 @@ describe('KubernetesIntegration against a fake API server', () => {
     expect(registry.all().map((v) => v.key).sort()).toEqual(['llm/llama-a100', 'llm/llama-h100']);
   });
 
+  it('resolves modelIDFromEnv from the target Deployment, waiting for it, and follows its env', async () => {
+    const so = scaledObject('qwen-l4', { target: 'qwen-deploy' });
+    const trig = (so.spec as { triggers: { metadata: Record<string, string> }[] }).triggers[1]!;
+    delete trig.metadata['modelID'];
+    trig.metadata['modelIDFromEnv'] = 'SERVED_MODEL';
+    api.upsert('scaledobjects', so);
+    const withEnv = (model: string): FakeObject => {
+      const d = deployment('qwen-deploy', 1, 1);
+      (d.spec as { template: { spec: { containers: { env?: unknown[] }[] } } }).template.spec.containers[0]!.env = [{ name: 'SERVED_MODEL', value: model }];
+      return d;
+    };
+    // Until the Deployment is cached the variable's value is unknown: nothing registered under its name.
+    await new Promise((r) => setTimeout(r, 300));
+    expect(registry.get('llm/qwen-l4')).toBeUndefined();
+    api.upsert('deployments', withEnv('Qwen/Qwen2.5-7B'));
+    await waitFor(() => registry.get('llm/qwen-l4')?.modelID === 'Qwen/Qwen2.5-7B', 5000, 'resolved modelID');
+    expect(registry.get('llm/qwen-l4')).toMatchObject({ deployment: 'qwen-deploy', minReplicas: 1, maxReplicas: 8, source: 'scaledobject' });
+    api.upsert('deployments', withEnv('Qwen/Qwen3-8B'));
+    await waitFor(() => registry.get('llm/qwen-l4')?.modelID === 'Qwen/Qwen3-8B', 5000, 'env change followed');
+  });
+
   it('reports Deployment replicas and calls the hook on a spec change, not on scaling', async () => {
     const h100 = registry.get('llm/llama-h100')!;
     expect(kube.replicaStatus.get(h100)).toEqual({ current: 3, ready: 2 });

@@ -90,6 +90,29 @@ describe('parseTriggerMetadata', () => {
     expect(v.modelID).toBe(base.modelID);
   });
 
+  // KEDA resolves `<key>FromEnv` from the scale target's container and forwards the value under
+  // the same key (pkg/scalers/external_scaler.go, parseExternalScalerMetadata).
+  describe('<key>FromEnv, as KEDA forwards it', () => {
+    it('reads the resolved value as the key itself', () => {
+      const v = parseTriggerMetadata('ns', 'n', { modelIDFromEnv: 'Qwen/Qwen2.5-7B', variantCostFromEnv: '3', acceleratorFromEnv: 'L4' });
+      expect(v).toMatchObject({ modelID: 'Qwen/Qwen2.5-7B', cost: 3, accelerator: 'L4' });
+    });
+
+    it('names the FromEnv key when its value is bad', () => {
+      expect(() => parse({ variantCostFromEnv: 'cheap' })).toThrow(/variantCostFromEnv="cheap": expected a number above 0/);
+      expect(() => parse({ minReplicas: '4', maxReplicasFromEnv: '2' })).toThrow(/maxReplicasFromEnv="2".*>= minReplicas \(4\)/);
+    });
+
+    it('refuses a key given both ways', () => {
+      expect(() => parse({ modelIDFromEnv: 'other' })).toThrow(/modelIDFromEnv="other": expected either modelID or modelIDFromEnv, not both/);
+    });
+
+    it('refuses an unknown FromEnv key and, when modelID is missing, says FromEnv would do', () => {
+      expect(() => parse({ kvCacheThreshholdFromEnv: '0.8' })).toThrow(/kvCacheThreshholdFromEnv="0.8": expected a known key/);
+      expect(() => parseTriggerMetadata('ns', 'n', {})).toThrow(/modelIDFromEnv naming a variable set in the scale target's container/);
+    });
+  });
+
   it('declares every documented key', () => {
     expect(Object.keys(METADATA_KEYS).sort()).toEqual([
       'accelerator', 'deployment', 'kvCacheThreshold', 'kvSpareTrigger', 'maxReplicas', 'minReplicas', 'modelID',

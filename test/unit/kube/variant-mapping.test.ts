@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { variantFromScaledObject } from '../../../src/kube/scaledobject-variant.js';
+import { fromEnvTarget, variantFromScaledObject } from '../../../src/kube/scaledobject-variant.js';
 import { variantFromVariantAutoscaling } from '../../../src/kube/variantautoscaling-variant.js';
 
 const so = (meta: Record<string, unknown>, spec: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) => ({
@@ -47,6 +47,42 @@ describe('variantFromScaledObject', () => {
   it('rejects a scale target that is not a Deployment and max below min', () => {
     expect(variantFromScaledObject(so({}, { scaleTargetRef: { kind: 'StatefulSet', name: 'x' } }), 'wva-scaler')).toMatchObject({ kind: 'invalid', error: expect.stringMatching(/expected Deployment/) });
     expect(variantFromScaledObject(so({}, { minReplicaCount: 5, maxReplicaCount: 3 }), 'wva-scaler').kind).toBe('invalid');
+  });
+
+  describe('<key>FromEnv, resolved like KEDA from the target container', () => {
+    const deployment = (containers: unknown[]) => ({ metadata: { name: 'llama-deploy', namespace: 'llm' }, spec: { template: { spec: { containers } } } });
+    const vllm = { name: 'vllm', env: [{ name: 'MODEL', value: 'Qwen/Qwen2.5-7B' }, { name: 'COST', value: '3' }, { name: 'SECRET', valueFrom: { secretKeyRef: { name: 's', key: 'k' } } }] };
+    const sidecar = { name: 'proxy', env: [{ name: 'MODEL', value: 'wrong/model' }] };
+    const withEnv = (meta: Record<string, unknown>, ref: Record<string, unknown> = {}) =>
+      so({ modelID: undefined, ...meta }, { scaleTargetRef: { name: 'llama-deploy', ...ref } });
+
+    it('reads plain env values of the first container, or of envSourceContainerName', () => {
+      const lookups: string[] = [];
+      const of = (ns: string, name: string) => (lookups.push(`${ns}/${name}`), deployment([vllm, sidecar]));
+      expect(variantFromScaledObject(withEnv({ modelIDFromEnv: 'MODEL', variantCostFromEnv: 'COST' }), 'wva-scaler', of)).toMatchObject({
+        kind: 'variant', variant: { modelID: 'Qwen/Qwen2.5-7B', cost: 3, deployment: 'llama-deploy', minReplicas: 2, maxReplicas: 9 },
+      });
+      expect(lookups).toEqual(['llm/llama-deploy']);
+      const named = variantFromScaledObject(withEnv({ modelIDFromEnv: 'MODEL' }, { envSourceContainerName: 'proxy' }), 'wva-scaler', of);
+      expect(named.kind === 'variant' && named.variant.modelID).toBe('wrong/model');
+    });
+
+    it('defers to GetMetricSpec, never registering the variable name, when it cannot see the value', () => {
+      const of = () => deployment([vllm]);
+      for (const [meta, why] of [
+        [{ modelIDFromEnv: 'SECRET' }, /modelIDFromEnv="SECRET" is not a plain env value of container \(first\) of Deployment llama-deploy/],
+        [{ modelIDFromEnv: 'UNSET' }, /modelIDFromEnv="UNSET"/],
+      ] as const) {
+        expect(variantFromScaledObject(withEnv(meta), 'wva-scaler', of)).toMatchObject({ kind: 'deferred', key: 'llm/llama-h100', why: expect.stringMatching(why) });
+      }
+      expect(variantFromScaledObject(withEnv({ modelIDFromEnv: 'MODEL' }), 'wva-scaler')).toMatchObject({ kind: 'deferred', why: expect.stringMatching(/not in the cache/) });
+      expect(variantFromScaledObject(withEnv({ modelIDFromEnv: 'MODEL' }, { envSourceContainerName: 'nope' }), 'wva-scaler', of).kind).toBe('deferred');
+    });
+
+    it('names the Deployment to watch only for ScaledObjects that use FromEnv', () => {
+      expect(fromEnvTarget(withEnv({ modelIDFromEnv: 'MODEL' }), 'wva-scaler')).toEqual({ deployment: 'llm/llama-deploy', scaledObject: 'llama-h100' });
+      expect(fromEnvTarget(so({}), 'wva-scaler')).toBeUndefined();
+    });
   });
 
   it('marks a ScaledObject being deleted', () => {
