@@ -118,7 +118,7 @@ export async function createScaler(settings: Settings, opts: ScalerOptions = {})
   const decisionLayers = createSharedDecisionCache({ settings, connection: redis, logger, metrics });
   const shared = new SharedDecisionStore({
     cache: decisionLayers,
-    connection: redis, decisions, trigger, logger, instanceId, isLeader: () => leadership.isLeader(),
+    connection: redis, decisions, trigger, registry, logger, instanceId, isLeader: () => leadership.isLeader(),
   });
 
   // Metrics and decisions.

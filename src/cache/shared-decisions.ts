@@ -30,6 +30,7 @@ import type { ScalerMetrics } from '../observability/metrics.js';
 import type { Settings } from '../config/settings.js';
 import type { DecisionCache } from './decision-cache.js';
 import type { DecisionTrigger } from './decision-trigger.js';
+import type { VariantRegistry } from './variant-registry.js';
 import { CacheKeys } from './cache-keys.js';
 import { MultiLayerCache } from './multi-layer-cache.js';
 import type { RedisConnection } from './redis-connection.js';
@@ -64,6 +65,12 @@ export interface SharedDecisionStoreOptions {
   readonly onRemoteDecision?: (current: Decision, previous: Decision | undefined) => void;
   /** Called when another replica removed a variant's decision. */
   readonly onRemoteDelete?: (variantKey: string) => void;
+  /**
+   * The process's variants. While leader, a variant removed from it loses its shared decision
+   * too (Redis key and followers' copies): otherwise every replica's resync would load it back
+   * for WVA_REDIS_TTL, and a ScaledObject re-created under the same name would start from it.
+   */
+  readonly registry?: Pick<VariantRegistry, 'onChange'>;
 }
 
 type ChannelMessage =
@@ -99,6 +106,7 @@ export class SharedDecisionStore {
   private loading: Promise<number> | undefined;
   private publishTimer: NodeJS.Timeout | undefined;
   private offTrigger: (() => void) | undefined;
+  private offRegistry: (() => void) | undefined;
 
   constructor(private readonly opts: SharedDecisionStoreOptions) {
     this.channel = opts.channel ?? DECISIONS_CHANNEL;
@@ -141,6 +149,11 @@ export class SharedDecisionStore {
       if (!this.opts.isLeader()) return;
       const d = this.opts.decisions.get(event.variantKey);
       if (d && (this.published.get(d.variantKey)?.decidedAt ?? -Infinity) < d.decidedAt) void this.publish(d);
+    });
+    this.offRegistry = this.opts.registry?.onChange((change) => {
+      if (change.type === 'removed' && this.opts.isLeader()) {
+        this.remove(change.variant.key).catch((err: unknown) => this.log.warn({ err: String(err), variantKey: change.variant.key }, 'could not remove a shared decision; it expires with its TTL'));
+      }
     });
     this.publishTimer = setInterval(() => void this.publishChanged(), refreshIntervalMs);
     this.publishTimer.unref();
@@ -206,6 +219,8 @@ export class SharedDecisionStore {
     this.publishTimer = undefined;
     this.offTrigger?.();
     this.offTrigger = undefined;
+    this.offRegistry?.();
+    this.offRegistry = undefined;
     if (this.resyncTimer) clearInterval(this.resyncTimer);
     this.resyncTimer = undefined;
     this.offStateChange?.();

@@ -11,6 +11,7 @@ import { DecisionTrigger, type DecisionEvent } from '../../src/cache/decision-tr
 import { CacheKeys } from '../../src/cache/cache-keys.js';
 import { RedisConnection } from '../../src/cache/redis-connection.js';
 import { RedisLock } from '../../src/cache/redis-lock.js';
+import { VariantRegistry } from '../../src/cache/variant-registry.js';
 import { SharedDecisionStore, createSharedDecisionCache } from '../../src/cache/shared-decisions.js';
 import { defaultSettings } from '../../src/config/settings.js';
 import type { Decision } from '../../src/domain/decision.js';
@@ -48,7 +49,7 @@ async function connection(): Promise<RedisConnection> {
 }
 
 /** One scaler replica's view: its own connection, multi-layer cache and DecisionCache. */
-async function replica(id: string, opts: { leader?: boolean; follow?: boolean } = {}): Promise<{ store: SharedDecisionStore; decisions: DecisionCache; trigger: DecisionTrigger; connection: RedisConnection; remote: Decision[] }> {
+async function replica(id: string, opts: { leader?: boolean; follow?: boolean; registry?: VariantRegistry } = {}): Promise<{ store: SharedDecisionStore; decisions: DecisionCache; trigger: DecisionTrigger; connection: RedisConnection; remote: Decision[] }> {
   const conn = await connection();
   const decisions = new DecisionCache();
   const trigger = new DecisionTrigger();
@@ -58,6 +59,7 @@ async function replica(id: string, opts: { leader?: boolean; follow?: boolean } 
     connection: conn, decisions, trigger, logger: silentLogger(), instanceId: id, resyncIntervalMs: 60_000,
     isLeader: () => opts.leader === true,
     onRemoteDecision: (d) => void remote.push(d),
+    ...(opts.registry ? { registry: opts.registry } : {}),
   });
   if (opts.follow !== false) store.startFollowing();
   cleanups.push(() => store.stop());
@@ -154,6 +156,36 @@ describe('SharedDecisionStore on a real redis-server', () => {
     await leader.store.remove('prod/variant-1');
     await waitFor(() => follower.decisions.get('prod/variant-1') === undefined, 5_000, 'removed on follower');
     expect(await raw.exists(CacheKeys.decision('prod/variant-1'))).toBe(0);
+  });
+
+  it('a variant leaving the leader\'s registry loses its shared decision: no resync brings it back', async () => {
+    const leaderVariants = new VariantRegistry();
+    const followerVariants = new VariantRegistry();
+    const leader = await replica('leader', { leader: true, registry: leaderVariants });
+    const follower = await replica('follower', { registry: followerVariants });
+    leader.store.startPublishing(60_000);
+    follower.store.startPublishing(60_000);
+    await new Promise((r) => setTimeout(r, 100));
+    const variant = (name: string) => ({
+      key: `prod/${name}`, namespace: 'prod', name, modelID: 'org/model-1', accelerator: undefined, cost: 10, deployment: name,
+      minReplicas: 0, maxReplicas: 10, saturation: {}, scaleToZero: undefined, scaleToZeroRetentionMs: undefined, source: 'scaledobject' as const, deleting: false,
+    });
+    for (const r of [leaderVariants, followerVariants]) for (const n of ['variant-1', 'variant-2']) r.upsert(variant(n));
+    await leader.store.publish(decision(1, 3, 1));
+    await leader.store.publish(decision(2, 4, 1));
+    await converged(leader.decisions, follower.decisions, 2);
+    // A follower's registry is not the authority: its removal touches nothing shared.
+    followerVariants.remove('prod/variant-2');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(await raw.exists(CacheKeys.decision('prod/variant-2'))).toBe(1);
+    // The leader's is.
+    leaderVariants.remove('prod/variant-1');
+    await waitFor(() => follower.decisions.get('prod/variant-1') === undefined, 5_000, 'removed on follower');
+    expect(leader.decisions.get('prod/variant-1')).toBeUndefined();
+    expect(await raw.exists(CacheKeys.decision('prod/variant-1'))).toBe(0);
+    expect(await follower.store.loadAll()).toBe(0);
+    expect(follower.decisions.get('prod/variant-1')).toBeUndefined();
+    expect(follower.decisions.get('prod/variant-2')?.desiredReplicas).toBe(4);
   });
 
   it('a freshly started replica answers from Redis right after loadAll(), before any engine cycle', async () => {
