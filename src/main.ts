@@ -34,6 +34,7 @@ import type { ReplicaStatusSource } from './engine/replica-status.js';
 import { ActiveStreams } from './grpc/active-streams.js';
 import { DecisionWaiter } from './grpc/decision-waiter.js';
 import { ExternalScalerService } from './grpc/external-scaler.js';
+import { DEFAULT_REGISTRATION_TTL_MS, RegistrationExpiry } from './grpc/registration-expiry.js';
 import { loadExternalScalerProto } from './grpc/proto.js';
 import { GrpcServer } from './grpc/server.js';
 import { serverCredentials } from './grpc/tls.js';
@@ -173,7 +174,8 @@ export async function createScaler(settings: Settings, opts: ScalerOptions = {})
   const tls = serverCredentials({ certFile: settings.WVA_TLS_CERT_FILE, keyFile: settings.WVA_TLS_KEY_FILE, clientCaFile: settings.WVA_TLS_CLIENT_CA_FILE });
   stops.push(() => tls.close());
   const streams = new ActiveStreams(trigger, { onOpenCountChange: (n) => metrics.streamSubscribers.set(n), onPush: () => metrics.streamPushes.inc() });
-  const scaler = new ExternalScalerService({ registry, decisions, source, streams, metrics, logger, firstDecisionDeadlineMs: settings.WVA_GET_METRICS_DEADLINE });
+  const expiry = new RegistrationExpiry({ registry, ttlMs: DEFAULT_REGISTRATION_TTL_MS, isStreamOpen: (key) => streams.isOpenFor(key), logger });
+  const scaler = new ExternalScalerService({ registry, decisions, source, streams, metrics, logger, expiry, firstDecisionDeadlineMs: settings.WVA_GET_METRICS_DEADLINE });
   const grpcServer = new GrpcServer({ host: settings.WVA_BIND_ADDRESS, port: settings.WVA_GRPC_PORT, credentials: tls.creds, proto: loadExternalScalerProto(), scaler, streams, logger });
   let shuttingDown = false;
   const http = new HttpServer({
@@ -198,6 +200,7 @@ export async function createScaler(settings: Settings, opts: ScalerOptions = {})
   }
   await tls.ready;
   const grpcPort = await grpcServer.start();
+  expiry.start();
   const httpPort = await http.start();
   await kube?.start();
   lock?.start();
@@ -223,6 +226,7 @@ export async function createScaler(settings: Settings, opts: ScalerOptions = {})
       offRedis?.();
       probe?.stop();
       await grpcServer.stop(); // health NOT_SERVING, streams end OK, in-flight calls finish
+      expiry.stop();
       await engine.stop();
       await fetcher.stop();
       await shared.stop();

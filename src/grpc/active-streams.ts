@@ -17,6 +17,8 @@ export interface ActiveStreamsHooks {
 
 export class ActiveStreams {
   private readonly open = new Map<StreamCall, () => void>();
+  /** Open streams per variant key. */
+  private readonly perVariant = new Map<string, number>();
 
   constructor(private readonly trigger: DecisionTrigger, private readonly hooks: ActiveStreamsHooks) {}
 
@@ -42,12 +44,21 @@ export class ActiveStreams {
       cleaned = true;
       unsubscribe();
       this.open.delete(call);
+      const left = (this.perVariant.get(variantKey) ?? 1) - 1;
+      if (left > 0) this.perVariant.set(variantKey, left);
+      else this.perVariant.delete(variantKey);
       this.hooks.onOpenCountChange(this.open.size);
     };
     this.open.set(call, cleanup);
+    this.perVariant.set(variantKey, (this.perVariant.get(variantKey) ?? 0) + 1);
     this.hooks.onOpenCountChange(this.open.size);
     for (const ev of ['cancelled', 'close', 'error', 'finish'] as const) call.once(ev, cleanup);
     if (lastActive) push();
+  }
+
+  /** True while KEDA holds a stream open for this variant. */
+  isOpenFor(variantKey: string): boolean {
+    return this.perVariant.has(variantKey);
   }
 
   get size(): number {

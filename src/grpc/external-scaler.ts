@@ -5,6 +5,7 @@
  *    DecisionSource (coalesced engine run) within the deadline, else UNAVAILABLE with the reason so
  *    KEDA's `fallback` applies.
  *  - IsActive / StreamIsActive: active when the decision is above zero.
+ *  - Every call but GetMetrics tells RegistrationExpiry that KEDA still asks about the variant.
  * Expected conditions never answer INTERNAL.
  */
 import * as grpc from '@grpc/grpc-js';
@@ -17,6 +18,7 @@ import type { Logger } from '../observability/logger.js';
 import type { ScalerMetrics } from '../observability/metrics.js';
 import type { ActiveStreams } from './active-streams.js';
 import { MetadataError, parseTriggerMetadata } from './metadata.js';
+import type { RegistrationExpiry } from './registration-expiry.js';
 import type {
   GetMetricSpecResponse,
   GetMetricsRequest,
@@ -37,6 +39,8 @@ export interface ExternalScalerDeps {
   readonly logger: Logger;
   /** Longest wait for a first decision (capped by the call's own deadline). */
   readonly firstDecisionDeadlineMs: number;
+  /** Told of every call but GetMetrics, so variants KEDA no longer asks about can be forgotten. */
+  readonly expiry?: Pick<RegistrationExpiry, 'touch'>;
 }
 
 class CallError extends Error {
@@ -126,8 +130,10 @@ export class ExternalScalerService {
   ): void => {
     const start = process.hrtime.bigint();
     const ref = call.request;
-    const decision = this.deps.decisions.get(variantKey(ref.namespace, ref.name));
+    const key = variantKey(ref.namespace, ref.name);
+    const decision = this.deps.decisions.get(key);
     if (decision) {
+      this.deps.expiry?.touch(key);
       this.m.IsActive.done(start, grpc.status.OK);
       callback(null, { result: decision.desiredReplicas > 0 });
       return;
@@ -170,6 +176,7 @@ export class ExternalScalerService {
   /** Parses and registers the variant; unchanged registrations cost one parse and a comparison. */
   private register(ref: ScaledObjectRef): Variant {
     const variant = parseTriggerMetadata(ref.namespace, ref.name, ref.scalerMetadata ?? {});
+    this.deps.expiry?.touch(variant.key);
     const known = this.deps.registry.get(variant.key);
     // Informers (ScaledObject, VariantAutoscaling) see the same trigger plus min/maxReplicaCount and
     // are the authority for what they registered. GetMetricSpec runs on every poll: no churn.

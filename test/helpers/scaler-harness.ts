@@ -11,6 +11,7 @@ import { DecisionWaiter } from '../../src/grpc/decision-waiter.js';
 import { ExternalScalerService } from '../../src/grpc/external-scaler.js';
 import { loadExternalScalerProto, type LoadedProto } from '../../src/grpc/proto.js';
 import { GrpcServer } from '../../src/grpc/server.js';
+import { DEFAULT_REGISTRATION_TTL_MS, RegistrationExpiry } from '../../src/grpc/registration-expiry.js';
 import type { Decision } from '../../src/domain/decision.js';
 import type { DecisionSource } from '../../src/engine/decision-source.js';
 import { silentLogger } from '../../src/observability/logger.js';
@@ -23,6 +24,7 @@ export interface Harness {
   readonly trigger: DecisionTrigger;
   readonly streams: ActiveStreams;
   readonly metrics: ScalerMetrics;
+  readonly expiry: RegistrationExpiry | undefined;
   readonly server: GrpcServer;
   readonly port: number;
   readonly address: string;
@@ -35,6 +37,8 @@ export interface HarnessOptions {
   readonly source?: (h: { decisions: DecisionCache; trigger: DecisionTrigger }) => DecisionSource;
   readonly credentials?: grpc.ServerCredentials;
   readonly firstDecisionDeadlineMs?: number;
+  /** Registration expiry on this clock (ttl 10 min); absent = none. */
+  readonly expiryNow?: () => number;
 }
 
 export function makeDecision(variantKey: string, desired: number, now = Date.now()): Decision {
@@ -58,8 +62,11 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     onPush: () => metrics.streamPushes.inc(),
   });
   const source = opts.source ? opts.source({ decisions, trigger }) : new DecisionWaiter(decisions, trigger);
+  const expiry = opts.expiryNow
+    ? new RegistrationExpiry({ registry, ttlMs: DEFAULT_REGISTRATION_TTL_MS, isStreamOpen: (k) => streams.isOpenFor(k), logger, now: opts.expiryNow })
+    : undefined;
   const scaler = new ExternalScalerService({
-    registry, decisions, source, streams, metrics, logger, firstDecisionDeadlineMs: opts.firstDecisionDeadlineMs ?? 300,
+    registry, decisions, source, streams, metrics, logger, firstDecisionDeadlineMs: opts.firstDecisionDeadlineMs ?? 300, ...(expiry ? { expiry } : {}),
   });
   const server = new GrpcServer({
     host: '127.0.0.1', port: 0, credentials: opts.credentials ?? grpc.ServerCredentials.createInsecure(),
@@ -68,7 +75,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   const port = await server.start();
   const clients: grpc.Client[] = [];
   return {
-    proto, registry, decisions, trigger, streams, metrics, server, port, address: `127.0.0.1:${port}`,
+    proto, registry, decisions, trigger, streams, metrics, expiry, server, port, address: `127.0.0.1:${port}`,
     setDecision(variantKey, desired) {
       const { current, previous } = decisions.set(makeDecision(variantKey, desired));
       if (!previous || previous.desiredReplicas !== desired) {

@@ -108,6 +108,36 @@ describe('IsActive', () => {
   });
 });
 
+describe('registrations KEDA no longer asks about', () => {
+  it('are forgotten after 10 minutes without a call; IsActive and an open stream keep a variant', async () => {
+    let now = 1_000_000;
+    await h.stop();
+    h = await startHarness({ expiryNow: () => now });
+    client = h.client();
+    const cheap = { ...META, variantCost: '1' };
+    // A renamed ScaledObject: "old" (cheapest) is never called again, "polled" answers IsActive,
+    // "pushed" holds a stream.
+    for (const name of ['old', 'polled', 'pushed']) await unary(client, 'GetMetricSpec', ref(name, cheap));
+    h.setDecision('team-a/polled', 2);
+    const s = stream<unknown, IsActiveResponse>(client, 'StreamIsActive', ref('pushed', cheap));
+    s.on('error', () => undefined);
+    await waitFor(() => h.streams.size === 1, 2000, 'stream open');
+    now += 9 * 60_000;
+    await unary(client, 'IsActive', ref('polled', cheap));
+    expect(h.expiry?.sweep()).toEqual([]);
+    now += 2 * 60_000;
+    expect(h.expiry?.sweep()).toEqual(['team-a/old']);
+    expect(h.registry.all().map((v) => v.key).sort()).toEqual(['team-a/polled', 'team-a/pushed']);
+    s.cancel();
+    await waitFor(() => h.streams.size === 0, 2000, 'stream closed');
+    now += 10 * 60_000;
+    expect(h.expiry?.sweep().sort()).toEqual(['team-a/polled', 'team-a/pushed']);
+    // The next call that names a forgotten variant registers it again.
+    await unary(client, 'GetMetricSpec', ref('old', cheap));
+    expect(h.registry.get('team-a/old')).toBeDefined();
+  });
+});
+
 describe('StreamIsActive', () => {
   it('pushes true only on transitions to active', async () => {
     h.setDecision('team-a/llama-h100', 0);
