@@ -11,14 +11,17 @@ import { parse as parseYaml } from 'yaml';
 import { parseDuration } from './duration.js';
 import {
   DEFAULT_SATURATION,
+  explainSparePairProblem,
+  sparePairProblems,
   type SaturationOverrides,
   type SaturationThresholds,
   type ScaleToZeroConfig,
 } from '../domain/saturation.js';
 
 export class SaturationConfigError extends Error {
-  constructor(readonly entry: string, readonly field: string, readonly value: unknown, readonly expected: string) {
-    super(`saturation config entry "${entry}": ${field}=${JSON.stringify(value)} is invalid: expected ${expected}`);
+  /** `detail` replaces the generic "field=value is invalid: expected ..." (cross-field rules). */
+  constructor(readonly entry: string, readonly field: string, readonly value: unknown, readonly expected: string, detail?: string) {
+    super(`saturation config entry "${entry}": ${detail ?? `${field}=${JSON.stringify(value)} is invalid: expected ${expected}`}`);
     this.name = 'SaturationConfigError';
   }
 }
@@ -49,12 +52,46 @@ export const EMPTY_SATURATION_CONFIG: SaturationConfig = Object.freeze({
 });
 
 type FieldSpec = { readonly expected: string; check(n: number): boolean };
+/**
+ * Ranges of each field alone. They already exclude the values no partner could make valid (a
+ * trigger must stay below its threshold, see sparePairProblems): KV threshold 0, KV trigger 1,
+ * queue threshold 0. The pair itself is checked once merged (checkEffective, and the engine).
+ */
 export const THRESHOLD_FIELDS: Readonly<Record<keyof SaturationThresholds, FieldSpec>> = {
-  kvCacheThreshold: { expected: 'a number in [0, 1]', check: (n) => n >= 0 && n <= 1 },
-  queueLengthThreshold: { expected: 'a number >= 0', check: (n) => n >= 0 },
-  kvSpareTrigger: { expected: 'a number in [0, 1]', check: (n) => n >= 0 && n <= 1 },
-  queueSpareTrigger: { expected: 'a number >= 0', check: (n) => n >= 0 },
+  kvCacheThreshold: { expected: 'a number in (0, 1], above kvSpareTrigger', check: (n) => n > 0 && n <= 1 },
+  queueLengthThreshold: { expected: 'a number > 0, above queueSpareTrigger', check: (n) => n > 0 },
+  kvSpareTrigger: { expected: 'a number in [0, 1), below kvCacheThreshold', check: (n) => n >= 0 && n < 1 },
+  queueSpareTrigger: { expected: 'a number >= 0, below queueLengthThreshold', check: (n) => n >= 0 },
 };
+
+/** Where each effective threshold came from, for messages ("the built-in default", "entry \"llama\""). */
+export type ThresholdOrigins = Readonly<Record<keyof SaturationThresholds, string>>;
+
+export const BUILT_IN_ORIGIN = 'the built-in default';
+export const DEFAULT_ENTRY_ORIGIN = 'the default entry';
+export const METADATA_ORIGIN = 'trigger metadata';
+
+type Layer = readonly [origin: string, values: SaturationOverrides];
+
+/** Field-by-field merge of layers, later ones winning, remembering which layer gave each field. */
+function mergeLayers(layers: readonly Layer[]): { thresholds: SaturationThresholds; origins: ThresholdOrigins } {
+  const thresholds: Record<keyof SaturationThresholds, number> = { ...DEFAULT_SATURATION };
+  const origins: Record<keyof SaturationThresholds, string> = {
+    kvCacheThreshold: BUILT_IN_ORIGIN,
+    queueLengthThreshold: BUILT_IN_ORIGIN,
+    kvSpareTrigger: BUILT_IN_ORIGIN,
+    queueSpareTrigger: BUILT_IN_ORIGIN,
+  };
+  for (const [origin, values] of layers) {
+    for (const field of Object.keys(THRESHOLD_FIELDS) as (keyof SaturationThresholds)[]) {
+      const v = values[field];
+      if (v === undefined) continue;
+      thresholds[field] = v;
+      origins[field] = origin;
+    }
+  }
+  return { thresholds, origins };
+}
 
 /** Parses one threshold value (number or numeric string); throws naming entry, field and value. */
 export function parseThreshold(entry: string, field: keyof SaturationThresholds, raw: unknown): number {
@@ -64,11 +101,18 @@ export function parseThreshold(entry: string, field: keyof SaturationThresholds,
   return n;
 }
 
-/** Cross-field rule: the spare trigger cannot exceed the threshold it is spare of. */
-export function checkThresholds(entry: string, t: SaturationThresholds): void {
-  if (t.kvCacheThreshold < t.kvSpareTrigger) {
-    throw new SaturationConfigError(entry, 'kvSpareTrigger', t.kvSpareTrigger, `<= kvCacheThreshold (${t.kvCacheThreshold})`);
-  }
+/**
+ * Cross-field rule on the effective (merged) thresholds of one entry: each spare trigger strictly
+ * below its threshold. Checked merged because each layer can be valid alone: a per-model
+ * `queueLengthThreshold: 2` is fine until the default `queueSpareTrigger: 3` fills in the other half.
+ */
+function checkEffective(entry: string, layers: readonly Layer[]): void {
+  const { thresholds, origins } = mergeLayers(layers);
+  const problems = sparePairProblems(thresholds);
+  const first = problems[0];
+  if (!first) return;
+  const detail = problems.map((p) => explainSparePairProblem(p, origins[p.trigger], origins[p.threshold])).join('; ');
+  throw new SaturationConfigError(entry, first.trigger, first.triggerValue, `below ${first.threshold} (${first.thresholdValue})`, detail);
 }
 
 function parseBool(entry: string, field: string, raw: unknown): boolean {
@@ -147,8 +191,8 @@ export function parseSaturationConfig(data: Readonly<Record<string, string>>): S
   }
   const config: SaturationConfig = { defaults, defaultScaleToZero, defaultRetentionMs, entries };
   // Validate the effective thresholds of every entry, so a bad combination is caught at load time.
-  checkThresholds('default', { ...DEFAULT_SATURATION, ...defaults });
-  for (const e of entries) checkThresholds(e.name, { ...DEFAULT_SATURATION, ...defaults, ...e.thresholds });
+  checkEffective('default', [[DEFAULT_ENTRY_ORIGIN, defaults]]);
+  for (const e of entries) checkEffective(e.name, [[DEFAULT_ENTRY_ORIGIN, defaults], [`entry "${e.name}"`, e.thresholds]]);
   return config;
 }
 
@@ -194,6 +238,20 @@ export function resolveThresholds(
 ): SaturationThresholds {
   const entry = findEntry(config, namespace, modelID);
   return { ...DEFAULT_SATURATION, ...config.defaults, ...(entry?.thresholds ?? {}), ...overrides };
+}
+
+/** Where each of resolveThresholds' values came from (for messages; not on the hot path). */
+export function resolveThresholdOrigins(
+  config: SaturationConfig,
+  namespace: string,
+  modelID: string,
+  overrides: SaturationOverrides = {},
+): ThresholdOrigins {
+  const entry = findEntry(config, namespace, modelID);
+  const layers: Layer[] = [[DEFAULT_ENTRY_ORIGIN, config.defaults]];
+  if (entry) layers.push([`entry "${entry.name}"`, entry.thresholds]);
+  layers.push([METADATA_ORIGIN, overrides]);
+  return mergeLayers(layers).origins;
 }
 
 /** Effective scale-to-zero: process default <- default entry <- per-model entry <- variant override. */

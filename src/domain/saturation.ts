@@ -25,3 +25,47 @@ export interface ScaleToZeroConfig {
   /** No request over this window (ms) is required before going to zero. */
   readonly retentionMs: number;
 }
+
+/** Each spare trigger and the threshold it is the spare of. */
+export const SPARE_PAIRS = [
+  { trigger: 'kvSpareTrigger', threshold: 'kvCacheThreshold' },
+  { trigger: 'queueSpareTrigger', threshold: 'queueLengthThreshold' },
+] as const satisfies readonly { trigger: keyof SaturationThresholds; threshold: keyof SaturationThresholds }[];
+
+export type SparePair = (typeof SPARE_PAIRS)[number];
+
+export type SparePairProblem = SparePair & {
+  readonly triggerValue: number;
+  readonly thresholdValue: number;
+  /** e.g. "kvSpareTrigger (0.75) must be below kvCacheThreshold (0.8)". */
+  readonly message: string;
+};
+
+/**
+ * The rule that keeps an idle model from scaling up: every spare trigger strictly below its
+ * threshold. `threshold − trigger` is both the load a replica is sized for (step 3) and the most
+ * an idle replica's spare can exceed the trigger by (step 2): at 0 or below, no number of replicas
+ * is ever enough. Empty when the thresholds are usable.
+ */
+export function sparePairProblems(t: SaturationThresholds): SparePairProblem[] {
+  const problems: SparePairProblem[] = [];
+  for (const pair of SPARE_PAIRS) {
+    const triggerValue = t[pair.trigger];
+    const thresholdValue = t[pair.threshold];
+    if (triggerValue < thresholdValue) continue;
+    problems.push({
+      ...pair,
+      triggerValue,
+      thresholdValue,
+      message: `${pair.trigger} (${triggerValue}) must be below ${pair.threshold} (${thresholdValue})`,
+    });
+  }
+  return problems;
+}
+
+/** A problem with where each of its two values came from, e.g. "(kvSpareTrigger from X, kvCacheThreshold from Y)". */
+export function explainSparePairProblem(p: SparePairProblem, triggerFrom: string, thresholdFrom: string): string {
+  return triggerFrom === thresholdFrom
+    ? `${p.message} (both from ${triggerFrom})`
+    : `${p.message} (${p.trigger} from ${triggerFrom}, ${p.threshold} from ${thresholdFrom})`;
+}
