@@ -34,6 +34,11 @@
  *    (undefined is missing, not idle), nothing running or waiting, no pending replica and no queue at
  *    the gateway (an absent gateway signal is read as "no gateway", not as demand). A variant's
  *    minReplicas still wins over scale to zero (recorded as a clamp).
+ *  - Thresholds with a spare trigger not below its threshold (`thresholdProblem`; the loaders refuse
+ *    what they can see, but merged trigger metadata or the conservative mix of variants can still
+ *    get there): steps 3-4 would need infinitely many replicas, so the model holds like step 5 (its
+ *    previous decision, else current replicas) with the problem as the reason. Steps 6-7 do not use
+ *    the thresholds and still apply.
  *  - Step 7: a model at zero wakes on gateway queue > 0 or any running/waiting request in fresh or
  *    stale metrics. A model at zero whose previous decision was > 0 is waking (replicas starting):
  *    it holds, so a slow metrics cache cannot send it straight back to zero.
@@ -191,6 +196,11 @@ export function computeTargets(input: TargetsInput): ModelTargets {
       zeroAllowed = true;
       for (const s of states) desired.set(s.variant.key, 0);
       reasons.push(`idle: ${zero.reason}`);
+    } else if (a.thresholdProblem !== undefined) {
+      action = 'hold';
+      holdPrevious();
+      reasons.push(`hold: ${a.thresholdProblem}`);
+      steps.push(`3 ${a.thresholdProblem}: hold ${hasPrevious ? 'previous decision' : 'current replicas'}, no scaling on saturation until fixed`);
     } else if (a.scaleUpNeeded) {
       action = scaleUp(a, states, desired, input.maxScaleUpRate, previousLoad(input), steps, reasons, clamps, noteVariant);
     } else {

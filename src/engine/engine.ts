@@ -96,6 +96,8 @@ export class Engine implements DecisionSource {
   private readonly unavailable = new Map<string, string>();
   /** Last "matches no series" reason per model, to log once per change. */
   private readonly noSeries = new Map<string, string>();
+  /** Last invalid-thresholds reason per model, to log once per change. */
+  private readonly badThresholds = new Map<string, string>();
   private readonly gauges = new Map<string, VariantGauges>();
   /** registry.byModel(), rebuilt only after a registry change. */
   private models: Map<string, Variant[]> | undefined;
@@ -282,6 +284,7 @@ export class Engine implements DecisionSource {
     }
     const outcome = decideModel({ namespace, modelID, variants: states, metrics, config, previous, now, replicaDetail: false });
     this.noteNoSeries(mk, namespace, modelID, outcome.analysis.noSeriesReason);
+    this.noteThresholdProblem(mk, namespace, modelID, outcome.analysis.thresholdProblem);
 
     const why = outcome.targets.unavailableReason;
     if (why !== undefined) {
@@ -349,6 +352,18 @@ export class Engine implements DecisionSource {
     }
   }
 
+  /** Thresholds that would scale up forever make the model hold: an error, once per change. */
+  private noteThresholdProblem(mk: string, namespace: string, modelID: string, problem: string | undefined): void {
+    if (problem === this.badThresholds.get(mk)) return;
+    if (problem !== undefined) {
+      this.badThresholds.set(mk, problem);
+      this.deps.logger.error({ model: modelID, namespace, reason: problem }, 'saturation thresholds unusable; holding the model until they are fixed');
+    } else {
+      this.badThresholds.delete(mk);
+      this.deps.logger.info({ model: modelID, namespace }, 'saturation thresholds usable again');
+    }
+  }
+
   private labelsOf(v: Variant): Record<string, string> {
     return { variant_name: v.name, namespace: v.namespace, accelerator_type: v.accelerator ?? '', model_id: v.modelID };
   }
@@ -394,6 +409,7 @@ export class Engine implements DecisionSource {
       const mk = modelKey(change.variant.namespace, change.variant.modelID);
       if (this.deps.registry.variantsOfModel(change.variant.namespace, change.variant.modelID).length === 0) {
         this.unavailable.delete(mk);
+        this.badThresholds.delete(mk);
         if (this.noSeries.delete(mk)) this.deps.metrics.modelMetricsMissing.remove({ namespace: change.variant.namespace, model_id: change.variant.modelID });
       }
     } else if (change.type === 'updated') {

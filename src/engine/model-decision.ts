@@ -7,7 +7,7 @@ import { makeDecision, type Decision } from '../domain/decision.js';
 import type { ModelMetrics } from '../domain/metrics.js';
 import type { SaturationThresholds, ScaleToZeroConfig } from '../domain/saturation.js';
 import type { SaturationConfig } from '../config/saturation-config.js';
-import { resolveScaleToZero, resolveThresholds } from '../config/saturation-config.js';
+import { resolveScaleToZero, resolveThresholdOrigins, resolveThresholds } from '../config/saturation-config.js';
 import { analyzeModel, type ModelAnalysis, type VariantState } from './saturation-analyzer.js';
 import { computeTargets, waitingLoad, type ModelTargets } from './capacity-targets.js';
 
@@ -64,6 +64,7 @@ export function decideModel(input: ModelDecisionInput): ModelOutcome {
       Object.keys(overrides).length === 0 ? modelThresholds : resolveThresholds(config.saturation, namespace, modelID, overrides),
     );
   }
+  const byKey = new Map(input.variants.map((s) => [s.variant.key, s.variant]));
   const analysis = analyzeModel({
     namespace,
     modelID,
@@ -73,6 +74,7 @@ export function decideModel(input: ModelDecisionInput): ModelOutcome {
     modelThresholds,
     now: input.now,
     replicaDetail: input.replicaDetail ?? true,
+    thresholdOrigin: (key, field) => resolveThresholdOrigins(config.saturation, namespace, modelID, byKey.get(key)?.saturation)[field],
   });
   const targets = computeTargets({
     analysis,
@@ -85,7 +87,6 @@ export function decideModel(input: ModelDecisionInput): ModelOutcome {
   const usable = analysis.freshness === 'fresh' && analysis.dataQuality === 'complete';
   const modelWaiting = usable ? waitingLoad(analysis) : undefined;
   const modelCompletions = usable ? analysis.completionRate : undefined;
-  const byKey = new Map(input.variants.map((s) => [s.variant.key, s.variant]));
   const decisions: Decision[] = [];
   for (const t of targets.targets) {
     const v = byKey.get(t.variantKey);

@@ -10,9 +10,15 @@
  *    the most conservative value across the model's variants: the highest spare triggers and the
  *    lowest thresholds. With no per-variant overrides (the usual case) this is simply the model's
  *    resolved thresholds.
+ *
+ * Each spare trigger must be below its threshold (sparePairProblems). The config loader and the
+ * metadata parser refuse what they can see, but trigger metadata merges over a config it never saw,
+ * and the conservative mix of valid variants can break the rule (threshold 0.7 from one, trigger
+ * 0.75 from another). Then no number of replicas is enough and every cycle would ask for more, so
+ * the analysis says `thresholdProblem` instead of asking to scale up.
  */
 import { freshnessOf, type Freshness, type ModelMetrics, type ReplicaMetrics } from '../domain/metrics.js';
-import type { SaturationThresholds } from '../domain/saturation.js';
+import { explainSparePairProblem, sparePairProblems, type SaturationThresholds, type SparePairProblem } from '../domain/saturation.js';
 import type { Variant } from '../domain/variant.js';
 
 /** A variant with the replica counts the engine sees now. pending = current - ready. */
@@ -35,6 +41,11 @@ export interface AnalyzerInput {
   readonly now: number;
   /** Fill `replicas` with the per-replica analysis (default true). */
   readonly replicaDetail?: boolean;
+  /**
+   * Where a variant's resolved value came from ("trigger metadata", "the built-in default", ...),
+   * for the message when the thresholds break the rule. Called only then.
+   */
+  readonly thresholdOrigin?: (variantKey: string, field: keyof SaturationThresholds) => string;
 }
 
 export interface ReplicaAnalysis {
@@ -87,6 +98,11 @@ export interface ModelAnalysis {
   /** Mean KV use of saturated replicas that report it (the KV at `saturatedReplicaRate`). */
   readonly saturatedKv: number | undefined;
   readonly scaleUpNeeded: boolean;
+  /**
+   * Set when `thresholds` has a spare trigger not below its threshold: what is wrong, with the
+   * values, the variants and where they came from. Step 2 is then skipped (no scale-up need).
+   */
+  readonly thresholdProblem: string | undefined;
   /** Human-readable, e.g. "KV spare low (0.05 < 0.10)". */
   readonly reasons: readonly string[];
   readonly currentTotal: number;
@@ -140,6 +156,26 @@ export function conservativeThresholds(all: readonly SaturationThresholds[], fal
   return { kvCacheThreshold, queueLengthThreshold, kvSpareTrigger, queueSpareTrigger };
 }
 
+/** The variant (first by key) whose resolved `field` is `value`: where a conservative value came from. */
+function sourceOf(byVariant: ReadonlyMap<string, SaturationThresholds>, field: keyof SaturationThresholds, value: number): string | undefined {
+  let found: string | undefined;
+  for (const [key, t] of byVariant) if (t[field] === value && (found === undefined || key < found)) found = key;
+  return found;
+}
+
+function describeProblem(p: SparePairProblem, input: AnalyzerInput, variantCount: number): string {
+  const triggerKey = sourceOf(input.thresholdsByVariant, p.trigger, p.triggerValue);
+  const thresholdKey = sourceOf(input.thresholdsByVariant, p.threshold, p.thresholdValue);
+  const origin = input.thresholdOrigin;
+  if (triggerKey === undefined || thresholdKey === undefined) return p.message;
+  if (triggerKey !== thresholdKey) {
+    const from = (key: string, field: keyof SaturationThresholds): string => (origin ? `${key} (${origin(key, field)})` : key);
+    return `${p.message}: the model uses the highest trigger and the lowest threshold of its variants, ${p.trigger} from ${from(triggerKey, p.trigger)}, ${p.threshold} from ${from(thresholdKey, p.threshold)}`;
+  }
+  const base = origin ? explainSparePairProblem(p, origin(triggerKey, p.trigger), origin(thresholdKey, p.threshold)) : p.message;
+  return variantCount > 1 ? `${base} for variant ${triggerKey}` : base;
+}
+
 export function analyzeModel(input: AnalyzerInput): ModelAnalysis {
   const { metrics, thresholdsByVariant, modelThresholds } = input;
   const known: SaturationThresholds[] = [];
@@ -154,6 +190,9 @@ export function analyzeModel(input: AnalyzerInput): ModelAnalysis {
     if (t) known.push(t);
   }
   const thresholds = conservativeThresholds(known, modelThresholds);
+  const problems = sparePairProblems(thresholds);
+  const thresholdProblem =
+    problems.length === 0 ? undefined : `invalid thresholds: ${problems.map((p) => describeProblem(p, input, input.variants.length)).join('; ')}`;
 
   const replicas: ReplicaAnalysis[] = [];
   const detail = input.replicaDetail ?? true;
@@ -219,7 +258,9 @@ export function analyzeModel(input: AnalyzerInput): ModelAnalysis {
   const avgSpareKv = nonSaturatedCount > 0 ? spareKvSum / nonSaturatedCount : undefined;
   const avgSpareQueue = nonSaturatedCount > 0 ? spareQueueSum / nonSaturatedCount : undefined;
   let scaleUpNeeded = false;
-  if (saturatedCount > 0 && nonSaturatedCount === 0) {
+  if (thresholdProblem !== undefined) {
+    // No step 2: with these thresholds no number of replicas would ever be enough.
+  } else if (saturatedCount > 0 && nonSaturatedCount === 0) {
     scaleUpNeeded = true;
     reasons.push(`all ${saturatedCount} reporting replicas saturated`);
   } else if (avgSpareKv !== undefined && avgSpareQueue !== undefined) {
@@ -286,6 +327,7 @@ export function analyzeModel(input: AnalyzerInput): ModelAnalysis {
     saturatedReplicaRate,
     saturatedKv: saturatedKvCount > 0 ? saturatedKvSum / saturatedKvCount : undefined,
     scaleUpNeeded,
+    thresholdProblem,
     reasons,
     currentTotal,
     readyTotal,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { GlobalConfig } from '../../../src/cache/global-config.js';
-import { parseSaturationConfig, resolveThresholds, SaturationConfigError } from '../../../src/config/saturation-config.js';
+import { EMPTY_SATURATION_CONFIG, parseSaturationConfig, resolveThresholds, SaturationConfigError } from '../../../src/config/saturation-config.js';
 import { replicasNeeded } from '../../../src/engine/capacity-targets.js';
 import { NOW, decide, desiredByName, metrics, prev, replica, replicas, state, variant, type Scenario } from './fixtures.js';
 
@@ -355,6 +355,88 @@ describe('step 7: scale from zero', () => {
       reason: 'waking',
     },
   ])('$name', check);
+});
+
+describe('thresholds with a spare trigger not below its threshold: hold, never scale up forever', () => {
+  const kvMeta = variant('a', { saturation: { kvSpareTrigger: 0.85 } });
+  const queueMeta = variant('a', { saturation: { queueLengthThreshold: 2 } });
+  const lowKv = variant('a', { saturation: { kvCacheThreshold: 0.7 } });
+  const highTrigger = variant('b', { saturation: { kvSpareTrigger: 0.75 } });
+  it.each<Row>([
+    {
+      name: 'KV: trigger metadata 0.85 over the built-in threshold 0.8, idle',
+      scenario: { states: [state(kvMeta, 2)], metrics: metrics(replicas(kvMeta, 2, 0.05, 0)) },
+      want: { a: 2 },
+      reason: 'hold: invalid thresholds: kvSpareTrigger (0.85) must be below kvCacheThreshold (0.8) (kvSpareTrigger from trigger metadata, kvCacheThreshold from the built-in default)',
+    },
+    {
+      name: 'queue: trigger metadata threshold 2 under the built-in trigger 3, idle',
+      scenario: { states: [state(queueMeta, 2)], metrics: metrics(replicas(queueMeta, 2, 0.05, 0)) },
+      want: { a: 2 },
+      reason: 'hold: invalid thresholds: queueSpareTrigger (3) must be below queueLengthThreshold (2) (queueSpareTrigger from the built-in default, queueLengthThreshold from trigger metadata)',
+    },
+    {
+      name: 'queue: trigger metadata equal to the default entry threshold',
+      scenario: {
+        states: [state(variant('a', { saturation: { queueSpareTrigger: 4 } }), 2)],
+        metrics: metrics(replicas(a, 2, 0.05, 0)),
+        saturation: parseSaturationConfig({ default: 'queueLengthThreshold: 4' }),
+      },
+      want: { a: 2 },
+      reason: 'queueSpareTrigger (4) must be below queueLengthThreshold (4) (queueSpareTrigger from trigger metadata, queueLengthThreshold from the default entry)',
+    },
+    {
+      name: 'a config that skipped validation is caught too',
+      scenario: { states: [state(a, 2)], metrics: metrics(replicas(a, 2, 0.05, 0)), saturation: { ...EMPTY_SATURATION_CONFIG, defaults: { kvCacheThreshold: 0.1, kvSpareTrigger: 0.1 } } },
+      want: { a: 2 },
+      reason: 'kvSpareTrigger (0.1) must be below kvCacheThreshold (0.1) (both from the default entry)',
+    },
+    {
+      name: 'two variants valid alone whose conservative mix is not (threshold 0.7 of one, trigger 0.75 of the other)',
+      scenario: { states: [state(lowKv, 1), state(highTrigger, 1)], metrics: metrics([replica(lowKv, 0, 0.05, 0), replica(highTrigger, 0, 0.05, 0)]) },
+      want: { a: 1, b: 1 },
+      reason:
+        'kvSpareTrigger (0.75) must be below kvCacheThreshold (0.7): the model uses the highest trigger and the lowest threshold of its variants, kvSpareTrigger from ns/b (trigger metadata), kvCacheThreshold from ns/a (trigger metadata)',
+    },
+    {
+      name: 'one variant of two broken on its own: it is named',
+      scenario: { states: [state(queueMeta, 1), state(b, 1)], metrics: metrics([replica(queueMeta, 0, 0.05, 0), replica(b, 0, 0.05, 0)]) },
+      want: { a: 1, b: 1 },
+      reason: 'queueSpareTrigger (3) must be below queueLengthThreshold (2) (queueSpareTrigger from the built-in default, queueLengthThreshold from trigger metadata) for variant ns/a',
+    },
+    {
+      name: 'every replica saturated: still no scale-up to max',
+      scenario: { states: [state(kvMeta, 2)], metrics: metrics(replicas(kvMeta, 2, 0.95, 9)) },
+      want: { a: 2 },
+      reason: 'hold: invalid thresholds',
+    },
+    {
+      name: 'holds the previous decision, not current replicas',
+      scenario: { states: [state(queueMeta, 2)], metrics: metrics(replicas(queueMeta, 2, 0.05, 0)), previous: [prev(queueMeta, 3)] },
+      want: { a: 3 },
+      reason: 'hold: invalid thresholds',
+    },
+    {
+      name: 'scale to zero does not use the thresholds and still applies',
+      scenario: {
+        states: [state(queueMeta, 2)],
+        metrics: metrics(replicas(queueMeta, 2, 0, 0, 0), { requestsOverRetention: 0, gatewayQueue: 0 }),
+        scaleToZero: true,
+      },
+      want: { a: 0 },
+      reason: 'idle: 0 requests',
+    },
+  ])('$name', (row) => {
+    check(row);
+    expect(decide(row.scenario).targets.action).not.toBe('scale-up');
+  });
+
+  it('a ConfigMap raising the default threshold with metadata raising the trigger to match still scales', () => {
+    const v = variant('a', { saturation: { kvSpareTrigger: 0.85 } });
+    const out = decide({ states: [state(v, 2)], metrics: metrics(replicas(v, 2, 0.02, 0)), saturation: parseSaturationConfig({ default: 'kvCacheThreshold: 0.9' }) });
+    expect(out.analysis.thresholdProblem).toBeUndefined();
+    expect(desiredByName(out)).toEqual({ a: 1 });
+  });
 });
 
 describe('saturation config: merge order default -> per-model -> trigger metadata', () => {

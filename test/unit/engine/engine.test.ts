@@ -221,6 +221,26 @@ describe('Engine loop', () => {
     expect(await t.scalerMetrics.registry.metrics()).toContain('wva_scaler_model_metrics_missing{namespace="ns",model_id="meta/llama-8b"} 0');
   });
 
+  it('logs unusable thresholds as an error once per change, and holds the model', async () => {
+    const lines: string[] = [];
+    const logger = pino({ level: 'info' }, { write: (s: string) => void lines.push(s) });
+    const t = setup({ logger });
+    const broken = variant('a', { saturation: { queueLengthThreshold: 2 } });
+    t.registry.upsert(broken);
+    t.collector.byModel.set(modelKey(NS, MODEL), metrics(replicas(broken, 2, 0.05, 0)));
+    await t.engine.runOnce();
+    await t.engine.runOnce();
+    expect(t.decisions.get(broken.key)?.desiredReplicas).toBe(2);
+    expect(t.decisions.get(broken.key)?.reasons.join(' | ')).toContain('hold: invalid thresholds: queueSpareTrigger (3) must be below queueLengthThreshold (2)');
+    const errors = lines.filter((l) => l.includes('saturation thresholds unusable'));
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toContain('queueSpareTrigger (3) must be below queueLengthThreshold (2)');
+
+    t.registry.upsert(variant('a', { saturation: { queueLengthThreshold: 6 } }));
+    await t.engine.runOnce();
+    expect(lines.filter((l) => l.includes('saturation thresholds usable again'))).toHaveLength(1);
+  });
+
   it('runs at start and then every engineIntervalMs', async () => {
     vi.useFakeTimers();
     const t = setup();

@@ -102,6 +102,64 @@ describe('model-level thresholds with per-variant overrides', () => {
   });
 });
 
+describe('thresholds whose spare trigger is not below its threshold: no step 2', () => {
+  const b = variant('b');
+  it.each<{ name: string; byVariant: [string, SaturationThresholds][]; kvs: number[]; problem: string }>([
+    {
+      name: 'KV trigger above the KV threshold, idle replicas',
+      byVariant: [[a.key, { ...DEFAULT_SATURATION, kvSpareTrigger: 0.85 }]],
+      kvs: [0.05, 0.05],
+      problem: 'invalid thresholds: kvSpareTrigger (0.85) must be below kvCacheThreshold (0.8)',
+    },
+    {
+      name: 'queue trigger equal to the queue threshold, every replica saturated',
+      byVariant: [[a.key, { ...DEFAULT_SATURATION, queueLengthThreshold: 3 }]],
+      kvs: [0.9, 0.95],
+      problem: 'invalid thresholds: queueSpareTrigger (3) must be below queueLengthThreshold (3)',
+    },
+    {
+      name: 'two valid variants whose conservative mix is not',
+      byVariant: [[a.key, { ...DEFAULT_SATURATION, kvCacheThreshold: 0.7 }], [b.key, { ...DEFAULT_SATURATION, kvSpareTrigger: 0.75 }]],
+      kvs: [0.05, 0.05],
+      problem:
+        'invalid thresholds: kvSpareTrigger (0.75) must be below kvCacheThreshold (0.7): the model uses the highest trigger and the lowest threshold of its variants, kvSpareTrigger from ns/b, kvCacheThreshold from ns/a',
+    },
+  ])('$name', ({ byVariant, kvs, problem }) => {
+    const out = analyzeModel({
+      namespace: NS,
+      modelID: MODEL,
+      variants: byVariant.map(([key]) => state(key === a.key ? a : b, kvs.length)),
+      metrics: metrics(kvs.map((kv, i) => replica(a, i, kv, 0))),
+      thresholdsByVariant: new Map(byVariant),
+      modelThresholds: DEFAULT_SATURATION,
+      now: NOW,
+    });
+    expect(out.thresholdProblem).toBe(problem);
+    expect(out.scaleUpNeeded).toBe(false);
+    expect(out.reasons.join(' | ')).not.toMatch(/spare low|reporting replicas saturated/);
+  });
+
+  it('says where each value came from when told', () => {
+    const out = analyzeModel({
+      namespace: NS,
+      modelID: MODEL,
+      variants: [state(a, 1)],
+      metrics: metrics([replica(a, 0, 0.1, 0)]),
+      thresholdsByVariant: new Map([[a.key, { ...DEFAULT_SATURATION, queueLengthThreshold: 2 }]]),
+      modelThresholds: DEFAULT_SATURATION,
+      now: NOW,
+      thresholdOrigin: (_key, field) => (field === 'queueLengthThreshold' ? 'trigger metadata' : 'the built-in default'),
+    });
+    expect(out.thresholdProblem).toBe(
+      'invalid thresholds: queueSpareTrigger (3) must be below queueLengthThreshold (2) (queueSpareTrigger from the built-in default, queueLengthThreshold from trigger metadata)',
+    );
+  });
+
+  it('usable thresholds: no problem', () => {
+    expect(analyze([replica(a, 0, 0.1, 0)]).thresholdProblem).toBeUndefined();
+  });
+});
+
 describe('data quality', () => {
   it('names the model_name values seen when modelID matches no series', () => {
     const out = analyzeModel({
