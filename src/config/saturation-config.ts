@@ -11,8 +11,6 @@ import { parse as parseYaml } from 'yaml';
 import { parseDuration } from './duration.js';
 import {
   DEFAULT_SATURATION,
-  explainSparePairProblem,
-  sparePairProblems,
   type SaturationOverrides,
   type SaturationThresholds,
   type ScaleToZeroConfig,
@@ -53,15 +51,15 @@ export const EMPTY_SATURATION_CONFIG: SaturationConfig = Object.freeze({
 
 type FieldSpec = { readonly expected: string; check(n: number): boolean };
 /**
- * Ranges of each field alone. They already exclude the values no partner could make valid (a
- * trigger must stay below its threshold, see sparePairProblems): KV threshold 0, KV trigger 1,
- * queue threshold 0. The pair itself is checked once merged (checkEffective, and the engine).
+ * Ranges of each field alone, as DESIGN's validation states them. Values that pass here and
+ * still leave no load per replica (a trigger not below its threshold) are held by the engine with
+ * the reason (sparePairProblems); only DESIGN's own pair rule refuses a config (checkEffective).
  */
 export const THRESHOLD_FIELDS: Readonly<Record<keyof SaturationThresholds, FieldSpec>> = {
-  kvCacheThreshold: { expected: 'a number in (0, 1], above kvSpareTrigger', check: (n) => n > 0 && n <= 1 },
-  queueLengthThreshold: { expected: 'a number > 0, above queueSpareTrigger', check: (n) => n > 0 },
-  kvSpareTrigger: { expected: 'a number in [0, 1), below kvCacheThreshold', check: (n) => n >= 0 && n < 1 },
-  queueSpareTrigger: { expected: 'a number >= 0, below queueLengthThreshold', check: (n) => n >= 0 },
+  kvCacheThreshold: { expected: 'a number in [0, 1]', check: (n) => n >= 0 && n <= 1 },
+  queueLengthThreshold: { expected: 'a number >= 0', check: (n) => n >= 0 },
+  kvSpareTrigger: { expected: 'a number in [0, 1]', check: (n) => n >= 0 && n <= 1 },
+  queueSpareTrigger: { expected: 'a number >= 0', check: (n) => n >= 0 },
 };
 
 /** Where each effective threshold came from, for messages ("the built-in default", "entry \"llama\""). */
@@ -102,17 +100,21 @@ export function parseThreshold(entry: string, field: keyof SaturationThresholds,
 }
 
 /**
- * Cross-field rule on the effective (merged) thresholds of one entry: each spare trigger strictly
- * below its threshold. Checked merged because each layer can be valid alone: a per-model
- * `queueLengthThreshold: 2` is fine until the default `queueSpareTrigger: 3` fills in the other half.
+ * DESIGN's cross-field rule (kvCacheThreshold >= kvSpareTrigger), on the effective (merged)
+ * thresholds of one entry: each layer can be valid alone, e.g. a per-model `kvCacheThreshold: 0.05`
+ * under the default `kvSpareTrigger: 0.1`. The error says which layer gave each value. WVA's own
+ * validation is the same rule, so a config WVA loads loads here.
  */
 function checkEffective(entry: string, layers: readonly Layer[]): void {
-  const { thresholds, origins } = mergeLayers(layers);
-  const problems = sparePairProblems(thresholds);
-  const first = problems[0];
-  if (!first) return;
-  const detail = problems.map((p) => explainSparePairProblem(p, origins[p.trigger], origins[p.threshold])).join('; ');
-  throw new SaturationConfigError(entry, first.trigger, first.triggerValue, `below ${first.threshold} (${first.thresholdValue})`, detail);
+  const { thresholds: t, origins } = mergeLayers(layers);
+  if (t.kvSpareTrigger <= t.kvCacheThreshold) return;
+  const from = origins.kvSpareTrigger === origins.kvCacheThreshold
+    ? `both from ${origins.kvSpareTrigger}`
+    : `kvSpareTrigger from ${origins.kvSpareTrigger}, kvCacheThreshold from ${origins.kvCacheThreshold}`;
+  throw new SaturationConfigError(
+    entry, 'kvSpareTrigger', t.kvSpareTrigger, `<= kvCacheThreshold (${t.kvCacheThreshold})`,
+    `kvSpareTrigger (${t.kvSpareTrigger}) must not exceed kvCacheThreshold (${t.kvCacheThreshold}) (${from})`,
+  );
 }
 
 function parseBool(entry: string, field: string, raw: unknown): boolean {

@@ -38,7 +38,7 @@ describe('GetMetricSpec', () => {
     const err = await unary(client, 'GetMetricSpec', ref('x', { ...META, kvCacheThreshold: '1.5' })).catch((e: grpc.ServiceError) => e);
     expect((err as grpc.ServiceError).code).toBe(grpc.status.INVALID_ARGUMENT);
     expect((err as grpc.ServiceError).details).toContain('kvCacheThreshold="1.5"');
-    expect((err as grpc.ServiceError).details).toContain('(0, 1]');
+    expect((err as grpc.ServiceError).details).toContain('[0, 1]');
     const missing = await unary(client, 'GetMetricSpec', ref('y', { scalerAddress: 'a:1' })).catch((e: grpc.ServiceError) => e);
     expect((missing as grpc.ServiceError).code).toBe(grpc.status.INVALID_ARGUMENT);
     expect((missing as grpc.ServiceError).details).toContain('modelID');

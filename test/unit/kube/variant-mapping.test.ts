@@ -39,7 +39,7 @@ describe('variantFromScaledObject', () => {
   it('reports bad metadata with the key, value and what is expected', () => {
     const m = variantFromScaledObject(so({ kvCacheThreshold: '1.5' }), 'wva-scaler');
     expect(m.kind).toBe('invalid');
-    if (m.kind === 'invalid') expect(m.error).toMatch(/kvCacheThreshold=.*1\.5.*expected a number in \(0, 1\]/);
+    if (m.kind === 'invalid') expect(m.error).toMatch(/kvCacheThreshold=.*1\.5.*expected a number in \[0, 1\]/);
     const missing = variantFromScaledObject(so({ modelID: undefined }), 'wva-scaler');
     expect(missing.kind === 'invalid' && missing.error).toMatch(/modelID/);
   });
