@@ -80,12 +80,7 @@ export function buildSignalQueries(models: readonly TrackedModel[]): SignalQuery
   for (const m of models) byRetention.set(m.retentionMs, [...(byRetention.get(m.retentionMs) ?? []), m]);
   for (const [retentionMs, group] of [...byRetention].sort((a, b) => a[0] - b[0])) {
     const rsel = `{namespace=~${exactAlternation(group.map((m) => m.namespace))},model_name=~${exactAlternation(group.map((m) => m.modelID))}}`;
-    queries.push({
-      signal: 'retention',
-      critical: false,
-      retentionMs,
-      promql: `sum by (namespace, model_name) (increase(vllm:request_success_total${rsel}[${promDuration(retentionMs)}]))`,
-    });
+    queries.push({ signal: 'retention', critical: false, retentionMs, promql: requestsOverWindow(`vllm:request_success_total${rsel}`, promDuration(retentionMs)) });
   }
   // The gateway (EPP) may or may not carry a namespace label: the empty alternative keeps both.
   const gwNamespaces = exactAlternation([...models.map((m) => m.namespace), '']);
@@ -98,4 +93,22 @@ export function buildSignalQueries(models: readonly TrackedModel[]): SignalQuery
   // "modelID matches no series" reason. Cheap: one series per (namespace, model_name).
   queries.push({ signal: 'seen', critical: false, promql: `count by (namespace, model_name) (vllm:num_requests_running{namespace=~${namespaces}})` });
   return queries;
+}
+
+/**
+ * Requests finished over the window, per (namespace, model_name). increase() counts from a
+ * series' first sample, so a pod born inside the window (woken from zero, say) that served
+ * requests before Prometheus first scraped it would count 0 and let the model go back to zero.
+ * A series with no sample at the window's start (`unless x offset w`) therefore also adds its
+ * first value, what it had counted since it started from 0: min_over_time() is that value for a
+ * counter without resets; after a reset the min may be lower, so max_over_time() is used instead
+ * (over-counts, which only delays scale to zero). Series that existed before the window add
+ * nothing beyond increase(). The extra label keeps both parts apart through `or`, so the sum
+ * adds them (and a series with one sample, which increase() drops, still counts).
+ */
+export function requestsOverWindow(counter: string, window: string): string {
+  const range = `${counter}[${window}]`;
+  const firstValue = `(min_over_time(${range}) and resets(${range}) == 0) or max_over_time(${range})`;
+  const bornInWindow = `label_replace((${firstValue}) unless ${counter} offset ${window}, "part", "before_first_scrape", "", "")`;
+  return `sum by (namespace, model_name) (increase(${range}) or ${bornInWindow})`;
 }

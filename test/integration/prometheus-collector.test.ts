@@ -32,6 +32,9 @@ const MODELS: TrackedModel[] = [
   tracked('team-a', 'a.b+c', ['abc']),
   tracked('team-a', 'absent', ['absent']),
   tracked('team-b', 'idle', ['idle-h100']),
+  tracked('team-b', 'woken', ['woken-h100']),
+  tracked('team-a', 'grow', ['grow']),
+  tracked('team-a', 'reset', ['reset']),
 ];
 
 /** A static target: one pod with KV only (no waiting metric, no counter) and a NaN running gauge. */
@@ -41,6 +44,17 @@ vllm:kv_cache_usage_perc{engine="0",model_name="absent",namespace="team-a",pod="
 vllm:num_requests_running{engine="0",model_name="absent",namespace="team-a",pod="absent-5d8f9c7b6d-a1b2c"} NaN
 `;
 
+/** A static target with request counters the test moves by hand (two pods, one model each). */
+function countersExposition(grow: number, reset: number): string {
+  return `# TYPE vllm:num_requests_running gauge
+vllm:num_requests_running{engine="0",model_name="grow",namespace="team-a",pod="grow-5d8f9c7b6d-a1b2c"} 0
+vllm:num_requests_running{engine="0",model_name="reset",namespace="team-a",pod="reset-5d8f9c7b6d-a1b2c"} 0
+# TYPE vllm:request_success_total counter
+vllm:request_success_total{engine="0",finished_reason="stop",model_name="grow",namespace="team-a",pod="grow-5d8f9c7b6d-a1b2c"} ${grow}
+vllm:request_success_total{engine="0",finished_reason="stop",model_name="reset",namespace="team-a",pod="reset-5d8f9c7b6d-a1b2c"} ${reset}
+`;
+}
+
 describe('PrometheusCollector against a real Prometheus', () => {
   let fleet: VllmFleet;
   let fixture: Server;
@@ -49,7 +63,9 @@ describe('PrometheusCollector against a real Prometheus', () => {
   const now = (): number => Date.now() + offsetMs;
   const metrics = new ScalerMetrics();
   let cache: MemoryCache;
+  let client: PrometheusClient;
   let collector: PrometheusCollector;
+  let counters = countersExposition(3, 5);
 
   beforeAll(async () => {
     fleet = new VllmFleet({
@@ -66,11 +82,15 @@ describe('PrometheusCollector against a real Prometheus', () => {
         // What the unescaped regex `a.b+c` would also match: catches a missing escape.
         { namespace: 'team-a', modelID: 'aXbbc', arrivalRate: 1, variants: [{ deployment: 'axbbc', replicas: 1 }] },
         { namespace: 'team-b', modelID: 'idle', arrivalRate: 0, variants: [{ deployment: 'idle-h100', replicas: 0 }] },
+        { namespace: 'team-b', modelID: 'woken', arrivalRate: 0, variants: [{ deployment: 'woken-h100', replicas: 0 }] },
       ],
     });
+    // Woken from zero: its new pod serves the 3 queued requests before Prometheus ever scrapes it.
+    fleet.enqueueAtGateway('team-b', 'woken', 3);
+    fleet.setReplicas('team-b', 'woken-h100', 1);
     fleet.step(20_000); // build queues and KV use, then freeze: Prometheus sees constant values
     await fleet.start();
-    fixture = createServer((_req, res) => res.end(ABSENT_EXPOSITION));
+    fixture = createServer((req, res) => res.end(req.url === '/counters' ? counters : ABSENT_EXPOSITION));
     await new Promise<void>((r) => fixture.listen(0, '127.0.0.1', r));
     const addr = fixture.address();
     const fixturePort = typeof addr === 'object' && addr ? addr.port : 0;
@@ -79,11 +99,12 @@ describe('PrometheusCollector against a real Prometheus', () => {
         { job: 'vllm', url: fleet.metricsUrl() },
         { job: 'gateway', url: fleet.gatewayUrl() },
         { job: 'static', url: `http://127.0.0.1:${fixturePort}/metrics` },
+        { job: 'counters', url: `http://127.0.0.1:${fixturePort}/counters` },
       ],
       scrapeIntervalMs: 1000,
     });
     cache = new MemoryCache({ ttlMs: 30_000, max: 1000, now });
-    const client = new PrometheusClient({ baseUrl: prom.url, timeoutMs: 2000, retry: { retries: 1, baseDelayMs: 50, maxDelayMs: 100 } });
+    client = new PrometheusClient({ baseUrl: prom.url, timeoutMs: 2000, retry: { retries: 1, baseDelayMs: 50, maxDelayMs: 100 } });
     collector = new PrometheusCollector({ client, cache, logger: silentLogger(), metrics, now });
     // Wait until Prometheus has scraped every job at least twice (rate needs two samples).
     await waitFor(
@@ -157,6 +178,39 @@ describe('PrometheusCollector against a real Prometheus', () => {
       10_000,
       'gateway queue of 3 in Prometheus',
     );
+  });
+
+  it('counts the requests a pod woken from zero served before its first scrape, but not again once the series is older than the window', async () => {
+    expect(fleet.snapshot().models.find((m) => m.modelID === 'woken')?.completed).toBe(3);
+    // The counter is first seen at 3 and stays there: increase() alone says 0 and the model would go back to zero.
+    expect(collector.getModelMetrics('team-b', 'woken')?.requestsOverRetention).toBe(3);
+    // With a window shorter than Prometheus has known the series, those 3 are older than the window.
+    const short = { ...tracked('team-b', 'woken', ['woken-h100']), retentionMs: 3_000 };
+    await waitFor(
+      async () => {
+        await collector.fetch([short]);
+        return collector.getModelMetrics('team-b', 'woken')?.requestsOverRetention === 0;
+      },
+      15_000,
+      `0 requests over 3 s for a series older than that\n${prom.logTail}`,
+    );
+  });
+
+  it('counts a new series\' first value once (not again with what it adds) and what it served before a reset', async () => {
+    const scraped = async (grow: number, reset: number): Promise<boolean> => {
+      const r = await client.query('vllm:request_success_total{job="counters"}');
+      const v = new Map(r.samples.map((x) => [x.labels.model_name, x.value]));
+      return v.get('grow') === grow && v.get('reset') === reset;
+    };
+    await waitFor(() => scraped(3, 5), 10_000, 'first counter values in Prometheus');
+    counters = countersExposition(10, 0); // grow serves 7 more; reset's vLLM restarts and serves nothing
+    await waitFor(() => scraped(10, 0), 10_000, 'moved counter values in Prometheus');
+    await collector.fetch(MODELS);
+    // 10 served in all; increase() extrapolates its 7 a little. Counting the value again would say 17+.
+    expect(collector.getModelMetrics('team-a', 'grow')?.requestsOverRetention).toBeGreaterThanOrEqual(10);
+    expect(collector.getModelMetrics('team-a', 'grow')?.requestsOverRetention).toBeLessThan(17);
+    // 5 served, then a reset to 0: increase() sees none of them; at least the 5 must count.
+    expect(collector.getModelMetrics('team-a', 'reset')?.requestsOverRetention).toBeGreaterThanOrEqual(5);
   });
 
   it('survives Prometheus going away: typed error, cached values while fresh, then stale; recovers by itself', async () => {
