@@ -1,6 +1,6 @@
 /**
- * Turns per-signal samples into the engine's ModelMetrics (pure). A pod that appears in any
- * per-pod signal is a replica; a signal it lacks is `undefined` (missing), never 0.
+ * Turns per-signal samples into the engine's ModelMetrics (pure). A pod is a replica when it is
+ * in the instant signal (`running`); a signal it lacks is `undefined` (missing), never 0.
  */
 import type { ModelMetrics, ReplicaMetrics } from '../domain/metrics.js';
 import { modelKey } from '../domain/variant.js';
@@ -24,6 +24,11 @@ function splitPodKey(key: string): { namespace: string; modelID: string; pod: st
 export interface SignalSet {
   readonly kv: PodValues;
   readonly waiting: PodValues;
+  /**
+   * The instant signal, and the live pods: its keys (values may be missing) are the replicas.
+   * The windowed signals (kv, waiting, rate, service) still hold a deleted pod for up to their
+   * window; counted as a replica it would inflate spare capacity and scale down one too many.
+   */
   readonly running: PodValues;
   /** undefined when the whole signal failed to fetch (then every pod's value is missing). */
   readonly rate: PodValues | undefined;
@@ -44,15 +49,13 @@ export function assembleModelMetrics(
 ): ModelMetrics[] {
   const tracked = new Map(models.map((m) => [modelKey(m.namespace, m.modelID), m]));
   const podsByModel = new Map<string, Set<string>>();
-  for (const values of [signals.kv, signals.waiting, signals.running, signals.rate ?? new Map()]) {
-    for (const key of values.keys()) {
-      const { namespace, modelID, pod } = splitPodKey(key);
-      const mk = modelKey(namespace, modelID);
-      if (!tracked.has(mk)) continue; // e.g. a name tracked in another namespace only
-      let pods = podsByModel.get(mk);
-      if (!pods) podsByModel.set(mk, (pods = new Set()));
-      pods.add(pod);
-    }
+  for (const key of signals.running.keys()) {
+    const { namespace, modelID, pod } = splitPodKey(key);
+    const mk = modelKey(namespace, modelID);
+    if (!tracked.has(mk)) continue; // e.g. a name tracked in another namespace only
+    let pods = podsByModel.get(mk);
+    if (!pods) podsByModel.set(mk, (pods = new Set()));
+    pods.add(pod);
   }
   return models.map((model) => {
     const mk = modelKey(model.namespace, model.modelID);

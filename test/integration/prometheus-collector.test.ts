@@ -33,6 +33,7 @@ const MODELS: TrackedModel[] = [
   tracked('team-a', 'absent', ['absent']),
   tracked('team-b', 'idle', ['idle-h100']),
   tracked('team-b', 'woken', ['woken-h100']),
+  tracked('team-b', 'shrink', ['shrink-h100']),
   tracked('team-a', 'grow', ['grow']),
   tracked('team-a', 'reset', ['reset']),
 ];
@@ -83,6 +84,7 @@ describe('PrometheusCollector against a real Prometheus', () => {
         { namespace: 'team-a', modelID: 'aXbbc', arrivalRate: 1, variants: [{ deployment: 'axbbc', replicas: 1 }] },
         { namespace: 'team-b', modelID: 'idle', arrivalRate: 0, variants: [{ deployment: 'idle-h100', replicas: 0 }] },
         { namespace: 'team-b', modelID: 'woken', arrivalRate: 0, variants: [{ deployment: 'woken-h100', replicas: 0 }] },
+        { namespace: 'team-b', modelID: 'shrink', arrivalRate: 4, variants: [{ deployment: 'shrink-h100', replicas: 3 }] },
       ],
     });
     // Woken from zero: its new pod serves the 3 queued requests before Prometheus ever scrapes it.
@@ -211,6 +213,20 @@ describe('PrometheusCollector against a real Prometheus', () => {
     expect(collector.getModelMetrics('team-a', 'grow')?.requestsOverRetention).toBeLessThan(17);
     // 5 served, then a reset to 0: increase() sees none of them; at least the 5 must count.
     expect(collector.getModelMetrics('team-a', 'reset')?.requestsOverRetention).toBeGreaterThanOrEqual(5);
+  });
+
+  it('drops a deleted pod at once, though its samples stay in the 1 m windows', async () => {
+    const livePods = (): string[] => (fleet.snapshot().models.find((m) => m.modelID === 'shrink')?.pods ?? []).filter((p) => p.ready).map((p) => p.pod).sort();
+    const running = async (): Promise<number> => (await client.query('vllm:num_requests_running{model_name="shrink"}')).samples.length;
+    await waitFor(async () => (await running()) === 3, 10_000, 'three shrink pods in Prometheus');
+    await collector.fetch(MODELS);
+    expect(collector.getModelMetrics('team-b', 'shrink')?.replicas).toHaveLength(3);
+    fleet.setReplicas('team-b', 'shrink-h100', 2);
+    // Prometheus marks the gone pod's series stale at its next scrape: the instant query drops it.
+    await waitFor(async () => (await running()) === 2, 10_000, `the deleted pod's series to go stale\n${prom.logTail}`);
+    await collector.fetch(MODELS);
+    expect(collector.getModelMetrics('team-b', 'shrink')?.replicas.map((r) => r.pod)).toEqual(livePods());
+    expect(livePods()).toHaveLength(2);
   });
 
   it('survives Prometheus going away: typed error, cached values while fresh, then stale; recovers by itself', async () => {

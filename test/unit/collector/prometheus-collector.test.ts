@@ -63,7 +63,7 @@ describe('PrometheusCollector', () => {
   });
 
   it('fails the fetch on a critical signal error and keeps the cached values', async () => {
-    const ok = make({ kv: [pod('a', 'm1', 'dep-1', 0.5)] });
+    const ok = make({ kv: [pod('a', 'm1', 'dep-1', 0.5)], running: [pod('a', 'm1', 'dep-1', 1)] });
     await ok.collector.fetch([tracked('a', 'm1')]);
     const failing = new PrometheusCollector({
       client: new CannedPrometheus({ waiting: new PrometheusError('network', 'cannot reach Prometheus: ECONNREFUSED') }),
@@ -79,6 +79,7 @@ describe('PrometheusCollector', () => {
   it('makes only the affected field missing when a secondary signal fails', async () => {
     const { collector } = make({
       kv: [pod('a', 'm1', 'dep-1', 0.5)],
+      running: [pod('a', 'm1', 'dep-1', 1)],
       rate: new PrometheusError('execution', 'too many samples'),
       service: new PrometheusError('timeout', 'query timed out'),
       gateway: new PrometheusError('bad_data', 'x'),

@@ -147,6 +147,17 @@ describe('ScrapeCollector', () => {
     expect(collector.getModelMetrics('default', 'm')?.replicas.length).toBe(2);
   });
 
+  it('drops a pod gone from its target at the next scrape (the history still holds its samples)', async () => {
+    const two = vllmExposition({ model: 'm', kv: '0.5', waiting: 0, running: 1, stop: 0, length: 0, labels: 'pod="p1"' }) + vllmExposition({ model: 'm', kv: '0.2', waiting: 0, running: 1, stop: 0, length: 0, labels: 'pod="p2"' }).replace(/^#.*\n/gm, '').replace(/^vllm:cache_config_info.*\n/gm, '');
+    a.route('/metrics', { body: two });
+    const { collector } = make([a.url('/metrics')]);
+    await collector.fetch([tracked('m')]);
+    expect(collector.getModelMetrics('default', 'm')?.replicas.map((r) => r.pod)).toEqual(['p1', 'p2']);
+    a.route('/metrics', { body: vllmExposition({ model: 'm', kv: '0.5', waiting: 0, running: 1, stop: 0, length: 0, labels: 'pod="p1"' }) });
+    await collector.fetch([tracked('m')]);
+    expect(collector.getModelMetrics('default', 'm')?.replicas.map((r) => r.pod)).toEqual(['p1']);
+  });
+
   it('times out a slow target', async () => {
     a.route('/metrics', { delayMs: 2000, body: '' });
     const { collector } = make([a.url('/metrics')]);

@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+import { assembleModelMetrics, podKey, type SignalSet } from '../../../src/collector/assemble.js';
+import type { TrackedModel } from '../../../src/collector/collector.js';
+import { DeploymentPrefixMapper } from '../../../src/collector/pod-variant-mapper.js';
+
+const model: TrackedModel = { namespace: 'ns', modelID: 'm', retentionMs: 600_000, deployments: [{ variantKey: 'ns/dep', deployment: 'dep' }] };
+const values = (entries: [string, number | undefined][]): Map<string, number | undefined> => new Map(entries.map(([p, v]) => [podKey('ns', 'm', p), v]));
+
+function signals(over: Partial<SignalSet>): SignalSet {
+  return { kv: new Map(), waiting: new Map(), running: new Map(), rate: undefined, service: undefined, retention: undefined, gateway: undefined, seen: undefined, ...over };
+}
+
+describe('assembleModelMetrics', () => {
+  it('counts only pods in the instant signal as replicas: a pod deleted within the last minute is still in the windowed ones', () => {
+    const [m] = assembleModelMetrics(
+      [model],
+      signals({
+        // dep-x-4 was deleted: max_over_time and rate over 1 m still return its last samples.
+        kv: values([['dep-x-1', 0.5], ['dep-x-2', 0.5], ['dep-x-3', 0.5], ['dep-x-4', 0.2]]),
+        waiting: values([['dep-x-1', 0], ['dep-x-2', 0], ['dep-x-3', 0], ['dep-x-4', 0]]),
+        running: values([['dep-x-1', 9], ['dep-x-2', 9], ['dep-x-3', 9]]),
+        rate: values([['dep-x-1', 1], ['dep-x-2', 1], ['dep-x-3', 1], ['dep-x-4', 1]]),
+        service: values([['dep-x-4', 2]]),
+      }),
+      new DeploymentPrefixMapper(),
+      0,
+    );
+    expect(m?.replicas.map((r) => r.pod)).toEqual(['dep-x-1', 'dep-x-2', 'dep-x-3']);
+  });
+
+  it('keeps a live pod whose instant value is missing (NaN, failed target) as a replica with that value missing', () => {
+    const [m] = assembleModelMetrics([model], signals({ kv: values([['dep-x-1', 0.3]]), running: values([['dep-x-1', undefined]]) }), new DeploymentPrefixMapper(), 0);
+    expect(m?.replicas).toEqual([
+      { namespace: 'ns', modelID: 'm', pod: 'dep-x-1', variantKey: 'ns/dep', kvCacheUsage: 0.3, queueLength: undefined, running: undefined, requestRate: undefined, serviceSeconds: undefined },
+    ]);
+  });
+});
