@@ -7,6 +7,7 @@
  * double-quoted string literal.
  */
 import type { TrackedModel } from './collector.js';
+import { GATEWAY_QUEUE_METRICS } from './gateway-queue.js';
 
 /** Escapes every RE2 metacharacter so the text matches itself literally. */
 export function escapeRe2(text: string): string {
@@ -83,11 +84,14 @@ export function buildSignalQueries(models: readonly TrackedModel[]): SignalQuery
     queries.push({ signal: 'retention', critical: false, retentionMs, promql: requestsOverWindow(`vllm:request_success_total${rsel}`, promDuration(retentionMs)) });
   }
   // The gateway (EPP) may or may not carry a namespace label: the empty alternative keeps both.
+  // Its queue has two names; a gateway (job, instance) exporting the first is read only under it.
   const gwNamespaces = exactAlternation([...models.map((m) => m.namespace), '']);
+  const gwSel = `{namespace=~${gwNamespaces},target_model_name=~${names}}`;
+  const [current, next] = GATEWAY_QUEUE_METRICS;
   queries.push({
     signal: 'gateway',
     critical: false,
-    promql: `sum by (namespace, target_model_name) (inference_extension_flow_control_queue_size{namespace=~${gwNamespaces},target_model_name=~${names}})`,
+    promql: `sum by (namespace, target_model_name) (${current}${gwSel} or (${next}${gwSel} unless on (job, instance) ${current}))`,
   });
   // Every model_name present in the tracked namespaces (unfiltered by name): feeds the
   // "modelID matches no series" reason. Cheap: one series per (namespace, model_name).

@@ -19,6 +19,7 @@ import type { ScalerMetrics } from '../observability/metrics.js';
 import { assembleModelMetrics, podKey, type SignalSet } from './assemble.js';
 import type { MetricsCollector, TrackedModel } from './collector.js';
 import { FetchedMetrics } from './fetched-metrics.js';
+import { GATEWAY_QUEUE_METRICS, preferredGatewayQueueMetric } from './gateway-queue.js';
 import { DeploymentPrefixMapper, type PodVariantMapper } from './pod-variant-mapper.js';
 import { ScrapeHistory, type PodObservation } from './scrape-history.js';
 import { parseExposition, type TextSample } from './text-format.js';
@@ -34,7 +35,6 @@ export const VLLM_METRICS = {
 } as const;
 /** Histograms read for their `_sum` and `_count` (see parseExposition). */
 const FLAT_HISTOGRAMS = new Set<string>(['vllm:request_inference_time_seconds']);
-export const GATEWAY_QUEUE_METRIC = 'inference_extension_flow_control_queue_size';
 
 const WANTED = new Set<string>(Object.values(VLLM_METRICS));
 
@@ -61,7 +61,7 @@ interface PodAcc {
   readonly values: Partial<Record<PodField, number>>;
   readonly missing: Set<PodField>;
 }
-const GATEWAY_WANTED = new Set<string>([GATEWAY_QUEUE_METRIC]);
+const GATEWAY_WANTED = new Set<string>(GATEWAY_QUEUE_METRICS);
 
 export class ScrapeError extends Error {
   constructor(message: string, readonly failures: readonly { target: string; reason: string }[]) {
@@ -258,11 +258,14 @@ export class ScrapeCollector implements MetricsCollector {
 
 /**
  * Gateway queue per tracked model, summed over the gateway's series for it (flow-control bands,
- * pools). A series without a namespace label applies to that model name in every namespace.
+ * pools), under one of the queue's two names (see gateway-queue.ts). A series without a namespace
+ * label applies to that model name in every namespace.
  */
 function gatewayQueues(samples: readonly TextSample[], models: readonly TrackedModel[]): Map<string, number | undefined> {
   const out = new Map<string, number | undefined>();
+  const metric = preferredGatewayQueueMetric(new Set(samples.map((s) => s.name)));
   for (const s of samples) {
+    if (s.name !== metric) continue;
     const name = s.labels.target_model_name;
     if (name === undefined) continue;
     const ns = s.labels.namespace;

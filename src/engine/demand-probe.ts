@@ -8,6 +8,7 @@
  */
 import { createRequire } from 'node:module';
 import { makeDecision, type Decision } from '../domain/decision.js';
+import { GATEWAY_QUEUE_METRICS } from '../collector/gateway-queue.js';
 import { modelKey, type Variant } from '../domain/variant.js';
 import type { DecisionCache } from '../cache/decision-cache.js';
 import type { DecisionTrigger } from '../cache/decision-trigger.js';
@@ -134,9 +135,7 @@ function wakeDecision(v: Variant, before: Decision | undefined, waiting: number,
 
 // ---------------------------------------------------------------------------------------------
 // Gateway (EPP) reader: flow-control queue size per target model, straight from /metrics.
-
-/** EPP's queue gauge; llm-d's EPP also exports it under its newer prefix. */
-export const GATEWAY_QUEUE_METRICS = ['inference_extension_flow_control_queue_size', 'llm_d_epp_flow_control_queue_size'] as const;
+// The queue's names and which one wins: collector/gateway-queue.ts.
 
 interface ParsedFamily {
   readonly name: string;

@@ -34,6 +34,9 @@ const MODELS: TrackedModel[] = [
   tracked('team-b', 'idle', ['idle-h100']),
   tracked('team-b', 'woken', ['woken-h100']),
   tracked('team-b', 'shrink', ['shrink-h100']),
+  tracked('team-a', 'gw-both', ['gw-both']),
+  tracked('team-a', 'gw-new', ['gw-new']),
+  tracked('team-a', 'gw-split', ['gw-split']),
   tracked('team-a', 'grow', ['grow']),
   tracked('team-a', 'reset', ['reset']),
 ];
@@ -43,6 +46,22 @@ const ABSENT_EXPOSITION = `# TYPE vllm:kv_cache_usage_perc gauge
 vllm:kv_cache_usage_perc{engine="0",model_name="absent",namespace="team-a",pod="absent-5d8f9c7b6d-a1b2c"} 0.3
 # TYPE vllm:num_requests_running gauge
 vllm:num_requests_running{engine="0",model_name="absent",namespace="team-a",pod="absent-5d8f9c7b6d-a1b2c"} NaN
+`;
+
+/**
+ * Two gateways: one exports its queue under both names (the old one with more labels, as EPP
+ * does), the other only under llm-d's new name. Each must be read once, under one name.
+ */
+const GATEWAY_BOTH = `# TYPE inference_extension_flow_control_queue_size gauge
+inference_extension_flow_control_queue_size{fairness_id="default",inference_pool="pool",namespace="team-a",priority="0",target_model_name="gw-both"} 2
+inference_extension_flow_control_queue_size{fairness_id="default",inference_pool="pool",namespace="team-a",priority="0",target_model_name="gw-split"} 1
+# TYPE llm_d_epp_flow_control_queue_size gauge
+llm_d_epp_flow_control_queue_size{namespace="team-a",priority="0",target_model_name="gw-both"} 2
+llm_d_epp_flow_control_queue_size{namespace="team-a",priority="0",target_model_name="gw-split"} 1
+`;
+const GATEWAY_NEW = `# TYPE llm_d_epp_flow_control_queue_size gauge
+llm_d_epp_flow_control_queue_size{namespace="team-a",priority="0",target_model_name="gw-new"} 5
+llm_d_epp_flow_control_queue_size{namespace="team-a",priority="0",target_model_name="gw-split"} 4
 `;
 
 /** A static target with request counters the test moves by hand (two pods, one model each). */
@@ -92,7 +111,7 @@ describe('PrometheusCollector against a real Prometheus', () => {
     fleet.setReplicas('team-b', 'woken-h100', 1);
     fleet.step(20_000); // build queues and KV use, then freeze: Prometheus sees constant values
     await fleet.start();
-    fixture = createServer((req, res) => res.end(req.url === '/counters' ? counters : ABSENT_EXPOSITION));
+    fixture = createServer((req, res) => res.end(req.url === '/counters' ? counters : req.url === '/gw-both' ? GATEWAY_BOTH : req.url === '/gw-new' ? GATEWAY_NEW : ABSENT_EXPOSITION));
     await new Promise<void>((r) => fixture.listen(0, '127.0.0.1', r));
     const addr = fixture.address();
     const fixturePort = typeof addr === 'object' && addr ? addr.port : 0;
@@ -102,6 +121,8 @@ describe('PrometheusCollector against a real Prometheus', () => {
         { job: 'gateway', url: fleet.gatewayUrl() },
         { job: 'static', url: `http://127.0.0.1:${fixturePort}/metrics` },
         { job: 'counters', url: `http://127.0.0.1:${fixturePort}/counters` },
+        { job: 'gateway-both', url: `http://127.0.0.1:${fixturePort}/gw-both` },
+        { job: 'gateway-new', url: `http://127.0.0.1:${fixturePort}/gw-new` },
       ],
       scrapeIntervalMs: 1000,
     });
@@ -180,6 +201,14 @@ describe('PrometheusCollector against a real Prometheus', () => {
       10_000,
       'gateway queue of 3 in Prometheus',
     );
+  });
+
+  it('reads the gateway queue under either name, one name per gateway, so nothing counts twice', async () => {
+    await waitFor(async () => (await client.query('llm_d_epp_flow_control_queue_size')).samples.length === 4, 10_000, `both gateways scraped\n${prom.logTail}`);
+    await collector.fetch(MODELS);
+    expect(collector.getModelMetrics('team-a', 'gw-both')?.gatewayQueue).toBe(2);
+    expect(collector.getModelMetrics('team-a', 'gw-new')?.gatewayQueue).toBe(5);
+    expect(collector.getModelMetrics('team-a', 'gw-split')?.gatewayQueue).toBe(5); // 1 from the first gateway, 4 from the other
   });
 
   it('counts the requests a pod woken from zero served before its first scrape, but not again once the series is older than the window', async () => {

@@ -182,6 +182,23 @@ inference_extension_flow_control_queue_size{target_model_name="n"} 1
     expect(collector.getModelMetrics('prod', 'z')?.replicas).toEqual([]);
   });
 
+  it('reads the gateway queue under llm-d\'s newer name too, and only one name when a gateway exports both', async () => {
+    a.route('/metrics', { body: '' });
+    b.route('/gw', {
+      body: `# TYPE inference_extension_flow_control_queue_size gauge
+inference_extension_flow_control_queue_size{fairness_id="default",inference_pool="pool",priority="0",target_model_name="m",namespace="prod"} 4
+# TYPE llm_d_epp_flow_control_queue_size gauge
+llm_d_epp_flow_control_queue_size{priority="0",target_model_name="m",namespace="prod"} 4
+`,
+    });
+    const { collector } = make([a.url('/metrics')], { gateway: b.url('/gw') });
+    await collector.fetch([tracked('m', 'prod')]);
+    expect(collector.getModelMetrics('prod', 'm')?.gatewayQueue).toBe(4);
+    b.route('/gw', { body: `# TYPE llm_d_epp_flow_control_queue_size gauge\nllm_d_epp_flow_control_queue_size{priority="0",target_model_name="m",namespace="prod"} 3\n` });
+    await collector.fetch([tracked('m', 'prod')]);
+    expect(collector.getModelMetrics('prod', 'm')?.gatewayQueue).toBe(3);
+  });
+
   it('with a NoOpCache serves only the latest fetch and nothing after a failed one', async () => {
     a.route('/metrics', { body: vllmExposition({ model: 'm', kv: '0.5', waiting: 0, running: 1, stop: 0, length: 0, labels: 'pod="p1"' }) });
     const { collector } = make([a.url('/metrics')], { noop: true });
