@@ -11,6 +11,7 @@ import { parse, parseAllDocuments } from 'yaml';
 import { SETTING_SPECS } from '../../../src/config/settings.js';
 import { KUBE_API_CALLS, type ApiCall } from '../../../src/kube/api-calls.js';
 import { mergeValues, renderTemplate, type RenderContext } from './helm-template.js';
+import { nonStringEnvValues, parseAsKubectl } from './kube-yaml.js';
 
 const CHART = join(import.meta.dirname, '../../../deploy/helm/wva-scaler');
 const chart = parse(readFileSync(join(CHART, 'Chart.yaml'), 'utf8')) as Record<string, unknown>;
@@ -20,7 +21,7 @@ const templates = readdirSync(join(CHART, 'templates')).filter((f) => f.endsWith
 const EVERYTHING_ON = {
   imagePullSecrets: [{ name: 'registry' }],
   watchNamespace: 'llm',
-  extraEnv: [{ name: 'WVA_FETCH_INTERVAL', value: '10s' }],
+  extraEnv: [{ name: 'WVA_FETCH_INTERVAL', value: '10s' }, { name: 'PROMETHEUS_TLS_INSECURE_SKIP_VERIFY', value: 'off' }],
   settings: { prometheusUrl: 'http://prometheus.monitoring:9090', redisUrl: 'redis://redis:6379', scaleToZero: 'true' },
   nodeSelector: { 'kubernetes.io/arch': 'amd64' },
   tolerations: [{ key: 'dedicated', operator: 'Exists' }],
@@ -40,12 +41,16 @@ interface K8sObject {
   [k: string]: unknown;
 }
 
-function render(overrides: unknown = {}): K8sObject[] {
-  const ctx: RenderContext = {
+function context(overrides: unknown): RenderContext {
+  return {
     Values: mergeValues(defaults, overrides),
     Release: { Name: 'wva-scaler', Namespace: 'keda' },
     Chart: { Name: chart['name'], Version: chart['version'], AppVersion: chart['appVersion'] },
   };
+}
+
+function render(overrides: unknown = {}): K8sObject[] {
+  const ctx = context(overrides);
   const out: K8sObject[] = [];
   for (const t of templates) {
     const text = renderTemplate(readFileSync(join(CHART, 'templates', t), 'utf8'), ctx);
@@ -162,6 +167,16 @@ describe('deploy/helm/wva-scaler', () => {
     }
     const env = Object.fromEntries(container(render({ watchNamespace: 'llm', leaderElection: { enabled: false } })).c.env.map((e) => [e.name, e.value]));
     expect(env).toMatchObject({ WATCH_NAMESPACE: 'llm', WVA_LEADER_ELECTION: 'false', WVA_KUBERNETES: 'on', WVA_SATURATION_CONFIGMAP: 'wva-saturation-scaling-config' });
+  });
+
+  it('renders every env value as a string as kubectl reads it (YAML 1.1: a plain `on` is a boolean)', () => {
+    for (const overrides of [{}, EVERYTHING_ON]) {
+      const ctx = context(overrides);
+      const docs = templates.flatMap((t) => parseAsKubectl(renderTemplate(readFileSync(join(CHART, 'templates', t), 'utf8'), ctx)));
+      expect(docs.flatMap((d) => nonStringEnvValues(d))).toEqual([]);
+    }
+    // The check itself: an unquoted `on` is what kubectl refuses ("cannot unmarshal bool into ... EnvVar.value").
+    expect(nonStringEnvValues(parseAsKubectl('env:\n  - name: A\n    value: on\n  - name: B\n    value: "on"\n')[0])).toEqual(['.env[A]: true']);
   });
 
   it('has a headless Service with the grpc and http ports', () => {

@@ -10,6 +10,7 @@ import { parseAllDocuments } from 'yaml';
 import { variantFromScaledObject } from '../../../src/kube/scaledobject-variant.js';
 import { variantFromVariantAutoscaling } from '../../../src/kube/variantautoscaling-variant.js';
 import { renderChartManifest } from './helm-template.js';
+import { nonStringEnvValues, parseAsKubectl } from './kube-yaml.js';
 
 const DEPLOY = join(import.meta.dirname, '../../../deploy');
 const docsOf = (path: string): Record<string, unknown>[] =>
@@ -86,5 +87,11 @@ describe('deploy/examples', () => {
 describe('deploy/manifests', () => {
   it('are the chart rendered with its default values', () => {
     expect(readFileSync(join(DEPLOY, 'manifests/wva-scaler.yaml'), 'utf8')).toBe(renderChartManifest(join(DEPLOY, 'helm/wva-scaler')));
+  });
+
+  it('every env value is a string as kubectl reads it (YAML 1.1: a plain `on` is a boolean)', () => {
+    const docs = parseAsKubectl(readFileSync(join(DEPLOY, 'manifests/wva-scaler.yaml'), 'utf8'));
+    expect(docs.some((d) => (d as { kind?: string }).kind === 'Deployment')).toBe(true);
+    expect(docs.flatMap((d) => nonStringEnvValues(d))).toEqual([]);
   });
 });

@@ -118,7 +118,8 @@ function condition(ctx: RenderContext, cond: string): boolean {
 }
 
 function toYaml(v: unknown): string {
-  return stringify(v, { lineWidth: 0 }).replace(/\n$/, '');
+  // Helm's toYaml quotes YAML 1.1 booleans such as `on` (go-yaml); YAML 1.2 would print them plain.
+  return stringify(v, { lineWidth: 0, version: '1.1' }).replace(/\n$/, '');
 }
 
 function scalarText(v: unknown): string {
@@ -202,5 +203,7 @@ export function renderChartManifest(chartDir: string, release = { Name: 'wva-sca
   }
   const header = `# Generated from deploy/helm/wva-scaler with the default values (release ${release.Name}, namespace ${release.Namespace}).\n` +
     '# Regenerate: npx tsx -e "import(\'./test/unit/deploy/helm-template.ts\').then(m => process.stdout.write(m.renderChartManifest(\'deploy/helm/wva-scaler\')))" > deploy/manifests/wva-scaler.yaml\n';
-  return header + docs.map((d) => stringify(d, { lineWidth: 0 })).join('---\n');
+  // Written as YAML 1.1, the version kubectl reads: strings such as `on` or `yes` stay quoted
+  // (YAML 1.2 would print them plain, and kubectl would read a boolean).
+  return header + docs.map((d) => stringify(d, { lineWidth: 0, version: '1.1' })).join('---\n');
 }
