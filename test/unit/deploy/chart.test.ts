@@ -8,15 +8,19 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
-import { SETTING_SPECS } from '../../../src/config/settings.js';
+import { createMetricsCollector } from '../../../src/collector/factory.js';
+import { defaultSettings, SETTING_SPECS } from '../../../src/config/settings.js';
 import { KUBE_API_CALLS, type ApiCall } from '../../../src/kube/api-calls.js';
-import { mergeValues, renderTemplate, type RenderContext } from './helm-template.js';
+import { silentLogger } from '../../../src/observability/logger.js';
+import { MANIFEST_PROMETHEUS_URL, mergeValues, renderTemplate, type RenderContext } from './helm-template.js';
 import { nonStringEnvValues, parseAsKubectl } from './kube-yaml.js';
 
 const CHART = join(import.meta.dirname, '../../../deploy/helm/wva-scaler');
 const chart = parse(readFileSync(join(CHART, 'Chart.yaml'), 'utf8')) as Record<string, unknown>;
 const defaults = parse(readFileSync(join(CHART, 'values.yaml'), 'utf8')) as unknown;
 const templates = readdirSync(join(CHART, 'templates')).filter((f) => f.endsWith('.yaml')).sort();
+// The chart has no default metrics source (it refuses to render without one): tests install with this.
+const PROMETHEUS = { settings: { prometheusUrl: MANIFEST_PROMETHEUS_URL } };
 
 const EVERYTHING_ON = {
   imagePullSecrets: [{ name: 'registry' }],
@@ -41,16 +45,16 @@ interface K8sObject {
   [k: string]: unknown;
 }
 
-function context(overrides: unknown): RenderContext {
+function context(overrides: unknown, base: unknown = PROMETHEUS): RenderContext {
   return {
-    Values: mergeValues(defaults, overrides),
+    Values: mergeValues(mergeValues(defaults, base), overrides),
     Release: { Name: 'wva-scaler', Namespace: 'keda' },
     Chart: { Name: chart['name'], Version: chart['version'], AppVersion: chart['appVersion'] },
   };
 }
 
-function render(overrides: unknown = {}): K8sObject[] {
-  const ctx = context(overrides);
+function render(overrides: unknown = {}, base: unknown = PROMETHEUS): K8sObject[] {
+  const ctx = context(overrides, base);
   const out: K8sObject[] = [];
   for (const t of templates) {
     const text = renderTemplate(readFileSync(join(CHART, 'templates', t), 'utf8'), ctx);
@@ -122,11 +126,18 @@ describe('the template renderer', () => {
     expect(() => renderTemplate('{{ .Values.a.typo }}', ctx)).toThrow(/not defined/);
     expect(() => renderTemplate('{{ include "x" . }}', ctx)).toThrow(/subset/);
     expect(() => renderTemplate('{{ .Values.a | upper }}', ctx)).toThrow(/subset/);
+    expect(() => renderTemplate('{{ if eq .Values.a.typo "x" }}{{ end }}', ctx)).toThrow(/not defined/);
+    expect(() => renderTemplate('{{ if (not .Values.on }}{{ end }}', ctx)).toThrow(/subset/);
+  });
+  it('renders eq and nested conditions, and fail aborts the render', () => {
+    expect(renderTemplate('{{- if and (eq .Values.a.b "x") (not .Values.off) }}yes{{ end }}', ctx)).toBe('yes');
+    expect(renderTemplate('{{- if or (eq .Values.a.b "y") (and .Values.on (not .Values.list)) }}yes{{ else }}no{{ end }}', ctx)).toBe('no');
+    expect(() => renderTemplate('a: 1\n{{- if .Values.on }}{{ fail "set \\"x\\"" }}{{ end }}', ctx)).toThrow('execution error: set "x"');
   });
 });
 
 describe('deploy/helm/wva-scaler', () => {
-  it('renders every template with the default values', () => {
+  it('renders every template with the default values and a Prometheus URL', () => {
     const objs = render();
     expect(objs.map((o) => o.kind).sort()).toEqual(
       ['ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'Deployment', 'PodDisruptionBudget', 'Role', 'RoleBinding', 'Service', 'ServiceAccount'],
@@ -177,6 +188,37 @@ describe('deploy/helm/wva-scaler', () => {
     }
     // The check itself: an unquoted `on` is what kubectl refuses ("cannot unmarshal bool into ... EnvVar.value").
     expect(nonStringEnvValues(parseAsKubectl('env:\n  - name: A\n    value: on\n  - name: B\n    value: "on"\n')[0])).toEqual(['.env[A]: true']);
+  });
+
+  it('refuses to render without a metrics source, exactly when the scaler would exit at start-up', () => {
+    expect(() => render({}, {})).toThrow(/needs a metrics source: set settings.prometheusUrl/);
+    const url = 'http://prometheus:9090';
+    const targets = 'http://vllm-0:8000/metrics,http://vllm-1:8000/metrics';
+    const gateway = 'http://epp:9090/metrics';
+    for (const metricsBackend of ['auto', 'prometheus', 'scrape']) {
+      for (const prometheusUrl of ['', url]) {
+        for (const [scrapeTargets, gatewayScrapeTarget] of [['', ''], [targets, ''], ['', gateway]]) {
+          const settings = { metricsBackend, prometheusUrl, scrapeTargets, gatewayScrapeTarget };
+          let env: Record<string, string> | undefined;
+          let refused: unknown;
+          try {
+            env = Object.fromEntries(container(render({ settings }, {})).c.env.flatMap((e) => (e.value === undefined ? [] : [[e.name, e.value]])));
+          } catch (err) {
+            refused = err;
+          }
+          let startupError: unknown;
+          try {
+            createMetricsCollector(defaultSettings(env ?? {
+              WVA_METRICS_BACKEND: metricsBackend, PROMETHEUS_BASE_URL: prometheusUrl, WVA_SCRAPE_TARGETS: scrapeTargets, WVA_GATEWAY_SCRAPE_TARGET: gatewayScrapeTarget,
+            }), { logger: silentLogger() });
+          } catch (err) {
+            startupError = err;
+          }
+          expect(refused === undefined, `${JSON.stringify(settings)}: refused=${String(refused)} startup=${String(startupError)}`).toBe(startupError === undefined);
+          if (env) expect([env['WVA_METRICS_BACKEND'], env['PROMETHEUS_BASE_URL'], env['WVA_SCRAPE_TARGETS'], env['WVA_GATEWAY_SCRAPE_TARGET']]).toEqual([metricsBackend, prometheusUrl, scrapeTargets, gatewayScrapeTarget]);
+        }
+      }
+    }
   });
 
   it('has a headless Service with the grpc and http ports', () => {

@@ -1,15 +1,19 @@
 /**
  * The example manifests parse, and every ScaledObject in them that points at wva-scaler is a
  * valid variant for the scaler (the same mapping the informer uses), and every VariantAutoscaling
- * too; the plain manifests are the chart rendered with its default values.
+ * too; the plain manifests are the chart rendered with its default values (and a placeholder
+ * Prometheus URL, without which the scaler would not start).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
+import { createMetricsCollector } from '../../../src/collector/factory.js';
+import { defaultSettings } from '../../../src/config/settings.js';
 import { variantFromScaledObject } from '../../../src/kube/scaledobject-variant.js';
 import { variantFromVariantAutoscaling } from '../../../src/kube/variantautoscaling-variant.js';
-import { renderChartManifest } from './helm-template.js';
+import { silentLogger } from '../../../src/observability/logger.js';
+import { MANIFEST_PROMETHEUS_URL, renderChartManifest } from './helm-template.js';
 import { nonStringEnvValues, parseAsKubectl } from './kube-yaml.js';
 
 const DEPLOY = join(import.meta.dirname, '../../../deploy');
@@ -85,8 +89,20 @@ describe('deploy/examples', () => {
 });
 
 describe('deploy/manifests', () => {
-  it('are the chart rendered with its default values', () => {
+  it('are the chart rendered with its default values and the placeholder Prometheus URL', () => {
     expect(readFileSync(join(DEPLOY, 'manifests/wva-scaler.yaml'), 'utf8')).toBe(renderChartManifest(join(DEPLOY, 'helm/wva-scaler')));
+  });
+
+  it('the Deployment starts: it names a Prometheus, marked as a placeholder to change', () => {
+    const text = readFileSync(join(DEPLOY, 'manifests/wva-scaler.yaml'), 'utf8');
+    const deployment = parseAsKubectl(text).find((d) => (d as { kind?: string }).kind === 'Deployment') as {
+      spec: { template: { spec: { containers: { env: { name: string; value?: string }[] }[] } } };
+    };
+    const env = Object.fromEntries(deployment.spec.template.spec.containers[0]!.env.flatMap((e) => (e.value === undefined ? [] : [[e.name, e.value]])));
+    expect(env['PROMETHEUS_BASE_URL']).toBe(MANIFEST_PROMETHEUS_URL);
+    expect(text).toMatch(/# Placeholder: change to your Prometheus.*\n\s*- name: PROMETHEUS_BASE_URL/);
+    // Without a metrics source the scaler exits at start-up; with these settings it builds one.
+    expect(createMetricsCollector(defaultSettings(env), { logger: silentLogger() }).backend).toBe('prometheus');
   });
 
   it('every env value is a string as kubectl reads it (YAML 1.1: a plain `on` is a boolean)', () => {

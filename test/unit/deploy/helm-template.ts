@@ -2,13 +2,14 @@
  * A renderer for exactly the Helm template subset the wva-scaler chart uses (no helm binary on
  * these machines): `{{ .Values.a.b }}`, `.Release.Name`, `.Release.Namespace`, `.Chart.*`, string
  * literals, pipelines with `quote`, `toYaml`, `nindent N`, `indent N`; `if` / `else` / `end` with
- * a path, `not X`, `and X Y`, `or X Y`; `{{-` / `-}}` whitespace trimming. Anything else throws, so
- * the chart cannot drift out of what this test checks. Stricter than Helm on purpose: printing a
- * value that does not exist in values.yaml is an error (a typo would render empty in Helm).
+ * a path, `not X`, `and X Y`, `or X Y`, `eq X Y`, nested in `( )`; `fail "message"`; `{{-` / `-}}`
+ * whitespace trimming. Anything else throws, so the chart cannot drift out of what this test
+ * checks. Stricter than Helm on purpose: printing a value that does not exist in values.yaml is an
+ * error (a typo would render empty in Helm).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse as parseYaml, parseAllDocuments, stringify } from 'yaml';
+import { Document, parse as parseYaml, parseAllDocuments, stringify, visit } from 'yaml';
 
 export interface RenderContext {
   readonly Values: unknown;
@@ -107,14 +108,39 @@ function truthy(v: unknown): boolean {
   return true;
 }
 
+const CONDITION_FNS = new Set(['not', 'and', 'or', 'eq']);
+
+/** `if` conditions: a path or literal, or `not X`, `and X Y...`, `or X Y...`, `eq X Y`, with `( )` nesting. */
 function condition(ctx: RenderContext, cond: string): boolean {
-  const parts = cond.split(/\s+/);
-  const [fn, ...args] = parts;
-  if (fn === 'not' && args.length === 1) return !truthy(term(ctx, args[0]!));
-  if (fn === 'and' && args.length >= 2) return args.every((a) => truthy(term(ctx, a)));
-  if (fn === 'or' && args.length >= 2) return args.some((a) => truthy(term(ctx, a)));
-  if (parts.length === 1) return truthy(term(ctx, cond));
-  throw new Error(`condition outside the supported subset: ${cond}`);
+  const toks = cond.match(/"(?:[^"\\]|\\.)*"|[()]|[^\s()]+/g) ?? [];
+  let i = 0;
+  const subset = (): Error => new Error(`condition outside the supported subset: ${cond}`);
+  const operand = (): unknown => {
+    const t = toks[i++];
+    if (t === undefined || t === ')' || CONDITION_FNS.has(t)) throw subset();
+    if (t !== '(') return term(ctx, t);
+    const v = call();
+    if (toks[i++] !== ')') throw subset();
+    return v;
+  };
+  const call = (): unknown => {
+    const fn = toks[i];
+    if (fn === undefined || !CONDITION_FNS.has(fn)) return operand();
+    i++;
+    const args: unknown[] = [];
+    while (i < toks.length && toks[i] !== ')') args.push(operand());
+    if (fn === 'not' && args.length === 1) return !truthy(args[0]);
+    if (fn === 'and' && args.length >= 2) return args.every(truthy);
+    if (fn === 'or' && args.length >= 2) return args.some(truthy);
+    if (fn === 'eq' && args.length === 2) {
+      if (args.includes(MISSING)) throw new Error(`eq on a value that is not defined: ${cond}`);
+      return args[0] === args[1];
+    }
+    throw subset();
+  };
+  const v = call();
+  if (i !== toks.length) throw subset();
+  return truthy(v);
 }
 
 function toYaml(v: unknown): string {
@@ -129,6 +155,9 @@ function scalarText(v: unknown): string {
 }
 
 function evaluate(ctx: RenderContext, expr: string): string {
+  // `fail "message"` aborts the whole render, as `helm install` / `helm template` do.
+  const fail = /^fail\s+("(?:[^"\\]|\\.)*")$/.exec(expr);
+  if (fail) throw new Error(`execution error: ${JSON.parse(fail[1] ?? '""') as string}`);
   const [first = '', ...rest] = expr.split('|').map((s) => s.trim());
   // `toYaml .Values.x | nindent 2` is `.Values.x | toYaml | nindent 2`.
   const call = /^(toYaml|quote)\s+(\S+)$/.exec(first);
@@ -186,24 +215,40 @@ export function mergeValues(base: unknown, over: unknown): unknown {
   return out;
 }
 
-/** The default-values rendering of a chart as one multi-document YAML (deploy/manifests). */
+/**
+ * Where the plain manifest's Prometheus is assumed to be: prometheus-operator's default Service in
+ * namespace `monitoring`. A placeholder, said so in the manifest; the chart itself has no default
+ * and refuses to render without a metrics source.
+ */
+export const MANIFEST_PROMETHEUS_URL = 'http://prometheus-operated.monitoring.svc:9090';
+
+/** The rendering of a chart with its default values and MANIFEST_PROMETHEUS_URL, as one multi-document YAML (deploy/manifests). */
 export function renderChartManifest(chartDir: string, release = { Name: 'wva-scaler', Namespace: 'keda' }): string {
   const chart = parseYaml(readFileSync(join(chartDir, 'Chart.yaml'), 'utf8')) as Record<string, unknown>;
+  const defaults = parseYaml(readFileSync(join(chartDir, 'values.yaml'), 'utf8')) as unknown;
   const ctx: RenderContext = {
-    Values: parseYaml(readFileSync(join(chartDir, 'values.yaml'), 'utf8')) as unknown,
+    Values: mergeValues(defaults, { settings: { prometheusUrl: MANIFEST_PROMETHEUS_URL } }),
     Release: release,
     Chart: { Name: chart['name'], Version: chart['version'], AppVersion: chart['appVersion'] },
   };
-  const docs: unknown[] = [];
+  const docs: Document[] = [];
   for (const t of readdirSync(join(chartDir, 'templates')).filter((f) => f.endsWith('.yaml')).sort()) {
     for (const d of parseAllDocuments(renderTemplate(readFileSync(join(chartDir, 'templates', t), 'utf8'), ctx))) {
       const js = d.toJS() as unknown;
-      if (js !== null) docs.push(js);
+      // Written as YAML 1.1, the version kubectl reads: strings such as `on` or `yes` stay quoted
+      // (YAML 1.2 would print them plain, and kubectl would read a boolean).
+      if (js !== null) docs.push(new Document(js, { version: '1.1' }));
     }
   }
-  const header = `# Generated from deploy/helm/wva-scaler with the default values (release ${release.Name}, namespace ${release.Namespace}).\n` +
+  for (const doc of docs) {
+    visit(doc, {
+      Map(_, node) {
+        if (node.get('name') === 'PROMETHEUS_BASE_URL') node.commentBefore = ' Placeholder: change to your Prometheus (or see the README for the scrape backend).';
+      },
+    });
+  }
+  const header = `# Generated from deploy/helm/wva-scaler with the default values and settings.prometheusUrl=${MANIFEST_PROMETHEUS_URL}\n` +
+    `# (release ${release.Name}, namespace ${release.Namespace}). That Prometheus URL is a placeholder: set PROMETHEUS_BASE_URL below to yours.\n` +
     '# Regenerate: npx tsx -e "import(\'./test/unit/deploy/helm-template.ts\').then(m => process.stdout.write(m.renderChartManifest(\'deploy/helm/wva-scaler\')))" > deploy/manifests/wva-scaler.yaml\n';
-  // Written as YAML 1.1, the version kubectl reads: strings such as `on` or `yes` stay quoted
-  // (YAML 1.2 would print them plain, and kubectl would read a boolean).
-  return header + docs.map((d) => stringify(d, { lineWidth: 0, version: '1.1' })).join('---\n');
+  return header + docs.map((d) => d.toString({ lineWidth: 0 })).join('---\n');
 }
