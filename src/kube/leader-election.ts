@@ -6,11 +6,18 @@
  *    resourceVersion), never by comparing clocks with the holder;
  *  - every write carries the resourceVersion it read, so two candidates racing for a free Lease
  *    cannot both win (the API answers 409 Conflict to the loser);
- *  - a leader that cannot renew for `renewDeadlineMs` steps down; `stop()` releases the Lease
- *    (empty holder) so another replica takes over at once instead of after the lease duration.
+ *  - a leader that cannot renew for `renewDeadlineMs` steps down, also while a Lease call hangs:
+ *    `isLeader()` checks the time since the last renewal, and every attempt is aborted at the
+ *    renew deadline (the client sets no request timeout, and a blackholed API server would
+ *    otherwise keep this replica leading after another one took the Lease);
+ *  - `stop()` releases the Lease (empty holder) so another replica takes over at once instead of
+ *    after the lease duration.
  * Only status writes depend on leadership: every replica keeps answering gRPC.
  */
-import { ApiException, CoordinationV1Api, V1MicroTime, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
+import {
+  ApiException, CoordinationV1Api, createConfiguration, V1MicroTime,
+  type ConfigurationOptions, type HttpLibrary, type KubeConfig, type V1Lease,
+} from '@kubernetes/client-node';
 import type { Logger } from '../observability/logger.js';
 import { KUBE_API_CALLS, requireVerb } from './api-calls.js';
 
@@ -48,6 +55,10 @@ export class LeaseLeaderElector implements LeadershipSource {
   private observedVersion: string | undefined;
   private observedAt = 0;
   private lastRenew = 0;
+  /** Aborts the attempt in flight (its Lease calls), on stop(). */
+  private attempt: AbortController | undefined;
+  /** The client's own HTTP library, wrapped per call to pass an abort signal. */
+  private readonly http: HttpLibrary = createConfiguration().httpApi;
   readonly leaseDurationMs: number;
   readonly renewDeadlineMs: number;
   readonly retryPeriodMs: number;
@@ -65,6 +76,12 @@ export class LeaseLeaderElector implements LeadershipSource {
   }
 
   isLeader(): boolean {
+    // Not only on a failed call: a call that hangs never fails, and another replica may take the
+    // Lease once its duration passes without a renewal.
+    if (this.leader && Date.now() - this.lastRenew >= this.renewDeadlineMs) {
+      this.logger.warn({ lease: this.opts.name, sinceRenewMs: Date.now() - this.lastRenew }, 'leader Lease not renewed within the renew deadline: stepping down');
+      this.setLeader(false);
+    }
     return this.leader;
   }
 
@@ -84,10 +101,11 @@ export class LeaseLeaderElector implements LeadershipSource {
     this.running = false;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+    this.attempt?.abort(new Error('stopping'));
     await this.cycle;
     if (this.leader) {
       try {
-        await this.release();
+        await this.bounded((signal) => this.release(signal));
       } catch (err) {
         this.logger.warn({ lease: this.opts.name, err: errorText(err) }, 'could not release the leader Lease');
       }
@@ -98,33 +116,73 @@ export class LeaseLeaderElector implements LeadershipSource {
   /** One acquire-or-renew attempt (the timer calls it; tests may too). */
   async tryAcquireOrRenew(): Promise<boolean> {
     const now = Date.now();
-    let lease: V1Lease | undefined;
     try {
-      lease = await this.read();
-      if (!lease) {
-        await this.api.createNamespacedLease({ namespace: this.opts.namespace, body: this.leaseBody(undefined, now) });
-        return this.won(now);
-      }
-      const rv = lease.metadata?.resourceVersion;
-      if (rv !== this.observedVersion) {
-        this.observedVersion = rv;
-        this.observedAt = now;
-      }
-      const holder = lease.spec?.holderIdentity ?? '';
-      const durationMs = (lease.spec?.leaseDurationSeconds ?? this.leaseDurationMs / 1000) * 1000;
-      const heldByOther = holder !== '' && holder !== this.opts.identity;
-      if (heldByOther && now - this.observedAt < durationMs) {
-        this.setLeader(false); // someone else holds a live Lease: we are not leader, whatever we thought
-        return false;
-      }
-      await this.api.replaceNamespacedLease({ namespace: this.opts.namespace, name: this.opts.name, body: this.leaseBody(lease, now) });
-      return this.won(now);
+      return await this.bounded((signal) => this.acquireOrRenew(now, signal));
     } catch (err) {
-      if (!(err instanceof ApiException && err.code === 409)) {
+      // A conflict is a lost race, and an attempt aborted by stop() is no failure.
+      if (this.running && !(err instanceof ApiException && err.code === 409)) {
         this.logger.warn({ lease: this.opts.name, err: errorText(err) }, 'leader election attempt failed');
       }
-      return this.lost(now);
+      return this.lost(Date.now());
     }
+  }
+
+  /**
+   * Runs `fn` with a signal aborted at the renew deadline (or on stop), and gives up waiting then
+   * even if a call ignores the signal.
+   */
+  private async bounded<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const attempt = new AbortController();
+    this.attempt = attempt;
+    const timer = setTimeout(() => attempt.abort(new Error(`no answer from the API server within the renew deadline (${this.renewDeadlineMs} ms)`)), this.renewDeadlineMs);
+    timer.unref();
+    const aborted = new Promise<never>((_, reject) => {
+      attempt.signal.addEventListener('abort', () => reject(attempt.signal.reason), { once: true });
+    });
+    try {
+      return await Promise.race([fn(attempt.signal), aborted]);
+    } finally {
+      clearTimeout(timer);
+      if (this.attempt === attempt) this.attempt = undefined;
+    }
+  }
+
+  /** Per-call client options that abort the HTTP request with `signal`. */
+  private withSignal(signal: AbortSignal): ConfigurationOptions {
+    const http = this.http;
+    return {
+      httpApi: {
+        send(request) {
+          request.setSignal(signal);
+          return http.send(request);
+        },
+      },
+    };
+  }
+
+  private async acquireOrRenew(now: number, signal: AbortSignal): Promise<boolean> {
+    const options = this.withSignal(signal);
+    const lease = await this.read(signal);
+    if (!lease) {
+      await this.api.createNamespacedLease({ namespace: this.opts.namespace, body: this.leaseBody(undefined, now) }, options);
+      signal.throwIfAborted(); // an answer after the deadline: the attempt was already given up
+      return this.won(now);
+    }
+    const rv = lease.metadata?.resourceVersion;
+    if (rv !== this.observedVersion) {
+      this.observedVersion = rv;
+      this.observedAt = now;
+    }
+    const holder = lease.spec?.holderIdentity ?? '';
+    const durationMs = (lease.spec?.leaseDurationSeconds ?? this.leaseDurationMs / 1000) * 1000;
+    const heldByOther = holder !== '' && holder !== this.opts.identity;
+    if (heldByOther && now - this.observedAt < durationMs) {
+      this.setLeader(false); // someone else holds a live Lease: we are not leader, whatever we thought
+      return false;
+    }
+    await this.api.replaceNamespacedLease({ namespace: this.opts.namespace, name: this.opts.name, body: this.leaseBody(lease, now) }, options);
+    signal.throwIfAborted();
+    return this.won(now);
   }
 
   private won(now: number): boolean {
@@ -141,9 +199,9 @@ export class LeaseLeaderElector implements LeadershipSource {
     return false;
   }
 
-  private async read(): Promise<V1Lease | undefined> {
+  private async read(signal: AbortSignal): Promise<V1Lease | undefined> {
     try {
-      return await this.api.readNamespacedLease({ namespace: this.opts.namespace, name: this.opts.name });
+      return await this.api.readNamespacedLease({ namespace: this.opts.namespace, name: this.opts.name }, this.withSignal(signal));
     } catch (err) {
       if (err instanceof ApiException && err.code === 404) return undefined;
       throw err;
@@ -168,8 +226,8 @@ export class LeaseLeaderElector implements LeadershipSource {
     };
   }
 
-  private async release(): Promise<void> {
-    const lease = await this.read();
+  private async release(signal: AbortSignal): Promise<void> {
+    const lease = await this.read(signal);
     if (!lease || lease.spec?.holderIdentity !== this.opts.identity) return;
     await this.api.replaceNamespacedLease({
       namespace: this.opts.namespace,
@@ -178,7 +236,7 @@ export class LeaseLeaderElector implements LeadershipSource {
         ...lease,
         spec: { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: new V1MicroTime(Date.now()) },
       },
-    });
+    }, this.withSignal(signal));
     this.logger.info({ lease: this.opts.name, identity: this.opts.identity }, 'released the leader Lease');
   }
 

@@ -9,7 +9,8 @@
  *  - `PATCH .../<name>/status` with `application/merge-patch+json` (bodies recorded);
  *  - Leases: `GET`, `POST`, `PUT` with resourceVersion conflicts (409).
  * Failure injection: `expireWatches` (410 on open watches), `dropWatches` (sockets destroyed),
- * `compact` (history forgotten), `failNext` (HTTP errors for matching requests).
+ * `compact` (history forgotten), `failNext` (HTTP errors for matching requests), `hang` (no
+ * answer at all to matching requests, as from a blackholed API server).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -63,6 +64,8 @@ export class FakeKubeApi {
   private readonly compactedBelow = new Map<string, number>();
   private readonly watches = new Set<OpenWatch>();
   private readonly failures: { match: (r: RecordedRequest) => boolean; status: number; remaining: number }[] = [];
+  private hanging: ((r: RecordedRequest) => boolean) | undefined;
+  private readonly hung = new Set<ServerResponse>();
   readonly requests: RecordedRequest[] = [];
 
   private constructor(private readonly server: Server, readonly port: number) {}
@@ -171,6 +174,20 @@ export class FakeKubeApi {
     this.failures.push({ match, status, remaining: count });
   }
 
+  /** Requests matching `match` get no answer (until the client gives up) until `answerAgain()`. */
+  hang(match: (r: RecordedRequest) => boolean): void {
+    this.hanging = match;
+  }
+
+  answerAgain(): void {
+    this.hanging = undefined;
+  }
+
+  /** Requests held unanswered right now (a client that aborts one closes it). */
+  hungRequests(): number {
+    return this.hung.size;
+  }
+
   openWatches(plural: string): number {
     return [...this.watches].filter((w) => w.plural === plural).length;
   }
@@ -197,6 +214,11 @@ export class FakeKubeApi {
     }
     const record: RecordedRequest = { method: req.method ?? 'GET', path: url.pathname, query, contentType: req.headers['content-type'], body };
     this.requests.push(record);
+    if (this.hanging?.(record)) {
+      this.hung.add(res);
+      res.on('close', () => this.hung.delete(res));
+      return;
+    }
     const failure = this.failures.find((f) => f.remaining > 0 && f.match(record));
     if (failure) {
       failure.remaining--;

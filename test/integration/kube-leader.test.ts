@@ -1,9 +1,10 @@
 /**
  * Lease leader election between instances, through the real @kubernetes/client-node against the
  * fake API server: one leader at a time, release on stop hands over at once, an expired Lease of
- * a dead holder is taken over, and only the leader writes VariantAutoscaling status.
+ * a dead holder is taken over, a leader whose Lease calls hang steps down at the renew deadline,
+ * and only the leader writes VariantAutoscaling status.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DecisionCache } from '../../src/cache/decision-cache.js';
 import { DecisionTrigger } from '../../src/cache/decision-trigger.js';
 import { GlobalConfig } from '../../src/cache/global-config.js';
@@ -91,6 +92,43 @@ describe('Lease leader election', () => {
     await waitFor(() => a.isLeader(), 5000, 'a leads');
     api.failNext((r) => r.path.endsWith('/leases/wva-scaler-leader'), 500, 1000);
     await waitFor(() => !a.isLeader(), 5000, 'a steps down');
+  });
+
+  it('steps down at the renew deadline when its Lease calls hang, and leads again once they are answered', async () => {
+    const a = elector('pod-a');
+    const changes: boolean[] = [];
+    a.onChange((l) => changes.push(l));
+    a.start();
+    await waitFor(() => a.isLeader(), 5000, 'a leads');
+    api.hang((r) => r.path.endsWith('/leases/wva-scaler-leader'));
+    await waitFor(() => api.hungRequests() > 0, 5000, 'a Lease call hangs');
+    // A blackholed API server never answers: the call must be given up, not awaited forever.
+    await waitFor(() => !a.isLeader(), 5000, 'a steps down');
+    await waitFor(() => api.hungRequests() === 0, 5000, 'the hung call is aborted');
+    api.answerAgain();
+    await waitFor(() => a.isLeader(), 5000, 'a leads again');
+    expect(changes).toEqual([true, false, true]);
+  });
+
+  it('is no longer leader once the renew deadline passes without a renewal, even while a call still hangs', async () => {
+    // A renew deadline far beyond the test's duration: only isLeader()'s own check can end it here.
+    const a = new LeaseLeaderElector(api.kubeConfig(), { namespace: NS, name: 'wva-scaler-leader', identity: 'pod-a', leaseDurationMs: 600_000, renewDeadlineMs: 300_000, retryPeriodMs: 100 }, silentLogger());
+    stops.push(() => a.stop());
+    const changes: boolean[] = [];
+    a.onChange((l) => changes.push(l));
+    a.start();
+    await waitFor(() => a.isLeader(), 5000, 'a leads');
+    api.hang((r) => r.path.endsWith('/leases/wva-scaler-leader'));
+    await waitFor(() => api.hungRequests() > 0, 5000, 'a Lease call hangs');
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      vi.setSystemTime(Date.now() + a.renewDeadlineMs);
+      expect(a.isLeader()).toBe(false);
+      expect(changes).toEqual([true, false]);
+    } finally {
+      vi.useRealTimers();
+      api.answerAgain();
+    }
   });
 
   it('only the leader of two integrations writes VariantAutoscaling status', async () => {
