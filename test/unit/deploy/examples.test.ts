@@ -7,14 +7,15 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseAllDocuments } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
 import { createMetricsCollector } from '../../../src/collector/factory.js';
 import { defaultSettings } from '../../../src/config/settings.js';
 import { variantFromScaledObject } from '../../../src/kube/scaledobject-variant.js';
 import { variantFromVariantAutoscaling } from '../../../src/kube/variantautoscaling-variant.js';
 import { silentLogger } from '../../../src/observability/logger.js';
-import { MANIFEST_PROMETHEUS_URL, renderChartManifest } from './helm-template.js';
+import { MANIFEST_PROMETHEUS_URL, mergeValues, renderChartManifest, renderTemplate } from './helm-template.js';
 import { nonStringEnvValues, parseAsKubectl } from './kube-yaml.js';
+import { schemaErrors, type Schema } from './structural-schema.js';
 
 const DEPLOY = join(import.meta.dirname, '../../../deploy');
 const docsOf = (path: string): Record<string, unknown>[] =>
@@ -85,6 +86,68 @@ describe('deploy/examples', () => {
     expect(so.spec.minReplicaCount).toBe(0);
     const m = variantFromScaledObject(so, 'wva-scaler');
     expect(m.kind === 'variant' && m.variant.scaleToZero).toBe(true);
+  });
+});
+
+/**
+ * The spec schema of WVA's VariantAutoscaling CRD (llm-d/llm-d-workload-variant-autoscaler,
+ * config/crd/bases/llmd.ai_variantautoscalings.yaml, v1alpha1), reduced to what the validator
+ * checks. It keeps no unknown spec fields, so kubectl's strict validation refuses extra ones.
+ */
+const WVA_VARIANT_AUTOSCALING: Schema = {
+  type: 'object',
+  properties: {
+    spec: {
+      type: 'object',
+      required: ['accelerator', 'acceleratorCount', 'modelID', 'scaleTargetRef', 'variantID'],
+      properties: {
+        accelerator: { type: 'string', minLength: 1, maxLength: 64 },
+        acceleratorCount: { type: 'integer', minimum: 1 },
+        modelID: { type: 'string', minLength: 1, maxLength: 128 },
+        scaleTargetRef: {
+          type: 'object',
+          required: ['kind', 'name'],
+          properties: { apiVersion: { type: 'string', minLength: 1 }, kind: { type: 'string', enum: ['Deployment'] }, name: { type: 'string', minLength: 1 } },
+        },
+        sloClassRef: { type: 'object', required: ['key', 'name'], properties: { key: { type: 'string', minLength: 1 }, name: { type: 'string', minLength: 1 } } },
+        variantCost: { type: 'string', pattern: '^\\d+(\\.\\d+)?$' },
+        variantID: { type: 'string', minLength: 1, maxLength: 256, pattern: '^.+-[A-Za-z0-9_-]+-[1-9][0-9]*$' },
+        variantProfile: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true },
+      },
+    },
+    status: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true },
+  },
+};
+
+/** The optional CRD of our chart (crds.variantAutoscaling), rendered. */
+function chartVariantAutoscalingSchema(): Schema {
+  const chartDir = join(DEPLOY, 'helm/wva-scaler');
+  const values = mergeValues(parse(readFileSync(join(chartDir, 'values.yaml'), 'utf8')), { crds: { variantAutoscaling: true } });
+  const text = renderTemplate(readFileSync(join(chartDir, 'templates/crd-variantautoscaling.yaml'), 'utf8'), { Values: values, Release: { Name: 'wva-scaler', Namespace: 'keda' }, Chart: {} });
+  const crd = parse(text) as { spec: { versions: { name: string; schema: { openAPIV3Schema: Schema } }[] } };
+  return crd.spec.versions.find((v) => v.name === 'v1alpha1')!.schema.openAPIV3Schema;
+}
+
+describe('deploy/examples/variantautoscaling.yaml', () => {
+  const docs = docsOf(join(DEPLOY, 'examples/variantautoscaling.yaml')).filter((d) => d['kind'] === 'VariantAutoscaling');
+
+  it('is valid against WVA\'s CRD and against the chart\'s own', () => {
+    expect(docs).toHaveLength(1);
+    const ours = chartVariantAutoscalingSchema();
+    for (const va of docs) {
+      expect(schemaErrors(va, WVA_VARIANT_AUTOSCALING), 'WVA CRD').toEqual([]);
+      expect(schemaErrors(va, ours), 'chart CRD').toEqual([]);
+    }
+    // The validator itself: the example as it was (no accelerator, acceleratorCount, variantID) is refused.
+    const { accelerator: _a, acceleratorCount: _c, variantID: _v, ...old } = (docs[0]!['spec'] ?? {}) as Record<string, unknown>;
+    expect(schemaErrors({ ...docs[0], spec: old }, WVA_VARIANT_AUTOSCALING)).toEqual(['.spec.accelerator: required', '.spec.acceleratorCount: required', '.spec.variantID: required']);
+  });
+
+  it('is the variant it describes for the scaler', () => {
+    const m = variantFromVariantAutoscaling(docs[0]);
+    expect(m.kind === 'variant' && [m.variant.key, m.variant.modelID, m.variant.accelerator, m.variant.cost, m.variant.deployment]).toEqual(
+      ['llm/llama-8b-a100', 'meta-llama/Llama-3.1-8B-Instruct', 'A100', 20, 'llama-8b-a100'],
+    );
   });
 });
 
