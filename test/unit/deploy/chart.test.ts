@@ -11,6 +11,7 @@ import { parse, parseAllDocuments } from 'yaml';
 import { createMetricsCollector } from '../../../src/collector/factory.js';
 import { defaultSettings, SETTING_SPECS } from '../../../src/config/settings.js';
 import { KUBE_API_CALLS, type ApiCall } from '../../../src/kube/api-calls.js';
+import { variantFromScaledObject } from '../../../src/kube/scaledobject-variant.js';
 import { silentLogger } from '../../../src/observability/logger.js';
 import { MANIFEST_PROMETHEUS_URL, mergeValues, renderTemplate, type RenderContext } from './helm-template.js';
 import { nonStringEnvValues, parseAsKubectl } from './kube-yaml.js';
@@ -45,16 +46,16 @@ interface K8sObject {
   [k: string]: unknown;
 }
 
-function context(overrides: unknown, base: unknown = PROMETHEUS): RenderContext {
+function context(overrides: unknown, base: unknown = PROMETHEUS, release = { Name: 'wva-scaler', Namespace: 'keda' }): RenderContext {
   return {
     Values: mergeValues(mergeValues(defaults, base), overrides),
-    Release: { Name: 'wva-scaler', Namespace: 'keda' },
+    Release: release,
     Chart: { Name: chart['name'], Version: chart['version'], AppVersion: chart['appVersion'] },
   };
 }
 
-function render(overrides: unknown = {}, base: unknown = PROMETHEUS): K8sObject[] {
-  const ctx = context(overrides, base);
+function render(overrides: unknown = {}, base: unknown = PROMETHEUS, release?: RenderContext['Release']): K8sObject[] {
+  const ctx = context(overrides, base, release);
   const out: K8sObject[] = [];
   for (const t of templates) {
     const text = renderTemplate(readFileSync(join(CHART, 'templates', t), 'utf8'), ctx);
@@ -219,6 +220,21 @@ describe('deploy/helm/wva-scaler', () => {
         }
       }
     }
+  });
+
+  it('registers the ScaledObjects that point at this release\'s Service, whatever the release name', () => {
+    const release = { Name: 'llm-scaler', Namespace: 'autoscaling' };
+    const objs = render({}, PROMETHEUS, release);
+    const env = Object.fromEntries(container(objs).c.env.map((e) => [e.name, e.value]));
+    const address = `${one(objs, 'Service').metadata.name}.${release.Namespace}.svc.cluster.local:9090`;
+    const so = {
+      apiVersion: 'keda.sh/v1alpha1', kind: 'ScaledObject', metadata: { name: 'llama-8b', namespace: 'llm' },
+      spec: { scaleTargetRef: { name: 'llama-8b' }, triggers: [{ type: 'external-push', metadata: { scalerAddress: address, modelID: 'meta/llama-8b' } }] },
+    };
+    expect(variantFromScaledObject(so, env['WVA_SCALER_ADDRESS_MATCH'] ?? '').kind).toBe('variant');
+    // An explicit value still wins.
+    const custom = render({ settings: { scalerAddressMatch: 'scaler.example' } }, PROMETHEUS, release);
+    expect(container(custom).c.env.find((e) => e.name === 'WVA_SCALER_ADDRESS_MATCH')?.value).toBe('scaler.example');
   });
 
   it('has a headless Service with the grpc and http ports', () => {
