@@ -89,7 +89,8 @@ export const KEDA_KEYS: ReadonlySet<string> = new Set([
 
 type Parsed = { -readonly [K in keyof typeof METADATA_KEYS]?: ReturnType<(typeof METADATA_KEYS)[K]['parse']> };
 
-const FROM_ENV = 'FromEnv';
+/** KEDA's suffix for a value taken from the scale target's container environment. */
+export const FROM_ENV = 'FromEnv';
 type OurKey = keyof typeof METADATA_KEYS;
 const isOurKey = (key: string): key is OurKey => Object.hasOwn(METADATA_KEYS, key);
 

@@ -22,7 +22,7 @@ import { AlwaysLeader, LeaseLeaderElector, type LeadershipSource } from './leade
 import { OwnerReferencePodMapper, type PodVariantMapper } from './pod-variant-mapper.js';
 import { ResourceInformer } from './resource-informer.js';
 import { SaturationConfigMapHandler } from './saturation-configmap.js';
-import { fromEnvTarget, variantFromScaledObject } from './scaledobject-variant.js';
+import { fromEnvDeployment, variantFromScaledObject } from './scaledobject-variant.js';
 import { KubeStatusPatcher, StatusWriter, type StatusPatcher } from './status-writer.js';
 import { variantFromVariantAutoscaling } from './variantautoscaling-variant.js';
 import { VariantSync } from './variant-sync.js';
@@ -98,21 +98,12 @@ export class KubernetesIntegration {
     const onInvalid = (source: string) => () => metrics.configErrors.inc({ source });
 
     // `<key>FromEnv` resolves against the target Deployment, so a ScaledObject using it is mapped
-    // again when that Deployment arrives or changes (keys: "namespace/deployment" -> ScaledObject names).
-    const envUsers = new Map<string, Set<string>>();
+    // again when that Deployment arrives or changes (see the deployments informer below).
     const deploymentOf = (namespace: string, name: string): unknown => this.informers.deployments.get(name, namespace);
     const soSync = new VariantSync<KubernetesObject>(
       registry,
       'scaledobject',
-      (o) => {
-        const mapped = variantFromScaledObject(o, settings.WVA_SCALER_ADDRESS_MATCH, deploymentOf);
-        const target = fromEnvTarget(o, settings.WVA_SCALER_ADDRESS_MATCH);
-        if (target) {
-          const users = envUsers.get(target.deployment) ?? new Set<string>();
-          envUsers.set(target.deployment, users.add(target.scaledObject));
-        }
-        return mapped;
-      },
+      (o) => variantFromScaledObject(o, settings.WVA_SCALER_ADDRESS_MATCH, deploymentOf),
       this.logger,
       onInvalid('scaledobject'),
     );
@@ -130,10 +121,10 @@ export class KubernetesIntegration {
         onUpsert: (d) => {
           replicas.onUpsert(d);
           const ref = refOf(d);
-          const users = ref && envUsers.get(`${ref.namespace}/${ref.name}`);
-          for (const name of users ?? []) {
-            const so = ref && this.informers.scaledObjects.get(name, ref.namespace);
-            if (so) soSync.onUpsert(so);
+          if (!ref) return;
+          const id = `${ref.namespace}/${ref.name}`;
+          for (const so of this.informers.scaledObjects.list(ref.namespace)) {
+            if (fromEnvDeployment(so, settings.WVA_SCALER_ADDRESS_MATCH) === id) soSync.onUpsert(so);
           }
         },
         onDelete: (d) => replicas.onDelete(d),

@@ -10,7 +10,7 @@
  * cached yet) defers the variant to GetMetricSpec, which receives KEDA's resolved value: never a
  * variant registered under the variable's name instead of its value.
  */
-import { hasKey, MetadataError, parseTriggerMetadata } from '../grpc/metadata.js';
+import { FROM_ENV, hasKey, MetadataError, parseTriggerMetadata } from '../grpc/metadata.js';
 import { DEFAULT_MAX_REPLICAS, variantKey, type Variant } from '../domain/variant.js';
 import { asRecord, field, int, isDeleting, refOf, str } from './object-fields.js';
 
@@ -23,8 +23,6 @@ export type MappedVariant =
 
 /** The Deployment object a ScaledObject targets, from the informer cache. */
 export type DeploymentOf = (namespace: string, name: string) => unknown;
-
-const FROM_ENV = 'FromEnv';
 
 /** Plain `env` values of the named container, else the first (KEDA's envSourceContainerName rule). */
 export function containerEnv(deployment: unknown, containerName: string | undefined): ReadonlyMap<string, string> | undefined {
@@ -88,13 +86,12 @@ export function ourTriggerMetadata(scaledObject: unknown, addressMatch: string):
   return undefined;
 }
 
-/** "namespace/deployment" and the ScaledObject's name when its trigger for us uses `<key>FromEnv`. */
-export function fromEnvTarget(scaledObject: unknown, addressMatch: string): { deployment: string; scaledObject: string } | undefined {
+/** "namespace/deployment" of the scale target when the ScaledObject's trigger for us uses `<key>FromEnv`. */
+export function fromEnvDeployment(scaledObject: unknown, addressMatch: string): string | undefined {
   const ref = refOf(scaledObject);
   const metadata = ourTriggerMetadata(scaledObject, addressMatch);
   if (!ref || !metadata || !Object.keys(metadata).some((k) => k.endsWith(FROM_ENV))) return undefined;
-  const name = str(scaledObject, 'spec', 'scaleTargetRef', 'name') ?? ref.name;
-  return { deployment: `${ref.namespace}/${name}`, scaledObject: ref.name };
+  return `${ref.namespace}/${str(scaledObject, 'spec', 'scaleTargetRef', 'name') ?? ref.name}`;
 }
 
 export function variantFromScaledObject(scaledObject: unknown, addressMatch: string, deploymentOf: DeploymentOf = () => undefined): MappedVariant {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fromEnvTarget, variantFromScaledObject } from '../../../src/kube/scaledobject-variant.js';
+import { fromEnvDeployment, variantFromScaledObject } from '../../../src/kube/scaledobject-variant.js';
 import { variantFromVariantAutoscaling } from '../../../src/kube/variantautoscaling-variant.js';
 
 const so = (meta: Record<string, unknown>, spec: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) => ({
@@ -80,8 +80,8 @@ describe('variantFromScaledObject', () => {
     });
 
     it('names the Deployment to watch only for ScaledObjects that use FromEnv', () => {
-      expect(fromEnvTarget(withEnv({ modelIDFromEnv: 'MODEL' }), 'wva-scaler')).toEqual({ deployment: 'llm/llama-deploy', scaledObject: 'llama-h100' });
-      expect(fromEnvTarget(so({}), 'wva-scaler')).toBeUndefined();
+      expect(fromEnvDeployment(withEnv({ modelIDFromEnv: 'MODEL' }), 'wva-scaler')).toBe('llm/llama-deploy');
+      expect(fromEnvDeployment(so({}), 'wva-scaler')).toBeUndefined();
     });
   });
 
