@@ -5,10 +5,11 @@
  *
  * Choices where DESIGN.md is silent (documented here once):
  *  - Step 3 rate limit: the model's new total is at most floor(maxScaleUpRate x current replicas)
- *    (pending included); at current 0 it may reach 1. "At least +1" holds unless the need is
- *    already covered: by pending replicas (a scale-up still under way is capacity, so a second
- *    cycle does not add another replica on top of it), or, when throughput is known, by the current
- *    replicas (the queue is draining at the rate they serve).
+ *    (pending included); at current 0 it may reach 1. "At least +1" holds unless pending replicas
+ *    already cover the need (a scale-up still under way is capacity, so a second cycle does not add
+ *    another replica on top of it). Ready replicas never waive it: when step 2 says scale up, a
+ *    throughput estimate that says they suffice leaves a standing queue (in bench:quality, ramps
+ *    with a 10-20 s start-up kept 4-5 minutes over the wait budget that the +1 removes).
  *  - Step 3 throughput: when the replicas report completions and one is saturated, the need is the
  *    smaller of the saturation need and the throughput need (`throughputNeed`): arrivals sized by
  *    what a replica serves flat out, plus the gateway's backlog served within BACKLOG_DRAIN_S.
@@ -300,7 +301,7 @@ export function throughputNeed(
   a: ModelAnalysis,
   queueLoad: number,
   previous: PreviousLoad | undefined,
-): { needed: number; why: string; growthKnown: boolean } | undefined {
+): { needed: number; why: string } | undefined {
   const mu = a.saturatedReplicaRate;
   const completions = a.completionRate;
   if (mu === undefined || completions === undefined) return undefined;
@@ -320,7 +321,6 @@ export function throughputNeed(
   const needed = Math.max(1, Math.ceil((arrivals + drain) / perReplica - 1e-9));
   return {
     needed,
-    growthKnown: previous !== undefined,
     why: `arrivals ${fmt(arrivals)}/s (completions ${fmt(served)}/s ${growth >= 0 ? '+' : '-'} queue ${previous ? `${fmt(Math.abs(growth))}/s` : 'growth unknown'}) + gateway backlog ${fmt(a.gatewayQueue ?? 0)} over ${BACKLOG_DRAIN_S}s at ${fmt(perReplica)}/s per replica`,
   };
 }
@@ -354,13 +354,6 @@ function scaleUp(
   const load = byThroughput && byThroughput.needed < bySaturation
     ? `throughput: ${byThroughput.why}`
     : `KV load ${fmt(a.totalKv)} at <= ${fmt(kvPer)}/replica, queue ${fmt(queueLoad)}${gateway > 0 ? ` (${fmt(gateway)} at the gateway)` : ''} at <= ${fmt(queuePer)}/replica`;
-  // Only with the queue's growth known: completions alone never exceed what current replicas serve.
-  if (byThroughput?.growthKnown === true && needed <= current && a.pendingTotal === 0) {
-    const why = `current replicas cover the need (needed ${needed} <= current ${current})`;
-    reasons.push(why);
-    steps.push(`3 ${load}: ${why}`);
-    return 'hold';
-  }
   if (a.pendingTotal > 0 && needed <= current) {
     const why = `${a.pendingTotal} pending replica(s) cover the need (needed ${needed} <= current ${current})`;
     reasons.push(why);

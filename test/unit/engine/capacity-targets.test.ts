@@ -122,21 +122,20 @@ describe('step 3: how many, and to which variant', () => {
     },
     {
       // Saturated by queue (5) at KV 0.6: 12 running at 2 s = 6/s each, 18/s in all, 6/s per replica
-      // at the KV target, and the queue (15) has not grown -> 3 = current. WVA's rule would add 1
-      // every cycle while the queue drains.
-      name: 'throughput covered by the current replicas: hold instead of the forced +1',
+      // at the KV target, and the queue (15) has not grown -> 3 = current. Every replica still holds
+      // a queue at its threshold: holding would keep those requests waiting, so DESIGN's +1 stands.
+      name: 'throughput the ready replicas cover does not waive the +1 (a standing queue is not served)',
       scenario: {
         states: [state(a, 3)],
         metrics: metrics(replicas(a, 3, 0.6, 5, 12, undefined, 2)),
         previous: [{ ...prev(a, 3), modelWaiting: 15, modelCompletions: 18, decidedAt: NOW - 15_000 }],
       },
-      want: { a: 3 },
-      reason: 'current replicas cover the need (needed 3 <= current 3)',
+      want: { a: 4 },
+      reason: 'scale up by 1: needed 3 replicas (throughput: arrivals 18.00/s',
     },
     {
-      // The same without a previous decision: completions alone can never exceed what the current
-      // replicas serve, so they cannot show the need is covered; the +1 stands.
-      name: 'throughput without the queue growth does not waive the +1',
+      // The same without a previous decision (queue growth unknown): the +1 stands as well.
+      name: 'throughput without the queue growth keeps the +1',
       scenario: { states: [state(a, 3)], metrics: metrics(replicas(a, 3, 0.6, 5, 12, undefined, 2)) },
       want: { a: 4 },
       reason: 'queue growth unknown',
