@@ -19,7 +19,9 @@
  * gateway's flow control (EPP holds requests while every replica is saturated).
  *
  * Options: --seed N (default 1), --seeds N (primary and flow-control scenarios also on seeds 1..N, default 5: spread of the figures),
- * --startup S (pod start-up, default 60), --verbose [--scenario ID] (per-cycle log of the primary or the named scenario), --json, --no-write (leave bench/RESULTS.md alone).
+ * --startup S (pod start-up, default 60), --verbose [--scenario ID] (per-cycle log of the primary or the named scenario), --json, --no-write (leave bench/RESULTS.md alone),
+ * --startups S,S,... (the start-up sweep: every scenario, the three policies and the reactive oracle, seeds 1..3, at each start-up;
+ * default 10,20,30,60 when writing bench/RESULTS.md, none otherwise).
  */
 import { EMPTY_SATURATION_CONFIG } from '../src/config/saturation-config.js';
 import { DEFAULT_SATURATION } from '../src/domain/saturation.js';
@@ -47,6 +49,20 @@ const VERBOSE = argv.includes('--verbose');
 const VERBOSE_SCENARIO = argv.includes('--scenario') ? argv[argv.indexOf('--scenario') + 1] : 'primary';
 const JSON_OUT = argv.includes('--json');
 const WRITE = !argv.includes('--no-write');
+/** `--startups 10,20,30`: positive whole seconds. */
+function startupsArg(fallback: readonly number[]): readonly number[] {
+  const i = argv.indexOf('--startups');
+  if (i < 0) return fallback;
+  const raw = argv[i + 1] ?? '';
+  const values = raw.split(',').map(Number);
+  if (raw === '' || values.some((v) => !Number.isInteger(v) || v <= 0)) {
+    throw new Error(`--startups expects positive whole seconds separated by commas (e.g. 10,20,30), got ${raw || '<missing>'}`);
+  }
+  return values;
+}
+/** Start-ups of the sweep (s): the policies against each other where the start-up does not decide everything. */
+const SWEEP_STARTUPS_S = startupsArg(WRITE ? [10, 20, 30, 60] : []);
+const SWEEP_SEEDS = 3;
 
 const NS = 'bench';
 const MODEL = 'meta-llama/Llama-3.1-8B-Instruct';
@@ -71,12 +87,12 @@ const decisionConfig: DecisionConfig = {
   maxScaleUpRate: 2,
 };
 
-const variants: LoopVariant[] = [
+const variantsFor = (startupMs: number): LoopVariant[] => [
   {
     variant: parseTriggerMetadata(NS, 'llama-8b-a100', {
       modelID: MODEL, accelerator: 'A100', variantCost: '10', minReplicas: String(MIN_REPLICAS), maxReplicas: String(MAX_REPLICAS),
     }),
-    fleet: { deployment: 'llama-8b-a100', replicas: 1, ...REPLICA },
+    fleet: { deployment: 'llama-8b-a100', replicas: 1, ...REPLICA, startupDelayMs: startupMs },
   },
 ];
 
@@ -131,11 +147,15 @@ interface ScenarioResult {
   readonly cronVerdicts: readonly TargetVerdict[];
 }
 
-function run(sc: Scenario, seed: number): ScenarioResult {
-  const settings: LoopSettings = {
-    namespace: NS, modelID: MODEL, variants, trace: sc.trace, seed, cycleMs: CYCLE_MS, hpa: sc.hpa, waitBudgetMs: WAIT_BUDGET_MS,
+function settingsFor(sc: Scenario, seed: number, startupMs: number): LoopSettings {
+  return {
+    namespace: NS, modelID: MODEL, variants: variantsFor(startupMs), trace: sc.trace, seed, cycleMs: CYCLE_MS, hpa: sc.hpa, waitBudgetMs: WAIT_BUDGET_MS,
     ...(sc.flowControl ? { flowControl: {} } : {}),
   };
+}
+
+function run(sc: Scenario, seed: number): ScenarioResult {
+  const settings = settingsFor(sc, seed, STARTUP_MS);
   const results = policies(sc.trace).map((p) => runPolicy(p, settings));
   const [ours, wva, keda, oracle, forecast, oursCron, wvaCron, kedaCron] = results;
   if (!ours || !wva || !keda || !oracle || !forecast || !oursCron || !wvaCron || !kedaCron) throw new Error('quality bench: missing policy results');
@@ -144,6 +164,76 @@ function run(sc: Scenario, seed: number): ScenarioResult {
     reach: reachability(oracle, [wva, keda]), forecastReach: reachability(forecast, [wva, keda]),
     cronVerdicts: evaluateTargets(oursCron, wvaCron, kedaCron),
   };
+}
+
+/** One scenario at one start-up and seed: the three policies and the reactive oracle (no cron rows, no forecast). */
+interface SweepResult {
+  readonly scenario: Scenario;
+  readonly startupS: number;
+  readonly seed: number;
+  /** this engine, WVA's rule, KEDA's trigger, the reactive oracle. */
+  readonly results: readonly RunResult[];
+  readonly verdicts: readonly TargetVerdict[];
+}
+
+function runSweep(sc: Scenario, seed: number, startupS: number): SweepResult {
+  const settings = settingsFor(sc, seed, startupS * 1000);
+  const results = [
+    () => new EnginePolicy(decisionConfig),
+    () => new WvaRulePolicy(thresholdsFrom(decisionConfig)),
+    () => new KedaWaitingPolicy(5),
+    () => new OraclePolicy(ORACLE_RPS_PER_REPLICA, startupS, BACKLOG_DRAIN_S, decisionConfig.maxScaleUpRate),
+  ].map((p) => runPolicy(p, settings));
+  const [ours, wva, keda] = results;
+  if (!ours || !wva || !keda) throw new Error('quality bench: missing sweep results');
+  return { scenario: sc, startupS, seed, results, verdicts: evaluateTargets(ours, wva, keda) };
+}
+
+/** One row per start-up and scenario: each policy's over-budget minutes per seed and its mean replica-minutes. */
+function sweepTable(rows: readonly SweepResult[]): string {
+  const groups = new Map<string, SweepResult[]>();
+  for (const r of rows) {
+    const key = `${r.startupS}|${r.scenario.id}`;
+    const g = groups.get(key);
+    if (g) g.push(r);
+    else groups.set(key, [r]);
+  }
+  const first = rows[0];
+  if (!first) return '';
+  const lines = [
+    `| start-up | scenario | ${first.results.map((r) => r.policy).join(' | ')} | all four targets met |`,
+    `|---:|---|${first.results.map(() => '---:|').join('')}---:|`,
+  ];
+  for (const g of groups.values()) {
+    const head = g[0];
+    if (!head) continue;
+    const cells = head.results.map((_, i) => {
+      const runs = g.map((x) => x.results[i]).filter((r): r is RunResult => r !== undefined);
+      const meanRm = runs.reduce((n, r) => n + r.replicaMinutes, 0) / runs.length;
+      return `${runs.map((r) => r.overBudgetMinutes).join(', ')} (${meanRm.toFixed(0)})`;
+    });
+    const allMet = g.filter((x) => x.verdicts.every((v) => v.met)).length;
+    lines.push(`| ${head.startupS} s | ${head.scenario.id} | ${cells.join(' | ')} | ${allMet} of ${g.length} |`);
+  }
+  return lines.join('\n');
+}
+
+/** Per start-up: runs meeting all four targets and each one, and the over-budget limits the reactive oracle itself meets. */
+function sweepSummary(rows: readonly SweepResult[]): string[] {
+  return SWEEP_STARTUPS_S.map((st) => {
+    const at = rows.filter((r) => r.startupS === st);
+    const all4 = at.filter((r) => r.verdicts.every((v) => v.met)).length;
+    const each = (i: number) => at.filter((r) => r.verdicts[i]?.met === true).length;
+    const oracleMeets = (baseline: number) =>
+      at.filter((r) => {
+        const o = r.results[3];
+        const b = r.results[baseline];
+        return o !== undefined && b !== undefined && o.overBudgetMinutes <= b.overBudgetMinutes / 2;
+      }).length;
+    return `${st} s: this engine meets all four targets in ${all4} of ${at.length} runs (half of WVA's over-budget minutes in ${each(0)}, ` +
+      `half of KEDA's in ${each(1)}, the cost limit in ${each(2)}, not dominated in ${each(3)}); the reactive oracle itself has at most half of ` +
+      `WVA's over-budget minutes in ${oracleMeets(1)} and half of KEDA's in ${oracleMeets(2)}`;
+  });
 }
 
 const sec = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
@@ -342,6 +432,10 @@ const spreadOf = (base: ScenarioResult): ScenarioResult[] => {
 };
 const spread = spreadOf(primary);
 const spreadFlow = spreadOf(flowControl);
+const sweep: SweepResult[] = [];
+for (const st of SWEEP_STARTUPS_S) {
+  for (const sc of scenarios) for (let seed = 1; seed <= SWEEP_SEEDS; seed++) sweep.push(runSweep(sc, seed, st));
+}
 const elapsedS = (performance.now() - started) / 1000;
 
 const verbose = all.find((s) => s.scenario.id === VERBOSE_SCENARIO);
@@ -375,6 +469,10 @@ if (JSON_OUT) {
     if (runs.length === 0) continue;
     console.log(`\n${title} over seeds 1..${SEEDS}:`);
     for (const s of runs) console.log(`  seed ${s.seed}: ${s.results.map((r) => `${r.policy} ${r.replicaMinutes.toFixed(1)} rm / ${r.overBudgetMinutes} min`).join('; ')}; targets met ${s.verdicts.filter((v) => v.met).length}/${s.verdicts.length}; over-budget limits met by the reactive oracle ${metCount(s.reach)} of ${s.reach.length}, by the forecast oracle ${metCount(s.forecastReach)} of ${s.forecastReach.length}; with cron targets met ${s.cronVerdicts.filter((v) => v.met).length}/${s.cronVerdicts.length}`);
+  }
+  if (sweep.length > 0) {
+    console.log(`\nStart-up sweep (over-budget minutes on seeds 1..${SWEEP_SEEDS}, mean replica-minutes):\n${sweepTable(sweep)}`);
+    for (const l of sweepSummary(sweep)) console.log(`  ${l}`);
   }
   console.log(`\n(${elapsedS.toFixed(1)} s wall)`);
 }
@@ -496,6 +594,18 @@ if (WRITE) {
     '',
     seedLines,
     '',
+    ...(sweep.length > 0 ? [
+      `#### Start-up sweep: every scenario at pod start-ups of ${SWEEP_STARTUPS_S.join(', ')} s, seeds 1..${SWEEP_SEEDS}`,
+      '',
+      'Same loop, trace and HPAs; only the start-up changes (the cron rows and the forecast oracle are left out). Each cell: over-budget',
+      'minutes on seeds 1, 2, 3, then the mean replica-minutes. A short start-up is where the policy, not the start-up, decides how long',
+      'requests wait, so it is where the targets compare policies rather than pod start-ups.',
+      '',
+      sweepTable(sweep),
+      '',
+      ...sweepSummary(sweep).map((l) => `- ${l}.`),
+      '',
+    ] : []),
     `#### Per minute, primary scenario: replicas (ready) averaged over the minute, longest wait of a request started in it (**!** = over budget)`,
     '',
     timeline(primary.results),
