@@ -29,6 +29,10 @@ export class VllmFleet {
   private readonly realtime: boolean;
   private readonly families;
   private readonly http: FleetHttpServer;
+  private readonly seed: number;
+  private readonly kvNoise: number;
+  private readonly flowControl: FlowControl | undefined;
+  private readonly registry: PodRegistry;
   private readonly epochStartMs = Date.now();
   private now = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -45,6 +49,9 @@ export class VllmFleet {
     const kvNoise = opts.kvNoise ?? 0;
     if (!(kvNoise >= 0 && kvNoise <= 1)) throw new Error(`fleet options: kvNoise ${String(kvNoise)} must be in [0, 1]`);
     const flowControl = resolveFlowControl(opts.flowControl);
+    this.seed = seed;
+    this.kvNoise = kvNoise;
+    this.flowControl = flowControl;
     this.families = vllmFamilies({ legacyKvMetricName: opts.legacyKvMetricName ?? false, histograms: opts.histograms ?? true });
     this.stats = new FleetStats(() => this.models.values());
     const registry: PodRegistry = {
@@ -52,6 +59,7 @@ export class VllmFleet {
       removed: (pod) => this.pods.delete(`${pod.namespace}/${pod.name}`),
       epochSecondsAt: (simMs) => (this.epochStartMs + simMs) / 1000,
     };
+    this.registry = registry;
     for (const [i, spec] of opts.models.entries()) {
       const where = `models[${i}]`;
       nonEmpty(spec?.namespace, `${where}.namespace`);
@@ -144,6 +152,33 @@ export class VllmFleet {
     const model = this.deployments.get(`${namespace}/${deployment}`);
     if (!model) throw new Error(`setReplicas: unknown deployment ${namespace}/${deployment}; known: ${[...this.deployments.keys()].join(', ')}`);
     model.setReplicas(deployment, count(n, `setReplicas(${namespace}/${deployment}) replicas`), this.now);
+  }
+
+  /**
+   * Makes one Deployment's replicas exactly the named pods (those Kubernetes reports Running and
+   * Ready), creating its model (arrival rate 0) and variant on first use. New names are ready at
+   * once; pods no longer named go away with their requests requeued.
+   */
+  adoptPods(namespace: string, modelID: string, variant: FleetVariantSpec, podNames: readonly string[]): void {
+    const depKey = `${namespace}/${variant.deployment}`;
+    const key = `${namespace}/${modelID}`;
+    let model = this.models.get(key);
+    const owner = this.deployments.get(depKey);
+    if (owner && owner !== model) throw new Error(`adoptPods: deployment ${depKey} already serves model ${owner.modelID}, not ${modelID}`);
+    if (!model) {
+      model = new SimModel(namespace, modelID, 0, this.seed, this.registry, this.stats.waits, this.kvNoise, this.flowControl);
+      this.models.set(key, model);
+    }
+    if (!owner) {
+      model.addVariant(resolveVariant(variant, `adoptPods(${depKey})`), this.seed, 0, this.now);
+      this.deployments.set(depKey, model);
+    }
+    model.adoptPods(variant.deployment, podNames, this.now);
+  }
+
+  /** The model a Deployment serves, if the fleet knows it. */
+  modelOf(namespace: string, deployment: string): string | undefined {
+    return this.deployments.get(`${namespace}/${deployment}`)?.modelID;
   }
 
   setArrivalRate(namespace: string, modelID: string, rps: number): void {

@@ -107,12 +107,40 @@ export class SimModel {
       if (idx < 0) idx = v.pods.length - 1;
       const [pod] = v.pods.splice(idx, 1);
       if (!pod) break;
-      for (const r of pod.running) orphans.push({ arrivedAt: r.arrivedAt, count: 1 });
-      for (const b of pod.waiting.drain()) orphans.push({ arrivedAt: b.arrivedAt, count: b.count });
-      pod.running.length = 0;
-      this.registry.removed(pod);
-      this.readyCache = undefined;
+      this.evict(pod, orphans);
     }
+    this.requeue(orphans, now);
+  }
+
+  /**
+   * Makes a variant's pods exactly `names` (pods that Kubernetes runs): a new name becomes a
+   * ready replica at once, a missing one goes away and its requests are requeued.
+   */
+  adoptPods(deployment: string, names: readonly string[], now: number): void {
+    const v = this.variants.get(deployment);
+    if (!v) throw new Error(`unknown deployment "${deployment}" for model ${this.namespace}/${this.modelID}`);
+    const wanted = new Set(names);
+    const orphans: { arrivedAt: number; count: number }[] = [];
+    for (let i = v.pods.length - 1; i >= 0; i--) {
+      const pod = v.pods[i];
+      if (!pod || wanted.has(pod.name)) continue;
+      v.pods.splice(i, 1);
+      this.evict(pod, orphans);
+    }
+    const have = new Set(v.pods.map((p) => p.name));
+    for (const name of names) if (!have.has(name)) this.addPod(v, name, now, 0);
+    this.requeue(orphans, now);
+  }
+
+  private evict(pod: SimPod, orphans: { arrivedAt: number; count: number }[]): void {
+    for (const r of pod.running) orphans.push({ arrivedAt: r.arrivedAt, count: 1 });
+    for (const b of pod.waiting.drain()) orphans.push({ arrivedAt: b.arrivedAt, count: b.count });
+    pod.running.length = 0;
+    this.registry.removed(pod);
+    this.readyCache = undefined;
+  }
+
+  private requeue(orphans: { arrivedAt: number; count: number }[], now: number): void {
     orphans.sort((a, b) => a.arrivedAt - b.arrivedAt);
     for (const o of orphans) {
       this.requeued += o.count;
@@ -198,7 +226,10 @@ export class SimModel {
 
   private createPod(v: VariantState, now: number, delayMs: number): void {
     const taken = new Set(v.pods.map((p) => p.name));
-    const name = newPodName(v.params.deployment, v.rsHash, v.names, taken);
+    this.addPod(v, newPodName(v.params.deployment, v.rsHash, v.names, taken), now, delayMs);
+  }
+
+  private addPod(v: VariantState, name: string, now: number, delayMs: number): void {
     const pod = new SimPod(name, this.namespace, this.modelID, v.params, now, now + delayMs, this.registry.epochSecondsAt(now));
     v.pods.push(pod);
     this.registry.added(pod);
