@@ -2,6 +2,17 @@
  * The Kubernetes integration against a fake API server, through the real @kubernetes/client-node:
  * list + chunked watch, 410 Gone and re-list, dropped watches, status merge patches, the live
  * saturation ConfigMap, Deployment replica counts and spec changes, pod ownership.
+ *
+ * Why a fake server here, now that test/cluster runs a real one (npm run test:cluster):
+ *  - covered there too, against the real API server and KEDA: registration of ScaledObjects and
+ *    VariantAutoscalings (02, 04, 05), the live ConfigMap and a bad update (06), status patches
+ *    with the chart's RBAC (05), re-list after the API server restarts (06), pod → variant mapping
+ *    and Deployment replicas (every scaling scenario);
+ *  - only here, because a real server cannot be made to produce them on demand: a 410 Gone at a
+ *    chosen moment with changes compacted away, a watch dropped mid-stream while the server
+ *    stays up, a registry that drifted from the informer cache, a failed status patch retried on
+ *    the next event, and exact call counts (a patch only when something changed);
+ *  - fast (seconds), so they run in every `npm test`.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DecisionCache } from '../../src/cache/decision-cache.js';

@@ -3,6 +3,12 @@
  * fake API server: one leader at a time, release on stop hands over at once, an expired Lease of
  * a dead holder is taken over, a leader whose Lease calls hang steps down at the renew deadline,
  * and only the leader writes VariantAutoscaling status.
+ *
+ * Why a fake server here, now that test/cluster runs a real one: the real Lease and a SIGKILLed
+ * leader are in test/cluster/08-leader-redis.test.ts, and the API server stopped for 30 s (the
+ * leader steps down and leads again) in 06-faults.test.ts. Only a fake server can hang a Lease
+ * call forever while it stays up, lose a resourceVersion race on demand, and run the timings at
+ * 1 s lease durations in milliseconds of test time.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DecisionCache } from '../../src/cache/decision-cache.js';
