@@ -17,7 +17,7 @@ import type { DecisionSource } from '../engine/decision-source.js';
 import type { Logger } from '../observability/logger.js';
 import type { ScalerMetrics } from '../observability/metrics.js';
 import type { ActiveStreams } from './active-streams.js';
-import { MetadataError, parseTriggerMetadata } from './metadata.js';
+import { MetadataError, parseTriggerMetadata } from '../config/trigger-metadata.js';
 import type { RegistrationExpiry } from './registration-expiry.js';
 import type {
   GetMetricSpecResponse,
