@@ -27,6 +27,7 @@ import { MetricsFetcher } from './collector/fetcher.js';
 import { SaturationConfigFile } from './config/saturation-config-file.js';
 import { loadSettings, redactedSettings, SettingsError, type Settings } from './config/settings.js';
 import { parseVariantsFile } from './config/variants-file.js';
+import { AlwaysLeader, type LeadershipSource } from './domain/leadership.js';
 import type { DecisionSource } from './engine/decision-source.js';
 import { DemandProbe, GatewayDemandReader } from './engine/demand-probe.js';
 import { Engine, trackedModelOf } from './engine/engine.js';
@@ -40,7 +41,6 @@ import { GrpcServer } from './grpc/server.js';
 import { serverCredentials } from './grpc/tls.js';
 import { loadKubeConfig } from './kube/kube-config.js';
 import { KubernetesIntegration } from './kube/kubernetes-integration.js';
-import { AlwaysLeader, type LeadershipSource } from './kube/leader-election.js';
 import { HttpServer } from './observability/http-server.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { ScalerMetrics } from './observability/metrics.js';
@@ -89,7 +89,7 @@ export async function createScaler(settings: Settings, opts: ScalerOptions = {})
 
   // Saturation config from a file: a bad file at start-up is fatal, later ones keep the last good.
   if (settings.WVA_SATURATION_CONFIG_FILE) {
-    const file = new SaturationConfigFile(settings.WVA_SATURATION_CONFIG_FILE, globalConfig, metrics, logger);
+    const file = new SaturationConfigFile(settings.WVA_SATURATION_CONFIG_FILE, (saturation) => globalConfig.update({ saturation }), metrics, logger);
     const err = await file.load();
     if (err) throw new SettingsError('WVA_SATURATION_CONFIG_FILE', settings.WVA_SATURATION_CONFIG_FILE, `a valid saturation config (${err.message})`);
     file.watch();
@@ -113,10 +113,12 @@ export async function createScaler(settings: Settings, opts: ScalerOptions = {})
   if (!kube) logger.info('no Kubernetes API: standalone (static variants, GetMetricSpec registrations)');
 
   // Redis (optional): shared decisions, and the leader lock when there is no Lease.
-  const redis = RedisConnection.fromSettings(settings, { logger, metrics, connectionName: instanceId });
+  const redis = settings.REDIS_URL === undefined ? undefined : new RedisConnection({ url: settings.REDIS_URL, logger, metrics, connectionName: instanceId });
   const lock = redis && !kube ? new RedisLock({ connection: redis, key: CacheKeys.lock(settings.POD_NAMESPACE ?? 'default', 'engine'), holderId: instanceId, ttlMs: 15_000, logger }) : undefined;
   const leadership: LeadershipSource = kube?.leadership ?? lock ?? new AlwaysLeader();
-  const decisionLayers = createSharedDecisionCache({ settings, connection: redis, logger, metrics });
+  const decisionLayers = createSharedDecisionCache({
+    localTtlMs: settings.WVA_LOCAL_CACHE_TTL, redisTtlMs: settings.WVA_REDIS_TTL, connection: redis, logger, metrics,
+  });
   const shared = new SharedDecisionStore({
     cache: decisionLayers,
     connection: redis, decisions, trigger, registry, logger, instanceId, isLeader: () => leadership.isLeader(),

@@ -13,7 +13,6 @@ import { RedisConnection } from '../../src/cache/redis-connection.js';
 import { RedisLock } from '../../src/cache/redis-lock.js';
 import { VariantRegistry } from '../../src/cache/variant-registry.js';
 import { SharedDecisionStore, createSharedDecisionCache } from '../../src/cache/shared-decisions.js';
-import { defaultSettings } from '../../src/config/settings.js';
 import type { Decision } from '../../src/domain/decision.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import { waitFor } from '../helpers/ports.js';
@@ -55,7 +54,7 @@ async function replica(id: string, opts: { leader?: boolean; follow?: boolean; r
   const trigger = new DecisionTrigger();
   const remote: Decision[] = [];
   const store = new SharedDecisionStore({
-    cache: createSharedDecisionCache({ settings: defaultSettings(), connection: conn, logger: silentLogger() }),
+    cache: createSharedDecisionCache({ localTtlMs: 5000, redisTtlMs: 600_000, connection: conn, logger: silentLogger() }),
     connection: conn, decisions, trigger, logger: silentLogger(), instanceId: id, resyncIntervalMs: 60_000,
     isLeader: () => opts.leader === true,
     onRemoteDecision: (d) => void remote.push(d),

@@ -8,7 +8,6 @@ import { RedisConnection } from '../../../src/cache/redis-connection.js';
 import { RedisLock } from '../../../src/cache/redis-lock.js';
 import { ScalerMetrics } from '../../../src/observability/metrics.js';
 import { silentLogger } from '../../../src/observability/logger.js';
-import { defaultSettings } from '../../../src/config/settings.js';
 import { freePort, waitFor } from '../../helpers/ports.js';
 
 const connections: RedisConnection[] = [];
@@ -55,10 +54,6 @@ describe('MultiLayerCache with an unreachable Redis', () => {
     await lock.tick();
     expect(lock.isLeader()).toBe(false);
     await lock.stop();
-  });
-
-  it('fromSettings gives no connection without REDIS_URL (local-only mode)', () => {
-    expect(RedisConnection.fromSettings(defaultSettings(), { logger: silentLogger() })).toBeUndefined();
   });
 
   it('RedisLock refuses a renew interval that is not below the TTL', async () => {
