@@ -16,7 +16,7 @@ import { VariantRegistry } from '../src/cache/variant-registry.js';
 import { DecisionWaiter } from '../src/grpc/decision-waiter.js';
 import { ExternalScalerService } from '../src/grpc/external-scaler.js';
 import { parseTriggerMetadata } from '../src/config/trigger-metadata.js';
-import { loadExternalScalerProto, type GetMetricsResponse } from '../src/grpc/proto.js';
+import { loadExternalScalerProto, type GetMetricsResponse__Output as GetMetricsResponse } from '../src/grpc/proto.js';
 import { GrpcServer } from '../src/grpc/server.js';
 import { silentLogger } from '../src/observability/logger.js';
 import { ScalerMetrics } from '../src/observability/metrics.js';

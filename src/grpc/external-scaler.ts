@@ -20,11 +20,12 @@ import type { ActiveStreams } from './active-streams.js';
 import { MetadataError, parseTriggerMetadata } from '../config/trigger-metadata.js';
 import type { RegistrationExpiry } from './registration-expiry.js';
 import type {
+  ExternalScalerHandlers,
   GetMetricSpecResponse,
-  GetMetricsRequest,
+  GetMetricsRequest__Output,
   GetMetricsResponse,
   IsActiveResponse,
-  ScaledObjectRef,
+  ScaledObjectRef__Output,
 } from './proto.js';
 
 /** The one metric each variant exposes; KEDA prefixes it (`s0-…`) for the HPA and strips it back. */
@@ -78,8 +79,8 @@ export class ExternalScalerService {
     };
   }
 
-  /** The handler map for grpc.Server.addService. */
-  handlers(): grpc.UntypedServiceImplementation {
+  /** The handler map for grpc.Server.addService, typed by the generated service definition. */
+  handlers(): ExternalScalerHandlers {
     return {
       GetMetricSpec: this.getMetricSpec,
       GetMetrics: this.getMetrics,
@@ -89,7 +90,7 @@ export class ExternalScalerService {
   }
 
   private readonly getMetricSpec = (
-    call: grpc.ServerUnaryCall<ScaledObjectRef, GetMetricSpecResponse>,
+    call: grpc.ServerUnaryCall<ScaledObjectRef__Output, GetMetricSpecResponse>,
     callback: grpc.sendUnaryData<GetMetricSpecResponse>,
   ): void => {
     const start = process.hrtime.bigint();
@@ -103,7 +104,7 @@ export class ExternalScalerService {
   };
 
   private readonly getMetrics = (
-    call: grpc.ServerUnaryCall<GetMetricsRequest, GetMetricsResponse>,
+    call: grpc.ServerUnaryCall<GetMetricsRequest__Output, GetMetricsResponse>,
     callback: grpc.sendUnaryData<GetMetricsResponse>,
   ): void => {
     const start = process.hrtime.bigint();
@@ -125,7 +126,7 @@ export class ExternalScalerService {
   };
 
   private readonly isActive = (
-    call: grpc.ServerUnaryCall<ScaledObjectRef, IsActiveResponse>,
+    call: grpc.ServerUnaryCall<ScaledObjectRef__Output, IsActiveResponse>,
     callback: grpc.sendUnaryData<IsActiveResponse>,
   ): void => {
     const start = process.hrtime.bigint();
@@ -147,7 +148,7 @@ export class ExternalScalerService {
     );
   };
 
-  private readonly streamIsActive = (call: grpc.ServerWritableStream<ScaledObjectRef, IsActiveResponse>): void => {
+  private readonly streamIsActive = (call: grpc.ServerWritableStream<ScaledObjectRef__Output, IsActiveResponse>): void => {
     const start = process.hrtime.bigint();
     let variant: Variant;
     try {
@@ -174,7 +175,7 @@ export class ExternalScalerService {
   };
 
   /** Parses and registers the variant; unchanged registrations cost one parse and a comparison. */
-  private register(ref: ScaledObjectRef): Variant {
+  private register(ref: ScaledObjectRef__Output): Variant {
     const variant = parseTriggerMetadata(ref.namespace, ref.name, ref.scalerMetadata ?? {});
     this.deps.expiry?.touch(variant.key);
     const known = this.deps.registry.get(variant.key);
@@ -188,7 +189,7 @@ export class ExternalScalerService {
 
   /** Registers from the request if needed, then waits for a first decision within the deadline. */
   private async firstDecision(
-    ref: ScaledObjectRef | null,
+    ref: ScaledObjectRef__Output | null,
     call: grpc.ServerUnaryCall<unknown, unknown>,
   ): Promise<Decision> {
     if (!ref) throw new CallError(grpc.status.INVALID_ARGUMENT, 'scaledObjectRef is required');

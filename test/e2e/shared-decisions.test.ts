@@ -7,7 +7,7 @@ import * as grpc from '@grpc/grpc-js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadExternalScalerProto, type GetMetricsResponse } from '../../src/grpc/proto.js';
+import { loadExternalScalerProto, type GetMetricsResponse__Output as GetMetricsResponse } from '../../src/grpc/proto.js';
 import { VllmFleet } from '../../src/sim/fleet/index.js';
 import { freePort, waitFor } from '../helpers/ports.js';
 import { RedisServer } from '../helpers/redis.js';
