@@ -28,7 +28,7 @@ import type { Freshness } from '../domain/metrics.js';
 import type { Logger } from '../observability/logger.js';
 import type { ScalerMetrics } from '../observability/metrics.js';
 import type { DecisionCache } from './decision-cache.js';
-import type { DecisionTrigger } from './decision-trigger.js';
+import { decisionEventOf, type DecisionTrigger } from './decision-trigger.js';
 import type { VariantRegistry } from './variant-registry.js';
 import { CacheKeys } from './cache-keys.js';
 import { MultiLayerCache } from './multi-layer-cache.js';
@@ -265,7 +265,7 @@ export class SharedDecisionStore {
     if (held && held.decidedAt >= decision.decidedAt) return false;
     const { current, previous } = this.opts.decisions.set(decision);
     if (!previous || previous.desiredReplicas !== current.desiredReplicas) {
-      this.opts.trigger?.publish({ variantKey: current.variantKey, desiredReplicas: current.desiredReplicas, active: current.desiredReplicas > 0, decidedAt: current.decidedAt });
+      this.opts.trigger?.publish(decisionEventOf(current));
     }
     try {
       this.opts.onRemoteDecision?.(current, previous);

@@ -11,8 +11,8 @@
 import * as grpc from '@grpc/grpc-js';
 import type { DecisionCache } from '../cache/decision-cache.js';
 import type { VariantRegistry } from '../cache/variant-registry.js';
-import type { Decision } from '../domain/decision.js';
-import { variantKey, type Variant } from '../domain/variant.js';
+import { isActive, type Decision } from '../domain/decision.js';
+import { sameVariant, variantKey, type Variant } from '../domain/variant.js';
 import type { DecisionSource } from '../engine/decision-source.js';
 import type { Logger } from '../observability/logger.js';
 import type { ScalerMetrics } from '../observability/metrics.js';
@@ -136,13 +136,13 @@ export class ExternalScalerService {
     if (decision) {
       this.deps.expiry?.touch(key);
       this.m.IsActive.done(start, grpc.status.OK);
-      callback(null, { result: decision.desiredReplicas > 0 });
+      callback(null, { result: isActive(decision) });
       return;
     }
     this.firstDecision(ref, call).then(
       (d) => {
         this.m.IsActive.done(start, grpc.status.OK);
-        callback(null, { result: d.desiredReplicas > 0 });
+        callback(null, { result: isActive(d) });
       },
       (err: unknown) => this.fail('IsActive', start, err, callback),
     );
@@ -160,7 +160,7 @@ export class ExternalScalerService {
       return;
     }
     const decision = this.deps.decisions.get(variant.key);
-    this.deps.streams.attach(call, variant.key, decision ? decision.desiredReplicas > 0 : undefined);
+    this.deps.streams.attach(call, variant.key, decision ? isActive(decision) : undefined);
     this.m.StreamIsActive.done(start, grpc.status.OK);
     if (!decision) {
       // Ask for a first decision in the background; it reaches the stream through the trigger.
@@ -181,7 +181,7 @@ export class ExternalScalerService {
     const known = this.deps.registry.get(variant.key);
     // Informers (ScaledObject, VariantAutoscaling) see the same trigger plus min/maxReplicaCount and
     // are the authority for what they registered. GetMetricSpec runs on every poll: no churn.
-    if (known && (known.source !== 'grpc' || sameTrigger(known, variant))) return known;
+    if (known && (known.source !== 'grpc' || sameVariant(known, variant))) return known;
     const result = this.deps.registry.upsert(variant);
     if (result !== 'unchanged') this.deps.logger.info({ variant: variant.key, modelID: variant.modelID, result }, 'variant registered');
     return variant;
@@ -232,19 +232,4 @@ function metricsResponse(metricName: string, d: Decision): GetMetricsResponse {
   return {
     metricValues: [{ metricName, metricValue: Math.round(d.desiredReplicas), metricValueFloat: d.desiredReplicas }],
   };
-}
-
-function sameTrigger(a: Variant, b: Variant): boolean {
-  return (
-    a.modelID === b.modelID &&
-    a.accelerator === b.accelerator &&
-    a.cost === b.cost &&
-    a.deployment === b.deployment &&
-    a.minReplicas === b.minReplicas &&
-    a.maxReplicas === b.maxReplicas &&
-    a.scaleToZero === b.scaleToZero &&
-    a.scaleToZeroRetentionMs === b.scaleToZeroRetentionMs &&
-    a.deleting === b.deleting &&
-    JSON.stringify(a.saturation) === JSON.stringify(b.saturation)
-  );
 }

@@ -7,7 +7,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { DecisionCache } from '../../src/cache/decision-cache.js';
-import { DecisionTrigger, type DecisionEvent } from '../../src/cache/decision-trigger.js';
+import { decisionEventOf, DecisionTrigger, type DecisionEvent } from '../../src/cache/decision-trigger.js';
 import { CacheKeys } from '../../src/cache/cache-keys.js';
 import { RedisConnection } from '../../src/cache/redis-connection.js';
 import { RedisLock } from '../../src/cache/redis-lock.js';
@@ -116,7 +116,7 @@ describe('SharedDecisionStore on a real redis-server', () => {
     // What the engine does: DecisionCache.set, then a trigger event when the count changed.
     const write = (d: Decision, changed: boolean): void => {
       leader.decisions.set(d);
-      if (changed) leader.trigger.publish({ variantKey: d.variantKey, desiredReplicas: d.desiredReplicas, active: d.desiredReplicas > 0, decidedAt: d.decidedAt });
+      if (changed) leader.trigger.publish(decisionEventOf(d));
     };
     write(decision(1, 0, 1_000), true);
     await waitFor(() => events.length === 1, 5_000, 'follower trigger event');

@@ -105,7 +105,7 @@ describe('StatusWriter', () => {
     registry.upsert({ ...va, key: 'llm/so', name: 'so', source: 'scaledobject' });
     decisions.set({ ...decision(1, 0), variantKey: 'llm/so' });
     writer.request('llm/so');
-    registry.markDeleting('llm/v');
+    registry.upsert({ ...va, deleting: true }); // the VariantAutoscaling is being deleted
     decisions.set(decision(4, 0));
     writer.request('llm/v');
     await writer.idle();
