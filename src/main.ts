@@ -9,7 +9,10 @@
  *   Kubernetes informers (optional) -> registry, replica status, pod mapper, leadership, status
  *   Redis (optional) -> shared decisions, leadership lock when standalone
  *   collector + background fetcher -> engine (+ demand probe) -> decision cache + trigger
+ *   compute role: runs fetcher, engine and probe while this replica computes
  *   gRPC (ExternalScaler, health, reflection) and HTTP (/metrics, /readyz, /debug)
+ *
+ * A start-up that fails half-way stops what it had started (ShutdownSteps) before rejecting.
  */
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';

@@ -11,13 +11,13 @@
 import * as grpc from '@grpc/grpc-js';
 import type { DecisionCache } from '../cache/decision-cache.js';
 import type { VariantRegistry } from '../cache/variant-registry.js';
+import { MetadataError, parseTriggerMetadata } from '../config/trigger-metadata.js';
 import { isActive, type Decision } from '../domain/decision.js';
 import { sameVariant, variantKey, type Variant } from '../domain/variant.js';
 import type { DecisionSource } from '../engine/decision-source.js';
 import type { Logger } from '../observability/logger.js';
 import type { ScalerMetrics } from '../observability/metrics.js';
 import type { ActiveStreams } from './active-streams.js';
-import { MetadataError, parseTriggerMetadata } from '../config/trigger-metadata.js';
 import type { RegistrationExpiry } from './registration-expiry.js';
 import type {
   ExternalScalerHandlers,
