@@ -9,7 +9,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { defaultSettings } from '../src/config/settings.js';
-import { loadExternalScalerProto, type IsActiveResponse } from '../src/grpc/proto.js';
+import { loadExternalScalerProto, type IsActiveResponse__Output as IsActiveResponse } from '../src/grpc/proto.js';
 import { createScaler } from '../src/main.js';
 import { silentLogger } from '../src/observability/logger.js';
 import { VllmFleet } from '../src/sim/fleet/index.js';

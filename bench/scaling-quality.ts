@@ -27,7 +27,7 @@ import { EMPTY_SATURATION_CONFIG } from '../src/config/saturation-config.js';
 import { DEFAULT_SATURATION } from '../src/domain/saturation.js';
 import type { DecisionConfig } from '../src/engine/model-decision.js';
 import { BACKLOG_DRAIN_S } from '../src/engine/capacity-targets.js';
-import { parseTriggerMetadata } from '../src/grpc/metadata.js';
+import { parseTriggerMetadata } from '../src/config/trigger-metadata.js';
 import { describeHpa, exampleBehaviourHpa, kubernetesDefaultHpa, type HpaSettings } from './lib/quality-hpa.js';
 import { runPolicy, type LoopSettings, type LoopVariant, type RunResult } from './lib/quality-loop.js';
 import { EnginePolicy, KedaWaitingPolicy, OraclePolicy, WithCronTrigger, WvaRulePolicy, thresholdsFrom, type ScalingPolicy } from './lib/quality-policies.js';

@@ -9,7 +9,10 @@
  *   Kubernetes informers (optional) -> registry, replica status, pod mapper, leadership, status
  *   Redis (optional) -> shared decisions, leadership lock when standalone
  *   collector + background fetcher -> engine (+ demand probe) -> decision cache + trigger
+ *   compute role: runs fetcher, engine and probe while this replica computes
  *   gRPC (ExternalScaler, health, reflection) and HTTP (/metrics, /readyz, /debug)
+ *
+ * A start-up that fails half-way stops what it had started (ShutdownSteps) before rejecting.
  */
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
@@ -27,7 +30,8 @@ import { MetricsFetcher } from './collector/fetcher.js';
 import { SaturationConfigFile } from './config/saturation-config-file.js';
 import { loadSettings, redactedSettings, SettingsError, type Settings } from './config/settings.js';
 import { parseVariantsFile } from './config/variants-file.js';
-import type { DecisionSource } from './engine/decision-source.js';
+import { AlwaysLeader, type LeadershipSource } from './domain/leadership.js';
+import { ComputeRole } from './engine/compute-role.js';
 import { DemandProbe, GatewayDemandReader } from './engine/demand-probe.js';
 import { Engine, trackedModelOf } from './engine/engine.js';
 import type { ReplicaStatusSource } from './engine/replica-status.js';
@@ -40,7 +44,6 @@ import { GrpcServer } from './grpc/server.js';
 import { serverCredentials } from './grpc/tls.js';
 import { loadKubeConfig } from './kube/kube-config.js';
 import { KubernetesIntegration } from './kube/kubernetes-integration.js';
-import { AlwaysLeader, type LeadershipSource } from './kube/leader-election.js';
 import { HttpServer } from './observability/http-server.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { ScalerMetrics } from './observability/metrics.js';
@@ -70,8 +73,55 @@ export interface Scaler {
   stop(): Promise<void>;
 }
 
+/**
+ * The graceful stop order: stop answering (gRPC: health NOT_SERVING, streams end OK, in-flight
+ * calls finish), then the loops, then shared state and connections, then the HTTP server last so
+ * /readyz reports the shutdown until the end.
+ */
+const SHUTDOWN_ORDER = [
+  'role', 'probe', 'grpc', 'expiry', 'engine', 'fetcher', 'shared', 'lock', 'kube', 'collector', 'redis', 'config-file', 'tls', 'http',
+] as const;
+type ShutdownStep = (typeof SHUTDOWN_ORDER)[number];
+
+/**
+ * What has been started, to stop in SHUTDOWN_ORDER whether start-up completed or failed half-way:
+ * each step is added as soon as there is something to stop. A failing step is logged and the
+ * others still run.
+ */
+class ShutdownSteps {
+  private readonly steps = new Map<ShutdownStep, () => unknown>();
+
+  constructor(private readonly logger: Logger) {}
+
+  add(step: ShutdownStep, stop: () => unknown): void {
+    this.steps.set(step, stop);
+  }
+
+  async run(): Promise<void> {
+    for (const step of SHUTDOWN_ORDER) {
+      const stop = this.steps.get(step);
+      this.steps.delete(step);
+      try {
+        await stop?.();
+      } catch (err) {
+        this.logger.error({ err, step }, 'shutdown step failed');
+      }
+    }
+  }
+}
+
 export async function createScaler(settings: Settings, opts: ScalerOptions = {}): Promise<Scaler> {
   const logger = opts.logger ?? createLogger({ level: settings.LOG_LEVEL, format: settings.LOG_FORMAT });
+  const shutdown = new ShutdownSteps(logger);
+  try {
+    return await startScaler(settings, opts, logger, shutdown);
+  } catch (err) {
+    await shutdown.run();
+    throw err;
+  }
+}
+
+async function startScaler(settings: Settings, opts: ScalerOptions, logger: Logger, shutdown: ShutdownSteps): Promise<Scaler> {
   const metrics = new ScalerMetrics({ defaultMetrics: opts.defaultMetrics ?? true });
   const instanceId = settings.POD_NAME ?? hostname();
   logger.info({ settings: redactedSettings(settings) }, 'starting wva-scaler');
@@ -85,15 +135,14 @@ export async function createScaler(settings: Settings, opts: ScalerOptions = {})
     maxScaleUpRate: settings.WVA_MAX_SCALE_UP_RATE,
     scaleToZero: { enabled: settings.WVA_SCALE_TO_ZERO, retentionMs: settings.WVA_SCALE_TO_ZERO_RETENTION },
   });
-  const stops: (() => Promise<void> | void)[] = [];
 
   // Saturation config from a file: a bad file at start-up is fatal, later ones keep the last good.
   if (settings.WVA_SATURATION_CONFIG_FILE) {
-    const file = new SaturationConfigFile(settings.WVA_SATURATION_CONFIG_FILE, globalConfig, metrics, logger);
+    const file = new SaturationConfigFile(settings.WVA_SATURATION_CONFIG_FILE, (saturation) => globalConfig.update({ saturation }), metrics, logger);
     const err = await file.load();
     if (err) throw new SettingsError('WVA_SATURATION_CONFIG_FILE', settings.WVA_SATURATION_CONFIG_FILE, `a valid saturation config (${err.message})`);
     file.watch();
-    stops.push(() => file.close());
+    shutdown.add('config-file', () => file.close());
   }
   if (settings.WVA_VARIANTS_FILE) {
     const variants = parseVariantsFile(readFileSync(settings.WVA_VARIANTS_FILE, 'utf8'), settings.WVA_VARIANTS_FILE);
@@ -113,10 +162,13 @@ export async function createScaler(settings: Settings, opts: ScalerOptions = {})
   if (!kube) logger.info('no Kubernetes API: standalone (static variants, GetMetricSpec registrations)');
 
   // Redis (optional): shared decisions, and the leader lock when there is no Lease.
-  const redis = RedisConnection.fromSettings(settings, { logger, metrics, connectionName: instanceId });
+  const redis = settings.REDIS_URL === undefined ? undefined : new RedisConnection({ url: settings.REDIS_URL, logger, metrics, connectionName: instanceId });
+  if (redis) shutdown.add('redis', () => redis.close());
   const lock = redis && !kube ? new RedisLock({ connection: redis, key: CacheKeys.lock(settings.POD_NAMESPACE ?? 'default', 'engine'), holderId: instanceId, ttlMs: 15_000, logger }) : undefined;
   const leadership: LeadershipSource = kube?.leadership ?? lock ?? new AlwaysLeader();
-  const decisionLayers = createSharedDecisionCache({ settings, connection: redis, logger, metrics });
+  const decisionLayers = createSharedDecisionCache({
+    localTtlMs: settings.WVA_LOCAL_CACHE_TTL, redisTtlMs: settings.WVA_REDIS_TTL, connection: redis, logger, metrics,
+  });
   const shared = new SharedDecisionStore({
     cache: decisionLayers,
     connection: redis, decisions, trigger, registry, logger, instanceId, isLeader: () => leadership.isLeader(),
@@ -124,6 +176,7 @@ export async function createScaler(settings: Settings, opts: ScalerOptions = {})
 
   // Metrics and decisions.
   const { collector, cache: metricsCache } = createMetricsCollector(settings, { logger, metrics, ...(kube ? { mapper: kube.podMapper } : {}) });
+  shutdown.add('collector', () => collector.close());
   invalidateVariant = (key) => metricsCache.invalidateVariant(key);
   registry.onChange((c) => {
     if (c.type === 'removed') metricsCache.invalidateVariant(c.variant.key);
@@ -144,38 +197,19 @@ export async function createScaler(settings: Settings, opts: ScalerOptions = {})
         requestRun: (key) => engine.runModel(key, 'demand', true),
       })
     : undefined;
-
-  // Who computes: the leader, or everyone while Redis is unreachable (followers could not
-  // receive decisions then), or the only process when there is no Redis.
-  const shouldCompute = () => !redis || !redis.isUp() || leadership.isLeader();
-  let computingNow = false;
-  const reconcileRole = () => {
-    const want = shouldCompute();
-    if (want === computingNow) return;
-    computingNow = want;
-    logger.info({ computing: want, leader: leadership.isLeader(), redis: redis?.state ?? 'disabled' }, want ? 'computing decisions' : 'following shared decisions');
-    if (want) {
-      fetcher.start();
-      engine.start();
-      probe?.start();
-    } else {
-      void engine.stop();
-      void fetcher.stop();
-      probe?.stop();
-      shared.forgetPublished();
-    }
-  };
-  const waiter = new DecisionWaiter(decisions, trigger, 'this replica follows the leader and the leader has not published a decision yet');
-  const source: DecisionSource = {
-    requestDecision: (key, signal) => (computingNow ? engine.requestDecision(key, signal) : waiter.requestDecision(key, signal)),
-  };
+  const role = new ComputeRole({
+    leadership, store: redis, workers: probe ? [fetcher, engine, probe] : [fetcher, engine], onFollow: () => shared.forgetPublished(),
+    computing: engine,
+    following: new DecisionWaiter(decisions, trigger, 'this replica follows the leader and the leader has not published a decision yet'),
+    logger,
+  });
 
   // gRPC and HTTP surfaces.
   const tls = serverCredentials({ certFile: settings.WVA_TLS_CERT_FILE, keyFile: settings.WVA_TLS_KEY_FILE, clientCaFile: settings.WVA_TLS_CLIENT_CA_FILE });
-  stops.push(() => tls.close());
+  shutdown.add('tls', () => tls.close());
   const streams = new ActiveStreams(trigger, { onOpenCountChange: (n) => metrics.streamSubscribers.set(n), onPush: () => metrics.streamPushes.inc() });
   const expiry = new RegistrationExpiry({ registry, ttlMs: DEFAULT_REGISTRATION_TTL_MS, isStreamOpen: (key) => streams.isOpenFor(key), logger });
-  const scaler = new ExternalScalerService({ registry, decisions, source, streams, metrics, logger, expiry, firstDecisionDeadlineMs: settings.WVA_GET_METRICS_DEADLINE });
+  const scaler = new ExternalScalerService({ registry, decisions, source: role, streams, metrics, logger, expiry, firstDecisionDeadlineMs: settings.WVA_GET_METRICS_DEADLINE });
   const grpcServer = new GrpcServer({ host: settings.WVA_BIND_ADDRESS, port: settings.WVA_GRPC_PORT, credentials: tls.creds, proto: loadExternalScalerProto(), scaler, streams, logger });
   let shuttingDown = false;
   const http = new HttpServer({
@@ -187,7 +221,10 @@ export async function createScaler(settings: Settings, opts: ScalerOptions = {})
     ],
     debug: {
       '/debug/config': () => ({ config: globalConfig.get(), settings: redactedSettings(settings) }),
-      '/debug/role': () => ({ computing: computingNow, leader: leadership.isLeader(), redis: redis?.state ?? 'disabled', instanceId }),
+      '/debug/role': () => {
+        const r = role.describe();
+        return { computing: r.computing, leader: r.leader, redis: r.store, instanceId };
+      },
       '/debug/cache': async () => ({ decisions: { stats: decisionLayers.stats(), health: await decisionLayers.health() }, metrics: { entries: metricsCache.size } }),
     },
   });
@@ -200,42 +237,39 @@ export async function createScaler(settings: Settings, opts: ScalerOptions = {})
   }
   await tls.ready;
   const grpcPort = await grpcServer.start();
+  shutdown.add('grpc', () => grpcServer.stop());
   expiry.start();
+  shutdown.add('expiry', () => expiry.stop());
   const httpPort = await http.start();
-  await kube?.start();
-  lock?.start();
+  shutdown.add('http', () => http.stop());
+  if (kube) {
+    shutdown.add('kube', () => kube.stop());
+    await kube.start();
+  }
+  if (lock) {
+    lock.start();
+    shutdown.add('lock', () => lock.stop());
+  }
   if (redis) {
     // Without Redis there is no one to share with: this process's DecisionCache is the truth.
     shared.startFollowing();
     shared.startPublishing(settings.WVA_ENGINE_INTERVAL);
+    shutdown.add('shared', () => shared.stop());
   }
-  leadership.onChange(reconcileRole);
-  const offRedis = redis?.onStateChange(reconcileRole);
-  const roleTimer = setInterval(reconcileRole, 1000);
-  roleTimer.unref();
-  reconcileRole();
+  role.start();
+  shutdown.add('role', () => role.stop());
+  shutdown.add('engine', () => engine.stop());
+  shutdown.add('fetcher', () => fetcher.stop());
+  if (probe) shutdown.add('probe', () => probe.stop());
   logger.info({ grpcPort, httpPort, tls: tls.mode, backend: collector.backend, kubernetes: kube !== undefined, redis: redis !== undefined }, 'wva-scaler ready');
 
   return {
     settings, grpcPort, httpPort, registry, decisions, trigger, globalConfig, engine, metrics, logger,
-    computing: () => computingNow,
+    computing: () => role.computing,
     async stop() {
       if (shuttingDown) return;
       shuttingDown = true;
-      clearInterval(roleTimer);
-      offRedis?.();
-      probe?.stop();
-      await grpcServer.stop(); // health NOT_SERVING, streams end OK, in-flight calls finish
-      expiry.stop();
-      await engine.stop();
-      await fetcher.stop();
-      await shared.stop();
-      await lock?.stop();
-      await kube?.stop();
-      await collector.close();
-      await redis?.close();
-      for (const s of stops) await s();
-      await http.stop();
+      await shutdown.run();
       logger.info('wva-scaler stopped');
     },
   };

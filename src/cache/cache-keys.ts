@@ -1,8 +1,7 @@
 /**
- * CacheKeys: the one key builder for the multi-layer cache, so every key has one shape,
+ * CacheKeys: the one key builder for what the scaler keeps in Redis, so every key has one shape,
  * `wva:<kind>:<namespace>/<name>`. The same key names the entry in the local LRU and in Redis,
- * and `prefix()` gives the string that `invalidatePattern` matches (local prefix match, Redis
- * `SCAN MATCH <escaped prefix>*`).
+ * and `prefix()` gives the string `scanRedis` matches (Redis `SCAN MATCH <escaped prefix>*`).
  *
  * `name` may itself contain `/` (a vLLM modelID like `meta-llama/Llama-3.1-8B-Instruct`);
  * `namespace` may not (Kubernetes namespaces are DNS labels), so the first `/` splits them.
@@ -11,7 +10,7 @@
 export const CACHE_KEY_ROOT = 'wva';
 
 /** The kinds of entries the scaler shares. `lock` keys hold leader-election tokens. */
-export const CACHE_KINDS = ['decision', 'replica', 'allocation', 'metrics', 'lock'] as const;
+export const CACHE_KINDS = ['decision', 'lock'] as const;
 export type CacheKind = (typeof CACHE_KINDS)[number];
 
 export class CacheKeyError extends Error {
@@ -19,12 +18,6 @@ export class CacheKeyError extends Error {
     super(`invalid cache key ${what} ${JSON.stringify(value)}: expected ${expected}`);
     this.name = 'CacheKeyError';
   }
-}
-
-export interface ParsedCacheKey {
-  readonly kind: CacheKind;
-  readonly namespace: string;
-  readonly name: string;
 }
 
 const NAMESPACE_RE = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
@@ -48,7 +41,7 @@ function checkKind(kind: string): asserts kind is CacheKind {
   }
 }
 
-/** Builders and parsers for multi-layer cache keys. Pure functions, no state. */
+/** Builders of multi-layer cache keys. Pure functions, no state. */
 export const CacheKeys = {
   /** `wva:<kind>:<namespace>/<name>`; throws CacheKeyError on a bad part. */
   build(kind: CacheKind, namespace: string, name: string): string {
@@ -65,39 +58,15 @@ export const CacheKeys = {
     return CacheKeys.build('decision', variantKey.slice(0, slash), variantKey.slice(slash + 1));
   },
 
-  /** Key of a model's replica metrics (DESIGN: `replica:<namespace>/<modelID>`). */
-  replica(namespace: string, modelID: string): string {
-    return CacheKeys.build('replica', namespace, modelID);
-  },
-
-  /** Key of a variant's allocation (DESIGN: `allocation:<namespace>/<variant>`). */
-  allocation(namespace: string, variantName: string): string {
-    return CacheKeys.build('allocation', namespace, variantName);
-  },
-
   /** Key of a leader lock, e.g. `lock('wva-system', 'engine')`. */
   lock(namespace: string, name: string): string {
     return CacheKeys.build('lock', namespace, name);
   },
 
-  /**
-   * Prefix of every key of a kind, or of a kind in one namespace (with its trailing `/`, so
-   * `prod` does not match `prod-eu`). For `invalidatePattern`.
-   */
-  prefix(kind: CacheKind, namespace?: string): string {
+  /** Prefix of every key of a kind, for `scanRedis`. */
+  prefix(kind: CacheKind): string {
     checkKind(kind);
-    if (namespace === undefined) return `${CACHE_KEY_ROOT}:${kind}:`;
-    checkNamespace(namespace);
-    return `${CACHE_KEY_ROOT}:${kind}:${namespace}/`;
-  },
-
-  /** The parts of a key built here, or undefined for any other string. */
-  parse(key: string): ParsedCacheKey | undefined {
-    const m = /^wva:([a-z]+):([^/]+)\/(.+)$/.exec(key);
-    if (!m) return undefined;
-    const [, kind = '', namespace = '', name = ''] = m;
-    if (!(CACHE_KINDS as readonly string[]).includes(kind) || !NAMESPACE_RE.test(namespace)) return undefined;
-    return { kind: kind as CacheKind, namespace, name };
+    return `${CACHE_KEY_ROOT}:${kind}:`;
   },
 } as const;
 

@@ -9,11 +9,18 @@
  *    always arrives; intermediate states of a variant may be skipped under pressure.
  *  - Subscribers see events in publish order per variant.
  */
+import { isActive, type Decision } from '../domain/decision.js';
+
 export interface DecisionEvent {
   readonly variantKey: string;
   readonly desiredReplicas: number;
   readonly active: boolean;
   readonly decidedAt: number;
+}
+
+/** The event that announces a decision. */
+export function decisionEventOf(d: Decision): DecisionEvent {
+  return { variantKey: d.variantKey, desiredReplicas: d.desiredReplicas, active: isActive(d), decidedAt: d.decidedAt };
 }
 
 export type DecisionListener = (event: DecisionEvent) => void;

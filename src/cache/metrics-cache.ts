@@ -8,20 +8,12 @@
  * value's own `collectedAt` (freshnessOf: fresh < 1 m, stale < 5 m); entries older than
  * `maxStaleMs` (default 5 m = unavailable) are dropped by reads and `cleanup()`.
  *
- * Keys: `replica:<namespace>/<modelID>` (a model's ModelMetrics) and
- * `allocation:<namespace>/<variant>` (the replicas of one variant, for per-variant reads).
+ * Key: `replica:<namespace>/<modelID>`, one entry per model (its ModelMetrics). The engine reads a
+ * model at a time, so nothing is stored per variant; a variant whose pods change (its Deployment
+ * was edited or removed) drops the entries of the models whose replicas it had.
  */
 import { LRUCache } from 'lru-cache';
-import { freshnessOf, STALE_MS, type Freshness, type ModelMetrics, type ReplicaMetrics } from '../domain/metrics.js';
-
-/** The replicas of one variant at one fetch. */
-export interface VariantAllocation {
-  readonly variantKey: string;
-  readonly namespace: string;
-  readonly modelID: string;
-  readonly replicas: readonly ReplicaMetrics[];
-  readonly collectedAt: number;
-}
+import { freshnessOf, STALE_MS, type Freshness, type ModelMetrics } from '../domain/metrics.js';
 
 export interface CacheLookup<T> {
   readonly value: T;
@@ -33,13 +25,9 @@ export interface CacheLookup<T> {
 
 export interface MetricsCache {
   readonly kind: 'memory' | 'noop';
-  /** Stores a model's metrics and the per-variant allocations derived from its replicas. */
   setModel(metrics: ModelMetrics): void;
   getModel(namespace: string, modelID: string): CacheLookup<ModelMetrics> | undefined;
-  getAllocation(variantKey: string): CacheLookup<VariantAllocation> | undefined;
-  /** Drops the model's entry and every allocation of its variants. */
-  invalidateModel(namespace: string, modelID: string): void;
-  /** Drops one variant's allocation and the owning model's entry (its replica set changed). */
+  /** Drops the entry of every model whose replicas included the variant's (its pod set changed). */
   invalidateVariant(variantKey: string): void;
   /** Removes entries beyond `maxStaleMs`; returns how many. */
   cleanup(): number;
@@ -51,12 +39,6 @@ export function replicaKey(namespace: string, modelID: string): string {
   return `replica:${namespace}/${modelID}`;
 }
 
-/** `variantKey` is `namespace/name` (see domain/variant.ts), so this is `allocation:<ns>/<variant>`. */
-export function allocationKey(variantKey: string): string {
-  return `allocation:${variantKey}`;
-}
-
-type Entry = { readonly kind: 'model'; readonly value: ModelMetrics } | { readonly kind: 'allocation'; readonly value: VariantAllocation };
 
 export interface MemoryCacheOptions {
   /** WVA_METRICS_CACHE_TTL: after this an entry needs a re-fetch (but stays readable). */
@@ -71,10 +53,10 @@ export interface MemoryCacheOptions {
 
 export class MemoryCache implements MetricsCache {
   readonly kind = 'memory' as const;
-  private readonly lru: LRUCache<string, Entry>;
+  private readonly lru: LRUCache<string, ModelMetrics>;
   private readonly now: () => number;
   private readonly maxStaleMs: number;
-  /** model key → variant keys of its last allocations, for invalidation by model. */
+  /** model key → variants whose pods its replicas included since it was last dropped. */
   private readonly variantsOfModel = new Map<string, Set<string>>();
 
   constructor(opts: MemoryCacheOptions) {
@@ -83,7 +65,7 @@ export class MemoryCache implements MetricsCache {
     this.now = opts.now ?? Date.now;
     this.maxStaleMs = opts.maxStaleMs ?? STALE_MS;
     const clock = this.now;
-    this.lru = new LRUCache<string, Entry>({
+    this.lru = new LRUCache<string, ModelMetrics>({
       max: opts.max,
       ttl: opts.ttlMs,
       ttlResolution: 0,
@@ -99,51 +81,22 @@ export class MemoryCache implements MetricsCache {
 
   setModel(metrics: ModelMetrics): void {
     const mk = replicaKey(metrics.namespace, metrics.modelID);
-    this.lru.set(mk, { kind: 'model', value: metrics });
-    const byVariant = new Map<string, ReplicaMetrics[]>();
-    for (const r of metrics.replicas) {
-      if (r.variantKey === undefined) continue;
-      byVariant.set(r.variantKey, [...(byVariant.get(r.variantKey) ?? []), r]);
-    }
-    // Variants that had replicas last time and have none now get an empty allocation, not a stale one.
-    const previous = this.variantsOfModel.get(mk) ?? new Set<string>();
-    for (const vk of previous) if (!byVariant.has(vk)) byVariant.set(vk, []);
-    for (const [variantKey, replicas] of byVariant) {
-      this.lru.set(allocationKey(variantKey), {
-        kind: 'allocation',
-        value: { variantKey, namespace: metrics.namespace, modelID: metrics.modelID, replicas, collectedAt: metrics.collectedAt },
-      });
-    }
-    this.variantsOfModel.set(mk, new Set([...byVariant.keys()]));
+    this.lru.set(mk, metrics);
+    const variants = this.variantsOfModel.get(mk) ?? new Set<string>();
+    for (const r of metrics.replicas) if (r.variantKey !== undefined) variants.add(r.variantKey);
+    this.variantsOfModel.set(mk, variants);
   }
 
   getModel(namespace: string, modelID: string): CacheLookup<ModelMetrics> | undefined {
-    const e = this.read(replicaKey(namespace, modelID));
-    return e?.entry.kind === 'model' ? { ...e.meta, value: e.entry.value } : undefined;
-  }
-
-  getAllocation(variantKey: string): CacheLookup<VariantAllocation> | undefined {
-    const e = this.read(allocationKey(variantKey));
-    return e?.entry.kind === 'allocation' ? { ...e.meta, value: e.entry.value } : undefined;
-  }
-
-  invalidateModel(namespace: string, modelID: string): void {
-    const mk = replicaKey(namespace, modelID);
-    this.lru.delete(mk);
-    for (const vk of this.variantsOfModel.get(mk) ?? []) this.lru.delete(allocationKey(vk));
-    this.variantsOfModel.delete(mk);
+    return this.read(replicaKey(namespace, modelID));
   }
 
   invalidateVariant(variantKey: string): void {
-    const ak = allocationKey(variantKey);
-    const alloc = this.lru.peek(ak, { allowStale: true });
-    this.lru.delete(ak);
     for (const [mk, variants] of this.variantsOfModel) {
-      if (variants.has(variantKey) || (alloc?.kind === 'allocation' && mk === replicaKey(alloc.value.namespace, alloc.value.modelID))) {
-        // The model's replica list still holds the variant's pods: drop it so nobody reads them.
-        this.lru.delete(mk);
-        variants.delete(variantKey);
-      }
+      if (!variants.has(variantKey)) continue;
+      // The model's replica list may still hold the variant's pods: drop it so nobody reads them.
+      this.lru.delete(mk);
+      this.variantsOfModel.delete(mk);
     }
   }
 
@@ -152,7 +105,7 @@ export class MemoryCache implements MetricsCache {
     const now = this.now();
     // entries() honours the cache's allowStale, so TTL-expired entries are visited too.
     for (const [key, entry] of [...this.lru.entries()]) {
-      if (now - entry.value.collectedAt >= this.maxStaleMs) {
+      if (now - entry.collectedAt >= this.maxStaleMs) {
         this.lru.delete(key);
         removed++;
       }
@@ -165,16 +118,16 @@ export class MemoryCache implements MetricsCache {
     this.variantsOfModel.clear();
   }
 
-  private read(key: string): { entry: Entry; meta: Omit<CacheLookup<unknown>, 'value'> } | undefined {
-    const entry = this.lru.get(key);
-    if (entry === undefined) return undefined;
-    const ageMs = Math.max(0, this.now() - entry.value.collectedAt);
+  private read(key: string): CacheLookup<ModelMetrics> | undefined {
+    const value = this.lru.get(key);
+    if (value === undefined) return undefined;
+    const ageMs = Math.max(0, this.now() - value.collectedAt);
     if (ageMs >= this.maxStaleMs) {
       this.lru.delete(key);
       return undefined;
     }
     const remaining = this.lru.getRemainingTTL(key);
-    return { entry, meta: { ageMs, freshness: freshnessOf(ageMs), needsRefresh: remaining <= 0 } };
+    return { value, ageMs, freshness: freshnessOf(ageMs), needsRefresh: remaining <= 0 };
   }
 }
 
@@ -189,10 +142,6 @@ export class NoOpCache implements MetricsCache {
   getModel(_namespace: string, _modelID: string): undefined {
     return undefined;
   }
-  getAllocation(_variantKey: string): undefined {
-    return undefined;
-  }
-  invalidateModel(_namespace: string, _modelID: string): void {}
   invalidateVariant(_variantKey: string): void {}
   cleanup(): number {
     return 0;

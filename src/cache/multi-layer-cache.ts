@@ -1,19 +1,18 @@
 /**
  * MultiLayerCache<T>: a local LRU (per process), then Redis (shared by every scaler replica,
- * optional), then the source.
+ * optional). The shared decisions are its one user: the leader writes each decision through both
+ * layers, followers read local then Redis, and a restarted replica warms itself with `scanRedis`.
  *
  * Contract:
- *  - `getOrSet(key, loader)`: local hit → value; else Redis hit → value (copied to local);
- *    else `loader()` once, stored in both layers. Concurrent calls for the same key share ONE
- *    lookup: the Redis read and the loader run once and every caller gets the same result
- *    (or the loader's error, which is not cached).
+ *  - `get(key)`: local hit → value; else Redis hit → value (copied to local); else undefined.
  *  - Redis never makes a call fail or wait long: every Redis op goes through RedisConnection,
  *    which bounds it with a short timeout and turns errors into "Redis down" (local layer only).
  *  - Values are JSON in Redis inside a versioned envelope (redis-envelope.ts); an unknown
  *    version or a value that fails `parse` is a miss. The local layer keeps the value itself:
  *    callers must treat returned values as read-only (freeze them if you hand them out).
- *  - `delete` and `invalidatePattern` also cancel the write-back of loads in flight for the
- *    keys they cover, so a load that started before an invalidation cannot store a stale value.
+ *  - There is no load-through (get-or-set) and no pattern invalidation: nothing loads a decision
+ *    on a miss (the engine computes it and coalesces its own runs) and decisions are removed one
+ *    variant at a time.
  *  - Per-layer counts go to `wva_scaler_cache_requests_total{cache,layer,result}` and `stats()`.
  */
 import { LRUCache } from 'lru-cache';
@@ -42,16 +41,11 @@ export interface MultiLayerCacheOptions<T> {
   readonly now?: () => number;
   /** Monotonic clock of the local TTLs (default performance.now); tests pass a fake one. */
   readonly monotonicNow?: () => number;
-  /** SCAN and UNLINK budget of one `invalidatePattern` (default 2 s). */
+  /** SCAN and MGET budget of one `scanRedis` (default 2 s). */
   readonly scanTimeoutMs?: number;
 }
 
-export interface SetOptions {
-  readonly localTtlMs?: number;
-  readonly redisTtlMs?: number;
-}
-
-export type CacheLayer = 'local' | 'redis' | 'source';
+export type CacheLayer = 'local' | 'redis';
 
 export interface LayerStats {
   readonly hits: number;
@@ -64,10 +58,7 @@ export interface MultiLayerCacheStats {
   readonly local: LayerStats;
   /** `skipped`: lookups that did not ask Redis because it was down (or not configured). */
   readonly redis: LayerStats & { readonly skipped: number; readonly invalid: number };
-  readonly source: { readonly loads: number; readonly errors: number };
-  /** getOrSet calls that joined a lookup already in flight. */
-  readonly coalesced: number;
-  /** Share of lookups answered without the source: (local hits + redis hits) / lookups. */
+  /** Share of lookups answered by either layer: (local hits + redis hits) / lookups. */
   readonly overallHitRate: number;
   readonly localEntries: number;
 }
@@ -83,16 +74,6 @@ interface Box<T> {
   readonly value: T;
 }
 
-interface LoadToken {
-  /** Set by delete/invalidatePattern: the load must not write its result back. */
-  cancelled: boolean;
-}
-
-interface InFlight<T> {
-  readonly promise: Promise<T>;
-  readonly token: LoadToken;
-}
-
 interface Counts {
   localHits: number;
   localMisses: number;
@@ -100,17 +81,12 @@ interface Counts {
   redisMisses: number;
   redisSkipped: number;
   redisInvalid: number;
-  sourceLoads: number;
-  sourceErrors: number;
-  coalesced: number;
 }
 
 export class MultiLayerCache<T> {
   private readonly local: LRUCache<string, Box<T>>;
-  private readonly inFlight = new Map<string, InFlight<T>>();
   private readonly counts: Counts = {
     localHits: 0, localMisses: 0, redisHits: 0, redisMisses: 0, redisSkipped: 0, redisInvalid: 0,
-    sourceLoads: 0, sourceErrors: 0, coalesced: 0,
   };
   private readonly redis: RedisConnection | undefined;
   private readonly now: () => number;
@@ -133,15 +109,6 @@ export class MultiLayerCache<T> {
     opts.metrics?.cacheLayerUp.set({ layer: 'local' }, 1);
   }
 
-  get name(): string {
-    return this.opts.name;
-  }
-
-  /** True when a Redis layer is configured (it may be down right now). */
-  get shared(): boolean {
-    return this.redis !== undefined;
-  }
-
   /** Local, then Redis (a Redis hit is copied to local). Undefined on a miss. Never throws. */
   async get(key: string): Promise<T | undefined> {
     const local = this.readLocal(key);
@@ -149,78 +116,23 @@ export class MultiLayerCache<T> {
     return this.readRedis(key);
   }
 
-  /** The local layer only, synchronously (for hot paths that must not await). */
-  peekLocal(key: string): T | undefined {
-    return this.local.get(key)?.value;
-  }
-
-  /**
-   * The cached value, or the loader's, loaded once however many callers miss at the same time.
-   * Rejects only with the loader's own error.
-   */
-  async getOrSet(key: string, loader: () => Promise<T>, options: SetOptions = {}): Promise<T> {
-    const local = this.readLocal(key);
-    if (local !== undefined) return local.value;
-    const pending = this.inFlight.get(key);
-    if (pending) {
-      this.counts.coalesced++;
-      return pending.promise;
-    }
-    const token: LoadToken = { cancelled: false };
-    const entry: InFlight<T> = { promise: this.loadThroughLayers(key, loader, options, token), token };
-    this.inFlight.set(key, entry);
-    try {
-      return await entry.promise;
-    } finally {
-      if (this.inFlight.get(key) === entry) this.inFlight.delete(key);
-    }
-  }
-
   /** Writes both layers. Redis failures are swallowed (local still has it). */
-  async set(key: string, value: T, options: SetOptions = {}): Promise<void> {
+  async set(key: string, value: T): Promise<void> {
     if (value === undefined) throw new Error(`MultiLayerCache ${this.opts.name}: cannot store undefined under ${key}`);
-    this.writeLocal(key, value, options);
-    await this.writeRedis(key, value, options);
+    this.local.set(key, { value });
+    await this.writeRedis(key, value);
   }
 
   /** Sets the local layer only (e.g. a value that arrived over pub/sub, already in Redis). */
-  setLocal(key: string, value: T, options: SetOptions = {}): void {
-    this.writeLocal(key, value, options);
+  setLocal(key: string, value: T): void {
+    this.local.set(key, { value });
   }
 
   /** Deletes from both layers; true when the local layer had it. */
   async delete(key: string): Promise<boolean> {
-    this.cancelInFlight((k) => k === key);
     const had = this.local.delete(key);
     if (this.redis) await this.redis.run((c) => c.unlink(key));
     return had;
-  }
-
-  /**
-   * Deletes every key starting with `prefix` from both layers (local prefix match; Redis
-   * `SCAN MATCH <prefix>*` + `UNLINK`, never `KEYS`). Returns how many were removed per layer;
-   * `redis` is undefined when Redis was down or not configured.
-   */
-  async invalidatePattern(prefix: string): Promise<{ local: number; redis: number | undefined }> {
-    if (prefix === '') throw new Error(`MultiLayerCache ${this.opts.name}: invalidatePattern needs a non-empty prefix (use a CacheKeys.prefix)`);
-    this.cancelInFlight((k) => k.startsWith(prefix));
-    let local = 0;
-    for (const key of [...this.local.keys()]) {
-      if (key.startsWith(prefix) && this.local.delete(key)) local++;
-    }
-    if (!this.redis) return { local, redis: undefined };
-    const match = `${escapeRedisGlob(prefix)}*`;
-    const result = await this.redis.run(async (c) => {
-      let cursor = '0';
-      let removed = 0;
-      do {
-        const [next, keys] = await c.scan(cursor, 'MATCH', match, 'COUNT', 500);
-        cursor = next;
-        if (keys.length > 0) removed += await c.unlink(...keys);
-      } while (cursor !== '0');
-      return removed;
-    }, this.opts.scanTimeoutMs ?? 2000);
-    return { local, redis: result.ok ? result.value : undefined };
   }
 
   /**
@@ -264,8 +176,6 @@ export class MultiLayerCache<T> {
     return {
       local: { hits: c.localHits, misses: c.localMisses, hitRate: rate(c.localHits, c.localMisses) },
       redis: { hits: c.redisHits, misses: c.redisMisses, hitRate: rate(c.redisHits, c.redisMisses), skipped: c.redisSkipped, invalid: c.redisInvalid },
-      source: { loads: c.sourceLoads, errors: c.sourceErrors },
-      coalesced: c.coalesced,
       overallHitRate: lookups === 0 ? Number.NaN : (c.localHits + c.redisHits) / lookups,
       localEntries: this.local.size,
     };
@@ -280,32 +190,6 @@ export class MultiLayerCache<T> {
       : { local: 'up', redis: 'down', redisLatencyMs: ping.latencyMs, ...(ping.error ? { redisError: ping.error } : {}) };
   }
 
-  /** Drops the local layer (Redis untouched). */
-  clearLocal(): void {
-    this.local.clear();
-  }
-
-  private async loadThroughLayers(key: string, loader: () => Promise<T>, options: SetOptions, token: LoadToken): Promise<T> {
-    const shared = await this.readRedis(key, options, token);
-    if (shared !== undefined) return shared;
-    this.counts.sourceLoads++;
-    this.count('source', 'load');
-    let value: T;
-    try {
-      value = await loader();
-    } catch (err) {
-      this.counts.sourceErrors++;
-      this.count('source', 'error');
-      throw err;
-    }
-    if (value === undefined) throw new Error(`MultiLayerCache ${this.opts.name}: loader for ${key} returned undefined`);
-    if (!token.cancelled) {
-      this.writeLocal(key, value, options);
-      await this.writeRedis(key, value, options);
-    }
-    return value;
-  }
-
   private readLocal(key: string): Box<T> | undefined {
     const box = this.local.get(key);
     if (box !== undefined) {
@@ -318,7 +202,7 @@ export class MultiLayerCache<T> {
     return box;
   }
 
-  private async readRedis(key: string, options: SetOptions = {}, token?: LoadToken): Promise<T | undefined> {
+  private async readRedis(key: string): Promise<T | undefined> {
     if (!this.redis || !this.redis.isUp()) {
       this.counts.redisSkipped++;
       this.count('redis', 'skipped');
@@ -345,28 +229,15 @@ export class MultiLayerCache<T> {
     }
     this.counts.redisHits++;
     this.count('redis', 'hit');
-    if (!token?.cancelled) this.writeLocal(key, decoded.value, options);
+    this.local.set(key, { value: decoded.value });
     return decoded.value;
   }
 
-  private writeLocal(key: string, value: T, options: SetOptions): void {
-    this.local.set(key, { value }, { ttl: options.localTtlMs ?? this.opts.localTtlMs });
-  }
-
-  private async writeRedis(key: string, value: T, options: SetOptions): Promise<void> {
+  private async writeRedis(key: string, value: T): Promise<void> {
     if (!this.redis) return;
     const text = encodeEnvelope(value, this.now());
-    const ttl = Math.max(1, Math.round(options.redisTtlMs ?? this.opts.redisTtlMs));
+    const ttl = Math.max(1, Math.round(this.opts.redisTtlMs));
     await this.redis.run((c) => c.set(key, text, 'PX', ttl));
-  }
-
-  private cancelInFlight(covers: (key: string) => boolean): void {
-    for (const [key, entry] of this.inFlight) {
-      if (!covers(key)) continue;
-      entry.token.cancelled = true;
-      // New callers start a fresh load instead of joining one that predates the invalidation.
-      this.inFlight.delete(key);
-    }
   }
 
   private count(layer: CacheLayer, result: string): void {

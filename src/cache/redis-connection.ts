@@ -17,7 +17,6 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from '../observability/logger.js';
 import type { ScalerMetrics } from '../observability/metrics.js';
-import type { Settings } from '../config/settings.js';
 
 export type RedisState = 'connecting' | 'up' | 'down';
 
@@ -65,12 +64,6 @@ export class RedisConnection {
     }, opts.probeIntervalMs ?? 500);
     this.probeTimer.unref();
     opts.metrics?.cacheLayerUp.set({ layer: 'redis' }, 0);
-  }
-
-  /** A connection when REDIS_URL is set, else undefined (local-only mode). */
-  static fromSettings(settings: Settings, deps: { logger: Logger; metrics?: ScalerMetrics; connectionName?: string }): RedisConnection | undefined {
-    if (settings.REDIS_URL === undefined) return undefined;
-    return new RedisConnection({ url: settings.REDIS_URL, ...deps });
   }
 
   /** ioredis options shared by the main client and pub/sub duplicates. */

@@ -12,8 +12,8 @@
  *  - Never throws because of Redis; `onChange` listeners see every transition.
  */
 import { randomBytes } from 'node:crypto';
+import type { LeadershipSource } from '../domain/leadership.js';
 import type { Logger } from '../observability/logger.js';
-import type { LeadershipSource } from '../kube/leader-election.js';
 import type { RedisConnection } from './redis-connection.js';
 
 const RENEW_SCRIPT = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end`;

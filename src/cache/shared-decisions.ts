@@ -27,9 +27,8 @@ import type { Decision } from '../domain/decision.js';
 import type { Freshness } from '../domain/metrics.js';
 import type { Logger } from '../observability/logger.js';
 import type { ScalerMetrics } from '../observability/metrics.js';
-import type { Settings } from '../config/settings.js';
 import type { DecisionCache } from './decision-cache.js';
-import type { DecisionTrigger } from './decision-trigger.js';
+import { decisionEventOf, type DecisionTrigger } from './decision-trigger.js';
 import type { VariantRegistry } from './variant-registry.js';
 import { CacheKeys } from './cache-keys.js';
 import { MultiLayerCache } from './multi-layer-cache.js';
@@ -77,9 +76,10 @@ type ChannelMessage =
   | { readonly v: 1; readonly op: 'set'; readonly from: string; readonly decision: Decision }
   | { readonly v: 1; readonly op: 'delete'; readonly from: string; readonly variantKey: string };
 
-/** The MultiLayerCache for decisions, with the TTLs from settings. */
+/** The MultiLayerCache for decisions (TTLs: WVA_LOCAL_CACHE_TTL, WVA_REDIS_TTL). */
 export function createSharedDecisionCache(deps: {
-  settings: Settings;
+  localTtlMs: number;
+  redisTtlMs: number;
   connection: RedisConnection | undefined;
   logger: Logger;
   metrics?: ScalerMetrics;
@@ -87,8 +87,8 @@ export function createSharedDecisionCache(deps: {
   return new MultiLayerCache<Decision>({
     name: 'decisions',
     redis: deps.connection,
-    localTtlMs: deps.settings.WVA_LOCAL_CACHE_TTL,
-    redisTtlMs: deps.settings.WVA_REDIS_TTL,
+    localTtlMs: deps.localTtlMs,
+    redisTtlMs: deps.redisTtlMs,
     parse: parseDecision,
     logger: deps.logger,
     ...(deps.metrics ? { metrics: deps.metrics } : {}),
@@ -265,7 +265,7 @@ export class SharedDecisionStore {
     if (held && held.decidedAt >= decision.decidedAt) return false;
     const { current, previous } = this.opts.decisions.set(decision);
     if (!previous || previous.desiredReplicas !== current.desiredReplicas) {
-      this.opts.trigger?.publish({ variantKey: current.variantKey, desiredReplicas: current.desiredReplicas, active: current.desiredReplicas > 0, decidedAt: current.decidedAt });
+      this.opts.trigger?.publish(decisionEventOf(current));
     }
     try {
       this.opts.onRemoteDecision?.(current, previous);

@@ -3,7 +3,7 @@
  * registrations, Kubernetes informers and a static file. `ready()` excludes variants being deleted.
  * Listeners hear about every change so the engine can run a new model and caches can invalidate.
  */
-import { modelKey, type Variant } from '../domain/variant.js';
+import { modelKey, sameVariant, type Variant } from '../domain/variant.js';
 
 export type RegistryChange =
   | { readonly type: 'added' | 'updated'; readonly variant: Variant; readonly previous: Variant | undefined }
@@ -31,12 +31,6 @@ export class VariantRegistry {
     this.variants.delete(key);
     this.emit({ type: 'removed', variant: v });
     return true;
-  }
-
-  /** Marks a variant as being deleted (finalizing): it stays known but stops being ready. */
-  markDeleting(key: string): void {
-    const v = this.variants.get(key);
-    if (v && !v.deleting) this.upsert({ ...v, deleting: true });
   }
 
   get(key: string): Variant | undefined {
@@ -83,8 +77,4 @@ export class VariantRegistry {
   private emit(change: RegistryChange): void {
     for (const l of this.listeners) l(change);
   }
-}
-
-function sameVariant(a: Variant, b: Variant): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
 }

@@ -1,6 +1,6 @@
 /**
- * Watches WVA_SATURATION_CONFIG_FILE (a mounted ConfigMap or a plain YAML file) and swaps the
- * saturation config in GlobalConfig when it changes. A bad update keeps the last good config,
+ * Watches WVA_SATURATION_CONFIG_FILE (a mounted ConfigMap or a plain YAML file) and hands each
+ * valid version to `apply` (main.ts swaps it into GlobalConfig). A bad update keeps the last good config,
  * is logged with what was wrong, and counted in wva_scaler_config_errors_total{source="file"}.
  *
  * Polling (fs.watchFile) rather than fs.watch: a mounted ConfigMap is updated by swapping a
@@ -8,7 +8,6 @@
  */
 import { readFile } from 'node:fs/promises';
 import { unwatchFile, watchFile, type Stats } from 'node:fs';
-import type { GlobalConfig } from '../cache/global-config.js';
 import type { Logger } from '../observability/logger.js';
 import type { ScalerMetrics } from '../observability/metrics.js';
 import { parseSaturationConfigFile, type SaturationConfig } from './saturation-config.js';
@@ -19,7 +18,7 @@ export class SaturationConfigFile {
 
   constructor(
     private readonly path: string,
-    private readonly config: GlobalConfig,
+    private readonly apply: (config: SaturationConfig) => void,
     private readonly metrics: ScalerMetrics,
     private readonly logger: Logger,
     private readonly pollMs = 2000,
@@ -41,7 +40,7 @@ export class SaturationConfigFile {
       return this.reject(err as Error);
     }
     this.lastText = text;
-    this.config.update({ saturation: parsed });
+    this.apply(parsed);
     this.metrics.configReloads.inc({ source: 'file' });
     this.logger.info({ file: this.path, models: parsed.entries.length, defaults: parsed.defaults }, 'saturation config loaded');
     return undefined;

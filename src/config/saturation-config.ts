@@ -5,21 +5,27 @@
  * WVA's scale-to-zero ConfigMap are accepted in the same entries.
  *
  * Merge order, field by field: built-in defaults <- `default` <- per-model entry <- trigger metadata.
- * Validation lives here, once, and is shared by the trigger-metadata parser.
+ * Field values go through the shared scalar parsers (scalars.ts); THRESHOLD_SCALARS is shared with
+ * the trigger-metadata parser, and the spare-trigger rule is domain/saturation.ts's, checked here on
+ * each entry's merged thresholds.
  */
 import { parse as parseYaml } from 'yaml';
-import { parseDuration } from './duration.js';
+import {
+  booleanScalar, fractionScalar, InvalidValueError, nonNegativeNumberScalar, positiveDurationScalar, quoteKeyValue,
+  yamlScalarText, type Scalar,
+} from './scalars.js';
 import {
   DEFAULT_SATURATION,
+  spareProblemRefusedAtLoad,
   type SaturationOverrides,
   type SaturationThresholds,
   type ScaleToZeroConfig,
 } from '../domain/saturation.js';
 
-export class SaturationConfigError extends Error {
+export class SaturationConfigError extends InvalidValueError {
   /** `detail` replaces the generic "field=value is invalid: expected ..." (cross-field rules). */
-  constructor(readonly entry: string, readonly field: string, readonly value: unknown, readonly expected: string, detail?: string) {
-    super(`saturation config entry "${entry}": ${detail ?? `${field}=${JSON.stringify(value)} is invalid: expected ${expected}`}`);
+  constructor(readonly entry: string, field: string, value: unknown, expected: string, detail?: string) {
+    super(`saturation config entry "${entry}": ${detail ?? `${quoteKeyValue(field, value)} is invalid: expected ${expected}`}`, field, value, expected);
     this.name = 'SaturationConfigError';
   }
 }
@@ -49,18 +55,20 @@ export const EMPTY_SATURATION_CONFIG: SaturationConfig = Object.freeze({
   entries: [],
 });
 
-type FieldSpec = { readonly expected: string; check(n: number): boolean };
 /**
- * Ranges of each field alone, as DESIGN's validation states them. Values that pass here and
- * still leave no load per replica (a trigger not below its threshold) are held by the engine with
- * the reason (sparePairProblems); only DESIGN's own pair rule refuses a config (checkEffective).
+ * Ranges of each field alone, as DESIGN's validation states them; shared with trigger metadata.
+ * Values that pass here and still leave no load per replica (a trigger not below its threshold)
+ * are held by the engine with the reason; only DESIGN's own pair rule refuses a config
+ * (domain/saturation.ts: spareProblemRefusedAtLoad).
  */
-export const THRESHOLD_FIELDS: Readonly<Record<keyof SaturationThresholds, FieldSpec>> = {
-  kvCacheThreshold: { expected: 'a number in [0, 1]', check: (n) => n >= 0 && n <= 1 },
-  queueLengthThreshold: { expected: 'a number >= 0', check: (n) => n >= 0 },
-  kvSpareTrigger: { expected: 'a number in [0, 1]', check: (n) => n >= 0 && n <= 1 },
-  queueSpareTrigger: { expected: 'a number >= 0', check: (n) => n >= 0 },
+export const THRESHOLD_SCALARS: Readonly<Record<keyof SaturationThresholds, Scalar<number>>> = {
+  kvCacheThreshold: fractionScalar,
+  queueLengthThreshold: nonNegativeNumberScalar,
+  kvSpareTrigger: fractionScalar,
+  queueSpareTrigger: nonNegativeNumberScalar,
 };
+
+const THRESHOLD_NAMES = Object.keys(THRESHOLD_SCALARS) as (keyof SaturationThresholds)[];
 
 /** Where each effective threshold came from, for messages ("the built-in default", "entry \"llama\""). */
 export type ThresholdOrigins = Readonly<Record<keyof SaturationThresholds, string>>;
@@ -81,7 +89,7 @@ function mergeLayers(layers: readonly Layer[]): { thresholds: SaturationThreshol
     queueSpareTrigger: BUILT_IN_ORIGIN,
   };
   for (const [origin, values] of layers) {
-    for (const field of Object.keys(THRESHOLD_FIELDS) as (keyof SaturationThresholds)[]) {
+    for (const field of THRESHOLD_NAMES) {
       const v = values[field];
       if (v === undefined) continue;
       thresholds[field] = v;
@@ -91,12 +99,12 @@ function mergeLayers(layers: readonly Layer[]): { thresholds: SaturationThreshol
   return { thresholds, origins };
 }
 
-/** Parses one threshold value (number or numeric string); throws naming entry, field and value. */
-export function parseThreshold(entry: string, field: keyof SaturationThresholds, raw: unknown): number {
-  const spec = THRESHOLD_FIELDS[field];
-  const n = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : Number.NaN;
-  if (!Number.isFinite(n) || !spec.check(n)) throw new SaturationConfigError(entry, field, raw, spec.expected);
-  return n;
+/** Parses one field's YAML value with a shared scalar parser; throws naming entry, field and value. */
+function parseField<T>(entry: string, field: string, raw: unknown, scalar: Scalar<T>): T {
+  const text = yamlScalarText(raw);
+  const value = text === undefined ? undefined : scalar.parse(text);
+  if (value === undefined) throw new SaturationConfigError(entry, field, raw, scalar.expected);
+  return value;
 }
 
 /**
@@ -106,32 +114,20 @@ export function parseThreshold(entry: string, field: keyof SaturationThresholds,
  * validation is the same rule, so a config WVA loads loads here.
  */
 function checkEffective(entry: string, layers: readonly Layer[]): void {
-  const { thresholds: t, origins } = mergeLayers(layers);
-  if (t.kvSpareTrigger <= t.kvCacheThreshold) return;
-  const from = origins.kvSpareTrigger === origins.kvCacheThreshold
-    ? `both from ${origins.kvSpareTrigger}`
-    : `kvSpareTrigger from ${origins.kvSpareTrigger}, kvCacheThreshold from ${origins.kvCacheThreshold}`;
+  const { thresholds, origins } = mergeLayers(layers);
+  const p = spareProblemRefusedAtLoad(thresholds);
+  if (!p) return;
+  const from = origins[p.trigger] === origins[p.threshold]
+    ? `both from ${origins[p.trigger]}`
+    : `${p.trigger} from ${origins[p.trigger]}, ${p.threshold} from ${origins[p.threshold]}`;
   throw new SaturationConfigError(
-    entry, 'kvSpareTrigger', t.kvSpareTrigger, `<= kvCacheThreshold (${t.kvCacheThreshold})`,
-    `kvSpareTrigger (${t.kvSpareTrigger}) must not exceed kvCacheThreshold (${t.kvCacheThreshold}) (${from})`,
+    entry, p.trigger, p.triggerValue, `<= ${p.threshold} (${p.thresholdValue})`,
+    `${p.trigger} (${p.triggerValue}) must not exceed ${p.threshold} (${p.thresholdValue}) (${from})`,
   );
 }
 
-function parseBool(entry: string, field: string, raw: unknown): boolean {
-  if (typeof raw === 'boolean') return raw;
-  if (raw === 'true') return true;
-  if (raw === 'false') return false;
-  throw new SaturationConfigError(entry, field, raw, 'true or false');
-}
-
-function parseRetention(entry: string, field: string, raw: unknown): number {
-  const ms = typeof raw === 'string' ? parseDuration(raw) : undefined;
-  if (ms === undefined || ms <= 0) throw new SaturationConfigError(entry, field, raw, 'a duration above zero such as 10m');
-  return ms;
-}
-
 const KNOWN_FIELDS = new Set<string>([
-  ...Object.keys(THRESHOLD_FIELDS),
+  ...THRESHOLD_NAMES,
   'model_id', 'modelID', 'namespace', 'enable_scale_to_zero', 'retention_period',
 ]);
 
@@ -150,8 +146,8 @@ function parseEntry(name: string, body: string): SaturationEntry & { isDefault: 
     if (!KNOWN_FIELDS.has(key)) throw new SaturationConfigError(name, key, fields[key], `a known field (${[...KNOWN_FIELDS].join(', ')})`);
   }
   const thresholds: Partial<Record<keyof SaturationThresholds, number>> = {};
-  for (const field of Object.keys(THRESHOLD_FIELDS) as (keyof SaturationThresholds)[]) {
-    if (fields[field] !== undefined) thresholds[field] = parseThreshold(name, field, fields[field]);
+  for (const field of THRESHOLD_NAMES) {
+    if (fields[field] !== undefined) thresholds[field] = parseField(name, field, fields[field], THRESHOLD_SCALARS[field]);
   }
   const isDefault = name === 'default' || name === '__defaults__';
   const modelRaw = fields['model_id'] ?? fields['modelID'];
@@ -166,8 +162,8 @@ function parseEntry(name: string, body: string): SaturationEntry & { isDefault: 
     modelID: typeof modelRaw === 'string' ? modelRaw : '',
     namespace: ns === '' ? undefined : ns,
     thresholds,
-    scaleToZero: fields['enable_scale_to_zero'] === undefined ? undefined : parseBool(name, 'enable_scale_to_zero', fields['enable_scale_to_zero']),
-    retentionMs: fields['retention_period'] === undefined ? undefined : parseRetention(name, 'retention_period', fields['retention_period']),
+    scaleToZero: fields['enable_scale_to_zero'] === undefined ? undefined : parseField(name, 'enable_scale_to_zero', fields['enable_scale_to_zero'], booleanScalar),
+    retentionMs: fields['retention_period'] === undefined ? undefined : parseField(name, 'retention_period', fields['retention_period'], positiveDurationScalar),
   };
 }
 

@@ -4,59 +4,21 @@
  * `--wva-grpc-port 9090`). A bad value is a SettingsError naming the setting, the value and what is
  * expected; main.ts prints it as one line and exits.
  */
-import { parseDuration } from './duration.js';
+import {
+  booleanScalar, InvalidValueError, nonNegativeIntScalar, portScalar, positiveDurationScalar, positiveIntScalar,
+  positiveNumberScalar, quoteKeyValue, type Scalar,
+} from './scalars.js';
 
-export class SettingsError extends Error {
-  constructor(readonly setting: string, readonly value: string, readonly expected: string) {
-    super(`invalid setting ${setting}=${JSON.stringify(value)}: expected ${expected}`);
+export class SettingsError extends InvalidValueError {
+  constructor(setting: string, value: string, expected: string) {
+    super(`invalid setting ${quoteKeyValue(setting, value)}: expected ${expected}`, setting, value, expected);
     this.name = 'SettingsError';
   }
 }
 
-type Parser<T> = { readonly expected: string; parse(raw: string): T | undefined };
-
-const port: Parser<number> = {
-  expected: 'a TCP port 0-65535',
-  parse: (r) => (/^\d+$/.test(r) && Number(r) <= 65535 ? Number(r) : undefined),
-};
-const duration: Parser<number> = {
-  expected: 'a duration such as 500ms, 15s, 10m',
-  parse: (r) => parseDuration(r),
-};
-const positiveDuration: Parser<number> = {
-  expected: 'a duration above zero such as 500ms, 15s, 10m',
-  parse: (r) => {
-    const ms = parseDuration(r);
-    return ms !== undefined && ms > 0 ? ms : undefined;
-  },
-};
-const positiveInt: Parser<number> = {
-  expected: 'a whole number above zero',
-  parse: (r) => (/^\d+$/.test(r) && Number(r) > 0 ? Number(r) : undefined),
-};
-const nonNegativeInt: Parser<number> = {
-  expected: 'a whole number >= 0',
-  parse: (r) => (/^\d+$/.test(r) ? Number(r) : undefined),
-};
-const positiveNumber: Parser<number> = {
-  expected: 'a number above zero',
-  parse: (r) => {
-    const n = Number(r);
-    return r.trim() !== '' && Number.isFinite(n) && n > 0 ? n : undefined;
-  },
-};
-const bool: Parser<boolean> = {
-  expected: 'true or false',
-  parse: (r) => {
-    const v = r.trim().toLowerCase();
-    if (['true', '1', 'yes', 'on'].includes(v)) return true;
-    if (['false', '0', 'no', 'off'].includes(v)) return false;
-    return undefined;
-  },
-};
-const text: Parser<string> = { expected: 'text', parse: (r) => r };
-const optionalText: Parser<string | undefined> = { expected: 'text', parse: (r) => (r === '' ? undefined : r) };
-const url: Parser<string | undefined> = {
+const text: Scalar<string> = { expected: 'text', parse: (r) => r };
+const optionalText: Scalar<string | undefined> = { expected: 'text', parse: (r) => (r === '' ? undefined : r) };
+const url: Scalar<string | undefined> = {
   expected: 'an http(s):// URL',
   parse: (r) => {
     if (r === '') return undefined;
@@ -68,7 +30,7 @@ const url: Parser<string | undefined> = {
     }
   },
 };
-const urlList: Parser<readonly string[]> = {
+const urlList: Scalar<readonly string[]> = {
   expected: 'a comma-separated list of http(s):// URLs',
   parse: (r) => {
     const items = r.split(',').map((s) => s.trim()).filter((s) => s !== '');
@@ -76,36 +38,36 @@ const urlList: Parser<readonly string[]> = {
     return items;
   },
 };
-const redisUrl: Parser<string | undefined> = {
+const redisUrl: Scalar<string | undefined> = {
   expected: 'a redis:// or rediss:// URL',
   parse: (r) => (r === '' ? undefined : /^rediss?:\/\//.test(r) ? r : undefined),
 };
-function oneOf<T extends string>(...values: T[]): Parser<T> {
+function oneOf<T extends string>(...values: T[]): Scalar<T> {
   return { expected: `one of ${values.join(', ')}`, parse: (r) => values.find((v) => v === r.trim().toLowerCase()) };
 }
 
 interface Spec<T> {
-  readonly parser: Parser<T>;
+  readonly parser: Scalar<T>;
   readonly default: string;
   readonly help: string;
   /** Never logged or shown (tokens, keys). */
   readonly secret?: boolean;
 }
 
-function spec<T>(parser: Parser<T>, def: string, help: string, secret = false): Spec<T> {
+function spec<T>(parser: Scalar<T>, def: string, help: string, secret = false): Spec<T> {
   return { parser, default: def, help, secret };
 }
 
 /** The one place every setting is declared. The README table is generated from this. */
 export const SETTING_SPECS = {
-  WVA_GRPC_PORT: spec(port, '9090', 'gRPC port (ExternalScaler, health, reflection)'),
-  WVA_HTTP_PORT: spec(port, '8080', 'HTTP port (/metrics, /healthz, /readyz, /debug/*)'),
+  WVA_GRPC_PORT: spec(portScalar, '9090', 'gRPC port (ExternalScaler, health, reflection)'),
+  WVA_HTTP_PORT: spec(portScalar, '8080', 'HTTP port (/metrics, /healthz, /readyz, /debug/*)'),
   WVA_BIND_ADDRESS: spec(text, '0.0.0.0', 'address both servers listen on'),
-  WVA_ENGINE_INTERVAL: spec(positiveDuration, '15s', 'how often the engine re-decides every model'),
-  WVA_GET_METRICS_DEADLINE: spec(positiveDuration, '2s', 'how long GetMetrics waits for a first decision before UNAVAILABLE'),
-  WVA_MAX_SCALE_UP_RATE: spec(positiveNumber, '2', 'at most this many times the current replicas (pending included) per cycle'),
-  WVA_SCALE_TO_ZERO: spec(bool, 'false', 'allow models to go to zero replicas when idle'),
-  WVA_SCALE_TO_ZERO_RETENTION: spec(positiveDuration, '10m', 'idle time (no requests) before scale to zero'),
+  WVA_ENGINE_INTERVAL: spec(positiveDurationScalar, '15s', 'how often the engine re-decides every model'),
+  WVA_GET_METRICS_DEADLINE: spec(positiveDurationScalar, '2s', 'how long GetMetrics waits for a first decision before UNAVAILABLE'),
+  WVA_MAX_SCALE_UP_RATE: spec(positiveNumberScalar, '2', 'at most this many times the current replicas (pending included) per cycle'),
+  WVA_SCALE_TO_ZERO: spec(booleanScalar, 'false', 'allow models to go to zero replicas when idle'),
+  WVA_SCALE_TO_ZERO_RETENTION: spec(positiveDurationScalar, '10m', 'idle time (no requests) before scale to zero'),
   WVA_SATURATION_CONFIG_FILE: spec(optionalText, '', 'WVA saturation config (ConfigMap data as YAML), watched and reloaded'),
   WVA_VARIANTS_FILE: spec(optionalText, '', 'static variant list (YAML), for running without Kubernetes'),
   WVA_METRICS_BACKEND: spec(oneOf('auto', 'prometheus', 'scrape'), 'auto', 'metrics backend; auto = prometheus when PROMETHEUS_BASE_URL is set, else scrape'),
@@ -113,18 +75,18 @@ export const SETTING_SPECS = {
   PROMETHEUS_BEARER_TOKEN: spec(optionalText, '', 'bearer token for Prometheus (never logged)', true),
   PROMETHEUS_TOKEN_PATH: spec(optionalText, '', 'file holding the bearer token (re-read on change)'),
   PROMETHEUS_CA_CERT_PATH: spec(optionalText, '', 'CA bundle for Prometheus TLS'),
-  PROMETHEUS_TLS_INSECURE_SKIP_VERIFY: spec(bool, 'false', 'skip Prometheus TLS verification'),
-  WVA_PROMETHEUS_QUERY_TIMEOUT: spec(positiveDuration, '10s', 'timeout of one Prometheus query'),
-  WVA_PROMETHEUS_RETRIES: spec(nonNegativeInt, '3', 'retries of a failed Prometheus query (backoff with jitter)'),
+  PROMETHEUS_TLS_INSECURE_SKIP_VERIFY: spec(booleanScalar, 'false', 'skip Prometheus TLS verification'),
+  WVA_PROMETHEUS_QUERY_TIMEOUT: spec(positiveDurationScalar, '10s', 'timeout of one Prometheus query'),
+  WVA_PROMETHEUS_RETRIES: spec(nonNegativeIntScalar, '3', 'retries of a failed Prometheus query (backoff with jitter)'),
   WVA_SCRAPE_TARGETS: spec(urlList, '', 'scrape backend: vLLM /metrics URLs, comma-separated'),
-  WVA_SCRAPE_TIMEOUT: spec(positiveDuration, '5s', 'scrape backend: timeout per target'),
-  WVA_SCRAPE_CONCURRENCY: spec(positiveInt, '16', 'scrape backend: targets fetched at once'),
+  WVA_SCRAPE_TIMEOUT: spec(positiveDurationScalar, '5s', 'scrape backend: timeout per target'),
+  WVA_SCRAPE_CONCURRENCY: spec(positiveIntScalar, '16', 'scrape backend: targets fetched at once'),
   WVA_SCRAPE_NAMESPACE: spec(text, 'default', 'scrape backend: namespace of pods whose metrics carry none'),
   WVA_GATEWAY_SCRAPE_TARGET: spec(url, '', 'gateway (EPP) /metrics URL for the fast scale-from-zero probe'),
-  WVA_DEMAND_PROBE_INTERVAL: spec(positiveDuration, '250ms', 'interval of the scale-from-zero probe'),
-  WVA_METRICS_CACHE_TTL: spec(positiveDuration, '30s', 'TTL of cached metrics'),
-  WVA_METRICS_CACHE_MAX: spec(positiveInt, '10000', 'max entries in the metrics cache'),
-  WVA_FETCH_INTERVAL: spec(positiveDuration, '15s', 'background metrics fetch interval'),
+  WVA_DEMAND_PROBE_INTERVAL: spec(positiveDurationScalar, '250ms', 'interval of the scale-from-zero probe'),
+  WVA_METRICS_CACHE_TTL: spec(positiveDurationScalar, '30s', 'TTL of cached metrics'),
+  WVA_METRICS_CACHE_MAX: spec(positiveIntScalar, '10000', 'max entries in the metrics cache'),
+  WVA_FETCH_INTERVAL: spec(positiveDurationScalar, '15s', 'background metrics fetch interval'),
   WVA_TLS_CERT_FILE: spec(optionalText, '', 'gRPC server certificate (PEM); enables TLS'),
   WVA_TLS_KEY_FILE: spec(optionalText, '', 'gRPC server key (PEM)'),
   WVA_TLS_CLIENT_CA_FILE: spec(optionalText, '', 'CA for client certificates; enables mTLS'),
@@ -133,13 +95,13 @@ export const SETTING_SPECS = {
   WVA_SATURATION_CONFIGMAP: spec(text, 'wva-saturation-scaling-config', 'name of the saturation ConfigMap'),
   WVA_CONFIGMAP_NAMESPACE: spec(optionalText, '', 'namespace of the saturation ConfigMap (default: POD_NAMESPACE)'),
   WVA_SCALER_ADDRESS_MATCH: spec(text, 'wva-scaler', 'ScaledObjects whose scalerAddress contains this are ours'),
-  WVA_LEADER_ELECTION: spec(bool, 'true', 'elect one leader (Lease) to write status and compute with Redis'),
+  WVA_LEADER_ELECTION: spec(booleanScalar, 'true', 'elect one leader (Lease) to write status and compute with Redis'),
   WVA_LEASE_NAME: spec(text, 'wva-scaler-leader', 'name of the leader Lease'),
   POD_NAME: spec(optionalText, '', 'this pod (downward API); identity for leader election'),
   POD_NAMESPACE: spec(optionalText, '', 'this pod\'s namespace (downward API)'),
   REDIS_URL: spec(redisUrl, '', 'Redis for shared decisions and metrics (optional)', true),
-  WVA_LOCAL_CACHE_TTL: spec(positiveDuration, '5s', 'local layer TTL of the multi-layer cache'),
-  WVA_REDIS_TTL: spec(positiveDuration, '10m', 'Redis layer TTL of the multi-layer cache'),
+  WVA_LOCAL_CACHE_TTL: spec(positiveDurationScalar, '5s', 'local layer TTL of the multi-layer cache'),
+  WVA_REDIS_TTL: spec(positiveDurationScalar, '10m', 'Redis layer TTL of the multi-layer cache'),
   LOG_LEVEL: spec(oneOf('trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'), 'info', 'log level'),
   LOG_FORMAT: spec(oneOf('auto', 'json', 'pretty'), 'auto', 'json, pretty, or auto (pretty on a terminal at debug)'),
 } as const;
@@ -186,7 +148,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env, argv: readonl
   for (const [name, s] of Object.entries(SETTING_SPECS) as [SettingName, Spec<unknown>][]) {
     const raw = flags.get(name) ?? env[name] ?? s.default;
     const value = s.parser.parse(raw);
-    if (value === undefined && raw !== '' && s.parser !== (optionalText as Parser<unknown>)) {
+    if (value === undefined && raw !== '' && s.parser !== (optionalText as Scalar<unknown>)) {
       throw new SettingsError(name, s.secret ? '<redacted>' : raw, s.parser.expected);
     }
     result[name] = value;

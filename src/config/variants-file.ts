@@ -10,7 +10,7 @@
  */
 import { parse as parseYaml } from 'yaml';
 import type { Variant } from '../domain/variant.js';
-import { parseTriggerMetadata } from '../grpc/metadata.js';
+import { parseTriggerMetadata } from './trigger-metadata.js';
 
 export class VariantsFileError extends Error {}
 

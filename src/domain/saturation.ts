@@ -26,11 +26,15 @@ export interface ScaleToZeroConfig {
   readonly retentionMs: number;
 }
 
-/** Each spare trigger and the threshold it is the spare of. */
+/**
+ * Each spare trigger and the threshold it is the spare of. `refusedAboveAtLoad`: DESIGN's
+ * validation (WVA's own) refuses a config or trigger whose KV trigger exceeds its threshold; the
+ * rest of the rule is enforced by the engine holding the model (see sparePairProblems).
+ */
 export const SPARE_PAIRS = [
-  { trigger: 'kvSpareTrigger', threshold: 'kvCacheThreshold' },
-  { trigger: 'queueSpareTrigger', threshold: 'queueLengthThreshold' },
-] as const satisfies readonly { trigger: keyof SaturationThresholds; threshold: keyof SaturationThresholds }[];
+  { trigger: 'kvSpareTrigger', threshold: 'kvCacheThreshold', refusedAboveAtLoad: true },
+  { trigger: 'queueSpareTrigger', threshold: 'queueLengthThreshold', refusedAboveAtLoad: false },
+] as const satisfies readonly { trigger: keyof SaturationThresholds; threshold: keyof SaturationThresholds; refusedAboveAtLoad: boolean }[];
 
 export type SparePair = (typeof SPARE_PAIRS)[number];
 
@@ -39,28 +43,37 @@ export type SparePairProblem = SparePair & {
   readonly thresholdValue: number;
   /** e.g. "kvSpareTrigger (0.75) must be below kvCacheThreshold (0.8)". */
   readonly message: string;
+  /** True when loading must refuse it (see SPARE_PAIRS); otherwise the engine holds the model. */
+  readonly refusedAtLoad: boolean;
 };
 
 /**
- * The rule that keeps an idle model from scaling up: every spare trigger strictly below its
- * threshold. `threshold − trigger` is both the load a replica is sized for (step 3) and the most
- * an idle replica's spare can exceed the trigger by (step 2): at 0 or below, no number of replicas
- * is ever enough. Empty when the thresholds are usable.
+ * The one rule for spare triggers: every spare trigger strictly below its threshold.
+ * `threshold − trigger` is both the load a replica is sized for (step 3) and the most an idle
+ * replica's spare can exceed the trigger by (step 2): at 0 or below, no number of replicas is ever
+ * enough. Pairs missing either value (a partial layer such as trigger metadata) are not judged.
+ * Empty when the thresholds are usable.
  */
-export function sparePairProblems(t: SaturationThresholds): SparePairProblem[] {
+export function sparePairProblems(t: SaturationOverrides): SparePairProblem[] {
   const problems: SparePairProblem[] = [];
   for (const pair of SPARE_PAIRS) {
     const triggerValue = t[pair.trigger];
     const thresholdValue = t[pair.threshold];
-    if (triggerValue < thresholdValue) continue;
+    if (triggerValue === undefined || thresholdValue === undefined || triggerValue < thresholdValue) continue;
     problems.push({
       ...pair,
       triggerValue,
       thresholdValue,
       message: `${pair.trigger} (${triggerValue}) must be below ${pair.threshold} (${thresholdValue})`,
+      refusedAtLoad: pair.refusedAboveAtLoad && triggerValue > thresholdValue,
     });
   }
   return problems;
+}
+
+/** The problem a config loader or trigger parser must refuse, if any (DESIGN's validation rule). */
+export function spareProblemRefusedAtLoad(t: SaturationOverrides): SparePairProblem | undefined {
+  return sparePairProblems(t).find((p) => p.refusedAtLoad);
 }
 
 /** A problem with where each of its two values came from, e.g. "(kvSpareTrigger from X, kvCacheThreshold from Y)". */

@@ -37,6 +37,26 @@ export const DEFAULT_VARIANT_COST = 10;
 /** KEDA's own default maxReplicaCount. */
 export const DEFAULT_MAX_REPLICAS = 100;
 
+/** Every field but `saturation`, as a record so that a new Variant field must be listed here. */
+const PLAIN_FIELDS: Readonly<Record<Exclude<keyof Variant, 'saturation'>, true>> = {
+  key: true, namespace: true, name: true, modelID: true, accelerator: true, cost: true, deployment: true,
+  minReplicas: true, maxReplicas: true, scaleToZero: true, scaleToZeroRetentionMs: true, source: true, deleting: true,
+};
+const OVERRIDE_FIELDS: Readonly<Record<keyof SaturationOverrides, true>> = {
+  kvCacheThreshold: true, queueLengthThreshold: true, kvSpareTrigger: true, queueSpareTrigger: true,
+};
+
+/**
+ * Whether two variants are the same in every field: a registration that changes nothing is not an
+ * update (GetMetricSpec re-registers on every KEDA poll). Field by field, so the order in which
+ * saturation overrides were written does not matter.
+ */
+export function sameVariant(a: Variant, b: Variant): boolean {
+  const plain = Object.keys(PLAIN_FIELDS) as (keyof typeof PLAIN_FIELDS)[];
+  const overrides = Object.keys(OVERRIDE_FIELDS) as (keyof SaturationOverrides)[];
+  return plain.every((f) => a[f] === b[f]) && overrides.every((f) => a.saturation[f] === b.saturation[f]);
+}
+
 export function variantKey(namespace: string, name: string): string {
   return `${namespace}/${name}`;
 }

@@ -11,7 +11,7 @@ import type { Decision } from '../domain/decision.js';
 import type { ModelMetrics } from '../domain/metrics.js';
 import { modelKey, type Variant } from '../domain/variant.js';
 import type { DecisionCache } from '../cache/decision-cache.js';
-import type { DecisionTrigger } from '../cache/decision-trigger.js';
+import { decisionEventOf, type DecisionTrigger } from '../cache/decision-trigger.js';
 import type { GlobalConfig } from '../cache/global-config.js';
 import type { RegistryChange, VariantRegistry } from '../cache/variant-registry.js';
 import type { MetricsCollector, TrackedModel } from '../collector/collector.js';
@@ -163,11 +163,6 @@ export class Engine implements DecisionSource {
     return { ok: false, reason: this.unavailable.get(mk) ?? `no decision for ${variantKey} yet` };
   }
 
-  /** Why a model has no decision, if it has none. */
-  unavailableReason(namespace: string, modelID: string): string | undefined {
-    return this.unavailable.get(modelKey(namespace, modelID));
-  }
-
   private schedule(delayMs: number): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => {
@@ -300,7 +295,7 @@ export class Engine implements DecisionSource {
       this.updateGauges(current);
       if (before && before.desiredReplicas === current.desiredReplicas) continue;
       changed++;
-      this.deps.trigger.publish({ variantKey: current.variantKey, desiredReplicas: current.desiredReplicas, active: current.desiredReplicas > 0, decidedAt: current.decidedAt });
+      this.deps.trigger.publish(decisionEventOf(current));
       const from = before?.desiredReplicas ?? current.currentReplicas;
       if (from !== current.desiredReplicas) {
         const v = variants.find((x) => x.key === current.variantKey);

@@ -11,20 +11,21 @@
 import * as grpc from '@grpc/grpc-js';
 import type { DecisionCache } from '../cache/decision-cache.js';
 import type { VariantRegistry } from '../cache/variant-registry.js';
-import type { Decision } from '../domain/decision.js';
-import { variantKey, type Variant } from '../domain/variant.js';
+import { MetadataError, parseTriggerMetadata } from '../config/trigger-metadata.js';
+import { isActive, type Decision } from '../domain/decision.js';
+import { sameVariant, variantKey, type Variant } from '../domain/variant.js';
 import type { DecisionSource } from '../engine/decision-source.js';
 import type { Logger } from '../observability/logger.js';
 import type { ScalerMetrics } from '../observability/metrics.js';
 import type { ActiveStreams } from './active-streams.js';
-import { MetadataError, parseTriggerMetadata } from './metadata.js';
 import type { RegistrationExpiry } from './registration-expiry.js';
 import type {
+  ExternalScalerHandlers,
   GetMetricSpecResponse,
-  GetMetricsRequest,
+  GetMetricsRequest__Output,
   GetMetricsResponse,
   IsActiveResponse,
-  ScaledObjectRef,
+  ScaledObjectRef__Output,
 } from './proto.js';
 
 /** The one metric each variant exposes; KEDA prefixes it (`s0-…`) for the HPA and strips it back. */
@@ -78,8 +79,8 @@ export class ExternalScalerService {
     };
   }
 
-  /** The handler map for grpc.Server.addService. */
-  handlers(): grpc.UntypedServiceImplementation {
+  /** The handler map for grpc.Server.addService, typed by the generated service definition. */
+  handlers(): ExternalScalerHandlers {
     return {
       GetMetricSpec: this.getMetricSpec,
       GetMetrics: this.getMetrics,
@@ -89,7 +90,7 @@ export class ExternalScalerService {
   }
 
   private readonly getMetricSpec = (
-    call: grpc.ServerUnaryCall<ScaledObjectRef, GetMetricSpecResponse>,
+    call: grpc.ServerUnaryCall<ScaledObjectRef__Output, GetMetricSpecResponse>,
     callback: grpc.sendUnaryData<GetMetricSpecResponse>,
   ): void => {
     const start = process.hrtime.bigint();
@@ -103,7 +104,7 @@ export class ExternalScalerService {
   };
 
   private readonly getMetrics = (
-    call: grpc.ServerUnaryCall<GetMetricsRequest, GetMetricsResponse>,
+    call: grpc.ServerUnaryCall<GetMetricsRequest__Output, GetMetricsResponse>,
     callback: grpc.sendUnaryData<GetMetricsResponse>,
   ): void => {
     const start = process.hrtime.bigint();
@@ -125,7 +126,7 @@ export class ExternalScalerService {
   };
 
   private readonly isActive = (
-    call: grpc.ServerUnaryCall<ScaledObjectRef, IsActiveResponse>,
+    call: grpc.ServerUnaryCall<ScaledObjectRef__Output, IsActiveResponse>,
     callback: grpc.sendUnaryData<IsActiveResponse>,
   ): void => {
     const start = process.hrtime.bigint();
@@ -135,19 +136,19 @@ export class ExternalScalerService {
     if (decision) {
       this.deps.expiry?.touch(key);
       this.m.IsActive.done(start, grpc.status.OK);
-      callback(null, { result: decision.desiredReplicas > 0 });
+      callback(null, { result: isActive(decision) });
       return;
     }
     this.firstDecision(ref, call).then(
       (d) => {
         this.m.IsActive.done(start, grpc.status.OK);
-        callback(null, { result: d.desiredReplicas > 0 });
+        callback(null, { result: isActive(d) });
       },
       (err: unknown) => this.fail('IsActive', start, err, callback),
     );
   };
 
-  private readonly streamIsActive = (call: grpc.ServerWritableStream<ScaledObjectRef, IsActiveResponse>): void => {
+  private readonly streamIsActive = (call: grpc.ServerWritableStream<ScaledObjectRef__Output, IsActiveResponse>): void => {
     const start = process.hrtime.bigint();
     let variant: Variant;
     try {
@@ -159,7 +160,7 @@ export class ExternalScalerService {
       return;
     }
     const decision = this.deps.decisions.get(variant.key);
-    this.deps.streams.attach(call, variant.key, decision ? decision.desiredReplicas > 0 : undefined);
+    this.deps.streams.attach(call, variant.key, decision ? isActive(decision) : undefined);
     this.m.StreamIsActive.done(start, grpc.status.OK);
     if (!decision) {
       // Ask for a first decision in the background; it reaches the stream through the trigger.
@@ -174,13 +175,13 @@ export class ExternalScalerService {
   };
 
   /** Parses and registers the variant; unchanged registrations cost one parse and a comparison. */
-  private register(ref: ScaledObjectRef): Variant {
+  private register(ref: ScaledObjectRef__Output): Variant {
     const variant = parseTriggerMetadata(ref.namespace, ref.name, ref.scalerMetadata ?? {});
     this.deps.expiry?.touch(variant.key);
     const known = this.deps.registry.get(variant.key);
     // Informers (ScaledObject, VariantAutoscaling) see the same trigger plus min/maxReplicaCount and
     // are the authority for what they registered. GetMetricSpec runs on every poll: no churn.
-    if (known && (known.source !== 'grpc' || sameTrigger(known, variant))) return known;
+    if (known && (known.source !== 'grpc' || sameVariant(known, variant))) return known;
     const result = this.deps.registry.upsert(variant);
     if (result !== 'unchanged') this.deps.logger.info({ variant: variant.key, modelID: variant.modelID, result }, 'variant registered');
     return variant;
@@ -188,7 +189,7 @@ export class ExternalScalerService {
 
   /** Registers from the request if needed, then waits for a first decision within the deadline. */
   private async firstDecision(
-    ref: ScaledObjectRef | null,
+    ref: ScaledObjectRef__Output | null,
     call: grpc.ServerUnaryCall<unknown, unknown>,
   ): Promise<Decision> {
     if (!ref) throw new CallError(grpc.status.INVALID_ARGUMENT, 'scaledObjectRef is required');
@@ -231,19 +232,4 @@ function metricsResponse(metricName: string, d: Decision): GetMetricsResponse {
   return {
     metricValues: [{ metricName, metricValue: Math.round(d.desiredReplicas), metricValueFloat: d.desiredReplicas }],
   };
-}
-
-function sameTrigger(a: Variant, b: Variant): boolean {
-  return (
-    a.modelID === b.modelID &&
-    a.accelerator === b.accelerator &&
-    a.cost === b.cost &&
-    a.deployment === b.deployment &&
-    a.minReplicas === b.minReplicas &&
-    a.maxReplicas === b.maxReplicas &&
-    a.scaleToZero === b.scaleToZero &&
-    a.scaleToZeroRetentionMs === b.scaleToZeroRetentionMs &&
-    a.deleting === b.deleting &&
-    JSON.stringify(a.saturation) === JSON.stringify(b.saturation)
-  );
 }

@@ -11,6 +11,7 @@ import type { DecisionTrigger } from '../cache/decision-trigger.js';
 import type { GlobalConfig } from '../cache/global-config.js';
 import type { VariantRegistry } from '../cache/variant-registry.js';
 import type { Settings } from '../config/settings.js';
+import { AlwaysLeader, type LeadershipSource } from '../domain/leadership.js';
 import type { ReplicaStatusSource } from '../engine/replica-status.js';
 import type { Logger } from '../observability/logger.js';
 import type { ScalerMetrics } from '../observability/metrics.js';
@@ -18,8 +19,8 @@ import { KUBE_API_CALLS } from './api-calls.js';
 import { DeploymentReplicas } from './deployment-replicas.js';
 import { leaderIdentity, ownNamespace } from './kube-config.js';
 import { refOf } from './object-fields.js';
-import { AlwaysLeader, LeaseLeaderElector, type LeadershipSource } from './leader-election.js';
-import { OwnerReferencePodMapper, type PodVariantMapper } from './pod-variant-mapper.js';
+import { LeaseLeaderElector } from './leader-election.js';
+import { OwnerReferencePodMapper } from './pod-variant-mapper.js';
 import { ResourceInformer } from './resource-informer.js';
 import { SaturationConfigMapHandler } from './saturation-configmap.js';
 import { fromEnvDeployment, variantFromScaledObject } from './scaledobject-variant.js';
@@ -74,7 +75,7 @@ export interface KubernetesDeps {
 
 export class KubernetesIntegration {
   readonly replicaStatus: ReplicaStatusSource;
-  readonly podMapper: PodVariantMapper;
+  readonly podMapper: OwnerReferencePodMapper;
   readonly leadership: LeadershipSource;
   readonly statusWriter: StatusWriter;
   readonly informers: {

@@ -18,6 +18,7 @@ import {
   ApiException, CoordinationV1Api, createConfiguration, V1MicroTime,
   type ConfigurationOptions, type HttpLibrary, type KubeConfig, type V1Lease,
 } from '@kubernetes/client-node';
+import type { LeadershipSource } from '../domain/leadership.js';
 import type { Logger } from '../observability/logger.js';
 import { KUBE_API_CALLS, requireVerb } from './api-calls.js';
 
@@ -28,21 +29,6 @@ export interface LeaderElectionOptions {
   readonly leaseDurationMs?: number;
   readonly renewDeadlineMs?: number;
   readonly retryPeriodMs?: number;
-}
-
-export interface LeadershipSource {
-  isLeader(): boolean;
-  onChange(listener: (leader: boolean) => void): () => void;
-}
-
-/** Leadership when election is off: always the leader. */
-export class AlwaysLeader implements LeadershipSource {
-  isLeader(): boolean {
-    return true;
-  }
-  onChange(): () => void {
-    return () => undefined;
-  }
 }
 
 export class LeaseLeaderElector implements LeadershipSource {

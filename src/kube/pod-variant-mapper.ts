@@ -5,18 +5,14 @@
  * (that is how the Deployment controller names ReplicaSets).
  */
 import type { VariantRegistry } from '../cache/variant-registry.js';
+import type { PodVariantMapper } from '../collector/pod-variant-mapper.js';
 import { controllerOwner, str } from './object-fields.js';
-
-/** What the collector needs to attribute a pod's metrics to a variant. */
-export interface PodVariantMapper {
-  /** The variant key (`namespace/name`) the pod belongs to, or undefined when unknown. */
-  variantOf(namespace: string, pod: string): string | undefined;
-}
 
 export interface ObjectLookup {
   get(name: string, namespace: string): unknown;
 }
 
+/** The collector's PodVariantMapper from the cluster's objects (the tracked model is not needed). */
 export class OwnerReferencePodMapper implements PodVariantMapper {
   private byDeployment: Map<string, string> | undefined;
 

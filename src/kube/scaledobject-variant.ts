@@ -10,7 +10,7 @@
  * cached yet) defers the variant to GetMetricSpec, which receives KEDA's resolved value: never a
  * variant registered under the variable's name instead of its value.
  */
-import { FROM_ENV, hasKey, MetadataError, parseTriggerMetadata } from '../grpc/metadata.js';
+import { FROM_ENV, hasKey, MetadataError, parseTriggerMetadata } from '../config/trigger-metadata.js';
 import { DEFAULT_MAX_REPLICAS, variantKey, type Variant } from '../domain/variant.js';
 import { asRecord, field, int, isDeleting, refOf, str } from './object-fields.js';
 

@@ -17,7 +17,7 @@ import { toDesiredOptimizedAlloc, type Decision, type DesiredOptimizedAlloc } fr
 import type { Logger } from '../observability/logger.js';
 import type { ScalerMetrics } from '../observability/metrics.js';
 import { KUBE_API_CALLS, requireVerb } from './api-calls.js';
-import type { LeadershipSource } from './leader-election.js';
+import type { LeadershipSource } from '../domain/leadership.js';
 
 export interface StatusCondition {
   readonly type: 'MetricsAvailable' | 'OptimizationReady';

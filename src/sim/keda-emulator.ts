@@ -9,7 +9,7 @@
  *  - On a failed GetMetrics the replica count is held (KEDA's fallback is configured per object).
  */
 import * as grpc from '@grpc/grpc-js';
-import { loadExternalScalerProto, type GetMetricsResponse, type IsActiveResponse } from '../grpc/proto.js';
+import { loadExternalScalerProto, type GetMetricsResponse__Output as GetMetricsResponse, type IsActiveResponse__Output as IsActiveResponse } from '../grpc/proto.js';
 
 export interface EmulatedScaledObject {
   readonly namespace: string;

@@ -6,7 +6,7 @@ import * as grpc from '@grpc/grpc-js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadExternalScalerProto, type GetMetricsResponse, type IsActiveResponse } from '../../src/grpc/proto.js';
+import { loadExternalScalerProto, type GetMetricsResponse__Output as GetMetricsResponse, type IsActiveResponse__Output as IsActiveResponse } from '../../src/grpc/proto.js';
 import { VllmFleet } from '../../src/sim/fleet/index.js';
 import { freePort, waitFor } from '../helpers/ports.js';
 import { stream, unary } from '../helpers/scaler-harness.js';

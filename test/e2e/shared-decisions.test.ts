@@ -7,7 +7,7 @@ import * as grpc from '@grpc/grpc-js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadExternalScalerProto, type GetMetricsResponse } from '../../src/grpc/proto.js';
+import { loadExternalScalerProto, type GetMetricsResponse__Output as GetMetricsResponse } from '../../src/grpc/proto.js';
 import { VllmFleet } from '../../src/sim/fleet/index.js';
 import { freePort, waitFor } from '../helpers/ports.js';
 import { RedisServer } from '../helpers/redis.js';
@@ -139,5 +139,5 @@ describe('two scaler replicas sharing Redis', () => {
       for (let i = 0; i < MODELS; i++) if ((await desired(leader, i)) !== (await desired(restarted, i))) return false;
       return true;
     }, 15_000, 'agreement after Redis restart');
-  });
+  }, 90_000); // three scaler processes start under tsx: 7-12 s each on a loaded 2-core machine
 });

@@ -5,7 +5,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { ActiveStreams } from '../../src/grpc/active-streams.js';
 import { DecisionCache } from '../../src/cache/decision-cache.js';
-import { DecisionTrigger } from '../../src/cache/decision-trigger.js';
+import { decisionEventOf, DecisionTrigger } from '../../src/cache/decision-trigger.js';
 import { VariantRegistry } from '../../src/cache/variant-registry.js';
 import { DecisionWaiter } from '../../src/grpc/decision-waiter.js';
 import { ExternalScalerService } from '../../src/grpc/external-scaler.js';
@@ -79,7 +79,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     setDecision(variantKey, desired) {
       const { current, previous } = decisions.set(makeDecision(variantKey, desired));
       if (!previous || previous.desiredReplicas !== desired) {
-        trigger.publish({ variantKey, desiredReplicas: desired, active: desired > 0, decidedAt: current.decidedAt });
+        trigger.publish(decisionEventOf(current));
       }
       return current;
     },

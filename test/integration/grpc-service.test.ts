@@ -9,7 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { protoPath as healthProtoPath } from 'grpc-health-check';
 import { startHarness, stream, unary, type Harness } from '../helpers/scaler-harness.js';
 import { waitFor } from '../helpers/ports.js';
-import type { GetMetricSpecResponse, GetMetricsResponse, IsActiveResponse } from '../../src/grpc/proto.js';
+import type { GetMetricSpecResponse__Output as GetMetricSpecResponse, GetMetricsResponse__Output as GetMetricsResponse, IsActiveResponse__Output as IsActiveResponse } from '../../src/grpc/proto.js';
 
 const META = { scalerAddress: 'wva-scaler.keda:9090', modelID: 'meta-llama/Llama-3.1-8B-Instruct', accelerator: 'H100', variantCost: '12' };
 const ref = (name = 'llama-h100', scalerMetadata: Record<string, string> = META) => ({ name, namespace: 'team-a', scalerMetadata });

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serverCredentials, TlsConfigError } from '../../src/grpc/tls.js';
 import { requireBinary } from '../helpers/binaries.js';
 import { startHarness, unary } from '../helpers/scaler-harness.js';
-import type { GetMetricSpecResponse } from '../../src/grpc/proto.js';
+import type { GetMetricSpecResponse__Output as GetMetricSpecResponse } from '../../src/grpc/proto.js';
 
 let dir: string;
 function openssl(...args: string[]): void {

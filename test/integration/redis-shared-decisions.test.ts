@@ -7,13 +7,12 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { DecisionCache } from '../../src/cache/decision-cache.js';
-import { DecisionTrigger, type DecisionEvent } from '../../src/cache/decision-trigger.js';
+import { decisionEventOf, DecisionTrigger, type DecisionEvent } from '../../src/cache/decision-trigger.js';
 import { CacheKeys } from '../../src/cache/cache-keys.js';
 import { RedisConnection } from '../../src/cache/redis-connection.js';
 import { RedisLock } from '../../src/cache/redis-lock.js';
 import { VariantRegistry } from '../../src/cache/variant-registry.js';
 import { SharedDecisionStore, createSharedDecisionCache } from '../../src/cache/shared-decisions.js';
-import { defaultSettings } from '../../src/config/settings.js';
 import type { Decision } from '../../src/domain/decision.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import { waitFor } from '../helpers/ports.js';
@@ -55,7 +54,7 @@ async function replica(id: string, opts: { leader?: boolean; follow?: boolean; r
   const trigger = new DecisionTrigger();
   const remote: Decision[] = [];
   const store = new SharedDecisionStore({
-    cache: createSharedDecisionCache({ settings: defaultSettings(), connection: conn, logger: silentLogger() }),
+    cache: createSharedDecisionCache({ localTtlMs: 5000, redisTtlMs: 600_000, connection: conn, logger: silentLogger() }),
     connection: conn, decisions, trigger, logger: silentLogger(), instanceId: id, resyncIntervalMs: 60_000,
     isLeader: () => opts.leader === true,
     onRemoteDecision: (d) => void remote.push(d),
@@ -117,7 +116,7 @@ describe('SharedDecisionStore on a real redis-server', () => {
     // What the engine does: DecisionCache.set, then a trigger event when the count changed.
     const write = (d: Decision, changed: boolean): void => {
       leader.decisions.set(d);
-      if (changed) leader.trigger.publish({ variantKey: d.variantKey, desiredReplicas: d.desiredReplicas, active: d.desiredReplicas > 0, decidedAt: d.decidedAt });
+      if (changed) leader.trigger.publish(decisionEventOf(d));
     };
     write(decision(1, 0, 1_000), true);
     await waitFor(() => events.length === 1, 5_000, 'follower trigger event');

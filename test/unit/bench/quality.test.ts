@@ -3,7 +3,7 @@ import { EMPTY_SATURATION_CONFIG } from '../../../src/config/saturation-config.j
 import { DEFAULT_SATURATION } from '../../../src/domain/saturation.js';
 import type { ModelMetrics } from '../../../src/domain/metrics.js';
 import { analyzeModel, type VariantState } from '../../../src/engine/saturation-analyzer.js';
-import { parseTriggerMetadata } from '../../../src/grpc/metadata.js';
+import { parseTriggerMetadata } from '../../../src/config/trigger-metadata.js';
 import type { FleetModelSnapshot } from '../../../src/sim/fleet/types.js';
 import { averageValueReplicas, HpaEmulator, kubernetesDefaultHpa } from '../../../bench/lib/quality-hpa.js';
 import { countOverBudget, runPolicy, type LoopSettings } from '../../../bench/lib/quality-loop.js';

@@ -41,6 +41,13 @@ describe('DecisionCache', () => {
 });
 
 describe('VariantRegistry', () => {
+  it('sees the same overrides written in another order as no change (KEDA re-registers every poll)', () => {
+    const r = new VariantRegistry();
+    r.upsert(variant('c', { saturation: { kvCacheThreshold: 0.7, kvSpareTrigger: 0.1 } }));
+    expect(r.upsert(variant('c', { saturation: { kvSpareTrigger: 0.1, kvCacheThreshold: 0.7 } }))).toBe('unchanged');
+    expect(r.upsert(variant('c', { saturation: { kvSpareTrigger: 0.2, kvCacheThreshold: 0.7 } }))).toBe('updated');
+  });
+
   it('upserts, reports unchanged, removes, and excludes deleting variants from ready()', () => {
     const r = new VariantRegistry();
     const changes: RegistryChange['type'][] = [];
@@ -49,7 +56,7 @@ describe('VariantRegistry', () => {
     expect(r.upsert(variant('a'))).toBe('unchanged');
     expect(r.upsert(variant('a', { cost: 5 }))).toBe('updated');
     r.upsert(variant('b', { modelID: 'other' }));
-    r.markDeleting('ns/b');
+    r.upsert(variant('b', { modelID: 'other', deleting: true })); // its object is being deleted
     expect(r.ready().map((v) => v.key)).toEqual(['ns/a']);
     expect(r.all()).toHaveLength(2);
     expect(r.remove('ns/b')).toBe(true);

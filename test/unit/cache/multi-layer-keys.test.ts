@@ -5,39 +5,29 @@ import { parseDecision } from '../../../src/cache/shared-decisions.js';
 import type { Decision } from '../../../src/domain/decision.js';
 
 describe('CacheKeys', () => {
-  it('builds every key as wva:<kind>:<namespace>/<name>', () => {
+  it('builds every key as wva:<kind>:<namespace>/<name> (the namespace ends at the first /)', () => {
     expect(CacheKeys.decision('prod/llama-8b-h100')).toBe('wva:decision:prod/llama-8b-h100');
-    expect(CacheKeys.replica('prod', 'meta-llama/Llama-3.1-8B-Instruct')).toBe('wva:replica:prod/meta-llama/Llama-3.1-8B-Instruct');
-    expect(CacheKeys.allocation('prod', 'llama-8b-h100')).toBe('wva:allocation:prod/llama-8b-h100');
+    expect(CacheKeys.decision('prod/meta-llama/Llama-3.1-8B')).toBe('wva:decision:prod/meta-llama/Llama-3.1-8B');
     expect(CacheKeys.lock('wva-system', 'engine')).toBe('wva:lock:wva-system/engine');
   });
 
-  it('parses what it builds (the namespace ends at the first /)', () => {
-    const key = CacheKeys.replica('prod', 'meta-llama/Llama-3.1-8B-Instruct');
-    expect(CacheKeys.parse(key)).toEqual({ kind: 'replica', namespace: 'prod', name: 'meta-llama/Llama-3.1-8B-Instruct' });
-    expect(CacheKeys.parse('other:thing')).toBeUndefined();
-    expect(CacheKeys.parse('wva:nope:prod/x')).toBeUndefined();
-  });
-
-  it('prefixes stop at the namespace boundary', () => {
-    const prefix = CacheKeys.prefix('replica', 'prod');
-    expect(prefix).toBe('wva:replica:prod/');
-    expect(CacheKeys.replica('prod-eu', 'm').startsWith(prefix)).toBe(false);
-    expect(CacheKeys.replica('prod', 'm').startsWith(prefix)).toBe(true);
+  it('gives the prefix of every key of a kind', () => {
     expect(CacheKeys.prefix('decision')).toBe('wva:decision:');
+    expect(CacheKeys.decision('prod/m').startsWith(CacheKeys.prefix('decision'))).toBe(true);
+    expect(CacheKeys.lock('prod', 'm').startsWith(CacheKeys.prefix('decision'))).toBe(false);
   });
 
   it('rejects bad parts with an error naming the part and what is expected', () => {
     expect(() => CacheKeys.decision('no-slash')).toThrow(CacheKeyError);
     expect(() => CacheKeys.decision('no-slash')).toThrow(/variant key "no-slash": expected namespace\/name/);
-    expect(() => CacheKeys.replica('Prod', 'm')).toThrow(/namespace "Prod": expected a Kubernetes namespace/);
-    expect(() => CacheKeys.replica('prod', '')).toThrow(/name "": expected a non-empty name/);
-    expect(() => CacheKeys.replica('prod', 'a b')).toThrow(/without whitespace/);
+    expect(() => CacheKeys.lock('Prod', 'm')).toThrow(/namespace "Prod": expected a Kubernetes namespace/);
+    expect(() => CacheKeys.lock('prod', '')).toThrow(/name "": expected a non-empty name/);
+    expect(() => CacheKeys.decision('prod/a b')).toThrow(/without whitespace/);
     expect(() => CacheKeys.build('bogus' as 'decision', 'ns', 'n')).toThrow(/kind "bogus": expected one of decision/);
   });
 
   it('escapes Redis glob characters so a prefix matches literally', () => {
-    expect(escapeRedisGlob('wva:replica:ns/a*b?[c]\\')).toBe('wva:replica:ns/a\\*b\\?\\[c\\]\\\\');
+    expect(escapeRedisGlob('wva:decision:ns/a*b?[c]\\')).toBe('wva:decision:ns/a\\*b\\?\\[c\\]\\\\');
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MemoryCache, NoOpCache, allocationKey, replicaKey } from '../../../src/cache/metrics-cache.js';
+import { MemoryCache, NoOpCache, replicaKey } from '../../../src/cache/metrics-cache.js';
 import type { ModelMetrics, ReplicaMetrics } from '../../../src/domain/metrics.js';
 
 function replica(pod: string, variantKey: string | undefined, kv = 0.5): ReplicaMetrics {
@@ -10,9 +10,8 @@ function model(collectedAt: number, replicas: ReplicaMetrics[], modelID = 'm'): 
 }
 
 describe('MemoryCache', () => {
-  it('uses the documented keys', () => {
+  it('uses the documented key', () => {
     expect(replicaKey('ns', 'Qwen/Qwen2.5')).toBe('replica:ns/Qwen/Qwen2.5');
-    expect(allocationKey('ns/llama-h100')).toBe('allocation:ns/llama-h100');
   });
 
   it('keeps serving a value past its TTL as stale (needsRefresh), then drops it once unavailable', () => {
@@ -26,35 +25,23 @@ describe('MemoryCache', () => {
     const stale = cache.getModel('ns', 'm');
     expect(stale?.freshness).toBe('stale');
     expect(stale?.value.replicas[0]?.kvCacheUsage).toBe(0.5);
-    expect(cache.getAllocation('ns/a')?.freshness).toBe('stale');
     now += 300_000;
     expect(cache.getModel('ns', 'm')).toBeUndefined();
-    expect(cache.getAllocation('ns/a')).toBeUndefined();
   });
 
-  it('derives per-variant allocations and empties a variant whose pods went away', () => {
-    const cache = new MemoryCache({ ttlMs: 30_000, max: 100 });
-    const t = Date.now();
-    cache.setModel(model(t, [replica('a-1', 'ns/a'), replica('a-2', 'ns/a'), replica('b-1', 'ns/b'), replica('x', undefined)]));
-    expect(cache.getAllocation('ns/a')?.value.replicas.map((r) => r.pod)).toEqual(['a-1', 'a-2']);
-    cache.setModel(model(t + 1, [replica('a-1', 'ns/a')]));
-    expect(cache.getAllocation('ns/b')?.value.replicas).toEqual([]);
-  });
-
-  it('invalidates by model and by variant', () => {
+  it('invalidating a variant drops every model whose replicas included its pods, and only those', () => {
     const cache = new MemoryCache({ ttlMs: 30_000, max: 100 });
     const t = Date.now();
     cache.setModel(model(t, [replica('a-1', 'ns/a'), replica('b-1', 'ns/b')]));
     cache.setModel(model(t, [], 'other'));
     cache.invalidateVariant('ns/a');
-    expect(cache.getAllocation('ns/a')).toBeUndefined();
     expect(cache.getModel('ns', 'm')).toBeUndefined(); // its replica list held the variant's pods
     expect(cache.getModel('ns', 'other')).toBeDefined();
+    // A variant whose pods left the model at the last fetch still invalidates it (its pods may come back).
     cache.setModel(model(t, [replica('a-1', 'ns/a'), replica('b-1', 'ns/b')]));
-    cache.invalidateModel('ns', 'm');
+    cache.setModel(model(t + 1, [replica('a-1', 'ns/a')]));
+    cache.invalidateVariant('ns/b');
     expect(cache.getModel('ns', 'm')).toBeUndefined();
-    expect(cache.getAllocation('ns/b')).toBeUndefined();
-    expect(cache.getModel('ns', 'other')).toBeDefined();
   });
 
   it('is bounded and cleans up unusable entries', () => {
@@ -78,6 +65,5 @@ describe('NoOpCache', () => {
     const cache = new NoOpCache();
     cache.setModel(model(Date.now(), [replica('a-1', 'ns/a')]));
     expect(cache.getModel('ns', 'm')).toBeUndefined();
-    expect(cache.getAllocation('ns/a')).toBeUndefined();
   });
 });

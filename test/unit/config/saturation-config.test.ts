@@ -39,7 +39,7 @@ describe("effective thresholds: DESIGN's rule kvCacheThreshold >= kvSpareTrigger
     }
     expect(err).toBeInstanceOf(SaturationConfigError);
     const e = err as SaturationConfigError;
-    expect([e.entry, e.field]).toEqual([entry, 'kvSpareTrigger']);
+    expect([e.entry, e.key]).toEqual([entry, 'kvSpareTrigger']);
     expect(e.message).toContain(`saturation config entry "${entry}": ${message}`);
   });
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { SETTING_SPECS } from '../../../src/config/settings.js';
-import { METADATA_KEYS } from '../../../src/grpc/metadata.js';
+import { METADATA_KEYS } from '../../../src/config/trigger-metadata.js';
 
 const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
 

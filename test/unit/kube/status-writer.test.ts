@@ -4,7 +4,7 @@ import { DecisionTrigger } from '../../../src/cache/decision-trigger.js';
 import { VariantRegistry } from '../../../src/cache/variant-registry.js';
 import type { Decision } from '../../../src/domain/decision.js';
 import type { Variant } from '../../../src/domain/variant.js';
-import type { LeadershipSource } from '../../../src/kube/leader-election.js';
+import type { LeadershipSource } from '../../../src/domain/leadership.js';
 import { conditionsFor, StatusWriter, type StatusPatcher, type VariantAutoscalingStatusPatch } from '../../../src/kube/status-writer.js';
 import { silentLogger } from '../../../src/observability/logger.js';
 import { ScalerMetrics } from '../../../src/observability/metrics.js';
@@ -105,7 +105,7 @@ describe('StatusWriter', () => {
     registry.upsert({ ...va, key: 'llm/so', name: 'so', source: 'scaledobject' });
     decisions.set({ ...decision(1, 0), variantKey: 'llm/so' });
     writer.request('llm/so');
-    registry.markDeleting('llm/v');
+    registry.upsert({ ...va, deleting: true }); // the VariantAutoscaling is being deleted
     decisions.set(decision(4, 0));
     writer.request('llm/v');
     await writer.idle();

@@ -1,7 +1,8 @@
 /**
- * Trigger metadata -> Variant, KEDA-style: every key is declared once in METADATA_KEYS with its
- * parser and what it expects, and parseTriggerMetadata validates them all in one place. A bad key
- * is a MetadataError naming the key, the value and what is expected (INVALID_ARGUMENT on the wire).
+ * Trigger metadata -> Variant, KEDA-style (its scalersconfig): every key is declared once in
+ * METADATA_KEYS with its parser (the shared scalars of scalars.ts) and parseTriggerMetadata
+ * validates them all in one place. A bad key is a MetadataError naming the key, the value and what
+ * is expected (the gRPC layer answers it as INVALID_ARGUMENT).
  *
  * KEDA's own keys (scalerAddress, TLS options) are accepted and ignored. Unknown keys are rejected
  * so that a typo such as `kvCacheThreshhold` cannot silently fall back to a default.
@@ -10,76 +11,38 @@
  * resolves it and forwards it under the same key (`modelIDFromEnv: "meta-llama/..."`), or drops it
  * when the variable is unset. So on the wire `<key>FromEnv` is `<key>`; giving both is ambiguous.
  */
-import { parseDuration } from '../config/duration.js';
-import { THRESHOLD_FIELDS } from '../config/saturation-config.js';
-import type { SaturationOverrides, SaturationThresholds } from '../domain/saturation.js';
+import { spareProblemRefusedAtLoad, type SaturationOverrides } from '../domain/saturation.js';
 import { DEFAULT_MAX_REPLICAS, DEFAULT_VARIANT_COST, variantKey, type Variant } from '../domain/variant.js';
+import { THRESHOLD_SCALARS } from './saturation-config.js';
+import {
+  booleanScalar, InvalidValueError, nonEmptyTextScalar, nonNegativeIntScalar, positiveDurationScalar,
+  positiveNumberScalar, quoteKeyValue, type Scalar,
+} from './scalars.js';
 
-export class MetadataError extends Error {
-  constructor(readonly key: string, readonly value: string | undefined, readonly expected: string) {
-    super(`invalid trigger metadata: ${key}=${value === undefined ? '<missing>' : JSON.stringify(value)}: expected ${expected}`);
+export class MetadataError extends InvalidValueError {
+  constructor(key: string, value: string | undefined, expected: string) {
+    super(`invalid trigger metadata: ${quoteKeyValue(key, value)}: expected ${expected}`, key, value, expected);
     this.name = 'MetadataError';
   }
 }
 
-interface KeySpec<T> {
-  readonly expected: string;
-  readonly required?: boolean;
-  parse(raw: string): T | undefined;
-}
+type KeySpec<T> = Scalar<T> & { readonly required?: boolean };
 
-const nonEmpty: KeySpec<string> = { expected: 'a non-empty string', parse: (r) => (r.trim() === '' ? undefined : r.trim()) };
 const dnsName: KeySpec<string> = {
   expected: 'a Kubernetes object name (lowercase letters, digits, "-", ".")',
   parse: (r) => (/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(r.trim()) ? r.trim() : undefined),
 };
-const positiveNumber: KeySpec<number> = {
-  expected: 'a number above 0',
-  parse: (r) => {
-    const n = Number(r);
-    return r.trim() !== '' && Number.isFinite(n) && n > 0 ? n : undefined;
-  },
-};
-const replicaCount: KeySpec<number> = {
-  expected: 'a whole number >= 0',
-  parse: (r) => (/^\s*\d+\s*$/.test(r) ? Number(r) : undefined),
-};
-const boolean: KeySpec<boolean> = {
-  expected: '"true" or "false"',
-  parse: (r) => (r.trim().toLowerCase() === 'true' ? true : r.trim().toLowerCase() === 'false' ? false : undefined),
-};
-const retention: KeySpec<number> = {
-  expected: 'a duration above zero such as "10m" or "90s"',
-  parse: (r) => {
-    const ms = parseDuration(r);
-    return ms !== undefined && ms > 0 ? ms : undefined;
-  },
-};
-function threshold(field: keyof SaturationThresholds): KeySpec<number> {
-  const spec = THRESHOLD_FIELDS[field];
-  return {
-    expected: spec.expected,
-    parse: (r) => {
-      const n = Number(r);
-      return r.trim() !== '' && Number.isFinite(n) && spec.check(n) ? n : undefined;
-    },
-  };
-}
-
 /** Every key this scaler reads from a trigger's metadata. */
 export const METADATA_KEYS = {
-  modelID: { ...nonEmpty, required: true, expected: 'the vLLM model_name served by this variant (required)' },
-  accelerator: nonEmpty,
-  variantCost: positiveNumber,
+  modelID: { ...nonEmptyTextScalar, required: true, expected: 'the vLLM model_name served by this variant (required)' },
+  accelerator: nonEmptyTextScalar,
+  variantCost: positiveNumberScalar,
   deployment: dnsName,
-  kvCacheThreshold: threshold('kvCacheThreshold'),
-  queueLengthThreshold: threshold('queueLengthThreshold'),
-  kvSpareTrigger: threshold('kvSpareTrigger'),
-  queueSpareTrigger: threshold('queueSpareTrigger'),
-  minReplicas: replicaCount,
-  maxReplicas: replicaCount,
-  scaleToZero: boolean,
-  scaleToZeroRetention: retention,
+  ...THRESHOLD_SCALARS,
+  minReplicas: nonNegativeIntScalar,
+  maxReplicas: nonNegativeIntScalar,
+  scaleToZero: booleanScalar,
+  scaleToZeroRetention: positiveDurationScalar,
 } as const satisfies Record<string, KeySpec<unknown>>;
 
 /** KEDA's own keys: present in scalerMetadata, not ours to interpret. */
@@ -144,13 +107,13 @@ export function parseTriggerMetadata(namespace: string, name: string, metadata: 
     throw new MetadataError(given?.given ?? key, given?.raw, expected);
   };
   const saturation: { -readonly [K in keyof SaturationOverrides]: SaturationOverrides[K] } = {};
-  for (const field of Object.keys(THRESHOLD_FIELDS) as (keyof SaturationThresholds)[]) {
+  for (const field of Object.keys(THRESHOLD_SCALARS) as (keyof SaturationOverrides)[]) {
     const v = p[field];
     if (v !== undefined) saturation[field] = v;
   }
-  if (p.kvCacheThreshold !== undefined && p.kvSpareTrigger !== undefined && p.kvSpareTrigger > p.kvCacheThreshold) {
-    fail('kvSpareTrigger', `<= kvCacheThreshold (${p.kvCacheThreshold})`);
-  }
+  // Only pairs given together here: the config these overrides merge over is not known yet.
+  const spare = spareProblemRefusedAtLoad(saturation);
+  if (spare) fail(spare.trigger, `<= ${spare.threshold} (${spare.thresholdValue})`);
   const minReplicas = p.minReplicas ?? 0;
   const maxReplicas = p.maxReplicas ?? Math.max(DEFAULT_MAX_REPLICAS, minReplicas);
   if (maxReplicas < 1) fail('maxReplicas', 'a whole number >= 1');

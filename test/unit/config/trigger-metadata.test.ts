@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MetadataError, METADATA_KEYS, parseTriggerMetadata } from '../../../src/grpc/metadata.js';
+import { MetadataError, METADATA_KEYS, parseTriggerMetadata } from '../../../src/config/trigger-metadata.js';
 
 const base = { modelID: 'meta-llama/Llama-3.1-8B-Instruct' };
 const parse = (extra: Record<string, string>) => parseTriggerMetadata('ns', 'so-name', { ...base, ...extra });
@@ -26,6 +26,7 @@ describe('parseTriggerMetadata', () => {
     ['maxReplicas', '8', { maxReplicas: 8 }],
     ['scaleToZero', 'true', { scaleToZero: true }],
     ['scaleToZero', 'FALSE', { scaleToZero: false }],
+    ['scaleToZero', 'yes', { scaleToZero: true }],
     ['scaleToZeroRetention', '10m', { scaleToZeroRetentionMs: 600_000 }],
     ['scaleToZeroRetention', '1m30s', { scaleToZeroRetentionMs: 90_000 }],
   ])('reads %s=%s', (key, value, expected) => {
@@ -35,10 +36,10 @@ describe('parseTriggerMetadata', () => {
   it.each([
     ['modelID', '', 'vLLM model_name'],
     ['modelID', '   ', 'vLLM model_name'],
-    ['variantCost', '0', 'above 0'],
-    ['variantCost', '-3', 'above 0'],
-    ['variantCost', 'cheap', 'above 0'],
-    ['variantCost', 'Infinity', 'above 0'],
+    ['variantCost', '0', 'above zero'],
+    ['variantCost', '-3', 'above zero'],
+    ['variantCost', 'cheap', 'above zero'],
+    ['variantCost', 'Infinity', 'above zero'],
     ['deployment', 'Llama_8B', 'Kubernetes object name'],
     ['kvCacheThreshold', '1.2', '[0, 1]'],
     ['kvCacheThreshold', '-0.1', '[0, 1]'],
@@ -51,7 +52,7 @@ describe('parseTriggerMetadata', () => {
     ['minReplicas', '-1', 'whole number'],
     ['maxReplicas', 'ten', 'whole number'],
     ['maxReplicas', '0', '>= 1'],
-    ['scaleToZero', 'yes', '"true" or "false"'],
+    ['scaleToZero', 'maybe', 'true or false'],
     ['scaleToZeroRetention', '10', 'duration'],
     ['scaleToZeroRetention', '0s', 'duration'],
     ['scaleToZeroRetention', '5 minutes', 'duration'],
@@ -99,7 +100,7 @@ describe('parseTriggerMetadata', () => {
     });
 
     it('names the FromEnv key when its value is bad', () => {
-      expect(() => parse({ variantCostFromEnv: 'cheap' })).toThrow(/variantCostFromEnv="cheap": expected a number above 0/);
+      expect(() => parse({ variantCostFromEnv: 'cheap' })).toThrow(/variantCostFromEnv="cheap": expected a number above zero/);
       expect(() => parse({ minReplicas: '4', maxReplicasFromEnv: '2' })).toThrow(/maxReplicasFromEnv="2".*>= minReplicas \(4\)/);
     });
 
