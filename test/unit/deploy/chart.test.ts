@@ -2,7 +2,7 @@
  * The Helm chart, rendered by the real `helm template` (helm v4 from test/cluster/tools.ts) with
  * the default values and with every option on: every template renders to Kubernetes objects,
  * `helm lint` passes, the Deployment is hardened and probed as the design says, the Service is
- * headless, and the RBAC rules are exactly the calls the code makes (KUBE_API_CALLS): no verb the
+ * headless, every object carries the labels of templates/_helpers.tpl, and the RBAC rules are exactly the calls the code makes (KUBE_API_CALLS): no verb the
  * code does not use, none missing. Each values-set is rendered once, in beforeAll.
  */
 import { readdirSync, readFileSync } from 'node:fs';
@@ -265,6 +265,28 @@ describe('deploy/helm/wva-scaler', () => {
     expect(variantFromScaledObject(so, env['WVA_SCALER_ADDRESS_MATCH'] ?? '').kind).toBe('variant');
     // An explicit value still wins.
     expect(container(render('otherReleaseMatch')).c.env.find((e) => e.name === 'WVA_SCALER_ADDRESS_MATCH')?.value).toBe('scaler.example');
+  });
+
+  it('labels every object alike and selects the pods by the same two labels everywhere (_helpers.tpl)', () => {
+    const selector = { 'app.kubernetes.io/name': 'wva-scaler', 'app.kubernetes.io/instance': OTHER_RELEASE.name };
+    const labels = { ...selector, 'helm.sh/chart': 'wva-scaler-0.1.0', 'app.kubernetes.io/version': '0.1.0', 'app.kubernetes.io/managed-by': 'Helm' };
+    for (const o of render('otherRelease')) expect(o.metadata.labels, `${o.kind} ${o.metadata.name}`).toEqual(labels);
+    // With every option on (release wva-scaler): the same labels, plus the ServiceMonitor's own.
+    for (const o of render('everything')) {
+      expect(o.metadata.labels, `${o.kind} ${o.metadata.name}`).toEqual({ ...labels, 'app.kubernetes.io/instance': 'wva-scaler', ...(o.kind === 'ServiceMonitor' ? { release: 'prometheus' } : {}) });
+    }
+    type Selecting = { spec: { selector?: { matchLabels?: unknown } & Record<string, unknown>; podSelector?: { matchLabels: unknown }; template?: { metadata: { labels: unknown } } } };
+    const other = render('otherRelease');
+    const d = one(other, 'Deployment') as unknown as Selecting;
+    expect(d.spec.selector?.matchLabels).toEqual(selector);
+    // Pods carry only the selector labels: a new chart version alone does not restart them.
+    expect(d.spec.template?.metadata.labels).toEqual(selector);
+    expect((one(other, 'Service') as unknown as Selecting).spec.selector).toEqual(selector);
+    expect((one(other, 'PodDisruptionBudget') as unknown as Selecting).spec.selector?.matchLabels).toEqual(selector);
+    const all = render('everything');
+    const onSelector = { ...selector, 'app.kubernetes.io/instance': 'wva-scaler' };
+    expect((one(all, 'NetworkPolicy') as unknown as Selecting).spec.podSelector?.matchLabels).toEqual(onSelector);
+    expect((one(all, 'ServiceMonitor') as unknown as Selecting).spec.selector?.matchLabels).toEqual(onSelector);
   });
 
   it('has a headless Service with the grpc and http ports', () => {
