@@ -6,7 +6,8 @@ ARG NODE_IMAGE=node:22-bookworm-slim
 # 1. Compile TypeScript with all dependencies.
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
-COPY package.json package-lock.json ./
+# .npmrc: legacy-peer-deps (see there), without which npm ci finds the lockfile out of sync.
+COPY package.json package-lock.json .npmrc ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY proto ./proto
@@ -16,7 +17,8 @@ RUN npm run build
 # 2. Production dependencies only (no TypeScript, vitest, tsx...).
 FROM ${NODE_IMAGE} AS prod-deps
 WORKDIR /app
-COPY package.json package-lock.json ./
+# .npmrc: legacy-peer-deps (see there), without which npm ci finds the lockfile out of sync.
+COPY package.json package-lock.json .npmrc ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
 
 # 3. Runtime.

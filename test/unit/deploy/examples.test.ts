@@ -6,14 +6,14 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { parse, parseAllDocuments } from 'yaml';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
 import { createMetricsCollector } from '../../../src/collector/factory.js';
 import { defaultSettings } from '../../../src/config/settings.js';
 import { variantFromScaledObject } from '../../../src/kube/scaledobject-variant.js';
 import { variantFromVariantAutoscaling } from '../../../src/kube/variantautoscaling-variant.js';
 import { silentLogger } from '../../../src/observability/logger.js';
-import { MANIFEST_PROMETHEUS_URL, mergeValues, renderChartManifest, renderTemplate } from './helm-template.js';
+import { helmTemplate, MANIFEST_PATH, MANIFEST_PROMETHEUS_URL, renderChartManifest } from './helm.js';
 import { nonStringEnvValues, parseAsKubectl } from './kube-yaml.js';
 import { schemaErrors, type Schema } from './structural-schema.js';
 
@@ -119,21 +119,23 @@ const WVA_VARIANT_AUTOSCALING: Schema = {
   },
 };
 
-/** The optional CRD of our chart (crds.variantAutoscaling), rendered. */
-function chartVariantAutoscalingSchema(): Schema {
-  const chartDir = join(DEPLOY, 'helm/wva-scaler');
-  const values = mergeValues(parse(readFileSync(join(chartDir, 'values.yaml'), 'utf8')), { crds: { variantAutoscaling: true } });
-  const text = renderTemplate(readFileSync(join(chartDir, 'templates/crd-variantautoscaling.yaml'), 'utf8'), { Values: values, Release: { Name: 'wva-scaler', Namespace: 'keda' }, Chart: {} });
-  const crd = parse(text) as { spec: { versions: { name: string; schema: { openAPIV3Schema: Schema } }[] } };
+/** The optional CRD of our chart (crds.variantAutoscaling), rendered by helm. */
+async function chartVariantAutoscalingSchema(): Promise<Schema> {
+  const text = await helmTemplate([{ settings: { prometheusUrl: MANIFEST_PROMETHEUS_URL }, crds: { variantAutoscaling: true } }]);
+  const crd = parseAllDocuments(text).map((d) => d.toJS() as { kind?: string } | null).find((d) => d?.kind === 'CustomResourceDefinition') as
+    { spec: { versions: { name: string; schema: { openAPIV3Schema: Schema } }[] } };
   return crd.spec.versions.find((v) => v.name === 'v1alpha1')!.schema.openAPIV3Schema;
 }
 
 describe('deploy/examples/variantautoscaling.yaml', () => {
   const docs = docsOf(join(DEPLOY, 'examples/variantautoscaling.yaml')).filter((d) => d['kind'] === 'VariantAutoscaling');
+  let ours: Schema;
+  beforeAll(async () => {
+    ours = await chartVariantAutoscalingSchema();
+  });
 
   it('is valid against WVA\'s CRD and against the chart\'s own', () => {
     expect(docs).toHaveLength(1);
-    const ours = chartVariantAutoscalingSchema();
     for (const va of docs) {
       expect(schemaErrors(va, WVA_VARIANT_AUTOSCALING), 'WVA CRD').toEqual([]);
       expect(schemaErrors(va, ours), 'chart CRD').toEqual([]);
@@ -152,8 +154,8 @@ describe('deploy/examples/variantautoscaling.yaml', () => {
 });
 
 describe('deploy/manifests', () => {
-  it('are the chart rendered with its default values and the placeholder Prometheus URL', () => {
-    expect(readFileSync(join(DEPLOY, 'manifests/wva-scaler.yaml'), 'utf8')).toBe(renderChartManifest(join(DEPLOY, 'helm/wva-scaler')));
+  it('are the chart rendered by helm with its default values and the placeholder Prometheus URL (npm run manifests)', async () => {
+    expect(readFileSync(MANIFEST_PATH, 'utf8')).toBe(await renderChartManifest());
   });
 
   it('the Deployment starts: it names a Prometheus, marked as a placeholder to change', () => {
