@@ -37,7 +37,8 @@ describe('scaler process', () => {
       WVA_GRPC_PORT: String(grpcPort), WVA_HTTP_PORT: String(httpPort), WVA_SCRAPE_TARGETS: fleet.metricsUrl(),
       WVA_SCRAPE_NAMESPACE: 'llm', WVA_FETCH_INTERVAL: '1s', WVA_ENGINE_INTERVAL: '1s',
     });
-    await waitFor(async () => (await fetch(`http://127.0.0.1:${httpPort}/readyz`).then((r) => r.ok, () => false)), 20_000, `readiness (${output()})`);
+    // Starting under tsx takes seconds on a loaded 2-core machine; readiness itself is sub-second.
+    await waitFor(async () => (await fetch(`http://127.0.0.1:${httpPort}/readyz`).then((r) => r.ok, () => false)), 60_000, `readiness (${output()})`);
     const { Client } = loadExternalScalerProto();
     const client = new Client(`127.0.0.1:${grpcPort}`, grpc.credentials.createInsecure());
     const ref = { name: 'llama-h100', namespace: 'llm', scalerMetadata: { scalerAddress: 'x', modelID: 'meta-llama/Llama-3.1-8B-Instruct' } };
@@ -65,7 +66,7 @@ describe('scaler process', () => {
     expect(await exit).toBe(0);
     expect(output()).toContain('wva-scaler stopped');
     client.close();
-  });
+  }, 120_000);
 
   it('stops with one clear line naming a bad setting', async () => {
     const { proc, output } = startScaler({ WVA_ENGINE_INTERVAL: 'fast' });
