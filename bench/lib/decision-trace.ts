@@ -11,6 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { ModelOutcome } from '../../src/engine/model-decision.js';
+import type { Note } from '../../src/engine/notes.js';
 import { runPolicy, type CycleRecord, type RunResult } from './quality-loop.js';
 import { EnginePolicy, type ScalingPolicy } from './quality-policies.js';
 import { DEFAULT_SEEDS, DEFAULT_SWEEP_STARTUPS_S, SCENARIOS, decisionConfig, policyRows, settingsFor } from './quality-scenarios.js';
@@ -33,8 +34,11 @@ export const FULL_SELECTION: TraceSelection = {
   engineOnly: false,
 };
 
-/** One engine decision: [time ms, action, [variant key, current, desired, clamp or null][], codes or null, texts digest]. */
-export type TracedDecision = readonly [number, string, readonly (readonly [string, number, number, string | null])[], readonly string[] | null, string];
+/**
+ * One engine decision: [time ms, action, [variant key, current, desired, clamp or null][], its
+ * note codes (an index into its run's `codes`; null from an engine without them), texts digest].
+ */
+export type TracedDecision = readonly [number, string, readonly (readonly [string, number, number, string | null])[], number | null, string];
 
 export interface TracedRun {
   readonly scenario: string;
@@ -48,6 +52,8 @@ export interface TracedRun {
   readonly notes: string;
   /** Engine rows only. */
   readonly decisions?: readonly TracedDecision[];
+  /** The distinct note-code lists of the run's decisions ("<step>.<code>[@variant]", space-separated): few, and long. */
+  readonly codes?: readonly string[];
 }
 
 export interface DecisionTrace {
@@ -58,14 +64,18 @@ export interface DecisionTrace {
 
 const digest = (value: unknown): string => createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 16);
 
-/** The notes' codes of an outcome, when the engine has structured notes. */
-export type CodesOf = (outcome: ModelOutcome) => readonly string[] | undefined;
+/** A note's code as traced: "<step>.<code>", and "@<variant key>" for a variant's own reason. */
+const codeOf = (n: Note): string => `${n.step}.${n.code}${n.variantKey !== undefined ? `@${n.variantKey}` : ''}`;
 
-function traced(now: number, outcome: ModelOutcome, codesOf: CodesOf): TracedDecision {
+/** A decision as traced; `codeTable` collects its run's distinct code lists. */
+function traced(now: number, outcome: ModelOutcome, codeTable: string[]): TracedDecision {
   const t = outcome.targets;
   const variants = t.targets.map((v) => [v.variantKey, v.current, v.desired, v.clamp ?? null] as const);
   const texts = digest([t.reasons, t.steps, t.unavailableReason ?? null, outcome.decisions.map((d) => d.reasons)]);
-  return [now, t.action, variants, codesOf(outcome) ?? null, texts];
+  const codes = t.notes.map(codeOf).join(' ');
+  let index = codeTable.indexOf(codes);
+  if (index < 0) index = codeTable.push(codes) - 1;
+  return [now, t.action, variants, index, texts];
 }
 
 function figuresOf(r: RunResult): Record<string, number> {
@@ -81,12 +91,13 @@ const cycleNumbers = (cycles: readonly CycleRecord[]): number[][] => cycles.map(
  * One policy row on one run. The loop makes the policy three times (two passes and its name): each
  * engine instance records its own stream, and both passes must have decided the same.
  */
-function traceRow(make: (record?: (d: TracedDecision) => void) => ScalingPolicy, run: { scenario: string; seed: number; startupS: number }, settings: Parameters<typeof runPolicy>[1]): TracedRun {
+function traceRow(make: (record: (now: number, outcome: ModelOutcome) => void) => ScalingPolicy, run: { scenario: string; seed: number; startupS: number }, settings: Parameters<typeof runPolicy>[1]): TracedRun {
   const streams: TracedDecision[][] = [];
+  const codes: string[] = [];
   const result = runPolicy(() => {
     const stream: TracedDecision[] = [];
     streams.push(stream);
-    return make((d) => stream.push(d));
+    return make((now, outcome) => stream.push(traced(now, outcome, codes)));
   }, settings);
   const [first, second] = streams;
   const isEngine = first !== undefined && first.length > 0;
@@ -97,12 +108,12 @@ function traceRow(make: (record?: (d: TracedDecision) => void) => ScalingPolicy,
     figures: figuresOf(result),
     cycles: digest(cycleNumbers(result.cycles)),
     notes: digest(result.cycles.map((c) => c.note)),
-    ...(isEngine ? { decisions: first } : {}),
+    ...(isEngine ? { decisions: first, codes } : {}),
   };
 }
 
 /** Runs every selected scenario x seed x start-up and records it. */
-export function traceDecisions(selection: TraceSelection, codesOf: CodesOf = () => undefined): DecisionTrace {
+export function traceDecisions(selection: TraceSelection): DecisionTrace {
   const runs: TracedRun[] = [];
   for (const sc of SCENARIOS.filter((s) => selection.scenarios.includes(s.id))) {
     for (const seed of selection.seeds) {
@@ -110,11 +121,8 @@ export function traceDecisions(selection: TraceSelection, codesOf: CodesOf = () 
         const settings = settingsFor(sc, seed, startupS * 1000);
         const run = { scenario: sc.id, seed, startupS };
         // A row is built from a policy factory; engine rows get a recorder through `makeEngine`.
-        let record: ((d: TracedDecision) => void) | undefined;
-        const makeEngine = (): ScalingPolicy => {
-          const into = record;
-          return new EnginePolicy(decisionConfig, (now, outcome) => into?.(traced(now, outcome, codesOf)));
-        };
+        let record: ((now: number, outcome: ModelOutcome) => void) | undefined;
+        const makeEngine = (): ScalingPolicy => new EnginePolicy(decisionConfig, record);
         const rows = policyRows(sc.trace, startupS * 1000, makeEngine);
         for (const row of selection.engineOnly ? rows.slice(0, 1) : rows) {
           runs.push(traceRow((r) => {
@@ -148,14 +156,21 @@ export interface TraceComparison {
   readonly textDiffs: readonly string[];
 }
 
-function compareDecision(key: string, i: number, was: TracedDecision | undefined, now: TracedDecision | undefined, out: { decisions: string[]; texts: string[] }): void {
+/** A decision's codes, resolved through its run's table; null when the trace has none. */
+const codesAt = (run: TracedRun, d: TracedDecision): string | null => (d[3] === null ? null : (run.codes?.[d[3]] ?? null));
+
+function compareDecision(key: string, i: number, runs: { was: TracedRun; now: TracedRun }, out: { decisions: string[]; texts: string[] }): void {
+  const was = runs.was.decisions?.[i];
+  const now = runs.now.decisions?.[i];
   if (!was || !now) {
     out.decisions.push(`${key}: decision ${i} ${was ? 'missing now' : 'new'}`);
     return;
   }
-  const [t, action, variants, codes, texts] = now;
-  const [wt, waction, wvariants, wcodes, wtexts] = was;
-  const codesDiffer = codes !== null && wcodes !== null && JSON.stringify(codes) !== JSON.stringify(wcodes);
+  const [t, action, variants, , texts] = now;
+  const [wt, waction, wvariants, , wtexts] = was;
+  const codes = codesAt(runs.now, now);
+  const wcodes = codesAt(runs.was, was);
+  const codesDiffer = codes !== null && wcodes !== null && codes !== wcodes;
   if (t !== wt || action !== waction || JSON.stringify(variants) !== JSON.stringify(wvariants) || codesDiffer) {
     out.decisions.push(`${key}: at ${t / 1000}s was ${JSON.stringify([waction, wvariants, wcodes])}, now ${JSON.stringify([action, variants, codes])}`);
   } else if (texts !== wtexts) out.texts.push(`${key}: at ${t / 1000}s reasons/steps differ (action ${action})`);
@@ -179,7 +194,7 @@ export function compareTraces(baseline: DecisionTrace, current: DecisionTrace): 
     if (b.cycles !== r.cycles) out.decisions.push(`${key}: the cycles (replicas, metric values) differ`);
     if (b.notes !== r.notes) out.texts.push(`${key}: the cycles' notes differ`);
     const n = Math.max(b.decisions?.length ?? 0, r.decisions?.length ?? 0);
-    for (let i = 0; i < n; i++) compareDecision(key, i, b.decisions?.[i], r.decisions?.[i], out);
+    for (let i = 0; i < n; i++) compareDecision(key, i, { was: b, now: r }, out);
   }
   if (JSON.stringify(current.selection) === JSON.stringify(FULL_SELECTION)) for (const key of base.keys()) out.decisions.push(`${key}: missing now`);
   return { decisionDiffs: out.decisions, textDiffs: out.texts };

@@ -15,6 +15,7 @@ import type { SaturationThresholds } from '../../src/domain/saturation.js';
 import { resolveThresholds } from '../../src/config/saturation-config.js';
 import { scaleUpCap } from '../../src/engine/capacity-targets.js';
 import { decideModel, type DecisionConfig, type ModelOutcome } from '../../src/engine/model-decision.js';
+import { modelReasons } from '../../src/engine/notes.js';
 import { analyzeModel, type ModelAnalysis, type VariantState } from '../../src/engine/saturation-analyzer.js';
 import type { CronWindow } from './quality-trace.js';
 
@@ -94,7 +95,7 @@ export type WvaStep = 'up' | 'down' | 'hold';
 export function wvaRule(a: ModelAnalysis): { step: WvaStep; why: string } {
   if (a.pendingTotal > 0) return { step: 'hold', why: `${a.pendingTotal} pending` };
   if (a.dataQuality === 'none' || a.freshness !== 'fresh') return { step: 'hold', why: a.missingReason ?? 'no fresh metrics' };
-  if (a.scaleUpNeeded) return { step: 'up', why: a.reasons.join('; ') };
+  if (a.scaleUpNeeded) return { step: 'up', why: modelReasons(a.notes).join('; ') };
   if (a.dataQuality !== 'complete') return { step: 'hold', why: a.missingReason ?? 'metrics incomplete' };
   if (a.nonSaturatedCount < 2) return { step: 'hold', why: `only ${a.nonSaturatedCount} non-saturated` };
   const t = a.thresholds;

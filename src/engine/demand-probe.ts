@@ -1,14 +1,18 @@
 /**
  * DemandProbe: scale from zero within a second. A sub-second loop (WVA_DEMAND_PROBE_INTERVAL,
  * default 250 ms) that, only while some model is at zero, reads demand from a fast source (the
- * gateway's /metrics) and on demand > 0 immediately sets the model's cheapest variant to 1 in the
- * DecisionCache and publishes it on the DecisionTrigger (StreamIsActive pushes `true`), then asks
- * the engine for a run of that model. The engine holds a waking model at its previous decision
+ * gateway's /metrics) and on demand > 0 immediately wakes the model as the engine's step 7 does
+ * (its cheapest variant that may run gets 1, within its min/max) in the DecisionCache, publishes
+ * it on the DecisionTrigger (StreamIsActive pushes `true`), then asks the engine for a run of that
+ * model. The engine holds a waking model at its previous decision
  * until its replicas start, so the probe's wake is not undone by a metrics cache that is behind.
  */
 import { createRequire } from 'node:module';
 import { makeDecision, type Decision } from '../domain/decision.js';
 import { GATEWAY_QUEUE_METRICS } from '../collector/gateway-queue.js';
+import { applyBounds, cheapestFirst } from './capacity-targets.js';
+import { modelReasons, traceLines, variantReasons } from './notes.js';
+import { wakeCheapest } from './zero-stages.js';
 import { modelKey, type Variant } from '../domain/variant.js';
 import type { DecisionCache } from '../cache/decision-cache.js';
 import type { DecisionTrigger } from '../cache/decision-trigger.js';
@@ -99,15 +103,13 @@ export class DemandProbe {
         if (!variants) continue;
         // Re-check: the engine may have decided this model while the read was in flight.
         if (variants.some((v) => (this.deps.decisions.get(v.key)?.desiredReplicas ?? 0) > 0)) continue;
-        const target = [...variants].sort((a, b) => a.cost - b.cost || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)).find((v) => v.maxReplicas > 0);
-        if (!target) continue;
-        const before = this.deps.decisions.get(target.key);
-        const decision = wakeDecision(target, before, waiting, now);
+        const decision = this.wakeDecision(variants, waiting, now);
+        if (!decision) continue;
         this.deps.decisions.set(decision);
-        this.deps.trigger.publish({ variantKey: target.key, desiredReplicas: 1, active: true, decidedAt: now });
+        this.deps.trigger.publish({ variantKey: decision.variantKey, desiredReplicas: decision.desiredReplicas, active: true, decidedAt: now });
         this.stats.wakes++;
         woke.push(mk);
-        this.deps.logger.info({ variant: target.key, waiting }, 'demand probe: scale from zero');
+        this.deps.logger.info({ variant: decision.variantKey, waiting }, 'demand probe: scale from zero');
         const run: unknown = this.deps.requestRun(mk);
         // A failed engine run must not become an unhandled rejection here; the engine logs its own.
         if (run instanceof Promise) run.catch((err: unknown) => this.deps.logger.warn({ err: err instanceof Error ? err.message : String(err), model: mk }, 'engine run after wake failed'));
@@ -117,20 +119,28 @@ export class DemandProbe {
       this.probing = false;
     }
   }
-}
 
-function wakeDecision(v: Variant, before: Decision | undefined, waiting: number, now: number): Decision {
-  const reason = `scale from zero: ${waiting} request(s) queued at the gateway (demand probe)`;
-  return makeDecision(v, {
-    desiredReplicas: Math.max(1, v.minReplicas),
-    currentReplicas: before?.currentReplicas ?? 0,
-    reasons: [reason, '+1 (cheapest variant wakes)'],
-    steps: [`7 ${reason} -> ${v.key} gets 1`],
-    clamp: undefined,
-    metricsAgeMs: 0,
-    freshness: 'fresh',
-    decidedAt: now,
-  });
+  /** Step 7's wake, as the engine takes it: the decision of the variant that wakes, if any may run. */
+  private wakeDecision(variants: readonly Variant[], waiting: number, now: number): Decision | undefined {
+    const states = variants.map((variant) => {
+      const current = this.deps.decisions.get(variant.key)?.currentReplicas ?? 0;
+      return { variant, current, ready: current };
+    });
+    const woken = applyBounds(states, wakeCheapest(states.sort(cheapestFirst), `scale from zero: ${waiting} request(s) queued at the gateway (demand probe)`));
+    const key = woken.notes.find((n) => n.code === 'wake-variant')?.variantKey;
+    const v = variants.find((x) => x.key === key);
+    if (!v) return undefined;
+    return makeDecision(v, {
+      desiredReplicas: woken.desired.get(v.key) ?? 1,
+      currentReplicas: this.deps.decisions.get(v.key)?.currentReplicas ?? 0,
+      reasons: [...modelReasons(woken.notes), ...variantReasons(woken.notes, v.key)],
+      steps: traceLines(woken.notes),
+      clamp: woken.clamps.get(v.key),
+      metricsAgeMs: 0,
+      freshness: 'fresh',
+      decidedAt: now,
+    });
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
