@@ -7,21 +7,20 @@
  * model. The engine holds a waking model at its previous decision
  * until its replicas start, so the probe's wake is not undone by a metrics cache that is behind.
  */
-import { createRequire } from 'node:module';
 import { makeDecision, type Decision } from '../domain/decision.js';
-import { GATEWAY_QUEUE_METRICS } from '../collector/gateway-queue.js';
+import { gatewayQueueFromText, type GatewayModel } from '../collector/gateway-queue.js';
 import { applyBounds, cheapestFirst } from './capacity-targets.js';
 import { modelReasons, traceLines, variantReasons } from './notes.js';
 import { wakeCheapest } from './zero-stages.js';
-import { modelKey, type Variant } from '../domain/variant.js';
+import type { Variant } from '../domain/variant.js';
 import type { DecisionCache } from '../cache/decision-cache.js';
 import type { DecisionTrigger } from '../cache/decision-trigger.js';
 import type { VariantRegistry } from '../cache/variant-registry.js';
 import type { Logger } from '../observability/logger.js';
 
-/** A fast demand source: requests waiting per model key (`namespace/modelID`). */
+/** A fast demand source: requests waiting per model key (`namespace/modelID`) of the given models; undefined when unknown. */
 export interface DemandReader {
-  readDemand(): Promise<Map<string, number>>;
+  readDemand(models: readonly GatewayModel[]): Promise<Map<string, number | undefined>>;
 }
 
 export interface DemandProbeDeps {
@@ -86,10 +85,10 @@ export class DemandProbe {
     try {
       const atZero = this.modelsAtZero();
       if (atZero.size === 0) return [];
-      let demand: Map<string, number>;
+      let demand: Map<string, number | undefined>;
       try {
         this.stats.reads++;
-        demand = await this.deps.reader.readDemand();
+        demand = await this.deps.reader.readDemand(modelsOf(atZero));
       } catch (err) {
         this.stats.errors++;
         this.deps.logger.debug({ err: err instanceof Error ? err.message : String(err) }, 'demand probe read failed');
@@ -98,7 +97,7 @@ export class DemandProbe {
       const woke: string[] = [];
       const now = this.clock();
       for (const [mk, waiting] of demand) {
-        if (!(waiting > 0)) continue;
+        if (waiting === undefined || !(waiting > 0)) continue;
         const variants = atZero.get(mk);
         if (!variants) continue;
         // Re-check: the engine may have decided this model while the read was in flight.
@@ -143,70 +142,28 @@ export class DemandProbe {
   }
 }
 
-// ---------------------------------------------------------------------------------------------
-// Gateway (EPP) reader: flow-control queue size per target model, straight from /metrics.
-// The queue's names and which one wins: collector/gateway-queue.ts.
-
-interface ParsedFamily {
-  readonly name: string;
-  readonly metrics: readonly { readonly labels?: Record<string, string>; readonly value?: string }[];
-}
-
-type PromTextParser = (text: string) => unknown;
-
-function loadParser(): PromTextParser {
-  // The package ships CommonJS without type declarations: load it through require and narrow.
-  const mod: unknown = createRequire(import.meta.url)('parse-prometheus-text-format');
-  const fn = typeof mod === 'function' ? mod : (mod as { default?: unknown } | undefined)?.default;
-  if (typeof fn !== 'function') throw new Error('parse-prometheus-text-format did not export a parser function');
-  return fn as PromTextParser;
-}
-
-function asFamilies(parsed: unknown): ParsedFamily[] {
-  if (!Array.isArray(parsed)) throw new Error('gateway /metrics: parser returned no metric families');
-  return parsed.filter(
-    (f): f is ParsedFamily => typeof f === 'object' && f !== null && typeof (f as { name?: unknown }).name === 'string' && Array.isArray((f as { metrics?: unknown }).metrics),
-  );
-}
-
-/** Sums the gateway queue gauge by (namespace, target model) from Prometheus text. */
-export function gatewayDemandFromText(text: string, defaultNamespace: string, parse: PromTextParser = loadParser()): Map<string, number> {
-  const out = new Map<string, number>();
-  const wanted = new Set<string>(GATEWAY_QUEUE_METRICS);
-  // Prefer the first name that is present so a gateway exporting both is not counted twice.
-  const families = asFamilies(parse(text)).filter((f) => wanted.has(f.name));
-  const family = GATEWAY_QUEUE_METRICS.map((n) => families.find((f) => f.name === n)).find((f) => f !== undefined);
-  if (!family) return out;
-  for (const m of family.metrics) {
-    const labels = m.labels ?? {};
-    const model = labels['target_model_name'] || labels['model_name'];
-    if (!model) continue;
-    const value = Number(m.value);
-    if (!Number.isFinite(value)) continue; // NaN/Inf is missing, never demand
-    const key = modelKey(labels['namespace'] || defaultNamespace, model);
-    out.set(key, (out.get(key) ?? 0) + value);
-  }
+/** The (namespace, modelID) of each model, from its variants. */
+function modelsOf(byModel: ReadonlyMap<string, readonly Variant[]>): GatewayModel[] {
+  const out: GatewayModel[] = [];
+  for (const [first] of byModel.values()) if (first) out.push({ namespace: first.namespace, modelID: first.modelID });
   return out;
 }
 
+/** Reads the gateway's /metrics for the demand of models at zero (the rule: collector/gateway-queue.ts). */
 export interface GatewayDemandReaderOptions {
   /** The gateway's /metrics URL (WVA_GATEWAY_SCRAPE_TARGET). */
   readonly url: string;
-  /** Namespace of models whose series carry no namespace label (WVA_SCRAPE_NAMESPACE). */
-  readonly namespace: string;
   readonly timeoutMs?: number;
   readonly fetch?: typeof fetch;
 }
 
 export class GatewayDemandReader implements DemandReader {
-  private readonly parse = loadParser();
-
   constructor(private readonly opts: GatewayDemandReaderOptions) {}
 
-  async readDemand(): Promise<Map<string, number>> {
+  async readDemand(models: readonly GatewayModel[]): Promise<Map<string, number | undefined>> {
     const f = this.opts.fetch ?? fetch;
     const res = await f(this.opts.url, { signal: AbortSignal.timeout(this.opts.timeoutMs ?? 1000), headers: { accept: 'text/plain' } });
     if (!res.ok) throw new Error(`gateway ${this.opts.url} answered HTTP ${res.status}`);
-    return gatewayDemandFromText(await res.text(), this.opts.namespace, this.parse);
+    return gatewayQueueFromText(await res.text(), this.opts.url, models);
   }
 }
