@@ -9,7 +9,7 @@ import type { MetricsCache } from '../cache/metrics-cache.js';
 import type { ModelMetrics } from '../domain/metrics.js';
 import { modelKey } from '../domain/variant.js';
 import type { ScalerMetrics } from '../observability/metrics.js';
-import { assembleModelMetrics, podKey, type ModelValues, type PodValues, type SignalSet } from './assemble.js';
+import { addSeen, assembleModelMetrics, podKey, type ModelValues, type PodValues, type SeenNames, type SignalSet } from './assemble.js';
 import type { MetricsCollector, TrackedModel } from './collector.js';
 import { FetchedMetrics } from './fetched-metrics.js';
 import { gatewayQueueByModel } from './gateway-queue.js';
@@ -119,17 +119,12 @@ function toSignalSet(models: readonly TrackedModel[], outcomes: readonly Outcome
   const gw = ok('gateway')?.[0];
   const gateway: ModelValues | undefined = gw ? gatewayQueueByModel(gw.samples, models) : undefined;
 
-  let seen: Map<string, Set<string>> | undefined;
+  let seen: SeenNames | undefined;
   const seenResult = ok('seen')?.[0];
   if (seenResult) {
     seen = new Map();
     for (const s of seenResult.samples) {
-      const ns = s.labels.namespace ?? '';
-      const name = s.labels.model_name;
-      if (name === undefined) continue;
-      let names = seen.get(ns);
-      if (!names) seen.set(ns, (names = new Set()));
-      names.add(name);
+      if (s.labels.model_name !== undefined) addSeen(seen, s.labels.namespace ?? '', s.labels.model_name, s.labels.pod);
     }
   }
 

@@ -16,7 +16,7 @@ import type { MetricsCache } from '../cache/metrics-cache.js';
 import type { ModelMetrics } from '../domain/metrics.js';
 import { modelKey } from '../domain/variant.js';
 import type { ScalerMetrics } from '../observability/metrics.js';
-import { assembleModelMetrics, podKey, type SignalSet } from './assemble.js';
+import { addSeen, assembleModelMetrics, podKey, type SeenNames, type SignalSet } from './assemble.js';
 import type { MetricsCollector, TrackedModel } from './collector.js';
 import { FetchedMetrics } from './fetched-metrics.js';
 import { GATEWAY_QUEUE_WANTED, gatewayQueueFromSamples } from './gateway-queue.js';
@@ -120,7 +120,7 @@ export class ScrapeCollector implements MetricsCollector {
     const failures: { target: string; reason: string }[] = [];
     const observations = new Map<string, Obs>();
     const missingPods = new Set<string>();
-    const seen = new Map<string, Set<string>>();
+    const seen: SeenNames = new Map();
     results.forEach((r, i) => {
       const target = this.opts.targets[i] ?? '';
       if ('error' in r) {
@@ -191,7 +191,7 @@ export class ScrapeCollector implements MetricsCollector {
   }
 
   /** Per-pod observations of one target's samples; also records every model_name seen. */
-  private observe(samples: readonly TextSample[], target: string, seen: Map<string, Set<string>>): Map<string, Obs> {
+  private observe(samples: readonly TextSample[], target: string, seen: SeenNames): Map<string, Obs> {
     const out = new Map<string, Obs>();
     const hostPort = new URL(target).host;
     const acc = new Map<string, PodAcc>();
@@ -200,9 +200,7 @@ export class ScrapeCollector implements MetricsCollector {
       if (modelID === undefined) continue;
       const namespace = s.labels.namespace ?? this.opts.defaultNamespace;
       const pod = s.labels.pod ?? hostPort;
-      let names = seen.get(namespace);
-      if (!names) seen.set(namespace, (names = new Set()));
-      names.add(modelID);
+      addSeen(seen, namespace, modelID, pod);
       const fold = FOLDS.get(s.name);
       if (!fold) continue;
       const k = podKey(namespace, modelID, pod);

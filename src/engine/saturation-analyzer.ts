@@ -351,6 +351,27 @@ interface DataVerdict {
   readonly noSeriesReason: string | undefined;
 }
 
+/**
+ * No replica reports, though some exist. Replicas that are all still starting (none ready, none
+ * seen under another name) are expected to be silent: a model waking from zero is not a
+ * misconfiguration. Otherwise, with other model_names in the namespace, the modelID is likely
+ * wrong: say so, naming them (and the model's own pods that report under another name).
+ */
+function noReplicaReports(input: AnalyzerInput, metrics: ModelMetrics, counts: ReturnType<typeof replicaCounts>): DataVerdict {
+  const { modelID, namespace } = input;
+  const misnamed = metrics.misnamedPods ?? [];
+  if (counts.readyTotal === 0 && misnamed.length === 0) {
+    return { dataQuality: 'none', missingReason: `no replica of model ${modelID} in ns ${namespace} reports metrics yet (${counts.currentTotal} starting)`, noSeriesReason: undefined };
+  }
+  const seen = metrics.seenModelNames.filter((n) => n !== modelID);
+  if (seen.length === 0) {
+    return { dataQuality: 'none', missingReason: `no replica of model ${modelID} in ns ${namespace} reports metrics (${counts.currentTotal} current)`, noSeriesReason: undefined };
+  }
+  const own = misnamed.length > 0 ? `; its pods report another model_name: ${misnamed.map((p) => `${p.pod} "${p.modelName}"`).join(', ')}` : '';
+  const noSeriesReason = `modelID "${modelID}" matches no series in namespace ${namespace}; model_name values seen: ${seen.join(', ')}${own}`;
+  return { dataQuality: 'none', missingReason: noSeriesReason, noSeriesReason };
+}
+
 /** Whether the metrics can drive a decision: none, partial (no scale-down) or complete. */
 function dataVerdict(input: AnalyzerInput, freshness: Freshness, metricsAgeMs: number | undefined, counts: ReturnType<typeof replicaCounts>, incomplete: number): DataVerdict {
   const { metrics, modelID, namespace } = input;
@@ -359,14 +380,7 @@ function dataVerdict(input: AnalyzerInput, freshness: Freshness, metricsAgeMs: n
   if (freshness === 'unavailable') {
     return { dataQuality: 'none', missingReason: `metrics unavailable (${Math.round((metricsAgeMs ?? 0) / 1000)}s old)`, noSeriesReason: undefined };
   }
-  if (reporting === 0 && counts.currentTotal > 0) {
-    const seen = metrics.seenModelNames.filter((n) => n !== modelID);
-    if (seen.length === 0) {
-      return { dataQuality: 'none', missingReason: `no replica of model ${modelID} in ns ${namespace} reports metrics (${counts.currentTotal} current)`, noSeriesReason: undefined };
-    }
-    const noSeriesReason = `modelID "${modelID}" matches no series in namespace ${namespace}; model_name values seen: ${seen.join(', ')}`;
-    return { dataQuality: 'none', missingReason: noSeriesReason, noSeriesReason };
-  }
+  if (reporting === 0 && counts.currentTotal > 0) return noReplicaReports(input, metrics, counts);
   if (incomplete === 0 && reporting >= counts.readyTotal) return { dataQuality: 'complete', missingReason: undefined, noSeriesReason: undefined };
   const parts: string[] = [];
   if (incomplete > 0) parts.push(`${incomplete} replica(s) missing KV or queue`);

@@ -6,14 +6,12 @@ import { DecisionCache } from '../../../src/cache/decision-cache.js';
 import { DecisionTrigger, type DecisionEvent } from '../../../src/cache/decision-trigger.js';
 import { GlobalConfig } from '../../../src/cache/global-config.js';
 import { VariantRegistry } from '../../../src/cache/variant-registry.js';
-import type { MetricsCollector } from '../../../src/collector/collector.js';
-import type { ModelMetrics } from '../../../src/domain/metrics.js';
 import { ScalerMetrics } from '../../../src/observability/metrics.js';
 import { silentLogger } from '../../../src/observability/logger.js';
 import { gatewayQueueFromText } from '../../../src/collector/gateway-queue.js';
 import { DemandProbe, GatewayDemandReader, type DemandReader } from '../../../src/engine/demand-probe.js';
 import { Engine } from '../../../src/engine/engine.js';
-import { MODEL, NOW, NS, metrics, prev, variant } from './fixtures.js';
+import { MODEL, NOW, NS, StaticCollector, metrics, prev, variant } from './fixtures.js';
 
 // Shape of a real EPP exposition: HELP/TYPE, several label sets per model (priority bands), other families.
 const EPP_TEXT = `# HELP inference_extension_flow_control_queue_size [ALPHA] Current number of requests in the flow control queue.
@@ -94,16 +92,6 @@ describe('GatewayDemandReader over real HTTP', () => {
     await expect(reader.readDemand(models)).rejects.toThrow('answered HTTP 503');
   });
 });
-
-class StaticCollector implements MetricsCollector {
-  readonly backend = 'static';
-  constructor(private readonly m: ModelMetrics) {}
-  async fetch(): Promise<void> {}
-  getModelMetrics(): ModelMetrics | undefined {
-    return this.m;
-  }
-  async close(): Promise<void> {}
-}
 
 describe('DemandProbe', () => {
   const cheap = variant('cheap', { cost: 5 });
