@@ -173,7 +173,7 @@ function compareDecision(key: string, i: number, runs: { was: TracedRun; now: Tr
   const codesDiffer = codes !== null && wcodes !== null && codes !== wcodes;
   if (t !== wt || action !== waction || JSON.stringify(variants) !== JSON.stringify(wvariants) || codesDiffer) {
     out.decisions.push(`${key}: at ${t / 1000}s was ${JSON.stringify([waction, wvariants, wcodes])}, now ${JSON.stringify([action, variants, codes])}`);
-  } else if (texts !== wtexts) out.texts.push(`${key}: at ${t / 1000}s reasons/steps differ (action ${action})`);
+  } else if (texts !== wtexts) out.texts.push(`${key}: at ${t / 1000}s reasons/steps differ (action ${action}, notes ${codes ?? wcodes ?? 'uncoded'})`);
 }
 
 /** Every run of `current` against the same run of `baseline` (runs only in the baseline are ignored unless `current` is the full selection). */

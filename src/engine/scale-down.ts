@@ -23,11 +23,22 @@ interface Projection {
   readonly queueSpare: number;
 }
 
+/**
+ * Why too few replicas are non-saturated. Saturation is judged on the 1-minute peaks the collector
+ * reports, so a replica idle now reads as saturated for up to a minute after a burst: said so, or
+ * the reason contradicts the KV use shown beside it.
+ */
+function tooFewNonSaturated(a: ModelAnalysis): string {
+  const n = a.saturatedCount;
+  const peaks = n === 0 ? '' : ` (${n} saturated by ${n === 1 ? 'its 1-minute peak' : 'their 1-minute peaks'} of KV or queue)`;
+  return `only ${a.nonSaturatedCount} non-saturated replica(s)${peaks}`;
+}
+
 /** Projected spare with `removed` of the non-saturated replicas gone. */
 function projection(a: ModelAnalysis, removed: number): Projection {
   const t = a.thresholds;
   const n = a.nonSaturatedCount - removed;
-  if (n < 1) return { ok: false, code: 'no-scale-down-saturated', why: `only ${a.nonSaturatedCount} non-saturated replica(s)`, kvSpare: 0, queueSpare: 0 };
+  if (n < 1) return { ok: false, code: 'no-scale-down-saturated', why: tooFewNonSaturated(a), kvSpare: 0, queueSpare: 0 };
   const kvSpare = t.kvCacheThreshold - a.nonSaturatedKv / n;
   const queueSpare = t.queueLengthThreshold - a.nonSaturatedQueue / n;
   const fewer = `with ${removed} replica(s) fewer`;

@@ -233,10 +233,11 @@ describe('step 4: safe scale-down by one from the most expensive variant', () =>
       code: 'no-scale-down-spare',
     },
     {
-      name: 'refused with one non-saturated replica',
+      // The other replica's KV is its 1-minute peak: idle now, it still reads as saturated, and the reason says why.
+      name: 'refused with one non-saturated replica, saying the other is saturated by its 1-minute peak',
       scenario: { states: [state(a, 2)], metrics: metrics([replica(a, 0, 0.9, 0), replica(a, 1, 0.1, 0)]) },
       want: { a: 2 },
-      code: 'no-scale-down-saturated', text: 'only 1 non-saturated replica(s)',
+      code: 'no-scale-down-saturated', text: 'only 1 non-saturated replica(s) (1 saturated by its 1-minute peak of KV or queue)',
     },
     {
       name: 'refused when one replica fewer would leave too little spare',
