@@ -12,7 +12,7 @@
  * every variant, and the longest retention applies (model-decision.ts); a variant's minReplicas
  * still wins over it (recorded as a clamp).
  */
-import { buildModelContext, type ModelAction, type ModelContext, type StageResult, type TargetsInput, type Unavailable } from './model-context.js';
+import { buildModelContext, cheapestFirst, inOrder, type ModelAction, type ModelContext, type StageResult, type TargetsInput, type Unavailable } from './model-context.js';
 import { modelReasons, reasonNote, traceLines, traceNote, variantReasons, type Note } from './notes.js';
 import { holdOnBadData, holdOnThresholds } from './hold-stages.js';
 import { scaleDown } from './scale-down.js';
@@ -77,7 +77,7 @@ export function applyBounds(states: readonly VariantState[], result: StageResult
 function keepFloor(ctx: ModelContext, result: StageResult): StageResult {
   if (result.zeroAllowed) return result;
   for (const d of result.desired.values()) if (d !== 0) return result;
-  const target = ctx.cheapestFirst.find((s) => s.variant.maxReplicas > 0);
+  const target = inOrder(ctx, cheapestFirst).find((s) => s.variant.maxReplicas > 0);
   if (!target) return result;
   const key = target.variant.key;
   return {
@@ -95,8 +95,12 @@ function keepFloor(ctx: ModelContext, result: StageResult): StageResult {
 
 /** The analysis' notes first; its reasons only where a step did not already give the same text. */
 function withAnalysisNotes(ctx: ModelContext, notes: readonly Note[]): Note[] {
-  const given = new Set(modelReasons(notes));
-  return [...ctx.analysis.notes.filter((n) => n.kind === 'trace' || !given.has(n.text)), ...notes];
+  const out: Note[] = [];
+  for (const n of ctx.analysis.notes) {
+    if (n.kind === 'trace' || !notes.some((x) => x.kind === 'reason' && x.variantKey === undefined && x.text === n.text)) out.push(n);
+  }
+  for (const n of notes) out.push(n);
+  return out;
 }
 
 function unavailableTargets(ctx: ModelContext, why: string): ModelTargets {

@@ -1,6 +1,6 @@
 /**
  * ModelContext: what every step of the target calculation reads about one model, built once per
- * decision (variants in key and cost order, previous decisions, the previous decision's load, the
+ * decision (variants in key order, previous decisions, the previous decision's load, the
  * per-replica targets), and StageResult: what every step returns. Steps never write into shared
  * maps: each returns its own result and the dispatcher (capacity-targets.ts) combines them.
  */
@@ -42,10 +42,6 @@ export interface ModelContext {
   readonly analysis: ModelAnalysis;
   /** Sorted by variant key. */
   readonly states: readonly VariantState[];
-  /** Cheapest first, ties by key ascending (who grows first). */
-  readonly cheapestFirst: readonly VariantState[];
-  /** Most expensive first, ties by key descending (who shrinks first). */
-  readonly mostExpensiveFirst: readonly VariantState[];
   readonly previous: ReadonlyMap<string, Decision>;
   readonly hasPrevious: boolean;
   /** Sum of the previous decisions' desired replicas. */
@@ -76,10 +72,15 @@ export interface Unavailable {
 }
 
 const byKey = (a: VariantState, b: VariantState): number => (a.variant.key < b.variant.key ? -1 : a.variant.key > b.variant.key ? 1 : 0);
-/** Cheapest first, ties by key ascending. */
+/** Cheapest first, ties by key ascending (who grows first). */
 export const cheapestFirst = (a: VariantState, b: VariantState): number => a.variant.cost - b.variant.cost || byKey(a, b);
-/** Most expensive first, ties by key descending. */
+/** Most expensive first, ties by key descending (who shrinks first: the mirror of growing). */
 export const mostExpensiveFirst = (a: VariantState, b: VariantState): number => b.variant.cost - a.variant.cost || byKey(b, a);
+
+/** The variants in the order the step picks them (sorted when the step needs it, not before). */
+export function inOrder(ctx: ModelContext, order: (a: VariantState, b: VariantState) => number): VariantState[] {
+  return [...ctx.states].sort(order);
+}
 
 /** Shortest gap between two decisions over which the queue's growth rate is trusted (s). */
 export const MIN_GROWTH_WINDOW_S = 2;
@@ -111,8 +112,6 @@ export function buildModelContext(input: TargetsInput): ModelContext {
   return {
     analysis: input.analysis,
     states,
-    cheapestFirst: [...states].sort(cheapestFirst),
-    mostExpensiveFirst: [...states].sort(mostExpensiveFirst),
     previous: input.previous,
     hasPrevious,
     previousSum,
@@ -139,7 +138,8 @@ export function zeroReplicas(ctx: ModelContext): Map<string, number> {
   return new Map(ctx.states.map((s) => [s.variant.key, 0]));
 }
 
-const NO_CLAMPS: ReadonlyMap<string, string> = new Map();
+/** Shared by every result without clamps (results are never mutated). */
+export const NO_CLAMPS: ReadonlyMap<string, string> = new Map();
 
 /** A result without clamps. */
 export function stage(action: StageResult['action'], desired: ReadonlyMap<string, number>, notes: readonly Note[], zeroAllowed = false): StageResult {

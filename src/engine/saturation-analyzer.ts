@@ -207,18 +207,28 @@ function modelThresholdsOf(input: AnalyzerInput): { thresholds: SaturationThresh
   return { thresholds, thresholdProblem };
 }
 
-/** Step 1 for one replica, against its own variant's thresholds (the model's when unmapped). */
-function classifyReplica(r: ReplicaMetrics, input: AnalyzerInput): ReplicaAnalysis {
-  const t = (r.variantKey !== undefined ? input.thresholdsByVariant.get(r.variantKey) : undefined) ?? input.modelThresholds;
-  const kv = r.kvCacheUsage;
-  const queue = r.queueLength;
+/** Step 1: saturated when either known signal says so; not saturated only when both are known and below. */
+function saturationOf(kv: number | undefined, queue: number | undefined, t: SaturationThresholds): boolean | undefined {
   const kvSat = kv === undefined ? undefined : kv >= t.kvCacheThreshold;
   const qSat = queue === undefined ? undefined : queue >= t.queueLengthThreshold;
-  // Saturated when either known signal says so; not saturated only when both are known and below.
-  const saturated = kvSat === true || qSat === true ? true : kvSat === false && qSat === false ? false : undefined;
-  const spareKv = kv === undefined ? undefined : t.kvCacheThreshold - kv;
-  const spareQueue = queue === undefined ? undefined : t.queueLengthThreshold - queue;
-  return { pod: r.pod, variantKey: r.variantKey, kv, queue, saturated, spareKv, spareQueue };
+  return kvSat === true || qSat === true ? true : kvSat === false && qSat === false ? false : undefined;
+}
+
+/** A replica's thresholds: its own variant's, the model's when it maps to no known variant. */
+function thresholdsOf(r: ReplicaMetrics, input: AnalyzerInput): SaturationThresholds {
+  return (r.variantKey !== undefined ? input.thresholdsByVariant.get(r.variantKey) : undefined) ?? input.modelThresholds;
+}
+
+/** The per-replica analysis, for /debug and tests (the engine skips it). */
+function replicaDetail(replicas: readonly ReplicaMetrics[], input: AnalyzerInput): ReplicaAnalysis[] {
+  return replicas.map((r) => {
+    const t = thresholdsOf(r, input);
+    const kv = r.kvCacheUsage;
+    const queue = r.queueLength;
+    const spareKv = kv === undefined ? undefined : t.kvCacheThreshold - kv;
+    const spareQueue = queue === undefined ? undefined : t.queueLengthThreshold - queue;
+    return { pod: r.pod, variantKey: r.variantKey, kv, queue, saturated: saturationOf(kv, queue, t), spareKv, spareQueue };
+  });
 }
 
 interface SaturationSummary {
@@ -229,29 +239,52 @@ interface SaturationSummary {
   readonly spareQueueSum: number;
   readonly nonSaturatedKv: number;
   readonly nonSaturatedQueue: number;
+  /** The fastest saturated replica's flat-out rate, and the saturated replicas' mean KV. */
+  readonly saturatedReplicaRate: number | undefined;
+  readonly saturatedKv: number | undefined;
 }
 
-/** Counts by state, and the spare and load of the non-saturated replicas (steps 2 and 4). */
-function saturationSummary(replicas: readonly ReplicaAnalysis[]): SaturationSummary {
+/**
+ * Step 1 over the replicas: counts by state, the spare and load of the non-saturated ones (steps 2
+ * and 4), and what a saturated one completes flat out (step 3).
+ */
+function saturationSummary(replicas: readonly ReplicaMetrics[], input: AnalyzerInput): SaturationSummary {
   let saturatedCount = 0;
   let nonSaturatedCount = 0;
   let spareKvSum = 0;
   let spareQueueSum = 0;
   let nonSaturatedKv = 0;
   let nonSaturatedQueue = 0;
+  let saturatedReplicaRate: number | undefined;
+  let saturatedKvSum = 0;
+  let saturatedKvCount = 0;
   for (const r of replicas) {
-    if (r.saturated === true) saturatedCount++;
-    else if (r.saturated === false) {
+    const t = thresholdsOf(r, input);
+    const saturated = saturationOf(r.kvCacheUsage, r.queueLength, t);
+    if (saturated === true) {
+      saturatedCount++;
+      // Its KV is a 1 m peak: once load falls, running now under-states the rate at that KV while
+      // the 1 m rate still holds it; at a burst's start it is the other way round. The larger wins.
+      const flatOut = Math.max(throughputNow(r) ?? 0, r.requestRate ?? 0);
+      if (flatOut > 0 && (saturatedReplicaRate === undefined || flatOut > saturatedReplicaRate)) saturatedReplicaRate = flatOut;
+      if (r.kvCacheUsage !== undefined) {
+        saturatedKvSum += r.kvCacheUsage;
+        saturatedKvCount++;
+      }
+    } else if (saturated === false) {
       // Not saturated means both values are known.
+      const kv = r.kvCacheUsage as number;
+      const queue = r.queueLength as number;
       nonSaturatedCount++;
-      spareKvSum += r.spareKv as number;
-      spareQueueSum += r.spareQueue as number;
-      nonSaturatedKv += r.kv as number;
-      nonSaturatedQueue += r.queue as number;
+      spareKvSum += t.kvCacheThreshold - kv;
+      spareQueueSum += t.queueLengthThreshold - queue;
+      nonSaturatedKv += kv;
+      nonSaturatedQueue += queue;
     }
   }
   const unknownCount = replicas.length - saturatedCount - nonSaturatedCount;
-  return { saturatedCount, nonSaturatedCount, unknownCount, spareKvSum, spareQueueSum, nonSaturatedKv, nonSaturatedQueue };
+  const saturatedKv = saturatedKvCount > 0 ? saturatedKvSum / saturatedKvCount : undefined;
+  return { saturatedCount, nonSaturatedCount, unknownCount, spareKvSum, spareQueueSum, nonSaturatedKv, nonSaturatedQueue, saturatedReplicaRate, saturatedKv };
 }
 
 interface LoadSummary {
@@ -262,6 +295,8 @@ interface LoadSummary {
   readonly running: number;
   readonly waiting: number;
   readonly demandKnown: boolean;
+  /** Completions per second now over the replicas that report it; undefined when none does. */
+  readonly completionRate: number | undefined;
 }
 
 /** Load over every reporting replica, saturated ones included; a missing value adds nothing. */
@@ -271,43 +306,18 @@ function loadSummary(replicas: readonly ReplicaMetrics[]): LoadSummary {
   let incomplete = 0;
   let running = 0;
   let demandKnown = true;
+  let completionRate: number | undefined;
   for (const r of replicas) {
     if (r.kvCacheUsage !== undefined) totalKv += r.kvCacheUsage;
     if (r.queueLength !== undefined) totalQueue += r.queueLength;
     if (r.kvCacheUsage === undefined || r.queueLength === undefined) incomplete++;
     if (r.running === undefined || r.queueLength === undefined) demandKnown = false;
     running += r.running ?? 0;
-  }
-  // Waiting is the same sum as the queue load: missing queues add nothing to either.
-  return { totalKv, totalQueue, incomplete, running, waiting: totalQueue, demandKnown };
-}
-
-interface ThroughputSummary {
-  readonly completionRate: number | undefined;
-  readonly saturatedReplicaRate: number | undefined;
-  readonly saturatedKv: number | undefined;
-}
-
-/** What the replicas complete now, and what a saturated one completes flat out (at which KV). */
-function throughputSummary(replicas: readonly ReplicaMetrics[], classified: readonly ReplicaAnalysis[]): ThroughputSummary {
-  let completionRate: number | undefined;
-  let saturatedReplicaRate: number | undefined;
-  let saturatedKvSum = 0;
-  let saturatedKvCount = 0;
-  replicas.forEach((r, i) => {
     const rate = throughputNow(r);
     if (rate !== undefined) completionRate = (completionRate ?? 0) + rate;
-    if (classified[i]?.saturated !== true) return;
-    // Its KV is a 1 m peak: once load falls, running now under-states the rate at that KV while
-    // the 1 m rate still holds it; at a burst's start it is the other way round. The larger wins.
-    const flatOut = Math.max(rate ?? 0, r.requestRate ?? 0);
-    if (flatOut > 0 && (saturatedReplicaRate === undefined || flatOut > saturatedReplicaRate)) saturatedReplicaRate = flatOut;
-    if (r.kvCacheUsage !== undefined) {
-      saturatedKvSum += r.kvCacheUsage;
-      saturatedKvCount++;
-    }
-  });
-  return { completionRate, saturatedReplicaRate, saturatedKv: saturatedKvCount > 0 ? saturatedKvSum / saturatedKvCount : undefined };
+  }
+  // Waiting is the same sum as the queue load: missing queues add nothing to either.
+  return { totalKv, totalQueue, incomplete, running, waiting: totalQueue, demandKnown, completionRate };
 }
 
 /** Step 2: average spare over the non-saturated replicas, and whether that (or full saturation) asks for a scale-up. */
@@ -388,39 +398,49 @@ function dataVerdict(input: AnalyzerInput, freshness: Freshness, metricsAgeMs: n
   return { dataQuality: 'partial', missingReason: `metrics partial: ${parts.join(', ')}`, noSeriesReason: undefined };
 }
 
+/**
+ * Every field written out in one fixed order, never spread: an object literal that spreads others
+ * can leave V8 a dictionary-mode object, read through slow lookups by every later step.
+ */
 export function analyzeModel(input: AnalyzerInput): ModelAnalysis {
   const { metrics } = input;
   const counts = replicaCounts(input.variants);
   const { thresholds, thresholdProblem } = modelThresholdsOf(input);
   const reported = metrics?.replicas ?? [];
-  const replicas = reported.map((r) => classifyReplica(r, input));
-  const saturation = saturationSummary(replicas);
+  const saturation = saturationSummary(reported, input);
   const load = loadSummary(reported);
   const spare = spareVerdict(saturation, thresholds, thresholdProblem);
   const metricsAgeMs = metrics ? Math.max(0, input.now - metrics.collectedAt) : undefined;
   const freshness: Freshness = metricsAgeMs === undefined ? 'unavailable' : freshnessOf(metricsAgeMs);
+  const data = dataVerdict(input, freshness, metricsAgeMs, counts, load.incomplete);
   return {
     namespace: input.namespace,
     modelID: input.modelID,
     thresholds,
-    replicas: input.replicaDetail ?? true ? replicas : [],
+    replicas: input.replicaDetail ?? true ? replicaDetail(reported, input) : [],
     reportingCount: reported.length,
     saturatedCount: saturation.saturatedCount,
     nonSaturatedCount: saturation.nonSaturatedCount,
     unknownCount: saturation.unknownCount,
-    nonSaturatedKv: saturation.nonSaturatedKv,
-    nonSaturatedQueue: saturation.nonSaturatedQueue,
     avgSpareKv: spare.avgSpareKv,
     avgSpareQueue: spare.avgSpareQueue,
     totalKv: load.totalKv,
     totalQueue: load.totalQueue,
-    ...throughputSummary(reported, replicas),
+    nonSaturatedKv: saturation.nonSaturatedKv,
+    nonSaturatedQueue: saturation.nonSaturatedQueue,
+    completionRate: load.completionRate,
+    saturatedReplicaRate: saturation.saturatedReplicaRate,
+    saturatedKv: saturation.saturatedKv,
     scaleUpNeeded: spare.scaleUpNeeded,
     thresholdProblem,
     notes: [...analysisTrace(saturation, reported.length, spare), ...spare.notes],
-    ...counts,
+    currentTotal: counts.currentTotal,
+    readyTotal: counts.readyTotal,
+    pendingTotal: counts.pendingTotal,
     atZero: counts.currentTotal === 0,
-    ...dataVerdict(input, freshness, metricsAgeMs, counts, load.incomplete),
+    dataQuality: data.dataQuality,
+    missingReason: data.missingReason,
+    noSeriesReason: data.noSeriesReason,
     metricsAgeMs,
     freshness,
     gatewayQueue: metrics?.gatewayQueue,

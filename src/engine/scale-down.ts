@@ -10,7 +10,7 @@
  * to the most expensive variant above its min. Never while a replica is pending, the data is
  * incomplete or the gateway holds requests; never below the throughput need when it is known.
  */
-import { currentReplicas, type ModelContext, type StageResult } from './model-context.js';
+import { currentReplicas, inOrder, mostExpensiveFirst, stage, type ModelContext, type StageResult } from './model-context.js';
 import { reasonNote, traceNote, type DesignStep, type Note, type NoteCode } from './notes.js';
 import { fmt, type ModelAnalysis } from './saturation-analyzer.js';
 import { throughputNeed, waitingLoad } from './sizing.js';
@@ -49,7 +49,7 @@ function projection(a: ModelAnalysis, removed: number): Projection {
 
 function refuse(ctx: ModelContext, code: NoteCode, why: string, step: DesignStep = 4): StageResult {
   const notes = [reasonNote(step, code, `no scale-down: ${why}`), traceNote(step, code, `no scale-down: ${why}`)];
-  return { action: 'hold', desired: currentReplicas(ctx), notes, clamps: new Map(), zeroAllowed: false };
+  return stage('hold', currentReplicas(ctx), notes);
 }
 
 /** Why no scale-down can even be considered, if so. */
@@ -74,9 +74,10 @@ function previouslyRemoved(ctx: ModelContext): number {
 /** `removal` replicas off current, one at a time, from the most expensive variant above its min. */
 function removeReplicas(ctx: ModelContext, removal: number): { desired: Map<string, number>; applied: number; notes: Note[] } {
   const desired = currentReplicas(ctx);
+  const order = inOrder(ctx, mostExpensiveFirst);
   let applied = 0;
   for (; applied < removal; applied++) {
-    const victim = ctx.mostExpensiveFirst.find((s) => {
+    const victim = order.find((s) => {
       const d = desired.get(s.variant.key) ?? 0;
       return d > 0 && d > s.variant.minReplicas;
     });
@@ -123,5 +124,5 @@ export function scaleDown(ctx: ModelContext): StageResult {
   if (applied === 0) return refuse(ctx, 'no-scale-down-at-min', 'every variant at its min');
   const { code, why } = scaleDownNote(a, applied, before);
   notes.push(reasonNote(4, code, why), traceNote(4, code, why));
-  return { action: 'scale-down', desired, notes, clamps: new Map(), zeroAllowed: false };
+  return stage('scale-down', desired, notes);
 }

@@ -6,7 +6,7 @@
  * they suffice leaves a standing queue); at most maxScaleUpRate x current, pending included. New
  * replicas go one by one to the cheapest variant below its max.
  */
-import { currentReplicas, type ModelContext, type StageResult } from './model-context.js';
+import { NO_CLAMPS, cheapestFirst, currentReplicas, inOrder, stage, type ModelContext, type StageResult } from './model-context.js';
 import { reasonNote, traceNote, type Note } from './notes.js';
 import { fmt } from './saturation-analyzer.js';
 import { countText, replicasNeeded, scaleUpCap, throughputNeed, waitingLoad } from './sizing.js';
@@ -35,10 +35,11 @@ function scaleUpNeed(ctx: ModelContext): ScaleUpNeed {
 /** `add` replicas, one at a time, each to the cheapest variant below its max. */
 function placeNewReplicas(ctx: ModelContext, add: number): { desired: Map<string, number>; placed: number; notes: Note[] } {
   const desired = currentReplicas(ctx);
+  const order = inOrder(ctx, cheapestFirst);
   const given = new Map<string, number>();
   let placed = 0;
   for (; placed < add; placed++) {
-    const target = ctx.cheapestFirst.find((s) => (desired.get(s.variant.key) ?? 0) < s.variant.maxReplicas);
+    const target = order.find((s) => (desired.get(s.variant.key) ?? 0) < s.variant.maxReplicas);
     if (!target) break;
     desired.set(target.variant.key, (desired.get(target.variant.key) ?? 0) + 1);
     given.set(target.variant.key, (given.get(target.variant.key) ?? 0) + 1);
@@ -53,7 +54,7 @@ function placeNewReplicas(ctx: ModelContext, add: number): { desired: Map<string
 
 /** A scale-up that adds nothing this cycle. */
 function holdUp(ctx: ModelContext, code: 'pending-cover-need' | 'rate-adds-none', why: string, step: string): StageResult {
-  return { action: 'hold', desired: currentReplicas(ctx), notes: [reasonNote(3, code, why), traceNote(3, code, step)], clamps: new Map(), zeroAllowed: false };
+  return stage('hold', currentReplicas(ctx), [reasonNote(3, code, why), traceNote(3, code, step)]);
 }
 
 export function scaleUp(ctx: ModelContext): StageResult {
@@ -78,7 +79,7 @@ export function scaleUp(ctx: ModelContext): StageResult {
   const { desired, placed, notes } = placeNewReplicas(ctx, add);
   const atMax = add > placed ? `all variants at max: ${add - placed} replica(s) not placed` : undefined;
   const modelClamp = [rateClamp, atMax].filter((c): c is string => c !== undefined).join('; ');
-  const clamps = new Map(modelClamp === '' ? [] : ctx.states.map((s) => [s.variant.key, modelClamp] as const));
+  const clamps = modelClamp === '' ? NO_CLAMPS : new Map(ctx.states.map((s) => [s.variant.key, modelClamp]));
   const clampText = modelClamp ? ` [${modelClamp}]` : '';
   notes.push(
     reasonNote(3, 'scale-up', `scale up by ${placed}: needed ${countText(needed)} replicas (${load})`),

@@ -12,7 +12,7 @@
  */
 import type { ScaleToZeroConfig } from '../domain/saturation.js';
 import { formatDuration } from '../config/duration.js';
-import { currentReplicas, heldReplicas, stage, zeroReplicas, type ModelContext, type StageResult, type Unavailable } from './model-context.js';
+import { cheapestFirst, currentReplicas, heldReplicas, inOrder, stage, zeroReplicas, type ModelContext, type StageResult, type Unavailable } from './model-context.js';
 import { reasonNote, traceNote, type Note } from './notes.js';
 import { fmt, type ModelAnalysis, type VariantState } from './saturation-analyzer.js';
 
@@ -43,7 +43,7 @@ export function atZero(ctx: ModelContext): StageResult | Unavailable | undefined
   }
   const demand = (a.gatewayQueue ?? 0) > 0 || a.running > 0 || a.waiting > 0;
   if (a.freshness !== 'unavailable' && demand) {
-    return wakeCheapest(ctx.cheapestFirst, `scale from zero: demand (gateway queue ${a.gatewayQueue ?? 'n/a'}, running ${a.running}, waiting ${a.waiting})`);
+    return wakeCheapest(inOrder(ctx, cheapestFirst), `scale from zero: demand (gateway queue ${a.gatewayQueue ?? 'n/a'}, running ${a.running}, waiting ${a.waiting})`);
   }
   if (a.freshness === 'unavailable' && !ctx.hasPrevious) return { action: 'unavailable', reason: a.missingReason ?? 'metrics unavailable' };
   if (ctx.scaleToZero.enabled) {
