@@ -38,11 +38,9 @@ export interface PreviousLoad {
   readonly dtS: number;
 }
 
-export interface ModelContext {
-  readonly analysis: ModelAnalysis;
+export interface ModelContext extends Pick<TargetsInput, 'analysis' | 'previous' | 'scaleToZero' | 'maxScaleUpRate'> {
   /** Sorted by variant key. */
   readonly states: readonly VariantState[];
-  readonly previous: ReadonlyMap<string, Decision>;
   readonly hasPrevious: boolean;
   /** Sum of the previous decisions' desired replicas. */
   readonly previousSum: number;
@@ -50,8 +48,6 @@ export interface ModelContext {
   /** Load one replica is sized for: threshold - spare trigger, for KV and for the queue. */
   readonly kvPerReplica: number;
   readonly queuePerReplica: number;
-  readonly scaleToZero: ScaleToZeroConfig;
-  readonly maxScaleUpRate: number;
 }
 
 /** One step's result. `desired` has every variant of the model. */
