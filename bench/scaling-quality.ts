@@ -23,16 +23,17 @@
  * --startups S,S,... (the start-up sweep: every scenario, the three policies and the reactive oracle, seeds 1..3, at each start-up;
  * default 10,20,30,60 when writing bench/RESULTS.md, none otherwise).
  */
-import { EMPTY_SATURATION_CONFIG } from '../src/config/saturation-config.js';
 import { DEFAULT_SATURATION } from '../src/domain/saturation.js';
-import type { DecisionConfig } from '../src/engine/model-decision.js';
 import { BACKLOG_DRAIN_S } from '../src/engine/capacity-targets.js';
-import { parseTriggerMetadata } from '../src/config/trigger-metadata.js';
-import { describeHpa, exampleBehaviourHpa, kubernetesDefaultHpa, type HpaSettings } from './lib/quality-hpa.js';
-import { runPolicy, type LoopSettings, type LoopVariant, type RunResult } from './lib/quality-loop.js';
-import { EnginePolicy, KedaWaitingPolicy, OraclePolicy, WithCronTrigger, WvaRulePolicy, thresholdsFrom, type ScalingPolicy } from './lib/quality-policies.js';
+import { describeHpa, type HpaSettings } from './lib/quality-hpa.js';
+import { runPolicy, type RunResult } from './lib/quality-loop.js';
+import { type ScalingPolicy } from './lib/quality-policies.js';
+import {
+  CYCLE_MS, DEFAULT_SEEDS, DEFAULT_STARTUP_S, DEFAULT_SWEEP_STARTUPS_S, MAX_REPLICAS, MIN_REPLICAS, ORACLE_RPS_PER_REPLICA, REPLICA, SCENARIOS,
+  SWEEP_SEEDS, WAIT_BUDGET_MS, cronLeadMinutes, decisionConfig, forecastSeconds, policyRows, settingsFor, sweepRows, type Scenario,
+} from './lib/quality-scenarios.js';
 import { evaluateTargets, reachability, type Reachability, type TargetVerdict } from './lib/quality-targets.js';
-import { BURSTY_TRACE, RAMPED_TRACE, describeTrace, peakSchedule, type LoadTrace } from './lib/quality-trace.js';
+import { BURSTY_TRACE, describeTrace, peakSchedule, type LoadTrace } from './lib/quality-trace.js';
 import { machineLine, writeResultsSection } from './lib/results.js';
 
 const argv = process.argv.slice(2);
@@ -44,7 +45,7 @@ function intArg(name: string, def: number): number {
   return v;
 }
 const SEED = intArg('seed', 1);
-const SEEDS = intArg('seeds', 5);
+const SEEDS = intArg('seeds', DEFAULT_SEEDS);
 const VERBOSE = argv.includes('--verbose');
 const VERBOSE_SCENARIO = argv.includes('--scenario') ? argv[argv.indexOf('--scenario') + 1] : 'primary';
 const JSON_OUT = argv.includes('--json');
@@ -61,80 +62,16 @@ function startupsArg(fallback: readonly number[]): readonly number[] {
   return values;
 }
 /** Start-ups of the sweep (s): the policies against each other where the start-up does not decide everything. */
-const SWEEP_STARTUPS_S = startupsArg(WRITE ? [10, 20, 30, 60] : []);
-const SWEEP_SEEDS = 3;
+const SWEEP_STARTUPS_S = startupsArg(WRITE ? DEFAULT_SWEEP_STARTUPS_S : []);
 
-const NS = 'bench';
-const MODEL = 'meta-llama/Llama-3.1-8B-Instruct';
 /** Pod start-up (`--startup S`, default 60 s). */
-const STARTUP_MS = intArg('startup', 60) * 1000;
-const CYCLE_MS = 15_000;
-const WAIT_BUDGET_MS = 5_000;
-const MIN_REPLICAS = 1;
-const MAX_REPLICAS = 16;
-/** One replica: 16 slots x 0.05 KV, 2 s mean service -> 8 req/s flat out, KV 0.80 when full. */
-const REPLICA = { maxBatch: 16, kvPerRequest: 0.05, serviceTimeMs: 2000, startupDelayMs: STARTUP_MS };
-/** The oracle sizes for KV at 0.70 (the engine's own target: kvCacheThreshold - kvSpareTrigger): 14 running = 7 req/s. */
-const ORACLE_RPS_PER_REPLICA = 7;
+const STARTUP_MS = intArg('startup', DEFAULT_STARTUP_S) * 1000;
 /** The forecast oracle sees the offered rate this far ahead: a pod asked for now serves after the start-up, and a change is seen up to one cycle late. */
-const FORECAST_S = (STARTUP_MS + CYCLE_MS) / 1000;
+const FORECAST_S = forecastSeconds(STARTUP_MS);
 /** The cron windows open this many whole minutes before a known peak (cron has minute resolution): at least the forecast's lead. */
-const CRON_LEAD_MIN = Math.ceil(FORECAST_S / 60);
-
-const decisionConfig: DecisionConfig = {
-  saturation: EMPTY_SATURATION_CONFIG,
-  scaleToZero: { enabled: false, retentionMs: 600_000 },
-  maxScaleUpRate: 2,
-};
-
-const variantsFor = (startupMs: number): LoopVariant[] => [
-  {
-    variant: parseTriggerMetadata(NS, 'llama-8b-a100', {
-      modelID: MODEL, accelerator: 'A100', variantCost: '10', minReplicas: String(MIN_REPLICAS), maxReplicas: String(MAX_REPLICAS),
-    }),
-    fleet: { deployment: 'llama-8b-a100', replicas: 1, ...REPLICA, startupDelayMs: startupMs },
-  },
-];
-
-interface Scenario {
-  readonly id: string;
-  readonly trace: LoadTrace;
-  readonly hpaName: string;
-  readonly hpa: HpaSettings;
-  /** Requests held at the gateway while every replica is saturated (EPP flow control), else they stay on their replica. */
-  readonly flowControl: boolean;
-}
-
-const K8S_DEFAULT: Pick<Scenario, 'hpaName' | 'hpa'> = { hpaName: 'Kubernetes default HPA', hpa: kubernetesDefaultHpa(MIN_REPLICAS, MAX_REPLICAS) };
-const EXAMPLE: Pick<Scenario, 'hpaName' | 'hpa'> = { hpaName: 'example behaviour, tolerance 0', hpa: exampleBehaviourHpa(MIN_REPLICAS, MAX_REPLICAS) };
-const scenarios: Scenario[] = [
-  { id: 'primary', trace: BURSTY_TRACE, ...K8S_DEFAULT, flowControl: false },
-  { id: 'ramped', trace: RAMPED_TRACE, ...K8S_DEFAULT, flowControl: false },
-  { id: 'sharp-example-hpa', trace: BURSTY_TRACE, ...EXAMPLE, flowControl: false },
-  { id: 'ramped-example-hpa', trace: RAMPED_TRACE, ...EXAMPLE, flowControl: false },
-  { id: 'flow-control', trace: BURSTY_TRACE, ...K8S_DEFAULT, flowControl: true },
-  { id: 'flow-control-ramped', trace: RAMPED_TRACE, ...K8S_DEFAULT, flowControl: true },
-  { id: 'flow-control-example-hpa', trace: BURSTY_TRACE, ...EXAMPLE, flowControl: true },
-];
-
-/** Result rows, in this order: the three policies, the two oracles, the three policies again with the cron schedule. */
-/** The three policies the targets compare: this engine, WVA's rule, KEDA's trigger. */
-const reacting: readonly (() => ScalingPolicy)[] = [
-  () => new EnginePolicy(decisionConfig),
-  () => new WvaRulePolicy(thresholdsFrom(decisionConfig)),
-  () => new KedaWaitingPolicy(5),
-];
-
-const policies = (trace: LoadTrace): (() => ScalingPolicy)[] => {
-  // KEDA's cron trigger for the trace's peaks next to each one's (an operator's schedule).
-  const schedule = peakSchedule(trace, CRON_LEAD_MIN, ORACLE_RPS_PER_REPLICA);
-  return [
-    ...reacting,
-    () => new OraclePolicy(ORACLE_RPS_PER_REPLICA, STARTUP_MS / 1000, BACKLOG_DRAIN_S, decisionConfig.maxScaleUpRate),
-    () => new OraclePolicy(ORACLE_RPS_PER_REPLICA, STARTUP_MS / 1000, BACKLOG_DRAIN_S, decisionConfig.maxScaleUpRate, FORECAST_S),
-    ...reacting.map((make) => () => new WithCronTrigger(make(), schedule)),
-  ];
-};
+const CRON_LEAD_MIN = cronLeadMinutes(STARTUP_MS);
+const scenarios = SCENARIOS;
+const policies = (trace: LoadTrace): (() => ScalingPolicy)[] => policyRows(trace, STARTUP_MS);
 
 interface ScenarioResult {
   readonly scenario: Scenario;
@@ -147,13 +84,6 @@ interface ScenarioResult {
   readonly forecastReach: readonly Reachability[];
   /** The targets with the same cron schedule next to every policy: this engine + cron against the baselines + cron. */
   readonly cronVerdicts: readonly TargetVerdict[];
-}
-
-function settingsFor(sc: Scenario, seed: number, startupMs: number): LoopSettings {
-  return {
-    namespace: NS, modelID: MODEL, variants: variantsFor(startupMs), trace: sc.trace, seed, cycleMs: CYCLE_MS, hpa: sc.hpa, waitBudgetMs: WAIT_BUDGET_MS,
-    ...(sc.flowControl ? { flowControl: {} } : {}),
-  };
 }
 
 function run(sc: Scenario, seed: number): ScenarioResult {
@@ -182,10 +112,7 @@ interface SweepResult {
 
 function runSweep(sc: Scenario, seed: number, startupS: number): SweepResult {
   const settings = settingsFor(sc, seed, startupS * 1000);
-  const results = [
-    ...reacting,
-    () => new OraclePolicy(ORACLE_RPS_PER_REPLICA, startupS, BACKLOG_DRAIN_S, decisionConfig.maxScaleUpRate),
-  ].map((p) => runPolicy(p, settings));
+  const results = sweepRows(startupS * 1000).map((p) => runPolicy(p, settings));
   const [ours, wva, keda, oracle] = results;
   if (!ours || !wva || !keda || !oracle) throw new Error('quality bench: missing sweep results');
   return { scenario: sc, startupS, seed, results, verdicts: evaluateTargets(ours, wva, keda), reach: reachability(oracle, [wva, keda]) };

@@ -193,7 +193,7 @@ async function startScaler(settings: Settings, opts: ScalerOptions, logger: Logg
   const probe = settings.WVA_GATEWAY_SCRAPE_TARGET
     ? new DemandProbe({
         registry, decisions, trigger, logger, intervalMs: settings.WVA_DEMAND_PROBE_INTERVAL,
-        reader: new GatewayDemandReader({ url: settings.WVA_GATEWAY_SCRAPE_TARGET, namespace: settings.WVA_SCRAPE_NAMESPACE, timeoutMs: Math.min(1000, settings.WVA_SCRAPE_TIMEOUT) }),
+        reader: new GatewayDemandReader({ url: settings.WVA_GATEWAY_SCRAPE_TARGET, timeoutMs: Math.min(1000, settings.WVA_SCRAPE_TIMEOUT) }),
         requestRun: (key) => engine.runModel(key, 'demand', true),
       })
     : undefined;

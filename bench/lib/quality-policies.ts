@@ -14,7 +14,8 @@ import type { ModelMetrics } from '../../src/domain/metrics.js';
 import type { SaturationThresholds } from '../../src/domain/saturation.js';
 import { resolveThresholds } from '../../src/config/saturation-config.js';
 import { scaleUpCap } from '../../src/engine/capacity-targets.js';
-import { decideModel, type DecisionConfig } from '../../src/engine/model-decision.js';
+import { decideModel, type DecisionConfig, type ModelOutcome } from '../../src/engine/model-decision.js';
+import { modelReasons } from '../../src/engine/notes.js';
 import { analyzeModel, type ModelAnalysis, type VariantState } from '../../src/engine/saturation-analyzer.js';
 import type { CronWindow } from './quality-trace.js';
 
@@ -58,7 +59,11 @@ export class EnginePolicy implements ScalingPolicy {
   readonly name = 'this engine';
   private previous = new Map<string, Decision>();
 
-  constructor(private readonly config: DecisionConfig) {}
+  /** `onOutcome` sees every decision as made (the decision trace records them). */
+  constructor(
+    private readonly config: DecisionConfig,
+    private readonly onOutcome?: (now: number, outcome: ModelOutcome) => void,
+  ) {}
 
   decide(obs: PolicyObservation): PolicyOutput {
     const outcome = decideModel({
@@ -71,6 +76,7 @@ export class EnginePolicy implements ScalingPolicy {
       now: obs.now,
       replicaDetail: false,
     });
+    this.onOutcome?.(obs.now, outcome);
     const values = new Map<string, number>();
     if (outcome.decisions.length > 0) this.previous = new Map(outcome.decisions.map((d) => [d.variantKey, d]));
     // No decision (never happens with fresh metrics): KEDA would hold, modelled as "current".
@@ -89,7 +95,7 @@ export type WvaStep = 'up' | 'down' | 'hold';
 export function wvaRule(a: ModelAnalysis): { step: WvaStep; why: string } {
   if (a.pendingTotal > 0) return { step: 'hold', why: `${a.pendingTotal} pending` };
   if (a.dataQuality === 'none' || a.freshness !== 'fresh') return { step: 'hold', why: a.missingReason ?? 'no fresh metrics' };
-  if (a.scaleUpNeeded) return { step: 'up', why: a.reasons.join('; ') };
+  if (a.scaleUpNeeded) return { step: 'up', why: modelReasons(a.notes).join('; ') };
   if (a.dataQuality !== 'complete') return { step: 'hold', why: a.missingReason ?? 'metrics incomplete' };
   if (a.nonSaturatedCount < 2) return { step: 'hold', why: `only ${a.nonSaturatedCount} non-saturated` };
   const t = a.thresholds;

@@ -2,7 +2,7 @@
  * Turns per-signal samples into the engine's ModelMetrics (pure). A pod is a replica when it is
  * in the instant signal (`running`); a signal it lacks is `undefined` (missing), never 0.
  */
-import type { ModelMetrics, ReplicaMetrics } from '../domain/metrics.js';
+import type { MisnamedPod, ModelMetrics, ReplicaMetrics } from '../domain/metrics.js';
 import { modelKey } from '../domain/variant.js';
 import type { TrackedModel } from './collector.js';
 import type { PodVariantMapper } from './pod-variant-mapper.js';
@@ -37,8 +37,36 @@ export interface SignalSet {
   /** Requests over each model's retention window; a model absent from the map is missing. */
   readonly retention: ModelValues | undefined;
   readonly gateway: ModelValues | undefined;
-  /** namespace → model_name values seen there. */
-  readonly seen: ReadonlyMap<string, ReadonlySet<string>> | undefined;
+  /** namespace → model_name values seen there → the pods seen with it (empty when the series name none). */
+  readonly seen: ReadonlyMap<string, ReadonlyMap<string, ReadonlySet<string>>> | undefined;
+}
+
+/** namespace → model_name → pods, as a collector gathers it. */
+export type SeenNames = Map<string, Map<string, Set<string>>>;
+
+/** Records that `pod` (when known) serves `modelName` in `namespace`. */
+export function addSeen(seen: SeenNames, namespace: string, modelName: string, pod: string | undefined): void {
+  let names = seen.get(namespace);
+  if (!names) seen.set(namespace, (names = new Map()));
+  let pods = names.get(modelName);
+  if (!pods) names.set(modelName, (pods = new Set()));
+  if (pod !== undefined) pods.add(pod);
+}
+
+/**
+ * Pods of `model`'s Deployments whose series carry a name no tracked model of the namespace has
+ * (a pod serving another tracked model is that model's, whatever its name prefix).
+ */
+function misnamedPods(model: TrackedModel, names: ReadonlyMap<string, ReadonlySet<string>>, trackedNames: ReadonlySet<string>, mapper: PodVariantMapper): MisnamedPod[] {
+  const out: MisnamedPod[] = [];
+  for (const [modelName, pods] of names) {
+    if (trackedNames.has(modelName)) continue;
+    for (const pod of pods) {
+      const variantKey = mapper.variantOf(model.namespace, pod, model);
+      if (variantKey !== undefined) out.push({ pod, variantKey, modelName });
+    }
+  }
+  return out.sort((a, b) => (a.pod < b.pod ? -1 : a.pod > b.pod ? 1 : 0));
 }
 
 export function assembleModelMetrics(
@@ -57,8 +85,11 @@ export function assembleModelMetrics(
     if (!pods) podsByModel.set(mk, (pods = new Set()));
     pods.add(pod);
   }
+  const trackedNames = new Map<string, Set<string>>();
+  for (const m of models) trackedNames.set(m.namespace, (trackedNames.get(m.namespace) ?? new Set()).add(m.modelID));
   return models.map((model) => {
     const mk = modelKey(model.namespace, model.modelID);
+    const seen = signals.seen?.get(model.namespace);
     const pods = [...(podsByModel.get(mk) ?? [])].sort();
     const replicas: ReplicaMetrics[] = pods.map((pod) => {
       const k = podKey(model.namespace, model.modelID, pod);
@@ -81,7 +112,8 @@ export function assembleModelMetrics(
       requestsOverRetention: signals.retention?.get(mk),
       gatewayQueue: signals.gateway?.get(mk),
       collectedAt,
-      seenModelNames: [...(signals.seen?.get(model.namespace) ?? [])].sort(),
+      seenModelNames: [...(seen?.keys() ?? [])].sort(),
+      misnamedPods: seen ? misnamedPods(model, seen, trackedNames.get(model.namespace) ?? new Set(), mapper) : undefined,
     };
   });
 }

@@ -9,9 +9,10 @@ import type { MetricsCache } from '../cache/metrics-cache.js';
 import type { ModelMetrics } from '../domain/metrics.js';
 import { modelKey } from '../domain/variant.js';
 import type { ScalerMetrics } from '../observability/metrics.js';
-import { assembleModelMetrics, podKey, type ModelValues, type PodValues, type SignalSet } from './assemble.js';
+import { addSeen, assembleModelMetrics, podKey, type ModelValues, type PodValues, type SeenNames, type SignalSet } from './assemble.js';
 import type { MetricsCollector, TrackedModel } from './collector.js';
 import { FetchedMetrics } from './fetched-metrics.js';
+import { gatewayQueueByModel } from './gateway-queue.js';
 import { DeploymentPrefixMapper, type PodVariantMapper } from './pod-variant-mapper.js';
 import { PrometheusError, toPrometheusError, type PromQueryResult, type PrometheusQuerier } from './prometheus-client.js';
 import { buildSignalQueries, type SignalQuery } from './promql.js';
@@ -114,34 +115,16 @@ function toSignalSet(models: readonly TrackedModel[], outcomes: readonly Outcome
     retention = map;
   }
 
-  let gateway: ModelValues | undefined;
+  // The query already picks one of the queue's names per gateway; the rest is the shared rule.
   const gw = ok('gateway')?.[0];
-  if (gw) {
-    const map = new Map<string, number | undefined>();
-    const add = (mk: string, v: number | undefined): void => {
-      // A missing part makes the sum missing: never under-report a queue.
-      map.set(mk, v === undefined || (map.has(mk) && map.get(mk) === undefined) ? undefined : (map.get(mk) ?? 0) + v);
-    };
-    for (const s of gw.samples) {
-      const name = s.labels.target_model_name ?? '';
-      const ns = s.labels.namespace ?? '';
-      // A gateway series without a namespace label applies to that model name in every namespace.
-      for (const m of models) if (m.modelID === name && (ns === '' || ns === m.namespace)) add(modelKey(m.namespace, m.modelID), s.value);
-    }
-    gateway = map;
-  }
+  const gateway: ModelValues | undefined = gw ? gatewayQueueByModel(gw.samples, models) : undefined;
 
-  let seen: Map<string, Set<string>> | undefined;
+  let seen: SeenNames | undefined;
   const seenResult = ok('seen')?.[0];
   if (seenResult) {
     seen = new Map();
     for (const s of seenResult.samples) {
-      const ns = s.labels.namespace ?? '';
-      const name = s.labels.model_name;
-      if (name === undefined) continue;
-      let names = seen.get(ns);
-      if (!names) seen.set(ns, (names = new Set()));
-      names.add(name);
+      if (s.labels.model_name !== undefined) addSeen(seen, s.labels.namespace ?? '', s.labels.model_name, s.labels.pod);
     }
   }
 

@@ -93,9 +93,10 @@ export function buildSignalQueries(models: readonly TrackedModel[]): SignalQuery
     critical: false,
     promql: `sum by (namespace, target_model_name) (${current}${gwSel} or (${next}${gwSel} unless on (job, instance) ${current}))`,
   });
-  // Every model_name present in the tracked namespaces (unfiltered by name): feeds the
-  // "modelID matches no series" reason. Cheap: one series per (namespace, model_name).
-  queries.push({ signal: 'seen', critical: false, promql: `count by (namespace, model_name) (vllm:num_requests_running{namespace=~${namespaces}})` });
+  // Every model_name present in the tracked namespaces (unfiltered by name), with the pods that
+  // serve it: feeds the "modelID matches no series" reason, naming a model's own pods that run
+  // under another name. One series per pod.
+  queries.push({ signal: 'seen', critical: false, promql: `count by (namespace, model_name, pod) (vllm:num_requests_running{namespace=~${namespaces}})` });
   return queries;
 }
 

@@ -16,10 +16,10 @@ import type { MetricsCache } from '../cache/metrics-cache.js';
 import type { ModelMetrics } from '../domain/metrics.js';
 import { modelKey } from '../domain/variant.js';
 import type { ScalerMetrics } from '../observability/metrics.js';
-import { assembleModelMetrics, podKey, type SignalSet } from './assemble.js';
+import { addSeen, assembleModelMetrics, podKey, type SeenNames, type SignalSet } from './assemble.js';
 import type { MetricsCollector, TrackedModel } from './collector.js';
 import { FetchedMetrics } from './fetched-metrics.js';
-import { GATEWAY_QUEUE_METRICS, preferredGatewayQueueMetric } from './gateway-queue.js';
+import { GATEWAY_QUEUE_WANTED, gatewayQueueFromSamples } from './gateway-queue.js';
 import { DeploymentPrefixMapper, type PodVariantMapper } from './pod-variant-mapper.js';
 import { ScrapeHistory, type PodObservation } from './scrape-history.js';
 import { parseExposition, type TextSample } from './text-format.js';
@@ -61,7 +61,6 @@ interface PodAcc {
   readonly values: Partial<Record<PodField, number>>;
   readonly missing: Set<PodField>;
 }
-const GATEWAY_WANTED = new Set<string>(GATEWAY_QUEUE_METRICS);
 
 export class ScrapeError extends Error {
   constructor(message: string, readonly failures: readonly { target: string; reason: string }[]) {
@@ -116,12 +115,12 @@ export class ScrapeCollector implements MetricsCollector {
     const t = this.now();
     const tracked = new Set(models.map((m) => modelKey(m.namespace, m.modelID)));
     const results = await mapWithConcurrency(this.opts.targets, this.opts.concurrency, (target) => this.scrape(target, WANTED, FLAT_HISTOGRAMS));
-    const gatewayResult = this.opts.gatewayTarget ? await this.scrape(this.opts.gatewayTarget, GATEWAY_WANTED) : undefined;
+    const gatewayResult = this.opts.gatewayTarget ? await this.scrape(this.opts.gatewayTarget, GATEWAY_QUEUE_WANTED) : undefined;
 
     const failures: { target: string; reason: string }[] = [];
     const observations = new Map<string, Obs>();
     const missingPods = new Set<string>();
-    const seen = new Map<string, Set<string>>();
+    const seen: SeenNames = new Map();
     results.forEach((r, i) => {
       const target = this.opts.targets[i] ?? '';
       if ('error' in r) {
@@ -176,7 +175,7 @@ export class ScrapeCollector implements MetricsCollector {
       rate,
       service,
       retention,
-      gateway: gatewayResult && 'samples' in gatewayResult ? gatewayQueues(gatewayResult.samples, models) : undefined,
+      gateway: gatewayResult && 'samples' in gatewayResult ? gatewayQueueFromSamples(gatewayResult.samples, models) : undefined,
       seen,
     };
     const assembled = assembleModelMetrics(models, signals, this.mapper, t);
@@ -192,7 +191,7 @@ export class ScrapeCollector implements MetricsCollector {
   }
 
   /** Per-pod observations of one target's samples; also records every model_name seen. */
-  private observe(samples: readonly TextSample[], target: string, seen: Map<string, Set<string>>): Map<string, Obs> {
+  private observe(samples: readonly TextSample[], target: string, seen: SeenNames): Map<string, Obs> {
     const out = new Map<string, Obs>();
     const hostPort = new URL(target).host;
     const acc = new Map<string, PodAcc>();
@@ -201,9 +200,7 @@ export class ScrapeCollector implements MetricsCollector {
       if (modelID === undefined) continue;
       const namespace = s.labels.namespace ?? this.opts.defaultNamespace;
       const pod = s.labels.pod ?? hostPort;
-      let names = seen.get(namespace);
-      if (!names) seen.set(namespace, (names = new Set()));
-      names.add(modelID);
+      addSeen(seen, namespace, modelID, pod);
       const fold = FOLDS.get(s.name);
       if (!fold) continue;
       const k = podKey(namespace, modelID, pod);
@@ -254,29 +251,6 @@ export class ScrapeCollector implements MetricsCollector {
       return { error: reason };
     }
   }
-}
-
-/**
- * Gateway queue per tracked model, summed over the gateway's series for it (flow-control bands,
- * pools), under one of the queue's two names (see gateway-queue.ts). A series without a namespace
- * label applies to that model name in every namespace.
- */
-function gatewayQueues(samples: readonly TextSample[], models: readonly TrackedModel[]): Map<string, number | undefined> {
-  const out = new Map<string, number | undefined>();
-  const metric = preferredGatewayQueueMetric(new Set(samples.map((s) => s.name)));
-  for (const s of samples) {
-    if (s.name !== metric) continue;
-    const name = s.labels.target_model_name;
-    if (name === undefined) continue;
-    const ns = s.labels.namespace;
-    for (const m of models) {
-      if (m.modelID !== name || (ns !== undefined && ns !== m.namespace)) continue;
-      const mk = modelKey(m.namespace, m.modelID);
-      const prev = out.get(mk);
-      out.set(mk, s.value === undefined || (out.has(mk) && prev === undefined) ? undefined : (prev ?? 0) + s.value);
-    }
-  }
-  return out;
 }
 
 /** Runs `fn` over items with at most `limit` in flight; results keep the items' order. */

@@ -38,6 +38,19 @@ export interface ModelMetrics {
   readonly collectedAt: number;
   /** `model_name` values seen in this namespace (for "modelID matches no series" reasons). */
   readonly seenModelNames: readonly string[];
+  /**
+   * Pods of the model's Deployments whose series carry a `model_name` no tracked model of the
+   * namespace has: the pods run, but under another name (the trigger's modelID is likely wrong).
+   * Absent when the collector cannot tell.
+   */
+  readonly misnamedPods?: readonly MisnamedPod[];
+}
+
+export interface MisnamedPod {
+  readonly pod: string;
+  readonly variantKey: string;
+  /** The `model_name` its series carry. */
+  readonly modelName: string;
 }
 
 /** Freshness thresholds from DESIGN.md: fresh < 1 m, stale < 5 m, unavailable beyond. */

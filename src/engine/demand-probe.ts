@@ -1,23 +1,26 @@
 /**
  * DemandProbe: scale from zero within a second. A sub-second loop (WVA_DEMAND_PROBE_INTERVAL,
  * default 250 ms) that, only while some model is at zero, reads demand from a fast source (the
- * gateway's /metrics) and on demand > 0 immediately sets the model's cheapest variant to 1 in the
- * DecisionCache and publishes it on the DecisionTrigger (StreamIsActive pushes `true`), then asks
- * the engine for a run of that model. The engine holds a waking model at its previous decision
+ * gateway's /metrics) and on demand > 0 immediately wakes the model as the engine's step 7 does
+ * (its cheapest variant that may run gets 1, within its min/max) in the DecisionCache, publishes
+ * it on the DecisionTrigger (StreamIsActive pushes `true`), then asks the engine for a run of that
+ * model. The engine holds a waking model at its previous decision
  * until its replicas start, so the probe's wake is not undone by a metrics cache that is behind.
  */
-import { createRequire } from 'node:module';
 import { makeDecision, type Decision } from '../domain/decision.js';
-import { GATEWAY_QUEUE_METRICS } from '../collector/gateway-queue.js';
-import { modelKey, type Variant } from '../domain/variant.js';
+import { gatewayQueueFromText, type GatewayModel } from '../collector/gateway-queue.js';
+import { applyBounds, cheapestFirst } from './capacity-targets.js';
+import { modelReasons, traceLines, variantReasons } from './notes.js';
+import { wakeCheapest } from './zero-stages.js';
+import type { Variant } from '../domain/variant.js';
 import type { DecisionCache } from '../cache/decision-cache.js';
 import type { DecisionTrigger } from '../cache/decision-trigger.js';
 import type { VariantRegistry } from '../cache/variant-registry.js';
 import type { Logger } from '../observability/logger.js';
 
-/** A fast demand source: requests waiting per model key (`namespace/modelID`). */
+/** A fast demand source: requests waiting per model key (`namespace/modelID`) of the given models; undefined when unknown. */
 export interface DemandReader {
-  readDemand(): Promise<Map<string, number>>;
+  readDemand(models: readonly GatewayModel[]): Promise<Map<string, number | undefined>>;
 }
 
 export interface DemandProbeDeps {
@@ -82,10 +85,10 @@ export class DemandProbe {
     try {
       const atZero = this.modelsAtZero();
       if (atZero.size === 0) return [];
-      let demand: Map<string, number>;
+      let demand: Map<string, number | undefined>;
       try {
         this.stats.reads++;
-        demand = await this.deps.reader.readDemand();
+        demand = await this.deps.reader.readDemand(modelsOf(atZero));
       } catch (err) {
         this.stats.errors++;
         this.deps.logger.debug({ err: err instanceof Error ? err.message : String(err) }, 'demand probe read failed');
@@ -94,20 +97,18 @@ export class DemandProbe {
       const woke: string[] = [];
       const now = this.clock();
       for (const [mk, waiting] of demand) {
-        if (!(waiting > 0)) continue;
+        if (waiting === undefined || !(waiting > 0)) continue;
         const variants = atZero.get(mk);
         if (!variants) continue;
         // Re-check: the engine may have decided this model while the read was in flight.
         if (variants.some((v) => (this.deps.decisions.get(v.key)?.desiredReplicas ?? 0) > 0)) continue;
-        const target = [...variants].sort((a, b) => a.cost - b.cost || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)).find((v) => v.maxReplicas > 0);
-        if (!target) continue;
-        const before = this.deps.decisions.get(target.key);
-        const decision = wakeDecision(target, before, waiting, now);
+        const decision = this.wakeDecision(variants, waiting, now);
+        if (!decision) continue;
         this.deps.decisions.set(decision);
-        this.deps.trigger.publish({ variantKey: target.key, desiredReplicas: 1, active: true, decidedAt: now });
+        this.deps.trigger.publish({ variantKey: decision.variantKey, desiredReplicas: decision.desiredReplicas, active: true, decidedAt: now });
         this.stats.wakes++;
         woke.push(mk);
-        this.deps.logger.info({ variant: target.key, waiting }, 'demand probe: scale from zero');
+        this.deps.logger.info({ variant: decision.variantKey, waiting }, 'demand probe: scale from zero');
         const run: unknown = this.deps.requestRun(mk);
         // A failed engine run must not become an unhandled rejection here; the engine logs its own.
         if (run instanceof Promise) run.catch((err: unknown) => this.deps.logger.warn({ err: err instanceof Error ? err.message : String(err), model: mk }, 'engine run after wake failed'));
@@ -117,86 +118,52 @@ export class DemandProbe {
       this.probing = false;
     }
   }
-}
 
-function wakeDecision(v: Variant, before: Decision | undefined, waiting: number, now: number): Decision {
-  const reason = `scale from zero: ${waiting} request(s) queued at the gateway (demand probe)`;
-  return makeDecision(v, {
-    desiredReplicas: Math.max(1, v.minReplicas),
-    currentReplicas: before?.currentReplicas ?? 0,
-    reasons: [reason, '+1 (cheapest variant wakes)'],
-    steps: [`7 ${reason} -> ${v.key} gets 1`],
-    clamp: undefined,
-    metricsAgeMs: 0,
-    freshness: 'fresh',
-    decidedAt: now,
-  });
-}
-
-// ---------------------------------------------------------------------------------------------
-// Gateway (EPP) reader: flow-control queue size per target model, straight from /metrics.
-// The queue's names and which one wins: collector/gateway-queue.ts.
-
-interface ParsedFamily {
-  readonly name: string;
-  readonly metrics: readonly { readonly labels?: Record<string, string>; readonly value?: string }[];
-}
-
-type PromTextParser = (text: string) => unknown;
-
-function loadParser(): PromTextParser {
-  // The package ships CommonJS without type declarations: load it through require and narrow.
-  const mod: unknown = createRequire(import.meta.url)('parse-prometheus-text-format');
-  const fn = typeof mod === 'function' ? mod : (mod as { default?: unknown } | undefined)?.default;
-  if (typeof fn !== 'function') throw new Error('parse-prometheus-text-format did not export a parser function');
-  return fn as PromTextParser;
-}
-
-function asFamilies(parsed: unknown): ParsedFamily[] {
-  if (!Array.isArray(parsed)) throw new Error('gateway /metrics: parser returned no metric families');
-  return parsed.filter(
-    (f): f is ParsedFamily => typeof f === 'object' && f !== null && typeof (f as { name?: unknown }).name === 'string' && Array.isArray((f as { metrics?: unknown }).metrics),
-  );
-}
-
-/** Sums the gateway queue gauge by (namespace, target model) from Prometheus text. */
-export function gatewayDemandFromText(text: string, defaultNamespace: string, parse: PromTextParser = loadParser()): Map<string, number> {
-  const out = new Map<string, number>();
-  const wanted = new Set<string>(GATEWAY_QUEUE_METRICS);
-  // Prefer the first name that is present so a gateway exporting both is not counted twice.
-  const families = asFamilies(parse(text)).filter((f) => wanted.has(f.name));
-  const family = GATEWAY_QUEUE_METRICS.map((n) => families.find((f) => f.name === n)).find((f) => f !== undefined);
-  if (!family) return out;
-  for (const m of family.metrics) {
-    const labels = m.labels ?? {};
-    const model = labels['target_model_name'] || labels['model_name'];
-    if (!model) continue;
-    const value = Number(m.value);
-    if (!Number.isFinite(value)) continue; // NaN/Inf is missing, never demand
-    const key = modelKey(labels['namespace'] || defaultNamespace, model);
-    out.set(key, (out.get(key) ?? 0) + value);
+  /** Step 7's wake, as the engine takes it: the decision of the variant that wakes, if any may run. */
+  private wakeDecision(variants: readonly Variant[], waiting: number, now: number): Decision | undefined {
+    const states = variants.map((variant) => {
+      const current = this.deps.decisions.get(variant.key)?.currentReplicas ?? 0;
+      return { variant, current, ready: current };
+    });
+    const woken = applyBounds(states, wakeCheapest(states.sort(cheapestFirst), `scale from zero: ${waiting} request(s) queued at the gateway (demand probe)`));
+    const key = woken.notes.find((n) => n.code === 'wake-variant')?.variantKey;
+    const v = variants.find((x) => x.key === key);
+    if (!v) return undefined;
+    return makeDecision(v, {
+      desiredReplicas: woken.desired.get(v.key) ?? 1,
+      currentReplicas: this.deps.decisions.get(v.key)?.currentReplicas ?? 0,
+      reasons: [...modelReasons(woken.notes), ...variantReasons(woken.notes, v.key)],
+      steps: traceLines(woken.notes),
+      clamp: woken.clamps.get(v.key),
+      metricsAgeMs: 0,
+      freshness: 'fresh',
+      decidedAt: now,
+    });
   }
+}
+
+/** The (namespace, modelID) of each model, from its variants. */
+function modelsOf(byModel: ReadonlyMap<string, readonly Variant[]>): GatewayModel[] {
+  const out: GatewayModel[] = [];
+  for (const [first] of byModel.values()) if (first) out.push({ namespace: first.namespace, modelID: first.modelID });
   return out;
 }
 
+/** Reads the gateway's /metrics for the demand of models at zero (the rule: collector/gateway-queue.ts). */
 export interface GatewayDemandReaderOptions {
   /** The gateway's /metrics URL (WVA_GATEWAY_SCRAPE_TARGET). */
   readonly url: string;
-  /** Namespace of models whose series carry no namespace label (WVA_SCRAPE_NAMESPACE). */
-  readonly namespace: string;
   readonly timeoutMs?: number;
   readonly fetch?: typeof fetch;
 }
 
 export class GatewayDemandReader implements DemandReader {
-  private readonly parse = loadParser();
-
   constructor(private readonly opts: GatewayDemandReaderOptions) {}
 
-  async readDemand(): Promise<Map<string, number>> {
+  async readDemand(models: readonly GatewayModel[]): Promise<Map<string, number | undefined>> {
     const f = this.opts.fetch ?? fetch;
     const res = await f(this.opts.url, { signal: AbortSignal.timeout(this.opts.timeoutMs ?? 1000), headers: { accept: 'text/plain' } });
     if (!res.ok) throw new Error(`gateway ${this.opts.url} answered HTTP ${res.status}`);
-    return gatewayDemandFromText(await res.text(), this.opts.namespace, this.parse);
+    return gatewayQueueFromText(await res.text(), this.opts.url, models);
   }
 }

@@ -311,7 +311,7 @@ export class Engine implements DecisionSource {
     return { decisions: outcome.decisions.length, changed, unavailable: undefined };
   }
 
-  /** Current/ready per variant: ReplicaStatusSource, else the pods reporting metrics (all ready). */
+  /** Current/ready per variant: ReplicaStatusSource, else the pods reporting metrics, under any model_name (all ready). */
   private statesOf(variants: readonly Variant[], metrics: ModelMetrics | undefined): VariantState[] {
     let reporting: Map<string, number> | undefined;
     const states: VariantState[] = [];
@@ -326,6 +326,9 @@ export class Engine implements DecisionSource {
         for (const r of metrics?.replicas ?? []) {
           if (r.variantKey !== undefined) reporting.set(r.variantKey, (reporting.get(r.variantKey) ?? 0) + 1);
         }
+        // Pods of the variant serving under another model_name run too: counted, the analysis says
+        // the modelID matches no series instead of waiting for them to start.
+        for (const p of metrics?.misnamedPods ?? []) reporting.set(p.variantKey, (reporting.get(p.variantKey) ?? 0) + 1);
       }
       const n = reporting.get(v.key) ?? 0;
       states.push({ variant: v, current: n, ready: n });

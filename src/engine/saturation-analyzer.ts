@@ -20,6 +20,7 @@
 import { freshnessOf, type Freshness, type ModelMetrics, type ReplicaMetrics } from '../domain/metrics.js';
 import { explainSparePairProblem, sparePairProblems, type SaturationThresholds, type SparePairProblem } from '../domain/saturation.js';
 import type { Variant } from '../domain/variant.js';
+import { reasonNote, traceNote, type Note } from './notes.js';
 
 /** A variant with the replica counts the engine sees now. pending = current - ready. */
 export interface VariantState {
@@ -103,8 +104,11 @@ export interface ModelAnalysis {
    * values, the variants and where they came from. Step 2 is then skipped (no scale-up need).
    */
   readonly thresholdProblem: string | undefined;
-  /** Human-readable, e.g. "KV spare low (0.05 < 0.10)". */
-  readonly reasons: readonly string[];
+  /**
+   * Steps 1-2: their trace lines, then the reasons (e.g. "KV spare low (0.05 < 0.10)", code
+   * `kv-spare-low`).
+   */
+  readonly notes: readonly Note[];
   readonly currentTotal: number;
   readonly readyTotal: number;
   readonly pendingTotal: number;
@@ -176,172 +180,273 @@ function describeProblem(p: SparePairProblem, input: AnalyzerInput, variantCount
   return variantCount > 1 ? `${base} for variant ${triggerKey}` : base;
 }
 
-export function analyzeModel(input: AnalyzerInput): ModelAnalysis {
-  const { metrics, thresholdsByVariant, modelThresholds } = input;
-  const known: SaturationThresholds[] = [];
+/** Replica counts over the model's variants (pending = current - ready). */
+function replicaCounts(variants: readonly VariantState[]): { currentTotal: number; readyTotal: number; pendingTotal: number } {
   let currentTotal = 0;
   let readyTotal = 0;
   let pendingTotal = 0;
-  for (const s of input.variants) {
+  for (const s of variants) {
     currentTotal += s.current;
     readyTotal += Math.min(s.ready, s.current);
     pendingTotal += Math.max(0, s.current - s.ready);
-    const t = thresholdsByVariant.get(s.variant.key);
+  }
+  return { currentTotal, readyTotal, pendingTotal };
+}
+
+/** The model-level (conservative) thresholds, and what is wrong with them if no replica count could ever be enough. */
+function modelThresholdsOf(input: AnalyzerInput): { thresholds: SaturationThresholds; thresholdProblem: string | undefined } {
+  const known: SaturationThresholds[] = [];
+  for (const s of input.variants) {
+    const t = input.thresholdsByVariant.get(s.variant.key);
     if (t) known.push(t);
   }
-  const thresholds = conservativeThresholds(known, modelThresholds);
+  const thresholds = conservativeThresholds(known, input.modelThresholds);
   const problems = sparePairProblems(thresholds);
   const thresholdProblem =
     problems.length === 0 ? undefined : `invalid thresholds: ${problems.map((p) => describeProblem(p, input, input.variants.length)).join('; ')}`;
+  return { thresholds, thresholdProblem };
+}
 
-  const replicas: ReplicaAnalysis[] = [];
-  const detail = input.replicaDetail ?? true;
+/** Step 1: saturated when either known signal says so; not saturated only when both are known and below. */
+function saturationOf(kv: number | undefined, queue: number | undefined, t: SaturationThresholds): boolean | undefined {
+  const kvSat = kv === undefined ? undefined : kv >= t.kvCacheThreshold;
+  const qSat = queue === undefined ? undefined : queue >= t.queueLengthThreshold;
+  return kvSat === true || qSat === true ? true : kvSat === false && qSat === false ? false : undefined;
+}
+
+/** A replica's thresholds: its own variant's, the model's when it maps to no known variant. */
+function thresholdsOf(r: ReplicaMetrics, input: AnalyzerInput): SaturationThresholds {
+  return (r.variantKey !== undefined ? input.thresholdsByVariant.get(r.variantKey) : undefined) ?? input.modelThresholds;
+}
+
+/** The per-replica analysis, for /debug and tests (the engine skips it). */
+function replicaDetail(replicas: readonly ReplicaMetrics[], input: AnalyzerInput): ReplicaAnalysis[] {
+  return replicas.map((r) => {
+    const t = thresholdsOf(r, input);
+    const kv = r.kvCacheUsage;
+    const queue = r.queueLength;
+    const spareKv = kv === undefined ? undefined : t.kvCacheThreshold - kv;
+    const spareQueue = queue === undefined ? undefined : t.queueLengthThreshold - queue;
+    return { pod: r.pod, variantKey: r.variantKey, kv, queue, saturated: saturationOf(kv, queue, t), spareKv, spareQueue };
+  });
+}
+
+interface SaturationSummary {
+  readonly saturatedCount: number;
+  readonly nonSaturatedCount: number;
+  readonly unknownCount: number;
+  readonly spareKvSum: number;
+  readonly spareQueueSum: number;
+  readonly nonSaturatedKv: number;
+  readonly nonSaturatedQueue: number;
+  /** The fastest saturated replica's flat-out rate, and the saturated replicas' mean KV. */
+  readonly saturatedReplicaRate: number | undefined;
+  readonly saturatedKv: number | undefined;
+}
+
+/**
+ * Step 1 over the replicas: counts by state, the spare and load of the non-saturated ones (steps 2
+ * and 4), and what a saturated one completes flat out (step 3).
+ */
+function saturationSummary(replicas: readonly ReplicaMetrics[], input: AnalyzerInput): SaturationSummary {
   let saturatedCount = 0;
   let nonSaturatedCount = 0;
-  let unknownCount = 0;
   let spareKvSum = 0;
   let spareQueueSum = 0;
-  let totalKv = 0;
-  let totalQueue = 0;
   let nonSaturatedKv = 0;
   let nonSaturatedQueue = 0;
-  let completionRate: number | undefined;
   let saturatedReplicaRate: number | undefined;
   let saturatedKvSum = 0;
   let saturatedKvCount = 0;
-  let running = 0;
-  let waiting = 0;
-  let demandKnown = true;
-  let incomplete = 0;
-
-  for (const r of metrics?.replicas ?? []) {
-    const t = (r.variantKey !== undefined ? thresholdsByVariant.get(r.variantKey) : undefined) ?? modelThresholds;
-    const kv = r.kvCacheUsage;
-    const queue = r.queueLength;
-    const kvSat = kv === undefined ? undefined : kv >= t.kvCacheThreshold;
-    const qSat = queue === undefined ? undefined : queue >= t.queueLengthThreshold;
-    // Saturated when either known signal says so; not saturated only when both are known and below.
-    const saturated = kvSat === true || qSat === true ? true : kvSat === false && qSat === false ? false : undefined;
-    const spareKv = kv === undefined ? undefined : t.kvCacheThreshold - kv;
-    const spareQueue = queue === undefined ? undefined : t.queueLengthThreshold - queue;
-    if (kv !== undefined) totalKv += kv;
-    if (queue !== undefined) totalQueue += queue;
-    if (kv === undefined || queue === undefined) incomplete++;
-    const rate = throughputNow(r);
-    if (rate !== undefined) {
-      completionRate = (completionRate ?? 0) + rate;
-    }
+  for (const r of replicas) {
+    const t = thresholdsOf(r, input);
+    const saturated = saturationOf(r.kvCacheUsage, r.queueLength, t);
     if (saturated === true) {
       saturatedCount++;
       // Its KV is a 1 m peak: once load falls, running now under-states the rate at that KV while
       // the 1 m rate still holds it; at a burst's start it is the other way round. The larger wins.
-      const flatOut = Math.max(rate ?? 0, r.requestRate ?? 0);
+      const flatOut = Math.max(throughputNow(r) ?? 0, r.requestRate ?? 0);
       if (flatOut > 0 && (saturatedReplicaRate === undefined || flatOut > saturatedReplicaRate)) saturatedReplicaRate = flatOut;
-      if (kv !== undefined) {
-        saturatedKvSum += kv;
+      if (r.kvCacheUsage !== undefined) {
+        saturatedKvSum += r.kvCacheUsage;
         saturatedKvCount++;
       }
     } else if (saturated === false) {
+      // Not saturated means both values are known.
+      const kv = r.kvCacheUsage as number;
+      const queue = r.queueLength as number;
       nonSaturatedCount++;
-      spareKvSum += spareKv as number;
-      spareQueueSum += spareQueue as number;
-      nonSaturatedKv += kv as number;
-      nonSaturatedQueue += queue as number;
-    } else unknownCount++;
-    if (r.running === undefined || queue === undefined) demandKnown = false;
-    running += r.running ?? 0;
-    waiting += queue ?? 0;
-    if (detail) replicas.push({ pod: r.pod, variantKey: r.variantKey, kv, queue, saturated, spareKv, spareQueue });
+      spareKvSum += t.kvCacheThreshold - kv;
+      spareQueueSum += t.queueLengthThreshold - queue;
+      nonSaturatedKv += kv;
+      nonSaturatedQueue += queue;
+    }
   }
+  const unknownCount = replicas.length - saturatedCount - nonSaturatedCount;
+  const saturatedKv = saturatedKvCount > 0 ? saturatedKvSum / saturatedKvCount : undefined;
+  return { saturatedCount, nonSaturatedCount, unknownCount, spareKvSum, spareQueueSum, nonSaturatedKv, nonSaturatedQueue, saturatedReplicaRate, saturatedKv };
+}
 
-  const reasons: string[] = [];
-  const avgSpareKv = nonSaturatedCount > 0 ? spareKvSum / nonSaturatedCount : undefined;
-  const avgSpareQueue = nonSaturatedCount > 0 ? spareQueueSum / nonSaturatedCount : undefined;
-  let scaleUpNeeded = false;
+interface LoadSummary {
+  readonly totalKv: number;
+  readonly totalQueue: number;
+  /** Replicas missing KV or queue. */
+  readonly incomplete: number;
+  readonly running: number;
+  readonly waiting: number;
+  readonly demandKnown: boolean;
+  /** Completions per second now over the replicas that report it; undefined when none does. */
+  readonly completionRate: number | undefined;
+}
+
+/** Load over every reporting replica, saturated ones included; a missing value adds nothing. */
+function loadSummary(replicas: readonly ReplicaMetrics[]): LoadSummary {
+  let totalKv = 0;
+  let totalQueue = 0;
+  let incomplete = 0;
+  let running = 0;
+  let demandKnown = true;
+  let completionRate: number | undefined;
+  for (const r of replicas) {
+    if (r.kvCacheUsage !== undefined) totalKv += r.kvCacheUsage;
+    if (r.queueLength !== undefined) totalQueue += r.queueLength;
+    if (r.kvCacheUsage === undefined || r.queueLength === undefined) incomplete++;
+    if (r.running === undefined || r.queueLength === undefined) demandKnown = false;
+    running += r.running ?? 0;
+    const rate = throughputNow(r);
+    if (rate !== undefined) completionRate = (completionRate ?? 0) + rate;
+  }
+  // Waiting is the same sum as the queue load: missing queues add nothing to either.
+  return { totalKv, totalQueue, incomplete, running, waiting: totalQueue, demandKnown, completionRate };
+}
+
+/** Step 2: average spare over the non-saturated replicas, and whether that (or full saturation) asks for a scale-up. */
+function spareVerdict(s: SaturationSummary, t: SaturationThresholds, thresholdProblem: string | undefined) {
+  const avgSpareKv = s.nonSaturatedCount > 0 ? s.spareKvSum / s.nonSaturatedCount : undefined;
+  const avgSpareQueue = s.nonSaturatedCount > 0 ? s.spareQueueSum / s.nonSaturatedCount : undefined;
+  const notes: Note[] = [];
   if (thresholdProblem !== undefined) {
     // No step 2: with these thresholds no number of replicas would ever be enough.
-  } else if (saturatedCount > 0 && nonSaturatedCount === 0) {
-    scaleUpNeeded = true;
-    reasons.push(`all ${saturatedCount} reporting replicas saturated`);
+  } else if (s.saturatedCount > 0 && s.nonSaturatedCount === 0) {
+    notes.push(reasonNote(2, 'all-saturated', `all ${s.saturatedCount} reporting replicas saturated`));
   } else if (avgSpareKv !== undefined && avgSpareQueue !== undefined) {
-    if (avgSpareKv < thresholds.kvSpareTrigger) {
-      scaleUpNeeded = true;
-      reasons.push(`KV spare low (${fmt(avgSpareKv)} < ${fmt(thresholds.kvSpareTrigger)})`);
-    }
-    if (avgSpareQueue < thresholds.queueSpareTrigger) {
-      scaleUpNeeded = true;
-      reasons.push(`queue spare low (${fmt(avgSpareQueue)} < ${fmt(thresholds.queueSpareTrigger)})`);
-    }
-    if (!scaleUpNeeded) {
-      reasons.push(`spare OK (KV ${fmt(avgSpareKv)} >= ${fmt(thresholds.kvSpareTrigger)}, queue ${fmt(avgSpareQueue)} >= ${fmt(thresholds.queueSpareTrigger)})`);
+    if (avgSpareKv < t.kvSpareTrigger) notes.push(reasonNote(2, 'kv-spare-low', `KV spare low (${fmt(avgSpareKv)} < ${fmt(t.kvSpareTrigger)})`));
+    if (avgSpareQueue < t.queueSpareTrigger) notes.push(reasonNote(2, 'queue-spare-low', `queue spare low (${fmt(avgSpareQueue)} < ${fmt(t.queueSpareTrigger)})`));
+    if (notes.length === 0) {
+      notes.push(reasonNote(2, 'spare-ok', `spare OK (KV ${fmt(avgSpareKv)} >= ${fmt(t.kvSpareTrigger)}, queue ${fmt(avgSpareQueue)} >= ${fmt(t.queueSpareTrigger)})`));
     }
   }
-  if (saturatedCount > 0 && nonSaturatedCount > 0) reasons.push(`${saturatedCount} of ${saturatedCount + nonSaturatedCount + unknownCount} replicas saturated`);
+  const scaleUpNeeded = notes.some((n) => n.code !== 'spare-ok');
+  if (s.saturatedCount > 0 && s.nonSaturatedCount > 0) {
+    notes.push(reasonNote(1, 'some-saturated', `${s.saturatedCount} of ${s.saturatedCount + s.nonSaturatedCount + s.unknownCount} replicas saturated`));
+  }
+  return { avgSpareKv, avgSpareQueue, scaleUpNeeded, notes };
+}
 
+/** Steps 1-2 as the first lines of the decision's steps. */
+function analysisTrace(s: SaturationSummary, reporting: number, spare: ReturnType<typeof spareVerdict>): Note[] {
+  const up = spare.scaleUpNeeded;
+  const spareLine = spare.avgSpareKv === undefined || spare.avgSpareQueue === undefined
+    ? `spare: no non-saturated replica${up ? ' -> scale up' : ''}`
+    : `spare: KV ${fmt(spare.avgSpareKv)}, queue ${fmt(spare.avgSpareQueue)} -> ${up ? 'scale up' : 'no scale-up'}`;
+  return [
+    traceNote(1, 'saturation', `saturation: ${s.saturatedCount} saturated, ${s.nonSaturatedCount} not, ${s.unknownCount} unknown of ${reporting} reporting`),
+    traceNote(2, 'spare', spareLine),
+  ];
+}
+
+interface DataVerdict {
+  readonly dataQuality: DataQuality;
+  readonly missingReason: string | undefined;
+  readonly noSeriesReason: string | undefined;
+}
+
+/**
+ * No replica reports, though some exist. Replicas that are all still starting (none ready, none
+ * seen under another name) are expected to be silent: a model waking from zero is not a
+ * misconfiguration. Otherwise, with other model_names in the namespace, the modelID is likely
+ * wrong: say so, naming them (and the model's own pods that report under another name).
+ */
+function noReplicaReports(input: AnalyzerInput, metrics: ModelMetrics, counts: ReturnType<typeof replicaCounts>): DataVerdict {
+  const { modelID, namespace } = input;
+  const misnamed = metrics.misnamedPods ?? [];
+  if (counts.readyTotal === 0 && misnamed.length === 0) {
+    return { dataQuality: 'none', missingReason: `no replica of model ${modelID} in ns ${namespace} reports metrics yet (${counts.currentTotal} starting)`, noSeriesReason: undefined };
+  }
+  const seen = metrics.seenModelNames.filter((n) => n !== modelID);
+  if (seen.length === 0) {
+    return { dataQuality: 'none', missingReason: `no replica of model ${modelID} in ns ${namespace} reports metrics (${counts.currentTotal} current)`, noSeriesReason: undefined };
+  }
+  const own = misnamed.length > 0 ? `; its pods report another model_name: ${misnamed.map((p) => `${p.pod} "${p.modelName}"`).join(', ')}` : '';
+  const noSeriesReason = `modelID "${modelID}" matches no series in namespace ${namespace}; model_name values seen: ${seen.join(', ')}${own}`;
+  return { dataQuality: 'none', missingReason: noSeriesReason, noSeriesReason };
+}
+
+/** Whether the metrics can drive a decision: none, partial (no scale-down) or complete. */
+function dataVerdict(input: AnalyzerInput, freshness: Freshness, metricsAgeMs: number | undefined, counts: ReturnType<typeof replicaCounts>, incomplete: number): DataVerdict {
+  const { metrics, modelID, namespace } = input;
+  const reporting = metrics?.replicas.length ?? 0;
+  if (!metrics) return { dataQuality: 'none', missingReason: `no metrics for model ${modelID} in ns ${namespace} yet`, noSeriesReason: undefined };
+  if (freshness === 'unavailable') {
+    return { dataQuality: 'none', missingReason: `metrics unavailable (${Math.round((metricsAgeMs ?? 0) / 1000)}s old)`, noSeriesReason: undefined };
+  }
+  if (reporting === 0 && counts.currentTotal > 0) return noReplicaReports(input, metrics, counts);
+  if (incomplete === 0 && reporting >= counts.readyTotal) return { dataQuality: 'complete', missingReason: undefined, noSeriesReason: undefined };
+  const parts: string[] = [];
+  if (incomplete > 0) parts.push(`${incomplete} replica(s) missing KV or queue`);
+  if (reporting < counts.readyTotal) parts.push(`${counts.readyTotal - reporting} ready replica(s) not reporting`);
+  return { dataQuality: 'partial', missingReason: `metrics partial: ${parts.join(', ')}`, noSeriesReason: undefined };
+}
+
+/**
+ * Every field written out in one fixed order, never spread: an object literal that spreads others
+ * can leave V8 a dictionary-mode object, read through slow lookups by every later step.
+ */
+export function analyzeModel(input: AnalyzerInput): ModelAnalysis {
+  const { metrics } = input;
+  const counts = replicaCounts(input.variants);
+  const { thresholds, thresholdProblem } = modelThresholdsOf(input);
+  const reported = metrics?.replicas ?? [];
+  const saturation = saturationSummary(reported, input);
+  const load = loadSummary(reported);
+  const spare = spareVerdict(saturation, thresholds, thresholdProblem);
   const metricsAgeMs = metrics ? Math.max(0, input.now - metrics.collectedAt) : undefined;
   const freshness: Freshness = metricsAgeMs === undefined ? 'unavailable' : freshnessOf(metricsAgeMs);
-  const reporting = metrics?.replicas.length ?? 0;
-
-  let dataQuality: DataQuality = 'complete';
-  let missingReason: string | undefined;
-  let noSeriesReason: string | undefined;
-  if (!metrics) {
-    dataQuality = 'none';
-    missingReason = `no metrics for model ${input.modelID} in ns ${input.namespace} yet`;
-  } else if (freshness === 'unavailable') {
-    dataQuality = 'none';
-    missingReason = `metrics unavailable (${Math.round((metricsAgeMs ?? 0) / 1000)}s old)`;
-  } else if (reporting === 0 && currentTotal > 0) {
-    dataQuality = 'none';
-    const seen = metrics.seenModelNames.filter((n) => n !== input.modelID);
-    if (seen.length > 0) {
-      noSeriesReason = `modelID "${input.modelID}" matches no series in namespace ${input.namespace}; model_name values seen: ${seen.join(', ')}`;
-      missingReason = noSeriesReason;
-    } else {
-      missingReason = `no replica of model ${input.modelID} in ns ${input.namespace} reports metrics (${currentTotal} current)`;
-    }
-  } else if (incomplete > 0 || reporting < readyTotal) {
-    dataQuality = 'partial';
-    const parts: string[] = [];
-    if (incomplete > 0) parts.push(`${incomplete} replica(s) missing KV or queue`);
-    if (reporting < readyTotal) parts.push(`${readyTotal - reporting} ready replica(s) not reporting`);
-    missingReason = `metrics partial: ${parts.join(', ')}`;
-  }
-
+  const data = dataVerdict(input, freshness, metricsAgeMs, counts, load.incomplete);
   return {
     namespace: input.namespace,
     modelID: input.modelID,
     thresholds,
-    replicas,
-    reportingCount: reporting,
-    saturatedCount,
-    nonSaturatedCount,
-    unknownCount,
-    avgSpareKv,
-    avgSpareQueue,
-    totalKv,
-    totalQueue,
-    nonSaturatedKv,
-    nonSaturatedQueue,
-    completionRate,
-    saturatedReplicaRate,
-    saturatedKv: saturatedKvCount > 0 ? saturatedKvSum / saturatedKvCount : undefined,
-    scaleUpNeeded,
+    replicas: input.replicaDetail ?? true ? replicaDetail(reported, input) : [],
+    reportingCount: reported.length,
+    saturatedCount: saturation.saturatedCount,
+    nonSaturatedCount: saturation.nonSaturatedCount,
+    unknownCount: saturation.unknownCount,
+    avgSpareKv: spare.avgSpareKv,
+    avgSpareQueue: spare.avgSpareQueue,
+    totalKv: load.totalKv,
+    totalQueue: load.totalQueue,
+    nonSaturatedKv: saturation.nonSaturatedKv,
+    nonSaturatedQueue: saturation.nonSaturatedQueue,
+    completionRate: load.completionRate,
+    saturatedReplicaRate: saturation.saturatedReplicaRate,
+    saturatedKv: saturation.saturatedKv,
+    scaleUpNeeded: spare.scaleUpNeeded,
     thresholdProblem,
-    reasons,
-    currentTotal,
-    readyTotal,
-    pendingTotal,
-    atZero: currentTotal === 0,
-    dataQuality,
-    missingReason,
-    noSeriesReason,
+    notes: [...analysisTrace(saturation, reported.length, spare), ...spare.notes],
+    currentTotal: counts.currentTotal,
+    readyTotal: counts.readyTotal,
+    pendingTotal: counts.pendingTotal,
+    atZero: counts.currentTotal === 0,
+    dataQuality: data.dataQuality,
+    missingReason: data.missingReason,
+    noSeriesReason: data.noSeriesReason,
     metricsAgeMs,
     freshness,
     gatewayQueue: metrics?.gatewayQueue,
-    running,
-    waiting,
-    demandKnown,
+    running: load.running,
+    waiting: load.waiting,
+    demandKnown: load.demandKnown,
     requestsOverRetention: metrics?.requestsOverRetention,
   };
 }

@@ -34,4 +34,14 @@ describe('assembleModelMetrics', () => {
       { namespace: 'ns', modelID: 'm', pod: 'dep-x-1', variantKey: 'ns/dep', kvCacheUsage: 0.3, queueLength: undefined, running: undefined, requestRate: undefined, serviceSeconds: undefined },
     ]);
   });
+
+  it('names the pods of its Deployments that serve another model_name, unless another tracked model has that name', () => {
+    const other: TrackedModel = { namespace: 'ns', modelID: 'n', retentionMs: 600_000, deployments: [{ variantKey: 'ns/dep-big', deployment: 'dep-big' }] };
+    const seen = new Map([['ns', new Map([['typo', new Set(['dep-x-1', 'elsewhere-1'])], ['n', new Set(['dep-big-1'])]])]]);
+    const [m, n] = assembleModelMetrics([model, other], signals({ seen }), new DeploymentPrefixMapper(), 0);
+    // dep-big-1 also starts with "dep-": it serves the tracked model n, so it is not m's.
+    expect(m?.misnamedPods).toEqual([{ pod: 'dep-x-1', variantKey: 'ns/dep', modelName: 'typo' }]);
+    expect(m?.seenModelNames).toEqual(['n', 'typo']);
+    expect(n?.misnamedPods).toEqual([]);
+  });
 });

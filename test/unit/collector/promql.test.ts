@@ -71,7 +71,7 @@ describe('batched signal queries', () => {
         ' / sum by (namespace, model_name, pod) (rate(vllm:request_inference_time_seconds_count{namespace=~"^(?:prod)$",model_name=~"^(?:a\\\\.b\\\\+c)$"}[1m]))',
     );
     expect(byName.get('gateway')).toContain('namespace=~"^(?:|prod)$"');
-    expect(byName.get('seen')).toBe('count by (namespace, model_name) (vllm:num_requests_running{namespace=~"^(?:prod)$"})');
+    expect(byName.get('seen')).toBe('count by (namespace, model_name, pod) (vllm:num_requests_running{namespace=~"^(?:prod)$"})');
     expect(qs.filter((q) => q.critical).map((q) => q.signal)).toEqual(['kv', 'waiting', 'running']);
   });
 });

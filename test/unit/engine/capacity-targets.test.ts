@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { GlobalConfig } from '../../../src/cache/global-config.js';
 import { EMPTY_SATURATION_CONFIG, parseSaturationConfig, resolveThresholds, SaturationConfigError } from '../../../src/config/saturation-config.js';
 import { replicasNeeded } from '../../../src/engine/capacity-targets.js';
+import type { NoteCode } from '../../../src/engine/notes.js';
 import { NOW, decide, desiredByName, metrics, prev, replica, replicas, state, variant, type Scenario } from './fixtures.js';
 
 const cheap = variant('cheap', { cost: 5, maxReplicas: 2 });
@@ -13,7 +14,10 @@ interface Row {
   readonly name: string;
   readonly scenario: Scenario;
   readonly want: Record<string, number>;
-  readonly reason?: string;
+  /** A note the decision must carry (its reason, or a variant's). */
+  readonly code?: NoteCode;
+  /** Part of that note's text, where the figures in it are what the case checks. */
+  readonly text?: string;
   readonly clamp?: string;
 }
 
@@ -21,8 +25,10 @@ function check(row: Row): void {
   const out = decide(row.scenario);
   expect(out.targets.unavailableReason).toBeUndefined();
   expect(desiredByName(out)).toEqual(row.want);
-  const reasons = out.decisions.flatMap((d) => d.reasons);
-  if (row.reason) expect(reasons.some((r) => r.includes(row.reason as string)), `reasons: ${reasons.join(' | ')}`).toBe(true);
+  const reasons = out.targets.notes.filter((n) => n.kind === 'reason');
+  const notes = reasons.map((n) => `${n.code}: ${n.text}`).join(' | ');
+  if (row.code) expect(reasons.map((n) => n.code), notes).toContain(row.code);
+  if (row.text) expect(reasons.some((n) => n.code === row.code && n.text.includes(row.text as string)), notes).toBe(true);
   if (row.clamp) expect(out.decisions.some((d) => d.clamp?.includes(row.clamp as string)), `clamps: ${out.decisions.map((d) => d.clamp).join(' | ')}`).toBe(true);
 }
 
@@ -33,20 +39,20 @@ describe('step 3: how many, and to which variant', () => {
       name: 'all replicas saturated: proportional, capped by maxScaleUpRate',
       scenario: { states: [state(a, 2)], metrics: metrics(replicas(a, 2, 0.9, 6)) },
       want: { a: 4 },
-      reason: 'scale up by 2: needed 6 replicas',
+      code: 'scale-up', text: 'scale up by 2: needed 6 replicas',
       clamp: 'capped to +2 (maxScaleUpRate 2 x 2 current)',
     },
     {
       name: 'small deficit: at least +1',
       scenario: { states: [state(a, 2)], metrics: metrics(replicas(a, 2, 0.75, 0)) },
       want: { a: 3 },
-      reason: 'KV spare low (0.05 < 0.10)',
+      code: 'kv-spare-low', text: 'KV spare low (0.05 < 0.10)',
     },
     {
       name: 'cheapest variant at max: the next cheapest grows',
       scenario: { states: [state(cheap, 2), state(pricey, 0)], metrics: metrics(replicas(cheap, 2, 0.78, 0)) },
       want: { cheap: 2, pricey: 1 },
-      reason: '+1 (cheapest below max, cost 10)',
+      code: 'variant-grows', text: '+1 (cheapest below max, cost 10)',
     },
     {
       // queue 20 / 2 -> 10 needed from 2: rate 4 allows +6; cheap (max 3) takes 2, pricey the rest.
@@ -62,7 +68,7 @@ describe('step 3: how many, and to which variant', () => {
       name: 'pending replicas stop a second scale-up from over-shooting',
       scenario: { states: [state(a, 4, 2)], metrics: metrics(replicas(a, 2, 0.78, 0)) },
       want: { a: 4 },
-      reason: '2 pending replica(s) cover the need (needed 3 <= current 4)',
+      code: 'pending-cover-need', text: '2 pending replica(s) cover the need (needed 3 <= current 4)',
     },
     {
       // Needs 8 (queue 16 / 2); one of the 3 is pending (capacity, not yet serving). Cap 2 x 3 = 6.
@@ -86,14 +92,14 @@ describe('step 3: how many, and to which variant', () => {
       name: 'a backlog on the replicas with known throughput: sized from arrivals, not as steady load',
       scenario: { states: [state(a, 2)], metrics: metrics(replicas(a, 2, 0.8, 20, 16, 8)) },
       want: { a: 3 },
-      reason: 'throughput: arrivals 16.00/s (completions 16.00/s + queue growth unknown) + gateway backlog 0.00 over 60s at 7.00/s per replica',
+      code: 'scale-up', text: 'throughput: arrivals 16.00/s (completions 16.00/s + queue growth unknown) + gateway backlog 0.00 over 60s at 7.00/s per replica',
     },
     {
       // The gateway's 420 can go to new replicas: served within 60 s they add 7/s -> (16 + 7) / 7 -> 4.
       name: 'a backlog at the gateway is served within BACKLOG_DRAIN_S on top of the arrivals',
       scenario: { states: [state(a, 2)], metrics: metrics(replicas(a, 2, 0.8, 0, 16, 8), { gatewayQueue: 420 }) },
       want: { a: 4 },
-      reason: 'gateway backlog 420.00 over 60s at 7.00/s per replica',
+      code: 'scale-up', text: 'gateway backlog 420.00 over 60s at 7.00/s per replica',
     },
     {
       // 16 running at 2 s each: 8/s now, although the 1 m rate (of a replica idle half a minute ago)
@@ -106,7 +112,7 @@ describe('step 3: how many, and to which variant', () => {
         previous: [{ ...prev(a, 2), modelWaiting: 0, decidedAt: NOW - 5_000 }],
       },
       want: { a: 4 },
-      reason: 'arrivals 24.00/s (completions 16.00/s + queue 8.00/s)',
+      code: 'scale-up', text: 'arrivals 24.00/s (completions 16.00/s + queue 8.00/s)',
     },
     {
       // Completions were 8/s at the previous decision and are 16/s now (new replicas took work): over the
@@ -118,7 +124,7 @@ describe('step 3: how many, and to which variant', () => {
         previous: [{ ...prev(a, 2), modelWaiting: 0, modelCompletions: 8, decidedAt: NOW - 5_000 }],
       },
       want: { a: 3 },
-      reason: 'arrivals 20.00/s (completions 12.00/s + queue 8.00/s)',
+      code: 'scale-up', text: 'arrivals 20.00/s (completions 12.00/s + queue 8.00/s)',
     },
     {
       // Saturated by queue (5) at KV 0.6: 12 running at 2 s = 6/s each, 18/s in all, 6/s per replica
@@ -131,14 +137,14 @@ describe('step 3: how many, and to which variant', () => {
         previous: [{ ...prev(a, 3), modelWaiting: 15, modelCompletions: 18, decidedAt: NOW - 15_000 }],
       },
       want: { a: 4 },
-      reason: 'scale up by 1: needed 3 replicas (throughput: arrivals 18.00/s',
+      code: 'scale-up', text: 'scale up by 1: needed 3 replicas (throughput: arrivals 18.00/s',
     },
     {
       // The same without a previous decision (queue growth unknown): the +1 stands as well.
       name: 'throughput without the queue growth keeps the +1',
       scenario: { states: [state(a, 3)], metrics: metrics(replicas(a, 3, 0.6, 5, 12, undefined, 2)) },
       want: { a: 4 },
-      reason: 'queue growth unknown',
+      code: 'scale-up', text: 'queue growth unknown',
     },
     {
       // The queue grew from 0 to 40 in 5 s: arrivals = 16 + 8 = 24/s -> (24 + 0.67) / 7 -> 4.
@@ -149,14 +155,14 @@ describe('step 3: how many, and to which variant', () => {
         previous: [{ ...prev(a, 2), modelWaiting: 0, decidedAt: NOW - 5_000 }],
       },
       want: { a: 4 },
-      reason: 'arrivals 24.00/s (completions 16.00/s + queue 8.00/s)',
+      code: 'scale-up', text: 'arrivals 24.00/s (completions 16.00/s + queue 8.00/s)',
     },
     {
       // Behind an EPP with flow control saturated replicas stop queueing: the backlog is at the gateway.
       name: 'requests held at the gateway count as waiting load',
       scenario: { states: [state(a, 2)], metrics: metrics(replicas(a, 2, 0.8, 0), { gatewayQueue: 30 }) },
       want: { a: 4 },
-      reason: 'queue 30.00 (30.00 at the gateway)',
+      code: 'scale-up', text: 'queue 30.00 (30.00 at the gateway)',
     },
     {
       name: 'cost tie goes to the first key',
@@ -197,7 +203,7 @@ describe('step 4: safe scale-down by one from the most expensive variant', () =>
       name: 'idle model: most expensive variant loses one',
       scenario: { states: [state(cheap4, 3), state(pricey, 2)], metrics: metrics([...replicas(cheap4, 3, 0.1, 0), ...replicas(pricey, 2, 0.1, 0)]) },
       want: { cheap: 3, pricey: 1 },
-      reason: 'scale down by 1',
+      code: 'scale-down',
     },
     {
       // The HPA has not applied the previous -1 yet (stabilization window, tolerance): step on
@@ -205,38 +211,39 @@ describe('step 4: safe scale-down by one from the most expensive variant', () =>
       name: 'steps down from the previous decision while the HPA lags',
       scenario: { states: [state(a, 12)], metrics: metrics(replicas(a, 12, 0.1, 0)), previous: [prev(a, 11)] },
       want: { a: 10 },
-      reason: 'scale down by 1 (2 below current)',
+      code: 'scale-down', text: '(2 below current)',
     },
     {
       name: 'holds a lower previous decision that is still safe, going no further',
       scenario: { states: [state(a, 4)], metrics: metrics(replicas(a, 4, 0.45, 0)), previous: [prev(a, 3)] },
       want: { a: 3 },
-      reason: 'holding the lower decision (1 below current)',
+      code: 'holding-lower', text: '(1 below current)',
     },
     {
       // 6 replicas at 0.3 KV; the previous decision stood at 2 (4 below). Now only 3 can go.
       name: 'load rose part way: falls back to the lowest safe level, not to current',
       scenario: { states: [state(a, 6)], metrics: metrics(replicas(a, 6, 0.3, 0)), previous: [prev(a, 2)] },
       want: { a: 3 },
-      reason: 'load rose: 3 below current instead of 4',
+      code: 'load-rose', text: 'load rose: 3 below current instead of 4',
     },
     {
       name: 'a lower previous decision that is no longer safe goes back to current',
       scenario: { states: [state(a, 4)], metrics: metrics(replicas(a, 4, 0.6, 0)), previous: [prev(a, 2)] },
       want: { a: 4 },
-      reason: 'no scale-down',
+      code: 'no-scale-down-spare',
     },
     {
-      name: 'refused with one non-saturated replica',
+      // The other replica's KV is its 1-minute peak: idle now, it still reads as saturated, and the reason says why.
+      name: 'refused with one non-saturated replica, saying the other is saturated by its 1-minute peak',
       scenario: { states: [state(a, 2)], metrics: metrics([replica(a, 0, 0.9, 0), replica(a, 1, 0.1, 0)]) },
       want: { a: 2 },
-      reason: 'no scale-down: only 1 non-saturated replica(s)',
+      code: 'no-scale-down-saturated', text: 'only 1 non-saturated replica(s) (1 saturated by its 1-minute peak of KV or queue)',
     },
     {
       name: 'refused when one replica fewer would leave too little spare',
       scenario: { states: [state(a, 2)], metrics: metrics(replicas(a, 2, 0.4, 0)) },
       want: { a: 2 },
-      reason: 'no scale-down: with 1 replica(s) fewer KV spare would be 0.00 < 0.10',
+      code: 'no-scale-down-spare', text: 'with 1 replica(s) fewer KV spare would be 0.00 < 0.10',
     },
     {
       // Three replicas just took over and look half idle (KV 0.3), so WVA's projection allows -1; the
@@ -249,25 +256,25 @@ describe('step 4: safe scale-down by one from the most expensive variant', () =>
         previous: [{ ...prev(a, 4), modelWaiting: 0, modelCompletions: 17, decidedAt: NOW - 15_000 }],
       },
       want: { a: 4 },
-      reason: 'no scale-down: throughput needs 4 replica(s): arrivals 19.00/s',
+      code: 'no-scale-down-throughput', text: 'throughput needs 4 replica(s): arrivals 19.00/s',
     },
     {
       name: 'refused while the gateway holds requests',
       scenario: { states: [state(a, 3)], metrics: metrics(replicas(a, 3, 0.1, 0), { gatewayQueue: 3 }) },
       want: { a: 3 },
-      reason: '3 request(s) held at the gateway',
+      code: 'no-scale-down-gateway', text: '3 request(s) held at the gateway',
     },
     {
       name: 'refused while a replica is pending',
       scenario: { states: [state(a, 3, 2)], metrics: metrics(replicas(a, 2, 0.1, 0)) },
       want: { a: 3 },
-      reason: 'no scale-down: 1 replica(s) pending',
+      code: 'no-scale-down-pending', text: '1 replica(s) pending',
     },
     {
       name: 'refused at min',
       scenario: { states: [state(variant('a', { minReplicas: 2 }), 2)], metrics: metrics(replicas(a, 2, 0.1, 0)) },
       want: { a: 2 },
-      reason: 'no scale-down: every variant at its min',
+      code: 'no-scale-down-at-min',
     },
     {
       name: 'cost tie: the last key shrinks first (mirror of scale-up)',
@@ -280,15 +287,15 @@ describe('step 4: safe scale-down by one from the most expensive variant', () =>
 describe('step 5: missing or stale metrics never scale down', () => {
   const idle = metrics(replicas(a, 3, 0.05, 0));
   it.each<Row>([
-    { name: 'missing metrics hold the last decision', scenario: { states: [state(a, 2)], metrics: undefined, previous: [prev(a, 3)] }, want: { a: 3 }, reason: 'hold: no metrics for model' },
-    { name: 'stale metrics hold the last decision', scenario: { states: [state(a, 3)], metrics: { ...idle, collectedAt: NOW - 120_000 }, previous: [prev(a, 3)] }, want: { a: 3 }, reason: 'hold: metrics stale (120s old)' },
+    { name: 'missing metrics hold the last decision', scenario: { states: [state(a, 2)], metrics: undefined, previous: [prev(a, 3)] }, want: { a: 3 }, code: 'hold-missing', text: 'no metrics for model' },
+    { name: 'stale metrics hold the last decision', scenario: { states: [state(a, 3)], metrics: { ...idle, collectedAt: NOW - 120_000 }, previous: [prev(a, 3)] }, want: { a: 3 }, code: 'hold-stale', text: '(120s old)' },
     { name: 'stale metrics with no decision hold current', scenario: { states: [state(a, 3)], metrics: { ...idle, collectedAt: NOW - 120_000 } }, want: { a: 3 } },
-    { name: 'unavailable metrics (10 min old) hold', scenario: { states: [state(a, 3)], metrics: { ...idle, collectedAt: NOW - 600_000 }, previous: [prev(a, 3)] }, want: { a: 3 }, reason: 'metrics unavailable' },
+    { name: 'unavailable metrics (10 min old) hold', scenario: { states: [state(a, 3)], metrics: { ...idle, collectedAt: NOW - 600_000 }, previous: [prev(a, 3)] }, want: { a: 3 }, code: 'hold-missing', text: 'metrics unavailable' },
     {
       name: 'partial metrics: no scale-down',
       scenario: { states: [state(a, 3)], metrics: metrics([...replicas(a, 2, 0.05, 0), replica(a, 2, undefined, 0)]) },
       want: { a: 3 },
-      reason: 'no scale-down: metrics partial: 1 replica(s) missing KV or queue',
+      code: 'no-scale-down-data', text: 'metrics partial: 1 replica(s) missing KV or queue',
     },
     {
       name: 'partial metrics still allow a scale-up',
@@ -299,7 +306,7 @@ describe('step 5: missing or stale metrics never scale down', () => {
       name: 'modelID matches no series: hold, naming the model_name values seen',
       scenario: { states: [state(a, 2)], metrics: metrics([], { seenModelNames: ['meta/Llama-8B'] }), previous: [prev(a, 2)] },
       want: { a: 2 },
-      reason: 'model_name values seen: meta/Llama-8B',
+      code: 'hold-missing', text: 'model_name values seen: meta/Llama-8B',
     },
   ])('$name', check);
 
@@ -313,7 +320,7 @@ describe('step 5: missing or stale metrics never scale down', () => {
 describe('step 6: scale to zero', () => {
   const idle = (over: Partial<Parameters<typeof metrics>[1]> = {}, running = 0) => metrics(replicas(a, 2, 0, 0, running), { requestsOverRetention: 0, ...over });
   it.each<Row>([
-    { name: 'enabled and idle over retention: all variants 0', scenario: { states: [state(a, 2), state(b, 0)], metrics: idle(), scaleToZero: true }, want: { a: 0, b: 0 }, reason: 'idle: 0 requests over 10m' },
+    { name: 'enabled and idle over retention: all variants 0', scenario: { states: [state(a, 2), state(b, 0)], metrics: idle(), scaleToZero: true }, want: { a: 0, b: 0 }, code: 'to-zero', text: '0 requests over 10m' },
     { name: 'requestsOverRetention undefined is missing, not idle', scenario: { states: [state(a, 2)], metrics: idle({ requestsOverRetention: undefined }), scaleToZero: true }, want: { a: 1 } },
     { name: 'requests over retention: no', scenario: { states: [state(a, 2)], metrics: idle({ requestsOverRetention: 3 }), scaleToZero: true }, want: { a: 1 } },
     { name: 'something running: no', scenario: { states: [state(a, 2)], metrics: idle({}, 1), scaleToZero: true }, want: { a: 1 } },
@@ -325,7 +332,7 @@ describe('step 6: scale to zero', () => {
       name: 'disabled and at zero: the cheapest variant keeps one',
       scenario: { states: [state(a, 0), state(variant('z', { cost: 1 }), 0)], metrics: metrics([]), scaleToZero: false },
       want: { a: 0, z: 1 },
-      reason: 'model keeps at least one replica',
+      code: 'floor',
     },
   ])('$name', check);
 });
@@ -333,7 +340,7 @@ describe('step 6: scale to zero', () => {
 describe('step 7: scale from zero', () => {
   const z = variant('z', { cost: 1 });
   it.each<Row>([
-    { name: 'gateway queue wakes the cheapest variant', scenario: { states: [state(a, 0), state(z, 0)], metrics: metrics([], { gatewayQueue: 3 }), scaleToZero: true }, want: { a: 0, z: 1 }, reason: 'scale from zero' },
+    { name: 'gateway queue wakes the cheapest variant', scenario: { states: [state(a, 0), state(z, 0)], metrics: metrics([], { gatewayQueue: 3 }), scaleToZero: true }, want: { a: 0, z: 1 }, code: 'wake' },
     { name: 'no demand: stays at zero', scenario: { states: [state(a, 0), state(z, 0)], metrics: metrics([], { gatewayQueue: 0 }), scaleToZero: true }, want: { a: 0, z: 0 } },
     { name: 'cost tie: first key wakes', scenario: { states: [state(b, 0), state(a, 0)], metrics: metrics([], { gatewayQueue: 1 }), scaleToZero: true }, want: { a: 1, b: 0 } },
     {
@@ -345,13 +352,13 @@ describe('step 7: scale from zero', () => {
       name: 'waking (previous 1, replicas not started): hold even with a cache that shows no demand',
       scenario: { states: [state(a, 0)], metrics: metrics([], { gatewayQueue: 0, requestsOverRetention: 0 }), scaleToZero: true, previous: [prev(a, 1)] },
       want: { a: 1 },
-      reason: 'waking',
+      code: 'waking',
     },
     {
       name: 'already woken to 2: demand at zero does not lower it to 1',
       scenario: { states: [state(a, 0)], metrics: metrics([], { gatewayQueue: 4, collectedAt: NOW - 90_000 }), scaleToZero: true, previous: [prev(a, 2)] },
       want: { a: 2 },
-      reason: 'waking',
+      code: 'waking',
     },
   ])('$name', check);
 });
@@ -366,13 +373,13 @@ describe('thresholds with a spare trigger not below its threshold: hold, never s
       name: 'KV: trigger metadata 0.85 over the built-in threshold 0.8, idle',
       scenario: { states: [state(kvMeta, 2)], metrics: metrics(replicas(kvMeta, 2, 0.05, 0)) },
       want: { a: 2 },
-      reason: 'hold: invalid thresholds: kvSpareTrigger (0.85) must be below kvCacheThreshold (0.8) (kvSpareTrigger from trigger metadata, kvCacheThreshold from the built-in default)',
+      code: 'hold-thresholds', text: 'kvSpareTrigger (0.85) must be below kvCacheThreshold (0.8) (kvSpareTrigger from trigger metadata, kvCacheThreshold from the built-in default)',
     },
     {
       name: 'queue: trigger metadata threshold 2 under the built-in trigger 3, idle',
       scenario: { states: [state(queueMeta, 2)], metrics: metrics(replicas(queueMeta, 2, 0.05, 0)) },
       want: { a: 2 },
-      reason: 'hold: invalid thresholds: queueSpareTrigger (3) must be below queueLengthThreshold (2) (queueSpareTrigger from the built-in default, queueLengthThreshold from trigger metadata)',
+      code: 'hold-thresholds', text: 'queueSpareTrigger (3) must be below queueLengthThreshold (2) (queueSpareTrigger from the built-in default, queueLengthThreshold from trigger metadata)',
     },
     {
       name: 'queue: trigger metadata equal to the default entry threshold',
@@ -382,38 +389,39 @@ describe('thresholds with a spare trigger not below its threshold: hold, never s
         saturation: parseSaturationConfig({ default: 'queueLengthThreshold: 4' }),
       },
       want: { a: 2 },
-      reason: 'queueSpareTrigger (4) must be below queueLengthThreshold (4) (queueSpareTrigger from trigger metadata, queueLengthThreshold from the default entry)',
+      code: 'hold-thresholds', text: 'queueSpareTrigger (4) must be below queueLengthThreshold (4) (queueSpareTrigger from trigger metadata, queueLengthThreshold from the default entry)',
     },
     {
       name: 'a config that skipped validation is caught too',
       scenario: { states: [state(a, 2)], metrics: metrics(replicas(a, 2, 0.05, 0)), saturation: { ...EMPTY_SATURATION_CONFIG, defaults: { kvCacheThreshold: 0.1, kvSpareTrigger: 0.1 } } },
       want: { a: 2 },
-      reason: 'kvSpareTrigger (0.1) must be below kvCacheThreshold (0.1) (both from the default entry)',
+      code: 'hold-thresholds', text: 'kvSpareTrigger (0.1) must be below kvCacheThreshold (0.1) (both from the default entry)',
     },
     {
       name: 'two variants valid alone whose conservative mix is not (threshold 0.7 of one, trigger 0.75 of the other)',
       scenario: { states: [state(lowKv, 1), state(highTrigger, 1)], metrics: metrics([replica(lowKv, 0, 0.05, 0), replica(highTrigger, 0, 0.05, 0)]) },
       want: { a: 1, b: 1 },
-      reason:
+      code: 'hold-thresholds',
+      text:
         'kvSpareTrigger (0.75) must be below kvCacheThreshold (0.7): the model uses the highest trigger and the lowest threshold of its variants, kvSpareTrigger from ns/b (trigger metadata), kvCacheThreshold from ns/a (trigger metadata)',
     },
     {
       name: 'one variant of two broken on its own: it is named',
       scenario: { states: [state(queueMeta, 1), state(b, 1)], metrics: metrics([replica(queueMeta, 0, 0.05, 0), replica(b, 0, 0.05, 0)]) },
       want: { a: 1, b: 1 },
-      reason: 'queueSpareTrigger (3) must be below queueLengthThreshold (2) (queueSpareTrigger from the built-in default, queueLengthThreshold from trigger metadata) for variant ns/a',
+      code: 'hold-thresholds', text: 'queueSpareTrigger (3) must be below queueLengthThreshold (2) (queueSpareTrigger from the built-in default, queueLengthThreshold from trigger metadata) for variant ns/a',
     },
     {
       name: 'every replica saturated: still no scale-up to max',
       scenario: { states: [state(kvMeta, 2)], metrics: metrics(replicas(kvMeta, 2, 0.95, 9)) },
       want: { a: 2 },
-      reason: 'hold: invalid thresholds',
+      code: 'hold-thresholds',
     },
     {
       name: 'holds the previous decision, not current replicas',
       scenario: { states: [state(queueMeta, 2)], metrics: metrics(replicas(queueMeta, 2, 0.05, 0)), previous: [prev(queueMeta, 3)] },
       want: { a: 3 },
-      reason: 'hold: invalid thresholds',
+      code: 'hold-thresholds',
     },
     {
       name: 'scale to zero does not use the thresholds and still applies',
@@ -423,7 +431,7 @@ describe('thresholds with a spare trigger not below its threshold: hold, never s
         scaleToZero: true,
       },
       want: { a: 0 },
-      reason: 'idle: 0 requests',
+      code: 'to-zero',
     },
   ])('$name', (row) => {
     check(row);

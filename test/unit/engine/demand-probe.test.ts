@@ -6,13 +6,12 @@ import { DecisionCache } from '../../../src/cache/decision-cache.js';
 import { DecisionTrigger, type DecisionEvent } from '../../../src/cache/decision-trigger.js';
 import { GlobalConfig } from '../../../src/cache/global-config.js';
 import { VariantRegistry } from '../../../src/cache/variant-registry.js';
-import type { MetricsCollector } from '../../../src/collector/collector.js';
-import type { ModelMetrics } from '../../../src/domain/metrics.js';
 import { ScalerMetrics } from '../../../src/observability/metrics.js';
 import { silentLogger } from '../../../src/observability/logger.js';
-import { DemandProbe, GatewayDemandReader, gatewayDemandFromText, type DemandReader } from '../../../src/engine/demand-probe.js';
+import { gatewayQueueFromText } from '../../../src/collector/gateway-queue.js';
+import { DemandProbe, GatewayDemandReader, type DemandReader } from '../../../src/engine/demand-probe.js';
 import { Engine } from '../../../src/engine/engine.js';
-import { MODEL, NOW, NS, metrics, prev, variant } from './fixtures.js';
+import { MODEL, NOW, NS, StaticCollector, metrics, prev, variant } from './fixtures.js';
 
 // Shape of a real EPP exposition: HELP/TYPE, several label sets per model (priority bands), other families.
 const EPP_TEXT = `# HELP inference_extension_flow_control_queue_size [ALPHA] Current number of requests in the flow control queue.
@@ -29,18 +28,29 @@ llm_d_epp_flow_control_queue_size{model_name="${MODEL}",priority="0",target_mode
 inference_pool_ready_pods{name="pool"} 0
 `;
 
-describe('gateway demand from EPP /metrics text', () => {
-  it('sums the queue gauge by target model, once (no double count of the renamed family), NaN is not demand', () => {
-    const d = gatewayDemandFromText(EPP_TEXT, NS);
+const models = [{ namespace: NS, modelID: MODEL }, { namespace: NS, modelID: 'other/model' }, { namespace: NS, modelID: 'broken' }];
+
+describe('gateway demand from EPP /metrics text (the one reader: collector/gateway-queue.ts)', () => {
+  it('sums the queue gauge by target model, once (no double count of the renamed family); NaN makes it unknown', () => {
+    const d = gatewayQueueFromText(EPP_TEXT, 'gw', models);
     expect([...d.entries()]).toEqual([
       [modelKey(NS, MODEL), 3],
       [modelKey(NS, 'other/model'), 0],
+      [modelKey(NS, 'broken'), undefined],
     ]);
   });
 
-  it('reads the newer llm_d_epp_ family when it is the only one', () => {
+  it('reads the newer llm_d_epp_ family when it is the only one, honouring its namespace label', () => {
     const text = `# TYPE llm_d_epp_flow_control_queue_size gauge\nllm_d_epp_flow_control_queue_size{namespace="prod",target_model_name="m"} 4\n`;
-    expect([...gatewayDemandFromText(text, NS)]).toEqual([['prod/m', 4]]);
+    expect([...gatewayQueueFromText(text, 'gw', [{ namespace: 'prod', modelID: 'm' }, { namespace: NS, modelID: 'm' }])]).toEqual([['prod/m', 4]]);
+  });
+
+  it('a series without a namespace label is the queue of that model name in every namespace', () => {
+    const d = gatewayQueueFromText(EPP_TEXT, 'gw', [{ namespace: 'prod', modelID: MODEL }, { namespace: NS, modelID: MODEL }]);
+    expect([...d.entries()]).toEqual([
+      [modelKey('prod', MODEL), 3],
+      [modelKey(NS, MODEL), 3],
+    ]);
   });
 });
 
@@ -61,31 +71,33 @@ describe('GatewayDemandReader over real HTTP', () => {
   }
 
   it('fetches and parses the gateway exposition', async () => {
-    const reader = new GatewayDemandReader({ url: await serve(200, EPP_TEXT), namespace: NS });
-    expect((await reader.readDemand()).get(modelKey(NS, MODEL))).toBe(3);
+    const reader = new GatewayDemandReader({ url: await serve(200, EPP_TEXT) });
+    expect((await reader.readDemand(models)).get(modelKey(NS, MODEL))).toBe(3);
+  });
+
+  it('wakes a model outside the default namespace when the gateway series carry no namespace label', async () => {
+    const prod = variant('llama', { namespace: 'prod', cost: 5 });
+    const registry = new VariantRegistry();
+    registry.upsert(prod);
+    const decisions = new DecisionCache();
+    decisions.set(prev(prod, 0));
+    const reader = new GatewayDemandReader({ url: await serve(200, EPP_TEXT) });
+    const probe = new DemandProbe({ registry, decisions, trigger: new DecisionTrigger(), reader, requestRun: () => undefined, logger: silentLogger(), intervalMs: 250, clock: () => NOW });
+    expect(await probe.probeOnce()).toEqual([modelKey('prod', MODEL)]);
+    expect(decisions.get(prod.key)?.desiredReplicas).toBe(1);
   });
 
   it('an HTTP error is an error, not zero demand', async () => {
-    const reader = new GatewayDemandReader({ url: await serve(503, 'down'), namespace: NS });
-    await expect(reader.readDemand()).rejects.toThrow('answered HTTP 503');
+    const reader = new GatewayDemandReader({ url: await serve(503, 'down') });
+    await expect(reader.readDemand(models)).rejects.toThrow('answered HTTP 503');
   });
 });
-
-class StaticCollector implements MetricsCollector {
-  readonly backend = 'static';
-  constructor(private readonly m: ModelMetrics) {}
-  async fetch(): Promise<void> {}
-  getModelMetrics(): ModelMetrics | undefined {
-    return this.m;
-  }
-  async close(): Promise<void> {}
-}
 
 describe('DemandProbe', () => {
   const cheap = variant('cheap', { cost: 5 });
   const pricey = variant('pricey', { cost: 20 });
 
-  function setup(demand: Map<string, number>) {
+  function setup(demand: Map<string, number | undefined>) {
     const registry = new VariantRegistry();
     registry.upsert(cheap);
     registry.upsert(pricey);

@@ -3,6 +3,7 @@ import { makeDecision, type Decision } from '../../../src/domain/decision.js';
 import type { ModelMetrics, ReplicaMetrics } from '../../../src/domain/metrics.js';
 import { variantKey, type Variant } from '../../../src/domain/variant.js';
 import { EMPTY_SATURATION_CONFIG, type SaturationConfig } from '../../../src/config/saturation-config.js';
+import type { MetricsCollector } from '../../../src/collector/collector.js';
 import type { VariantState } from '../../../src/engine/saturation-analyzer.js';
 import { decideModel, type ModelOutcome } from '../../../src/engine/model-decision.js';
 
@@ -130,4 +131,15 @@ export function decide(s: Scenario): ModelOutcome {
 /** Desired replicas by variant name, e.g. { a: 3, b: 1 }. */
 export function desiredByName(o: ModelOutcome): Record<string, number> {
   return Object.fromEntries(o.decisions.map((d) => [d.variantName, d.desiredReplicas]));
+}
+
+/** A collector that always holds the same metrics (for engine runs that need no fetching). */
+export class StaticCollector implements MetricsCollector {
+  readonly backend = 'static';
+  constructor(private readonly m: ModelMetrics) {}
+  async fetch(): Promise<void> {}
+  getModelMetrics(): ModelMetrics | undefined {
+    return this.m;
+  }
+  async close(): Promise<void> {}
 }

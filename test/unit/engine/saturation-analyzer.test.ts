@@ -41,15 +41,16 @@ describe('step 1: per-replica saturation (kv >= kvCacheThreshold or queue >= que
 
 describe('step 2: average spare over non-saturated replicas -> scale-up need', () => {
   it.each([
-    { name: 'KV spare low', kvs: [0.75, 0.75], queues: [0, 0], up: true, reason: 'KV spare low (0.05 < 0.10)' },
-    { name: 'queue spare low', kvs: [0.2, 0.2], queues: [3, 3], up: true, reason: 'queue spare low (2.00 < 3.00)' },
-    { name: 'all replicas saturated', kvs: [0.9, 0.95], queues: [0, 0], up: true, reason: 'all 2 reporting replicas saturated' },
-    { name: 'plenty of spare', kvs: [0.3, 0.4], queues: [0, 1], up: false, reason: 'spare OK (KV 0.45 >= 0.10, queue 4.50 >= 3.00)' },
-    { name: 'one saturated, the other idle: averages skip the saturated one', kvs: [0.9, 0.2], queues: [0, 0], up: false, reason: '1 of 2 replicas saturated' },
-  ])('$name', ({ kvs, queues, up, reason }) => {
+    { name: 'KV spare low', kvs: [0.75, 0.75], queues: [0, 0], up: true, code: 'kv-spare-low', reason: 'KV spare low (0.05 < 0.10)' },
+    { name: 'queue spare low', kvs: [0.2, 0.2], queues: [3, 3], up: true, code: 'queue-spare-low', reason: 'queue spare low (2.00 < 3.00)' },
+    { name: 'all replicas saturated', kvs: [0.9, 0.95], queues: [0, 0], up: true, code: 'all-saturated', reason: 'all 2 reporting replicas saturated' },
+    { name: 'plenty of spare', kvs: [0.3, 0.4], queues: [0, 1], up: false, code: 'spare-ok', reason: 'spare OK (KV 0.45 >= 0.10, queue 4.50 >= 3.00)' },
+    { name: 'one saturated, the other idle: averages skip the saturated one', kvs: [0.9, 0.2], queues: [0, 0], up: false, code: 'some-saturated', reason: '1 of 2 replicas saturated' },
+  ])('$name', ({ kvs, queues, up, code, reason }) => {
     const out = analyze(kvs.map((kv, i) => replica(a, i, kv, queues[i])));
     expect(out.scaleUpNeeded).toBe(up);
-    expect(out.reasons).toContain(reason);
+    // The code says which finding; the text carries the averages this case checks.
+    expect(out.notes.find((n) => n.kind === 'reason' && n.code === code)?.text).toBe(reason);
   });
 
   it('spare averages are exact means of threshold minus use', () => {
@@ -136,7 +137,7 @@ describe('thresholds whose spare trigger is not below its threshold: no step 2',
     });
     expect(out.thresholdProblem).toBe(problem);
     expect(out.scaleUpNeeded).toBe(false);
-    expect(out.reasons.join(' | ')).not.toMatch(/spare low|reporting replicas saturated/);
+    expect(out.notes.filter((n) => ['kv-spare-low', 'queue-spare-low', 'all-saturated'].includes(n.code))).toEqual([]);
   });
 
   it('says where each value came from when told', () => {

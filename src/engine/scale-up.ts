@@ -1,0 +1,89 @@
+/**
+ * Step 3 of DESIGN.md's engine: how many replicas to add, and to which variant. The need is the
+ * saturation need (load over the per-replica target, the gateway's queue counted as waiting),
+ * or the smaller throughput need when the replicas report completions. At least +1 unless pending
+ * replicas already cover the need (ready replicas never waive it: a throughput estimate that says
+ * they suffice leaves a standing queue); at most maxScaleUpRate x current, pending included. New
+ * replicas go one by one to the cheapest variant below its max.
+ */
+import { NO_CLAMPS, cheapestFirst, currentReplicas, inOrder, stage, type ModelContext, type StageResult } from './model-context.js';
+import { reasonNote, traceNote, type Note } from './notes.js';
+import { fmt } from './saturation-analyzer.js';
+import { countText, replicasNeeded, scaleUpCap, throughputNeed, waitingLoad } from './sizing.js';
+
+interface ScaleUpNeed {
+  readonly needed: number;
+  /** What sized it, for the reasons. */
+  readonly load: string;
+}
+
+function scaleUpNeed(ctx: ModelContext): ScaleUpNeed {
+  const a = ctx.analysis;
+  const gateway = a.gatewayQueue ?? 0;
+  const queueLoad = waitingLoad(a);
+  const bySaturation = Math.max(replicasNeeded(a.totalKv, ctx.kvPerReplica), replicasNeeded(queueLoad, ctx.queuePerReplica));
+  // A backlog is not load that needs replicas for ever: when throughput is known it sizes the need.
+  const byThroughput = throughputNeed(a, queueLoad, ctx.previousLoad);
+  const needed = byThroughput ? Math.min(bySaturation, byThroughput.needed) : bySaturation;
+  const atGateway = gateway > 0 ? ` (${fmt(gateway)} at the gateway)` : '';
+  const load = byThroughput && byThroughput.needed < bySaturation
+    ? `throughput: ${byThroughput.why}`
+    : `KV load ${fmt(a.totalKv)} at <= ${fmt(ctx.kvPerReplica)}/replica, queue ${fmt(queueLoad)}${atGateway} at <= ${fmt(ctx.queuePerReplica)}/replica`;
+  return { needed, load };
+}
+
+/** `add` replicas, one at a time, each to the cheapest variant below its max. */
+function placeNewReplicas(ctx: ModelContext, add: number): { desired: Map<string, number>; placed: number; notes: Note[] } {
+  const desired = currentReplicas(ctx);
+  const order = inOrder(ctx, cheapestFirst);
+  const given = new Map<string, number>();
+  let placed = 0;
+  for (; placed < add; placed++) {
+    const target = order.find((s) => (desired.get(s.variant.key) ?? 0) < s.variant.maxReplicas);
+    if (!target) break;
+    desired.set(target.variant.key, (desired.get(target.variant.key) ?? 0) + 1);
+    given.set(target.variant.key, (given.get(target.variant.key) ?? 0) + 1);
+  }
+  const notes: Note[] = [];
+  for (const [key, n] of given) {
+    const cost = ctx.states.find((x) => x.variant.key === key)?.variant.cost ?? '?';
+    notes.push(reasonNote(3, 'variant-grows', `+${n} (cheapest below max, cost ${cost})`, key));
+  }
+  return { desired, placed, notes };
+}
+
+/** A scale-up that adds nothing this cycle. */
+function holdUp(ctx: ModelContext, code: 'pending-cover-need' | 'rate-adds-none', why: string, step: string): StageResult {
+  return stage('hold', currentReplicas(ctx), [reasonNote(3, code, why), traceNote(3, code, step)]);
+}
+
+export function scaleUp(ctx: ModelContext): StageResult {
+  const a = ctx.analysis;
+  const { needed, load } = scaleUpNeed(ctx);
+  const current = a.currentTotal;
+  const rate = ctx.maxScaleUpRate;
+  if (a.pendingTotal > 0 && needed <= current) {
+    const why = `${a.pendingTotal} pending replica(s) cover the need (needed ${needed} <= current ${current})`;
+    return holdUp(ctx, 'pending-cover-need', why, `${load}: ${why}, no more`);
+  }
+  // DESIGN's cap, x current (pending included): it compounds while replicas start (1 -> 2 -> 4 -> 8
+  // within one start-up), which is what a burst needs; the need itself, not the cap, stops it.
+  const rateMax = Math.max(0, scaleUpCap(current, rate) - current);
+  if (rateMax === 0) {
+    const why = `maxScaleUpRate ${rate} x ${current} current adds no replica (needed ${countText(needed)})`;
+    return holdUp(ctx, 'rate-adds-none', why, `${load}: ${why}`);
+  }
+  const wanted = Math.max(1, needed - current);
+  const add = Math.min(wanted, rateMax);
+  const rateClamp = wanted > rateMax ? `rate: +${countText(wanted)} capped to +${rateMax} (maxScaleUpRate ${rate} x ${current} current)` : undefined;
+  const { desired, placed, notes } = placeNewReplicas(ctx, add);
+  const atMax = add > placed ? `all variants at max: ${add - placed} replica(s) not placed` : undefined;
+  const modelClamp = [rateClamp, atMax].filter((c): c is string => c !== undefined).join('; ');
+  const clamps = modelClamp === '' ? NO_CLAMPS : new Map(ctx.states.map((s) => [s.variant.key, modelClamp]));
+  const clampText = modelClamp ? ` [${modelClamp}]` : '';
+  notes.push(
+    reasonNote(3, 'scale-up', `scale up by ${placed}: needed ${countText(needed)} replicas (${load})`),
+    traceNote(3, 'scale-up', `needed ${countText(needed)} for ${load}; current ${current} (${a.pendingTotal} pending) -> +${placed}${clampText}`),
+  );
+  return { action: placed > 0 ? 'scale-up' : 'hold', desired, notes, clamps, zeroAllowed: false };
+}
