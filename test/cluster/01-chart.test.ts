@@ -33,7 +33,7 @@ const names = (list: { items: Obj[] }): string[] => list.items.map((o) => `${o.k
 
 describe('scenario 1: the chart with real helm against the real API server', () => {
   it('passes helm lint with default values and with every option on', async () => {
-    const lintValues = chartValues(c.state).filter((v) => !v.startsWith('crds.'));
+    const lintValues = chartValues(c.state, { withCrd: false });
     await c.kube.helm(['lint', CHART, ...lintValues]);
     await c.kube.helm(['lint', CHART, ...lintValues, ...OPTIONS, '--set', 'tls.certManager.enabled=true']);
   });
@@ -58,8 +58,9 @@ describe('scenario 1: the chart with real helm against the real API server', () 
         crds.items.some((x) => x.metadata.name === n && x.status?.conditions?.some((k) => k.type === 'Established' && k.status === 'True')));
     }, (ok) => ok, 30_000, 500);
     const pki = c.state.pki;
-    await c.kube.kubectl(['create', 'secret', 'generic', 'wva-opts-tls', '-n', NS, `--from-file=tls.crt=${pki.apiserverCert}`, `--from-file=tls.key=${pki.apiserverKey}`, `--from-file=ca.crt=${pki.caCert}`]);
-    const values = chartValues(c.state).filter((v) => !v.startsWith('crds.'));
+    const secret = await c.kube.kubectl(['create', 'secret', 'generic', 'wva-opts-tls', '-n', NS, `--from-file=tls.crt=${pki.apiserverCert}`, `--from-file=tls.key=${pki.apiserverKey}`, `--from-file=ca.crt=${pki.caCert}`, '--dry-run=client', '-o', 'yaml']);
+    await c.kube.apply(secret);
+    const values = chartValues(c.state, { withCrd: false });
     await c.kube.helm(['install', RELEASE_OPTS, CHART, '-n', NS, ...values, ...OPTIONS]);
     const objs = await c.kube.getJson<{ items: Obj[] }>(['deployment,service,servicemonitor,networkpolicy,poddisruptionbudget,role,rolebinding', '-n', NS, '-l', `app.kubernetes.io/instance=${RELEASE_OPTS}`]);
     const kinds = new Set(objs.items.map((o) => o.kind));

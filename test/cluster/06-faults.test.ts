@@ -33,7 +33,8 @@ describe('scenario 7: faults', () => {
   it('survives the API server stopped for 30 s: re-lists, keeps variants and decisions, steps the Lease down and back', async () => {
     const ns = await namespace(c.kube, 'llm-faults');
     await c.kube.apply(vllmDeploymentYaml({ namespace: ns, name: 'phi-3', model: 'microsoft/Phi-3-mini-4k-instruct', replicas: 2 }));
-    await c.kube.apply(scaledObjectYaml({ namespace: ns, name: 'phi-3', deployment: 'phi-3', model: 'microsoft/Phi-3-mini-4k-instruct', scalerAddress: c.state.scaler.grpcAddress, min: 1, max: 4 }));
+    // min 3: the fallback (2 replicas) would show as a change when the scaler is stopped below.
+    await c.kube.apply(scaledObjectYaml({ namespace: ns, name: 'phi-3', deployment: 'phi-3', model: 'microsoft/Phi-3-mini-4k-instruct', scalerAddress: c.state.scaler.grpcAddress, min: 3, max: 4 }));
     await waitUntil('decision for llm-faults/phi-3', () => decisionOf(c.state.scaler.httpUrl, `${ns}/phi-3`), (d) => d !== undefined, 60_000, 500);
     await waitUntil('leader', role, (r) => r.leader, 30_000, 500);
     const before = await variants();
@@ -85,7 +86,7 @@ describe('scenario 7: faults', () => {
   it('records what KEDA does with fallback while the scaler is stopped', async () => {
     const ns = 'llm-faults';
     const so = 'phi-3';
-    const before = await specReplicas(c.kube, ns, so);
+    const before = await waitUntil('phi-3 at its min of 3', () => specReplicas(c.kube, ns, so), (n) => n === 3, 60_000, 500);
     await procs.stop('scaler');
     const seen: { t: number; replicas: number; health?: unknown }[] = [];
     const start = Date.now();

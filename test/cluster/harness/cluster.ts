@@ -169,6 +169,9 @@ export function apiserverArgs(dir: string, pki: Pki, ports: Record<string, numbe
     '--service-cluster-ip-range=10.0.0.0/24',
     '--authorization-mode=Node,RBAC',
     '--allow-privileged=true',
+    // kwok's nodes are Ready at once; without the node lifecycle controller (kwok plays the
+    // kubelets) nothing would lift the not-ready taint this plugin puts on a new Node.
+    '--disable-admission-plugins=TaintNodesByCondition',
     `--requestheader-client-ca-file=${pki.frontProxyCaCert}`,
     '--requestheader-allowed-names=front-proxy-client',
     '--requestheader-extra-headers-prefix=X-Remote-Extra-',
@@ -176,7 +179,6 @@ export function apiserverArgs(dir: string, pki: Pki, ports: Record<string, numbe
     '--requestheader-username-headers=X-Remote-User',
     `--proxy-client-cert-file=${pki.frontProxyClientCert}`,
     `--proxy-client-key-file=${pki.frontProxyClientKey}`,
-    '--enable-aggregator-routing=true',
     '--profiling=false',
     '--v=0',
   ];
@@ -198,6 +200,11 @@ status:
   return docs.join('\n---\n');
 }
 
+/**
+ * KEDA's metrics adapter runs on 127.0.0.1, which no Endpoints object may name: the APIService
+ * points at an ExternalName Service (localhost), which the aggregator resolves as the Service's
+ * cluster address (without --enable-aggregator-routing, which accepts only real endpoints).
+ */
 function externalMetricsApiYaml(pki: Pki, adapterPort: number): string {
   const ca = readFileSync(join(pki.kedaCertDir, 'ca.crt')).toString('base64');
   return `apiVersion: v1

@@ -21,14 +21,15 @@ interface DeploymentJson {
 }
 
 /** The chart values every cluster install uses: this cluster's Prometheus and gateway, and a match on the local scaler address. */
-export function chartValues(state: ClusterState): string[] {
-  return [
+export function chartValues(state: ClusterState, opts: { withCrd: boolean } = { withCrd: true }): string[] {
+  const values = [
     '--set', `settings.prometheusUrl=${state.prometheusUrl}`,
     '--set', `settings.gatewayScrapeTarget=${state.fleetGatewayUrl}`,
     '--set', 'settings.engineInterval=5s',
     '--set', `settings.scalerAddressMatch=127.0.0.1:`,
-    '--set', 'crds.variantAutoscaling=true',
   ];
+  // The CRD is cluster-scoped: one release owns it, a second release must not render it again.
+  return opts.withCrd ? [...values, '--set', 'crds.variantAutoscaling=true'] : values;
 }
 
 export async function installChart(state: ClusterState, kube: Kube, extra: readonly string[] = []): Promise<void> {
