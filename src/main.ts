@@ -211,7 +211,10 @@ async function startScaler(settings: Settings, opts: ScalerOptions, logger: Logg
   });
 
   // gRPC and HTTP surfaces.
-  const tls = serverCredentials({ certFile: settings.WVA_TLS_CERT_FILE, keyFile: settings.WVA_TLS_KEY_FILE, clientCaFile: settings.WVA_TLS_CLIENT_CA_FILE });
+  const tls = serverCredentials(
+    { certFile: settings.WVA_TLS_CERT_FILE, keyFile: settings.WVA_TLS_KEY_FILE, clientCaFile: settings.WVA_TLS_CLIENT_CA_FILE },
+    { onRejectedUpdate: (err) => logger.error({ error: err.message }, 'TLS files changed to something unusable; keeping the last good certificates') },
+  );
   shutdown.add('tls', () => tls.close());
   const streams = new ActiveStreams(trigger, { onOpenCountChange: (n) => metrics.streamSubscribers.set(n), onPush: () => metrics.streamPushes.inc() });
   const expiry = new RegistrationExpiry({ registry, ttlMs: DEFAULT_REGISTRATION_TTL_MS, isStreamOpen: (key) => streams.isOpenFor(key), logger });
