@@ -207,7 +207,11 @@ export function parseSaturationConfigFile(text: string): SaturationConfig {
   } catch (e) {
     throw new SaturationConfigError('(file)', '(yaml)', text.slice(0, 80), `valid YAML (${(e as Error).message.split('\n')[0]})`);
   }
-  if (doc === null || doc === undefined) return EMPTY_SATURATION_CONFIG;
+  // An empty file is a file caught mid-write or truncated, not "use the built-in defaults": a config
+  // that wants only defaults says so (`default: ""`, or `{}`).
+  if (doc === null || doc === undefined) {
+    throw new SaturationConfigError('(file)', '(document)', text.slice(0, 80), 'a map of entry name -> YAML document (the file is empty; write `{}` for built-in defaults only)');
+  }
   if (typeof doc !== 'object' || Array.isArray(doc)) {
     throw new SaturationConfigError('(file)', '(document)', doc, 'a map of entry name -> YAML document, or a ConfigMap');
   }
