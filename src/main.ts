@@ -218,7 +218,7 @@ async function startScaler(settings: Settings, opts: ScalerOptions, logger: Logg
   shutdown.add('tls', () => tls.close());
   const streams = new ActiveStreams(trigger, { onOpenCountChange: (n) => metrics.streamSubscribers.set(n), onPush: () => metrics.streamPushes.inc() });
   const expiry = new RegistrationExpiry({ registry, ttlMs: DEFAULT_REGISTRATION_TTL_MS, isStreamOpen: (key) => streams.isOpenFor(key), logger });
-  const scaler = new ExternalScalerService({ registry, decisions, source: role, streams, metrics, logger, expiry, firstDecisionDeadlineMs: settings.WVA_GET_METRICS_DEADLINE });
+  const scaler = new ExternalScalerService({ registry, decisions, source: role, streams, metrics, logger, expiry, firstDecisionDeadlineMs: settings.WVA_GET_METRICS_DEADLINE, maxGrpcVariants: settings.WVA_MAX_GRPC_VARIANTS });
   const grpcServer = new GrpcServer({ host: settings.WVA_BIND_ADDRESS, port: settings.WVA_GRPC_PORT, credentials: tls.creds, proto: loadExternalScalerProto(), scaler, streams, logger });
   let shuttingDown = false;
   const http = new HttpServer({

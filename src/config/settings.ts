@@ -109,6 +109,7 @@ export const SETTING_SPECS = {
   WVA_ENGINE_INTERVAL: spec(durationScalar(100, HOUR), '15s', 'how often the engine re-decides every model'),
   WVA_GET_METRICS_DEADLINE: spec(durationScalar(100, MINUTE), '2s', 'how long GetMetrics waits for a first decision before UNAVAILABLE'),
   WVA_MAX_SCALE_UP_RATE: spec(decimalScalar(0, 100, { above: true }), '2', 'at most this many times the current replicas (pending included) per cycle'),
+  WVA_MAX_GRPC_VARIANTS: spec(wholeNumberScalar(1, 100_000), '2000', 'most variants registered through GetMetricSpec at once (beyond: UNAVAILABLE until some expire)'),
   WVA_SCALE_TO_ZERO: spec(booleanScalar, 'false', 'allow models to go to zero replicas when idle'),
   WVA_SCALE_TO_ZERO_RETENTION: spec(retentionScalar, '10m', 'idle time (no requests) before scale to zero'),
   WVA_SATURATION_CONFIG_FILE: optional(path, 'WVA saturation config (ConfigMap data as YAML), watched and reloaded'),
