@@ -145,7 +145,13 @@ async function startScaler(settings: Settings, opts: ScalerOptions, logger: Logg
     shutdown.add('config-file', () => file.close());
   }
   if (settings.WVA_VARIANTS_FILE) {
-    const variants = parseVariantsFile(readFileSync(settings.WVA_VARIANTS_FILE, 'utf8'), settings.WVA_VARIANTS_FILE);
+    let text: string;
+    try {
+      text = readFileSync(settings.WVA_VARIANTS_FILE, 'utf8');
+    } catch (err) {
+      throw new SettingsError('WVA_VARIANTS_FILE', settings.WVA_VARIANTS_FILE, `a readable YAML file (${firstLine(err)})`);
+    }
+    const variants = parseVariantsFile(text, settings.WVA_VARIANTS_FILE);
     for (const v of variants) registry.upsert(v);
     logger.info({ file: settings.WVA_VARIANTS_FILE, variants: variants.length }, 'static variants registered');
   }
@@ -205,11 +211,14 @@ async function startScaler(settings: Settings, opts: ScalerOptions, logger: Logg
   });
 
   // gRPC and HTTP surfaces.
-  const tls = serverCredentials({ certFile: settings.WVA_TLS_CERT_FILE, keyFile: settings.WVA_TLS_KEY_FILE, clientCaFile: settings.WVA_TLS_CLIENT_CA_FILE });
+  const tls = serverCredentials(
+    { certFile: settings.WVA_TLS_CERT_FILE, keyFile: settings.WVA_TLS_KEY_FILE, clientCaFile: settings.WVA_TLS_CLIENT_CA_FILE },
+    { onRejectedUpdate: (err) => logger.error({ error: err.message }, 'TLS files changed to something unusable; keeping the last good certificates') },
+  );
   shutdown.add('tls', () => tls.close());
   const streams = new ActiveStreams(trigger, { onOpenCountChange: (n) => metrics.streamSubscribers.set(n), onPush: () => metrics.streamPushes.inc() });
   const expiry = new RegistrationExpiry({ registry, ttlMs: DEFAULT_REGISTRATION_TTL_MS, isStreamOpen: (key) => streams.isOpenFor(key), logger });
-  const scaler = new ExternalScalerService({ registry, decisions, source: role, streams, metrics, logger, expiry, firstDecisionDeadlineMs: settings.WVA_GET_METRICS_DEADLINE });
+  const scaler = new ExternalScalerService({ registry, decisions, source: role, streams, metrics, logger, expiry, firstDecisionDeadlineMs: settings.WVA_GET_METRICS_DEADLINE, maxGrpcVariants: settings.WVA_MAX_GRPC_VARIANTS });
   const grpcServer = new GrpcServer({ host: settings.WVA_BIND_ADDRESS, port: settings.WVA_GRPC_PORT, credentials: tls.creds, proto: loadExternalScalerProto(), scaler, streams, logger });
   let shuttingDown = false;
   const http = new HttpServer({
@@ -236,11 +245,11 @@ async function startScaler(settings: Settings, opts: ScalerOptions, logger: Logg
     logger.info({ decisions: loaded }, 'decisions loaded from Redis');
   }
   await tls.ready;
-  const grpcPort = await grpcServer.start();
+  const grpcPort = await listenOrExplain('WVA_GRPC_PORT', settings.WVA_BIND_ADDRESS, settings.WVA_GRPC_PORT, () => grpcServer.start());
   shutdown.add('grpc', () => grpcServer.stop());
   expiry.start();
   shutdown.add('expiry', () => expiry.stop());
-  const httpPort = await http.start();
+  const httpPort = await listenOrExplain('WVA_HTTP_PORT', settings.WVA_BIND_ADDRESS, settings.WVA_HTTP_PORT, () => http.start());
   shutdown.add('http', () => http.stop());
   if (kube) {
     shutdown.add('kube', () => kube.stop());
@@ -275,6 +284,22 @@ async function startScaler(settings: Settings, opts: ScalerOptions, logger: Logg
   };
 }
 
+/** The first line of an error's message (grpc-js and Node put details on further lines). */
+function firstLine(err: unknown): string {
+  return (err instanceof Error ? err.message : String(err)).split('\n')[0] ?? '';
+}
+
+/** A failed listen as one line naming the setting, e.g. a port already in use. */
+async function listenOrExplain(setting: 'WVA_GRPC_PORT' | 'WVA_HTTP_PORT', host: string, port: number, listen: () => Promise<number>): Promise<number> {
+  try {
+    return await listen();
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    const why = code === 'EADDRINUSE' || /EADDRINUSE|address already in use/i.test(String(err)) ? 'the port is already in use (EADDRINUSE)' : firstLine(err);
+    throw new SettingsError(setting, String(port), `a port free to listen on at ${host}: ${why}`);
+  }
+}
+
 async function runCli(): Promise<void> {
   let settings: Settings;
   try {
@@ -287,7 +312,7 @@ async function runCli(): Promise<void> {
   try {
     scaler = await createScaler(settings);
   } catch (err) {
-    process.stderr.write(`wva-scaler: ${(err as Error).message}\n`);
+    process.stderr.write(`wva-scaler: ${firstLine(err)}\n`);
     process.exit(2);
   }
   let stopping = false;

@@ -4,7 +4,7 @@
  */
 import type { Logger } from 'pino';
 import { MemoryCache, type MetricsCache } from '../cache/metrics-cache.js';
-import type { Settings } from '../config/settings.js';
+import { redactUrl, type Settings } from '../config/settings.js';
 import type { ScalerMetrics } from '../observability/metrics.js';
 import { bearerTokenSource } from './bearer-token.js';
 import type { MetricsCollector } from './collector.js';
@@ -52,7 +52,7 @@ export function createMetricsCollector(settings: Settings, deps: CollectorDeps):
       timeoutMs: settings.WVA_PROMETHEUS_QUERY_TIMEOUT,
       retry: { ...DEFAULT_RETRY_POLICY, retries: settings.WVA_PROMETHEUS_RETRIES },
     });
-    deps.logger.info({ backend, baseUrl, auth: settings.PROMETHEUS_TOKEN_PATH ? 'token file' : settings.PROMETHEUS_BEARER_TOKEN ? 'token' : 'none' }, 'metrics collector');
+    deps.logger.info({ backend, baseUrl: redactUrl(baseUrl), auth: settings.PROMETHEUS_TOKEN_PATH ? 'token file' : settings.PROMETHEUS_BEARER_TOKEN ? 'token' : 'none' }, 'metrics collector');
     return { backend, cache, collector: new PrometheusCollector({ client, ...common }) };
   }
   const collector = new ScrapeCollector(

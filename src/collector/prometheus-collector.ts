@@ -3,6 +3,11 @@
  * promql.ts), run concurrently. If a critical signal (KV, waiting, running) fails after retries,
  * the fetch fails and the cache keeps the last good values (which age into "stale"); a failed
  * secondary signal (rate, service, retention, gateway, seen) only makes that field missing.
+ *
+ * A batch Prometheus refuses (400 bad_data, 413/422, "too many samples") is split in halves and
+ * each half fetched on its own, down to single models, so one model that makes the batch
+ * unacceptable (a huge or odd model name) cannot blind every other one: the others get their
+ * metrics, the refused model gets none (its cached values age into stale; missing never scales down).
  */
 import type { Logger } from 'pino';
 import type { MetricsCache } from '../cache/metrics-cache.js';
@@ -28,6 +33,24 @@ export interface PrometheusCollectorDeps {
 
 type Outcome = { query: SignalQuery; result: PromQueryResult } | { query: SignalQuery; error: PrometheusError };
 
+/** What one group of models gave: their metrics, or the error that left them without. */
+interface GroupResult {
+  readonly results: ModelMetrics[];
+  readonly failures: { readonly models: readonly TrackedModel[]; readonly error: PrometheusError }[];
+}
+
+/** Prometheus refused the query itself (not a transient failure): a smaller batch may pass. */
+function refusedBatch(e: PrometheusError): boolean {
+  const status = e.details.httpStatus;
+  return e.kind === 'bad_data' || e.kind === 'execution' || (e.kind === 'http' && status !== undefined && status >= 400 && status < 500 && status !== 429);
+}
+
+/** Longest error text a log line quotes (Prometheus may echo the query it could not parse). */
+const LOGGED_ERROR_MAX = 300;
+function shortError(message: string): string {
+  return message.length <= LOGGED_ERROR_MAX ? message : `${message.slice(0, LOGGED_ERROR_MAX)}… (${message.length} chars)`;
+}
+
 export class PrometheusCollector implements MetricsCollector {
   readonly backend = 'prometheus';
   private readonly mapper: PodVariantMapper;
@@ -43,17 +66,36 @@ export class PrometheusCollector implements MetricsCollector {
   async fetch(models: readonly TrackedModel[]): Promise<void> {
     if (models.length === 0) return;
     const collectedAt = this.now();
-    const queries = buildSignalQueries(models);
-    // Queries evaluate at Prometheus' "now"; collectedAt uses our (injectable) clock for freshness.
-    const outcomes = await Promise.all(queries.map((q) => this.run(q)));
-    const failedCritical = outcomes.find((o): o is Extract<Outcome, { error: PrometheusError }> => 'error' in o && o.query.critical);
-    if (failedCritical) {
+    const { results, failures } = await this.fetchGroup(models, collectedAt);
+    const first = failures[0];
+    if (first && results.length === 0) {
       this.fetched.failed();
-      throw failedCritical.error;
+      throw first.error;
     }
-    const signals = toSignalSet(models, outcomes);
-    const results = assembleModelMetrics(models, signals, this.mapper, collectedAt);
+    if (failures.length > 0) {
+      const refused = failures.flatMap((f) => f.models.map((m) => modelKey(m.namespace, m.modelID)));
+      this.deps.logger.warn(
+        { models: refused.length, sample: refused.slice(0, 5).map((k) => shortError(k)), err: first ? shortError(first.error.message) : undefined },
+        'Prometheus refused the queries of some models; the others were fetched',
+      );
+    }
     this.fetched.store(results);
+  }
+
+  /** One batch for `models`; a refused batch splits in halves (see the file comment). */
+  private async fetchGroup(models: readonly TrackedModel[], collectedAt: number): Promise<GroupResult> {
+    // Queries evaluate at Prometheus' "now"; collectedAt uses our (injectable) clock for freshness.
+    const outcomes = await Promise.all(buildSignalQueries(models).map((q) => this.run(q)));
+    const errors = outcomes.flatMap((o) => ('error' in o ? [o.error] : []));
+    if (models.length > 1 && errors.some(refusedBatch)) {
+      const mid = Math.ceil(models.length / 2);
+      const halves = await Promise.all([this.fetchGroup(models.slice(0, mid), collectedAt), this.fetchGroup(models.slice(mid), collectedAt)]);
+      return { results: halves.flatMap((h) => h.results), failures: halves.flatMap((h) => h.failures) };
+    }
+    const failedCritical = outcomes.find((o): o is Extract<Outcome, { error: PrometheusError }> => 'error' in o && o.query.critical);
+    if (failedCritical) return { results: [], failures: [{ models, error: failedCritical.error }] };
+    const signals = toSignalSet(models, outcomes);
+    return { results: assembleModelMetrics(models, signals, this.mapper, collectedAt), failures: [] };
   }
 
   getModelMetrics(namespace: string, modelID: string): ModelMetrics | undefined {
@@ -73,7 +115,7 @@ export class PrometheusCollector implements MetricsCollector {
     } catch (thrown) {
       const error = toPrometheusError(thrown, query.promql);
       this.deps.metrics?.promErrors.inc({ type: error.kind });
-      this.deps.logger.warn({ signal: query.signal, kind: error.kind, err: error.message }, 'Prometheus query failed');
+      this.deps.logger.warn({ signal: query.signal, kind: error.kind, err: shortError(error.message) }, 'Prometheus query failed');
       return { query, error };
     }
   }

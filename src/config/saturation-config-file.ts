@@ -5,6 +5,11 @@
  *
  * Polling (fs.watchFile) rather than fs.watch: a mounted ConfigMap is updated by swapping a
  * symlink, which inotify on the file itself does not see.
+ *
+ * A plain file edited in place can be read half-written, and half a YAML map is often still a
+ * valid one (the entries after the cut are simply missing). A new version is therefore read twice,
+ * `settleMs` apart, and applied only when both reads agree; otherwise the next poll tries again.
+ * An empty file is refused (saturation-config.ts), like any other invalid version.
  */
 import { readFile } from 'node:fs/promises';
 import { unwatchFile, watchFile, type Stats } from 'node:fs';
@@ -22,17 +27,29 @@ export class SaturationConfigFile {
     private readonly metrics: ScalerMetrics,
     private readonly logger: Logger,
     private readonly pollMs = 2000,
+    /** Waits between the two reads of a new version (injectable so tests can write in between). */
+    private readonly settle: () => Promise<void> = () => new Promise((r) => setTimeout(r, Math.min(250, pollMs / 4))),
   ) {}
 
   /** Loads once. At start-up a bad file is fatal (returns the error); later ones are not. */
-  async load(): Promise<Error | undefined> {
+  async load(attempt = 0): Promise<Error | undefined> {
     let text: string;
     try {
       text = await readFile(this.path, 'utf8');
+      if (text === this.lastText) return undefined;
+      await this.settle();
+      const again = await readFile(this.path, 'utf8');
+      if (again !== text) {
+        if (this.lastText !== undefined) {
+          this.logger.info({ file: this.path }, 'saturation config file is still being written; trying again at the next poll');
+          return undefined;
+        }
+        // Start-up has no last good config to keep: read again, a few times.
+        return attempt < 5 ? this.load(attempt + 1) : this.reject(new Error(`${this.path} kept changing while being read`));
+      }
     } catch (err) {
       return this.reject(new Error(`cannot read ${this.path}: ${(err as Error).message}`));
     }
-    if (text === this.lastText) return undefined;
     let parsed: SaturationConfig;
     try {
       parsed = parseSaturationConfigFile(text);

@@ -11,7 +11,7 @@
  */
 import { parse as parseYaml } from 'yaml';
 import {
-  booleanScalar, fractionScalar, InvalidValueError, nonNegativeNumberScalar, positiveDurationScalar, quoteKeyValue,
+  booleanScalar, fractionScalar, InvalidValueError, isEmptyValue, queueScalar, quoteKeyValue, retentionScalar,
   yamlScalarText, type Scalar,
 } from './scalars.js';
 import {
@@ -63,9 +63,9 @@ export const EMPTY_SATURATION_CONFIG: SaturationConfig = Object.freeze({
  */
 export const THRESHOLD_SCALARS: Readonly<Record<keyof SaturationThresholds, Scalar<number>>> = {
   kvCacheThreshold: fractionScalar,
-  queueLengthThreshold: nonNegativeNumberScalar,
+  queueLengthThreshold: queueScalar,
   kvSpareTrigger: fractionScalar,
-  queueSpareTrigger: nonNegativeNumberScalar,
+  queueSpareTrigger: queueScalar,
 };
 
 const THRESHOLD_NAMES = Object.keys(THRESHOLD_SCALARS) as (keyof SaturationThresholds)[];
@@ -100,6 +100,11 @@ function mergeLayers(layers: readonly Layer[]): { thresholds: SaturationThreshol
 }
 
 /** Parses one field's YAML value with a shared scalar parser; throws naming entry, field and value. */
+/** The one rule for empty values: a field that is absent, null or blank is not given. */
+function given(raw: unknown): boolean {
+  return raw !== undefined && raw !== null && !(typeof raw === 'string' && isEmptyValue(raw));
+}
+
 function parseField<T>(entry: string, field: string, raw: unknown, scalar: Scalar<T>): T {
   const text = yamlScalarText(raw);
   const value = text === undefined ? undefined : scalar.parse(text);
@@ -147,7 +152,7 @@ function parseEntry(name: string, body: string): SaturationEntry & { isDefault: 
   }
   const thresholds: Partial<Record<keyof SaturationThresholds, number>> = {};
   for (const field of THRESHOLD_NAMES) {
-    if (fields[field] !== undefined) thresholds[field] = parseField(name, field, fields[field], THRESHOLD_SCALARS[field]);
+    if (given(fields[field])) thresholds[field] = parseField(name, field, fields[field], THRESHOLD_SCALARS[field]);
   }
   const isDefault = name === 'default' || name === '__defaults__';
   const modelRaw = fields['model_id'] ?? fields['modelID'];
@@ -162,8 +167,8 @@ function parseEntry(name: string, body: string): SaturationEntry & { isDefault: 
     modelID: typeof modelRaw === 'string' ? modelRaw : '',
     namespace: ns === '' ? undefined : ns,
     thresholds,
-    scaleToZero: fields['enable_scale_to_zero'] === undefined ? undefined : parseField(name, 'enable_scale_to_zero', fields['enable_scale_to_zero'], booleanScalar),
-    retentionMs: fields['retention_period'] === undefined ? undefined : parseField(name, 'retention_period', fields['retention_period'], positiveDurationScalar),
+    scaleToZero: !given(fields['enable_scale_to_zero']) ? undefined : parseField(name, 'enable_scale_to_zero', fields['enable_scale_to_zero'], booleanScalar),
+    retentionMs: !given(fields['retention_period']) ? undefined : parseField(name, 'retention_period', fields['retention_period'], retentionScalar),
   };
 }
 
@@ -202,7 +207,11 @@ export function parseSaturationConfigFile(text: string): SaturationConfig {
   } catch (e) {
     throw new SaturationConfigError('(file)', '(yaml)', text.slice(0, 80), `valid YAML (${(e as Error).message.split('\n')[0]})`);
   }
-  if (doc === null || doc === undefined) return EMPTY_SATURATION_CONFIG;
+  // An empty file is a file caught mid-write or truncated, not "use the built-in defaults": a config
+  // that wants only defaults says so (`default: ""`, or `{}`).
+  if (doc === null || doc === undefined) {
+    throw new SaturationConfigError('(file)', '(document)', text.slice(0, 80), 'a map of entry name -> YAML document (the file is empty; write `{}` for built-in defaults only)');
+  }
   if (typeof doc !== 'object' || Array.isArray(doc)) {
     throw new SaturationConfigError('(file)', '(document)', doc, 'a map of entry name -> YAML document, or a ConfigMap');
   }

@@ -15,8 +15,8 @@ import { spareProblemRefusedAtLoad, type SaturationOverrides } from '../domain/s
 import { DEFAULT_MAX_REPLICAS, DEFAULT_VARIANT_COST, variantKey, type Variant } from '../domain/variant.js';
 import { THRESHOLD_SCALARS } from './saturation-config.js';
 import {
-  booleanScalar, InvalidValueError, nonEmptyTextScalar, nonNegativeIntScalar, positiveDurationScalar,
-  positiveNumberScalar, quoteKeyValue, type Scalar,
+  booleanScalar, decimalScalar, dnsLabelScalar, dnsSubdomainScalar, InvalidValueError, isEmptyValue, quoteKeyValue,
+  replicasScalar, retentionScalar, textScalar, type Scalar,
 } from './scalars.js';
 
 export class MetadataError extends InvalidValueError {
@@ -28,21 +28,20 @@ export class MetadataError extends InvalidValueError {
 
 type KeySpec<T> = Scalar<T> & { readonly required?: boolean };
 
-const dnsName: KeySpec<string> = {
-  expected: 'a Kubernetes object name (lowercase letters, digits, "-", ".")',
-  parse: (r) => (/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(r.trim()) ? r.trim() : undefined),
-};
+/** Longest modelID: vLLM's served model names are Hugging Face ids or paths, far below this. */
+export const MODEL_ID_MAX = 256;
+const modelIDScalar = textScalar(MODEL_ID_MAX, 'the vLLM model_name served by this variant');
 /** Every key this scaler reads from a trigger's metadata. */
 export const METADATA_KEYS = {
-  modelID: { ...nonEmptyTextScalar, required: true, expected: 'the vLLM model_name served by this variant (required)' },
-  accelerator: nonEmptyTextScalar,
-  variantCost: positiveNumberScalar,
-  deployment: dnsName,
+  modelID: { ...modelIDScalar, required: true, expected: `${modelIDScalar.expected} (required)` },
+  accelerator: textScalar(63, 'an accelerator name'),
+  variantCost: decimalScalar(0, 1_000_000, { above: true }),
+  deployment: dnsSubdomainScalar,
   ...THRESHOLD_SCALARS,
-  minReplicas: nonNegativeIntScalar,
-  maxReplicas: nonNegativeIntScalar,
+  minReplicas: replicasScalar,
+  maxReplicas: replicasScalar,
   scaleToZero: booleanScalar,
-  scaleToZeroRetention: positiveDurationScalar,
+  scaleToZeroRetention: retentionScalar,
 } as const satisfies Record<string, KeySpec<unknown>>;
 
 /** KEDA's own keys: present in scalerMetadata, not ours to interpret. */
@@ -66,6 +65,9 @@ function rawValues(metadata: Readonly<Record<string, string>>): Map<OurKey, { gi
     if (!isOurKey(key)) {
       throw new MetadataError(given, raw, `a known key (${Object.keys(METADATA_KEYS).join(', ')}; each also as <key>FromEnv)`);
     }
+    // The one rule for empty values: an empty value is one not given (Helm renders an unset
+    // value as "", KEDA forwards an empty variable behind <key>FromEnv as "").
+    if (isEmptyValue(raw)) continue;
     const other = out.get(key);
     if (other) throw new MetadataError(given, raw, `either ${key} or ${key}${FROM_ENV}, not both (${other.given} is also set)`);
     out.set(key, { given, raw });
@@ -75,7 +77,7 @@ function rawValues(metadata: Readonly<Record<string, string>>): Map<OurKey, { gi
 
 /** True when the metadata gives `key`, directly or as `<key>FromEnv`. */
 export function hasKey(metadata: Readonly<Record<string, string>>, key: OurKey): boolean {
-  return metadata[key] !== undefined || metadata[key + FROM_ENV] !== undefined;
+  return !isEmptyValue(metadata[key]) || !isEmptyValue(metadata[key + FROM_ENV]);
 }
 
 function parseKeys(raws: ReadonlyMap<OurKey, { given: string; raw: string }>): Parsed {
@@ -98,8 +100,9 @@ function parseKeys(raws: ReadonlyMap<OurKey, { given: string; raw: string }>): P
  * describes. Pure: no I/O, safe to call on every GetMetricSpec.
  */
 export function parseTriggerMetadata(namespace: string, name: string, metadata: Readonly<Record<string, string>>): Variant {
-  if (namespace.trim() === '') throw new MetadataError('namespace', namespace, 'the ScaledObject namespace (non-empty)');
-  if (name.trim() === '') throw new MetadataError('name', name, 'the ScaledObject name (non-empty)');
+  // As Kubernetes validates them: neither holds a "/", so no two (namespace, name) share a variant key.
+  if (dnsLabelScalar.parse(namespace) !== namespace) throw new MetadataError('namespace', namespace, `the ScaledObject namespace, ${dnsLabelScalar.expected}`);
+  if (dnsSubdomainScalar.parse(name) !== name) throw new MetadataError('name', name, `the ScaledObject name, ${dnsSubdomainScalar.expected}`);
   const raws = rawValues(metadata);
   const p = parseKeys(raws);
   const fail = (key: OurKey, expected: string): never => {

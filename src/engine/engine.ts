@@ -8,7 +8,7 @@
  * of what was asked), and every caller's promise resolves when the run that covered it ends.
  */
 import type { Decision } from '../domain/decision.js';
-import type { ModelMetrics } from '../domain/metrics.js';
+import { FRESH_MS, type ModelMetrics } from '../domain/metrics.js';
 import { modelKey, type Variant } from '../domain/variant.js';
 import type { DecisionCache } from '../cache/decision-cache.js';
 import { decisionEventOf, type DecisionTrigger } from '../cache/decision-trigger.js';
@@ -99,6 +99,8 @@ export class Engine implements DecisionSource {
   /** Last invalid-thresholds reason per model, to log once per change. */
   private readonly badThresholds = new Map<string, string>();
   private readonly gauges = new Map<string, VariantGauges>();
+  /** Without a ReplicaStatusSource: the most pods seen reporting per variant, and when (statesOf). */
+  private readonly reportingSeen = new Map<string, { count: number; at: number }>();
   /** registry.byModel(), rebuilt only after a registry change. */
   private models: Map<string, Variant[]> | undefined;
   readonly stats = { cycles: 0, coalesced: 0, maxConcurrent: 0, active: 0 };
@@ -271,7 +273,7 @@ export class Engine implements DecisionSource {
     const first = variants[0] as Variant;
     const { namespace, modelID } = first;
     const metrics = this.deps.collector.getModelMetrics(namespace, modelID);
-    const states = this.statesOf(variants, metrics);
+    const states = this.statesOf(variants, metrics, now);
     const previous = new Map<string, Decision>();
     for (const v of variants) {
       const d = this.deps.decisions.get(v.key);
@@ -311,8 +313,18 @@ export class Engine implements DecisionSource {
     return { decisions: outcome.decisions.length, changed, unavailable: undefined };
   }
 
-  /** Current/ready per variant: ReplicaStatusSource, else the pods reporting metrics, under any model_name (all ready). */
-  private statesOf(variants: readonly Variant[], metrics: ModelMetrics | undefined): VariantState[] {
+  /**
+   * Current/ready per variant: ReplicaStatusSource, else the pods reporting metrics, under any
+   * model_name (all ready).
+   *
+   * Without a ReplicaStatusSource, fewer pods reporting than before is not proof of fewer replicas:
+   * after a Prometheus restart (or a scrape gap) the first fetches hold only the pods scraped so
+   * far. For up to FRESH_MS after the higher count was last seen, pods that vanished without this
+   * engine asking for fewer count as current but not ready (pending), so nothing scales down on
+   * their absence (DESIGN step 5: missing data never scales down); pods that really went away
+   * stop counting once the window passes.
+   */
+  private statesOf(variants: readonly Variant[], metrics: ModelMetrics | undefined, now: number): VariantState[] {
     let reporting: Map<string, number> | undefined;
     const states: VariantState[] = [];
     for (const v of variants) {
@@ -331,7 +343,16 @@ export class Engine implements DecisionSource {
         for (const p of metrics?.misnamedPods ?? []) reporting.set(p.variantKey, (reporting.get(p.variantKey) ?? 0) + 1);
       }
       const n = reporting.get(v.key) ?? 0;
-      states.push({ variant: v, current: n, ready: n });
+      const seen = this.reportingSeen.get(v.key);
+      let current = n;
+      if (seen !== undefined && n < seen.count && now - seen.at < FRESH_MS) {
+        const asked = this.deps.decisions.get(v.key)?.desiredReplicas ?? seen.count;
+        current = Math.max(n, Math.min(seen.count, asked));
+      } else {
+        this.reportingSeen.set(v.key, { count: n, at: now });
+      }
+      if (seen !== undefined && n >= seen.count) this.reportingSeen.set(v.key, { count: n, at: now });
+      states.push({ variant: v, current, ready: n });
     }
     return states;
   }
@@ -403,6 +424,7 @@ export class Engine implements DecisionSource {
     this.models = undefined;
     if (change.type === 'removed') {
       this.deps.decisions.delete(change.variant.key);
+      this.reportingSeen.delete(change.variant.key);
       this.dropGauges(change.variant.key);
       const mk = modelKey(change.variant.namespace, change.variant.modelID);
       if (this.deps.registry.variantsOfModel(change.variant.namespace, change.variant.modelID).length === 0) {

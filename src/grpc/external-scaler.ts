@@ -6,6 +6,13 @@
  *    KEDA's `fallback` applies.
  *  - IsActive / StreamIsActive: active when the decision is above zero.
  *  - Every call but GetMetrics tells RegistrationExpiry that KEDA still asks about the variant.
+ *  - At most `maxGrpcVariants` variants registered through GetMetricSpec at once (any client that
+ *    reaches the port can register): a new one beyond that is UNAVAILABLE (KEDA's fallback applies)
+ *    until registrations expire. Variants from informers or the variants file do not count.
+ *  - GetMetrics and IsActive for a variant already registered do not re-read the metadata they are
+ *    sent: GetMetrics is the hot path (a Map lookup), and KEDA sends the same trigger metadata to
+ *    GetMetricSpec on every HPA poll, which re-registers a changed trigger; informers see changes
+ *    themselves. Their metadata is read when the variant is not registered (first call, or expired).
  * Expected conditions never answer INTERNAL.
  */
 import * as grpc from '@grpc/grpc-js';
@@ -42,7 +49,11 @@ export interface ExternalScalerDeps {
   readonly firstDecisionDeadlineMs: number;
   /** Told of every call but GetMetrics, so variants KEDA no longer asks about can be forgotten. */
   readonly expiry?: Pick<RegistrationExpiry, 'touch'>;
+  /** Most variants registered through gRPC at once (default DEFAULT_MAX_GRPC_VARIANTS). */
+  readonly maxGrpcVariants?: number;
 }
+
+export const DEFAULT_MAX_GRPC_VARIANTS = 2000;
 
 class CallError extends Error {
   constructor(readonly code: grpc.status, message: string) {
@@ -69,8 +80,13 @@ class MethodMetrics {
 
 export class ExternalScalerService {
   private readonly m: Record<Method, MethodMetrics>;
+  /** Keys of the variants this service registered and the registry still holds. */
+  private readonly grpcRegistered = new Set<string>();
 
   constructor(private readonly deps: ExternalScalerDeps) {
+    deps.registry.onChange((c) => {
+      if (c.type === 'removed' || c.variant.source !== 'grpc') this.grpcRegistered.delete(c.variant.key);
+    });
     this.m = {
       GetMetricSpec: new MethodMetrics(deps.metrics, 'GetMetricSpec'),
       GetMetrics: new MethodMetrics(deps.metrics, 'GetMetrics'),
@@ -182,7 +198,12 @@ export class ExternalScalerService {
     // Informers (ScaledObject, VariantAutoscaling) see the same trigger plus min/maxReplicaCount and
     // are the authority for what they registered. GetMetricSpec runs on every poll: no churn.
     if (known && (known.source !== 'grpc' || sameVariant(known, variant))) return known;
+    const max = this.deps.maxGrpcVariants ?? DEFAULT_MAX_GRPC_VARIANTS;
+    if (!known && this.grpcRegistered.size >= max) {
+      throw new CallError(grpc.status.UNAVAILABLE, `cannot register ${variant.key}: ${max} variants are already registered through GetMetricSpec (WVA_MAX_GRPC_VARIANTS); unused ones expire`);
+    }
     const result = this.deps.registry.upsert(variant);
+    this.grpcRegistered.add(variant.key);
     if (result !== 'unchanged') this.deps.logger.info({ variant: variant.key, modelID: variant.modelID, result }, 'variant registered');
     return variant;
   }

@@ -10,6 +10,7 @@
  * cached yet) defers the variant to GetMetricSpec, which receives KEDA's resolved value: never a
  * variant registered under the variable's name instead of its value.
  */
+import { MAX_REPLICAS_BOUND, quoteValue, replicasScalar } from '../config/scalars.js';
 import { FROM_ENV, hasKey, MetadataError, parseTriggerMetadata } from '../config/trigger-metadata.js';
 import { DEFAULT_MAX_REPLICAS, variantKey, type Variant } from '../domain/variant.js';
 import { asRecord, field, int, isDeleting, refOf, str } from './object-fields.js';
@@ -115,11 +116,14 @@ export function variantFromScaledObject(scaledObject: unknown, addressMatch: str
   const targetKind = str(scaledObject, 'spec', 'scaleTargetRef', 'kind') ?? 'Deployment';
   const targetName = str(scaledObject, 'spec', 'scaleTargetRef', 'name');
   if (targetKind !== 'Deployment') {
-    return { kind: 'invalid', key, error: `spec.scaleTargetRef.kind=${JSON.stringify(targetKind)}: expected Deployment` };
+    return { kind: 'invalid', key, error: `spec.scaleTargetRef.kind=${quoteValue(targetKind)}: expected Deployment` };
   }
   // Trigger metadata wins where given; otherwise KEDA's own fields (its defaults: 0 and 100).
   const minReplicas = hasKey(metadata, 'minReplicas') ? parsed.minReplicas : (int(scaledObject, 'spec', 'minReplicaCount') ?? 0);
   const maxReplicas = hasKey(metadata, 'maxReplicas') ? parsed.maxReplicas : (int(scaledObject, 'spec', 'maxReplicaCount') ?? DEFAULT_MAX_REPLICAS);
+  for (const [field, n] of [['minReplicaCount', minReplicas], ['maxReplicaCount', maxReplicas]] as const) {
+    if (n < 0 || n > MAX_REPLICAS_BOUND) return { kind: 'invalid', key, error: `spec.${field}=${n}: expected ${replicasScalar.expected}` };
+  }
   if (maxReplicas < Math.max(1, minReplicas)) {
     return { kind: 'invalid', key, error: `maxReplicas ${maxReplicas}: expected >= max(1, minReplicas ${minReplicas})` };
   }

@@ -1,6 +1,15 @@
 /**
  * HTTP surface on WVA_HTTP_PORT: /metrics (prom-client), /healthz (process alive), /readyz (ready
  * to answer KEDA), /debug/decisions and /debug/variants (JSON snapshots).
+ *
+ * It shares the event loop with the gRPC hot path (GetMetrics), so no HTTP client may hold it up:
+ *  - the /metrics exposition is rendered at most once per `metricsCacheMs`, shared by every scrape
+ *    in that window (rendering 2,000 variants' series is milliseconds of CPU; 200 at once was
+ *    seconds);
+ *  - at most `maxConcurrentScrapes` /metrics responses are in flight; beyond that 503 Retry-After;
+ *  - slow clients are cut off: headers within `headersTimeoutMs`, the whole request within
+ *    `requestTimeoutMs`, an idle socket (one that never reads) after `idleTimeoutMs`;
+ *  - a request target that is not a path (`GET //[`) is a 400, not a handler error.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -24,20 +33,65 @@ export interface HttpServerOptions {
   readonly logger: Logger;
   /** Extra JSON debug endpoints: path -> snapshot. */
   readonly debug?: Readonly<Record<string, () => unknown>>;
+  /** How long one rendering of /metrics is served (default 1000 ms; 0 = render every scrape). */
+  readonly metricsCacheMs?: number;
+  /** /metrics responses in flight at once before 503 (default 8). */
+  readonly maxConcurrentScrapes?: number;
+  readonly headersTimeoutMs?: number;
+  readonly requestTimeoutMs?: number;
+  readonly idleTimeoutMs?: number;
+  /** Clock for the exposition cache (tests). */
+  readonly now?: () => number;
+}
+
+/** One rendering of the exposition, shared by every scrape until it expires. */
+class ExpositionCache {
+  private rendered: { body: Promise<string>; at: number } | undefined;
+  constructor(
+    private readonly render: () => Promise<string>,
+    private readonly ttlMs: number,
+    private readonly now: () => number,
+  ) {}
+  get(): Promise<string> {
+    const t = this.now();
+    const r = this.rendered;
+    if (r && t - r.at < this.ttlMs) return r.body;
+    const body = this.render();
+    this.rendered = { body, at: t };
+    body.catch(() => {
+      if (this.rendered?.body === body) this.rendered = undefined;
+    });
+    return body;
+  }
 }
 
 export class HttpServer {
   private readonly server: Server;
   private boundPort = 0;
+  private readonly exposition: ExpositionCache;
+  private scrapesInFlight = 0;
+  /** Renders of the exposition (a cache miss each). */
+  renders = 0;
 
   constructor(private readonly opts: HttpServerOptions) {
-    this.server = createServer((req, res) => {
+    this.exposition = new ExpositionCache(
+      () => {
+        this.renders++;
+        return opts.metrics.registry.metrics();
+      },
+      opts.metricsCacheMs ?? 1000,
+      opts.now ?? Date.now,
+    );
+    this.server = createServer({ headersTimeout: opts.headersTimeoutMs ?? 5000, requestTimeout: opts.requestTimeoutMs ?? 10_000, connectionsCheckingInterval: 1000 }, (req, res) => {
       this.handle(req, res).catch((err: unknown) => {
         opts.logger.error({ err, url: req.url }, 'http handler failed');
         if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
         res.end('internal error\n');
       });
     });
+    // A socket with nothing moving either way (a client that never reads, or a held-open idle one).
+    this.server.setTimeout(opts.idleTimeoutMs ?? 15_000, (socket) => socket.destroy());
+    this.server.keepAliveTimeout = 5000;
   }
 
   async start(): Promise<number> {
@@ -59,11 +113,22 @@ export class HttpServer {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    const url = requestUrl(req.url);
+    if (!url) return send(res, 400, 'text/plain', 'bad request target: expected a path such as /metrics\n');
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain', 'method not allowed\n');
     switch (url.pathname) {
       case '/metrics': {
-        const body = await this.opts.metrics.registry.metrics();
+        if (this.scrapesInFlight >= (this.opts.maxConcurrentScrapes ?? 8)) {
+          res.writeHead(503, { 'content-type': 'text/plain', 'retry-after': '1' });
+          res.end('too many concurrent scrapes\n');
+          return;
+        }
+        this.scrapesInFlight++;
+        const done = (): void => {
+          this.scrapesInFlight--;
+        };
+        res.once('close', done);
+        const body = await this.exposition.get();
         return send(res, 200, this.opts.metrics.registry.contentType, body);
       }
       case '/healthz':
@@ -89,6 +154,17 @@ export class HttpServer {
         return send(res, 404, 'text/plain', 'not found\n');
       }
     }
+  }
+}
+
+/** The request target as a URL on this server, or undefined when it is not an origin-form path. */
+function requestUrl(target: string | undefined): URL | undefined {
+  const t = target ?? '/';
+  if (!t.startsWith('/') || t.startsWith('//')) return undefined;
+  try {
+    return new URL(t, 'http://localhost');
+  } catch {
+    return undefined;
   }
 }
 

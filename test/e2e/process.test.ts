@@ -72,6 +72,6 @@ describe('scaler process', () => {
     const { proc, output } = startScaler({ WVA_ENGINE_INTERVAL: 'fast' });
     const code = await new Promise<number | null>((resolve) => proc.on('exit', resolve));
     expect(code).toBe(2);
-    expect(output().trim()).toBe('wva-scaler: invalid setting WVA_ENGINE_INTERVAL="fast": expected a duration above zero such as 500ms, 15s, 10m');
+    expect(output().trim()).toBe('wva-scaler: invalid setting WVA_ENGINE_INTERVAL="fast": expected a duration from 100ms to 1h, such as 500ms, 15s, 10m');
   });
 });

@@ -115,8 +115,10 @@ export class PrometheusProcess {
     this.child = undefined;
   }
 
-  async restart(): Promise<void> {
+  /** Stop and start again; `wipeData` loses the TSDB, as a Prometheus on an emptyDir does. */
+  async restart(opts: { wipeData?: boolean } = {}): Promise<void> {
     await this.stopProcess();
+    if (opts.wipeData) rmSync(join(this.dir, 'data'), { recursive: true, force: true });
     await this.startProcess();
   }
 

@@ -39,6 +39,7 @@ export interface HarnessOptions {
   readonly firstDecisionDeadlineMs?: number;
   /** Registration expiry on this clock (ttl 10 min); absent = none. */
   readonly expiryNow?: () => number;
+  readonly maxGrpcVariants?: number;
 }
 
 export function makeDecision(variantKey: string, desired: number, now = Date.now()): Decision {
@@ -67,6 +68,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     : undefined;
   const scaler = new ExternalScalerService({
     registry, decisions, source, streams, metrics, logger, firstDecisionDeadlineMs: opts.firstDecisionDeadlineMs ?? 300, ...(expiry ? { expiry } : {}),
+    ...(opts.maxGrpcVariants !== undefined ? { maxGrpcVariants: opts.maxGrpcVariants } : {}),
   });
   const server = new GrpcServer({
     host: '127.0.0.1', port: 0, credentials: opts.credentials ?? grpc.ServerCredentials.createInsecure(),

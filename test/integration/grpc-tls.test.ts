@@ -4,7 +4,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -97,4 +97,84 @@ describe('gRPC TLS', () => {
     expect(() => serverCredentials({ certFile: undefined, keyFile: undefined, clientCaFile: f('ca.crt') })).toThrow(TlsConfigError);
     expect(() => serverCredentials({ certFile: f('nope.crt'), keyFile: f('server.key'), clientCaFile: undefined })).toThrow(/file not found/);
   });
+
+  // Finding 3: a directory hung start-up forever; garbage, empty or swapped PEM files gave "ready"
+  // while every handshake was reset. Each must stop start-up with one line naming the setting.
+  describe('unusable files stop start-up with one line naming the setting', () => {
+    const cases: [string, () => { cert: string; key: string; ca?: string }, RegExp][] = [
+      ['a directory as cert', () => ({ cert: mkdir('dir-cert'), key: f('server.key') }), /^WVA_TLS_CERT_FILE=.*dir-cert: not a regular file/],
+      ['a directory as key', () => ({ cert: f('server.crt'), key: mkdir('dir-key') }), /^WVA_TLS_KEY_FILE=.*dir-key: not a regular file/],
+      ['a directory as client CA', () => ({ cert: f('server.crt'), key: f('server.key'), ca: mkdir('dir-ca') }), /^WVA_TLS_CLIENT_CA_FILE=.*dir-ca: not a regular file/],
+      ['a garbage cert', () => ({ cert: write('garbage.crt', 'hello\n'), key: f('server.key') }), /^WVA_TLS_CERT_FILE=.*: not a PEM certificate/],
+      ['an empty cert', () => ({ cert: write('empty.crt', ''), key: f('server.key') }), /^WVA_TLS_CERT_FILE=.*: empty file/],
+      ['an empty key', () => ({ cert: f('server.crt'), key: write('empty.key', '') }), /^WVA_TLS_KEY_FILE=.*: empty file/],
+      ['a garbage key', () => ({ cert: f('server.crt'), key: write('garbage.key', '-----BEGIN PRIVATE KEY-----\nnope\n-----END PRIVATE KEY-----\n') }), /^WVA_TLS_KEY_FILE=.*: not a valid PEM private key/],
+      ['cert and key swapped', () => ({ cert: f('server.key'), key: f('server.crt') }), /^WVA_TLS_CERT_FILE=.*server\.key: holds a private key, not a certificate/],
+      ['a key of another certificate', () => ({ cert: f('server.crt'), key: f('server2.key') }), /^WVA_TLS_KEY_FILE=.*server2\.key: does not belong to the certificate/],
+      ['a garbage client CA', () => ({ cert: f('server.crt'), key: f('server.key'), ca: write('garbage-ca.crt', 'x') }), /^WVA_TLS_CLIENT_CA_FILE=.*: not a PEM certificate/],
+    ];
+    it.each(cases)('%s', (_name, files, message) => {
+      const { cert, key, ca } = files();
+      let err: unknown;
+      try {
+        serverCredentials({ certFile: cert, keyFile: key, clientCaFile: ca });
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(TlsConfigError);
+      expect((err as Error).message).toMatch(message);
+      expect((err as Error).message).not.toContain('\n');
+    });
+  });
+
+  it('keeps serving the last good certificate when the files rotate to something unusable, then takes the next good one', async () => {
+    copyFileSync(f('server.crt'), f('rot.crt'));
+    copyFileSync(f('server.key'), f('rot.key'));
+    const rejected: string[] = [];
+    const tls = serverCredentials({ certFile: f('rot.crt'), keyFile: f('rot.key'), clientCaFile: undefined }, { refreshIntervalMs: 100, onRejectedUpdate: (e) => rejected.push(e.message) });
+    const h = await startHarness({ credentials: tls.creds });
+    try {
+      const handshake = async (ca: string): Promise<boolean> => {
+        const c = h.client(grpc.credentials.createSsl(readFileSync(f(ca))));
+        try {
+          return await unary(c, 'GetMetricSpec', ref, 2000).then(() => true, () => false);
+        } finally {
+          c.close();
+        }
+      };
+      expect(await handshake('ca.crt')).toBe(true);
+      // Garbage, then a key of another certificate: each is refused and reported, the old one stays.
+      writeFileSync(f('rot.crt'), 'garbage');
+      await waitUntil(() => rejected.length >= 1);
+      expect(rejected[0]).toMatch(/^WVA_TLS_CERT_FILE=.*not a PEM certificate/);
+      expect(await handshake('ca.crt')).toBe(true);
+      copyFileSync(f('server.crt'), f('rot.crt'));
+      copyFileSync(f('server2.key'), f('rot.key'));
+      await waitUntil(() => rejected.length >= 2);
+      expect(rejected[1]).toMatch(/^WVA_TLS_KEY_FILE=.*does not belong to the certificate/);
+      expect(await handshake('ca.crt')).toBe(true);
+      // The rotation completes: the new certificate is served.
+      copyFileSync(f('server2.crt'), f('rot.crt'));
+      await waitUntil(async () => handshake('ca2.crt'));
+    } finally {
+      await h.stop();
+      tls.close();
+    }
+  });
 });
+
+function mkdir(name: string): string {
+  mkdirSync(f(name), { recursive: true });
+  return f(name);
+}
+function write(name: string, text: string): string {
+  writeFileSync(f(name), text);
+  return f(name);
+}
+async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

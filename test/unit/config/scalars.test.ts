@@ -33,22 +33,28 @@ describe('one set of scalar parsers', () => {
     expect(parseSaturationConfig({ default: 'enable_scale_to_zero: false' }).defaultScaleToZero).toBe(false);
   });
 
-  it.each([['500ms', 500], ['90s', 90_000], ['10m', 600_000], ['1h30m', 5_400_000]])(
+  it.each([['1500ms', 1500], ['90s', 90_000], ['10m', 600_000], ['1h30m', 5_400_000]])(
     'duration %j is %d ms everywhere',
     (raw, ms) => {
       expect([inSettings.duration(raw), inMetadata.duration(raw), inConfigMap.duration(raw)]).toEqual([ms, ms, ms]);
     },
   );
 
-  it.each(['maybe', 'y', ''])('boolean %j is refused everywhere with the same expectation', (raw) => {
+  it.each(['maybe', 'y'])('boolean %j is refused everywhere with the same expectation', (raw) => {
     const expected = 'expected true or false';
-    expect(() => loadSettings({ WVA_SCALE_TO_ZERO: raw === '' ? ' ' : raw })).toThrow(expected);
+    expect(() => loadSettings({ WVA_SCALE_TO_ZERO: raw })).toThrow(expected);
     expect(() => inMetadata.boolean(raw)).toThrow(expected);
     expect(() => inConfigMap.boolean(raw)).toThrow(expected);
   });
 
-  it.each(['10', '0s', '5 minutes'])('duration %j is refused everywhere with the same expectation', (raw) => {
-    const expected = 'expected a duration above zero such as 500ms, 15s, 10m';
+  it('an empty value is not given everywhere: the default applies', () => {
+    expect([inSettings.boolean(''), inMetadata.boolean(''), inConfigMap.boolean('')]).toEqual([false, undefined, undefined]);
+    expect([inSettings.boolean('  '), inMetadata.boolean('  '), inConfigMap.boolean('  ')]).toEqual([false, undefined, undefined]);
+    expect([inSettings.duration(''), inMetadata.duration(''), inConfigMap.duration('')]).toEqual([600_000, undefined, undefined]);
+  });
+
+  it.each(['10', '0s', '5 minutes', '500ms', '169h'])('duration %j is refused everywhere with the same expectation', (raw) => {
+    const expected = 'expected a duration from 1s to 168h, such as 500ms, 15s, 10m';
     expect(() => inSettings.duration(raw)).toThrow(expected);
     expect(() => inMetadata.duration(raw)).toThrow(expected);
     expect(() => inConfigMap.duration(raw)).toThrow(expected);
@@ -56,9 +62,9 @@ describe('one set of scalar parsers', () => {
 
   it('whole numbers allow surrounding blanks and nothing else, in settings and metadata alike', () => {
     expect([inSettings.wholeNumber(' 4 '), inMetadata.wholeNumber(' 4 ')]).toEqual([4, 4]);
-    for (const raw of ['1.5', '-1', '1e2']) {
-      expect(() => inSettings.wholeNumber(raw)).toThrow('a whole number >= 0');
-      expect(() => inMetadata.wholeNumber(raw)).toThrow('a whole number >= 0');
+    for (const raw of ['1.5', '-1', '1e2', '0x10']) {
+      expect(() => inSettings.wholeNumber(raw)).toThrow('a whole number from 0 to');
+      expect(() => inMetadata.wholeNumber(raw)).toThrow('a whole number from 0 to');
     }
   });
 });
@@ -74,5 +80,41 @@ describe('one rule for spare triggers at load: kvCacheThreshold >= kvSpareTrigge
     expect(() => parseTriggerMetadata('ns', 'v', { modelID: 'm', ...equal })).not.toThrow();
     const yaml = Object.entries(equal).map(([k, v]) => `${k}: ${v}`).join('\n');
     expect(() => parseSaturationConfig({ default: yaml })).not.toThrow();
+  });
+});
+
+describe('numbers are plain decimals within a stated range', () => {
+  it.each(['0x10', '0b1', '0o7', 'Infinity', '1_000', '1e400'])('%j is not a number anywhere', (raw) => {
+    expect(() => loadSettings({ WVA_MAX_SCALE_UP_RATE: raw })).toThrow('WVA_MAX_SCALE_UP_RATE');
+    expect(() => parseTriggerMetadata('ns', 'v', { modelID: 'm', variantCost: raw })).toThrow('variantCost');
+    expect(() => parseSaturationConfig({ default: `queueLengthThreshold: "${raw}"` })).toThrow('queueLengthThreshold');
+  });
+
+  it('bounds replica counts: maxReplicas=1e20 or 100000000000000000000 is refused, naming the range', () => {
+    expect(() => parseTriggerMetadata('ns', 'v', { modelID: 'm', maxReplicas: '1e20' })).toThrow('a whole number from 0 to 10000');
+    expect(() => parseTriggerMetadata('ns', 'v', { modelID: 'm', maxReplicas: '100000000000000000000' })).toThrow('a whole number from 0 to 10000');
+  });
+});
+
+describe('error texts quote a short prefix of a bad value', () => {
+  it('a 100 KB value gives a short error that says how long the value was', () => {
+    const huge = 'x'.repeat(100_000);
+    for (const fn of [
+      () => loadSettings({ WVA_ENGINE_INTERVAL: huge }),
+      () => parseTriggerMetadata('ns', 'v', { modelID: 'm', variantCost: huge }),
+      () => parseTriggerMetadata('ns', 'v', { modelID: 'm', [huge]: '1' }),
+      () => parseTriggerMetadata('ns', 'v', { modelID: huge }),
+      () => parseSaturationConfig({ default: `kvCacheThreshold: ${huge}` }),
+    ]) {
+      let message = '';
+      try {
+        fn();
+      } catch (e) {
+        message = (e as Error).message;
+      }
+      expect(message).not.toBe('');
+      expect(message.length).toBeLessThan(1200);
+      expect(message).toContain('(100000 chars)');
+    }
   });
 });

@@ -34,20 +34,18 @@ describe('parseTriggerMetadata', () => {
   });
 
   it.each([
-    ['modelID', '', 'vLLM model_name'],
-    ['modelID', '   ', 'vLLM model_name'],
-    ['variantCost', '0', 'above zero'],
-    ['variantCost', '-3', 'above zero'],
-    ['variantCost', 'cheap', 'above zero'],
-    ['variantCost', 'Infinity', 'above zero'],
-    ['deployment', 'Llama_8B', 'Kubernetes object name'],
+    ['variantCost', '0', 'above 0'],
+    ['variantCost', '-3', 'above 0'],
+    ['variantCost', 'cheap', 'above 0'],
+    ['variantCost', 'Infinity', 'above 0'],
+    ['deployment', 'Llama_8B', 'DNS-1123 subdomain'],
     ['kvCacheThreshold', '1.2', '[0, 1]'],
     ['kvCacheThreshold', '-0.1', '[0, 1]'],
     ['kvCacheThreshold', 'high', '[0, 1]'],
-    ['queueLengthThreshold', '-1', '>= 0'],
-    ['queueLengthThreshold', 'NaN', '>= 0'],
+    ['queueLengthThreshold', '-1', '[0, 1000000]'],
+    ['queueLengthThreshold', 'NaN', '[0, 1000000]'],
     ['kvSpareTrigger', '2', '[0, 1]'],
-    ['queueSpareTrigger', '-2', '>= 0'],
+    ['queueSpareTrigger', '-2', '[0, 1000000]'],
     ['minReplicas', '1.5', 'whole number'],
     ['minReplicas', '-1', 'whole number'],
     ['maxReplicas', 'ten', 'whole number'],
@@ -71,8 +69,14 @@ describe('parseTriggerMetadata', () => {
     expect(me.message).toContain(expected);
   });
 
-  it('requires modelID', () => {
+  it('requires modelID; an empty value is one not given', () => {
     expect(() => parseTriggerMetadata('ns', 'n', {})).toThrow(/modelID=<missing>.*required/);
+    expect(() => parseTriggerMetadata('ns', 'n', { modelID: '' })).toThrow(/modelID=<missing>.*required/);
+    expect(() => parseTriggerMetadata('ns', 'n', { modelID: '   ' })).toThrow(/modelID=<missing>.*required/);
+  });
+
+  it('takes any empty value as not given: the default applies', () => {
+    expect(parse({ variantCost: '', maxReplicas: ' ', scaleToZero: '', kvCacheThresholdFromEnv: '' })).toMatchObject({ cost: 10, maxReplicas: 100, scaleToZero: undefined, saturation: {} });
   });
 
   it('checks cross-field rules', () => {
@@ -100,7 +104,7 @@ describe('parseTriggerMetadata', () => {
     });
 
     it('names the FromEnv key when its value is bad', () => {
-      expect(() => parse({ variantCostFromEnv: 'cheap' })).toThrow(/variantCostFromEnv="cheap": expected a number above zero/);
+      expect(() => parse({ variantCostFromEnv: 'cheap' })).toThrow(/variantCostFromEnv="cheap": expected a number above 0/);
       expect(() => parse({ minReplicas: '4', maxReplicasFromEnv: '2' })).toThrow(/maxReplicasFromEnv="2".*>= minReplicas \(4\)/);
     });
 

@@ -6,10 +6,11 @@ import { METADATA_KEYS } from '../../../src/config/trigger-metadata.js';
 const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
 
 describe('README', () => {
-  it.each(Object.entries(SETTING_SPECS))('documents %s with its default', (name, spec) => {
+  it.each(Object.entries(SETTING_SPECS))('documents %s with its default, its range and what empty means', (name, spec) => {
     const row = readme.split('\n').find((l) => l.startsWith(`| \`${name}\` |`));
     expect(row, `README settings table has no row for ${name}`).toBeDefined();
-    expect(row).toContain(spec.default === '' ? '—' : `\`${spec.default}\``);
+    expect(row).toContain(spec.default === '' ? '| — | ' : `| \`${spec.default}\` | `);
+    expect(row).toContain(`| ${spec.parser.expected.replace(/\|/g, '\\|')} | ${spec.default === '' ? 'unset' : 'default'} |`);
   });
 
   it('documents every trigger metadata key', () => {
