@@ -11,6 +11,7 @@ import type { Logger } from '../observability/logger.js';
 import type { ActiveStreams } from './active-streams.js';
 import type { ExternalScalerService } from './external-scaler.js';
 import { EXTERNAL_SCALER_SERVICE, PROTO_LOADER_OPTIONS, type LoadedProto } from './proto.js';
+import { withStrictMapEntries } from './reflection-descriptors.js';
 
 export interface GrpcServerOptions {
   readonly host: string;
@@ -40,7 +41,7 @@ export class GrpcServer {
     this.health = new HealthImplementation({ '': 'NOT_SERVING', [EXTERNAL_SCALER_SERVICE]: 'NOT_SERVING' });
     this.health.addToServer(this.server);
     const healthDefinition = protoLoader.loadSync(healthProtoPath, PROTO_LOADER_OPTIONS);
-    new ReflectionService({ ...opts.proto.packageDefinition, ...healthDefinition }).addToServer(this.server);
+    new ReflectionService(withStrictMapEntries({ ...opts.proto.packageDefinition, ...healthDefinition })).addToServer(this.server);
   }
 
   async start(): Promise<number> {
