@@ -7,7 +7,10 @@
  * field that points at it, in every file descriptor a PackageDefinition carries.
  */
 import type { PackageDefinition } from '@grpc/proto-loader';
-import { FileDescriptorProto } from 'protobufjs/ext/descriptor/index.js';
+// A CommonJS module: Node's ESM loader sees only its default export.
+import descriptor from 'protobufjs/ext/descriptor/index.js';
+
+const { FileDescriptorProto } = descriptor;
 
 interface FieldDesc { name: string; label?: number; type?: number; typeName?: string }
 interface MessageDesc { name: string; field?: FieldDesc[]; nestedType?: MessageDesc[]; options?: { mapEntry?: boolean } }

@@ -1,5 +1,5 @@
 import * as protoLoader from '@grpc/proto-loader';
-import { FileDescriptorProto } from 'protobufjs/ext/descriptor/index.js';
+import descriptor from 'protobufjs/ext/descriptor/index.js';
 import { describe, expect, it } from 'vitest';
 import { mapEntryName, withStrictMapEntries } from '../../../src/grpc/reflection-descriptors.js';
 import { EXTERNAL_SCALER_PROTO, PROTO_LOADER_OPTIONS } from '../../../src/grpc/proto.js';
@@ -8,7 +8,7 @@ interface Msg { name: string; field: { name: string; typeName?: string }[]; nest
 
 function scaledObjectRef(protos: Buffer[]): Msg | undefined {
   for (const b of protos) {
-    const file = FileDescriptorProto.decode(b) as unknown as { messageType: Msg[] };
+    const file = descriptor.FileDescriptorProto.decode(b) as unknown as { messageType: Msg[] };
     const m = file.messageType.find((x) => x.name === 'ScaledObjectRef');
     if (m) return m;
   }
