@@ -64,13 +64,20 @@ describe("scenario 8: KEDA's prometheus trigger as the baseline", () => {
   });
 
   it('follows the same load steps (load step → spec.replicas, metric change → spec.replicas)', async () => {
+    // The HPA follows the larger of the two triggers: waiting / 5 and gateway queue / 1.
     const waitingQuery = `sum(vllm:num_requests_waiting{namespace="${NS}",model_name="${MODEL}"})`;
+    const gatewayQuery = `sum(inference_extension_flow_control_queue_size{namespace="${NS}",target_model_name="${MODEL}"})`;
     const samples: { t: number; implied: number | undefined; replicas: number }[] = [];
     let sampling = true;
     const sampler = (async () => {
       while (sampling) {
-        const [v, replicas] = await Promise.all([promValue(c.state.prometheusUrl, waitingQuery).catch(() => undefined), specReplicas(c.kube, NS, NAME).catch(() => -1)]);
-        samples.push({ t: Date.now(), implied: v === undefined ? undefined : Math.min(8, Math.max(1, Math.ceil(v / WAITING))), replicas });
+        const [w, g, replicas] = await Promise.all([
+          promValue(c.state.prometheusUrl, waitingQuery).catch(() => undefined),
+          promValue(c.state.prometheusUrl, gatewayQuery).catch(() => undefined),
+          specReplicas(c.kube, NS, NAME).catch(() => -1),
+        ]);
+        const implied = w === undefined || g === undefined ? undefined : Math.min(8, Math.max(1, Math.ceil(w / WAITING), Math.ceil(g)));
+        samples.push({ t: Date.now(), implied, replicas });
         await new Promise((r) => setTimeout(r, 200));
       }
     })();
@@ -86,7 +93,7 @@ describe("scenario 8: KEDA's prometheus trigger as the baseline", () => {
     await waitUntil('spec.replicas back to 1', () => specReplicas(c.kube, NS, NAME), (n) => n === 1, 240_000, 500);
     sampling = false;
     await sampler;
-    // The metric asks for another count (its value / threshold) → spec.replicas changes.
+    // The metrics ask for another count (value / threshold) → spec.replicas changes.
     const metricToReplicas: number[] = [];
     for (let i = 1; i < samples.length; i++) {
       const prev = samples[i - 1];

@@ -31,14 +31,20 @@ describe("the chart's RBAC is exactly what the scaler calls", () => {
       .map((l) => JSON.parse(l) as AuditEvent)
       .filter((e) => e.user.username === sa && e.objectRef?.resource);
     const called = new Map<string, number>();
-    const denied: string[] = [];
+    const allowed = new Set<string>();
+    const forbidden: string[] = [];
     for (const e of events) {
       const ref = e.objectRef ?? {};
       const resource = ref.subresource ? `${ref.resource}/${ref.subresource}` : (ref.resource ?? '');
       const k = key(ref.apiGroup ?? '', resource, e.verb);
       called.set(k, (called.get(k) ?? 0) + 1);
-      if (e.responseStatus?.code === 403) denied.push(`${k} ${e.requestURI}`);
+      if (e.responseStatus?.code === 403) forbidden.push(`${k} ${e.requestURI}`);
+      else allowed.add(k);
     }
+    // Right after the API server restarts (scenario 7) its RBAC authorizer answers 403 until its
+    // caches sync: a call the chart grants is allowed again afterwards. One it does not grant never is.
+    const denied = forbidden.filter((f) => !allowed.has(f.slice(0, f.lastIndexOf(' '))));
+    if (forbidden.length > denied.length) console.log(`403s while the authorizer warmed up after the restart: ${forbidden.length - denied.length}`);
     const roles = await c.kube.getJson<{ items: { rules: Rule[] }[] }>(['clusterroles,roles', '-A', '-l', `app.kubernetes.io/instance=${RELEASE}`]);
     const granted = new Set<string>();
     for (const role of roles.items) for (const r of role.rules) for (const g of r.apiGroups ?? ['']) for (const res of r.resources ?? []) for (const v of r.verbs) granted.add(key(g, res, v));
