@@ -114,7 +114,18 @@ export class ProcessTable {
 function groupAlive(pgid: number): boolean {
   try {
     process.kill(-pgid, 0);
-    return true;
+  } catch {
+    return false;
+  }
+  // A group whose leader is a zombie (exited, not yet reaped by its parent) has nothing running
+  // when the leader was its only member, as every process started here is.
+  return !zombie(pgid);
+}
+
+function zombie(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
   } catch {
     return false;
   }
