@@ -17,7 +17,11 @@ import { cluster, recordFigures, waitUntil } from './harness/scenario.js';
 const run = promisify(execFile);
 const c = cluster();
 const procs = new ProcessTable(c.state.dir);
+// The elector's defaults (src/kube/leader-election.ts): the Lease expires LEASE_DURATION_MS after
+// the last renewal, and a candidate looks every RETRY_PERIOD_MS; a SIGKILLed leader had renewed up
+// to one retry period before it died.
 const LEASE_DURATION_MS = 15_000;
+const RETRY_PERIOD_MS = 2_000;
 const VARIANT = { name: 'llama-8b', namespace: 'llm', scalerMetadata: { modelID: 'meta-llama/Llama-3.1-8B-Instruct' } };
 
 async function getMetrics(address: string): Promise<number> {
@@ -73,10 +77,10 @@ describe('scenario 6: two scalers, Redis and the real Lease', () => {
     await waitUntil('the follower to lead', () => roleOf(follower.http), (r) => r.leader, LEASE_DURATION_MS + 10_000, 200);
     const takeoverMs = Date.now() - killedAt;
     recordFigures(c.state, 'leader-failover', { takeoverMs, leaseDurationMs: LEASE_DURATION_MS, pairedReads: compared, differences });
-    expect(takeoverMs).toBeLessThanOrEqual(LEASE_DURATION_MS + 2000);
     // Leave the cluster as later scenarios expect it: the scaler on its own ports.
     if (leader.name === 'scaler') {
       await startScaler(c.state, c.kube, procs, { name: 'scaler', grpcPort: c.state.ports.scalerGrpc ?? 0, httpPort: c.state.ports.scalerHttp ?? 0, podIndex: 0 });
     }
+    expect(takeoverMs).toBeLessThanOrEqual(LEASE_DURATION_MS + 2 * RETRY_PERIOD_MS);
   });
 });
