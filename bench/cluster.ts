@@ -14,7 +14,8 @@ interface Dist { n: number; p50: number; p95: number; max?: number }
 type Figures = Record<string, unknown>;
 
 const started = Date.now();
-if (!process.argv.includes('--no-run')) {
+const ran = !process.argv.includes('--no-run');
+if (ran) {
   const r = spawnSync('npm', ['run', 'test:cluster'], { cwd: REPO, stdio: 'inherit' });
   if (r.status !== 0) {
     console.error('bench:cluster: test:cluster failed; RESULTS.md not written');
@@ -41,7 +42,7 @@ const failover = get('leader-failover');
 const fault = get('fault-scaler-stopped');
 
 const body = `Machine: ${machineLine()}. Date: ${new Date().toISOString().slice(0, 10)}.
-Command: \`npm run bench:cluster\` (runs \`npm run test:cluster\`: etcd, kube-apiserver, kube-controller-manager with HPA sync every 5 s, kube-scheduler and kwok built from source, KEDA's operator and metrics adapter through real API aggregation, real Prometheus scraping the fleet emulator every 1 s; the scaler installed with helm and running with the chart's ServiceAccount token). Wall time ${((Date.now() - started) / 1000).toFixed(0)} s.
+Command: \`npm run bench:cluster\` (runs \`npm run test:cluster\`: etcd, kube-apiserver, kube-controller-manager with HPA sync every 5 s, kube-scheduler and kwok built from source, KEDA's operator and metrics adapter through real API aggregation, real Prometheus scraping the fleet emulator every 1 s; the scaler installed with helm and running with the chart's ServiceAccount token).${ran ? ` Wall time ${((Date.now() - started) / 1000).toFixed(0)} s.` : ` Figures from the test:cluster run in ${dir}.`}
 Same Deployment shape and the same load steps (10, 20, 30 req/s, then 1) for both; one replica serves about 8 req/s.
 
 ### Scaling a running Deployment (README ScaledObject, external-push, vs KEDA \`prometheus\` on waiting requests, threshold 5, polling 15 s)
