@@ -21,27 +21,52 @@ const PROBE_INTERVAL = '250ms';
 const NS = 'bench';
 
 const fleet = new VllmFleet({
-  seed: 3, histograms: false,
-  models: Array.from({ length: TRIALS }, (_, i) => ({ namespace: NS, modelID: `model-${i}`, arrivalRate: 0, variants: [{ deployment: `model-${i}-l4`, replicas: 0, startupDelayMs: 60_000 }] })),
+  seed: 3,
+  histograms: false,
+  models: Array.from({ length: TRIALS }, (_, i) => ({
+    namespace: NS,
+    modelID: `model-${i}`,
+    arrivalRate: 0,
+    variants: [{ deployment: `model-${i}-l4`, replicas: 0, startupDelayMs: 60_000 }],
+  })),
 });
 await fleet.start();
 const scaler = await createScaler(
   defaultSettings({
-    WVA_GRPC_PORT: '0', WVA_HTTP_PORT: '0', WVA_BIND_ADDRESS: '127.0.0.1', WVA_KUBERNETES: 'off',
-    WVA_SCRAPE_TARGETS: fleet.metricsUrl(), WVA_GATEWAY_SCRAPE_TARGET: fleet.gatewayUrl(), WVA_SCRAPE_NAMESPACE: NS,
-    WVA_DEMAND_PROBE_INTERVAL: PROBE_INTERVAL, WVA_SCALE_TO_ZERO: 'true', WVA_SCALE_TO_ZERO_RETENTION: '5s',
-    WVA_ENGINE_INTERVAL: '15s', WVA_FETCH_INTERVAL: '5s',
+    WVA_GRPC_PORT: '0',
+    WVA_HTTP_PORT: '0',
+    WVA_BIND_ADDRESS: '127.0.0.1',
+    WVA_KUBERNETES: 'off',
+    WVA_SCRAPE_TARGETS: fleet.metricsUrl(),
+    WVA_GATEWAY_SCRAPE_TARGET: fleet.gatewayUrl(),
+    WVA_SCRAPE_NAMESPACE: NS,
+    WVA_DEMAND_PROBE_INTERVAL: PROBE_INTERVAL,
+    WVA_SCALE_TO_ZERO: 'true',
+    WVA_SCALE_TO_ZERO_RETENTION: '5s',
+    WVA_ENGINE_INTERVAL: '15s',
+    WVA_FETCH_INTERVAL: '5s',
   }),
-  { logger: silentLogger(), defaultMetrics: false, replicaStatus: { get: (v) => fleet.deploymentStatus(v.namespace, v.deployment) } },
+  {
+    logger: silentLogger(),
+    defaultMetrics: false,
+    replicaStatus: { get: (v) => fleet.deploymentStatus(v.namespace, v.deployment) },
+  },
 );
 const { Client } = loadExternalScalerProto();
 const client = new Client(`127.0.0.1:${scaler.grpcPort}`, grpc.credentials.createInsecure());
 type Unary = (req: unknown, cb: (e: grpc.ServiceError | null) => void) => void;
 const getMetricSpec = (client as unknown as { GetMetricSpec: Unary }).GetMetricSpec.bind(client);
-const openStream = (client as unknown as { StreamIsActive: (r: unknown) => grpc.ClientReadableStream<IsActiveResponse> }).StreamIsActive.bind(client);
+const openStream = (
+  client as unknown as { StreamIsActive: (r: unknown) => grpc.ClientReadableStream<IsActiveResponse> }
+).StreamIsActive.bind(client);
 
-const refs = Array.from({ length: TRIALS }, (_, i) => ({ name: `model-${i}-l4`, namespace: NS, scalerMetadata: { scalerAddress: 'bench', modelID: `model-${i}`, scaleToZero: 'true' } }));
-for (const ref of refs) await new Promise<void>((resolve, reject) => getMetricSpec(ref, (e) => (e ? reject(e) : resolve())));
+const refs = Array.from({ length: TRIALS }, (_, i) => ({
+  name: `model-${i}-l4`,
+  namespace: NS,
+  scalerMetadata: { scalerAddress: 'bench', modelID: `model-${i}`, scaleToZero: 'true' },
+}));
+for (const ref of refs)
+  await new Promise<void>((resolve, reject) => getMetricSpec(ref, (e) => (e ? reject(e) : resolve())));
 
 const latencies: number[] = [];
 const unexpected: string[] = [];
@@ -74,7 +99,9 @@ const p95 = percentile(latencies, 0.95);
 const max = latencies[latencies.length - 1] ?? Number.NaN;
 const pollingP50 = 15_000 + p50; // KEDA `external` polling at the default 30 s: expected wait 15 s for the next IsActive
 console.log({ trials: TRIALS, pushed: latencies.length, p50, p95, max, unexpected });
-writeResultsSection('Scale-from-zero activation (bench/activation.ts)', `
+writeResultsSection(
+  'Scale-from-zero activation (bench/activation.ts)',
+  `
 Machine: ${machineLine()}. Date: ${new Date().toISOString().slice(0, 10)}.
 Command: \`npm run bench:activation\` (${TRIALS} trials, each a distinct model at zero with a StreamIsActive stream open; demand probe every ${PROBE_INTERVAL}; random arrival phase against the probe timer).
 Measured: one request queued at the emulated gateway -> \`true\` received by the gRPC client holding StreamIsActive (grpc-js client, real server, real HTTP scrape of the gateway).
@@ -86,5 +113,6 @@ Target: p95 under 1 s.
 | baseline: KEDA \`external\` polling IsActive every 30 s (expected, same detection) | ${(pollingP50 / 1000).toFixed(1)} s | ${((28_500 + p95) / 1000).toFixed(1)} s | ${((30_000 + max) / 1000).toFixed(1)} s | — |
 
 Target met: ${p95 < 1000 && latencies.length === TRIALS ? 'yes' : 'no'}.${unexpected.length ? ` Unexpected: ${unexpected.join('; ')}.` : ''}
-`);
+`,
+);
 process.exit(latencies.length === TRIALS ? 0 : 1);

@@ -23,7 +23,9 @@ interface Sample {
 const parseSample = (raw: unknown): Sample | undefined => {
   if (typeof raw !== 'object' || raw === null) return undefined;
   const r = raw as Record<string, unknown>;
-  return typeof r.model === 'string' && typeof r.kv === 'number' && typeof r.queue === 'number' ? { model: r.model, kv: r.kv, queue: r.queue } : undefined;
+  return typeof r.model === 'string' && typeof r.kv === 'number' && typeof r.queue === 'number'
+    ? { model: r.model, kv: r.kv, queue: r.queue }
+    : undefined;
 };
 
 const NAMESPACES = 10;
@@ -56,7 +58,12 @@ async function measure(name: string, ops: number, op: (i: number) => Promise<unk
 
 function cache(redis: RedisConnection | undefined, opts: { max?: number } = {}): MultiLayerCache<Sample> {
   return new MultiLayerCache<Sample>({
-    name: 'bench', redis, localTtlMs: 5_000, redisTtlMs: 600_000, parse: parseSample, logger: silentLogger(),
+    name: 'bench',
+    redis,
+    localTtlMs: 5_000,
+    redisTtlMs: 600_000,
+    parse: parseSample,
+    logger: silentLogger(),
     ...(opts.max ? { maxLocalEntries: opts.max } : {}),
   });
 }
@@ -95,11 +102,19 @@ async function main(): Promise<void> {
     const viaRedis = cache(conn, { max: 1 });
     const redisHit = await measure('Redis hit (local miss)', N, (i) => viaRedis.get(keyOf(i % VARIANTS)));
 
-    const missing = await measure('miss in both layers', N, (i) => viaRedis.get(CacheKeys.decision(`bench-miss/v-${i}`)));
+    const missing = await measure('miss in both layers', N, (i) =>
+      viaRedis.get(CacheKeys.decision(`bench-miss/v-${i}`)),
+    );
     const setBoth = await measure('set through both layers', N, (i) => local.set(keyOf(i % VARIANTS), sampleOf(i)));
-    const setLocal = await measure('setLocal (a decision that arrived over pub/sub)', 200_000, async (i) => local.setLocal(keyOf(i % VARIANTS), sampleOf(i)));
+    const setLocal = await measure('setLocal (a decision that arrived over pub/sub)', 200_000, async (i) =>
+      local.setLocal(keyOf(i % VARIANTS), sampleOf(i)),
+    );
     // A restarted replica warms itself with every decision in Redis before it serves.
-    const warmUp = await measure(`scanRedis of ${VARIANTS.toLocaleString('en-US')} decisions (restart warm-up)`, 200, () => local.scanRedis(CacheKeys.prefix('decision')));
+    const warmUp = await measure(
+      `scanRedis of ${VARIANTS.toLocaleString('en-US')} decisions (restart warm-up)`,
+      200,
+      () => local.scanRedis(CacheKeys.prefix('decision')),
+    );
     await conn.close();
 
     const date = new Date().toISOString().slice(0, 10);
@@ -113,7 +128,10 @@ async function main(): Promise<void> {
       '',
       '| path | ops | p50 | p99 | ops/s (sequential) |',
       '|---|---:|---:|---:|---:|',
-      ...[localHit, redisHit, missing, setBoth, setLocal, warmUp].map((l) => `| ${l.name} | ${l.ops.toLocaleString('en-US')} | ${l.p50us.toFixed(1)} µs | ${l.p99us.toFixed(1)} µs | ${Math.round(l.opsPerSec).toLocaleString('en-US')} |`),
+      ...[localHit, redisHit, missing, setBoth, setLocal, warmUp].map(
+        (l) =>
+          `| ${l.name} | ${l.ops.toLocaleString('en-US')} | ${l.p50us.toFixed(1)} µs | ${l.p99us.toFixed(1)} µs | ${Math.round(l.opsPerSec).toLocaleString('en-US')} |`,
+      ),
       '',
     ];
     const section = lines.join('\n');

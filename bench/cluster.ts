@@ -10,7 +10,12 @@ import { join } from 'node:path';
 import { clusterDir, REPO } from '../test/cluster/harness/cluster.js';
 import { machineLine, writeResultsSection } from './lib/results.js';
 
-interface Dist { n: number; p50: number; p95: number; max?: number }
+interface Dist {
+  n: number;
+  p50: number;
+  p95: number;
+  max?: number;
+}
 type Figures = Record<string, unknown>;
 
 const started = Date.now();
@@ -24,13 +29,18 @@ if (ran) {
 }
 const dir = join(clusterDir(), 'results');
 if (!existsSync(dir)) throw new Error(`bench:cluster: no figures in ${dir}: run without --no-run`);
-const figures = new Map<string, Figures>(readdirSync(dir).filter((f) => f.endsWith('.json')).map((f) => [f.replace(/\.json$/, ''), JSON.parse(readFileSync(join(dir, f), 'utf8')) as Figures]));
+const figures = new Map<string, Figures>(
+  readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => [f.replace(/\.json$/, ''), JSON.parse(readFileSync(join(dir, f), 'utf8')) as Figures]),
+);
 const get = (name: string): Figures => {
   const f = figures.get(name);
   if (!f) throw new Error(`bench:cluster: scenario figures ${name}.json missing in ${dir}`);
   return f;
 };
-const s = (ms: number | undefined): string => (ms === undefined || Number.isNaN(ms) ? '—' : ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms)} ms`);
+const s = (ms: number | undefined): string =>
+  ms === undefined || Number.isNaN(ms) ? '—' : ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms)} ms`;
 const dist = (d: unknown): Dist => d as Dist;
 const row = (what: string, d: Dist): string => `| ${what} | ${s(d.p50)} | ${s(d.p95)} | ${d.n} |`;
 

@@ -8,7 +8,14 @@
  * --seeds 1,2, --startups 10,60, --engine-only, --max-diffs N (default 20).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { FULL_SELECTION, compareTraces, parseTrace, serializeTrace, traceDecisions, type TraceSelection } from './lib/decision-trace.js';
+import {
+  FULL_SELECTION,
+  compareTraces,
+  parseTrace,
+  serializeTrace,
+  traceDecisions,
+  type TraceSelection,
+} from './lib/decision-trace.js';
 
 const argv = process.argv.slice(2);
 const valueOf = (name: string): string | undefined => {
@@ -21,7 +28,8 @@ const valueOf = (name: string): string | undefined => {
 const listOf = (name: string): string[] | undefined => valueOf(name)?.split(',');
 const numbersOf = (name: string): number[] | undefined => {
   const xs = listOf(name)?.map(Number);
-  if (xs?.some((x) => !Number.isInteger(x) || x <= 0)) throw new Error(`--${name} expects positive integers separated by commas`);
+  if (xs?.some((x) => !Number.isInteger(x) || x <= 0))
+    throw new Error(`--${name} expects positive integers separated by commas`);
   return xs;
 };
 
@@ -32,7 +40,8 @@ const selection: TraceSelection = {
   engineOnly: argv.includes('--engine-only'),
 };
 const unknown = selection.scenarios.filter((s) => !FULL_SELECTION.scenarios.includes(s));
-if (unknown.length > 0) throw new Error(`unknown scenario(s) ${unknown.join(', ')}; expected some of ${FULL_SELECTION.scenarios.join(', ')}`);
+if (unknown.length > 0)
+  throw new Error(`unknown scenario(s) ${unknown.join(', ')}; expected some of ${FULL_SELECTION.scenarios.join(', ')}`);
 const saveTo = valueOf('save');
 const compareWith = valueOf('compare');
 const maxDiffs = Number(valueOf('max-diffs') ?? 20);
@@ -40,7 +49,9 @@ const maxDiffs = Number(valueOf('max-diffs') ?? 20);
 const started = performance.now();
 const trace = traceDecisions(selection);
 const decisions = trace.runs.reduce((n, r) => n + (r.decisions?.length ?? 0), 0);
-console.log(`${trace.runs.length} policy runs, ${decisions} engine decisions in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+console.log(
+  `${trace.runs.length} policy runs, ${decisions} engine decisions in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+);
 if (saveTo) {
   writeFileSync(saveTo, serializeTrace(trace));
   console.log(`saved ${saveTo}`);
@@ -57,6 +68,10 @@ if (compareWith) {
   show('DECISIONS DIFFER', decisionDiffs);
   show(ignoreTexts ? 'texts differ (ignored)' : 'TEXTS DIFFER', textDiffs);
   const failed = decisionDiffs.length > 0 || (!ignoreTexts && textDiffs.length > 0);
-  console.log(failed ? `differs from ${compareWith}` : `identical to ${compareWith}${textDiffs.length > 0 ? ' (but for texts)' : ''}`);
+  console.log(
+    failed
+      ? `differs from ${compareWith}`
+      : `identical to ${compareWith}${textDiffs.length > 0 ? ' (but for texts)' : ''}`,
+  );
   process.exitCode = failed ? 1 : 0;
 }

@@ -28,7 +28,8 @@ const PODS_PER_VARIANT = 10;
 function arg(name: string, def: number): number {
   const i = process.argv.indexOf(`--${name}`);
   const v = i >= 0 ? Number(process.argv[i + 1]) : def;
-  if (!Number.isInteger(v) || v <= 0) throw new Error(`--${name} expects a positive integer, got ${process.argv[i + 1]}`);
+  if (!Number.isInteger(v) || v <= 0)
+    throw new Error(`--${name} expects a positive integer, got ${process.argv[i + 1]}`);
   return v;
 }
 
@@ -71,9 +72,20 @@ function buildFleet(): { variants: Variant[]; phases: Map<string, ModelMetrics>[
     for (let k = 0; k < VARIANTS_PER_MODEL; k++) {
       const name = `model-${m}-v${k}`;
       own.push({
-        key: variantKey(namespace, name), namespace, name, modelID, accelerator: ['H100', 'A100', 'L40S', 'L4', 'T4'][k], cost: 5 + ((k * 7) % 5) * 5,
-        deployment: name, minReplicas: 1, maxReplicas: 40, saturation: {}, scaleToZero: undefined, scaleToZeroRetentionMs: undefined,
-        source: 'static', deleting: false,
+        key: variantKey(namespace, name),
+        namespace,
+        name,
+        modelID,
+        accelerator: ['H100', 'A100', 'L40S', 'L4', 'T4'][k],
+        cost: 5 + ((k * 7) % 5) * 5,
+        deployment: name,
+        minReplicas: 1,
+        maxReplicas: 40,
+        saturation: {},
+        scaleToZero: undefined,
+        scaleToZeroRetentionMs: undefined,
+        source: 'static',
+        deleting: false,
       });
     }
     variants.push(...own);
@@ -84,7 +96,10 @@ function buildFleet(): { variants: Variant[]; phases: Map<string, ModelMetrics>[
       for (const v of own) {
         for (let p = 0; p < PODS_PER_VARIANT; p++) {
           replicas.push({
-            namespace, modelID, pod: `${v.name}-${p}`, variantKey: v.key,
+            namespace,
+            modelID,
+            pod: `${v.name}-${p}`,
+            variantKey: v.key,
             kvCacheUsage: hot ? 0.7 + random() * 0.25 : random() * 0.2,
             queueLength: hot ? Math.floor(random() * 8) : 0,
             running: Math.floor(random() * 20),
@@ -94,7 +109,13 @@ function buildFleet(): { variants: Variant[]; phases: Map<string, ModelMetrics>[
         }
       }
       phases[phase]?.set(modelKey(namespace, modelID), {
-        namespace, modelID, replicas, requestsOverRetention: 100, gatewayQueue: 0, collectedAt: 0, seenModelNames: [modelID],
+        namespace,
+        modelID,
+        replicas,
+        requestsOverRetention: 100,
+        gatewayQueue: 0,
+        collectedAt: 0,
+        seenModelNames: [modelID],
       });
     }
   }
@@ -127,8 +148,17 @@ async function runCase(name: string, alternate: boolean, warmup: number, cycles:
   trigger.subscribeAll(() => delivered++);
   let now = 1_700_000_000_000;
   const engine = new Engine({
-    registry, decisions: new DecisionCache(), trigger, collector, metrics: new ScalerMetrics(), logger: silentLogger(),
-    config: new GlobalConfig({ engineIntervalMs: 15_000, maxScaleUpRate: 2, scaleToZero: { enabled: false, retentionMs: 600_000 } }),
+    registry,
+    decisions: new DecisionCache(),
+    trigger,
+    collector,
+    metrics: new ScalerMetrics(),
+    logger: silentLogger(),
+    config: new GlobalConfig({
+      engineIntervalMs: 15_000,
+      maxScaleUpRate: 2,
+      scaleToZero: { enabled: false, retentionMs: 600_000 },
+    }),
     clock: () => now,
   });
   const times: number[] = [];
@@ -141,7 +171,8 @@ async function runCase(name: string, alternate: boolean, warmup: number, cycles:
     const t0 = performance.now();
     const report = await engine.runOnce(now);
     const ms = performance.now() - t0;
-    if (report.decisions !== MODELS * VARIANTS_PER_MODEL) throw new Error(`expected ${MODELS * VARIANTS_PER_MODEL} decisions, got ${report.decisions}`);
+    if (report.decisions !== MODELS * VARIANTS_PER_MODEL)
+      throw new Error(`expected ${MODELS * VARIANTS_PER_MODEL} decisions, got ${report.decisions}`);
     if (i >= warmup) {
       times.push(ms);
       changed += report.changed;
@@ -152,8 +183,14 @@ async function runCase(name: string, alternate: boolean, warmup: number, cycles:
   const heapUsedMB = process.memoryUsage().heapUsed / 2 ** 20;
   times.sort((a, b) => a - b);
   return {
-    name, cycles, medianMs: quantile(times, 0.5), p99Ms: quantile(times, 0.99), maxMs: times[times.length - 1] ?? NaN,
-    changedPerCycle: changed / cycles, eventsDelivered: delivered, heapUsedMB,
+    name,
+    cycles,
+    medianMs: quantile(times, 0.5),
+    p99Ms: quantile(times, 0.99),
+    maxMs: times[times.length - 1] ?? NaN,
+    changedPerCycle: changed / cycles,
+    eventsDelivered: delivered,
+    heapUsedMB,
   };
 }
 
@@ -167,12 +204,18 @@ async function main(): Promise<void> {
   if (process.argv.includes('--json')) {
     console.log(JSON.stringify({ baseHeapMB, results, pass }, null, 2));
   } else {
-    console.log(`engine cycle: ${MODELS} models x ${VARIANTS_PER_MODEL} variants, ${MODELS * VARIANTS_PER_MODEL * PODS_PER_VARIANT} pods; ${warmup} warm-up + ${cycles} measured cycles`);
-    console.log(`node ${process.version}, ${cpus().length} cpus (${cpus()[0]?.model ?? '?'}); heap before fleet ${baseHeapMB.toFixed(1)} MB`);
+    console.log(
+      `engine cycle: ${MODELS} models x ${VARIANTS_PER_MODEL} variants, ${MODELS * VARIANTS_PER_MODEL * PODS_PER_VARIANT} pods; ${warmup} warm-up + ${cycles} measured cycles`,
+    );
+    console.log(
+      `node ${process.version}, ${cpus().length} cpus (${cpus()[0]?.model ?? '?'}); heap before fleet ${baseHeapMB.toFixed(1)} MB`,
+    );
     console.log('| case | median | p99 | max | decisions changed / cycle | heap used after (post-GC) |');
     console.log('|---|---:|---:|---:|---:|---:|');
     for (const r of results) {
-      console.log(`| ${r.name} | ${r.medianMs.toFixed(2)} ms | ${r.p99Ms.toFixed(2)} ms | ${r.maxMs.toFixed(2)} ms | ${r.changedPerCycle.toFixed(0)} | ${r.heapUsedMB.toFixed(1)} MB |`);
+      console.log(
+        `| ${r.name} | ${r.medianMs.toFixed(2)} ms | ${r.p99Ms.toFixed(2)} ms | ${r.maxMs.toFixed(2)} ms | ${r.changedPerCycle.toFixed(0)} | ${r.heapUsedMB.toFixed(1)} MB |`,
+      );
     }
     console.log(pass ? 'target met: p99 < 20 ms' : 'TARGET MISSED: p99 >= 20 ms');
   }

@@ -8,7 +8,8 @@ import * as grpc from '@grpc/grpc-js';
 import { loadExternalScalerProto } from '../src/grpc/proto.js';
 import { percentile } from './lib/results.js';
 
-const [address = '', concurrencyArg = '1', warmupArg = '1000', measureArg = '3000', variantsArg = '1000'] = process.argv.slice(2);
+const [address = '', concurrencyArg = '1', warmupArg = '1000', measureArg = '3000', variantsArg = '1000'] =
+  process.argv.slice(2);
 const concurrency = Number(concurrencyArg);
 const variants = Number(variantsArg);
 const { Client } = loadExternalScalerProto();
@@ -17,7 +18,11 @@ type GetMetrics = (req: unknown, cb: (err: grpc.ServiceError | null) => void) =>
 const getMetrics = (client as unknown as { GetMetrics: GetMetrics }).GetMetrics.bind(client);
 
 const requests = Array.from({ length: variants }, (_, i) => ({
-  scaledObjectRef: { name: `variant-${i}`, namespace: `ns-${i % 10}`, scalerMetadata: { scalerAddress: address, modelID: `model-${Math.floor(i / 5)}` } },
+  scaledObjectRef: {
+    name: `variant-${i}`,
+    namespace: `ns-${i % 10}`,
+    scalerMetadata: { scalerAddress: address, modelID: `model-${Math.floor(i / 5)}` },
+  },
   metricName: 'wva-desired-replicas',
 }));
 
@@ -44,7 +49,9 @@ function one(): void {
   });
 }
 
-await new Promise<void>((resolve, reject) => client.waitForReady(Date.now() + 5000, (e) => (e ? reject(e) : resolve())));
+await new Promise<void>((resolve, reject) =>
+  client.waitForReady(Date.now() + 5000, (e) => (e ? reject(e) : resolve())),
+);
 for (let i = 0; i < concurrency; i++) one();
 await new Promise((r) => setTimeout(r, Number(warmupArg)));
 measuring = true;
@@ -54,7 +61,9 @@ measuring = false;
 const seconds = Number(process.hrtime.bigint() - start) / 1e9;
 stopping = true;
 latencies.sort((a, b) => a - b);
-process.stdout.write(`${JSON.stringify({ concurrency, callsPerSec: completed / seconds, p50Ms: percentile(latencies, 0.5), p99Ms: percentile(latencies, 0.99), errors, completed })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ concurrency, callsPerSec: completed / seconds, p50Ms: percentile(latencies, 0.5), p99Ms: percentile(latencies, 0.99), errors, completed })}\n`,
+);
 await new Promise((r) => setTimeout(r, 100));
 client.close();
 process.exit(0);

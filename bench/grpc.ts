@@ -26,7 +26,8 @@ const run = promisify(execFile);
 // Not pinned with taskset: tried, it made every figure worse and noisier on this VM (GC and libuv
 // threads then share the server's one core).
 const args = new Map<string, string>();
-for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i]?.replace(/^--/, '') ?? '', process.argv[i + 1] ?? '');
+for (let i = 2; i < process.argv.length; i += 2)
+  args.set(process.argv[i]?.replace(/^--/, '') ?? '', process.argv[i + 1] ?? '');
 const MEASURE_MS = Number(args.get('measure-ms') ?? 3000);
 const WARMUP_MS = Number(args.get('warmup-ms') ?? 1000);
 const ROUNDS = Number(args.get('rounds') ?? 4);
@@ -45,14 +46,40 @@ async function startScaler(): Promise<{ server: GrpcServer; scaler: ExternalScal
     const v = parseTriggerMetadata(`ns-${i % 10}`, `variant-${i}`, { modelID: `model-${Math.floor(i / 5)}` });
     registry.upsert(v);
     decisions.set({
-      variantKey: v.key, namespace: v.namespace, variantName: v.name, modelID: v.modelID, accelerator: undefined,
-      desiredReplicas: 1 + (i % 7), currentReplicas: 1, reasons: ['bench'], steps: [], clamp: undefined, metricsAgeMs: 0,
-      freshness: 'fresh', decidedAt: Date.now(),
+      variantKey: v.key,
+      namespace: v.namespace,
+      variantName: v.name,
+      modelID: v.modelID,
+      accelerator: undefined,
+      desiredReplicas: 1 + (i % 7),
+      currentReplicas: 1,
+      reasons: ['bench'],
+      steps: [],
+      clamp: undefined,
+      metricsAgeMs: 0,
+      freshness: 'fresh',
+      decidedAt: Date.now(),
     });
   }
   const streams = new ActiveStreams(trigger, { onOpenCountChange: () => undefined, onPush: () => undefined });
-  const scaler = new ExternalScalerService({ registry, decisions, source: new DecisionWaiter(decisions, trigger), streams, metrics, logger, firstDecisionDeadlineMs: 2000 });
-  const server = new GrpcServer({ host: '127.0.0.1', port: 0, credentials: grpc.ServerCredentials.createInsecure(), proto, scaler, streams, logger });
+  const scaler = new ExternalScalerService({
+    registry,
+    decisions,
+    source: new DecisionWaiter(decisions, trigger),
+    streams,
+    metrics,
+    logger,
+    firstDecisionDeadlineMs: 2000,
+  });
+  const server = new GrpcServer({
+    host: '127.0.0.1',
+    port: 0,
+    credentials: grpc.ServerCredentials.createInsecure(),
+    proto,
+    scaler,
+    streams,
+    logger,
+  });
   await server.start();
   return { server, scaler };
 }
@@ -61,7 +88,10 @@ async function startScaler(): Promise<{ server: GrpcServer; scaler: ExternalScal
 function handlerNsPerCall(scaler: ExternalScalerService): number {
   const handler = scaler.handlers()['GetMetrics'] as unknown as (call: unknown, cb: () => void) => void;
   const calls = Array.from({ length: VARIANTS }, (_, i) => ({
-    request: { scaledObjectRef: { name: `variant-${i}`, namespace: `ns-${i % 10}`, scalerMetadata: {} }, metricName: 'wva-desired-replicas' },
+    request: {
+      scaledObjectRef: { name: `variant-${i}`, namespace: `ns-${i % 10}`, scalerMetadata: {} },
+      metricName: 'wva-desired-replicas',
+    },
   }));
   const cb = () => undefined;
   const N = 500_000;
@@ -77,22 +107,42 @@ function handlerNsPerCall(scaler: ExternalScalerService): number {
 /** The baseline: the same service definition, GetMetrics answers a constant, nothing else. */
 async function startNoop(): Promise<{ port: number; server: grpc.Server }> {
   const server = new grpc.Server();
-  const constant: GetMetricsResponse = { metricValues: [{ metricName: 'wva-desired-replicas', metricValue: 3, metricValueFloat: 3 }] };
+  const constant: GetMetricsResponse = {
+    metricValues: [{ metricName: 'wva-desired-replicas', metricValue: 3, metricValueFloat: 3 }],
+  };
   const unimplemented = (_c: unknown, cb: grpc.sendUnaryData<unknown>) => cb({ code: grpc.status.UNIMPLEMENTED }, null);
   server.addService(proto.service, {
     GetMetrics: (_call: unknown, cb: grpc.sendUnaryData<GetMetricsResponse>) => cb(null, constant),
-    GetMetricSpec: unimplemented, IsActive: unimplemented, StreamIsActive: (call: grpc.ServerWritableStream<unknown, unknown>) => call.end(),
+    GetMetricSpec: unimplemented,
+    IsActive: unimplemented,
+    StreamIsActive: (call: grpc.ServerWritableStream<unknown, unknown>) => call.end(),
   });
-  const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))),
+  );
   return { port, server };
 }
 
-interface Sample { concurrency: number; callsPerSec: number; p50Ms: number; p99Ms: number; errors: number; completed: number }
+interface Sample {
+  concurrency: number;
+  callsPerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+  errors: number;
+  completed: number;
+}
 
 async function measure(port: number, concurrency: number): Promise<Sample> {
   const client = fileURLToPath(new URL('./grpc-client.ts', import.meta.url));
   const tsx = fileURLToPath(new URL('../node_modules/.bin/tsx', import.meta.url));
-  const args = [client, `127.0.0.1:${port}`, String(concurrency), String(WARMUP_MS), String(MEASURE_MS), String(VARIANTS)];
+  const args = [
+    client,
+    `127.0.0.1:${port}`,
+    String(concurrency),
+    String(WARMUP_MS),
+    String(MEASURE_MS),
+    String(VARIANTS),
+  ];
   const { stdout } = await run(tsx, args);
   return JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as Sample;
 }
@@ -141,7 +191,9 @@ for (const c of CONCURRENCY) {
 await scaler.stop();
 noop.server.forceShutdown();
 
-writeResultsSection('gRPC GetMetrics (bench/grpc.ts)', `
+writeResultsSection(
+  'gRPC GetMetrics (bench/grpc.ts)',
+  `
 Machine: ${machineLine()}. Date: ${new Date().toISOString().slice(0, 10)}.
 Command: \`npm run bench:grpc\` (${ROUNDS} alternating rounds per server and concurrency, ${WARMUP_MS} ms warm-up + ${MEASURE_MS} ms measured each; median of rounds; client in its own process, one channel).
 Scaler: ${VARIANTS} registered variants with decisions, the real ExternalScalerService with its metrics. Baseline: a no-op grpc-js handler answering a constant, same proto, same run.
@@ -154,6 +206,7 @@ ${rows.join('\n')}
 All targets met: ${allMet ? 'yes' : 'no'}.
 
 The handler alone (lookup, counters, latency histogram, response object; called directly 500,000 times, median of 5): **${handlerNs.toFixed(0)} ns per call**, against roughly 100-300 µs of grpc-js work per call at these rates. The end-to-end ratios above therefore measure this VM's noise more than our code: repeated runs on the same day moved each ratio by ±15 % in both directions (the scaler sometimes "faster" than the no-op). Re-run several times before reading a single miss.
-`);
+`,
+);
 console.log(`written to bench/RESULTS.md; all targets met: ${allMet}`);
 process.exit(0);

@@ -46,7 +46,12 @@ const tracked = (i: number): TrackedModel => ({
 /** One exposition for the whole fleet; counters advance on every scrape so rate() has work. */
 function exposition(scrape: number): string {
   const out: string[] = [];
-  for (const [name, type] of [['vllm:kv_cache_usage_perc', 'gauge'], ['vllm:num_requests_waiting', 'gauge'], ['vllm:num_requests_running', 'gauge'], ['vllm:request_success_total', 'counter']] as const) {
+  for (const [name, type] of [
+    ['vllm:kv_cache_usage_perc', 'gauge'],
+    ['vllm:num_requests_waiting', 'gauge'],
+    ['vllm:num_requests_running', 'gauge'],
+    ['vllm:request_success_total', 'counter'],
+  ] as const) {
     out.push(`# TYPE ${name} ${type}`);
     for (let m = 0; m < MODELS; m++) {
       for (let p = 0; p < PODS; p++) {
@@ -74,13 +79,25 @@ async function main(): Promise<void> {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : 0;
-  const prom = await PrometheusProcess.start({ jobs: [{ job: 'fleet', url: `http://127.0.0.1:${port}/metrics` }], scrapeIntervalMs: 5000, readyTimeoutMs: 60_000 });
-  const client = new PrometheusClient({ baseUrl: prom.url, timeoutMs: 30_000, retry: { retries: 0, baseDelayMs: 1, maxDelayMs: 1 } });
+  const prom = await PrometheusProcess.start({
+    jobs: [{ job: 'fleet', url: `http://127.0.0.1:${port}/metrics` }],
+    scrapeIntervalMs: 5000,
+    readyTimeoutMs: 60_000,
+  });
+  const client = new PrometheusClient({
+    baseUrl: prom.url,
+    timeoutMs: 30_000,
+    retry: { retries: 0, baseDelayMs: 1, maxDelayMs: 1 },
+  });
   try {
     const all = Array.from({ length: MODELS }, (_, i) => tracked(i));
     // Wait for two scrapes of everything (rate needs two samples).
     console.error(`prometheus on ${prom.url}; waiting for data of ${MODELS} models × ${PODS} pods…`);
-    const probe = new PrometheusCollector({ client, cache: new MemoryCache({ ttlMs: 30_000, max: 10_000 }), logger: silentLogger() });
+    const probe = new PrometheusCollector({
+      client,
+      cache: new MemoryCache({ ttlMs: 30_000, max: 10_000 }),
+      logger: silentLogger(),
+    });
     await waitFor(
       async () => {
         await probe.fetch(all);
@@ -95,7 +112,11 @@ async function main(): Promise<void> {
     let ratio1000 = 0;
     for (const n of SCALES) {
       const models = all.slice(0, n);
-      const collector = new PrometheusCollector({ client, cache: new MemoryCache({ ttlMs: 30_000, max: 10_000 }), logger: silentLogger() });
+      const collector = new PrometheusCollector({
+        client,
+        cache: new MemoryCache({ ttlMs: 30_000, max: 10_000 }),
+        logger: silentLogger(),
+      });
       let before = await prom.httpRequests('/api/v1/query');
       const batchedMs: number[] = [];
       for (let c = 0; c < CYCLES; c++) {
@@ -104,8 +125,12 @@ async function main(): Promise<void> {
         batchedMs.push(performance.now() - t0);
       }
       const batched = (await prom.httpRequests('/api/v1/query')) - before;
-      const pods = models.reduce((s, m) => s + (collector.getModelMetrics(m.namespace, m.modelID)?.replicas.length ?? 0), 0);
-      if (pods !== n * PODS) throw new Error(`batched collector saw ${pods} pods for ${n} models, expected ${n * PODS}`);
+      const pods = models.reduce(
+        (s, m) => s + (collector.getModelMetrics(m.namespace, m.modelID)?.replicas.length ?? 0),
+        0,
+      );
+      if (pods !== n * PODS)
+        throw new Error(`batched collector saw ${pods} pods for ${n} models, expected ${n * PODS}`);
 
       before = await prom.httpRequests('/api/v1/query');
       const perModelMs: number[] = [];
@@ -122,7 +147,9 @@ async function main(): Promise<void> {
       const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
       const ratio = perModel / batched;
       if (n === 1000) ratio1000 = ratio;
-      rows.push(`| ${n.toLocaleString('en')} | ${n * PODS} | ${(batched / CYCLES).toFixed(0)} | ${(perModel / CYCLES).toFixed(0)} | ${ratio.toFixed(0)}× | ${median(batchedMs).toFixed(0)} ms | ${median(perModelMs).toFixed(0)} ms |`);
+      rows.push(
+        `| ${n.toLocaleString('en')} | ${n * PODS} | ${(batched / CYCLES).toFixed(0)} | ${(perModel / CYCLES).toFixed(0)} | ${ratio.toFixed(0)}× | ${median(batchedMs).toFixed(0)} ms | ${median(perModelMs).toFixed(0)} ms |`,
+      );
       console.error(rows[rows.length - 1]);
     }
 
@@ -137,7 +164,9 @@ async function main(): Promise<void> {
     gc();
     const heapAfter = process.memoryUsage().heapUsed;
     const retainedMiB = (heapAfter - heapBefore) / 2 ** 20;
-    console.error(`1000×10: fetch ${fetchMs.toFixed(0)} ms, retained heap ${retainedMiB.toFixed(1)} MiB, cache entries ${cache.size}`);
+    console.error(
+      `1000×10: fetch ${fetchMs.toFixed(0)} ms, retained heap ${retainedMiB.toFixed(1)} MiB, cache entries ${cache.size}`,
+    );
 
     writeResultsSection(
       'Prometheus load (bench/prometheus-load.ts)',

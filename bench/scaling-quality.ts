@@ -29,8 +29,24 @@ import { describeHpa, type HpaSettings } from './lib/quality-hpa.js';
 import { runPolicy, type RunResult } from './lib/quality-loop.js';
 import { type ScalingPolicy } from './lib/quality-policies.js';
 import {
-  CYCLE_MS, DEFAULT_SEEDS, DEFAULT_STARTUP_S, DEFAULT_SWEEP_STARTUPS_S, MAX_REPLICAS, MIN_REPLICAS, ORACLE_RPS_PER_REPLICA, REPLICA, SCENARIOS,
-  SWEEP_SEEDS, WAIT_BUDGET_MS, cronLeadMinutes, decisionConfig, forecastSeconds, policyRows, settingsFor, sweepRows, type Scenario,
+  CYCLE_MS,
+  DEFAULT_SEEDS,
+  DEFAULT_STARTUP_S,
+  DEFAULT_SWEEP_STARTUPS_S,
+  MAX_REPLICAS,
+  MIN_REPLICAS,
+  ORACLE_RPS_PER_REPLICA,
+  REPLICA,
+  SCENARIOS,
+  SWEEP_SEEDS,
+  WAIT_BUDGET_MS,
+  cronLeadMinutes,
+  decisionConfig,
+  forecastSeconds,
+  policyRows,
+  settingsFor,
+  sweepRows,
+  type Scenario,
 } from './lib/quality-scenarios.js';
 import { evaluateTargets, reachability, type Reachability, type TargetVerdict } from './lib/quality-targets.js';
 import { BURSTY_TRACE, describeTrace, peakSchedule, type LoadTrace } from './lib/quality-trace.js';
@@ -41,7 +57,8 @@ function intArg(name: string, def: number): number {
   const i = argv.indexOf(`--${name}`);
   if (i < 0) return def;
   const v = Number(argv[i + 1]);
-  if (!Number.isInteger(v) || v <= 0) throw new Error(`--${name} expects a positive integer, got ${argv[i + 1] ?? '<missing>'}`);
+  if (!Number.isInteger(v) || v <= 0)
+    throw new Error(`--${name} expects a positive integer, got ${argv[i + 1] ?? '<missing>'}`);
   return v;
 }
 const SEED = intArg('seed', 1);
@@ -57,7 +74,9 @@ function startupsArg(fallback: readonly number[]): readonly number[] {
   const raw = argv[i + 1] ?? '';
   const values = raw.split(',').map(Number);
   if (raw === '' || values.some((v) => !Number.isInteger(v) || v <= 0)) {
-    throw new Error(`--startups expects positive whole seconds separated by commas (e.g. 10,20,30), got ${raw || '<missing>'}`);
+    throw new Error(
+      `--startups expects positive whole seconds separated by commas (e.g. 10,20,30), got ${raw || '<missing>'}`,
+    );
   }
   return values;
 }
@@ -90,10 +109,15 @@ function run(sc: Scenario, seed: number): ScenarioResult {
   const settings = settingsFor(sc, seed, STARTUP_MS);
   const results = policies(sc.trace).map((p) => runPolicy(p, settings));
   const [ours, wva, keda, oracle, forecast, oursCron, wvaCron, kedaCron] = results;
-  if (!ours || !wva || !keda || !oracle || !forecast || !oursCron || !wvaCron || !kedaCron) throw new Error('quality bench: missing policy results');
+  if (!ours || !wva || !keda || !oracle || !forecast || !oursCron || !wvaCron || !kedaCron)
+    throw new Error('quality bench: missing policy results');
   return {
-    scenario: sc, seed, results, verdicts: evaluateTargets(ours, wva, keda),
-    reach: reachability(oracle, [wva, keda]), forecastReach: reachability(forecast, [wva, keda]),
+    scenario: sc,
+    seed,
+    results,
+    verdicts: evaluateTargets(ours, wva, keda),
+    reach: reachability(oracle, [wva, keda]),
+    forecastReach: reachability(forecast, [wva, keda]),
     cronVerdicts: evaluateTargets(oursCron, wvaCron, kedaCron),
   };
 }
@@ -115,7 +139,14 @@ function runSweep(sc: Scenario, seed: number, startupS: number): SweepResult {
   const results = sweepRows(startupS * 1000).map((p) => runPolicy(p, settings));
   const [ours, wva, keda, oracle] = results;
   if (!ours || !wva || !keda || !oracle) throw new Error('quality bench: missing sweep results');
-  return { scenario: sc, startupS, seed, results, verdicts: evaluateTargets(ours, wva, keda), reach: reachability(oracle, [wva, keda]) };
+  return {
+    scenario: sc,
+    startupS,
+    seed,
+    results,
+    verdicts: evaluateTargets(ours, wva, keda),
+    reach: reachability(oracle, [wva, keda]),
+  };
 }
 
 /** One row per start-up and scenario: each policy's over-budget minutes per seed and its mean replica-minutes. */
@@ -154,9 +185,11 @@ function sweepSummary(rows: readonly SweepResult[]): string[] {
     const all4 = at.filter((r) => r.verdicts.every((v) => v.met)).length;
     const each = (i: number) => at.filter((r) => r.verdicts[i]?.met === true).length;
     const oracleMeets = (i: number) => at.filter((r) => r.reach[i]?.reachable === true).length;
-    return `${st} s: this engine meets all four targets in ${all4} of ${at.length} runs (half of WVA's over-budget minutes in ${each(0)}, ` +
+    return (
+      `${st} s: this engine meets all four targets in ${all4} of ${at.length} runs (half of WVA's over-budget minutes in ${each(0)}, ` +
       `half of KEDA's in ${each(1)}, the cost limit in ${each(2)}, not dominated in ${each(3)}); the reactive oracle itself has at most half of ` +
-      `WVA's over-budget minutes in ${oracleMeets(0)} and half of KEDA's in ${oracleMeets(1)}`;
+      `WVA's over-budget minutes in ${oracleMeets(0)} and half of KEDA's in ${oracleMeets(1)}`
+    );
   });
 }
 
@@ -164,7 +197,8 @@ const sec = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
 
 function table(results: readonly RunResult[]): string {
   const rows = results.map(
-    (r) => `| ${r.policy} | ${r.replicaMinutes.toFixed(1)} | ${r.overBudgetMinutes} | ${sec(r.p95WaitMs)} | ${sec(r.maxWaitMs)} | ${r.peakQueue} | ${r.peakReplicas} |`,
+    (r) =>
+      `| ${r.policy} | ${r.replicaMinutes.toFixed(1)} | ${r.overBudgetMinutes} | ${sec(r.p95WaitMs)} | ${sec(r.maxWaitMs)} | ${r.peakQueue} | ${r.peakReplicas} |`,
   );
   return [
     `| policy | replica-minutes | minutes with a wait > ${WAIT_BUDGET_MS / 1000} s | p95 wait | max wait | peak queue | peak replicas |`,
@@ -192,16 +226,18 @@ function timeline(results: readonly RunResult[]): string {
 function splitByBurst(r: RunResult, oracle: RunResult, baselines: readonly RunResult[]): string {
   const firstBurstEnd = BURSTY_TRACE.phases[3]?.fromMin ?? BURSTY_TRACE.durationMin; // the second burst starts
   const over = (x: RunResult, inFirst: boolean) =>
-    x.minutes.filter((m) => m.maxWaitMs > WAIT_BUDGET_MS && (m.minute < firstBurstEnd) === inFirst).length;
+    x.minutes.filter((m) => m.maxWaitMs > WAIT_BUDGET_MS && m.minute < firstBurstEnd === inFirst).length;
   const floor = over(oracle, true);
   const limits = baselines.map((b) => `${b.policy} ${b.overBudgetMinutes / 2}`).join(', ');
   const blocked = baselines.filter((b) => floor > b.overBudgetMinutes / 2).map((b) => b.policy);
-  return `this engine has ${over(r, true)} in the first burst and its backlog (minutes < ${firstBurstEnd}), where even the reactive oracle has ${floor},` +
+  return (
+    `this engine has ${over(r, true)} in the first burst and its backlog (minutes < ${firstBurstEnd}), where even the reactive oracle has ${floor},` +
     ` and ${over(r, false)} in the rest of the run (second burst included), where the oracle has ${over(oracle, false)}. Half of each baseline's` +
     ` total is the limit (${limits}); ` +
     (blocked.length > 0
       ? `the oracle's first-burst floor alone (${floor}) exceeds it for ${blocked.join(' and ')}, so that target cannot be met on this trace by a policy that reacts to load.`
-      : `the oracle's first-burst floor (${floor}) is within every limit.`);
+      : `the oracle's first-burst floor (${floor}) is within every limit.`)
+  );
 }
 
 function verdictLines(v: readonly TargetVerdict[]): string {
@@ -214,7 +250,9 @@ const metCount = (reach: readonly Reachability[]): number => reach.filter((r) =>
 /** Which over-budget limits each oracle itself meets. */
 function reachLine(s: ScenarioResult): string {
   const line = (who: string, r: RunResult | undefined, reach: readonly Reachability[]): string => {
-    const parts = reach.map((x) => `half of ${x.baseline}'s (${x.limit}) ${x.reachable ? 'met by it' : '**below it**'}`);
+    const parts = reach.map(
+      (x) => `half of ${x.baseline}'s (${x.limit}) ${x.reachable ? 'met by it' : '**below it**'}`,
+    );
     return `- reference: ${who} has ${r?.overBudgetMinutes ?? '?'} over-budget minutes: ${parts.join('; ')}`;
   };
   return [
@@ -227,8 +265,10 @@ function reachLine(s: ScenarioResult): string {
 function cronLine(s: ScenarioResult): string {
   const met = s.cronVerdicts.filter((v) => v.met).length;
   const missed = s.cronVerdicts.filter((v) => !v.met).map((v) => `${v.target}: ${v.detail}`);
-  return `- with the same cron schedule next to each policy: this engine + cron meets ${met} of ${s.cronVerdicts.length} targets against the baselines + cron` +
-    (missed.length > 0 ? ` (not met: ${missed.join('; ')})` : '');
+  return (
+    `- with the same cron schedule next to each policy: this engine + cron meets ${met} of ${s.cronVerdicts.length} targets against the baselines + cron` +
+    (missed.length > 0 ? ` (not met: ${missed.join('; ')})` : '')
+  );
 }
 
 interface DownStats {
@@ -271,8 +311,12 @@ function flowFinding(): string {
   if (!fc || !o || !w || !k) return '';
   const runs = spreadFlow.length > 0 ? spreadFlow : [fc];
   const met = runs.filter((x) => x.verdicts.every((v) => v.met)).length;
-  const worstCost = Math.max(...runs.map((x) => (x.results[0]?.replicaMinutes ?? 0) / (x.results[1]?.replicaMinutes ?? 1)));
-  const worstOver = Math.max(...runs.map((x) => (x.results[0]?.overBudgetMinutes ?? 0) - (x.results[1]?.overBudgetMinutes ?? 0) / 2));
+  const worstCost = Math.max(
+    ...runs.map((x) => (x.results[0]?.replicaMinutes ?? 0) / (x.results[1]?.replicaMinutes ?? 1)),
+  );
+  const worstOver = Math.max(
+    ...runs.map((x) => (x.results[0]?.overBudgetMinutes ?? 0) - (x.results[1]?.overBudgetMinutes ?? 0) / 2),
+  );
   const oracleMins = runs.map((x) => x.results[3]?.overBudgetMinutes ?? Number.NaN);
   const reachable = runs.filter((x) => x.reach[0]?.reachable === true).length;
   return [
@@ -299,7 +343,8 @@ function range(xs: readonly number[], digits = 0): string {
 /** Both oracles over every scenario of this seed, figures from this run. */
 function forecastFinding(): string {
   const minutes = (i: number) => all.map((x) => x.results[i]?.overBudgetMinutes ?? Number.NaN);
-  const costVsWva = (i: number) => all.map((x) => (x.results[i]?.replicaMinutes ?? Number.NaN) / (x.results[1]?.replicaMinutes ?? Number.NaN));
+  const costVsWva = (i: number) =>
+    all.map((x) => (x.results[i]?.replicaMinutes ?? Number.NaN) / (x.results[1]?.replicaMinutes ?? Number.NaN));
   const met = (pick: (x: ScenarioResult) => readonly Reachability[]) => all.reduce((n, x) => n + metCount(pick(x)), 0);
   const limits = all.reduce((n, x) => n + x.reach.length, 0);
   return [
@@ -316,7 +361,8 @@ function forecastFinding(): string {
 function cronFinding(): string {
   const of = (i: number) => all.map((x) => x.results[i]).filter((r): r is RunResult => r !== undefined);
   const windows = peakSchedule(BURSTY_TRACE, CRON_LEAD_MIN, ORACLE_RPS_PER_REPLICA)
-    .map((w) => `${w.desiredReplicas} replicas min ${w.fromMs / 60_000}–${w.toMs / 60_000}`).join(', ');
+    .map((w) => `${w.desiredReplicas} replicas min ${w.fromMs / 60_000}–${w.toMs / 60_000}`)
+    .join(', ');
   const vsPlain = all.map((x) => {
     const [, wva, keda, , , oursCron] = x.results;
     return wva && keda && oursCron ? evaluateTargets(oursCron, wva, keda) : [];
@@ -324,8 +370,11 @@ function cronFinding(): string {
   const metPlain = vsPlain.filter((v) => v.length > 0 && v.every((t) => t.met)).length;
   const metSame = all.filter((x) => x.cronVerdicts.every((t) => t.met)).length;
   // Rows 5..7 are rows 0..2 with the schedule.
-  const ratio = (i: number) => all.map((x) => (x.results[i]?.replicaMinutes ?? Number.NaN) / (x.results[i - 5]?.replicaMinutes ?? Number.NaN));
-  const vsWva = all.map((x) => (x.results[5]?.replicaMinutes ?? Number.NaN) / (x.results[1]?.replicaMinutes ?? Number.NaN));
+  const ratio = (i: number) =>
+    all.map((x) => (x.results[i]?.replicaMinutes ?? Number.NaN) / (x.results[i - 5]?.replicaMinutes ?? Number.NaN));
+  const vsWva = all.map(
+    (x) => (x.results[5]?.replicaMinutes ?? Number.NaN) / (x.results[1]?.replicaMinutes ?? Number.NaN),
+  );
   return [
     `- **Known peaks: KEDA's \`cron\` trigger next to ours** (deploy/examples/known-peaks-cron.yaml). An operator who knows when the`,
     '  peaks come adds a `cron` trigger to the same ScaledObject; the HPA follows whichever trigger asks for more. Here its windows',
@@ -363,39 +412,71 @@ for (const st of SWEEP_STARTUPS_S) {
 const elapsedS = (performance.now() - started) / 1000;
 
 const verbose = all.find((s) => s.scenario.id === VERBOSE_SCENARIO);
-if (VERBOSE && !verbose) throw new Error(`--scenario ${VERBOSE_SCENARIO ?? '<missing>'}: expected one of ${scenarios.map((s) => s.id).join(', ')}`);
+if (VERBOSE && !verbose)
+  throw new Error(
+    `--scenario ${VERBOSE_SCENARIO ?? '<missing>'}: expected one of ${scenarios.map((s) => s.id).join(', ')}`,
+  );
 if (VERBOSE && verbose) {
   for (const r of verbose.results) {
     console.log(`\n# ${r.policy}`);
     for (const c of r.cycles) {
-      console.log(`${(c.atMs / 60_000).toFixed(2).padStart(6)} min  cur ${String(c.current).padStart(2)} ready ${String(c.ready).padStart(2)} queue ${String(c.waiting).padStart(5)} -> ${String(c.desired).padStart(2)}  ${c.note}`);
+      console.log(
+        `${(c.atMs / 60_000).toFixed(2).padStart(6)} min  cur ${String(c.current).padStart(2)} ready ${String(c.ready).padStart(2)} queue ${String(c.waiting).padStart(5)} -> ${String(c.desired).padStart(2)}  ${c.note}`,
+      );
     }
   }
-  console.log(`\n# per minute: replicas (ready), longest wait of a request started in it\n${timeline(verbose.results)}`);
+  console.log(
+    `\n# per minute: replicas (ready), longest wait of a request started in it\n${timeline(verbose.results)}`,
+  );
 }
 
 if (JSON_OUT) {
-  console.log(JSON.stringify(all.map((s) => ({
-    scenario: s.scenario.id, seed: s.seed,
-    results: s.results.map((r) => ({ policy: r.policy, replicaMinutes: r.replicaMinutes, overBudgetMinutes: r.overBudgetMinutes, p95WaitMs: r.p95WaitMs, maxWaitMs: r.maxWaitMs, peakQueue: r.peakQueue, peakReplicas: r.peakReplicas })),
-    verdicts: s.verdicts,
-    cronVerdicts: s.cronVerdicts,
-  })), null, 2));
+  console.log(
+    JSON.stringify(
+      all.map((s) => ({
+        scenario: s.scenario.id,
+        seed: s.seed,
+        results: s.results.map((r) => ({
+          policy: r.policy,
+          replicaMinutes: r.replicaMinutes,
+          overBudgetMinutes: r.overBudgetMinutes,
+          p95WaitMs: r.p95WaitMs,
+          maxWaitMs: r.maxWaitMs,
+          peakQueue: r.peakQueue,
+          peakReplicas: r.peakReplicas,
+        })),
+        verdicts: s.verdicts,
+        cronVerdicts: s.cronVerdicts,
+      })),
+      null,
+      2,
+    ),
+  );
 } else {
   for (const s of all) {
-    console.log(`\n== ${scenarioTitle(s)} (seed ${s.seed}) ==\n${describeTrace(s.scenario.trace)}\nHPA: ${describeHpa(s.scenario.hpa)}\n`);
+    console.log(
+      `\n== ${scenarioTitle(s)} (seed ${s.seed}) ==\n${describeTrace(s.scenario.trace)}\nHPA: ${describeHpa(s.scenario.hpa)}\n`,
+    );
     console.log(table(s.results));
     console.log(verdictLines(s.verdicts));
     console.log(reachLine(s));
     console.log(cronLine(s));
   }
-  for (const [title, runs] of [['Primary scenario', spread], [scenarioTitle(flowControl), spreadFlow]] as const) {
+  for (const [title, runs] of [
+    ['Primary scenario', spread],
+    [scenarioTitle(flowControl), spreadFlow],
+  ] as const) {
     if (runs.length === 0) continue;
     console.log(`\n${title} over seeds 1..${SEEDS}:`);
-    for (const s of runs) console.log(`  seed ${s.seed}: ${s.results.map((r) => `${r.policy} ${r.replicaMinutes.toFixed(1)} rm / ${r.overBudgetMinutes} min`).join('; ')}; targets met ${s.verdicts.filter((v) => v.met).length}/${s.verdicts.length}; over-budget limits met by the reactive oracle ${metCount(s.reach)} of ${s.reach.length}, by the forecast oracle ${metCount(s.forecastReach)} of ${s.forecastReach.length}; with cron targets met ${s.cronVerdicts.filter((v) => v.met).length}/${s.cronVerdicts.length}`);
+    for (const s of runs)
+      console.log(
+        `  seed ${s.seed}: ${s.results.map((r) => `${r.policy} ${r.replicaMinutes.toFixed(1)} rm / ${r.overBudgetMinutes} min`).join('; ')}; targets met ${s.verdicts.filter((v) => v.met).length}/${s.verdicts.length}; over-budget limits met by the reactive oracle ${metCount(s.reach)} of ${s.reach.length}, by the forecast oracle ${metCount(s.forecastReach)} of ${s.forecastReach.length}; with cron targets met ${s.cronVerdicts.filter((v) => v.met).length}/${s.cronVerdicts.length}`,
+      );
   }
   if (sweep.length > 0) {
-    console.log(`\nStart-up sweep (over-budget minutes on seeds 1..${SWEEP_SEEDS}, mean replica-minutes):\n${sweepTable(sweep)}`);
+    console.log(
+      `\nStart-up sweep (over-budget minutes on seeds 1..${SWEEP_SEEDS}, mean replica-minutes):\n${sweepTable(sweep)}`,
+    );
     for (const l of sweepSummary(sweep)) console.log(`  ${l}`);
   }
   console.log(`\n(${elapsedS.toFixed(1)} s wall)`);
@@ -433,21 +514,21 @@ if (WRITE) {
     '  seed (per-minute and whole-run statistics) and the bench fails if the two runs take different decisions.',
     `- **Fleet**: one variant, 1 replica at t = 0, ${REPLICA.maxBatch} slots × ${REPLICA.kvPerRequest} KV per request, ${REPLICA.serviceTimeMs / 1000} s mean service time (Erlang-4)`,
     `  → 8 req/s per replica flat out; a new pod is ready ${STARTUP_MS / 1000} s after the HPA creates it; min ${MIN_REPLICAS}, max ${MAX_REPLICAS} replicas for every policy.`,
-    '  Arrivals are the fleet\'s seeded Poisson stream, independent of scaling (every policy gets the same requests). Requests go to the',
+    "  Arrivals are the fleet's seeded Poisson stream, independent of scaling (every policy gets the same requests). Requests go to the",
     '  least-loaded ready pod at arrival and stay in its queue (vLLM behind a Service); only with no ready pod do they wait at the gateway.',
     '  In the "gateway flow control" scenarios the gateway holds a request while every ready pod is saturated (the EPP saturation',
-    '  detector\'s defaults: 5 waiting or KV ≥ 0.8) and releases held requests oldest first to a pod that is not: a pod never queues past',
-    '  its batch here (16 × 0.05 = 0.8), so `num_requests_waiting` stays 0 and the backlog is visible only as the gateway\'s',
-    '  `inference_extension_flow_control_queue_size`, which the engine reads and KEDA\'s trigger (as the issue defines it) does not.',
+    "  detector's defaults: 5 waiting or KV ≥ 0.8) and releases held requests oldest first to a pod that is not: a pod never queues past",
+    "  its batch here (16 × 0.05 = 0.8), so `num_requests_waiting` stays 0 and the backlog is visible only as the gateway's",
+    "  `inference_extension_flow_control_queue_size`, which the engine reads and KEDA's trigger (as the issue defines it) does not.",
     '- **What each policy sees**: a scrape every cycle of every ready pod (pending pods serve no metrics). Engine and WVA rule: KV use and',
-    '  waiting as `max_over_time(...[1m])` per pod over those samples (the collector\'s PromQL), running as the latest sample, completions',
-    '  as the counter\'s increase over the window (`rate(...[1m])`), the mean service time as the inference-time histogram\'s sum increase',
+    "  waiting as `max_over_time(...[1m])` per pod over those samples (the collector's PromQL), running as the latest sample, completions",
+    "  as the counter's increase over the window (`rate(...[1m])`), the mean service time as the inference-time histogram's sum increase",
     '  over its count increase (`rate(_sum[1m]) / rate(_count[1m])`), the gateway queue as the latest sample; pods that are',
     '  gone are dropped at once. KEDA: `sum(vllm:num_requests_waiting)`, latest sample. Decision, HPA sync and scrape are aligned (no lag',
     '  beyond the interval: the best case for every policy).',
     `- **Policies**: (1) this engine, value = desired replicas, target 1; (2) WVA's rule on the same analysis (\`analyzeModel\`): hold while`,
     '  any replica is pending or data is not fresh; +1 when it says scale up; -1 when at least 2 replicas are non-saturated and one fewer',
-    '  keeps both spare triggers; value = desired, target 1, same interval (WVA\'s own default is slower); (3) KEDA `prometheus`,',
+    "  keeps both spare triggers; value = desired, target 1, same interval (WVA's own default is slower); (3) KEDA `prometheus`,",
     '  `sum(vllm:num_requests_waiting)`, threshold 5 → AverageValue target 5. Reference row (not a baseline, not in the targets): a',
     `  reactive oracle with perfect information: it knows the offered rate at once, the gateway's backlog and the ${STARTUP_MS / 1000} s start-up, and asks`,
     `  for the rate plus the backlog as it will be when pods asked for now are ready, drained within ${BACKLOG_DRAIN_S} s, at ${ORACLE_RPS_PER_REPLICA} req/s per replica (KV 0.70),`,
@@ -460,11 +541,11 @@ if (WRITE) {
     `  plus a cycle, rounded up to cron's minute), closing when the next phase starts, \`desiredReplicas\` = ceil(rate / ${ORACLE_RPS_PER_REPLICA}). KEDA's cron scaler`,
     '  reports `desiredReplicas` inside a window and 1 outside it, AverageValue target 1; the HPA computes a count per metric and takes',
     '  the highest. The targets are checked again on these rows, this engine + cron against the baselines + cron.',
-    '- **HPA** (emulated from the controller\'s algorithm, same for all): AverageValue desired = ceil(value / target) unless',
+    "- **HPA** (emulated from the controller's algorithm, same for all): AverageValue desired = ceil(value / target) unless",
     '  |1 − value / (target × current)| ≤ tolerance; stabilization windows over recommendations; rate policies (selectPolicy Max); min/max.',
     `- **Figures**: replica-minutes count every pod from creation (pending included). A minute is over budget when a request that`,
     `  started in it had waited more than ${WAIT_BUDGET_MS / 1000} s (arrival → start, gateway included; the fleet's wait statistics reset every minute,`,
-    '  so each minute\'s maximum is exact). Queues drain first-in first-out per pod, so a request still waiting at a minute\'s end is',
+    "  so each minute's maximum is exact). Queues drain first-in first-out per pod, so a request still waiting at a minute's end is",
     '  counted in the minute it starts, behind requests that waited at least as long. p95 and max wait over every request of the run',
     '  (histogram with 4 % buckets); peak queue = gateway + pod queues, sampled every tick. "Better" = fewer over-budget minutes.',
   ].join('\n');
@@ -478,34 +559,46 @@ if (WRITE) {
     `- **Where the over-budget minutes fall.** ${splitByBurst(ours, oracle, [wva, keda])}`,
     `- **Scale-up.** After the burst began the engine asked for ${climb.replicas} replicas before the first new pod was ready (${climb.afterS} s).`,
     '  Step 3 takes the smaller of the saturation need and the throughput need: arrivals (completions over the gap since the',
-    '  previous decision + the queue\'s growth over it) plus the GATEWAY\'s backlog served within 60 s, at what the fastest saturated',
+    "  previous decision + the queue's growth over it) plus the GATEWAY's backlog served within 60 s, at what the fastest saturated",
     '  replica completes now (running / mean service time) scaled to the KV target. A backlog queued on a replica is not sized with',
     '  replicas: it stays on that replica, so replicas added for it would only idle. The per-cycle cap is `maxScaleUpRate` × current',
-    '  replicas, pending included (DESIGN\'s rule); with the need sized this way it compounds (1 → 2 → 4 → 8) only as far as the',
+    "  replicas, pending included (DESIGN's rule); with the need sized this way it compounds (1 → 2 → 4 → 8) only as far as the",
     '  need, and reaches it within one start-up. With requests stuck on their replica new replicas cannot take the backlog of the',
     '  old ones, so on this trace extra capacity buys little: that is the floor above. While step 2 says scale up, step 3 adds at',
-    '  least one replica unless pending ones cover the need (DESIGN\'s +1): when a throughput estimate that trails a ramp was allowed',
+    "  least one replica unless pending ones cover the need (DESIGN's +1): when a throughput estimate that trails a ramp was allowed",
     '  to waive it, the queue stood (see the start-up sweep below).',
     flowFinding(),
     forecastFinding(),
     cronFinding(),
     `- **Scale-down through the HPA.** The engine asked for fewer replicas in ${d(ours).asked} cycles and the HPA applied ${d(ours).applied}`,
     `  (${d(ours).tolerance} swallowed by its 10 % tolerance). Each cycle steps one replica further below the PREVIOUS decision while the`,
-    '  projected spare of the remaining replicas allows it, so the HPA\'s stabilization window sees a falling staircase rather than the',
+    "  projected spare of the remaining replicas allows it, so the HPA's stabilization window sees a falling staircase rather than the",
     `  same "current − 1" forever. WVA's rule (${d(wva).asked} asked, ${d(wva).applied} applied) keeps the latter problem; KEDA's value is an`,
     `  absolute size (${d(keda).asked} asked, ${d(keda).applied} applied) and drops in one go after the window.`,
     exDown
       ? `  With the example's behaviour (tolerance 0, 120 s window, 1 pod per 60 s) the engine asked ${exDown.asked} times and ${exDown.applied} got through.`
       : '',
-  ].filter((l, i) => l !== '' || i === 1).join('\n');
-  const seedTable = (title: string, base: ScenarioResult, runs: readonly ScenarioResult[]): string => runs.length === 0 ? '' : [
-    `#### ${title} on seeds 1..${SEEDS} (replica-minutes / over-budget minutes)`,
+  ]
+    .filter((l, i) => l !== '' || i === 1)
+    .join('\n');
+  const seedTable = (title: string, base: ScenarioResult, runs: readonly ScenarioResult[]): string =>
+    runs.length === 0
+      ? ''
+      : [
+          `#### ${title} on seeds 1..${SEEDS} (replica-minutes / over-budget minutes)`,
+          '',
+          `| seed | ${base.results.map((r) => r.policy).join(' | ')} | targets met | over-budget limits the reactive oracle meets | ... the forecast oracle meets | targets met, all with cron |`,
+          `|---:|${base.results.map(() => '---:|').join('')}---:|---:|---:|---:|`,
+          ...runs.map(
+            (x) =>
+              `| ${x.seed} | ${x.results.map((r) => `${r.replicaMinutes.toFixed(1)} / ${r.overBudgetMinutes}`).join(' | ')} | ${x.verdicts.filter((v) => v.met).length} of ${x.verdicts.length} | ${metCount(x.reach)} of ${x.reach.length} | ${metCount(x.forecastReach)} of ${x.forecastReach.length} | ${x.cronVerdicts.filter((v) => v.met).length} of ${x.cronVerdicts.length} |`,
+          ),
+        ].join('\n');
+  const seedLines = [
+    seedTable('Primary scenario', primary, spread),
     '',
-    `| seed | ${base.results.map((r) => r.policy).join(' | ')} | targets met | over-budget limits the reactive oracle meets | ... the forecast oracle meets | targets met, all with cron |`,
-    `|---:|${base.results.map(() => '---:|').join('')}---:|---:|---:|---:|`,
-    ...runs.map((x) => `| ${x.seed} | ${x.results.map((r) => `${r.replicaMinutes.toFixed(1)} / ${r.overBudgetMinutes}`).join(' | ')} | ${x.verdicts.filter((v) => v.met).length} of ${x.verdicts.length} | ${metCount(x.reach)} of ${x.reach.length} | ${metCount(x.forecastReach)} of ${x.forecastReach.length} | ${x.cronVerdicts.filter((v) => v.met).length} of ${x.cronVerdicts.length} |`),
+    seedTable(scenarioTitle(flowControl), flowControl, spreadFlow),
   ].join('\n');
-  const seedLines = [seedTable('Primary scenario', primary, spread), '', seedTable(scenarioTitle(flowControl), flowControl, spreadFlow)].join('\n');
   const body = [
     `Machine: ${machineLine()}. Date: ${new Date().toISOString().slice(0, 10)}. Wall time of the whole bench: ${elapsedS.toFixed(1)} s.`,
     `Command: \`npm run bench:quality\` (tsx bench/scaling-quality.ts; \`--seed N\`, \`--seeds N\`, \`--startup S\`, \`--verbose\`, \`--json\`, \`--no-write\`). Seed ${SEED}.`,
@@ -520,18 +613,20 @@ if (WRITE) {
     '',
     seedLines,
     '',
-    ...(sweep.length > 0 ? [
-      `#### Start-up sweep: every scenario at pod start-ups of ${SWEEP_STARTUPS_S.join(', ')} s, seeds 1..${SWEEP_SEEDS}`,
-      '',
-      'Same loop, trace and HPAs; only the start-up changes (the cron rows and the forecast oracle are left out). Each cell: over-budget',
-      'minutes on seeds 1, 2, 3, then the mean replica-minutes. A short start-up is where the policy, not the start-up, decides how long',
-      'requests wait, so it is where the targets compare policies rather than pod start-ups.',
-      '',
-      sweepTable(sweep),
-      '',
-      ...sweepSummary(sweep).map((l) => `- ${l}.`),
-      '',
-    ] : []),
+    ...(sweep.length > 0
+      ? [
+          `#### Start-up sweep: every scenario at pod start-ups of ${SWEEP_STARTUPS_S.join(', ')} s, seeds 1..${SWEEP_SEEDS}`,
+          '',
+          'Same loop, trace and HPAs; only the start-up changes (the cron rows and the forecast oracle are left out). Each cell: over-budget',
+          'minutes on seeds 1, 2, 3, then the mean replica-minutes. A short start-up is where the policy, not the start-up, decides how long',
+          'requests wait, so it is where the targets compare policies rather than pod start-ups.',
+          '',
+          sweepTable(sweep),
+          '',
+          ...sweepSummary(sweep).map((l) => `- ${l}.`),
+          '',
+        ]
+      : []),
     `#### Per minute, primary scenario: replicas (ready) averaged over the minute, longest wait of a request started in it (**!** = over budget)`,
     '',
     timeline(primary.results),

@@ -79,7 +79,20 @@ export interface Scaler {
  * /readyz reports the shutdown until the end.
  */
 const SHUTDOWN_ORDER = [
-  'role', 'probe', 'grpc', 'expiry', 'engine', 'fetcher', 'shared', 'lock', 'kube', 'collector', 'redis', 'config-file', 'tls', 'http',
+  'role',
+  'probe',
+  'grpc',
+  'expiry',
+  'engine',
+  'fetcher',
+  'shared',
+  'lock',
+  'kube',
+  'collector',
+  'redis',
+  'config-file',
+  'tls',
+  'http',
 ] as const;
 type ShutdownStep = (typeof SHUTDOWN_ORDER)[number];
 
@@ -121,7 +134,12 @@ export async function createScaler(settings: Settings, opts: ScalerOptions = {})
   }
 }
 
-async function startScaler(settings: Settings, opts: ScalerOptions, logger: Logger, shutdown: ShutdownSteps): Promise<Scaler> {
+async function startScaler(
+  settings: Settings,
+  opts: ScalerOptions,
+  logger: Logger,
+  shutdown: ShutdownSteps,
+): Promise<Scaler> {
   const metrics = new ScalerMetrics({ defaultMetrics: opts.defaultMetrics ?? true });
   const instanceId = settings.POD_NAME ?? hostname();
   logger.info({ settings: redactedSettings(settings) }, 'starting wva-scaler');
@@ -138,9 +156,19 @@ async function startScaler(settings: Settings, opts: ScalerOptions, logger: Logg
 
   // Saturation config from a file: a bad file at start-up is fatal, later ones keep the last good.
   if (settings.WVA_SATURATION_CONFIG_FILE) {
-    const file = new SaturationConfigFile(settings.WVA_SATURATION_CONFIG_FILE, (saturation) => globalConfig.update({ saturation }), metrics, logger);
+    const file = new SaturationConfigFile(
+      settings.WVA_SATURATION_CONFIG_FILE,
+      (saturation) => globalConfig.update({ saturation }),
+      metrics,
+      logger,
+    );
     const err = await file.load();
-    if (err) throw new SettingsError('WVA_SATURATION_CONFIG_FILE', settings.WVA_SATURATION_CONFIG_FILE, `a valid saturation config (${err.message})`);
+    if (err)
+      throw new SettingsError(
+        'WVA_SATURATION_CONFIG_FILE',
+        settings.WVA_SATURATION_CONFIG_FILE,
+        `a valid saturation config (${err.message})`,
+      );
     file.watch();
     shutdown.add('config-file', () => file.close());
   }
@@ -149,7 +177,11 @@ async function startScaler(settings: Settings, opts: ScalerOptions, logger: Logg
     try {
       text = readFileSync(settings.WVA_VARIANTS_FILE, 'utf8');
     } catch (err) {
-      throw new SettingsError('WVA_VARIANTS_FILE', settings.WVA_VARIANTS_FILE, `a readable YAML file (${firstLine(err)})`);
+      throw new SettingsError(
+        'WVA_VARIANTS_FILE',
+        settings.WVA_VARIANTS_FILE,
+        `a readable YAML file (${firstLine(err)})`,
+      );
     }
     const variants = parseVariantsFile(text, settings.WVA_VARIANTS_FILE);
     for (const v of variants) registry.upsert(v);
@@ -161,27 +193,60 @@ async function startScaler(settings: Settings, opts: ScalerOptions, logger: Logg
   let invalidateVariant: (variantKey: string) => void = () => undefined;
   const kube = kubeConfig
     ? new KubernetesIntegration({
-        kubeConfig, settings, registry, globalConfig, trigger, decisions, metrics, logger,
+        kubeConfig,
+        settings,
+        registry,
+        globalConfig,
+        trigger,
+        decisions,
+        metrics,
+        logger,
         hooks: { onDeploymentSpecChange: (key) => invalidateVariant(key) },
       })
     : undefined;
   if (!kube) logger.info('no Kubernetes API: standalone (static variants, GetMetricSpec registrations)');
 
   // Redis (optional): shared decisions, and the leader lock when there is no Lease.
-  const redis = settings.REDIS_URL === undefined ? undefined : new RedisConnection({ url: settings.REDIS_URL, logger, metrics, connectionName: instanceId });
+  const redis =
+    settings.REDIS_URL === undefined
+      ? undefined
+      : new RedisConnection({ url: settings.REDIS_URL, logger, metrics, connectionName: instanceId });
   if (redis) shutdown.add('redis', () => redis.close());
-  const lock = redis && !kube ? new RedisLock({ connection: redis, key: CacheKeys.lock(settings.POD_NAMESPACE ?? 'default', 'engine'), holderId: instanceId, ttlMs: 15_000, logger }) : undefined;
+  const lock =
+    redis && !kube
+      ? new RedisLock({
+          connection: redis,
+          key: CacheKeys.lock(settings.POD_NAMESPACE ?? 'default', 'engine'),
+          holderId: instanceId,
+          ttlMs: 15_000,
+          logger,
+        })
+      : undefined;
   const leadership: LeadershipSource = kube?.leadership ?? lock ?? new AlwaysLeader();
   const decisionLayers = createSharedDecisionCache({
-    localTtlMs: settings.WVA_LOCAL_CACHE_TTL, redisTtlMs: settings.WVA_REDIS_TTL, connection: redis, logger, metrics,
+    localTtlMs: settings.WVA_LOCAL_CACHE_TTL,
+    redisTtlMs: settings.WVA_REDIS_TTL,
+    connection: redis,
+    logger,
+    metrics,
   });
   const shared = new SharedDecisionStore({
     cache: decisionLayers,
-    connection: redis, decisions, trigger, registry, logger, instanceId, isLeader: () => leadership.isLeader(),
+    connection: redis,
+    decisions,
+    trigger,
+    registry,
+    logger,
+    instanceId,
+    isLeader: () => leadership.isLeader(),
   });
 
   // Metrics and decisions.
-  const { collector, cache: metricsCache } = createMetricsCollector(settings, { logger, metrics, ...(kube ? { mapper: kube.podMapper } : {}) });
+  const { collector, cache: metricsCache } = createMetricsCollector(settings, {
+    logger,
+    metrics,
+    ...(kube ? { mapper: kube.podMapper } : {}),
+  });
   shutdown.add('collector', () => collector.close());
   invalidateVariant = (key) => metricsCache.invalidateVariant(key);
   registry.onChange((c) => {
@@ -192,41 +257,112 @@ async function startScaler(settings: Settings, opts: ScalerOptions, logger: Logg
     return { saturation: g.saturation, scaleToZero: g.scaleToZero, maxScaleUpRate: g.maxScaleUpRate };
   };
   const fetcher = new MetricsFetcher({
-    collector, logger, metrics, cache: metricsCache, intervalMs: settings.WVA_FETCH_INTERVAL,
+    collector,
+    logger,
+    metrics,
+    cache: metricsCache,
+    intervalMs: settings.WVA_FETCH_INTERVAL,
     models: () => [...registry.byModel().values()].map((vs) => trackedModelOf(vs, decisionConfig())),
   });
-  const engine = new Engine({ registry, decisions, trigger, config: globalConfig, collector, replicaStatus: kube?.replicaStatus ?? opts.replicaStatus, metrics, logger });
+  const engine = new Engine({
+    registry,
+    decisions,
+    trigger,
+    config: globalConfig,
+    collector,
+    replicaStatus: kube?.replicaStatus ?? opts.replicaStatus,
+    metrics,
+    logger,
+  });
   const probe = settings.WVA_GATEWAY_SCRAPE_TARGET
     ? new DemandProbe({
-        registry, decisions, trigger, logger, intervalMs: settings.WVA_DEMAND_PROBE_INTERVAL,
-        reader: new GatewayDemandReader({ url: settings.WVA_GATEWAY_SCRAPE_TARGET, timeoutMs: Math.min(1000, settings.WVA_SCRAPE_TIMEOUT) }),
+        registry,
+        decisions,
+        trigger,
+        logger,
+        intervalMs: settings.WVA_DEMAND_PROBE_INTERVAL,
+        reader: new GatewayDemandReader({
+          url: settings.WVA_GATEWAY_SCRAPE_TARGET,
+          timeoutMs: Math.min(1000, settings.WVA_SCRAPE_TIMEOUT),
+        }),
         requestRun: (key) => engine.runModel(key, 'demand', true),
       })
     : undefined;
   const role = new ComputeRole({
-    leadership, store: redis, workers: probe ? [fetcher, engine, probe] : [fetcher, engine], onFollow: () => shared.forgetPublished(),
+    leadership,
+    store: redis,
+    workers: probe ? [fetcher, engine, probe] : [fetcher, engine],
+    onFollow: () => shared.forgetPublished(),
     computing: engine,
-    following: new DecisionWaiter(decisions, trigger, 'this replica follows the leader and the leader has not published a decision yet'),
+    following: new DecisionWaiter(
+      decisions,
+      trigger,
+      'this replica follows the leader and the leader has not published a decision yet',
+    ),
     logger,
   });
 
   // gRPC and HTTP surfaces.
   const tls = serverCredentials(
-    { certFile: settings.WVA_TLS_CERT_FILE, keyFile: settings.WVA_TLS_KEY_FILE, clientCaFile: settings.WVA_TLS_CLIENT_CA_FILE },
-    { onRejectedUpdate: (err) => logger.error({ error: err.message }, 'TLS files changed to something unusable; keeping the last good certificates') },
+    {
+      certFile: settings.WVA_TLS_CERT_FILE,
+      keyFile: settings.WVA_TLS_KEY_FILE,
+      clientCaFile: settings.WVA_TLS_CLIENT_CA_FILE,
+    },
+    {
+      onRejectedUpdate: (err) =>
+        logger.error(
+          { error: err.message },
+          'TLS files changed to something unusable; keeping the last good certificates',
+        ),
+    },
   );
   shutdown.add('tls', () => tls.close());
-  const streams = new ActiveStreams(trigger, { onOpenCountChange: (n) => metrics.streamSubscribers.set(n), onPush: () => metrics.streamPushes.inc() });
-  const expiry = new RegistrationExpiry({ registry, ttlMs: DEFAULT_REGISTRATION_TTL_MS, isStreamOpen: (key) => streams.isOpenFor(key), logger });
-  const scaler = new ExternalScalerService({ registry, decisions, source: role, streams, metrics, logger, expiry, firstDecisionDeadlineMs: settings.WVA_GET_METRICS_DEADLINE, maxGrpcVariants: settings.WVA_MAX_GRPC_VARIANTS });
-  const grpcServer = new GrpcServer({ host: settings.WVA_BIND_ADDRESS, port: settings.WVA_GRPC_PORT, credentials: tls.creds, proto: loadExternalScalerProto(), scaler, streams, logger });
+  const streams = new ActiveStreams(trigger, {
+    onOpenCountChange: (n) => metrics.streamSubscribers.set(n),
+    onPush: () => metrics.streamPushes.inc(),
+  });
+  const expiry = new RegistrationExpiry({
+    registry,
+    ttlMs: DEFAULT_REGISTRATION_TTL_MS,
+    isStreamOpen: (key) => streams.isOpenFor(key),
+    logger,
+  });
+  const scaler = new ExternalScalerService({
+    registry,
+    decisions,
+    source: role,
+    streams,
+    metrics,
+    logger,
+    expiry,
+    firstDecisionDeadlineMs: settings.WVA_GET_METRICS_DEADLINE,
+    maxGrpcVariants: settings.WVA_MAX_GRPC_VARIANTS,
+  });
+  const grpcServer = new GrpcServer({
+    host: settings.WVA_BIND_ADDRESS,
+    port: settings.WVA_GRPC_PORT,
+    credentials: tls.creds,
+    proto: loadExternalScalerProto(),
+    scaler,
+    streams,
+    logger,
+  });
   let shuttingDown = false;
   const http = new HttpServer({
-    host: settings.WVA_BIND_ADDRESS, port: settings.WVA_HTTP_PORT, metrics, decisions, registry, logger,
+    host: settings.WVA_BIND_ADDRESS,
+    port: settings.WVA_HTTP_PORT,
+    metrics,
+    decisions,
+    registry,
+    logger,
     readiness: [
       { name: 'not-shutting-down', check: () => ({ ok: !shuttingDown }) },
       { name: 'grpc', check: () => ({ ok: grpcServer.port > 0 }) },
-      { name: 'kubernetes', check: () => (kube ? { ok: kube.ready(), detail: 'variant sources listed' } : { ok: true, detail: 'disabled' }) },
+      {
+        name: 'kubernetes',
+        check: () => (kube ? { ok: kube.ready(), detail: 'variant sources listed' } : { ok: true, detail: 'disabled' }),
+      },
     ],
     debug: {
       '/debug/config': () => ({ config: globalConfig.get(), settings: redactedSettings(settings) }),
@@ -234,7 +370,10 @@ async function startScaler(settings: Settings, opts: ScalerOptions, logger: Logg
         const r = role.describe();
         return { computing: r.computing, leader: r.leader, redis: r.store, instanceId };
       },
-      '/debug/cache': async () => ({ decisions: { stats: decisionLayers.stats(), health: await decisionLayers.health() }, metrics: { entries: metricsCache.size } }),
+      '/debug/cache': async () => ({
+        decisions: { stats: decisionLayers.stats(), health: await decisionLayers.health() },
+        metrics: { entries: metricsCache.size },
+      }),
     },
   });
 
@@ -245,11 +384,15 @@ async function startScaler(settings: Settings, opts: ScalerOptions, logger: Logg
     logger.info({ decisions: loaded }, 'decisions loaded from Redis');
   }
   await tls.ready;
-  const grpcPort = await listenOrExplain('WVA_GRPC_PORT', settings.WVA_BIND_ADDRESS, settings.WVA_GRPC_PORT, () => grpcServer.start());
+  const grpcPort = await listenOrExplain('WVA_GRPC_PORT', settings.WVA_BIND_ADDRESS, settings.WVA_GRPC_PORT, () =>
+    grpcServer.start(),
+  );
   shutdown.add('grpc', () => grpcServer.stop());
   expiry.start();
   shutdown.add('expiry', () => expiry.stop());
-  const httpPort = await listenOrExplain('WVA_HTTP_PORT', settings.WVA_BIND_ADDRESS, settings.WVA_HTTP_PORT, () => http.start());
+  const httpPort = await listenOrExplain('WVA_HTTP_PORT', settings.WVA_BIND_ADDRESS, settings.WVA_HTTP_PORT, () =>
+    http.start(),
+  );
   shutdown.add('http', () => http.stop());
   if (kube) {
     shutdown.add('kube', () => kube.stop());
@@ -270,10 +413,29 @@ async function startScaler(settings: Settings, opts: ScalerOptions, logger: Logg
   shutdown.add('engine', () => engine.stop());
   shutdown.add('fetcher', () => fetcher.stop());
   if (probe) shutdown.add('probe', () => probe.stop());
-  logger.info({ grpcPort, httpPort, tls: tls.mode, backend: collector.backend, kubernetes: kube !== undefined, redis: redis !== undefined }, 'wva-scaler ready');
+  logger.info(
+    {
+      grpcPort,
+      httpPort,
+      tls: tls.mode,
+      backend: collector.backend,
+      kubernetes: kube !== undefined,
+      redis: redis !== undefined,
+    },
+    'wva-scaler ready',
+  );
 
   return {
-    settings, grpcPort, httpPort, registry, decisions, trigger, globalConfig, engine, metrics, logger,
+    settings,
+    grpcPort,
+    httpPort,
+    registry,
+    decisions,
+    trigger,
+    globalConfig,
+    engine,
+    metrics,
+    logger,
     computing: () => role.computing,
     async stop() {
       if (shuttingDown) return;
@@ -290,12 +452,20 @@ function firstLine(err: unknown): string {
 }
 
 /** A failed listen as one line naming the setting, e.g. a port already in use. */
-async function listenOrExplain(setting: 'WVA_GRPC_PORT' | 'WVA_HTTP_PORT', host: string, port: number, listen: () => Promise<number>): Promise<number> {
+async function listenOrExplain(
+  setting: 'WVA_GRPC_PORT' | 'WVA_HTTP_PORT',
+  host: string,
+  port: number,
+  listen: () => Promise<number>,
+): Promise<number> {
   try {
     return await listen();
   } catch (err) {
     const code = (err as { code?: unknown }).code;
-    const why = code === 'EADDRINUSE' || /EADDRINUSE|address already in use/i.test(String(err)) ? 'the port is already in use (EADDRINUSE)' : firstLine(err);
+    const why =
+      code === 'EADDRINUSE' || /EADDRINUSE|address already in use/i.test(String(err))
+        ? 'the port is already in use (EADDRINUSE)'
+        : firstLine(err);
     throw new SettingsError(setting, String(port), `a port free to listen on at ${host}: ${why}`);
   }
 }

@@ -14,7 +14,14 @@ import type { ModelOutcome } from '../../src/engine/model-decision.js';
 import type { Note } from '../../src/engine/notes.js';
 import { runPolicy, type CycleRecord, type RunResult } from './quality-loop.js';
 import { EnginePolicy, type ScalingPolicy } from './quality-policies.js';
-import { DEFAULT_SEEDS, DEFAULT_SWEEP_STARTUPS_S, SCENARIOS, decisionConfig, policyRows, settingsFor } from './quality-scenarios.js';
+import {
+  DEFAULT_SEEDS,
+  DEFAULT_SWEEP_STARTUPS_S,
+  SCENARIOS,
+  decisionConfig,
+  policyRows,
+  settingsFor,
+} from './quality-scenarios.js';
 
 export const TRACE_VERSION = 1;
 
@@ -38,7 +45,13 @@ export const FULL_SELECTION: TraceSelection = {
  * One engine decision: [time ms, action, [variant key, current, desired, clamp or null][], its
  * note codes (an index into its run's `codes`; null from an engine without them), texts digest].
  */
-export type TracedDecision = readonly [number, string, readonly (readonly [string, number, number, string | null])[], number | null, string];
+export type TracedDecision = readonly [
+  number,
+  string,
+  readonly (readonly [string, number, number, string | null])[],
+  number | null,
+  string,
+];
 
 export interface TracedRun {
   readonly scenario: string;
@@ -62,7 +75,8 @@ export interface DecisionTrace {
   readonly runs: readonly TracedRun[];
 }
 
-const digest = (value: unknown): string => createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 16);
+const digest = (value: unknown): string =>
+  createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 16);
 
 /** A note's code as traced: "<step>.<code>", and "@<variant key>" for a variant's own reason. */
 const codeOf = (n: Note): string => `${n.step}.${n.code}${n.variantKey !== undefined ? `@${n.variantKey}` : ''}`;
@@ -80,18 +94,30 @@ function traced(now: number, outcome: ModelOutcome, codeTable: string[]): Traced
 
 function figuresOf(r: RunResult): Record<string, number> {
   return {
-    replicaMinutes: r.replicaMinutes, overBudgetMinutes: r.overBudgetMinutes, p95WaitMs: r.p95WaitMs, maxWaitMs: r.maxWaitMs, meanWaitMs: r.meanWaitMs,
-    peakQueue: r.peakQueue, peakReplicas: r.peakReplicas, arrivals: r.arrivals, completed: r.completed,
+    replicaMinutes: r.replicaMinutes,
+    overBudgetMinutes: r.overBudgetMinutes,
+    p95WaitMs: r.p95WaitMs,
+    maxWaitMs: r.maxWaitMs,
+    meanWaitMs: r.meanWaitMs,
+    peakQueue: r.peakQueue,
+    peakReplicas: r.peakReplicas,
+    arrivals: r.arrivals,
+    completed: r.completed,
   };
 }
 
-const cycleNumbers = (cycles: readonly CycleRecord[]): number[][] => cycles.map((c) => [c.atMs, c.current, c.ready, c.waiting, c.desired, c.value, c.target]);
+const cycleNumbers = (cycles: readonly CycleRecord[]): number[][] =>
+  cycles.map((c) => [c.atMs, c.current, c.ready, c.waiting, c.desired, c.value, c.target]);
 
 /**
  * One policy row on one run. The loop makes the policy three times (two passes and its name): each
  * engine instance records its own stream, and both passes must have decided the same.
  */
-function traceRow(make: (record: (now: number, outcome: ModelOutcome) => void) => ScalingPolicy, run: { scenario: string; seed: number; startupS: number }, settings: Parameters<typeof runPolicy>[1]): TracedRun {
+function traceRow(
+  make: (record: (now: number, outcome: ModelOutcome) => void) => ScalingPolicy,
+  run: { scenario: string; seed: number; startupS: number },
+  settings: Parameters<typeof runPolicy>[1],
+): TracedRun {
   const streams: TracedDecision[][] = [];
   const codes: string[] = [];
   const result = runPolicy(() => {
@@ -101,7 +127,8 @@ function traceRow(make: (record: (now: number, outcome: ModelOutcome) => void) =
   }, settings);
   const [first, second] = streams;
   const isEngine = first !== undefined && first.length > 0;
-  if (isEngine && digest(first) !== digest(second)) throw new Error(`decision trace: the two passes of ${result.policy} decided differently on ${JSON.stringify(run)}`);
+  if (isEngine && digest(first) !== digest(second))
+    throw new Error(`decision trace: the two passes of ${result.policy} decided differently on ${JSON.stringify(run)}`);
   return {
     ...run,
     policy: result.policy,
@@ -125,10 +152,16 @@ export function traceDecisions(selection: TraceSelection): DecisionTrace {
         const makeEngine = (): ScalingPolicy => new EnginePolicy(decisionConfig, record);
         const rows = policyRows(sc.trace, startupS * 1000, makeEngine);
         for (const row of selection.engineOnly ? rows.slice(0, 1) : rows) {
-          runs.push(traceRow((r) => {
-            record = r;
-            return row();
-          }, run, settings));
+          runs.push(
+            traceRow(
+              (r) => {
+                record = r;
+                return row();
+              },
+              run,
+              settings,
+            ),
+          );
         }
       }
     }
@@ -143,11 +176,13 @@ export function serializeTrace(t: DecisionTrace): string {
 
 export function parseTrace(text: string): DecisionTrace {
   const t = JSON.parse(text) as DecisionTrace;
-  if (t.version !== TRACE_VERSION || !Array.isArray(t.runs)) throw new Error(`not a decision trace of version ${TRACE_VERSION}`);
+  if (t.version !== TRACE_VERSION || !Array.isArray(t.runs))
+    throw new Error(`not a decision trace of version ${TRACE_VERSION}`);
   return t;
 }
 
-const runKey = (r: Pick<TracedRun, 'scenario' | 'seed' | 'startupS' | 'policy'>): string => `${r.scenario} seed ${r.seed} start-up ${r.startupS}s, ${r.policy}`;
+const runKey = (r: Pick<TracedRun, 'scenario' | 'seed' | 'startupS' | 'policy'>): string =>
+  `${r.scenario} seed ${r.seed} start-up ${r.startupS}s, ${r.policy}`;
 
 export interface TraceComparison {
   /** Decisions, figures or cycles that differ: a behaviour change. */
@@ -157,9 +192,15 @@ export interface TraceComparison {
 }
 
 /** A decision's codes, resolved through its run's table; null when the trace has none. */
-const codesAt = (run: TracedRun, d: TracedDecision): string | null => (d[3] === null ? null : (run.codes?.[d[3]] ?? null));
+const codesAt = (run: TracedRun, d: TracedDecision): string | null =>
+  d[3] === null ? null : (run.codes?.[d[3]] ?? null);
 
-function compareDecision(key: string, i: number, runs: { was: TracedRun; now: TracedRun }, out: { decisions: string[]; texts: string[] }): void {
+function compareDecision(
+  key: string,
+  i: number,
+  runs: { was: TracedRun; now: TracedRun },
+  out: { decisions: string[]; texts: string[] },
+): void {
   const was = runs.was.decisions?.[i];
   const now = runs.now.decisions?.[i];
   if (!was || !now) {
@@ -172,8 +213,13 @@ function compareDecision(key: string, i: number, runs: { was: TracedRun; now: Tr
   const wcodes = codesAt(runs.was, was);
   const codesDiffer = codes !== null && wcodes !== null && codes !== wcodes;
   if (t !== wt || action !== waction || JSON.stringify(variants) !== JSON.stringify(wvariants) || codesDiffer) {
-    out.decisions.push(`${key}: at ${t / 1000}s was ${JSON.stringify([waction, wvariants, wcodes])}, now ${JSON.stringify([action, variants, codes])}`);
-  } else if (texts !== wtexts) out.texts.push(`${key}: at ${t / 1000}s reasons/steps differ (action ${action}, notes ${codes ?? wcodes ?? 'uncoded'})`);
+    out.decisions.push(
+      `${key}: at ${t / 1000}s was ${JSON.stringify([waction, wvariants, wcodes])}, now ${JSON.stringify([action, variants, codes])}`,
+    );
+  } else if (texts !== wtexts)
+    out.texts.push(
+      `${key}: at ${t / 1000}s reasons/steps differ (action ${action}, notes ${codes ?? wcodes ?? 'uncoded'})`,
+    );
 }
 
 /** Every run of `current` against the same run of `baseline` (runs only in the baseline are ignored unless `current` is the full selection). */
@@ -196,6 +242,7 @@ export function compareTraces(baseline: DecisionTrace, current: DecisionTrace): 
     const n = Math.max(b.decisions?.length ?? 0, r.decisions?.length ?? 0);
     for (let i = 0; i < n; i++) compareDecision(key, i, { was: b, now: r }, out);
   }
-  if (JSON.stringify(current.selection) === JSON.stringify(FULL_SELECTION)) for (const key of base.keys()) out.decisions.push(`${key}: missing now`);
+  if (JSON.stringify(current.selection) === JSON.stringify(FULL_SELECTION))
+    for (const key of base.keys()) out.decisions.push(`${key}: missing now`);
   return { decisionDiffs: out.decisions, textDiffs: out.texts };
 }

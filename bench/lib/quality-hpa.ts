@@ -69,14 +69,16 @@ export function exampleBehaviourHpa(minReplicas: number, maxReplicas: number): H
 
 /** One line for reports. */
 export function describeHpa(h: HpaSettings): string {
-  const pol = (ps: readonly HpaPolicy[]): string => ps.map((p) => `${p.type === 'Pods' ? `${p.value} pod(s)` : `${p.value} %`}/${p.periodMs / 1000} s`).join(' or ');
+  const pol = (ps: readonly HpaPolicy[]): string =>
+    ps.map((p) => `${p.type === 'Pods' ? `${p.value} pod(s)` : `${p.value} %`}/${p.periodMs / 1000} s`).join(' or ');
   return `tolerance ${h.tolerance * 100} %, scale-up window ${h.scaleUpStabilizationMs / 1000} s, up ${pol(h.scaleUpPolicies)}; scale-down window ${h.scaleDownStabilizationMs / 1000} s, down ${pol(h.scaleDownPolicies)}; min ${h.minReplicas}, max ${h.maxReplicas}`;
 }
 
 /** The replica count from the metric alone (step 1): AverageValue semantics with tolerance. */
 export function averageValueReplicas(value: number, target: number, current: number, tolerance: number): number {
   if (!(target > 0)) throw new Error(`HPA AverageValue target ${target} must be > 0`);
-  if (!(value >= 0) || !Number.isFinite(value)) throw new Error(`HPA metric value ${value} must be a finite number >= 0`);
+  if (!(value >= 0) || !Number.isFinite(value))
+    throw new Error(`HPA metric value ${value} must be a finite number >= 0`);
   if (current <= 0) return Math.ceil(value / target);
   const ratio = value / (target * current);
   if (Math.abs(1 - ratio) <= tolerance) return current;
@@ -105,9 +107,12 @@ export class HpaEmulator {
   private readonly events: ScaleEvent[] = [];
 
   constructor(readonly settings: HpaSettings) {
-    if (!Number.isInteger(settings.minReplicas) || settings.minReplicas < 1) throw new Error(`HPA minReplicas ${settings.minReplicas} must be an integer >= 1`);
+    if (!Number.isInteger(settings.minReplicas) || settings.minReplicas < 1)
+      throw new Error(`HPA minReplicas ${settings.minReplicas} must be an integer >= 1`);
     if (!Number.isInteger(settings.maxReplicas) || settings.maxReplicas < settings.minReplicas) {
-      throw new Error(`HPA maxReplicas ${settings.maxReplicas} must be an integer >= minReplicas (${settings.minReplicas})`);
+      throw new Error(
+        `HPA maxReplicas ${settings.maxReplicas} must be an integer >= minReplicas (${settings.minReplicas})`,
+      );
     }
   }
 
@@ -135,7 +140,8 @@ export class HpaEmulator {
     if (desired > down) desired = down;
     this.recommendations.push({ at: now, replicas: raw });
     const keepMs = Math.max(s.scaleUpStabilizationMs, s.scaleDownStabilizationMs);
-    while (this.recommendations.length > 0 && (this.recommendations[0]?.at ?? now) <= now - keepMs) this.recommendations.shift();
+    while (this.recommendations.length > 0 && (this.recommendations[0]?.at ?? now) <= now - keepMs)
+      this.recommendations.shift();
 
     // Step 3: rate policies, relative to the replica count at the start of each policy's period.
     if (desired > current) desired = Math.min(desired, this.scaleUpLimit(now, current));
@@ -144,7 +150,11 @@ export class HpaEmulator {
     // Step 4: bounds.
     desired = Math.min(s.maxReplicas, Math.max(s.minReplicas, desired));
     if (desired !== current) this.events.push({ at: now, delta: desired - current });
-    const longest = Math.max(0, ...s.scaleUpPolicies.map((p) => p.periodMs), ...s.scaleDownPolicies.map((p) => p.periodMs));
+    const longest = Math.max(
+      0,
+      ...s.scaleUpPolicies.map((p) => p.periodMs),
+      ...s.scaleDownPolicies.map((p) => p.periodMs),
+    );
     while (this.events.length > 0 && (this.events[0]?.at ?? now) <= now - longest) this.events.shift();
     return desired;
   }

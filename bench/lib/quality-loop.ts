@@ -128,7 +128,10 @@ export function runPolicy(makePolicy: () => ScalingPolicy, s: LoopSettings): Run
 function runPass(policy: ScalingPolicy, s: LoopSettings, resetEveryMinute: boolean): Pass {
   const { namespace, modelID } = s;
   for (const v of s.variants) {
-    if (v.variant.deployment !== v.fleet.deployment) throw new Error(`variant ${v.variant.key}: deployment ${v.variant.deployment} != fleet deployment ${v.fleet.deployment}`);
+    if (v.variant.deployment !== v.fleet.deployment)
+      throw new Error(
+        `variant ${v.variant.key}: deployment ${v.variant.deployment} != fleet deployment ${v.fleet.deployment}`,
+      );
   }
   if (60_000 % s.cycleMs !== 0) throw new Error(`cycleMs ${s.cycleMs} must divide a minute`);
   const fleet = new VllmFleet({
@@ -177,7 +180,8 @@ function runPass(policy: ScalingPolicy, s: LoopSettings, resetEveryMinute: boole
       if (!hpa) throw new Error(`no HPA for ${v.variant.key}`);
       const others = (out.otherTriggers ?? []).map((o, i) => {
         const other = o.values.get(v.variant.key);
-        if (other === undefined) throw new Error(`policy ${policy.name} gave no value for ${v.variant.key} on its trigger ${i + 2}`);
+        if (other === undefined)
+          throw new Error(`policy ${policy.name} gave no value for ${v.variant.key} on its trigger ${i + 2}`);
         return { value: other, target: o.target };
       });
       const n = hpa.syncMetrics(t, v.current, [{ value, target: out.target }, ...others]);
@@ -204,7 +208,8 @@ function runPass(policy: ScalingPolicy, s: LoopSettings, resetEveryMinute: boole
       minuteReplicaMs += ms;
     }
     fleet.step(s.cycleMs);
-    for (const v of s.variants) minuteReadyMs += (fleet.deploymentStatus(namespace, v.variant.deployment)?.ready ?? 0) * s.cycleMs;
+    for (const v of s.variants)
+      minuteReadyMs += (fleet.deploymentStatus(namespace, v.variant.deployment)?.ready ?? 0) * s.cycleMs;
 
     const end = t + s.cycleMs;
     if (end % 60_000 === 0) {

@@ -39,7 +39,14 @@ export class ScrapeHistory {
         h = { deployment: p.deployment, samples: [] };
         this.byPod.set(p.pod, h);
       }
-      h.samples.push({ at: now, kv: p.kvUsage, waiting: p.waiting, running: p.running, completed: p.completed, inferenceSeconds: p.inferenceSeconds });
+      h.samples.push({
+        at: now,
+        kv: p.kvUsage,
+        waiting: p.waiting,
+        running: p.running,
+        completed: p.completed,
+        inferenceSeconds: p.inferenceSeconds,
+      });
     }
     for (const [pod, h] of this.byPod) {
       // max_over_time(x[1m]) at `now` covers samples in (now - 1m, now].
@@ -49,7 +56,11 @@ export class ScrapeHistory {
   }
 
   /** ModelMetrics as the collector would hand them to the engine (peak over the window). */
-  modelMetrics(model: FleetModelSnapshot, now: number, variantKeyOf: (deployment: string) => string | undefined): ModelMetrics {
+  modelMetrics(
+    model: FleetModelSnapshot,
+    now: number,
+    variantKeyOf: (deployment: string) => string | undefined,
+  ): ModelMetrics {
     const replicas: ReplicaMetrics[] = [];
     for (const [pod, h] of [...this.byPod].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
       const last = h.samples[h.samples.length - 1];
@@ -62,10 +73,12 @@ export class ScrapeHistory {
       }
       // rate(vllm:request_success_total[1m]): counter increase over the samples in the window.
       const first = h.samples[0];
-      const requestRate = first && last.at > first.at ? ((last.completed - first.completed) * 1000) / (last.at - first.at) : undefined;
+      const requestRate =
+        first && last.at > first.at ? ((last.completed - first.completed) * 1000) / (last.at - first.at) : undefined;
       // rate(_sum[1m]) / rate(_count[1m]) of vllm:request_inference_time_seconds: NaN (missing) with no completion.
       const finished = first ? last.completed - first.completed : 0;
-      const serviceSeconds = first && finished > 0 ? (last.inferenceSeconds - first.inferenceSeconds) / finished : undefined;
+      const serviceSeconds =
+        first && finished > 0 ? (last.inferenceSeconds - first.inferenceSeconds) / finished : undefined;
       replicas.push({
         namespace: model.namespace,
         modelID: model.modelID,

@@ -80,7 +80,8 @@ export class EnginePolicy implements ScalingPolicy {
     const values = new Map<string, number>();
     if (outcome.decisions.length > 0) this.previous = new Map(outcome.decisions.map((d) => [d.variantKey, d]));
     // No decision (never happens with fresh metrics): KEDA would hold, modelled as "current".
-    for (const s of obs.variants) values.set(s.variant.key, this.previous.get(s.variant.key)?.desiredReplicas ?? s.current);
+    for (const s of obs.variants)
+      values.set(s.variant.key, this.previous.get(s.variant.key)?.desiredReplicas ?? s.current);
     return { values, target: 1, note: `${outcome.targets.action}: ${outcome.targets.reasons.at(-1) ?? ''}` };
   }
 }
@@ -94,7 +95,8 @@ export type WvaStep = 'up' | 'down' | 'hold';
  */
 export function wvaRule(a: ModelAnalysis): { step: WvaStep; why: string } {
   if (a.pendingTotal > 0) return { step: 'hold', why: `${a.pendingTotal} pending` };
-  if (a.dataQuality === 'none' || a.freshness !== 'fresh') return { step: 'hold', why: a.missingReason ?? 'no fresh metrics' };
+  if (a.dataQuality === 'none' || a.freshness !== 'fresh')
+    return { step: 'hold', why: a.missingReason ?? 'no fresh metrics' };
   if (a.scaleUpNeeded) return { step: 'up', why: modelReasons(a.notes).join('; ') };
   if (a.dataQuality !== 'complete') return { step: 'hold', why: a.missingReason ?? 'metrics incomplete' };
   if (a.nonSaturatedCount < 2) return { step: 'hold', why: `only ${a.nonSaturatedCount} non-saturated` };
@@ -102,14 +104,17 @@ export function wvaRule(a: ModelAnalysis): { step: WvaStep; why: string } {
   const n = a.nonSaturatedCount - 1;
   const kvSpare = t.kvCacheThreshold - a.nonSaturatedKv / n;
   const queueSpare = t.queueLengthThreshold - a.nonSaturatedQueue / n;
-  if (kvSpare < t.kvSpareTrigger || queueSpare < t.queueSpareTrigger) return { step: 'hold', why: 'scale-down not safe' };
+  if (kvSpare < t.kvSpareTrigger || queueSpare < t.queueSpareTrigger)
+    return { step: 'hold', why: 'scale-down not safe' };
   return { step: 'down', why: 'scale-down safe' };
 }
 
 /** Applies a WVA step to variants: +1 to the cheapest below max, -1 from the most expensive above min. */
 export function applyWvaStep(step: WvaStep, variants: readonly VariantState[]): Map<string, number> {
   const out = new Map(variants.map((s) => [s.variant.key, s.current]));
-  const byCost = [...variants].sort((a, b) => a.variant.cost - b.variant.cost || (a.variant.key < b.variant.key ? -1 : 1));
+  const byCost = [...variants].sort(
+    (a, b) => a.variant.cost - b.variant.cost || (a.variant.key < b.variant.key ? -1 : 1),
+  );
   if (step === 'up') {
     const v = byCost.find((s) => s.current < s.variant.maxReplicas);
     if (v) out.set(v.variant.key, v.current + 1);
@@ -194,10 +199,15 @@ export class OraclePolicy implements ScalingPolicy {
     // The backlog grows at today's rate until new pods serve; the forecast only sizes what comes.
     const shortfall = Math.max(0, obs.offeredRps - ready * this.rpsPerReplica - (pending * this.rpsPerReplica) / 2);
     const backlog = gateway + (gateway > 0 ? shortfall * this.startupS : 0);
-    const rate = this.lookaheadS > 0 ? Math.max(obs.offeredRps, obs.peakOfferedRps(this.lookaheadS * 1000)) : obs.offeredRps;
+    const rate =
+      this.lookaheadS > 0 ? Math.max(obs.offeredRps, obs.peakOfferedRps(this.lookaheadS * 1000)) : obs.offeredRps;
     const need = Math.max(1, Math.ceil((rate + backlog / this.drainS) / this.rpsPerReplica - 1e-9));
     const n = Math.min(need, scaleUpCap(current, this.maxScaleUpRate));
-    return { values: new Map(obs.variants.map((s) => [s.variant.key, n])), target: 1, note: `rate ${rate} backlog ${backlog.toFixed(0)} -> ${n}` };
+    return {
+      values: new Map(obs.variants.map((s) => [s.variant.key, n])),
+      target: 1,
+      note: `rate ${rate} backlog ${backlog.toFixed(0)} -> ${n}`,
+    };
   }
 }
 
@@ -228,7 +238,10 @@ export class WithCronTrigger implements ScalingPolicy {
     const cron = w?.desiredReplicas ?? 1;
     return {
       ...out,
-      otherTriggers: [...(out.otherTriggers ?? []), { values: new Map(obs.variants.map((s) => [s.variant.key, cron])), target: 1 }],
+      otherTriggers: [
+        ...(out.otherTriggers ?? []),
+        { values: new Map(obs.variants.map((s) => [s.variant.key, cron])), target: 1 },
+      ],
       note: w ? `cron ${cron}; ${out.note}` : out.note,
     };
   }

@@ -9,7 +9,15 @@ import { BACKLOG_DRAIN_S } from '../../src/engine/capacity-targets.js';
 import { parseTriggerMetadata } from '../../src/config/trigger-metadata.js';
 import { exampleBehaviourHpa, kubernetesDefaultHpa, type HpaSettings } from './quality-hpa.js';
 import type { LoopSettings, LoopVariant } from './quality-loop.js';
-import { EnginePolicy, KedaWaitingPolicy, OraclePolicy, WithCronTrigger, WvaRulePolicy, thresholdsFrom, type ScalingPolicy } from './quality-policies.js';
+import {
+  EnginePolicy,
+  KedaWaitingPolicy,
+  OraclePolicy,
+  WithCronTrigger,
+  WvaRulePolicy,
+  thresholdsFrom,
+  type ScalingPolicy,
+} from './quality-policies.js';
 import { BURSTY_TRACE, RAMPED_TRACE, peakSchedule, type LoadTrace } from './quality-trace.js';
 
 export const NS = 'bench';
@@ -48,7 +56,11 @@ function variantsFor(startupMs: number): LoopVariant[] {
   return [
     {
       variant: parseTriggerMetadata(NS, 'llama-8b-a100', {
-        modelID: MODEL, accelerator: 'A100', variantCost: '10', minReplicas: String(MIN_REPLICAS), maxReplicas: String(MAX_REPLICAS),
+        modelID: MODEL,
+        accelerator: 'A100',
+        variantCost: '10',
+        minReplicas: String(MIN_REPLICAS),
+        maxReplicas: String(MAX_REPLICAS),
       }),
       fleet: { deployment: 'llama-8b-a100', replicas: 1, ...REPLICA, startupDelayMs: startupMs },
     },
@@ -64,8 +76,14 @@ export interface Scenario {
   readonly flowControl: boolean;
 }
 
-const K8S_DEFAULT: Pick<Scenario, 'hpaName' | 'hpa'> = { hpaName: 'Kubernetes default HPA', hpa: kubernetesDefaultHpa(MIN_REPLICAS, MAX_REPLICAS) };
-const EXAMPLE: Pick<Scenario, 'hpaName' | 'hpa'> = { hpaName: 'example behaviour, tolerance 0', hpa: exampleBehaviourHpa(MIN_REPLICAS, MAX_REPLICAS) };
+const K8S_DEFAULT: Pick<Scenario, 'hpaName' | 'hpa'> = {
+  hpaName: 'Kubernetes default HPA',
+  hpa: kubernetesDefaultHpa(MIN_REPLICAS, MAX_REPLICAS),
+};
+const EXAMPLE: Pick<Scenario, 'hpaName' | 'hpa'> = {
+  hpaName: 'example behaviour, tolerance 0',
+  hpa: exampleBehaviourHpa(MIN_REPLICAS, MAX_REPLICAS),
+};
 export const SCENARIOS: readonly Scenario[] = [
   { id: 'primary', trace: BURSTY_TRACE, ...K8S_DEFAULT, flowControl: false },
   { id: 'ramped', trace: RAMPED_TRACE, ...K8S_DEFAULT, flowControl: false },
@@ -85,14 +103,24 @@ export function reactingPolicies(makeEngine: () => ScalingPolicy = makeEnginePol
 
 /** The reactive oracle (lookahead 0) or the forecast oracle, at a pod start-up. */
 export function oraclePolicy(startupMs: number, lookaheadS = 0): ScalingPolicy {
-  return new OraclePolicy(ORACLE_RPS_PER_REPLICA, startupMs / 1000, BACKLOG_DRAIN_S, decisionConfig.maxScaleUpRate, lookaheadS);
+  return new OraclePolicy(
+    ORACLE_RPS_PER_REPLICA,
+    startupMs / 1000,
+    BACKLOG_DRAIN_S,
+    decisionConfig.maxScaleUpRate,
+    lookaheadS,
+  );
 }
 
 /**
  * Every row of a main run, in this order: the three policies, the two oracles, the three policies
  * again with KEDA's cron trigger for the trace's peaks beside each one's (an operator's schedule).
  */
-export function policyRows(trace: LoadTrace, startupMs: number, makeEngine: () => ScalingPolicy = makeEnginePolicy): (() => ScalingPolicy)[] {
+export function policyRows(
+  trace: LoadTrace,
+  startupMs: number,
+  makeEngine: () => ScalingPolicy = makeEnginePolicy,
+): (() => ScalingPolicy)[] {
   const schedule = peakSchedule(trace, cronLeadMinutes(startupMs), ORACLE_RPS_PER_REPLICA);
   const reacting = reactingPolicies(makeEngine);
   return [
@@ -104,13 +132,23 @@ export function policyRows(trace: LoadTrace, startupMs: number, makeEngine: () =
 }
 
 /** The rows of a sweep run: the three policies and the reactive oracle. */
-export function sweepRows(startupMs: number, makeEngine: () => ScalingPolicy = makeEnginePolicy): (() => ScalingPolicy)[] {
+export function sweepRows(
+  startupMs: number,
+  makeEngine: () => ScalingPolicy = makeEnginePolicy,
+): (() => ScalingPolicy)[] {
   return [...reactingPolicies(makeEngine), () => oraclePolicy(startupMs)];
 }
 
 export function settingsFor(sc: Scenario, seed: number, startupMs: number): LoopSettings {
   return {
-    namespace: NS, modelID: MODEL, variants: variantsFor(startupMs), trace: sc.trace, seed, cycleMs: CYCLE_MS, hpa: sc.hpa, waitBudgetMs: WAIT_BUDGET_MS,
+    namespace: NS,
+    modelID: MODEL,
+    variants: variantsFor(startupMs),
+    trace: sc.trace,
+    seed,
+    cycleMs: CYCLE_MS,
+    hpa: sc.hpa,
+    waitBudgetMs: WAIT_BUDGET_MS,
     ...(sc.flowControl ? { flowControl: {} } : {}),
   };
 }

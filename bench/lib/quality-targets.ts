@@ -57,5 +57,9 @@ export interface Reachability {
  * reacting gives; with the forecast one, for what predicting the load gives. Not proven bounds.
  */
 export function reachability(oracle: QualityFigures, baselines: readonly QualityFigures[]): Reachability[] {
-  return baselines.map((b) => ({ baseline: b.policy, limit: b.overBudgetMinutes / 2, reachable: oracle.overBudgetMinutes <= b.overBudgetMinutes / 2 }));
+  return baselines.map((b) => ({
+    baseline: b.policy,
+    limit: b.overBudgetMinutes / 2,
+    reachable: oracle.overBudgetMinutes <= b.overBudgetMinutes / 2,
+  }));
 }

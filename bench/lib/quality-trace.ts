@@ -42,12 +42,14 @@ export function phaseAt(trace: LoadTrace, ms: number): TracePhase {
 }
 
 export function describeTrace(trace: LoadTrace): string {
-  return trace.phases
-    .map((p, i) => {
-      const to = trace.phases[i + 1]?.fromMin ?? trace.durationMin;
-      return `${p.name} ${p.rps} req/s (min ${p.fromMin}–${to})`;
-    })
-    .join(' → ') + (trace.rampMin > 0 ? `, each change ramped over ${trace.rampMin} min` : ', each change a step');
+  return (
+    trace.phases
+      .map((p, i) => {
+        const to = trace.phases[i + 1]?.fromMin ?? trace.durationMin;
+        return `${p.name} ${p.rps} req/s (min ${p.fromMin}–${to})`;
+      })
+      .join(' → ') + (trace.rampMin > 0 ? `, each change ramped over ${trace.rampMin} min` : ', each change a step')
+  );
 }
 
 /** Offered rate at `ms`: the phase's level, or on the way to it while the phase's ramp lasts. */
@@ -91,14 +93,19 @@ export interface CronWindow {
  * replicas the phase's rate needs at `rpsPerReplica`.
  */
 export function peakSchedule(trace: LoadTrace, leadMin: number, rpsPerReplica: number): CronWindow[] {
-  if (!Number.isInteger(leadMin) || leadMin < 0) throw new Error(`cron lead ${leadMin}: expected whole minutes >= 0 (cron has minute resolution)`);
+  if (!Number.isInteger(leadMin) || leadMin < 0)
+    throw new Error(`cron lead ${leadMin}: expected whole minutes >= 0 (cron has minute resolution)`);
   if (!(rpsPerReplica > 0)) throw new Error(`rpsPerReplica ${rpsPerReplica}: expected > 0`);
   const out: CronWindow[] = [];
   trace.phases.forEach((p, i) => {
     const prev = trace.phases[i - 1];
     if (!prev || p.rps <= prev.rps) return;
     const toMin = trace.phases[i + 1]?.fromMin ?? trace.durationMin;
-    out.push({ fromMs: Math.max(0, p.fromMin - leadMin) * 60_000, toMs: toMin * 60_000, desiredReplicas: Math.ceil(p.rps / rpsPerReplica - 1e-9) });
+    out.push({
+      fromMs: Math.max(0, p.fromMin - leadMin) * 60_000,
+      toMs: toMin * 60_000,
+      desiredReplicas: Math.ceil(p.rps / rpsPerReplica - 1e-9),
+    });
   });
   return out;
 }

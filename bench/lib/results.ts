@@ -14,7 +14,8 @@ export function machineLine(): string {
 }
 
 export function writeResultsSection(heading: string, body: string): void {
-  const header = '# Benchmark results\n\nEach section is rewritten by its bench (`npm run bench` runs them all). Figures are from one run on the machine named in the section; ratios compare against a baseline measured in the same run.\n';
+  const header =
+    '# Benchmark results\n\nEach section is rewritten by its bench (`npm run bench` runs them all). Figures are from one run on the machine named in the section; ratios compare against a baseline measured in the same run.\n';
   let text = existsSync(RESULTS_FILE) ? readFileSync(RESULTS_FILE, 'utf8') : header;
   const title = `## ${heading}`;
   const section = `${title}\n\n${body.trim()}\n`;

@@ -39,7 +39,6 @@ export function replicaKey(namespace: string, modelID: string): string {
   return `replica:${namespace}/${modelID}`;
 }
 
-
 export interface MemoryCacheOptions {
   /** WVA_METRICS_CACHE_TTL: after this an entry needs a re-fetch (but stays readable). */
   readonly ttlMs: number;

@@ -86,15 +86,24 @@ interface Counts {
 export class MultiLayerCache<T> {
   private readonly local: LRUCache<string, Box<T>>;
   private readonly counts: Counts = {
-    localHits: 0, localMisses: 0, redisHits: 0, redisMisses: 0, redisSkipped: 0, redisInvalid: 0,
+    localHits: 0,
+    localMisses: 0,
+    redisHits: 0,
+    redisMisses: 0,
+    redisSkipped: 0,
+    redisInvalid: 0,
   };
   private readonly redis: RedisConnection | undefined;
   private readonly now: () => number;
   private readonly log: Logger;
 
   constructor(private readonly opts: MultiLayerCacheOptions<T>) {
-    for (const [name, ms] of [['localTtlMs', opts.localTtlMs], ['redisTtlMs', opts.redisTtlMs]] as const) {
-      if (!Number.isFinite(ms) || ms <= 0) throw new Error(`MultiLayerCache ${opts.name}: ${name} must be a duration above 0 ms, got ${ms}`);
+    for (const [name, ms] of [
+      ['localTtlMs', opts.localTtlMs],
+      ['redisTtlMs', opts.redisTtlMs],
+    ] as const) {
+      if (!Number.isFinite(ms) || ms <= 0)
+        throw new Error(`MultiLayerCache ${opts.name}: ${name} must be a duration above 0 ms, got ${ms}`);
     }
     this.redis = opts.redis;
     this.now = opts.now ?? Date.now;
@@ -175,7 +184,13 @@ export class MultiLayerCache<T> {
     const lookups = c.localHits + c.localMisses;
     return {
       local: { hits: c.localHits, misses: c.localMisses, hitRate: rate(c.localHits, c.localMisses) },
-      redis: { hits: c.redisHits, misses: c.redisMisses, hitRate: rate(c.redisHits, c.redisMisses), skipped: c.redisSkipped, invalid: c.redisInvalid },
+      redis: {
+        hits: c.redisHits,
+        misses: c.redisMisses,
+        hitRate: rate(c.redisHits, c.redisMisses),
+        skipped: c.redisSkipped,
+        invalid: c.redisInvalid,
+      },
       overallHitRate: lookups === 0 ? Number.NaN : (c.localHits + c.redisHits) / lookups,
       localEntries: this.local.size,
     };
@@ -187,7 +202,12 @@ export class MultiLayerCache<T> {
     const ping = await this.redis.ping();
     return ping.ok
       ? { local: 'up', redis: 'up', redisLatencyMs: ping.latencyMs }
-      : { local: 'up', redis: 'down', redisLatencyMs: ping.latencyMs, ...(ping.error ? { redisError: ping.error } : {}) };
+      : {
+          local: 'up',
+          redis: 'down',
+          redisLatencyMs: ping.latencyMs,
+          ...(ping.error ? { redisError: ping.error } : {}),
+        };
   }
 
   private readLocal(key: string): Box<T> | undefined {

@@ -21,8 +21,7 @@ import type { ScalerMetrics } from '../observability/metrics.js';
 export type RedisState = 'connecting' | 'up' | 'down';
 
 export type RedisResult<T> =
-  | { readonly ok: true; readonly value: T }
-  | { readonly ok: false; readonly reason: 'down' | 'error' | 'timeout' };
+  { readonly ok: true; readonly value: T } | { readonly ok: false; readonly reason: 'down' | 'error' | 'timeout' };
 
 export interface RedisConnectionOptions {
   /** `redis://[user:pass@]host:port[/db]` or `rediss://...`. Never logged. */
@@ -116,7 +115,11 @@ export class RedisConnection {
     const outcome = await this.bounded((c) => c.ping(), timeoutMs);
     const latencyMs = performance.now() - started;
     if (outcome.ok && outcome.value === 'PONG') return { ok: true, latencyMs };
-    return { ok: false, latencyMs, error: outcome.ok ? `unexpected reply ${String(outcome.value)}` : errorText(outcome.error) };
+    return {
+      ok: false,
+      latencyMs,
+      error: outcome.ok ? `unexpected reply ${String(outcome.value)}` : errorText(outcome.error),
+    };
   }
 
   /** Resolves true once Redis is up, false after `timeoutMs` (startup: warm before serving). */
@@ -144,7 +147,12 @@ export class RedisConnection {
   duplicateForSubscribe(): Redis {
     // Subscriptions must survive reconnects (autoResubscribe) and SUBSCRIBE may be sent before
     // the connection is ready, so this one keeps an offline queue.
-    const sub = this.client.duplicate({ ...this.clientOptions(), enableOfflineQueue: true, maxRetriesPerRequest: null, autoResubscribe: true });
+    const sub = this.client.duplicate({
+      ...this.clientOptions(),
+      enableOfflineQueue: true,
+      maxRetriesPerRequest: null,
+      autoResubscribe: true,
+    });
     sub.on('error', () => undefined); // state is tracked on the main client
     return sub;
   }
@@ -195,7 +203,8 @@ export class RedisConnection {
     running.catch(() => undefined);
     try {
       const winner = await Promise.race([running.then((value) => ({ value })), timeout]);
-      if (winner === 'timeout') return { ok: false, reason: 'timeout', error: new Error(`redis command timed out after ${timeoutMs} ms`) };
+      if (winner === 'timeout')
+        return { ok: false, reason: 'timeout', error: new Error(`redis command timed out after ${timeoutMs} ms`) };
       return { ok: true, value: winner.value };
     } catch (err) {
       return { ok: false, reason: 'error', error: err };

@@ -17,8 +17,7 @@ export interface Envelope<T> {
 export type ValueParser<T> = (raw: unknown) => T | undefined;
 
 export type DecodeResult<T> =
-  | { readonly ok: true; readonly value: T; readonly storedAt: number }
-  | { readonly ok: false; readonly reason: string };
+  { readonly ok: true; readonly value: T; readonly storedAt: number } | { readonly ok: false; readonly reason: string };
 
 export function encodeEnvelope<T>(value: T, storedAt: number): string {
   const envelope: Envelope<T> = { v: ENVELOPE_VERSION, value, storedAt };
@@ -32,10 +31,13 @@ export function decodeEnvelope<T>(text: string, parse: ValueParser<T>): DecodeRe
   } catch {
     return { ok: false, reason: 'not JSON' };
   }
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return { ok: false, reason: 'not an envelope object' };
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    return { ok: false, reason: 'not an envelope object' };
   const env = raw as Record<string, unknown>;
-  if (env.v !== ENVELOPE_VERSION) return { ok: false, reason: `unknown envelope version ${JSON.stringify(env.v)} (expected ${ENVELOPE_VERSION})` };
-  if (typeof env.storedAt !== 'number' || !Number.isFinite(env.storedAt)) return { ok: false, reason: 'storedAt is not a number' };
+  if (env.v !== ENVELOPE_VERSION)
+    return { ok: false, reason: `unknown envelope version ${JSON.stringify(env.v)} (expected ${ENVELOPE_VERSION})` };
+  if (typeof env.storedAt !== 'number' || !Number.isFinite(env.storedAt))
+    return { ok: false, reason: 'storedAt is not a number' };
   if (!('value' in env) || env.value === undefined) return { ok: false, reason: 'no value' };
   const value = parse(env.value);
   if (value === undefined) return { ok: false, reason: 'value failed validation' };

@@ -48,7 +48,9 @@ export class RedisLock implements LeadershipSource {
     this.ttlMs = opts.ttlMs ?? 15_000;
     this.renewIntervalMs = opts.renewIntervalMs ?? Math.max(10, Math.floor(this.ttlMs / 3));
     if (!(this.ttlMs > 0) || !(this.renewIntervalMs > 0) || this.renewIntervalMs >= this.ttlMs) {
-      throw new Error(`RedisLock ${opts.key}: expected 0 < renewIntervalMs (${this.renewIntervalMs}) < ttlMs (${this.ttlMs})`);
+      throw new Error(
+        `RedisLock ${opts.key}: expected 0 < renewIntervalMs (${this.renewIntervalMs}) < ttlMs (${this.ttlMs})`,
+      );
     }
     this.token = `${opts.holderId}:${randomBytes(8).toString('hex')}`;
     this.log = opts.logger.child({ component: 'redis-lock', key: opts.key });
@@ -93,7 +95,9 @@ export class RedisLock implements LeadershipSource {
   private async attempt(): Promise<void> {
     const sentAt = performance.now();
     if (this.leader) {
-      const renewed = await this.opts.connection.run((c) => c.eval(RENEW_SCRIPT, 1, this.opts.key, this.token, String(this.ttlMs)));
+      const renewed = await this.opts.connection.run((c) =>
+        c.eval(RENEW_SCRIPT, 1, this.opts.key, this.token, String(this.ttlMs)),
+      );
       if (renewed.ok && renewed.value === 1) {
         this.validUntil = sentAt + this.ttlMs;
         return;
@@ -103,7 +107,8 @@ export class RedisLock implements LeadershipSource {
         return;
       }
       // Redis unreachable: keep leading only while the next renewal would still be in time.
-      if (performance.now() + this.renewIntervalMs >= this.validUntil) this.setLeader(false, 'cannot renew: redis unreachable');
+      if (performance.now() + this.renewIntervalMs >= this.validUntil)
+        this.setLeader(false, 'cannot renew: redis unreachable');
       return;
     }
     const acquired = await this.opts.connection.run((c) => c.set(this.opts.key, this.token, 'PX', this.ttlMs, 'NX'));

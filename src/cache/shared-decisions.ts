@@ -131,7 +131,9 @@ export class SharedDecisionStore {
    */
   async publishChanged(): Promise<number> {
     if (!this.opts.isLeader()) return 0;
-    const changed = this.opts.decisions.list().filter((d) => (this.published.get(d.variantKey)?.decidedAt ?? -Infinity) < d.decidedAt);
+    const changed = this.opts.decisions
+      .list()
+      .filter((d) => (this.published.get(d.variantKey)?.decidedAt ?? -Infinity) < d.decidedAt);
     await Promise.all(changed.map((d) => this.publish(d)));
     return changed.length;
   }
@@ -152,7 +154,12 @@ export class SharedDecisionStore {
     });
     this.offRegistry = this.opts.registry?.onChange((change) => {
       if (change.type === 'removed' && this.opts.isLeader()) {
-        this.remove(change.variant.key).catch((err: unknown) => this.log.warn({ err: String(err), variantKey: change.variant.key }, 'could not remove a shared decision; it expires with its TTL'));
+        this.remove(change.variant.key).catch((err: unknown) =>
+          this.log.warn(
+            { err: String(err), variantKey: change.variant.key },
+            'could not remove a shared decision; it expires with its TTL',
+          ),
+        );
       }
     });
     this.publishTimer = setInterval(() => void this.publishChanged(), refreshIntervalMs);
@@ -245,7 +252,8 @@ export class SharedDecisionStore {
       await this.opts.cache.set(CacheKeys.decision(d.variantKey), d);
       await this.send({ v: 1, op: 'set', from: this.opts.instanceId, decision: d });
     }
-    if (decisions.length > 0) this.log.info({ count: decisions.length }, 'redis back: re-published this leader\'s decisions');
+    if (decisions.length > 0)
+      this.log.info({ count: decisions.length }, "redis back: re-published this leader's decisions");
   }
 
   private async scanAndApply(): Promise<number> {
@@ -333,15 +341,18 @@ export function parseDecision(raw: unknown): Decision | undefined {
   const optStr = (v: unknown): v is string | undefined | null => v === undefined || v === null || typeof v === 'string';
   const count = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0;
   const strings = (v: unknown): v is string[] => Array.isArray(v) && v.every(str);
-  if (!str(r.variantKey) || !r.variantKey.includes('/') || !str(r.namespace) || !str(r.variantName) || !str(r.modelID)) return undefined;
+  if (!str(r.variantKey) || !r.variantKey.includes('/') || !str(r.namespace) || !str(r.variantName) || !str(r.modelID))
+    return undefined;
   if (!optStr(r.accelerator) || !optStr(r.clamp)) return undefined;
   if (!count(r.desiredReplicas) || !count(r.currentReplicas)) return undefined;
   if (!strings(r.reasons) || !strings(r.steps)) return undefined;
   const age = r.metricsAgeMs;
-  if (!(age === undefined || age === null || (typeof age === 'number' && Number.isFinite(age) && age >= 0))) return undefined;
+  if (!(age === undefined || age === null || (typeof age === 'number' && Number.isFinite(age) && age >= 0)))
+    return undefined;
   if (!FRESHNESS.includes(r.freshness as Freshness)) return undefined;
   if (typeof r.decidedAt !== 'number' || !Number.isFinite(r.decidedAt)) return undefined;
-  const nonNegative = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : undefined);
+  const nonNegative = (v: unknown): number | undefined =>
+    typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : undefined;
   const waiting = nonNegative(r.modelWaiting);
   const completions = nonNegative(r.modelCompletions);
   return {

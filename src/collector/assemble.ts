@@ -57,7 +57,12 @@ export function addSeen(seen: SeenNames, namespace: string, modelName: string, p
  * Pods of `model`'s Deployments whose series carry a name no tracked model of the namespace has
  * (a pod serving another tracked model is that model's, whatever its name prefix).
  */
-function misnamedPods(model: TrackedModel, names: ReadonlyMap<string, ReadonlySet<string>>, trackedNames: ReadonlySet<string>, mapper: PodVariantMapper): MisnamedPod[] {
+function misnamedPods(
+  model: TrackedModel,
+  names: ReadonlyMap<string, ReadonlySet<string>>,
+  trackedNames: ReadonlySet<string>,
+  mapper: PodVariantMapper,
+): MisnamedPod[] {
   const out: MisnamedPod[] = [];
   for (const [modelName, pods] of names) {
     if (trackedNames.has(modelName)) continue;
@@ -113,7 +118,9 @@ export function assembleModelMetrics(
       gatewayQueue: signals.gateway?.get(mk),
       collectedAt,
       seenModelNames: [...(seen?.keys() ?? [])].sort(),
-      misnamedPods: seen ? misnamedPods(model, seen, trackedNames.get(model.namespace) ?? new Set(), mapper) : undefined,
+      misnamedPods: seen
+        ? misnamedPods(model, seen, trackedNames.get(model.namespace) ?? new Set(), mapper)
+        : undefined,
     };
   });
 }

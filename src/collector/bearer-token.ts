@@ -28,7 +28,9 @@ export class FileBearerToken implements BearerTokenSource {
     try {
       st = statSync(this.path);
     } catch (error) {
-      throw new Error(`cannot read PROMETHEUS_TOKEN_PATH ${this.path}: ${(error as Error).message}; expected a readable file holding the bearer token`);
+      throw new Error(
+        `cannot read PROMETHEUS_TOKEN_PATH ${this.path}: ${(error as Error).message}; expected a readable file holding the bearer token`,
+      );
     }
     if (!this.cached || this.cached.mtimeMs !== st.mtimeMs || this.cached.size !== st.size) {
       const token = readFileSync(this.path, 'utf8').trim();
@@ -39,7 +41,10 @@ export class FileBearerToken implements BearerTokenSource {
 }
 
 /** The file wins over the value when both are set (a rotated token is the fresher one). */
-export function bearerTokenSource(opts: { token?: string | undefined; tokenPath?: string | undefined }): BearerTokenSource {
+export function bearerTokenSource(opts: {
+  token?: string | undefined;
+  tokenPath?: string | undefined;
+}): BearerTokenSource {
   if (opts.tokenPath) return new FileBearerToken(opts.tokenPath);
   return new StaticBearerToken(opts.token);
 }

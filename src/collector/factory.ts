@@ -39,11 +39,24 @@ export interface BuiltCollector {
 
 export function createMetricsCollector(settings: Settings, deps: CollectorDeps): BuiltCollector {
   const backend = chooseBackend(settings);
-  const cache = deps.cache ?? new MemoryCache({ ttlMs: settings.WVA_METRICS_CACHE_TTL, max: settings.WVA_METRICS_CACHE_MAX, ...(deps.now ? { now: deps.now } : {}) });
-  const common = { cache, logger: deps.logger, ...(deps.metrics ? { metrics: deps.metrics } : {}), ...(deps.mapper ? { mapper: deps.mapper } : {}), ...(deps.now ? { now: deps.now } : {}) };
+  const cache =
+    deps.cache ??
+    new MemoryCache({
+      ttlMs: settings.WVA_METRICS_CACHE_TTL,
+      max: settings.WVA_METRICS_CACHE_MAX,
+      ...(deps.now ? { now: deps.now } : {}),
+    });
+  const common = {
+    cache,
+    logger: deps.logger,
+    ...(deps.metrics ? { metrics: deps.metrics } : {}),
+    ...(deps.mapper ? { mapper: deps.mapper } : {}),
+    ...(deps.now ? { now: deps.now } : {}),
+  };
   if (backend === 'prometheus') {
     const baseUrl = settings.PROMETHEUS_BASE_URL;
-    if (!baseUrl) throw new Error('WVA_METRICS_BACKEND=prometheus needs PROMETHEUS_BASE_URL (e.g. http://prometheus:9090)');
+    if (!baseUrl)
+      throw new Error('WVA_METRICS_BACKEND=prometheus needs PROMETHEUS_BASE_URL (e.g. http://prometheus:9090)');
     const client = new PrometheusClient({
       baseUrl,
       token: bearerTokenSource({ token: settings.PROMETHEUS_BEARER_TOKEN, tokenPath: settings.PROMETHEUS_TOKEN_PATH }),
@@ -52,7 +65,14 @@ export function createMetricsCollector(settings: Settings, deps: CollectorDeps):
       timeoutMs: settings.WVA_PROMETHEUS_QUERY_TIMEOUT,
       retry: { ...DEFAULT_RETRY_POLICY, retries: settings.WVA_PROMETHEUS_RETRIES },
     });
-    deps.logger.info({ backend, baseUrl: redactUrl(baseUrl), auth: settings.PROMETHEUS_TOKEN_PATH ? 'token file' : settings.PROMETHEUS_BEARER_TOKEN ? 'token' : 'none' }, 'metrics collector');
+    deps.logger.info(
+      {
+        backend,
+        baseUrl: redactUrl(baseUrl),
+        auth: settings.PROMETHEUS_TOKEN_PATH ? 'token file' : settings.PROMETHEUS_BEARER_TOKEN ? 'token' : 'none',
+      },
+      'metrics collector',
+    );
     return { backend, cache, collector: new PrometheusCollector({ client, ...common }) };
   }
   const collector = new ScrapeCollector(
@@ -65,6 +85,9 @@ export function createMetricsCollector(settings: Settings, deps: CollectorDeps):
     },
     common,
   );
-  deps.logger.info({ backend, targets: settings.WVA_SCRAPE_TARGETS.length, gateway: settings.WVA_GATEWAY_SCRAPE_TARGET ?? null }, 'metrics collector');
+  deps.logger.info(
+    { backend, targets: settings.WVA_SCRAPE_TARGETS.length, gateway: settings.WVA_GATEWAY_SCRAPE_TARGET ?? null },
+    'metrics collector',
+  );
   return { backend, cache, collector };
 }

@@ -96,7 +96,10 @@ export class MetricsFetcher {
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
         this.opts.metrics?.fetchErrors.inc({ backend });
-        this.opts.logger.warn({ backend, models: models.length, err: message }, 'metrics fetch failed; serving cached values');
+        this.opts.logger.warn(
+          { backend, models: models.length, err: message },
+          'metrics fetch failed; serving cached values',
+        );
         return { ok: false, models: models.length, durationMs: performance.now() - started, error: message };
       } finally {
         endTimer?.();

@@ -13,7 +13,10 @@
 import { modelKey } from '../domain/variant.js';
 import { parseExposition, type TextSample } from './text-format.js';
 
-export const GATEWAY_QUEUE_METRICS = ['inference_extension_flow_control_queue_size', 'llm_d_epp_flow_control_queue_size'] as const;
+export const GATEWAY_QUEUE_METRICS = [
+  'inference_extension_flow_control_queue_size',
+  'llm_d_epp_flow_control_queue_size',
+] as const;
 
 /** The metric families a gateway exposition is parsed for. */
 export const GATEWAY_QUEUE_WANTED: ReadonlySet<string> = new Set<string>(GATEWAY_QUEUE_METRICS);
@@ -34,7 +37,10 @@ export interface GatewaySeries {
 }
 
 /** Queue by model key (`namespace/modelID`) from series of one queue metric. */
-export function gatewayQueueByModel(series: Iterable<GatewaySeries>, models: readonly GatewayModel[]): Map<string, number | undefined> {
+export function gatewayQueueByModel(
+  series: Iterable<GatewaySeries>,
+  models: readonly GatewayModel[],
+): Map<string, number | undefined> {
   const out = new Map<string, number | undefined>();
   for (const s of series) {
     const name = s.labels.target_model_name;
@@ -51,12 +57,22 @@ export function gatewayQueueByModel(series: Iterable<GatewaySeries>, models: rea
 }
 
 /** Queue by model key from the samples of one gateway exposition (either name, never both). */
-export function gatewayQueueFromSamples(samples: readonly TextSample[], models: readonly GatewayModel[]): Map<string, number | undefined> {
+export function gatewayQueueFromSamples(
+  samples: readonly TextSample[],
+  models: readonly GatewayModel[],
+): Map<string, number | undefined> {
   const metric = preferredGatewayQueueMetric(new Set(samples.map((s) => s.name)));
-  return gatewayQueueByModel(samples.filter((s) => s.name === metric), models);
+  return gatewayQueueByModel(
+    samples.filter((s) => s.name === metric),
+    models,
+  );
 }
 
 /** Queue by model key from a gateway's /metrics text (`source` names it in parse errors). */
-export function gatewayQueueFromText(text: string, source: string, models: readonly GatewayModel[]): Map<string, number | undefined> {
+export function gatewayQueueFromText(
+  text: string,
+  source: string,
+  models: readonly GatewayModel[],
+): Map<string, number | undefined> {
   return gatewayQueueFromSamples(parseExposition(text, source, GATEWAY_QUEUE_WANTED), models);
 }

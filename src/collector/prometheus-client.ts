@@ -32,13 +32,25 @@ export type PrometheusErrorKind =
   | 'bad_response' // body is not a Prometheus API response, or not a vector
   | 'canceled'; // closed while in flight
 
-const RETRYABLE: ReadonlySet<PrometheusErrorKind> = new Set(['timeout', 'network', 'unavailable', 'http', 'bad_response', 'execution']);
+const RETRYABLE: ReadonlySet<PrometheusErrorKind> = new Set([
+  'timeout',
+  'network',
+  'unavailable',
+  'http',
+  'bad_response',
+  'execution',
+]);
 
 export class PrometheusError extends Error {
   constructor(
     readonly kind: PrometheusErrorKind,
     message: string,
-    readonly details: { readonly httpStatus?: number; readonly prometheusErrorType?: string; readonly code?: string; readonly query?: string } = {},
+    readonly details: {
+      readonly httpStatus?: number;
+      readonly prometheusErrorType?: string;
+      readonly code?: string;
+      readonly query?: string;
+    } = {},
   ) {
     super(message);
     this.name = 'PrometheusError';
@@ -92,16 +104,27 @@ export class PrometheusClient implements PrometheusQuerier {
         try {
           ca = readFileSync(opts.caCertPath);
         } catch (error) {
-          throw new Error(`cannot read PROMETHEUS_CA_CERT_PATH ${opts.caCertPath}: ${(error as Error).message}; expected a PEM CA bundle`);
+          throw new Error(
+            `cannot read PROMETHEUS_CA_CERT_PATH ${opts.caCertPath}: ${(error as Error).message}; expected a PEM CA bundle`,
+          );
         }
       }
-      this.httpsAgent = new HttpsAgent({ keepAlive: true, rejectUnauthorized: !opts.insecureSkipVerify, ...(ca ? { ca } : {}) });
+      this.httpsAgent = new HttpsAgent({
+        keepAlive: true,
+        rejectUnauthorized: !opts.insecureSkipVerify,
+        ...(ca ? { ca } : {}),
+      });
     }
   }
 
   /** An instant query, retried with backoff and jitter on transient failures. */
   async query(promql: string, opts: { time?: number } = {}): Promise<PromQueryResult> {
-    return withRetry(() => this.queryOnce(promql, opts.time), (e) => e instanceof PrometheusError && e.retryable && !this.abort.signal.aborted, this.retry, this.opts.retryDeps);
+    return withRetry(
+      () => this.queryOnce(promql, opts.time),
+      (e) => e instanceof PrometheusError && e.retryable && !this.abort.signal.aborted,
+      this.retry,
+      this.opts.retryDeps,
+    );
   }
 
   close(): void {
@@ -142,12 +165,18 @@ export class PrometheusClient implements PrometheusQuerier {
     let result: QueryResult;
     try {
       // Prometheus' own evaluation timeout matches ours, so it stops working when we stop waiting.
-      result = await driver.instantQuery(promql, time ?? Date.now(), `${Math.max(1, Math.floor(this.timeoutMs / 1000))}s`);
+      result = await driver.instantQuery(
+        promql,
+        time ?? Date.now(),
+        `${Math.max(1, Math.floor(this.timeoutMs / 1000))}s`,
+      );
     } catch (thrown) {
       throw toPrometheusError(thrown, promql, this.abort.signal.aborted);
     }
     if (result.resultType !== 'vector') {
-      throw new PrometheusError('bad_response', `expected a vector result, got ${String(result.resultType)}`, { query: promql });
+      throw new PrometheusError('bad_response', `expected a vector result, got ${String(result.resultType)}`, {
+        query: promql,
+      });
     }
     return { samples: (result.result as InstantVector[]).map(toSample), warnings };
   }
@@ -176,25 +205,47 @@ export function toPrometheusError(thrown: unknown, query: string, closed = false
   if (thrown instanceof PrometheusError) return thrown;
   if (closed) return new PrometheusError('canceled', 'Prometheus client closed', { query });
   if (typeof thrown === 'object' && thrown !== null && 'errorType' in thrown) {
-    const t = thrown as { errorType?: unknown; error?: unknown; code?: unknown; httpStatus?: unknown; prometheus?: unknown };
+    const t = thrown as {
+      errorType?: unknown;
+      error?: unknown;
+      code?: unknown;
+      httpStatus?: unknown;
+      prometheus?: unknown;
+    };
     const message = typeof t.error === 'string' ? t.error : 'unknown error';
     const code = typeof t.code === 'string' ? t.code : undefined;
     switch (t.errorType) {
       case 'timeout_error':
-        return new PrometheusError('timeout', `Prometheus query timed out: ${message}`, { query, ...(code ? { code } : {}) });
+        return new PrometheusError('timeout', `Prometheus query timed out: ${message}`, {
+          query,
+          ...(code ? { code } : {}),
+        });
       case 'ssl_error':
-        return new PrometheusError('tls', `TLS error talking to Prometheus: ${message}`, { query, ...(code ? { code } : {}) });
+        return new PrometheusError('tls', `TLS error talking to Prometheus: ${message}`, {
+          query,
+          ...(code ? { code } : {}),
+        });
       case 'network_error':
-        if (code === 'ERR_CANCELED') return new PrometheusError('canceled', 'Prometheus query canceled', { query, code });
+        if (code === 'ERR_CANCELED')
+          return new PrometheusError('canceled', 'Prometheus query canceled', { query, code });
         // Node reports TLS verification failures as plain codes, not ERR_SSL_*.
-        if (code !== undefined && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|TLS/i.test(code)) return new PrometheusError('tls', `TLS error talking to Prometheus: ${message}`, { query, code });
-        if (code === 'ETIMEDOUT') return new PrometheusError('timeout', `Prometheus query timed out: ${message}`, { query, code });
-        return new PrometheusError('network', `cannot reach Prometheus: ${message}${code ? ` (${code})` : ''}`, { query, ...(code ? { code } : {}) });
+        if (code !== undefined && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|TLS/i.test(code))
+          return new PrometheusError('tls', `TLS error talking to Prometheus: ${message}`, { query, code });
+        if (code === 'ETIMEDOUT')
+          return new PrometheusError('timeout', `Prometheus query timed out: ${message}`, { query, code });
+        return new PrometheusError('network', `cannot reach Prometheus: ${message}${code ? ` (${code})` : ''}`, {
+          query,
+          ...(code ? { code } : {}),
+        });
       case 'http_error': {
         const httpStatus = typeof t.httpStatus === 'number' ? t.httpStatus : undefined;
         const p = t.prometheus as { errorType?: unknown } | undefined;
         const prometheusErrorType = typeof p?.errorType === 'string' ? p.errorType : undefined;
-        const details = { query, ...(httpStatus !== undefined ? { httpStatus } : {}), ...(prometheusErrorType ? { prometheusErrorType } : {}) };
+        const details = {
+          query,
+          ...(httpStatus !== undefined ? { httpStatus } : {}),
+          ...(prometheusErrorType ? { prometheusErrorType } : {}),
+        };
         const text = `Prometheus answered HTTP ${httpStatus ?? '?'}${prometheusErrorType ? ` ${prometheusErrorType}` : ''}: ${message}`;
         if (httpStatus === 401 || httpStatus === 403) return new PrometheusError('auth', text, details);
         switch (prometheusErrorType) {
@@ -215,7 +266,11 @@ export function toPrometheusError(thrown: unknown, query: string, closed = false
       }
       case 'client_error':
         // The body was not a Prometheus API response (e.g. an HTML page from a proxy).
-        return new PrometheusError('bad_response', `Prometheus answered something that is not an API response (${message})`, { query });
+        return new PrometheusError(
+          'bad_response',
+          `Prometheus answered something that is not an API response (${message})`,
+          { query },
+        );
       default:
         return new PrometheusError('bad_response', `unexpected error from prometheus-query: ${message}`, { query });
     }

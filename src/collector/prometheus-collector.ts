@@ -14,12 +14,25 @@ import type { MetricsCache } from '../cache/metrics-cache.js';
 import type { ModelMetrics } from '../domain/metrics.js';
 import { modelKey } from '../domain/variant.js';
 import type { ScalerMetrics } from '../observability/metrics.js';
-import { addSeen, assembleModelMetrics, podKey, type ModelValues, type PodValues, type SeenNames, type SignalSet } from './assemble.js';
+import {
+  addSeen,
+  assembleModelMetrics,
+  podKey,
+  type ModelValues,
+  type PodValues,
+  type SeenNames,
+  type SignalSet,
+} from './assemble.js';
 import type { MetricsCollector, TrackedModel } from './collector.js';
 import { FetchedMetrics } from './fetched-metrics.js';
 import { gatewayQueueByModel } from './gateway-queue.js';
 import { DeploymentPrefixMapper, type PodVariantMapper } from './pod-variant-mapper.js';
-import { PrometheusError, toPrometheusError, type PromQueryResult, type PrometheusQuerier } from './prometheus-client.js';
+import {
+  PrometheusError,
+  toPrometheusError,
+  type PromQueryResult,
+  type PrometheusQuerier,
+} from './prometheus-client.js';
 import { buildSignalQueries, type SignalQuery } from './promql.js';
 
 export interface PrometheusCollectorDeps {
@@ -42,13 +55,19 @@ interface GroupResult {
 /** Prometheus refused the query itself (not a transient failure): a smaller batch may pass. */
 function refusedBatch(e: PrometheusError): boolean {
   const status = e.details.httpStatus;
-  return e.kind === 'bad_data' || e.kind === 'execution' || (e.kind === 'http' && status !== undefined && status >= 400 && status < 500 && status !== 429);
+  return (
+    e.kind === 'bad_data' ||
+    e.kind === 'execution' ||
+    (e.kind === 'http' && status !== undefined && status >= 400 && status < 500 && status !== 429)
+  );
 }
 
 /** Longest error text a log line quotes (Prometheus may echo the query it could not parse). */
 const LOGGED_ERROR_MAX = 300;
 function shortError(message: string): string {
-  return message.length <= LOGGED_ERROR_MAX ? message : `${message.slice(0, LOGGED_ERROR_MAX)}… (${message.length} chars)`;
+  return message.length <= LOGGED_ERROR_MAX
+    ? message
+    : `${message.slice(0, LOGGED_ERROR_MAX)}… (${message.length} chars)`;
 }
 
 export class PrometheusCollector implements MetricsCollector {
@@ -75,7 +94,11 @@ export class PrometheusCollector implements MetricsCollector {
     if (failures.length > 0) {
       const refused = failures.flatMap((f) => f.models.map((m) => modelKey(m.namespace, m.modelID)));
       this.deps.logger.warn(
-        { models: refused.length, sample: refused.slice(0, 5).map((k) => shortError(k)), err: first ? shortError(first.error.message) : undefined },
+        {
+          models: refused.length,
+          sample: refused.slice(0, 5).map((k) => shortError(k)),
+          err: first ? shortError(first.error.message) : undefined,
+        },
         'Prometheus refused the queries of some models; the others were fetched',
       );
     }
@@ -89,10 +112,15 @@ export class PrometheusCollector implements MetricsCollector {
     const errors = outcomes.flatMap((o) => ('error' in o ? [o.error] : []));
     if (models.length > 1 && errors.some(refusedBatch)) {
       const mid = Math.ceil(models.length / 2);
-      const halves = await Promise.all([this.fetchGroup(models.slice(0, mid), collectedAt), this.fetchGroup(models.slice(mid), collectedAt)]);
+      const halves = await Promise.all([
+        this.fetchGroup(models.slice(0, mid), collectedAt),
+        this.fetchGroup(models.slice(mid), collectedAt),
+      ]);
       return { results: halves.flatMap((h) => h.results), failures: halves.flatMap((h) => h.failures) };
     }
-    const failedCritical = outcomes.find((o): o is Extract<Outcome, { error: PrometheusError }> => 'error' in o && o.query.critical);
+    const failedCritical = outcomes.find(
+      (o): o is Extract<Outcome, { error: PrometheusError }> => 'error' in o && o.query.critical,
+    );
     if (failedCritical) return { results: [], failures: [{ models, error: failedCritical.error }] };
     const signals = toSignalSet(models, outcomes);
     return { results: assembleModelMetrics(models, signals, this.mapper, collectedAt), failures: [] };
@@ -110,12 +138,16 @@ export class PrometheusCollector implements MetricsCollector {
     this.deps.metrics?.promQueries.inc({ signal: query.signal });
     try {
       const result = await this.deps.client.query(query.promql);
-      if (result.warnings.length > 0) this.deps.logger.warn({ signal: query.signal, warnings: result.warnings }, 'Prometheus returned warnings');
+      if (result.warnings.length > 0)
+        this.deps.logger.warn({ signal: query.signal, warnings: result.warnings }, 'Prometheus returned warnings');
       return { query, result };
     } catch (thrown) {
       const error = toPrometheusError(thrown, query.promql);
       this.deps.metrics?.promErrors.inc({ type: error.kind });
-      this.deps.logger.warn({ signal: query.signal, kind: error.kind, err: shortError(error.message) }, 'Prometheus query failed');
+      this.deps.logger.warn(
+        { signal: query.signal, kind: error.kind, err: shortError(error.message) },
+        'Prometheus query failed',
+      );
       return { query, error };
     }
   }
@@ -148,7 +180,9 @@ function toSignalSet(models: readonly TrackedModel[], outcomes: readonly Outcome
     const map = new Map<string, number | undefined>();
     for (const o of retentionOutcomes) {
       if ('error' in o) continue; // that window's models stay missing
-      const wanted = new Set(models.filter((m) => m.retentionMs === o.query.retentionMs).map((m) => modelKey(m.namespace, m.modelID)));
+      const wanted = new Set(
+        models.filter((m) => m.retentionMs === o.query.retentionMs).map((m) => modelKey(m.namespace, m.modelID)),
+      );
       for (const s of o.result.samples) {
         const mk = modelKey(s.labels.namespace ?? '', s.labels.model_name ?? '');
         if (wanted.has(mk)) map.set(mk, s.value);
@@ -170,5 +204,14 @@ function toSignalSet(models: readonly TrackedModel[], outcomes: readonly Outcome
     }
   }
 
-  return { kv: single('kv'), waiting: single('waiting'), running: single('running'), rate: rate ? podValues(rate) : undefined, service: service ? podValues(service) : undefined, retention, gateway, seen };
+  return {
+    kv: single('kv'),
+    waiting: single('waiting'),
+    running: single('running'),
+    rate: rate ? podValues(rate) : undefined,
+    service: service ? podValues(service) : undefined,
+    retention,
+    gateway,
+    seen,
+  };
 }

@@ -81,7 +81,12 @@ export function buildSignalQueries(models: readonly TrackedModel[]): SignalQuery
   for (const m of models) byRetention.set(m.retentionMs, [...(byRetention.get(m.retentionMs) ?? []), m]);
   for (const [retentionMs, group] of [...byRetention].sort((a, b) => a[0] - b[0])) {
     const rsel = `{namespace=~${exactAlternation(group.map((m) => m.namespace))},model_name=~${exactAlternation(group.map((m) => m.modelID))}}`;
-    queries.push({ signal: 'retention', critical: false, retentionMs, promql: requestsOverWindow(`vllm:request_success_total${rsel}`, promDuration(retentionMs)) });
+    queries.push({
+      signal: 'retention',
+      critical: false,
+      retentionMs,
+      promql: requestsOverWindow(`vllm:request_success_total${rsel}`, promDuration(retentionMs)),
+    });
   }
   // The gateway (EPP) may or may not carry a namespace label: the empty alternative keeps both.
   // Its queue has two names; a gateway (job, instance) exporting the first is read only under it.
@@ -96,7 +101,11 @@ export function buildSignalQueries(models: readonly TrackedModel[]): SignalQuery
   // Every model_name present in the tracked namespaces (unfiltered by name), with the pods that
   // serve it: feeds the "modelID matches no series" reason, naming a model's own pods that run
   // under another name. One series per pod.
-  queries.push({ signal: 'seen', critical: false, promql: `count by (namespace, model_name, pod) (vllm:num_requests_running{namespace=~${namespaces}})` });
+  queries.push({
+    signal: 'seen',
+    critical: false,
+    promql: `count by (namespace, model_name, pod) (vllm:num_requests_running{namespace=~${namespaces}})`,
+  });
   return queries;
 }
 

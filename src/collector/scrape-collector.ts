@@ -63,7 +63,10 @@ interface PodAcc {
 }
 
 export class ScrapeError extends Error {
-  constructor(message: string, readonly failures: readonly { target: string; reason: string }[]) {
+  constructor(
+    message: string,
+    readonly failures: readonly { target: string; reason: string }[],
+  ) {
     super(message);
     this.name = 'ScrapeError';
   }
@@ -101,8 +104,14 @@ export class ScrapeCollector implements MetricsCollector {
   /** target → pod keys it served last time it answered. */
   private readonly podsOfTarget = new Map<string, Set<string>>();
 
-  constructor(private readonly opts: ScrapeCollectorOptions, private readonly deps: ScrapeCollectorDeps) {
-    if (opts.targets.length === 0 && !opts.gatewayTarget) throw new Error('scrape backend needs targets: set WVA_SCRAPE_TARGETS (comma-separated /metrics URLs) or WVA_GATEWAY_SCRAPE_TARGET');
+  constructor(
+    private readonly opts: ScrapeCollectorOptions,
+    private readonly deps: ScrapeCollectorDeps,
+  ) {
+    if (opts.targets.length === 0 && !opts.gatewayTarget)
+      throw new Error(
+        'scrape backend needs targets: set WVA_SCRAPE_TARGETS (comma-separated /metrics URLs) or WVA_GATEWAY_SCRAPE_TARGET',
+      );
     if (!(opts.concurrency >= 1)) throw new Error(`WVA_SCRAPE_CONCURRENCY must be >= 1, got ${opts.concurrency}`);
     this.mapper = deps.mapper ?? new DeploymentPrefixMapper();
     this.fetched = new FetchedMetrics(deps.cache);
@@ -114,8 +123,12 @@ export class ScrapeCollector implements MetricsCollector {
   async fetch(models: readonly TrackedModel[]): Promise<void> {
     const t = this.now();
     const tracked = new Set(models.map((m) => modelKey(m.namespace, m.modelID)));
-    const results = await mapWithConcurrency(this.opts.targets, this.opts.concurrency, (target) => this.scrape(target, WANTED, FLAT_HISTOGRAMS));
-    const gatewayResult = this.opts.gatewayTarget ? await this.scrape(this.opts.gatewayTarget, GATEWAY_QUEUE_WANTED) : undefined;
+    const results = await mapWithConcurrency(this.opts.targets, this.opts.concurrency, (target) =>
+      this.scrape(target, WANTED, FLAT_HISTOGRAMS),
+    );
+    const gatewayResult = this.opts.gatewayTarget
+      ? await this.scrape(this.opts.gatewayTarget, GATEWAY_QUEUE_WANTED)
+      : undefined;
 
     const failures: { target: string; reason: string }[] = [];
     const observations = new Map<string, Obs>();
@@ -138,7 +151,10 @@ export class ScrapeCollector implements MetricsCollector {
     });
     if (this.opts.targets.length > 0 && failures.length === this.opts.targets.length) {
       this.fetched.failed();
-      throw new ScrapeError(`every scrape target failed: ${failures.map((f) => `${f.target} (${f.reason})`).join('; ')}`, failures);
+      throw new ScrapeError(
+        `every scrape target failed: ${failures.map((f) => `${f.target} (${f.reason})`).join('; ')}`,
+        failures,
+      );
     }
 
     const keepMs = Math.max(0, ...models.map((m) => m.retentionMs));
@@ -166,7 +182,11 @@ export class ScrapeCollector implements MetricsCollector {
       service.set(k, undefined);
     }
     const retention = new Map<string, number | undefined>();
-    for (const m of models) retention.set(modelKey(m.namespace, m.modelID), this.history.requestsOverWindow(m.namespace, m.modelID, m.retentionMs, t));
+    for (const m of models)
+      retention.set(
+        modelKey(m.namespace, m.modelID),
+        this.history.requestsOverWindow(m.namespace, m.modelID, m.retentionMs, t),
+      );
 
     const signals: SignalSet = {
       kv,
@@ -175,7 +195,10 @@ export class ScrapeCollector implements MetricsCollector {
       rate,
       service,
       retention,
-      gateway: gatewayResult && 'samples' in gatewayResult ? gatewayQueueFromSamples(gatewayResult.samples, models) : undefined,
+      gateway:
+        gatewayResult && 'samples' in gatewayResult
+          ? gatewayQueueFromSamples(gatewayResult.samples, models)
+          : undefined,
       seen,
     };
     const assembled = assembleModelMetrics(models, signals, this.mapper, t);
@@ -232,7 +255,11 @@ export class ScrapeCollector implements MetricsCollector {
     return out;
   }
 
-  private async scrape(target: string, wanted: ReadonlySet<string>, flatHistograms?: ReadonlySet<string>): Promise<{ samples: TextSample[] } | { error: string }> {
+  private async scrape(
+    target: string,
+    wanted: ReadonlySet<string>,
+    flatHistograms?: ReadonlySet<string>,
+  ): Promise<{ samples: TextSample[] } | { error: string }> {
     try {
       const res = await this.fetchImpl(target, {
         headers: { accept: 'text/plain;version=0.0.4' },
@@ -254,7 +281,11 @@ export class ScrapeCollector implements MetricsCollector {
 }
 
 /** Runs `fn` over items with at most `limit` in flight; results keep the items' order. */
-export async function mapWithConcurrency<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+export async function mapWithConcurrency<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<R>,
+): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
   const worker = async (): Promise<void> => {

@@ -88,14 +88,26 @@ export class ScrapeHistory {
   }
 
   /** Records one scrape cycle; `keepMs` is the longest window any tracked model needs. */
-  record(t: number, observations: ReadonlyMap<string, PodObservation & { namespace: string; modelID: string }>, keepMs: number): void {
+  record(
+    t: number,
+    observations: ReadonlyMap<string, PodObservation & { namespace: string; modelID: string }>,
+    keepMs: number,
+  ): void {
     this.firstScrapeAt ??= t;
     for (const [key, o] of observations) {
       let h = this.pods.get(key);
       if (!h) {
         // A pod that appeared after we started watching began within our history: count from 0.
         const base = t > this.firstScrapeAt ? 0 : undefined;
-        h = { namespace: o.namespace, modelID: o.modelID, firstSeen: t, samples: [], success: new CounterFold(base), inferSum: new CounterFold(base), inferCount: new CounterFold(base) };
+        h = {
+          namespace: o.namespace,
+          modelID: o.modelID,
+          firstSeen: t,
+          samples: [],
+          success: new CounterFold(base),
+          inferSum: new CounterFold(base),
+          inferCount: new CounterFold(base),
+        };
         this.pods.set(key, h);
       }
       h.samples.push({
@@ -128,7 +140,10 @@ export class ScrapeHistory {
     }
     const first = counters[0];
     const last = counters[counters.length - 1];
-    const requestRate = first && last && last.t > first.t && first.mono !== undefined && last.mono !== undefined ? ((last.mono - first.mono) * 1000) / (last.t - first.t) : undefined;
+    const requestRate =
+      first && last && last.t > first.t && first.mono !== undefined && last.mono !== undefined
+        ? ((last.mono - first.mono) * 1000) / (last.t - first.t)
+        : undefined;
     // rate(_sum[1m]) / rate(_count[1m]): the window cancels out; no completion is NaN (missing).
     const s0 = service[0];
     const s1 = service[service.length - 1];
@@ -181,7 +196,11 @@ export class ScrapeHistory {
         }
         const prev = kept[kept.length - 1];
         // Older than the peak window: one sample per spacing bucket (the latest; its mono covers the rest).
-        if (s.t < denseFrom && prev && Math.floor(prev.t / this.thinSpacingMs) === Math.floor(s.t / this.thinSpacingMs)) {
+        if (
+          s.t < denseFrom &&
+          prev &&
+          Math.floor(prev.t / this.thinSpacingMs) === Math.floor(s.t / this.thinSpacingMs)
+        ) {
           kept[kept.length - 1] = s;
           continue;
         }

@@ -15,17 +15,27 @@ export interface TextSample {
 }
 
 export class ExpositionError extends Error {
-  constructor(readonly source: string, cause: string) {
+  constructor(
+    readonly source: string,
+    cause: string,
+  ) {
     super(`cannot parse Prometheus text format from ${source}: ${cause}; expected lines like \`metric{label="v"} 1\``);
     this.name = 'ExpositionError';
   }
 }
 
 /** Parses, keeping only the families whose name is in `wanted` (all when omitted). */
-export function parseExposition(text: string, source: string, wanted?: ReadonlySet<string>, flatHistograms?: ReadonlySet<string>): TextSample[] {
+export function parseExposition(
+  text: string,
+  source: string,
+  wanted?: ReadonlySet<string>,
+  flatHistograms?: ReadonlySet<string>,
+): TextSample[] {
   let families;
   try {
-    families = parsePrometheusTextFormat(flatHistograms && flatHistograms.size > 0 ? untypeHistograms(text, flatHistograms) : text);
+    families = parsePrometheusTextFormat(
+      flatHistograms && flatHistograms.size > 0 ? untypeHistograms(text, flatHistograms) : text,
+    );
   } catch (error) {
     throw new ExpositionError(source, (error as Error).message);
   }
@@ -36,7 +46,11 @@ export function parseExposition(text: string, source: string, wanted?: ReadonlyS
     for (const m of f.metrics) {
       if (m.value === undefined) continue;
       const n = Number(m.value);
-      out.push({ name: f.name, labels: m.labels ?? {}, value: Number.isFinite(n) && m.value.trim() !== '' ? n : undefined });
+      out.push({
+        name: f.name,
+        labels: m.labels ?? {},
+        value: Number.isFinite(n) && m.value.trim() !== '' ? n : undefined,
+      });
     }
   }
   return out;

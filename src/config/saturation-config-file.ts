@@ -41,11 +41,16 @@ export class SaturationConfigFile {
       const again = await readFile(this.path, 'utf8');
       if (again !== text) {
         if (this.lastText !== undefined) {
-          this.logger.info({ file: this.path }, 'saturation config file is still being written; trying again at the next poll');
+          this.logger.info(
+            { file: this.path },
+            'saturation config file is still being written; trying again at the next poll',
+          );
           return undefined;
         }
         // Start-up has no last good config to keep: read again, a few times.
-        return attempt < 5 ? this.load(attempt + 1) : this.reject(new Error(`${this.path} kept changing while being read`));
+        return attempt < 5
+          ? this.load(attempt + 1)
+          : this.reject(new Error(`${this.path} kept changing while being read`));
       }
     } catch (err) {
       return this.reject(new Error(`cannot read ${this.path}: ${(err as Error).message}`));
@@ -59,7 +64,10 @@ export class SaturationConfigFile {
     this.lastText = text;
     this.apply(parsed);
     this.metrics.configReloads.inc({ source: 'file' });
-    this.logger.info({ file: this.path, models: parsed.entries.length, defaults: parsed.defaults }, 'saturation config loaded');
+    this.logger.info(
+      { file: this.path, models: parsed.entries.length, defaults: parsed.defaults },
+      'saturation config loaded',
+    );
     return undefined;
   }
 
@@ -78,7 +86,10 @@ export class SaturationConfigFile {
 
   private reject(err: Error): Error {
     this.metrics.configErrors.inc({ source: 'file' });
-    this.logger.error({ file: this.path, error: err.message }, 'saturation config rejected; keeping the last good config');
+    this.logger.error(
+      { file: this.path, error: err.message },
+      'saturation config rejected; keeping the last good config',
+    );
     return err;
   }
 }

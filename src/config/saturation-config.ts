@@ -11,8 +11,15 @@
  */
 import { parse as parseYaml } from 'yaml';
 import {
-  booleanScalar, fractionScalar, InvalidValueError, isEmptyValue, queueScalar, quoteKeyValue, retentionScalar,
-  yamlScalarText, type Scalar,
+  booleanScalar,
+  fractionScalar,
+  InvalidValueError,
+  isEmptyValue,
+  queueScalar,
+  quoteKeyValue,
+  retentionScalar,
+  yamlScalarText,
+  type Scalar,
 } from './scalars.js';
 import {
   DEFAULT_SATURATION,
@@ -24,8 +31,19 @@ import {
 
 export class SaturationConfigError extends InvalidValueError {
   /** `detail` replaces the generic "field=value is invalid: expected ..." (cross-field rules). */
-  constructor(readonly entry: string, field: string, value: unknown, expected: string, detail?: string) {
-    super(`saturation config entry "${entry}": ${detail ?? `${quoteKeyValue(field, value)} is invalid: expected ${expected}`}`, field, value, expected);
+  constructor(
+    readonly entry: string,
+    field: string,
+    value: unknown,
+    expected: string,
+    detail?: string,
+  ) {
+    super(
+      `saturation config entry "${entry}": ${detail ?? `${quoteKeyValue(field, value)} is invalid: expected ${expected}`}`,
+      field,
+      value,
+      expected,
+    );
     this.name = 'SaturationConfigError';
   }
 }
@@ -122,18 +140,26 @@ function checkEffective(entry: string, layers: readonly Layer[]): void {
   const { thresholds, origins } = mergeLayers(layers);
   const p = spareProblemRefusedAtLoad(thresholds);
   if (!p) return;
-  const from = origins[p.trigger] === origins[p.threshold]
-    ? `both from ${origins[p.trigger]}`
-    : `${p.trigger} from ${origins[p.trigger]}, ${p.threshold} from ${origins[p.threshold]}`;
+  const from =
+    origins[p.trigger] === origins[p.threshold]
+      ? `both from ${origins[p.trigger]}`
+      : `${p.trigger} from ${origins[p.trigger]}, ${p.threshold} from ${origins[p.threshold]}`;
   throw new SaturationConfigError(
-    entry, p.trigger, p.triggerValue, `<= ${p.threshold} (${p.thresholdValue})`,
+    entry,
+    p.trigger,
+    p.triggerValue,
+    `<= ${p.threshold} (${p.thresholdValue})`,
     `${p.trigger} (${p.triggerValue}) must not exceed ${p.threshold} (${p.thresholdValue}) (${from})`,
   );
 }
 
 const KNOWN_FIELDS = new Set<string>([
   ...THRESHOLD_NAMES,
-  'model_id', 'modelID', 'namespace', 'enable_scale_to_zero', 'retention_period',
+  'model_id',
+  'modelID',
+  'namespace',
+  'enable_scale_to_zero',
+  'retention_period',
 ]);
 
 function parseEntry(name: string, body: string): SaturationEntry & { isDefault: boolean } {
@@ -141,14 +167,20 @@ function parseEntry(name: string, body: string): SaturationEntry & { isDefault: 
   try {
     doc = body.trim() === '' ? {} : parseYaml(body);
   } catch (e) {
-    throw new SaturationConfigError(name, '(yaml)', body.slice(0, 80), `valid YAML (${(e as Error).message.split('\n')[0]})`);
+    throw new SaturationConfigError(
+      name,
+      '(yaml)',
+      body.slice(0, 80),
+      `valid YAML (${(e as Error).message.split('\n')[0]})`,
+    );
   }
   if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
     throw new SaturationConfigError(name, '(document)', doc, 'a YAML mapping of fields');
   }
   const fields = doc as Record<string, unknown>;
   for (const key of Object.keys(fields)) {
-    if (!KNOWN_FIELDS.has(key)) throw new SaturationConfigError(name, key, fields[key], `a known field (${[...KNOWN_FIELDS].join(', ')})`);
+    if (!KNOWN_FIELDS.has(key))
+      throw new SaturationConfigError(name, key, fields[key], `a known field (${[...KNOWN_FIELDS].join(', ')})`);
   }
   const thresholds: Partial<Record<keyof SaturationThresholds, number>> = {};
   for (const field of THRESHOLD_NAMES) {
@@ -160,15 +192,20 @@ function parseEntry(name: string, body: string): SaturationEntry & { isDefault: 
     throw new SaturationConfigError(name, 'model_id', modelRaw, 'the vLLM model_name this entry applies to');
   }
   const ns = fields['namespace'];
-  if (ns !== undefined && typeof ns !== 'string') throw new SaturationConfigError(name, 'namespace', ns, 'a namespace name');
+  if (ns !== undefined && typeof ns !== 'string')
+    throw new SaturationConfigError(name, 'namespace', ns, 'a namespace name');
   return {
     name,
     isDefault,
     modelID: typeof modelRaw === 'string' ? modelRaw : '',
     namespace: ns === '' ? undefined : ns,
     thresholds,
-    scaleToZero: !given(fields['enable_scale_to_zero']) ? undefined : parseField(name, 'enable_scale_to_zero', fields['enable_scale_to_zero'], booleanScalar),
-    retentionMs: !given(fields['retention_period']) ? undefined : parseField(name, 'retention_period', fields['retention_period'], retentionScalar),
+    scaleToZero: !given(fields['enable_scale_to_zero'])
+      ? undefined
+      : parseField(name, 'enable_scale_to_zero', fields['enable_scale_to_zero'], booleanScalar),
+    retentionMs: !given(fields['retention_period'])
+      ? undefined
+      : parseField(name, 'retention_period', fields['retention_period'], retentionScalar),
   };
 }
 
@@ -195,7 +232,11 @@ export function parseSaturationConfig(data: Readonly<Record<string, string>>): S
   const config: SaturationConfig = { defaults, defaultScaleToZero, defaultRetentionMs, entries };
   // Validate the effective thresholds of every entry, so a bad combination is caught at load time.
   checkEffective('default', [[DEFAULT_ENTRY_ORIGIN, defaults]]);
-  for (const e of entries) checkEffective(e.name, [[DEFAULT_ENTRY_ORIGIN, defaults], [`entry "${e.name}"`, e.thresholds]]);
+  for (const e of entries)
+    checkEffective(e.name, [
+      [DEFAULT_ENTRY_ORIGIN, defaults],
+      [`entry "${e.name}"`, e.thresholds],
+    ]);
   return config;
 }
 
@@ -205,21 +246,37 @@ export function parseSaturationConfigFile(text: string): SaturationConfig {
   try {
     doc = parseYaml(text);
   } catch (e) {
-    throw new SaturationConfigError('(file)', '(yaml)', text.slice(0, 80), `valid YAML (${(e as Error).message.split('\n')[0]})`);
+    throw new SaturationConfigError(
+      '(file)',
+      '(yaml)',
+      text.slice(0, 80),
+      `valid YAML (${(e as Error).message.split('\n')[0]})`,
+    );
   }
   // An empty file is a file caught mid-write or truncated, not "use the built-in defaults": a config
   // that wants only defaults says so (`default: ""`, or `{}`).
   if (doc === null || doc === undefined) {
-    throw new SaturationConfigError('(file)', '(document)', text.slice(0, 80), 'a map of entry name -> YAML document (the file is empty; write `{}` for built-in defaults only)');
+    throw new SaturationConfigError(
+      '(file)',
+      '(document)',
+      text.slice(0, 80),
+      'a map of entry name -> YAML document (the file is empty; write `{}` for built-in defaults only)',
+    );
   }
   if (typeof doc !== 'object' || Array.isArray(doc)) {
-    throw new SaturationConfigError('(file)', '(document)', doc, 'a map of entry name -> YAML document, or a ConfigMap');
+    throw new SaturationConfigError(
+      '(file)',
+      '(document)',
+      doc,
+      'a map of entry name -> YAML document, or a ConfigMap',
+    );
   }
   const obj = doc as Record<string, unknown>;
   const data = obj['kind'] === 'ConfigMap' ? (obj['data'] ?? {}) : obj;
   const strings: Record<string, string> = {};
   for (const [k, v] of Object.entries(data as Record<string, unknown>)) {
-    if (typeof v !== 'string') throw new SaturationConfigError(k, '(document)', v, 'a YAML document as a string (use `key: |`)');
+    if (typeof v !== 'string')
+      throw new SaturationConfigError(k, '(document)', v, 'a YAML document as a string (use `key: |`)');
     strings[k] = v;
   }
   return parseSaturationConfig(strings);

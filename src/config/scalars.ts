@@ -107,7 +107,11 @@ export function decimalScalar(min: number, max: number, opts: { above?: boolean 
 }
 
 /** Digits only (surrounding blanks ignored): no sign, no fraction, no exponent; in [min, max]. */
-export function wholeNumberScalar(min: number, max: number, expected = `a whole number from ${min} to ${max}`): Scalar<number> {
+export function wholeNumberScalar(
+  min: number,
+  max: number,
+  expected = `a whole number from ${min} to ${max}`,
+): Scalar<number> {
   return {
     expected,
     parse: (raw) => {
@@ -141,7 +145,8 @@ export function textScalar(maxLength: number, what = 'text'): Scalar<string> {
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 /** A Kubernetes namespace (and most object names): a DNS-1123 label, at most 63 characters. */
 export const dnsLabelScalar: Scalar<string> = {
-  expected: 'a DNS-1123 label: at most 63 lowercase letters, digits and "-", starting and ending with a letter or digit',
+  expected:
+    'a DNS-1123 label: at most 63 lowercase letters, digits and "-", starting and ending with a letter or digit',
   parse: (raw) => {
     const t = raw.trim();
     return t.length <= 63 && DNS1123_LABEL.test(t) ? t : undefined;
@@ -149,7 +154,8 @@ export const dnsLabelScalar: Scalar<string> = {
 };
 /** A Kubernetes object name (Deployment, ScaledObject, Lease): a DNS-1123 subdomain, at most 253 characters. */
 export const dnsSubdomainScalar: Scalar<string> = {
-  expected: 'a DNS-1123 subdomain: at most 253 lowercase letters, digits, "-" and ".", each dot-separated part starting and ending with a letter or digit',
+  expected:
+    'a DNS-1123 subdomain: at most 253 lowercase letters, digits, "-" and ".", each dot-separated part starting and ending with a letter or digit',
   parse: (raw) => {
     const t = raw.trim();
     return t.length <= 253 && t.split('.').every((part) => DNS1123_LABEL.test(part)) ? t : undefined;

@@ -5,8 +5,19 @@
  * expected; main.ts prints it as one line and exits.
  */
 import {
-  booleanScalar, decimalScalar, dnsLabelScalar, dnsSubdomainScalar, durationScalar, InvalidValueError, isEmptyValue,
-  portScalar, quoteKeyValue, retentionScalar, textScalar, wholeNumberScalar, type Scalar,
+  booleanScalar,
+  decimalScalar,
+  dnsLabelScalar,
+  dnsSubdomainScalar,
+  durationScalar,
+  InvalidValueError,
+  isEmptyValue,
+  portScalar,
+  quoteKeyValue,
+  retentionScalar,
+  textScalar,
+  wholeNumberScalar,
+  type Scalar,
 } from './scalars.js';
 
 export class SettingsError extends InvalidValueError {
@@ -57,7 +68,10 @@ const scrapeUrl = url({ credentials: false });
 const urlList: Scalar<readonly string[]> = {
   expected: 'a comma-separated list of at most 10000 http(s):// URLs, without user:password@',
   parse: (r) => {
-    const items = r.split(',').map((s) => s.trim()).filter((s) => s !== '');
+    const items = r
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== '');
     if (items.length > 10_000) return undefined;
     const out: string[] = [];
     for (const item of items) {
@@ -107,21 +121,44 @@ export const SETTING_SPECS = {
   WVA_HTTP_PORT: spec(portScalar, '8080', 'HTTP port (/metrics, /healthz, /readyz, /debug/*)'),
   WVA_BIND_ADDRESS: spec(bindAddress, '0.0.0.0', 'address both servers listen on'),
   WVA_ENGINE_INTERVAL: spec(durationScalar(100, HOUR), '15s', 'how often the engine re-decides every model'),
-  WVA_GET_METRICS_DEADLINE: spec(durationScalar(100, MINUTE), '2s', 'how long GetMetrics waits for a first decision before UNAVAILABLE'),
-  WVA_MAX_SCALE_UP_RATE: spec(decimalScalar(0, 100, { above: true }), '2', 'at most this many times the current replicas (pending included) per cycle'),
-  WVA_MAX_GRPC_VARIANTS: spec(wholeNumberScalar(1, 100_000), '2000', 'most variants registered through GetMetricSpec at once (beyond: UNAVAILABLE until some expire)'),
+  WVA_GET_METRICS_DEADLINE: spec(
+    durationScalar(100, MINUTE),
+    '2s',
+    'how long GetMetrics waits for a first decision before UNAVAILABLE',
+  ),
+  WVA_MAX_SCALE_UP_RATE: spec(
+    decimalScalar(0, 100, { above: true }),
+    '2',
+    'at most this many times the current replicas (pending included) per cycle',
+  ),
+  WVA_MAX_GRPC_VARIANTS: spec(
+    wholeNumberScalar(1, 100_000),
+    '2000',
+    'most variants registered through GetMetricSpec at once (beyond: UNAVAILABLE until some expire)',
+  ),
   WVA_SCALE_TO_ZERO: spec(booleanScalar, 'false', 'allow models to go to zero replicas when idle'),
   WVA_SCALE_TO_ZERO_RETENTION: spec(retentionScalar, '10m', 'idle time (no requests) before scale to zero'),
   WVA_SATURATION_CONFIG_FILE: optional(path, 'WVA saturation config (ConfigMap data as YAML), watched and reloaded'),
   WVA_VARIANTS_FILE: optional(path, 'static variant list (YAML), for running without Kubernetes'),
-  WVA_METRICS_BACKEND: spec(oneOf('auto', 'prometheus', 'scrape'), 'auto', 'metrics backend; auto = prometheus when PROMETHEUS_BASE_URL is set, else scrape'),
-  PROMETHEUS_BASE_URL: optional(url({ credentials: true }), 'Prometheus URL, e.g. http://prometheus:9090 (user:password@ is shown as ***@)'),
+  WVA_METRICS_BACKEND: spec(
+    oneOf('auto', 'prometheus', 'scrape'),
+    'auto',
+    'metrics backend; auto = prometheus when PROMETHEUS_BASE_URL is set, else scrape',
+  ),
+  PROMETHEUS_BASE_URL: optional(
+    url({ credentials: true }),
+    'Prometheus URL, e.g. http://prometheus:9090 (user:password@ is shown as ***@)',
+  ),
   PROMETHEUS_BEARER_TOKEN: optional(textScalar(16_384, 'a token'), 'bearer token for Prometheus (never logged)', true),
   PROMETHEUS_TOKEN_PATH: optional(path, 'file holding the bearer token (re-read on change)'),
   PROMETHEUS_CA_CERT_PATH: optional(path, 'CA bundle for Prometheus TLS'),
   PROMETHEUS_TLS_INSECURE_SKIP_VERIFY: spec(booleanScalar, 'false', 'skip Prometheus TLS verification'),
   WVA_PROMETHEUS_QUERY_TIMEOUT: spec(durationScalar(100, 5 * MINUTE), '10s', 'timeout of one Prometheus query'),
-  WVA_PROMETHEUS_RETRIES: spec(wholeNumberScalar(0, 10), '3', 'retries of a failed Prometheus query (backoff with jitter)'),
+  WVA_PROMETHEUS_RETRIES: spec(
+    wholeNumberScalar(0, 10),
+    '3',
+    'retries of a failed Prometheus query (backoff with jitter)',
+  ),
   WVA_SCRAPE_TARGETS: spec(urlList, '', 'scrape backend: vLLM /metrics URLs, comma-separated'),
   WVA_SCRAPE_TIMEOUT: spec(durationScalar(100, 5 * MINUTE), '5s', 'scrape backend: timeout per target'),
   WVA_SCRAPE_CONCURRENCY: spec(wholeNumberScalar(1, 1024), '16', 'scrape backend: targets fetched at once'),
@@ -134,15 +171,27 @@ export const SETTING_SPECS = {
   WVA_TLS_CERT_FILE: optional(path, 'gRPC server certificate (PEM); enables TLS'),
   WVA_TLS_KEY_FILE: optional(path, 'gRPC server key (PEM)'),
   WVA_TLS_CLIENT_CA_FILE: optional(path, 'CA for client certificates; enables mTLS'),
-  WVA_KUBERNETES: spec(oneOf('auto', 'on', 'off'), 'auto', 'use the Kubernetes API: auto = when in-cluster or KUBECONFIG is set'),
+  WVA_KUBERNETES: spec(
+    oneOf('auto', 'on', 'off'),
+    'auto',
+    'use the Kubernetes API: auto = when in-cluster or KUBECONFIG is set',
+  ),
   WATCH_NAMESPACE: optional(dnsLabelScalar, 'limit watches to this namespace (unset = all)'),
-  WVA_SATURATION_CONFIGMAP: spec(dnsSubdomainScalar, 'wva-saturation-scaling-config', 'name of the saturation ConfigMap'),
+  WVA_SATURATION_CONFIGMAP: spec(
+    dnsSubdomainScalar,
+    'wva-saturation-scaling-config',
+    'name of the saturation ConfigMap',
+  ),
   WVA_CONFIGMAP_NAMESPACE: optional(dnsLabelScalar, 'namespace of the saturation ConfigMap (unset: POD_NAMESPACE)'),
-  WVA_SCALER_ADDRESS_MATCH: spec(textScalar(253), 'wva-scaler', 'ScaledObjects whose scalerAddress contains this are ours'),
+  WVA_SCALER_ADDRESS_MATCH: spec(
+    textScalar(253),
+    'wva-scaler',
+    'ScaledObjects whose scalerAddress contains this are ours',
+  ),
   WVA_LEADER_ELECTION: spec(booleanScalar, 'true', 'elect one leader (Lease) to write status and compute with Redis'),
   WVA_LEASE_NAME: spec(dnsSubdomainScalar, 'wva-scaler-leader', 'name of the leader Lease'),
   POD_NAME: optional(dnsSubdomainScalar, 'this pod (downward API); identity for leader election'),
-  POD_NAMESPACE: optional(dnsLabelScalar, 'this pod\'s namespace (downward API)'),
+  POD_NAMESPACE: optional(dnsLabelScalar, "this pod's namespace (downward API)"),
   REDIS_URL: optional(redisUrl, 'Redis for shared decisions and metrics (optional)', true),
   WVA_LOCAL_CACHE_TTL: spec(durationScalar(100, HOUR), '5s', 'local layer TTL of the multi-layer cache'),
   WVA_REDIS_TTL: spec(durationScalar(SECOND, 7 * DAY), '10m', 'Redis layer TTL of the multi-layer cache'),
@@ -172,7 +221,8 @@ export function parseFlags(argv: readonly string[]): Map<string, string> {
     const eq = arg.indexOf('=');
     const key = eq === -1 ? arg.slice(2) : arg.slice(2, eq);
     const name = byFlag.get(key);
-    if (name === undefined) throw new SettingsError(key, arg, `a known flag (${Object.keys(SETTING_SPECS).join(', ')})`);
+    if (name === undefined)
+      throw new SettingsError(key, arg, `a known flag (${Object.keys(SETTING_SPECS).join(', ')})`);
     let value: string | undefined;
     if (eq !== -1) value = arg.slice(eq + 1);
     else {

@@ -15,8 +15,17 @@ import { spareProblemRefusedAtLoad, type SaturationOverrides } from '../domain/s
 import { DEFAULT_MAX_REPLICAS, DEFAULT_VARIANT_COST, variantKey, type Variant } from '../domain/variant.js';
 import { THRESHOLD_SCALARS } from './saturation-config.js';
 import {
-  booleanScalar, decimalScalar, dnsLabelScalar, dnsSubdomainScalar, InvalidValueError, isEmptyValue, quoteKeyValue,
-  replicasScalar, retentionScalar, textScalar, type Scalar,
+  booleanScalar,
+  decimalScalar,
+  dnsLabelScalar,
+  dnsSubdomainScalar,
+  InvalidValueError,
+  isEmptyValue,
+  quoteKeyValue,
+  replicasScalar,
+  retentionScalar,
+  textScalar,
+  type Scalar,
 } from './scalars.js';
 
 export class MetadataError extends InvalidValueError {
@@ -46,7 +55,13 @@ export const METADATA_KEYS = {
 
 /** KEDA's own keys: present in scalerMetadata, not ours to interpret. */
 export const KEDA_KEYS: ReadonlySet<string> = new Set([
-  'scalerAddress', 'enableTLS', 'unsafeSsl', 'caCert', 'tlsClientCert', 'tlsClientKey', 'tlsCertFile',
+  'scalerAddress',
+  'enableTLS',
+  'unsafeSsl',
+  'caCert',
+  'tlsClientCert',
+  'tlsClientKey',
+  'tlsCertFile',
 ]);
 
 type Parsed = { -readonly [K in keyof typeof METADATA_KEYS]?: ReturnType<(typeof METADATA_KEYS)[K]['parse']> };
@@ -63,13 +78,18 @@ function rawValues(metadata: Readonly<Record<string, string>>): Map<OurKey, { gi
     if (KEDA_KEYS.has(given)) continue;
     const key = given.endsWith(FROM_ENV) ? given.slice(0, -FROM_ENV.length) : given;
     if (!isOurKey(key)) {
-      throw new MetadataError(given, raw, `a known key (${Object.keys(METADATA_KEYS).join(', ')}; each also as <key>FromEnv)`);
+      throw new MetadataError(
+        given,
+        raw,
+        `a known key (${Object.keys(METADATA_KEYS).join(', ')}; each also as <key>FromEnv)`,
+      );
     }
     // The one rule for empty values: an empty value is one not given (Helm renders an unset
     // value as "", KEDA forwards an empty variable behind <key>FromEnv as "").
     if (isEmptyValue(raw)) continue;
     const other = out.get(key);
-    if (other) throw new MetadataError(given, raw, `either ${key} or ${key}${FROM_ENV}, not both (${other.given} is also set)`);
+    if (other)
+      throw new MetadataError(given, raw, `either ${key} or ${key}${FROM_ENV}, not both (${other.given} is also set)`);
     out.set(key, { given, raw });
   }
   return out;
@@ -85,7 +105,12 @@ function parseKeys(raws: ReadonlyMap<OurKey, { given: string; raw: string }>): P
   for (const [key, spec] of Object.entries(METADATA_KEYS) as [OurKey, KeySpec<unknown>][]) {
     const given = raws.get(key);
     if (given === undefined) {
-      if (spec.required) throw new MetadataError(key, undefined, `${spec.expected}; or ${key}${FROM_ENV} naming a variable set in the scale target's container`);
+      if (spec.required)
+        throw new MetadataError(
+          key,
+          undefined,
+          `${spec.expected}; or ${key}${FROM_ENV} naming a variable set in the scale target's container`,
+        );
       continue;
     }
     const value = spec.parse(given.raw);
@@ -99,10 +124,16 @@ function parseKeys(raws: ReadonlyMap<OurKey, { given: string; raw: string }>): P
  * Validates a ScaledObject reference and its trigger metadata and returns the Variant it
  * describes. Pure: no I/O, safe to call on every GetMetricSpec.
  */
-export function parseTriggerMetadata(namespace: string, name: string, metadata: Readonly<Record<string, string>>): Variant {
+export function parseTriggerMetadata(
+  namespace: string,
+  name: string,
+  metadata: Readonly<Record<string, string>>,
+): Variant {
   // As Kubernetes validates them: neither holds a "/", so no two (namespace, name) share a variant key.
-  if (dnsLabelScalar.parse(namespace) !== namespace) throw new MetadataError('namespace', namespace, `the ScaledObject namespace, ${dnsLabelScalar.expected}`);
-  if (dnsSubdomainScalar.parse(name) !== name) throw new MetadataError('name', name, `the ScaledObject name, ${dnsSubdomainScalar.expected}`);
+  if (dnsLabelScalar.parse(namespace) !== namespace)
+    throw new MetadataError('namespace', namespace, `the ScaledObject namespace, ${dnsLabelScalar.expected}`);
+  if (dnsSubdomainScalar.parse(name) !== name)
+    throw new MetadataError('name', name, `the ScaledObject name, ${dnsSubdomainScalar.expected}`);
   const raws = rawValues(metadata);
   const p = parseKeys(raws);
   const fail = (key: OurKey, expected: string): never => {

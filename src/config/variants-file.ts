@@ -21,14 +21,19 @@ export function parseVariantsFile(text: string, file = 'variants file'): Variant
   } catch (e) {
     throw new VariantsFileError(`${file}: invalid YAML: ${(e as Error).message.split('\n')[0]}`);
   }
-  const list = doc !== null && typeof doc === 'object' && !Array.isArray(doc) ? (doc as Record<string, unknown>)['variants'] : undefined;
+  const list =
+    doc !== null && typeof doc === 'object' && !Array.isArray(doc)
+      ? (doc as Record<string, unknown>)['variants']
+      : undefined;
   if (!Array.isArray(list)) throw new VariantsFileError(`${file}: expected a top-level "variants:" list`);
   return list.map((raw: unknown, i) => {
     const e = (raw ?? {}) as Record<string, unknown>;
     const where = `${file}: variants[${i}]`;
-    if (typeof e['namespace'] !== 'string' || typeof e['name'] !== 'string') throw new VariantsFileError(`${where}: expected string fields namespace and name`);
+    if (typeof e['namespace'] !== 'string' || typeof e['name'] !== 'string')
+      throw new VariantsFileError(`${where}: expected string fields namespace and name`);
     const md = e['metadata'];
-    if (md === null || typeof md !== 'object' || Array.isArray(md)) throw new VariantsFileError(`${where}: expected a metadata map of trigger metadata`);
+    if (md === null || typeof md !== 'object' || Array.isArray(md))
+      throw new VariantsFileError(`${where}: expected a metadata map of trigger metadata`);
     const metadata: Record<string, string> = {};
     for (const [k, v] of Object.entries(md as Record<string, unknown>)) metadata[k] = String(v);
     try {

@@ -34,7 +34,11 @@ export interface ScaleToZeroConfig {
 export const SPARE_PAIRS = [
   { trigger: 'kvSpareTrigger', threshold: 'kvCacheThreshold', refusedAboveAtLoad: true },
   { trigger: 'queueSpareTrigger', threshold: 'queueLengthThreshold', refusedAboveAtLoad: false },
-] as const satisfies readonly { trigger: keyof SaturationThresholds; threshold: keyof SaturationThresholds; refusedAboveAtLoad: boolean }[];
+] as const satisfies readonly {
+  trigger: keyof SaturationThresholds;
+  threshold: keyof SaturationThresholds;
+  refusedAboveAtLoad: boolean;
+}[];
 
 export type SparePair = (typeof SPARE_PAIRS)[number];
 

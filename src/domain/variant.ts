@@ -39,11 +39,25 @@ export const DEFAULT_MAX_REPLICAS = 100;
 
 /** Every field but `saturation`, as a record so that a new Variant field must be listed here. */
 const PLAIN_FIELDS: Readonly<Record<Exclude<keyof Variant, 'saturation'>, true>> = {
-  key: true, namespace: true, name: true, modelID: true, accelerator: true, cost: true, deployment: true,
-  minReplicas: true, maxReplicas: true, scaleToZero: true, scaleToZeroRetentionMs: true, source: true, deleting: true,
+  key: true,
+  namespace: true,
+  name: true,
+  modelID: true,
+  accelerator: true,
+  cost: true,
+  deployment: true,
+  minReplicas: true,
+  maxReplicas: true,
+  scaleToZero: true,
+  scaleToZeroRetentionMs: true,
+  source: true,
+  deleting: true,
 };
 const OVERRIDE_FIELDS: Readonly<Record<keyof SaturationOverrides, true>> = {
-  kvCacheThreshold: true, queueLengthThreshold: true, kvSpareTrigger: true, queueSpareTrigger: true,
+  kvCacheThreshold: true,
+  queueLengthThreshold: true,
+  kvSpareTrigger: true,
+  queueSpareTrigger: true,
 };
 
 /**

@@ -12,7 +12,16 @@
  * every variant, and the longest retention applies (model-decision.ts); a variant's minReplicas
  * still wins over it (recorded as a clamp).
  */
-import { buildModelContext, cheapestFirst, inOrder, type ModelAction, type ModelContext, type StageResult, type TargetsInput, type Unavailable } from './model-context.js';
+import {
+  buildModelContext,
+  cheapestFirst,
+  inOrder,
+  type ModelAction,
+  type ModelContext,
+  type StageResult,
+  type TargetsInput,
+  type Unavailable,
+} from './model-context.js';
 import { modelReasons, reasonNote, traceLines, traceNote, variantReasons, type Note } from './notes.js';
 import { holdOnBadData, holdOnThresholds } from './hold-stages.js';
 import { scaleDown } from './scale-down.js';
@@ -20,7 +29,14 @@ import { scaleUp } from './scale-up.js';
 import type { VariantState } from './saturation-analyzer.js';
 import { atZero, scaleToZero, scaleToZeroVerdict } from './zero-stages.js';
 
-export { cheapestFirst, mostExpensiveFirst, MIN_GROWTH_WINDOW_S, type ModelAction, type PreviousLoad, type TargetsInput } from './model-context.js';
+export {
+  cheapestFirst,
+  mostExpensiveFirst,
+  MIN_GROWTH_WINDOW_S,
+  type ModelAction,
+  type PreviousLoad,
+  type TargetsInput,
+} from './model-context.js';
 export { BACKLOG_DRAIN_S, replicasNeeded, scaleUpCap, throughputNeed, waitingLoad } from './sizing.js';
 
 export interface VariantTarget {
@@ -97,7 +113,11 @@ function keepFloor(ctx: ModelContext, result: StageResult): StageResult {
 function withAnalysisNotes(ctx: ModelContext, notes: readonly Note[]): Note[] {
   const out: Note[] = [];
   for (const n of ctx.analysis.notes) {
-    if (n.kind === 'trace' || !notes.some((x) => x.kind === 'reason' && x.variantKey === undefined && x.text === n.text)) out.push(n);
+    if (
+      n.kind === 'trace' ||
+      !notes.some((x) => x.kind === 'reason' && x.variantKey === undefined && x.text === n.text)
+    )
+      out.push(n);
   }
   for (const n of notes) out.push(n);
   return out;
@@ -109,7 +129,14 @@ function unavailableTargets(ctx: ModelContext, why: string): ModelTargets {
     traceNote(5, 'unavailable', `missing metrics: no previous decision to hold: ${why}`),
     reasonNote(5, 'unavailable', why),
   ];
-  return { action: 'unavailable', steps: traceLines(notes), reasons: [why], notes, targets: [], unavailableReason: why };
+  return {
+    action: 'unavailable',
+    steps: traceLines(notes),
+    reasons: [why],
+    notes,
+    targets: [],
+    unavailableReason: why,
+  };
 }
 
 export function computeTargets(input: TargetsInput): ModelTargets {

@@ -80,7 +80,11 @@ export class ComputeRole implements DecisionSource {
 
   /** For /debug/role. */
   describe(): { computing: boolean; leader: boolean; store: string } {
-    return { computing: this.computingNow, leader: this.opts.leadership.isLeader(), store: this.opts.store?.state ?? 'disabled' };
+    return {
+      computing: this.computingNow,
+      leader: this.opts.leadership.isLeader(),
+      store: this.opts.store?.state ?? 'disabled',
+    };
   }
 
   private shouldCompute(): boolean {
@@ -93,7 +97,10 @@ export class ComputeRole implements DecisionSource {
     if (want === this.computingNow) return;
     this.computingNow = want;
     const { computing, leader, store } = this.describe();
-    this.opts.logger.info({ computing, leader, redis: store }, want ? 'computing decisions' : 'following shared decisions');
+    this.opts.logger.info(
+      { computing, leader, redis: store },
+      want ? 'computing decisions' : 'following shared decisions',
+    );
     if (want) {
       for (const w of this.opts.workers) w.start();
       return;

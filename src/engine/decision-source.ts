@@ -9,5 +9,4 @@ export interface DecisionSource {
 }
 
 export type DecisionOutcome =
-  | { readonly ok: true; readonly decision: Decision }
-  | { readonly ok: false; readonly reason: string };
+  { readonly ok: true; readonly decision: Decision } | { readonly ok: false; readonly reason: string };

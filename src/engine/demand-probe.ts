@@ -105,13 +105,24 @@ export class DemandProbe {
         const decision = this.wakeDecision(variants, waiting, now);
         if (!decision) continue;
         this.deps.decisions.set(decision);
-        this.deps.trigger.publish({ variantKey: decision.variantKey, desiredReplicas: decision.desiredReplicas, active: true, decidedAt: now });
+        this.deps.trigger.publish({
+          variantKey: decision.variantKey,
+          desiredReplicas: decision.desiredReplicas,
+          active: true,
+          decidedAt: now,
+        });
         this.stats.wakes++;
         woke.push(mk);
         this.deps.logger.info({ variant: decision.variantKey, waiting }, 'demand probe: scale from zero');
         const run: unknown = this.deps.requestRun(mk);
         // A failed engine run must not become an unhandled rejection here; the engine logs its own.
-        if (run instanceof Promise) run.catch((err: unknown) => this.deps.logger.warn({ err: err instanceof Error ? err.message : String(err), model: mk }, 'engine run after wake failed'));
+        if (run instanceof Promise)
+          run.catch((err: unknown) =>
+            this.deps.logger.warn(
+              { err: err instanceof Error ? err.message : String(err), model: mk },
+              'engine run after wake failed',
+            ),
+          );
       }
       return woke;
     } finally {
@@ -125,7 +136,13 @@ export class DemandProbe {
       const current = this.deps.decisions.get(variant.key)?.currentReplicas ?? 0;
       return { variant, current, ready: current };
     });
-    const woken = applyBounds(states, wakeCheapest(states.sort(cheapestFirst), `scale from zero: ${waiting} request(s) queued at the gateway (demand probe)`));
+    const woken = applyBounds(
+      states,
+      wakeCheapest(
+        states.sort(cheapestFirst),
+        `scale from zero: ${waiting} request(s) queued at the gateway (demand probe)`,
+      ),
+    );
     const key = woken.notes.find((n) => n.code === 'wake-variant')?.variantKey;
     const v = variants.find((x) => x.key === key);
     if (!v) return undefined;
@@ -162,7 +179,10 @@ export class GatewayDemandReader implements DemandReader {
 
   async readDemand(models: readonly GatewayModel[]): Promise<Map<string, number | undefined>> {
     const f = this.opts.fetch ?? fetch;
-    const res = await f(this.opts.url, { signal: AbortSignal.timeout(this.opts.timeoutMs ?? 1000), headers: { accept: 'text/plain' } });
+    const res = await f(this.opts.url, {
+      signal: AbortSignal.timeout(this.opts.timeoutMs ?? 1000),
+      headers: { accept: 'text/plain' },
+    });
     if (!res.ok) throw new Error(`gateway ${this.opts.url} answered HTTP ${res.status}`);
     return gatewayQueueFromText(await res.text(), this.opts.url, models);
   }

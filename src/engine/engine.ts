@@ -147,7 +147,13 @@ export class Engine implements DecisionSource {
 
   /** Runs one model soon (coalesced); used by the demand probe and requestDecision. */
   runModel(key: string, trigger: CycleTrigger = 'on-demand', fetchIfMissing = false): Promise<CycleReport> {
-    return this.request({ all: false, models: new Set([key]), fetchMissing: new Set(fetchIfMissing ? [key] : []), now: undefined, trigger });
+    return this.request({
+      all: false,
+      models: new Set([key]),
+      fetchMissing: new Set(fetchIfMissing ? [key] : []),
+      now: undefined,
+      trigger,
+    });
   }
 
   async requestDecision(variantKey: string, signal: AbortSignal): Promise<DecisionOutcome> {
@@ -157,7 +163,8 @@ export class Engine implements DecisionSource {
     try {
       await abortable(this.runModel(mk, 'on-demand', true), signal);
     } catch (err) {
-      if (signal.aborted) return { ok: false, reason: `no decision for ${variantKey} before the deadline (${describe(signal.reason)})` };
+      if (signal.aborted)
+        return { ok: false, reason: `no decision for ${variantKey} before the deadline (${describe(signal.reason)})` };
       return { ok: false, reason: `engine run for model ${v.modelID} in ns ${v.namespace} failed: ${describe(err)}` };
     }
     const d = this.deps.decisions.get(variantKey);
@@ -188,7 +195,14 @@ export class Engine implements DecisionSource {
         resolve = res;
         reject = rej;
       });
-      this.queued = { ...req, models: new Set(req.models), fetchMissing: new Set(req.fetchMissing), promise, resolve, reject };
+      this.queued = {
+        ...req,
+        models: new Set(req.models),
+        fetchMissing: new Set(req.fetchMissing),
+        promise,
+        resolve,
+        reject,
+      };
       return promise;
     }
     const q = this.queued;
@@ -220,7 +234,11 @@ export class Engine implements DecisionSource {
     try {
       await this.fetchFor(req);
       const snapshot = this.deps.config.get();
-      const config: DecisionConfig = { saturation: snapshot.saturation, scaleToZero: snapshot.scaleToZero, maxScaleUpRate: snapshot.maxScaleUpRate };
+      const config: DecisionConfig = {
+        saturation: snapshot.saturation,
+        scaleToZero: snapshot.scaleToZero,
+        maxScaleUpRate: snapshot.maxScaleUpRate,
+      };
       const now = req.now ?? this.clock();
       const byModel = this.modelsNow();
       const keys = req.all ? [...byModel.keys()] : [...req.models].filter((k) => byModel.has(k));
@@ -250,10 +268,11 @@ export class Engine implements DecisionSource {
     const byModel = this.modelsNow();
     let keys: string[];
     if (this.deps.fetchEachCycle) keys = req.all ? [...byModel.keys()] : [...req.models];
-    else keys = [...req.fetchMissing].filter((mk) => {
-      const v = byModel.get(mk)?.[0];
-      return v !== undefined && this.deps.collector.getModelMetrics(v.namespace, v.modelID) === undefined;
-    });
+    else
+      keys = [...req.fetchMissing].filter((mk) => {
+        const v = byModel.get(mk)?.[0];
+        return v !== undefined && this.deps.collector.getModelMetrics(v.namespace, v.modelID) === undefined;
+      });
     const tracked: TrackedModel[] = [];
     const config = this.deps.config.get();
     for (const mk of keys) {
@@ -269,7 +288,12 @@ export class Engine implements DecisionSource {
     }
   }
 
-  private decide(mk: string, variants: readonly Variant[], config: DecisionConfig, now: number): { decisions: number; changed: number; unavailable: string | undefined } {
+  private decide(
+    mk: string,
+    variants: readonly Variant[],
+    config: DecisionConfig,
+    now: number,
+  ): { decisions: number; changed: number; unavailable: string | undefined } {
     const first = variants[0] as Variant;
     const { namespace, modelID } = first;
     const metrics = this.deps.collector.getModelMetrics(namespace, modelID);
@@ -279,13 +303,23 @@ export class Engine implements DecisionSource {
       const d = this.deps.decisions.get(v.key);
       if (d) previous.set(v.key, d);
     }
-    const outcome = decideModel({ namespace, modelID, variants: states, metrics, config, previous, now, replicaDetail: false });
+    const outcome = decideModel({
+      namespace,
+      modelID,
+      variants: states,
+      metrics,
+      config,
+      previous,
+      now,
+      replicaDetail: false,
+    });
     this.noteNoSeries(mk, namespace, modelID, outcome.analysis.noSeriesReason);
     this.noteThresholdProblem(mk, namespace, modelID, outcome.analysis.thresholdProblem);
 
     const why = outcome.targets.unavailableReason;
     if (why !== undefined) {
-      if (this.unavailable.get(mk) !== why) this.deps.logger.info({ model: modelID, namespace, reason: why }, 'model has no decision yet');
+      if (this.unavailable.get(mk) !== why)
+        this.deps.logger.info({ model: modelID, namespace, reason: why }, 'model has no decision yet');
       this.unavailable.set(mk, why);
       return { decisions: 0, changed: 0, unavailable: why };
     }
@@ -302,13 +336,25 @@ export class Engine implements DecisionSource {
       if (from !== current.desiredReplicas) {
         const v = variants.find((x) => x.key === current.variantKey);
         if (v) {
-          this.deps.metrics.replicaScaling.inc({ ...this.labelsOf(v), direction: current.desiredReplicas > from ? 'up' : 'down', reason: outcome.targets.action });
+          this.deps.metrics.replicaScaling.inc({
+            ...this.labelsOf(v),
+            direction: current.desiredReplicas > from ? 'up' : 'down',
+            reason: outcome.targets.action,
+          });
         }
       }
-      if (this.deps.logger.isLevelEnabled('info')) this.deps.logger.info(
-        { variant: current.variantKey, from, to: current.desiredReplicas, current: current.currentReplicas, reasons: current.reasons, clamp: current.clamp },
-        'decision changed',
-      );
+      if (this.deps.logger.isLevelEnabled('info'))
+        this.deps.logger.info(
+          {
+            variant: current.variantKey,
+            from,
+            to: current.desiredReplicas,
+            current: current.currentReplicas,
+            reasons: current.reasons,
+            clamp: current.clamp,
+          },
+          'decision changed',
+        );
     }
     return { decisions: outcome.decisions.length, changed, unavailable: undefined };
   }
@@ -340,7 +386,8 @@ export class Engine implements DecisionSource {
         }
         // Pods of the variant serving under another model_name run too: counted, the analysis says
         // the modelID matches no series instead of waiting for them to start.
-        for (const p of metrics?.misnamedPods ?? []) reporting.set(p.variantKey, (reporting.get(p.variantKey) ?? 0) + 1);
+        for (const p of metrics?.misnamedPods ?? [])
+          reporting.set(p.variantKey, (reporting.get(p.variantKey) ?? 0) + 1);
       }
       const n = reporting.get(v.key) ?? 0;
       const seen = this.reportingSeen.get(v.key);
@@ -376,7 +423,10 @@ export class Engine implements DecisionSource {
     if (problem === this.badThresholds.get(mk)) return;
     if (problem !== undefined) {
       this.badThresholds.set(mk, problem);
-      this.deps.logger.error({ model: modelID, namespace, reason: problem }, 'saturation thresholds unusable; holding the model until they are fixed');
+      this.deps.logger.error(
+        { model: modelID, namespace, reason: problem },
+        'saturation thresholds unusable; holding the model until they are fixed',
+      );
     } else {
       this.badThresholds.delete(mk);
       this.deps.logger.info({ model: modelID, namespace }, 'saturation thresholds usable again');
@@ -394,7 +444,14 @@ export class Engine implements DecisionSource {
       if (!v) return;
       const labels = this.labelsOf(v);
       const m = this.deps.metrics;
-      g = { labels, desired: m.desiredReplicas.labels(labels), current: m.currentReplicas.labels(labels), ratio: m.desiredRatio.labels(labels), lastDesired: NaN, lastCurrent: NaN };
+      g = {
+        labels,
+        desired: m.desiredReplicas.labels(labels),
+        current: m.currentReplicas.labels(labels),
+        ratio: m.desiredRatio.labels(labels),
+        lastDesired: NaN,
+        lastCurrent: NaN,
+      };
       this.gauges.set(d.variantKey, g);
     }
     if (g.lastDesired === d.desiredReplicas && g.lastCurrent === d.currentReplicas) return;
@@ -430,7 +487,11 @@ export class Engine implements DecisionSource {
       if (this.deps.registry.variantsOfModel(change.variant.namespace, change.variant.modelID).length === 0) {
         this.unavailable.delete(mk);
         this.badThresholds.delete(mk);
-        if (this.noSeries.delete(mk)) this.deps.metrics.modelMetricsMissing.remove({ namespace: change.variant.namespace, model_id: change.variant.modelID });
+        if (this.noSeries.delete(mk))
+          this.deps.metrics.modelMetricsMissing.remove({
+            namespace: change.variant.namespace,
+            model_id: change.variant.modelID,
+          });
       }
     } else if (change.type === 'updated') {
       // Labels (accelerator) may have changed; a variant being deleted keeps no decision.

@@ -16,10 +16,15 @@ export function holdOnBadData(ctx: ModelContext): StageResult | Unavailable | un
   const a = ctx.analysis;
   const stale = a.freshness === 'stale';
   if (a.dataQuality !== 'none' && !stale) return undefined;
-  const why = stale ? `metrics stale (${Math.round((a.metricsAgeMs ?? 0) / 1000)}s old)` : (a.missingReason ?? 'metrics missing');
+  const why = stale
+    ? `metrics stale (${Math.round((a.metricsAgeMs ?? 0) / 1000)}s old)`
+    : (a.missingReason ?? 'metrics missing');
   if (!ctx.hasPrevious && a.dataQuality === 'none') return { action: 'unavailable', reason: why };
   const code = stale ? 'hold-stale' : 'hold-missing';
-  const notes = [reasonNote(5, code, `hold: ${why}`), traceNote(5, code, `${why}: hold ${heldWhat(ctx)}, never scale down`)];
+  const notes = [
+    reasonNote(5, code, `hold: ${why}`),
+    traceNote(5, code, `${why}: hold ${heldWhat(ctx)}, never scale down`),
+  ];
   return stage('hold', heldReplicas(ctx), notes, ctx.hasPrevious && ctx.previousSum === 0);
 }
 

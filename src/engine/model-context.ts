@@ -10,14 +10,7 @@ import type { Note } from './notes.js';
 import type { ModelAnalysis, VariantState } from './saturation-analyzer.js';
 
 export type ModelAction =
-  | 'scale-up'
-  | 'scale-down'
-  | 'hold'
-  | 'scale-to-zero'
-  | 'scale-from-zero'
-  | 'at-zero'
-  | 'floor'
-  | 'unavailable';
+  'scale-up' | 'scale-down' | 'hold' | 'scale-to-zero' | 'scale-from-zero' | 'at-zero' | 'floor' | 'unavailable';
 
 export interface TargetsInput {
   readonly analysis: ModelAnalysis;
@@ -67,11 +60,14 @@ export interface Unavailable {
   readonly reason: string;
 }
 
-const byKey = (a: VariantState, b: VariantState): number => (a.variant.key < b.variant.key ? -1 : a.variant.key > b.variant.key ? 1 : 0);
+const byKey = (a: VariantState, b: VariantState): number =>
+  a.variant.key < b.variant.key ? -1 : a.variant.key > b.variant.key ? 1 : 0;
 /** Cheapest first, ties by key ascending (who grows first). */
-export const cheapestFirst = (a: VariantState, b: VariantState): number => a.variant.cost - b.variant.cost || byKey(a, b);
+export const cheapestFirst = (a: VariantState, b: VariantState): number =>
+  a.variant.cost - b.variant.cost || byKey(a, b);
 /** Most expensive first, ties by key descending (who shrinks first: the mirror of growing). */
-export const mostExpensiveFirst = (a: VariantState, b: VariantState): number => b.variant.cost - a.variant.cost || byKey(b, a);
+export const mostExpensiveFirst = (a: VariantState, b: VariantState): number =>
+  b.variant.cost - a.variant.cost || byKey(b, a);
 
 /** The variants in the order the step picks them (sorted when the step needs it, not before). */
 export function inOrder(ctx: ModelContext, order: (a: VariantState, b: VariantState) => number): VariantState[] {
@@ -138,6 +134,11 @@ export function zeroReplicas(ctx: ModelContext): Map<string, number> {
 export const NO_CLAMPS: ReadonlyMap<string, string> = new Map();
 
 /** A result without clamps. */
-export function stage(action: StageResult['action'], desired: ReadonlyMap<string, number>, notes: readonly Note[], zeroAllowed = false): StageResult {
+export function stage(
+  action: StageResult['action'],
+  desired: ReadonlyMap<string, number>,
+  notes: readonly Note[],
+  zeroAllowed = false,
+): StageResult {
   return { action, desired, notes, clamps: NO_CLAMPS, zeroAllowed };
 }

@@ -38,7 +38,9 @@ export interface ModelOutcome {
 }
 
 /** Scale to zero for a model: on only if on for every variant; the longest retention applies. */
-export function modelScaleToZero(input: Pick<ModelDecisionInput, 'namespace' | 'modelID' | 'variants' | 'config'>): ScaleToZeroConfig {
+export function modelScaleToZero(
+  input: Pick<ModelDecisionInput, 'namespace' | 'modelID' | 'variants' | 'config'>,
+): ScaleToZeroConfig {
   let enabled = input.variants.length > 0;
   let retentionMs = 0;
   for (const s of input.variants) {
@@ -61,7 +63,9 @@ export function decideModel(input: ModelDecisionInput): ModelOutcome {
     const overrides = s.variant.saturation;
     thresholdsByVariant.set(
       s.variant.key,
-      Object.keys(overrides).length === 0 ? modelThresholds : resolveThresholds(config.saturation, namespace, modelID, overrides),
+      Object.keys(overrides).length === 0
+        ? modelThresholds
+        : resolveThresholds(config.saturation, namespace, modelID, overrides),
     );
   }
   const byKey = new Map(input.variants.map((s) => [s.variant.key, s.variant]));
@@ -74,7 +78,8 @@ export function decideModel(input: ModelDecisionInput): ModelOutcome {
     modelThresholds,
     now: input.now,
     replicaDetail: input.replicaDetail ?? true,
-    thresholdOrigin: (key, field) => resolveThresholdOrigins(config.saturation, namespace, modelID, byKey.get(key)?.saturation)[field],
+    thresholdOrigin: (key, field) =>
+      resolveThresholdOrigins(config.saturation, namespace, modelID, byKey.get(key)?.saturation)[field],
   });
   const targets = computeTargets({
     analysis,

@@ -18,7 +18,12 @@
  * the analysis says `thresholdProblem` instead of asking to scale up.
  */
 import { freshnessOf, type Freshness, type ModelMetrics, type ReplicaMetrics } from '../domain/metrics.js';
-import { explainSparePairProblem, sparePairProblems, type SaturationThresholds, type SparePairProblem } from '../domain/saturation.js';
+import {
+  explainSparePairProblem,
+  sparePairProblems,
+  type SaturationThresholds,
+  type SparePairProblem,
+} from '../domain/saturation.js';
 import type { Variant } from '../domain/variant.js';
 import { reasonNote, traceNote, type Note } from './notes.js';
 
@@ -145,7 +150,10 @@ export function fmt(n: number): string {
 }
 
 /** Most conservative thresholds over the variants: lowest thresholds, highest triggers. */
-export function conservativeThresholds(all: readonly SaturationThresholds[], fallback: SaturationThresholds): SaturationThresholds {
+export function conservativeThresholds(
+  all: readonly SaturationThresholds[],
+  fallback: SaturationThresholds,
+): SaturationThresholds {
   if (all.length === 0) return fallback;
   let kvCacheThreshold = Infinity;
   let queueLengthThreshold = Infinity;
@@ -161,7 +169,11 @@ export function conservativeThresholds(all: readonly SaturationThresholds[], fal
 }
 
 /** The variant (first by key) whose resolved `field` is `value`: where a conservative value came from. */
-function sourceOf(byVariant: ReadonlyMap<string, SaturationThresholds>, field: keyof SaturationThresholds, value: number): string | undefined {
+function sourceOf(
+  byVariant: ReadonlyMap<string, SaturationThresholds>,
+  field: keyof SaturationThresholds,
+  value: number,
+): string | undefined {
   let found: string | undefined;
   for (const [key, t] of byVariant) if (t[field] === value && (found === undefined || key < found)) found = key;
   return found;
@@ -173,15 +185,22 @@ function describeProblem(p: SparePairProblem, input: AnalyzerInput, variantCount
   const origin = input.thresholdOrigin;
   if (triggerKey === undefined || thresholdKey === undefined) return p.message;
   if (triggerKey !== thresholdKey) {
-    const from = (key: string, field: keyof SaturationThresholds): string => (origin ? `${key} (${origin(key, field)})` : key);
+    const from = (key: string, field: keyof SaturationThresholds): string =>
+      origin ? `${key} (${origin(key, field)})` : key;
     return `${p.message}: the model uses the highest trigger and the lowest threshold of its variants, ${p.trigger} from ${from(triggerKey, p.trigger)}, ${p.threshold} from ${from(thresholdKey, p.threshold)}`;
   }
-  const base = origin ? explainSparePairProblem(p, origin(triggerKey, p.trigger), origin(thresholdKey, p.threshold)) : p.message;
+  const base = origin
+    ? explainSparePairProblem(p, origin(triggerKey, p.trigger), origin(thresholdKey, p.threshold))
+    : p.message;
   return variantCount > 1 ? `${base} for variant ${triggerKey}` : base;
 }
 
 /** Replica counts over the model's variants (pending = current - ready). */
-function replicaCounts(variants: readonly VariantState[]): { currentTotal: number; readyTotal: number; pendingTotal: number } {
+function replicaCounts(variants: readonly VariantState[]): {
+  currentTotal: number;
+  readyTotal: number;
+  pendingTotal: number;
+} {
   let currentTotal = 0;
   let readyTotal = 0;
   let pendingTotal = 0;
@@ -194,7 +213,10 @@ function replicaCounts(variants: readonly VariantState[]): { currentTotal: numbe
 }
 
 /** The model-level (conservative) thresholds, and what is wrong with them if no replica count could ever be enough. */
-function modelThresholdsOf(input: AnalyzerInput): { thresholds: SaturationThresholds; thresholdProblem: string | undefined } {
+function modelThresholdsOf(input: AnalyzerInput): {
+  thresholds: SaturationThresholds;
+  thresholdProblem: string | undefined;
+} {
   const known: SaturationThresholds[] = [];
   for (const s of input.variants) {
     const t = input.thresholdsByVariant.get(s.variant.key);
@@ -203,7 +225,9 @@ function modelThresholdsOf(input: AnalyzerInput): { thresholds: SaturationThresh
   const thresholds = conservativeThresholds(known, input.modelThresholds);
   const problems = sparePairProblems(thresholds);
   const thresholdProblem =
-    problems.length === 0 ? undefined : `invalid thresholds: ${problems.map((p) => describeProblem(p, input, input.variants.length)).join('; ')}`;
+    problems.length === 0
+      ? undefined
+      : `invalid thresholds: ${problems.map((p) => describeProblem(p, input, input.variants.length)).join('; ')}`;
   return { thresholds, thresholdProblem };
 }
 
@@ -216,7 +240,9 @@ function saturationOf(kv: number | undefined, queue: number | undefined, t: Satu
 
 /** A replica's thresholds: its own variant's, the model's when it maps to no known variant. */
 function thresholdsOf(r: ReplicaMetrics, input: AnalyzerInput): SaturationThresholds {
-  return (r.variantKey !== undefined ? input.thresholdsByVariant.get(r.variantKey) : undefined) ?? input.modelThresholds;
+  return (
+    (r.variantKey !== undefined ? input.thresholdsByVariant.get(r.variantKey) : undefined) ?? input.modelThresholds
+  );
 }
 
 /** The per-replica analysis, for /debug and tests (the engine skips it). */
@@ -227,7 +253,15 @@ function replicaDetail(replicas: readonly ReplicaMetrics[], input: AnalyzerInput
     const queue = r.queueLength;
     const spareKv = kv === undefined ? undefined : t.kvCacheThreshold - kv;
     const spareQueue = queue === undefined ? undefined : t.queueLengthThreshold - queue;
-    return { pod: r.pod, variantKey: r.variantKey, kv, queue, saturated: saturationOf(kv, queue, t), spareKv, spareQueue };
+    return {
+      pod: r.pod,
+      variantKey: r.variantKey,
+      kv,
+      queue,
+      saturated: saturationOf(kv, queue, t),
+      spareKv,
+      spareQueue,
+    };
   });
 }
 
@@ -266,7 +300,8 @@ function saturationSummary(replicas: readonly ReplicaMetrics[], input: AnalyzerI
       // Its KV is a 1 m peak: once load falls, running now under-states the rate at that KV while
       // the 1 m rate still holds it; at a burst's start it is the other way round. The larger wins.
       const flatOut = Math.max(throughputNow(r) ?? 0, r.requestRate ?? 0);
-      if (flatOut > 0 && (saturatedReplicaRate === undefined || flatOut > saturatedReplicaRate)) saturatedReplicaRate = flatOut;
+      if (flatOut > 0 && (saturatedReplicaRate === undefined || flatOut > saturatedReplicaRate))
+        saturatedReplicaRate = flatOut;
       if (r.kvCacheUsage !== undefined) {
         saturatedKvSum += r.kvCacheUsage;
         saturatedKvCount++;
@@ -284,7 +319,17 @@ function saturationSummary(replicas: readonly ReplicaMetrics[], input: AnalyzerI
   }
   const unknownCount = replicas.length - saturatedCount - nonSaturatedCount;
   const saturatedKv = saturatedKvCount > 0 ? saturatedKvSum / saturatedKvCount : undefined;
-  return { saturatedCount, nonSaturatedCount, unknownCount, spareKvSum, spareQueueSum, nonSaturatedKv, nonSaturatedQueue, saturatedReplicaRate, saturatedKv };
+  return {
+    saturatedCount,
+    nonSaturatedCount,
+    unknownCount,
+    spareKvSum,
+    spareQueueSum,
+    nonSaturatedKv,
+    nonSaturatedQueue,
+    saturatedReplicaRate,
+    saturatedKv,
+  };
 }
 
 interface LoadSummary {
@@ -330,15 +375,31 @@ function spareVerdict(s: SaturationSummary, t: SaturationThresholds, thresholdPr
   } else if (s.saturatedCount > 0 && s.nonSaturatedCount === 0) {
     notes.push(reasonNote(2, 'all-saturated', `all ${s.saturatedCount} reporting replicas saturated`));
   } else if (avgSpareKv !== undefined && avgSpareQueue !== undefined) {
-    if (avgSpareKv < t.kvSpareTrigger) notes.push(reasonNote(2, 'kv-spare-low', `KV spare low (${fmt(avgSpareKv)} < ${fmt(t.kvSpareTrigger)})`));
-    if (avgSpareQueue < t.queueSpareTrigger) notes.push(reasonNote(2, 'queue-spare-low', `queue spare low (${fmt(avgSpareQueue)} < ${fmt(t.queueSpareTrigger)})`));
+    if (avgSpareKv < t.kvSpareTrigger)
+      notes.push(reasonNote(2, 'kv-spare-low', `KV spare low (${fmt(avgSpareKv)} < ${fmt(t.kvSpareTrigger)})`));
+    if (avgSpareQueue < t.queueSpareTrigger)
+      notes.push(
+        reasonNote(2, 'queue-spare-low', `queue spare low (${fmt(avgSpareQueue)} < ${fmt(t.queueSpareTrigger)})`),
+      );
     if (notes.length === 0) {
-      notes.push(reasonNote(2, 'spare-ok', `spare OK (KV ${fmt(avgSpareKv)} >= ${fmt(t.kvSpareTrigger)}, queue ${fmt(avgSpareQueue)} >= ${fmt(t.queueSpareTrigger)})`));
+      notes.push(
+        reasonNote(
+          2,
+          'spare-ok',
+          `spare OK (KV ${fmt(avgSpareKv)} >= ${fmt(t.kvSpareTrigger)}, queue ${fmt(avgSpareQueue)} >= ${fmt(t.queueSpareTrigger)})`,
+        ),
+      );
     }
   }
   const scaleUpNeeded = notes.some((n) => n.code !== 'spare-ok');
   if (s.saturatedCount > 0 && s.nonSaturatedCount > 0) {
-    notes.push(reasonNote(1, 'some-saturated', `${s.saturatedCount} of ${s.saturatedCount + s.nonSaturatedCount + s.unknownCount} replicas saturated`));
+    notes.push(
+      reasonNote(
+        1,
+        'some-saturated',
+        `${s.saturatedCount} of ${s.saturatedCount + s.nonSaturatedCount + s.unknownCount} replicas saturated`,
+      ),
+    );
   }
   return { avgSpareKv, avgSpareQueue, scaleUpNeeded, notes };
 }
@@ -346,11 +407,16 @@ function spareVerdict(s: SaturationSummary, t: SaturationThresholds, thresholdPr
 /** Steps 1-2 as the first lines of the decision's steps. */
 function analysisTrace(s: SaturationSummary, reporting: number, spare: ReturnType<typeof spareVerdict>): Note[] {
   const up = spare.scaleUpNeeded;
-  const spareLine = spare.avgSpareKv === undefined || spare.avgSpareQueue === undefined
-    ? `spare: no non-saturated replica${up ? ' -> scale up' : ''}`
-    : `spare: KV ${fmt(spare.avgSpareKv)}, queue ${fmt(spare.avgSpareQueue)} -> ${up ? 'scale up' : 'no scale-up'}`;
+  const spareLine =
+    spare.avgSpareKv === undefined || spare.avgSpareQueue === undefined
+      ? `spare: no non-saturated replica${up ? ' -> scale up' : ''}`
+      : `spare: KV ${fmt(spare.avgSpareKv)}, queue ${fmt(spare.avgSpareQueue)} -> ${up ? 'scale up' : 'no scale-up'}`;
   return [
-    traceNote(1, 'saturation', `saturation: ${s.saturatedCount} saturated, ${s.nonSaturatedCount} not, ${s.unknownCount} unknown of ${reporting} reporting`),
+    traceNote(
+      1,
+      'saturation',
+      `saturation: ${s.saturatedCount} saturated, ${s.nonSaturatedCount} not, ${s.unknownCount} unknown of ${reporting} reporting`,
+    ),
     traceNote(2, 'spare', spareLine),
   ];
 }
@@ -367,31 +433,62 @@ interface DataVerdict {
  * misconfiguration. Otherwise, with other model_names in the namespace, the modelID is likely
  * wrong: say so, naming them (and the model's own pods that report under another name).
  */
-function noReplicaReports(input: AnalyzerInput, metrics: ModelMetrics, counts: ReturnType<typeof replicaCounts>): DataVerdict {
+function noReplicaReports(
+  input: AnalyzerInput,
+  metrics: ModelMetrics,
+  counts: ReturnType<typeof replicaCounts>,
+): DataVerdict {
   const { modelID, namespace } = input;
   const misnamed = metrics.misnamedPods ?? [];
   if (counts.readyTotal === 0 && misnamed.length === 0) {
-    return { dataQuality: 'none', missingReason: `no replica of model ${modelID} in ns ${namespace} reports metrics yet (${counts.currentTotal} starting)`, noSeriesReason: undefined };
+    return {
+      dataQuality: 'none',
+      missingReason: `no replica of model ${modelID} in ns ${namespace} reports metrics yet (${counts.currentTotal} starting)`,
+      noSeriesReason: undefined,
+    };
   }
   const seen = metrics.seenModelNames.filter((n) => n !== modelID);
   if (seen.length === 0) {
-    return { dataQuality: 'none', missingReason: `no replica of model ${modelID} in ns ${namespace} reports metrics (${counts.currentTotal} current)`, noSeriesReason: undefined };
+    return {
+      dataQuality: 'none',
+      missingReason: `no replica of model ${modelID} in ns ${namespace} reports metrics (${counts.currentTotal} current)`,
+      noSeriesReason: undefined,
+    };
   }
-  const own = misnamed.length > 0 ? `; its pods report another model_name: ${misnamed.map((p) => `${p.pod} "${p.modelName}"`).join(', ')}` : '';
+  const own =
+    misnamed.length > 0
+      ? `; its pods report another model_name: ${misnamed.map((p) => `${p.pod} "${p.modelName}"`).join(', ')}`
+      : '';
   const noSeriesReason = `modelID "${modelID}" matches no series in namespace ${namespace}; model_name values seen: ${seen.join(', ')}${own}`;
   return { dataQuality: 'none', missingReason: noSeriesReason, noSeriesReason };
 }
 
 /** Whether the metrics can drive a decision: none, partial (no scale-down) or complete. */
-function dataVerdict(input: AnalyzerInput, freshness: Freshness, metricsAgeMs: number | undefined, counts: ReturnType<typeof replicaCounts>, incomplete: number): DataVerdict {
+function dataVerdict(
+  input: AnalyzerInput,
+  freshness: Freshness,
+  metricsAgeMs: number | undefined,
+  counts: ReturnType<typeof replicaCounts>,
+  incomplete: number,
+): DataVerdict {
   const { metrics, modelID, namespace } = input;
   const reporting = metrics?.replicas.length ?? 0;
-  if (!metrics) return { dataQuality: 'none', missingReason: `no metrics for model ${modelID} in ns ${namespace} yet`, noSeriesReason: undefined };
+  if (!metrics)
+    return {
+      dataQuality: 'none',
+      missingReason: `no metrics for model ${modelID} in ns ${namespace} yet`,
+      noSeriesReason: undefined,
+    };
   if (freshness === 'unavailable') {
-    return { dataQuality: 'none', missingReason: `metrics unavailable (${Math.round((metricsAgeMs ?? 0) / 1000)}s old)`, noSeriesReason: undefined };
+    return {
+      dataQuality: 'none',
+      missingReason: `metrics unavailable (${Math.round((metricsAgeMs ?? 0) / 1000)}s old)`,
+      noSeriesReason: undefined,
+    };
   }
   if (reporting === 0 && counts.currentTotal > 0) return noReplicaReports(input, metrics, counts);
-  if (incomplete === 0 && reporting >= counts.readyTotal) return { dataQuality: 'complete', missingReason: undefined, noSeriesReason: undefined };
+  if (incomplete === 0 && reporting >= counts.readyTotal)
+    return { dataQuality: 'complete', missingReason: undefined, noSeriesReason: undefined };
   const parts: string[] = [];
   if (incomplete > 0) parts.push(`${incomplete} replica(s) missing KV or queue`);
   if (reporting < counts.readyTotal) parts.push(`${counts.readyTotal - reporting} ready replica(s) not reporting`);
@@ -417,7 +514,7 @@ export function analyzeModel(input: AnalyzerInput): ModelAnalysis {
     namespace: input.namespace,
     modelID: input.modelID,
     thresholds,
-    replicas: input.replicaDetail ?? true ? replicaDetail(reported, input) : [],
+    replicas: (input.replicaDetail ?? true) ? replicaDetail(reported, input) : [],
     reportingCount: reported.length,
     saturatedCount: saturation.saturatedCount,
     nonSaturatedCount: saturation.nonSaturatedCount,

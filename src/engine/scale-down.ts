@@ -10,7 +10,14 @@
  * to the most expensive variant above its min. Never while a replica is pending, the data is
  * incomplete or the gateway holds requests; never below the throughput need when it is known.
  */
-import { currentReplicas, inOrder, mostExpensiveFirst, stage, type ModelContext, type StageResult } from './model-context.js';
+import {
+  currentReplicas,
+  inOrder,
+  mostExpensiveFirst,
+  stage,
+  type ModelContext,
+  type StageResult,
+} from './model-context.js';
 import { reasonNote, traceNote, type DesignStep, type Note, type NoteCode } from './notes.js';
 import { fmt, type ModelAnalysis } from './saturation-analyzer.js';
 import { throughputNeed, waitingLoad } from './sizing.js';
@@ -30,7 +37,8 @@ interface Projection {
  */
 function tooFewNonSaturated(a: ModelAnalysis): string {
   const n = a.saturatedCount;
-  const peaks = n === 0 ? '' : ` (${n} saturated by ${n === 1 ? 'its 1-minute peak' : 'their 1-minute peaks'} of KV or queue)`;
+  const peaks =
+    n === 0 ? '' : ` (${n} saturated by ${n === 1 ? 'its 1-minute peak' : 'their 1-minute peaks'} of KV or queue)`;
   return `only ${a.nonSaturatedCount} non-saturated replica(s)${peaks}`;
 }
 
@@ -38,12 +46,27 @@ function tooFewNonSaturated(a: ModelAnalysis): string {
 function projection(a: ModelAnalysis, removed: number): Projection {
   const t = a.thresholds;
   const n = a.nonSaturatedCount - removed;
-  if (n < 1) return { ok: false, code: 'no-scale-down-saturated', why: tooFewNonSaturated(a), kvSpare: 0, queueSpare: 0 };
+  if (n < 1)
+    return { ok: false, code: 'no-scale-down-saturated', why: tooFewNonSaturated(a), kvSpare: 0, queueSpare: 0 };
   const kvSpare = t.kvCacheThreshold - a.nonSaturatedKv / n;
   const queueSpare = t.queueLengthThreshold - a.nonSaturatedQueue / n;
   const fewer = `with ${removed} replica(s) fewer`;
-  if (kvSpare < t.kvSpareTrigger) return { ok: false, code: 'no-scale-down-spare', why: `${fewer} KV spare would be ${fmt(kvSpare)} < ${fmt(t.kvSpareTrigger)}`, kvSpare, queueSpare };
-  if (queueSpare < t.queueSpareTrigger) return { ok: false, code: 'no-scale-down-spare', why: `${fewer} queue spare would be ${fmt(queueSpare)} < ${fmt(t.queueSpareTrigger)}`, kvSpare, queueSpare };
+  if (kvSpare < t.kvSpareTrigger)
+    return {
+      ok: false,
+      code: 'no-scale-down-spare',
+      why: `${fewer} KV spare would be ${fmt(kvSpare)} < ${fmt(t.kvSpareTrigger)}`,
+      kvSpare,
+      queueSpare,
+    };
+  if (queueSpare < t.queueSpareTrigger)
+    return {
+      ok: false,
+      code: 'no-scale-down-spare',
+      why: `${fewer} queue spare would be ${fmt(queueSpare)} < ${fmt(t.queueSpareTrigger)}`,
+      kvSpare,
+      queueSpare,
+    };
   return { ok: true, code: 'scale-down', why: '', kvSpare, queueSpare };
 }
 
@@ -56,8 +79,10 @@ function refuse(ctx: ModelContext, code: NoteCode, why: string, step: DesignStep
 function precondition(ctx: ModelContext): StageResult | undefined {
   const a = ctx.analysis;
   if (a.pendingTotal > 0) return refuse(ctx, 'no-scale-down-pending', `${a.pendingTotal} replica(s) pending`);
-  if (a.dataQuality !== 'complete') return refuse(ctx, 'no-scale-down-data', a.missingReason ?? 'metrics incomplete', 5);
-  if ((a.gatewayQueue ?? 0) > 0) return refuse(ctx, 'no-scale-down-gateway', `${a.gatewayQueue} request(s) held at the gateway`);
+  if (a.dataQuality !== 'complete')
+    return refuse(ctx, 'no-scale-down-data', a.missingReason ?? 'metrics incomplete', 5);
+  if ((a.gatewayQueue ?? 0) > 0)
+    return refuse(ctx, 'no-scale-down-gateway', `${a.gatewayQueue} request(s) held at the gateway`);
   return undefined;
 }
 
@@ -72,7 +97,10 @@ function previouslyRemoved(ctx: ModelContext): number {
 }
 
 /** `removal` replicas off current, one at a time, from the most expensive variant above its min. */
-function removeReplicas(ctx: ModelContext, removal: number): { desired: Map<string, number>; applied: number; notes: Note[] } {
+function removeReplicas(
+  ctx: ModelContext,
+  removal: number,
+): { desired: Map<string, number>; applied: number; notes: Note[] } {
   const desired = currentReplicas(ctx);
   const order = inOrder(ctx, mostExpensiveFirst);
   let applied = 0;
@@ -87,7 +115,15 @@ function removeReplicas(ctx: ModelContext, removal: number): { desired: Map<stri
   const notes: Note[] = [];
   for (const s of ctx.states) {
     const removed = s.current - (desired.get(s.variant.key) ?? s.current);
-    if (removed > 0) notes.push(reasonNote(4, 'variant-shrinks', `-${removed} below current (most expensive above min first, cost ${s.variant.cost})`, s.variant.key));
+    if (removed > 0)
+      notes.push(
+        reasonNote(
+          4,
+          'variant-shrinks',
+          `-${removed} below current (most expensive above min first, cost ${s.variant.cost})`,
+          s.variant.key,
+        ),
+      );
   }
   return { desired, applied, notes };
 }
@@ -97,8 +133,13 @@ function scaleDownNote(a: ModelAnalysis, applied: number, before: number): { cod
   const t = a.thresholds;
   const p = projection(a, applied);
   const spare = `projected spare KV ${fmt(p.kvSpare)} >= ${fmt(t.kvSpareTrigger)}, queue ${fmt(p.queueSpare)} >= ${fmt(t.queueSpareTrigger)}`;
-  if (applied > before) return { code: 'scale-down', why: `scale down by 1${applied > 1 ? ` (${applied} below current)` : ''}: ${spare}` };
-  if (applied === before) return { code: 'holding-lower', why: `holding the lower decision (${applied} below current); no further scale-down: ${projection(a, applied + 1).why}` };
+  if (applied > before)
+    return { code: 'scale-down', why: `scale down by 1${applied > 1 ? ` (${applied} below current)` : ''}: ${spare}` };
+  if (applied === before)
+    return {
+      code: 'holding-lower',
+      why: `holding the lower decision (${applied} below current); no further scale-down: ${projection(a, applied + 1).why}`,
+    };
   return { code: 'load-rose', why: `load rose: ${applied} below current instead of ${before} (${spare})` };
 }
 
@@ -118,7 +159,12 @@ export function scaleDown(ctx: ModelContext): StageResult {
   const byThroughput = throughputNeed(a, waitingLoad(a), ctx.previousLoad);
   if (byThroughput && a.currentTotal - removal < byThroughput.needed) {
     removal = Math.max(0, a.currentTotal - byThroughput.needed);
-    if (removal === 0) return refuse(ctx, 'no-scale-down-throughput', `throughput needs ${byThroughput.needed} replica(s): ${byThroughput.why}`);
+    if (removal === 0)
+      return refuse(
+        ctx,
+        'no-scale-down-throughput',
+        `throughput needs ${byThroughput.needed} replica(s): ${byThroughput.why}`,
+      );
   }
   const { desired, applied, notes } = removeReplicas(ctx, removal);
   if (applied === 0) return refuse(ctx, 'no-scale-down-at-min', 'every variant at its min');

@@ -6,7 +6,15 @@
  * they suffice leaves a standing queue); at most maxScaleUpRate x current, pending included. New
  * replicas go one by one to the cheapest variant below its max.
  */
-import { NO_CLAMPS, cheapestFirst, currentReplicas, inOrder, stage, type ModelContext, type StageResult } from './model-context.js';
+import {
+  NO_CLAMPS,
+  cheapestFirst,
+  currentReplicas,
+  inOrder,
+  stage,
+  type ModelContext,
+  type StageResult,
+} from './model-context.js';
 import { reasonNote, traceNote, type Note } from './notes.js';
 import { fmt } from './saturation-analyzer.js';
 import { countText, replicasNeeded, scaleUpCap, throughputNeed, waitingLoad } from './sizing.js';
@@ -21,19 +29,26 @@ function scaleUpNeed(ctx: ModelContext): ScaleUpNeed {
   const a = ctx.analysis;
   const gateway = a.gatewayQueue ?? 0;
   const queueLoad = waitingLoad(a);
-  const bySaturation = Math.max(replicasNeeded(a.totalKv, ctx.kvPerReplica), replicasNeeded(queueLoad, ctx.queuePerReplica));
+  const bySaturation = Math.max(
+    replicasNeeded(a.totalKv, ctx.kvPerReplica),
+    replicasNeeded(queueLoad, ctx.queuePerReplica),
+  );
   // A backlog is not load that needs replicas for ever: when throughput is known it sizes the need.
   const byThroughput = throughputNeed(a, queueLoad, ctx.previousLoad);
   const needed = byThroughput ? Math.min(bySaturation, byThroughput.needed) : bySaturation;
   const atGateway = gateway > 0 ? ` (${fmt(gateway)} at the gateway)` : '';
-  const load = byThroughput && byThroughput.needed < bySaturation
-    ? `throughput: ${byThroughput.why}`
-    : `KV load ${fmt(a.totalKv)} at <= ${fmt(ctx.kvPerReplica)}/replica, queue ${fmt(queueLoad)}${atGateway} at <= ${fmt(ctx.queuePerReplica)}/replica`;
+  const load =
+    byThroughput && byThroughput.needed < bySaturation
+      ? `throughput: ${byThroughput.why}`
+      : `KV load ${fmt(a.totalKv)} at <= ${fmt(ctx.kvPerReplica)}/replica, queue ${fmt(queueLoad)}${atGateway} at <= ${fmt(ctx.queuePerReplica)}/replica`;
   return { needed, load };
 }
 
 /** `add` replicas, one at a time, each to the cheapest variant below its max. */
-function placeNewReplicas(ctx: ModelContext, add: number): { desired: Map<string, number>; placed: number; notes: Note[] } {
+function placeNewReplicas(
+  ctx: ModelContext,
+  add: number,
+): { desired: Map<string, number>; placed: number; notes: Note[] } {
   const desired = currentReplicas(ctx);
   const order = inOrder(ctx, cheapestFirst);
   const given = new Map<string, number>();
@@ -53,7 +68,12 @@ function placeNewReplicas(ctx: ModelContext, add: number): { desired: Map<string
 }
 
 /** A scale-up that adds nothing this cycle. */
-function holdUp(ctx: ModelContext, code: 'pending-cover-need' | 'rate-adds-none', why: string, step: string): StageResult {
+function holdUp(
+  ctx: ModelContext,
+  code: 'pending-cover-need' | 'rate-adds-none',
+  why: string,
+  step: string,
+): StageResult {
   return stage('hold', currentReplicas(ctx), [reasonNote(3, code, why), traceNote(3, code, step)]);
 }
 
@@ -75,7 +95,10 @@ export function scaleUp(ctx: ModelContext): StageResult {
   }
   const wanted = Math.max(1, needed - current);
   const add = Math.min(wanted, rateMax);
-  const rateClamp = wanted > rateMax ? `rate: +${countText(wanted)} capped to +${rateMax} (maxScaleUpRate ${rate} x ${current} current)` : undefined;
+  const rateClamp =
+    wanted > rateMax
+      ? `rate: +${countText(wanted)} capped to +${rateMax} (maxScaleUpRate ${rate} x ${current} current)`
+      : undefined;
   const { desired, placed, notes } = placeNewReplicas(ctx, add);
   const atMax = add > placed ? `all variants at max: ${add - placed} replica(s) not placed` : undefined;
   const modelClamp = [rateClamp, atMax].filter((c): c is string => c !== undefined).join('; ');
@@ -83,7 +106,11 @@ export function scaleUp(ctx: ModelContext): StageResult {
   const clampText = modelClamp ? ` [${modelClamp}]` : '';
   notes.push(
     reasonNote(3, 'scale-up', `scale up by ${placed}: needed ${countText(needed)} replicas (${load})`),
-    traceNote(3, 'scale-up', `needed ${countText(needed)} for ${load}; current ${current} (${a.pendingTotal} pending) -> +${placed}${clampText}`),
+    traceNote(
+      3,
+      'scale-up',
+      `needed ${countText(needed)} for ${load}; current ${current} (${a.pendingTotal} pending) -> +${placed}${clampText}`,
+    ),
   );
   return { action: placed > 0 ? 'scale-up' : 'hold', desired, notes, clamps, zeroAllowed: false };
 }

@@ -12,7 +12,17 @@
  */
 import type { ScaleToZeroConfig } from '../domain/saturation.js';
 import { formatDuration } from '../config/duration.js';
-import { cheapestFirst, currentReplicas, heldReplicas, inOrder, stage, zeroReplicas, type ModelContext, type StageResult, type Unavailable } from './model-context.js';
+import {
+  cheapestFirst,
+  currentReplicas,
+  heldReplicas,
+  inOrder,
+  stage,
+  zeroReplicas,
+  type ModelContext,
+  type StageResult,
+  type Unavailable,
+} from './model-context.js';
 import { reasonNote, traceNote, type Note } from './notes.js';
 import { fmt, type ModelAnalysis, type VariantState } from './saturation-analyzer.js';
 
@@ -23,7 +33,10 @@ export function wakeCheapest(byCost: readonly VariantState[], why: string): Stag
   const notes: Note[] = [reasonNote(7, 'wake', why)];
   if (target) {
     desired.set(target.variant.key, 1);
-    notes.push(reasonNote(7, 'wake-variant', '+1 (cheapest variant wakes)', target.variant.key), traceNote(7, 'wake', `${why} -> ${target.variant.key} gets 1`));
+    notes.push(
+      reasonNote(7, 'wake-variant', '+1 (cheapest variant wakes)', target.variant.key),
+      traceNote(7, 'wake', `${why} -> ${target.variant.key} gets 1`),
+    );
   } else {
     notes.push(traceNote(7, 'wake-no-variant', `${why}: every variant has max 0`));
   }
@@ -43,23 +56,35 @@ export function atZero(ctx: ModelContext): StageResult | Unavailable | undefined
   }
   const demand = (a.gatewayQueue ?? 0) > 0 || a.running > 0 || a.waiting > 0;
   if (a.freshness !== 'unavailable' && demand) {
-    return wakeCheapest(inOrder(ctx, cheapestFirst), `scale from zero: demand (gateway queue ${a.gatewayQueue ?? 'n/a'}, running ${a.running}, waiting ${a.waiting})`);
+    return wakeCheapest(
+      inOrder(ctx, cheapestFirst),
+      `scale from zero: demand (gateway queue ${a.gatewayQueue ?? 'n/a'}, running ${a.running}, waiting ${a.waiting})`,
+    );
   }
-  if (a.freshness === 'unavailable' && !ctx.hasPrevious) return { action: 'unavailable', reason: a.missingReason ?? 'metrics unavailable' };
+  if (a.freshness === 'unavailable' && !ctx.hasPrevious)
+    return { action: 'unavailable', reason: a.missingReason ?? 'metrics unavailable' };
   if (ctx.scaleToZero.enabled) {
-    const notes = [reasonNote(6, 'at-zero', 'at zero, no demand'), traceNote(6, 'at-zero', 'at zero with scale to zero enabled and no demand: stay at zero')];
+    const notes = [
+      reasonNote(6, 'at-zero', 'at zero, no demand'),
+      traceNote(6, 'at-zero', 'at zero with scale to zero enabled and no demand: stay at zero'),
+    ];
     return stage('at-zero', zeroReplicas(ctx), notes, true);
   }
-  return stage('floor', currentReplicas(ctx), [traceNote(6, 'zero-disabled', 'scale to zero disabled: model keeps at least one replica')]);
+  return stage('floor', currentReplicas(ctx), [
+    traceNote(6, 'zero-disabled', 'scale to zero disabled: model keeps at least one replica'),
+  ]);
 }
 
 /** Whether the model may go to zero now, and why (not). */
 export function scaleToZeroVerdict(a: ModelAnalysis, stz: ScaleToZeroConfig): { go: boolean; reason: string } {
   if (!stz.enabled) return { go: false, reason: 'disabled' };
   const window = formatDuration(stz.retentionMs);
-  if (a.requestsOverRetention === undefined) return { go: false, reason: `requests over ${window} unknown (missing is not idle)` };
-  if (a.requestsOverRetention > 0) return { go: false, reason: `${fmt(a.requestsOverRetention)} requests over ${window}` };
-  if (a.dataQuality !== 'complete' || !a.demandKnown) return { go: false, reason: `running/waiting not known for every replica` };
+  if (a.requestsOverRetention === undefined)
+    return { go: false, reason: `requests over ${window} unknown (missing is not idle)` };
+  if (a.requestsOverRetention > 0)
+    return { go: false, reason: `${fmt(a.requestsOverRetention)} requests over ${window}` };
+  if (a.dataQuality !== 'complete' || !a.demandKnown)
+    return { go: false, reason: `running/waiting not known for every replica` };
   if (a.running > 0 || a.waiting > 0) return { go: false, reason: `${a.running} running, ${a.waiting} waiting` };
   if ((a.gatewayQueue ?? 0) > 0) return { go: false, reason: `${a.gatewayQueue} queued at the gateway` };
   if (a.pendingTotal > 0) return { go: false, reason: `${a.pendingTotal} replica(s) pending` };

@@ -20,7 +20,10 @@ export class ActiveStreams {
   /** Open streams per variant key. */
   private readonly perVariant = new Map<string, number>();
 
-  constructor(private readonly trigger: DecisionTrigger, private readonly hooks: ActiveStreamsHooks) {}
+  constructor(
+    private readonly trigger: DecisionTrigger,
+    private readonly hooks: ActiveStreamsHooks,
+  ) {}
 
   /**
    * Holds `call` open for `variantKey`. `activeNow` is the state at open (undefined = no decision

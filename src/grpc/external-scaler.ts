@@ -56,7 +56,10 @@ export interface ExternalScalerDeps {
 export const DEFAULT_MAX_GRPC_VARIANTS = 2000;
 
 class CallError extends Error {
-  constructor(readonly code: grpc.status, message: string) {
+  constructor(
+    readonly code: grpc.status,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -67,7 +70,10 @@ type Method = 'GetMetricSpec' | 'GetMetrics' | 'IsActive' | 'StreamIsActive';
 class MethodMetrics {
   private readonly ok;
   private readonly latency;
-  constructor(private readonly metrics: ScalerMetrics, private readonly method: Method) {
+  constructor(
+    private readonly metrics: ScalerMetrics,
+    private readonly method: Method,
+  ) {
     this.ok = metrics.grpcRequests.labels(method, 'OK');
     this.latency = metrics.grpcLatency.labels(method);
   }
@@ -164,7 +170,9 @@ export class ExternalScalerService {
     );
   };
 
-  private readonly streamIsActive = (call: grpc.ServerWritableStream<ScaledObjectRef__Output, IsActiveResponse>): void => {
+  private readonly streamIsActive = (
+    call: grpc.ServerWritableStream<ScaledObjectRef__Output, IsActiveResponse>,
+  ): void => {
     const start = process.hrtime.bigint();
     let variant: Variant;
     try {
@@ -185,7 +193,9 @@ export class ExternalScalerService {
       call.once('cancelled', () => ac.abort());
       this.deps.source
         .requestDecision(variant.key, ac.signal)
-        .catch((err: unknown) => this.deps.logger.debug({ err, variant: variant.key }, 'first decision for stream failed'))
+        .catch((err: unknown) =>
+          this.deps.logger.debug({ err, variant: variant.key }, 'first decision for stream failed'),
+        )
         .finally(() => clearTimeout(timer));
     }
   };
@@ -200,11 +210,15 @@ export class ExternalScalerService {
     if (known && (known.source !== 'grpc' || sameVariant(known, variant))) return known;
     const max = this.deps.maxGrpcVariants ?? DEFAULT_MAX_GRPC_VARIANTS;
     if (!known && this.grpcRegistered.size >= max) {
-      throw new CallError(grpc.status.UNAVAILABLE, `cannot register ${variant.key}: ${max} variants are already registered through GetMetricSpec (WVA_MAX_GRPC_VARIANTS); unused ones expire`);
+      throw new CallError(
+        grpc.status.UNAVAILABLE,
+        `cannot register ${variant.key}: ${max} variants are already registered through GetMetricSpec (WVA_MAX_GRPC_VARIANTS); unused ones expire`,
+      );
     }
     const result = this.deps.registry.upsert(variant);
     this.grpcRegistered.add(variant.key);
-    if (result !== 'unchanged') this.deps.logger.info({ variant: variant.key, modelID: variant.modelID, result }, 'variant registered');
+    if (result !== 'unchanged')
+      this.deps.logger.info({ variant: variant.key, modelID: variant.modelID, result }, 'variant registered');
     return variant;
   }
 
@@ -237,7 +251,10 @@ export class ExternalScalerService {
   private classify(err: unknown): { code: grpc.status; message: string } {
     if (err instanceof MetadataError) return { code: grpc.status.INVALID_ARGUMENT, message: err.message };
     if (err instanceof CallError) return { code: err.code, message: err.message };
-    return { code: grpc.status.INTERNAL, message: `internal error: ${err instanceof Error ? err.message : String(err)}` };
+    return {
+      code: grpc.status.INTERNAL,
+      message: `internal error: ${err instanceof Error ? err.message : String(err)}`,
+    };
   }
 
   private fail<T>(method: Method, start: bigint, err: unknown, callback: grpc.sendUnaryData<T>): void {

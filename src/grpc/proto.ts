@@ -23,7 +23,10 @@ export const PROTO_LOADER_OPTIONS: protoLoader.Options = {
 };
 
 export type { ExternalScalerHandlers } from './generated/externalscaler/ExternalScaler.js';
-export type { GetMetricSpecResponse, GetMetricSpecResponse__Output } from './generated/externalscaler/GetMetricSpecResponse.js';
+export type {
+  GetMetricSpecResponse,
+  GetMetricSpecResponse__Output,
+} from './generated/externalscaler/GetMetricSpecResponse.js';
 export type { GetMetricsRequest__Output } from './generated/externalscaler/GetMetricsRequest.js';
 export type { GetMetricsResponse, GetMetricsResponse__Output } from './generated/externalscaler/GetMetricsResponse.js';
 export type { IsActiveResponse, IsActiveResponse__Output } from './generated/externalscaler/IsActiveResponse.js';

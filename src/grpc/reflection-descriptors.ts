@@ -12,9 +12,21 @@ import descriptor from 'protobufjs/ext/descriptor/index.js';
 
 const { FileDescriptorProto } = descriptor;
 
-interface FieldDesc { name: string; label?: number; type?: number; typeName?: string }
-interface MessageDesc { name: string; field?: FieldDesc[]; nestedType?: MessageDesc[]; options?: { mapEntry?: boolean } }
-interface FileDesc { messageType?: MessageDesc[] }
+interface FieldDesc {
+  name: string;
+  label?: number;
+  type?: number;
+  typeName?: string;
+}
+interface MessageDesc {
+  name: string;
+  field?: FieldDesc[];
+  nestedType?: MessageDesc[];
+  options?: { mapEntry?: boolean };
+}
+interface FileDesc {
+  messageType?: MessageDesc[];
+}
 
 const LABEL_REPEATED = 3;
 const TYPE_MESSAGE = 11;
@@ -51,7 +63,9 @@ function fixMessage(m: MessageDesc): void {
 export function strictMapEntries(serialized: Uint8Array): Buffer {
   const file = FileDescriptorProto.decode(serialized) as unknown as FileDesc;
   for (const m of file.messageType ?? []) fixMessage(m);
-  return Buffer.from(FileDescriptorProto.encode(file as unknown as Parameters<typeof FileDescriptorProto.encode>[0]).finish());
+  return Buffer.from(
+    FileDescriptorProto.encode(file as unknown as Parameters<typeof FileDescriptorProto.encode>[0]).finish(),
+  );
 }
 
 /** The same definition, every file descriptor fixed (each distinct one once). */

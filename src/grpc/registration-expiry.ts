@@ -55,7 +55,8 @@ export class RegistrationExpiry {
       else if (now - seen >= this.deps.ttlMs && this.deps.registry.remove(v.key)) removed.push(v.key);
     }
     for (const key of this.seen.keys()) if (this.deps.registry.get(key)?.source !== 'grpc') this.seen.delete(key);
-    if (removed.length > 0) this.deps.logger.info({ variants: removed, ttlMs: this.deps.ttlMs }, 'forgot variants KEDA no longer asks about');
+    if (removed.length > 0)
+      this.deps.logger.info({ variants: removed, ttlMs: this.deps.ttlMs }, 'forgot variants KEDA no longer asks about');
     return removed;
   }
 

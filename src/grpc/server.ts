@@ -41,12 +41,16 @@ export class GrpcServer {
     this.health = new HealthImplementation({ '': 'NOT_SERVING', [EXTERNAL_SCALER_SERVICE]: 'NOT_SERVING' });
     this.health.addToServer(this.server);
     const healthDefinition = protoLoader.loadSync(healthProtoPath, PROTO_LOADER_OPTIONS);
-    new ReflectionService(withStrictMapEntries({ ...opts.proto.packageDefinition, ...healthDefinition })).addToServer(this.server);
+    new ReflectionService(withStrictMapEntries({ ...opts.proto.packageDefinition, ...healthDefinition })).addToServer(
+      this.server,
+    );
   }
 
   async start(): Promise<number> {
     this.boundPort = await new Promise<number>((resolve, reject) => {
-      this.server.bindAsync(`${this.opts.host}:${this.opts.port}`, this.opts.credentials, (err, port) => (err ? reject(err) : resolve(port)));
+      this.server.bindAsync(`${this.opts.host}:${this.opts.port}`, this.opts.credentials, (err, port) =>
+        err ? reject(err) : resolve(port),
+      );
     });
     this.setServing(true);
     return this.boundPort;

@@ -83,7 +83,13 @@ function checkMaterial(files: { cert: string; key: string; ca: string | undefine
     const text = buf.toString('utf8');
     if (text.trim() === '') fail(part, file, 'empty file; expected a PEM certificate');
     if (!text.includes('-----BEGIN CERTIFICATE-----')) {
-      fail(part, file, /PRIVATE KEY-----/.test(text) ? 'holds a private key, not a certificate (cert and key swapped?)' : 'not a PEM certificate');
+      fail(
+        part,
+        file,
+        /PRIVATE KEY-----/.test(text)
+          ? 'holds a private key, not a certificate (cert and key swapped?)'
+          : 'not a PEM certificate',
+      );
     }
     try {
       return new X509Certificate(buf);
@@ -95,7 +101,13 @@ function checkMaterial(files: { cert: string; key: string; ca: string | undefine
   const keyText = m.privateKey.toString('utf8');
   if (keyText.trim() === '') fail('key', files.key, 'empty file; expected a PEM private key');
   if (!/PRIVATE KEY-----/.test(keyText)) {
-    fail('key', files.key, keyText.includes('-----BEGIN CERTIFICATE-----') ? 'holds a certificate, not a private key (cert and key swapped?)' : 'not a PEM private key');
+    fail(
+      'key',
+      files.key,
+      keyText.includes('-----BEGIN CERTIFICATE-----')
+        ? 'holds a certificate, not a private key (cert and key swapped?)'
+        : 'not a PEM private key',
+    );
   }
   let key: KeyObject;
   try {
@@ -103,10 +115,15 @@ function checkMaterial(files: { cert: string; key: string; ca: string | undefine
   } catch (err) {
     fail('key', files.key, `not a valid PEM private key (${firstLine(err)})`);
   }
-  if (!cert.checkPrivateKey(key)) fail('key', files.key, `does not belong to the certificate in ${SETTING.cert}=${files.cert}`);
+  if (!cert.checkPrivateKey(key))
+    fail('key', files.key, `does not belong to the certificate in ${SETTING.cert}=${files.cert}`);
   if (files.ca !== undefined && m.caCertificate !== undefined) pemCert('ca', files.ca, m.caCertificate);
   try {
-    createSecureContext({ cert: m.certificate, key: m.privateKey, ...(m.caCertificate ? { ca: m.caCertificate } : {}) });
+    createSecureContext({
+      cert: m.certificate,
+      key: m.privateKey,
+      ...(m.caCertificate ? { ca: m.caCertificate } : {}),
+    });
   } catch (err) {
     fail('cert', files.cert, `unusable with ${SETTING.key}: ${firstLine(err)}`);
   }
@@ -148,7 +165,8 @@ class CheckedFileProvider implements grpc.experimental.CertificateProvider {
     // Asynchronously, as grpc-js' own providers do: its credentials register their watcher only
     // after adding the listener, and an update before that would be lost.
     queueMicrotask(() => {
-      if (this.identityListeners.has(listener)) listener({ certificate: this.material.certificate, privateKey: this.material.privateKey });
+      if (this.identityListeners.has(listener))
+        listener({ certificate: this.material.certificate, privateKey: this.material.privateKey });
     });
   }
   removeIdentityCertificateListener(listener: grpc.experimental.IdentityCertificateUpdateListener): void {
@@ -182,13 +200,18 @@ class CheckedFileProvider implements grpc.experimental.CertificateProvider {
         caCertificate: this.files.ca === undefined ? undefined : await read('ca', this.files.ca),
       };
       const m = this.material;
-      if (next.certificate.equals(m.certificate) && next.privateKey.equals(m.privateKey) && (next.caCertificate?.equals(m.caCertificate ?? Buffer.alloc(0)) ?? true)) {
+      if (
+        next.certificate.equals(m.certificate) &&
+        next.privateKey.equals(m.privateKey) &&
+        (next.caCertificate?.equals(m.caCertificate ?? Buffer.alloc(0)) ?? true)
+      ) {
         this.lastRejected = '';
         return;
       }
       this.material = checkMaterial(this.files, next);
       this.lastRejected = '';
-      for (const l of this.identityListeners) l({ certificate: this.material.certificate, privateKey: this.material.privateKey });
+      for (const l of this.identityListeners)
+        l({ certificate: this.material.certificate, privateKey: this.material.privateKey });
       const ca = this.material.caCertificate;
       if (ca) for (const l of this.caListeners) l({ caCertificate: ca });
     } catch (err) {
@@ -202,21 +225,47 @@ class CheckedFileProvider implements grpc.experimental.CertificateProvider {
   }
 }
 
-export function serverCredentials(files: TlsFiles, refreshIntervalMsOrOptions: number | ServerTlsOptions = {}): ServerTls {
-  const opts: ServerTlsOptions = typeof refreshIntervalMsOrOptions === 'number' ? { refreshIntervalMs: refreshIntervalMsOrOptions } : refreshIntervalMsOrOptions;
+export function serverCredentials(
+  files: TlsFiles,
+  refreshIntervalMsOrOptions: number | ServerTlsOptions = {},
+): ServerTls {
+  const opts: ServerTlsOptions =
+    typeof refreshIntervalMsOrOptions === 'number'
+      ? { refreshIntervalMs: refreshIntervalMsOrOptions }
+      : refreshIntervalMsOrOptions;
   const { certFile, keyFile, clientCaFile } = files;
   if (!certFile && !keyFile) {
-    if (clientCaFile) throw new TlsConfigError('WVA_TLS_CLIENT_CA_FILE is set but WVA_TLS_CERT_FILE/WVA_TLS_KEY_FILE are not: mTLS needs a server certificate');
-    return { creds: grpc.ServerCredentials.createInsecure(), mode: 'plaintext', ready: Promise.resolve(), close: () => undefined };
+    if (clientCaFile)
+      throw new TlsConfigError(
+        'WVA_TLS_CLIENT_CA_FILE is set but WVA_TLS_CERT_FILE/WVA_TLS_KEY_FILE are not: mTLS needs a server certificate',
+      );
+    return {
+      creds: grpc.ServerCredentials.createInsecure(),
+      mode: 'plaintext',
+      ready: Promise.resolve(),
+      close: () => undefined,
+    };
   }
   if (!certFile || !keyFile) throw new TlsConfigError('WVA_TLS_CERT_FILE and WVA_TLS_KEY_FILE must be set together');
-  for (const [name, f] of [['WVA_TLS_CERT_FILE', certFile], ['WVA_TLS_KEY_FILE', keyFile], ['WVA_TLS_CLIENT_CA_FILE', clientCaFile]] as const) {
+  for (const [name, f] of [
+    ['WVA_TLS_CERT_FILE', certFile],
+    ['WVA_TLS_KEY_FILE', keyFile],
+    ['WVA_TLS_CLIENT_CA_FILE', clientCaFile],
+  ] as const) {
     if (f && !existsSync(f)) throw new TlsConfigError(`${name}=${f}: file not found`);
   }
-  const provider = new CheckedFileProvider({ cert: certFile, key: keyFile, ca: clientCaFile }, opts.refreshIntervalMs ?? 10_000, opts.onRejectedUpdate ?? (() => undefined));
+  const provider = new CheckedFileProvider(
+    { cert: certFile, key: keyFile, ca: clientCaFile },
+    opts.refreshIntervalMs ?? 10_000,
+    opts.onRejectedUpdate ?? (() => undefined),
+  );
   const withCa = clientCaFile !== undefined;
   // grpc-js' exported signature names its parameters (ca, identity) but forwards them to the
   // credentials as (identity, ca): identity first, CA (client verification) second.
-  const creds = grpc.experimental.createCertificateProviderServerCredentials(provider, withCa ? provider : null, withCa);
+  const creds = grpc.experimental.createCertificateProviderServerCredentials(
+    provider,
+    withCa ? provider : null,
+    withCa,
+  );
   return { creds, mode: withCa ? 'mtls' : 'tls', ready: Promise.resolve(), close: () => provider.close() };
 }

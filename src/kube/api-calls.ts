@@ -20,14 +20,38 @@ export interface ApiCall {
 }
 
 export const KUBE_API_CALLS = {
-  scaledObjects: { group: 'keda.sh', version: 'v1alpha1', resource: 'scaledobjects', verbs: ['list', 'watch'], scope: 'watched' },
-  variantAutoscalings: { group: 'llmd.ai', version: 'v1alpha1', resource: 'variantautoscalings', verbs: ['list', 'watch'], scope: 'watched' },
-  variantAutoscalingStatus: { group: 'llmd.ai', version: 'v1alpha1', resource: 'variantautoscalings/status', verbs: ['patch'], scope: 'watched' },
+  scaledObjects: {
+    group: 'keda.sh',
+    version: 'v1alpha1',
+    resource: 'scaledobjects',
+    verbs: ['list', 'watch'],
+    scope: 'watched',
+  },
+  variantAutoscalings: {
+    group: 'llmd.ai',
+    version: 'v1alpha1',
+    resource: 'variantautoscalings',
+    verbs: ['list', 'watch'],
+    scope: 'watched',
+  },
+  variantAutoscalingStatus: {
+    group: 'llmd.ai',
+    version: 'v1alpha1',
+    resource: 'variantautoscalings/status',
+    verbs: ['patch'],
+    scope: 'watched',
+  },
   deployments: { group: 'apps', version: 'v1', resource: 'deployments', verbs: ['list', 'watch'], scope: 'watched' },
   replicaSets: { group: 'apps', version: 'v1', resource: 'replicasets', verbs: ['list', 'watch'], scope: 'watched' },
   pods: { group: '', version: 'v1', resource: 'pods', verbs: ['list', 'watch'], scope: 'watched' },
   configMaps: { group: '', version: 'v1', resource: 'configmaps', verbs: ['list', 'watch'], scope: 'own' },
-  leases: { group: 'coordination.k8s.io', version: 'v1', resource: 'leases', verbs: ['get', 'create', 'update'], scope: 'own' },
+  leases: {
+    group: 'coordination.k8s.io',
+    version: 'v1',
+    resource: 'leases',
+    verbs: ['get', 'create', 'update'],
+    scope: 'own',
+  },
 } as const satisfies Record<string, ApiCall>;
 
 export type ApiCallName = keyof typeof KUBE_API_CALLS;
@@ -47,6 +71,8 @@ export function collectionPath(call: ApiCall, namespace: string | undefined): st
 /** Throws when code asks for a verb its declared call does not grant (a programming error). */
 export function requireVerb(call: ApiCall, verb: ApiVerb): void {
   if (!call.verbs.includes(verb)) {
-    throw new Error(`kube API call ${call.group || 'core'}/${call.resource} does not declare verb "${verb}" in KUBE_API_CALLS`);
+    throw new Error(
+      `kube API call ${call.group || 'core'}/${call.resource} does not declare verb "${verb}" in KUBE_API_CALLS`,
+    );
   }
 }

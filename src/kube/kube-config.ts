@@ -36,7 +36,10 @@ export function inCluster(e: KubeEnvironment = realEnvironment): boolean {
 }
 
 /** The KubeConfig to use, or undefined to run without Kubernetes. Throws KubeConfigError when `on` cannot be honoured. */
-export function loadKubeConfig(mode: Settings['WVA_KUBERNETES'], e: KubeEnvironment = realEnvironment): KubeConfig | undefined {
+export function loadKubeConfig(
+  mode: Settings['WVA_KUBERNETES'],
+  e: KubeEnvironment = realEnvironment,
+): KubeConfig | undefined {
   if (mode === 'off') return undefined;
   const kc = new KubeConfig();
   if (inCluster(e)) {
@@ -49,11 +52,15 @@ export function loadKubeConfig(mode: Settings['WVA_KUBERNETES'], e: KubeEnvironm
       if (kubeconfig) kc.loadFromFile(kubeconfig);
       else kc.loadFromDefault();
     } catch (err) {
-      throw new KubeConfigError(`WVA_KUBERNETES=${mode}: cannot load kubeconfig ${kubeconfig ?? '~/.kube/config'}: ${(err as Error).message}`);
+      throw new KubeConfigError(
+        `WVA_KUBERNETES=${mode}: cannot load kubeconfig ${kubeconfig ?? '~/.kube/config'}: ${(err as Error).message}`,
+      );
     }
     if (!kc.getCurrentCluster()) {
       if (mode === 'auto') return undefined;
-      throw new KubeConfigError(`WVA_KUBERNETES=on: no in-cluster service account and no cluster in ${kubeconfig ?? '~/.kube/config'}: expected a pod with a service account or a kubeconfig`);
+      throw new KubeConfigError(
+        `WVA_KUBERNETES=on: no in-cluster service account and no cluster in ${kubeconfig ?? '~/.kube/config'}: expected a pod with a service account or a kubeconfig`,
+      );
     }
     return kc;
   }

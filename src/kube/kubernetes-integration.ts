@@ -108,32 +108,58 @@ export class KubernetesIntegration {
       this.logger,
       onInvalid('scaledobject'),
     );
-    const vaSync = new VariantSync<KubernetesObject>(registry, 'variantautoscaling', (o) => variantFromVariantAutoscaling(o), this.logger, onInvalid('variantautoscaling'), ['scaledobject']);
+    const vaSync = new VariantSync<KubernetesObject>(
+      registry,
+      'variantautoscaling',
+      (o) => variantFromVariantAutoscaling(o),
+      this.logger,
+      onInvalid('variantautoscaling'),
+      ['scaledobject'],
+    );
     const replicas = new DeploymentReplicas<KubernetesObject>(registry, (key) => {
       this.logger.info({ variant: key }, 'deployment spec changed; invalidating cached metrics');
       deps.hooks?.onDeploymentSpecChange?.(key);
     });
-    const configMap = new SaturationConfigMapHandler<KubernetesObject>(settings.WVA_SATURATION_CONFIGMAP, deps.globalConfig, metrics, this.logger);
+    const configMap = new SaturationConfigMapHandler<KubernetesObject>(
+      settings.WVA_SATURATION_CONFIGMAP,
+      deps.globalConfig,
+      metrics,
+      this.logger,
+    );
 
     this.informers = {
-      scaledObjects: new ResourceInformer({ ...common, call: KUBE_API_CALLS.scaledObjects, namespace: watched }, soSync),
-      variantAutoscalings: new ResourceInformer({ ...common, call: KUBE_API_CALLS.variantAutoscalings, namespace: watched }, vaSync),
-      deployments: new ResourceInformer({ ...common, call: KUBE_API_CALLS.deployments, namespace: watched }, {
-        onUpsert: (d) => {
-          replicas.onUpsert(d);
-          const ref = refOf(d);
-          if (!ref) return;
-          const id = `${ref.namespace}/${ref.name}`;
-          for (const so of this.informers.scaledObjects.list(ref.namespace)) {
-            if (fromEnvDeployment(so, settings.WVA_SCALER_ADDRESS_MATCH) === id) soSync.onUpsert(so);
-          }
+      scaledObjects: new ResourceInformer(
+        { ...common, call: KUBE_API_CALLS.scaledObjects, namespace: watched },
+        soSync,
+      ),
+      variantAutoscalings: new ResourceInformer(
+        { ...common, call: KUBE_API_CALLS.variantAutoscalings, namespace: watched },
+        vaSync,
+      ),
+      deployments: new ResourceInformer(
+        { ...common, call: KUBE_API_CALLS.deployments, namespace: watched },
+        {
+          onUpsert: (d) => {
+            replicas.onUpsert(d);
+            const ref = refOf(d);
+            if (!ref) return;
+            const id = `${ref.namespace}/${ref.name}`;
+            for (const so of this.informers.scaledObjects.list(ref.namespace)) {
+              if (fromEnvDeployment(so, settings.WVA_SCALER_ADDRESS_MATCH) === id) soSync.onUpsert(so);
+            }
+          },
+          onDelete: (d) => replicas.onDelete(d),
         },
-        onDelete: (d) => replicas.onDelete(d),
-      }),
+      ),
       replicaSets: new ResourceInformer({ ...common, call: KUBE_API_CALLS.replicaSets, namespace: watched }, {}),
       pods: new ResourceInformer({ ...common, call: KUBE_API_CALLS.pods, namespace: watched }, {}),
       configMap: new ResourceInformer(
-        { ...common, call: KUBE_API_CALLS.configMaps, namespace: own, fieldSelector: `metadata.name=${settings.WVA_SATURATION_CONFIGMAP}` },
+        {
+          ...common,
+          call: KUBE_API_CALLS.configMaps,
+          namespace: own,
+          fieldSelector: `metadata.name=${settings.WVA_SATURATION_CONFIGMAP}`,
+        },
         configMap,
       ),
     };
@@ -184,8 +210,15 @@ export class KubernetesIntegration {
     const timeout = this.deps.tuning?.syncTimeoutMs ?? 10_000;
     const synced = await Promise.all(all.map((i) => i.waitForSync(timeout)));
     const missing = all.filter((_, n) => !synced[n]).map((i) => i.resource);
-    if (missing.length > 0) this.logger.warn({ resources: missing, timeoutMs: timeout }, 'not yet listed; continuing (is the CRD installed and the RBAC granted?)');
-    this.logger.info({ variants: this.deps.registry.size, namespace: this.deps.settings.WATCH_NAMESPACE ?? '(all)' }, 'kubernetes informers started');
+    if (missing.length > 0)
+      this.logger.warn(
+        { resources: missing, timeoutMs: timeout },
+        'not yet listed; continuing (is the CRD installed and the RBAC granted?)',
+      );
+    this.logger.info(
+      { variants: this.deps.registry.size, namespace: this.deps.settings.WATCH_NAMESPACE ?? '(all)' },
+      'kubernetes informers started',
+    );
     this.elector?.start();
     this.statusWriter.start();
   }

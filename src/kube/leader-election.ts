@@ -15,8 +15,14 @@
  * Only status writes depend on leadership: every replica keeps answering gRPC.
  */
 import {
-  ApiException, CoordinationV1Api, createConfiguration, V1MicroTime,
-  type ConfigurationOptions, type HttpLibrary, type KubeConfig, type V1Lease,
+  ApiException,
+  CoordinationV1Api,
+  createConfiguration,
+  V1MicroTime,
+  type ConfigurationOptions,
+  type HttpLibrary,
+  type KubeConfig,
+  type V1Lease,
 } from '@kubernetes/client-node';
 import type { LeadershipSource } from '../domain/leadership.js';
 import type { Logger } from '../observability/logger.js';
@@ -49,7 +55,11 @@ export class LeaseLeaderElector implements LeadershipSource {
   readonly renewDeadlineMs: number;
   readonly retryPeriodMs: number;
 
-  constructor(kubeConfig: KubeConfig, private readonly opts: LeaderElectionOptions, private readonly logger: Logger) {
+  constructor(
+    kubeConfig: KubeConfig,
+    private readonly opts: LeaderElectionOptions,
+    private readonly logger: Logger,
+  ) {
     for (const verb of ['get', 'create', 'update'] as const) requireVerb(KUBE_API_CALLS.leases, verb);
     this.api = kubeConfig.makeApiClient(CoordinationV1Api);
     this.leaseDurationMs = opts.leaseDurationMs ?? 15_000;
@@ -65,7 +75,10 @@ export class LeaseLeaderElector implements LeadershipSource {
     // Not only on a failed call: a call that hangs never fails, and another replica may take the
     // Lease once its duration passes without a renewal.
     if (this.leader && Date.now() - this.lastRenew >= this.renewDeadlineMs) {
-      this.logger.warn({ lease: this.opts.name, sinceRenewMs: Date.now() - this.lastRenew }, 'leader Lease not renewed within the renew deadline: stepping down');
+      this.logger.warn(
+        { lease: this.opts.name, sinceRenewMs: Date.now() - this.lastRenew },
+        'leader Lease not renewed within the renew deadline: stepping down',
+      );
       this.setLeader(false);
     }
     return this.leader;
@@ -120,7 +133,13 @@ export class LeaseLeaderElector implements LeadershipSource {
   private async bounded<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
     const attempt = new AbortController();
     this.attempt = attempt;
-    const timer = setTimeout(() => attempt.abort(new Error(`no answer from the API server within the renew deadline (${this.renewDeadlineMs} ms)`)), this.renewDeadlineMs);
+    const timer = setTimeout(
+      () =>
+        attempt.abort(
+          new Error(`no answer from the API server within the renew deadline (${this.renewDeadlineMs} ms)`),
+        ),
+      this.renewDeadlineMs,
+    );
     timer.unref();
     const aborted = new Promise<never>((_, reject) => {
       attempt.signal.addEventListener('abort', () => reject(attempt.signal.reason), { once: true });
@@ -150,7 +169,10 @@ export class LeaseLeaderElector implements LeadershipSource {
     const options = this.withSignal(signal);
     const lease = await this.read(signal);
     if (!lease) {
-      await this.api.createNamespacedLease({ namespace: this.opts.namespace, body: this.leaseBody(undefined, now) }, options);
+      await this.api.createNamespacedLease(
+        { namespace: this.opts.namespace, body: this.leaseBody(undefined, now) },
+        options,
+      );
       signal.throwIfAborted(); // an answer after the deadline: the attempt was already given up
       return this.won(now);
     }
@@ -166,7 +188,10 @@ export class LeaseLeaderElector implements LeadershipSource {
       this.setLeader(false); // someone else holds a live Lease: we are not leader, whatever we thought
       return false;
     }
-    await this.api.replaceNamespacedLease({ namespace: this.opts.namespace, name: this.opts.name, body: this.leaseBody(lease, now) }, options);
+    await this.api.replaceNamespacedLease(
+      { namespace: this.opts.namespace, name: this.opts.name, body: this.leaseBody(lease, now) },
+      options,
+    );
     signal.throwIfAborted();
     return this.won(now);
   }
@@ -187,7 +212,10 @@ export class LeaseLeaderElector implements LeadershipSource {
 
   private async read(signal: AbortSignal): Promise<V1Lease | undefined> {
     try {
-      return await this.api.readNamespacedLease({ namespace: this.opts.namespace, name: this.opts.name }, this.withSignal(signal));
+      return await this.api.readNamespacedLease(
+        { namespace: this.opts.namespace, name: this.opts.name },
+        this.withSignal(signal),
+      );
     } catch (err) {
       if (err instanceof ApiException && err.code === 404) return undefined;
       throw err;
@@ -201,7 +229,11 @@ export class LeaseLeaderElector implements LeadershipSource {
     return {
       apiVersion: 'coordination.k8s.io/v1',
       kind: 'Lease',
-      metadata: { name: this.opts.name, namespace: this.opts.namespace, ...(current?.metadata?.resourceVersion ? { resourceVersion: current.metadata.resourceVersion } : {}) },
+      metadata: {
+        name: this.opts.name,
+        namespace: this.opts.namespace,
+        ...(current?.metadata?.resourceVersion ? { resourceVersion: current.metadata.resourceVersion } : {}),
+      },
       spec: {
         holderIdentity: this.opts.identity,
         leaseDurationSeconds: Math.max(1, Math.round(this.leaseDurationMs / 1000)),
@@ -215,21 +247,27 @@ export class LeaseLeaderElector implements LeadershipSource {
   private async release(signal: AbortSignal): Promise<void> {
     const lease = await this.read(signal);
     if (!lease || lease.spec?.holderIdentity !== this.opts.identity) return;
-    await this.api.replaceNamespacedLease({
-      namespace: this.opts.namespace,
-      name: this.opts.name,
-      body: {
-        ...lease,
-        spec: { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: new V1MicroTime(Date.now()) },
+    await this.api.replaceNamespacedLease(
+      {
+        namespace: this.opts.namespace,
+        name: this.opts.name,
+        body: {
+          ...lease,
+          spec: { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: new V1MicroTime(Date.now()) },
+        },
       },
-    }, this.withSignal(signal));
+      this.withSignal(signal),
+    );
     this.logger.info({ lease: this.opts.name, identity: this.opts.identity }, 'released the leader Lease');
   }
 
   private setLeader(leader: boolean): void {
     if (leader === this.leader) return;
     this.leader = leader;
-    this.logger.info({ lease: this.opts.name, identity: this.opts.identity, leader }, leader ? 'became leader' : 'lost leadership');
+    this.logger.info(
+      { lease: this.opts.name, identity: this.opts.identity, leader },
+      leader ? 'became leader' : 'lost leadership',
+    );
     for (const l of this.listeners) {
       try {
         l(leader);

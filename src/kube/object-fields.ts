@@ -42,7 +42,9 @@ export function refOf(obj: unknown): ObjectRef | undefined {
 
 /** Set while the object is being deleted (finalizers still running). */
 export function isDeleting(obj: unknown): boolean {
-  return field(obj, 'metadata', 'deletionTimestamp') !== undefined && field(obj, 'metadata', 'deletionTimestamp') !== null;
+  return (
+    field(obj, 'metadata', 'deletionTimestamp') !== undefined && field(obj, 'metadata', 'deletionTimestamp') !== null
+  );
 }
 
 /** The controller owner reference of a given kind, if any. */

@@ -49,7 +49,10 @@ export class ResourceInformer<T extends KubernetesObject> {
   /** Lists done so far (first list and every re-list): tests and /debug. */
   lists = 0;
 
-  constructor(private readonly opts: ResourceInformerOptions, private readonly handlers: InformerHandlers<T>) {
+  constructor(
+    private readonly opts: ResourceInformerOptions,
+    private readonly handlers: InformerHandlers<T>,
+  ) {
     requireVerb(opts.call, 'list');
     requireVerb(opts.call, 'watch');
     const path = collectionPath(opts.call, opts.namespace);
@@ -64,7 +67,14 @@ export class ResourceInformer<T extends KubernetesObject> {
       setImmediate(() => this.markSynced());
       return result;
     };
-    this.listWatch = new ListWatch<T>(path, new Watch(opts.kubeConfig), countedList, false, undefined, opts.fieldSelector);
+    this.listWatch = new ListWatch<T>(
+      path,
+      new Watch(opts.kubeConfig),
+      countedList,
+      false,
+      undefined,
+      opts.fieldSelector,
+    );
     this.listWatch.on('add', (o) => this.safe(() => handlers.onUpsert?.(o)));
     this.listWatch.on('update', (o) => this.safe(() => handlers.onUpsert?.(o)));
     this.listWatch.on('delete', (o) => this.safe(() => handlers.onDelete?.(o)));
@@ -137,7 +147,10 @@ export class ResourceInformer<T extends KubernetesObject> {
     const text = describe(err);
     const level = text === this.lastErrorText ? 'debug' : 'warn';
     this.lastErrorText = text;
-    this.opts.logger[level]({ resource: this.opts.call.resource, err: text, retryInMs: delay }, 'kubernetes list/watch failed; restarting');
+    this.opts.logger[level](
+      { resource: this.opts.call.resource, err: text, retryInMs: delay },
+      'kubernetes list/watch failed; restarting',
+    );
     if (this.restartTimer) clearTimeout(this.restartTimer);
     this.restartTimer = setTimeout(() => {
       this.restartTimer = undefined;
@@ -150,7 +163,10 @@ export class ResourceInformer<T extends KubernetesObject> {
     try {
       fn();
     } catch (err) {
-      this.opts.logger.error({ resource: this.opts.call.resource, err: describe(err) }, 'kubernetes event handler failed');
+      this.opts.logger.error(
+        { resource: this.opts.call.resource, err: describe(err) },
+        'kubernetes event handler failed',
+      );
     }
   }
 }

@@ -32,10 +32,16 @@ export class SaturationConfigMapHandler<T> implements InformerHandlers<T> {
       const saturation = parseSaturationConfig(data);
       this.globalConfig.update({ saturation });
       this.metrics.configReloads.inc({ source: 'configmap' });
-      this.logger.info({ configMap: this.name, entries: saturation.entries.length, resourceVersion: rv }, 'saturation config loaded from ConfigMap');
+      this.logger.info(
+        { configMap: this.name, entries: saturation.entries.length, resourceVersion: rv },
+        'saturation config loaded from ConfigMap',
+      );
     } catch (err) {
       this.metrics.configErrors.inc({ source: 'configmap' });
-      this.logger.error({ configMap: this.name, err: err instanceof Error ? err.message : String(err) }, 'invalid saturation ConfigMap; keeping the last good config');
+      this.logger.error(
+        { configMap: this.name, err: err instanceof Error ? err.message : String(err) },
+        'invalid saturation ConfigMap; keeping the last good config',
+      );
     }
   }
 

@@ -26,7 +26,10 @@ export type MappedVariant =
 export type DeploymentOf = (namespace: string, name: string) => unknown;
 
 /** Plain `env` values of the named container, else the first (KEDA's envSourceContainerName rule). */
-export function containerEnv(deployment: unknown, containerName: string | undefined): ReadonlyMap<string, string> | undefined {
+export function containerEnv(
+  deployment: unknown,
+  containerName: string | undefined,
+): ReadonlyMap<string, string> | undefined {
   const containers = field(deployment, 'spec', 'template', 'spec', 'containers');
   if (!Array.isArray(containers) || containers.length === 0) return undefined;
   const list: readonly unknown[] = containers;
@@ -49,7 +52,10 @@ export function containerEnv(deployment: unknown, containerName: string | undefi
  * Replaces each `<key>FromEnv: VAR` by VAR's value in the target container, as KEDA forwards it.
  * A string is why it cannot be resolved here.
  */
-function resolveFromEnv(metadata: Record<string, string>, target: () => { deployment: unknown; container: string | undefined; name: string }): Record<string, string> | string {
+function resolveFromEnv(
+  metadata: Record<string, string>,
+  target: () => { deployment: unknown; container: string | undefined; name: string },
+): Record<string, string> | string {
   const fromEnv = Object.keys(metadata).filter((k) => k.endsWith(FROM_ENV));
   if (fromEnv.length === 0) return metadata;
   const t = target();
@@ -59,7 +65,8 @@ function resolveFromEnv(metadata: Record<string, string>, target: () => { deploy
   const out = { ...metadata };
   for (const key of fromEnv) {
     const value = env.get(metadata[key] ?? '');
-    if (value === undefined || value === '') return `${key}=${JSON.stringify(metadata[key])} is not a plain env value of ${where} (valueFrom and envFrom are resolved by KEDA only)`;
+    if (value === undefined || value === '')
+      return `${key}=${JSON.stringify(metadata[key])} is not a plain env value of ${where} (valueFrom and envFrom are resolved by KEDA only)`;
     out[key] = value;
   }
   return out;
@@ -95,7 +102,11 @@ export function fromEnvDeployment(scaledObject: unknown, addressMatch: string): 
   return `${ref.namespace}/${str(scaledObject, 'spec', 'scaleTargetRef', 'name') ?? ref.name}`;
 }
 
-export function variantFromScaledObject(scaledObject: unknown, addressMatch: string, deploymentOf: DeploymentOf = () => undefined): MappedVariant {
+export function variantFromScaledObject(
+  scaledObject: unknown,
+  addressMatch: string,
+  deploymentOf: DeploymentOf = () => undefined,
+): MappedVariant {
   const ref = refOf(scaledObject);
   if (!ref) return { kind: 'ignored' };
   const raw = ourTriggerMetadata(scaledObject, addressMatch);
@@ -103,7 +114,11 @@ export function variantFromScaledObject(scaledObject: unknown, addressMatch: str
   const key = variantKey(ref.namespace, ref.name);
   const metadata = resolveFromEnv(raw, () => {
     const name = str(scaledObject, 'spec', 'scaleTargetRef', 'name') ?? ref.name;
-    return { deployment: deploymentOf(ref.namespace, name), container: str(scaledObject, 'spec', 'scaleTargetRef', 'envSourceContainerName'), name };
+    return {
+      deployment: deploymentOf(ref.namespace, name),
+      container: str(scaledObject, 'spec', 'scaleTargetRef', 'envSourceContainerName'),
+      name,
+    };
   });
   if (typeof metadata === 'string') return { kind: 'deferred', key, why: metadata };
   let parsed: Variant;
@@ -119,13 +134,25 @@ export function variantFromScaledObject(scaledObject: unknown, addressMatch: str
     return { kind: 'invalid', key, error: `spec.scaleTargetRef.kind=${quoteValue(targetKind)}: expected Deployment` };
   }
   // Trigger metadata wins where given; otherwise KEDA's own fields (its defaults: 0 and 100).
-  const minReplicas = hasKey(metadata, 'minReplicas') ? parsed.minReplicas : (int(scaledObject, 'spec', 'minReplicaCount') ?? 0);
-  const maxReplicas = hasKey(metadata, 'maxReplicas') ? parsed.maxReplicas : (int(scaledObject, 'spec', 'maxReplicaCount') ?? DEFAULT_MAX_REPLICAS);
-  for (const [field, n] of [['minReplicaCount', minReplicas], ['maxReplicaCount', maxReplicas]] as const) {
-    if (n < 0 || n > MAX_REPLICAS_BOUND) return { kind: 'invalid', key, error: `spec.${field}=${n}: expected ${replicasScalar.expected}` };
+  const minReplicas = hasKey(metadata, 'minReplicas')
+    ? parsed.minReplicas
+    : (int(scaledObject, 'spec', 'minReplicaCount') ?? 0);
+  const maxReplicas = hasKey(metadata, 'maxReplicas')
+    ? parsed.maxReplicas
+    : (int(scaledObject, 'spec', 'maxReplicaCount') ?? DEFAULT_MAX_REPLICAS);
+  for (const [field, n] of [
+    ['minReplicaCount', minReplicas],
+    ['maxReplicaCount', maxReplicas],
+  ] as const) {
+    if (n < 0 || n > MAX_REPLICAS_BOUND)
+      return { kind: 'invalid', key, error: `spec.${field}=${n}: expected ${replicasScalar.expected}` };
   }
   if (maxReplicas < Math.max(1, minReplicas)) {
-    return { kind: 'invalid', key, error: `maxReplicas ${maxReplicas}: expected >= max(1, minReplicas ${minReplicas})` };
+    return {
+      kind: 'invalid',
+      key,
+      error: `maxReplicas ${maxReplicas}: expected >= max(1, minReplicas ${minReplicas})`,
+    };
   }
   return {
     kind: 'variant',

@@ -61,8 +61,18 @@ export function conditionsFor(d: Decision): Omit<StatusCondition, 'lastTransitio
     d.freshness === 'fresh'
       ? { type: 'MetricsAvailable', status: 'True', reason: 'MetricsFound', message: `fresh vLLM metrics (${age})` }
       : d.freshness === 'stale'
-        ? { type: 'MetricsAvailable', status: 'True', reason: 'MetricsStale', message: `stale vLLM metrics (${age}); no scale-down` }
-        : { type: 'MetricsAvailable', status: 'False', reason: 'MetricsMissing', message: `no usable vLLM metrics for model ${d.modelID} (${age}); holding replicas` };
+        ? {
+            type: 'MetricsAvailable',
+            status: 'True',
+            reason: 'MetricsStale',
+            message: `stale vLLM metrics (${age}); no scale-down`,
+          }
+        : {
+            type: 'MetricsAvailable',
+            status: 'False',
+            reason: 'MetricsMissing',
+            message: `no usable vLLM metrics for model ${d.modelID} (${age}); holding replicas`,
+          };
   const reasons = d.reasons.length > 0 ? d.reasons.join('; ') : 'no change needed';
   const optimization: Omit<StatusCondition, 'lastTransitionTime'> = {
     type: 'OptimizationReady',
@@ -157,7 +167,9 @@ export class StatusWriter {
       const before = previous?.status.conditions.find((p) => p.type === c.type);
       return { ...c, lastTransitionTime: before && before.status === c.status ? before.lastTransitionTime : now };
     });
-    const body: VariantAutoscalingStatusPatch = { status: { desiredOptimizedAlloc: toDesiredOptimizedAlloc(decision), conditions } };
+    const body: VariantAutoscalingStatusPatch = {
+      status: { desiredOptimizedAlloc: toDesiredOptimizedAlloc(decision), conditions },
+    };
     if (previous && significant(previous) === significant(body)) {
       this.deps.metrics.statusPatches.inc({ result: 'unchanged' });
       return;
@@ -170,7 +182,10 @@ export class StatusWriter {
       this.lastWritten.delete(variantKey);
       this.deps.metrics.statusPatches.inc({ result: 'error' });
       const code = (err as { code?: unknown }).code;
-      this.deps.logger.warn({ variant: variantKey, code, err: err instanceof Error ? err.message.slice(0, 200) : String(err) }, 'VariantAutoscaling status patch failed');
+      this.deps.logger.warn(
+        { variant: variantKey, code, err: err instanceof Error ? err.message.slice(0, 200) : String(err) },
+        'VariantAutoscaling status patch failed',
+      );
     }
   }
 }

@@ -38,13 +38,20 @@ export class VariantSync<T> implements InformerHandlers<T> {
         const existing = this.registry.get(mapped.variant.key);
         if (existing && this.yieldTo.includes(existing.source)) return;
         const result = this.registry.upsert(mapped.variant);
-        if (result !== 'unchanged') this.logger.info({ variant: mapped.variant.key, source: this.source, result }, 'variant registered from Kubernetes');
+        if (result !== 'unchanged')
+          this.logger.info(
+            { variant: mapped.variant.key, source: this.source, result },
+            'variant registered from Kubernetes',
+          );
         return;
       }
       case 'invalid':
         if (this.lastReason.get(mapped.key) !== mapped.error) {
           this.lastReason.set(mapped.key, mapped.error);
-          this.logger.error({ variant: mapped.key, source: this.source, error: mapped.error }, 'ignoring invalid variant definition');
+          this.logger.error(
+            { variant: mapped.key, source: this.source, error: mapped.error },
+            'ignoring invalid variant definition',
+          );
           this.onInvalid(mapped.key, mapped.error);
         }
         this.removeOwn(mapped.key);
@@ -53,7 +60,10 @@ export class VariantSync<T> implements InformerHandlers<T> {
         // Not an error: GetMetricSpec registers it with KEDA's resolved values. Said once per reason.
         if (this.lastReason.get(mapped.key) !== mapped.why) {
           this.lastReason.set(mapped.key, mapped.why);
-          this.logger.info({ variant: mapped.key, source: this.source, why: mapped.why }, 'variant left to GetMetricSpec');
+          this.logger.info(
+            { variant: mapped.key, source: this.source, why: mapped.why },
+            'variant left to GetMetricSpec',
+          );
         }
         this.removeOwn(mapped.key);
         return;

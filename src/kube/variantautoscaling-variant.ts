@@ -15,19 +15,37 @@ export function variantFromVariantAutoscaling(va: unknown): MappedVariant {
   if (!ref) return { kind: 'ignored' };
   const key = variantKey(ref.namespace, ref.name);
   const modelID = str(va, 'spec', 'modelID')?.trim();
-  if (!modelID) return { kind: 'invalid', key, error: 'spec.modelID is missing: expected the vLLM model_name served by this variant' };
+  if (!modelID)
+    return {
+      kind: 'invalid',
+      key,
+      error: 'spec.modelID is missing: expected the vLLM model_name served by this variant',
+    };
   const rawCost = field(va, 'spec', 'variantCost');
   let cost = DEFAULT_VARIANT_COST;
   if (rawCost !== undefined && rawCost !== null) {
-    const n = typeof rawCost === 'number' ? rawCost : typeof rawCost === 'string' && /^\s*\d+(\.\d+)?\s*$/.test(rawCost) ? Number(rawCost) : Number.NaN;
+    const n =
+      typeof rawCost === 'number'
+        ? rawCost
+        : typeof rawCost === 'string' && /^\s*\d+(\.\d+)?\s*$/.test(rawCost)
+          ? Number(rawCost)
+          : Number.NaN;
     if (!Number.isFinite(n) || n <= 0) {
-      return { kind: 'invalid', key, error: `spec.variantCost=${JSON.stringify(rawCost)}: expected a decimal number above 0 such as "10.5"` };
+      return {
+        kind: 'invalid',
+        key,
+        error: `spec.variantCost=${JSON.stringify(rawCost)}: expected a decimal number above 0 such as "10.5"`,
+      };
     }
     cost = n;
   }
   const targetKind = str(va, 'spec', 'scaleTargetRef', 'kind') ?? 'Deployment';
   if (targetKind !== 'Deployment') {
-    return { kind: 'invalid', key, error: `spec.scaleTargetRef.kind=${JSON.stringify(targetKind)}: expected Deployment` };
+    return {
+      kind: 'invalid',
+      key,
+      error: `spec.scaleTargetRef.kind=${JSON.stringify(targetKind)}: expected Deployment`,
+    };
   }
   return {
     kind: 'variant',

@@ -82,13 +82,20 @@ export class HttpServer {
       opts.metricsCacheMs ?? 1000,
       opts.now ?? Date.now,
     );
-    this.server = createServer({ headersTimeout: opts.headersTimeoutMs ?? 5000, requestTimeout: opts.requestTimeoutMs ?? 10_000, connectionsCheckingInterval: 1000 }, (req, res) => {
-      this.handle(req, res).catch((err: unknown) => {
-        opts.logger.error({ err, url: req.url }, 'http handler failed');
-        if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
-        res.end('internal error\n');
-      });
-    });
+    this.server = createServer(
+      {
+        headersTimeout: opts.headersTimeoutMs ?? 5000,
+        requestTimeout: opts.requestTimeoutMs ?? 10_000,
+        connectionsCheckingInterval: 1000,
+      },
+      (req, res) => {
+        this.handle(req, res).catch((err: unknown) => {
+          opts.logger.error({ err, url: req.url }, 'http handler failed');
+          if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
+          res.end('internal error\n');
+        });
+      },
+    );
     // A socket with nothing moving either way (a client that never reads, or a held-open idle one).
     this.server.setTimeout(opts.idleTimeoutMs ?? 15_000, (socket) => socket.destroy());
     this.server.keepAliveTimeout = 5000;
@@ -174,5 +181,10 @@ function send(res: ServerResponse, status: number, type: string, body: string): 
 }
 
 function json(res: ServerResponse, status: number, body: unknown): void {
-  send(res, status, 'application/json', `${JSON.stringify(body, (_k, v: unknown) => (v === Number.POSITIVE_INFINITY ? 'Infinity' : v), 2)}\n`);
+  send(
+    res,
+    status,
+    'application/json',
+    `${JSON.stringify(body, (_k, v: unknown) => (v === Number.POSITIVE_INFINITY ? 'Infinity' : v), 2)}\n`,
+  );
 }

@@ -8,9 +8,21 @@ import { pino, type Logger, type DestinationStream } from 'pino';
 export type { Logger } from 'pino';
 
 export const REDACT_PATHS = [
-  'token', '*.token', 'bearerToken', '*.bearerToken', 'password', '*.password', 'authorization',
-  '*.authorization', 'headers.authorization', 'key', '*.key', 'PROMETHEUS_BEARER_TOKEN', '*.PROMETHEUS_BEARER_TOKEN',
-  'REDIS_URL', '*.REDIS_URL',
+  'token',
+  '*.token',
+  'bearerToken',
+  '*.bearerToken',
+  'password',
+  '*.password',
+  'authorization',
+  '*.authorization',
+  'headers.authorization',
+  'key',
+  '*.key',
+  'PROMETHEUS_BEARER_TOKEN',
+  '*.PROMETHEUS_BEARER_TOKEN',
+  'REDIS_URL',
+  '*.REDIS_URL',
 ];
 
 export interface LoggerOptions {
@@ -20,12 +32,19 @@ export interface LoggerOptions {
 }
 
 export function createLogger(opts: LoggerOptions): Logger {
-  const base = { level: opts.level, redact: { paths: REDACT_PATHS, censor: '<redacted>' }, base: { service: 'wva-scaler' } };
+  const base = {
+    level: opts.level,
+    redact: { paths: REDACT_PATHS, censor: '<redacted>' },
+    base: { service: 'wva-scaler' },
+  };
   if (opts.destination) return pino(base, opts.destination);
   const debugOrBelow = opts.level === 'debug' || opts.level === 'trace';
   const pretty = opts.format === 'pretty' || (opts.format === 'auto' && process.stdout.isTTY === true && debugOrBelow);
   if (pretty && prettyAvailable()) {
-    return pino({ ...base, transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l' } } });
+    return pino({
+      ...base,
+      transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l' } },
+    });
   }
   return pino(base);
 }

@@ -67,42 +67,100 @@ async function main(): Promise<void> {
     histograms: true, // the inference-time histogram feeds the engine's service-time signal
     models: [
       {
-        namespace: NS, modelID: LLAMA, arrivalRate: 0,
+        namespace: NS,
+        modelID: LLAMA,
+        arrivalRate: 0,
         variants: [
-          { deployment: 'llama-8b-a100', replicas: 1, maxBatch: 16, kvPerRequest: 0.05, serviceTimeMs: 2000, startupDelayMs: args.startupDelayMs },
-          { deployment: 'llama-8b-h100', replicas: 0, maxBatch: 16, kvPerRequest: 0.05, serviceTimeMs: 1400, startupDelayMs: args.startupDelayMs },
+          {
+            deployment: 'llama-8b-a100',
+            replicas: 1,
+            maxBatch: 16,
+            kvPerRequest: 0.05,
+            serviceTimeMs: 2000,
+            startupDelayMs: args.startupDelayMs,
+          },
+          {
+            deployment: 'llama-8b-h100',
+            replicas: 0,
+            maxBatch: 16,
+            kvPerRequest: 0.05,
+            serviceTimeMs: 1400,
+            startupDelayMs: args.startupDelayMs,
+          },
         ],
       },
-      { namespace: NS, modelID: QWEN, arrivalRate: 0, variants: [{ deployment: 'qwen-7b-l4', replicas: 0, maxBatch: 8, kvPerRequest: 0.1, serviceTimeMs: 1500, startupDelayMs: Math.min(args.startupDelayMs, 3000) }] },
+      {
+        namespace: NS,
+        modelID: QWEN,
+        arrivalRate: 0,
+        variants: [
+          {
+            deployment: 'qwen-7b-l4',
+            replicas: 0,
+            maxBatch: 8,
+            kvPerRequest: 0.1,
+            serviceTimeMs: 1500,
+            startupDelayMs: Math.min(args.startupDelayMs, 3000),
+          },
+        ],
+      },
     ],
   });
   await fleet.start();
 
   const settings = defaultSettings({
-    WVA_GRPC_PORT: '0', WVA_HTTP_PORT: '0', WVA_BIND_ADDRESS: '127.0.0.1', WVA_KUBERNETES: 'off',
-    WVA_SCRAPE_TARGETS: fleet.metricsUrl(), WVA_GATEWAY_SCRAPE_TARGET: fleet.gatewayUrl(), WVA_SCRAPE_NAMESPACE: NS,
-    WVA_FETCH_INTERVAL: '1s', WVA_ENGINE_INTERVAL: '2s', WVA_DEMAND_PROBE_INTERVAL: '250ms', WVA_SCALE_TO_ZERO_RETENTION: '15s',
+    WVA_GRPC_PORT: '0',
+    WVA_HTTP_PORT: '0',
+    WVA_BIND_ADDRESS: '127.0.0.1',
+    WVA_KUBERNETES: 'off',
+    WVA_SCRAPE_TARGETS: fleet.metricsUrl(),
+    WVA_GATEWAY_SCRAPE_TARGET: fleet.gatewayUrl(),
+    WVA_SCRAPE_NAMESPACE: NS,
+    WVA_FETCH_INTERVAL: '1s',
+    WVA_ENGINE_INTERVAL: '2s',
+    WVA_DEMAND_PROBE_INTERVAL: '250ms',
+    WVA_SCALE_TO_ZERO_RETENTION: '15s',
   });
   const logger = createLogger({ level: args.logLevel, format: 'json' });
   const scaler = await createScaler(settings, {
-    logger, defaultMetrics: false,
+    logger,
+    defaultMetrics: false,
     replicaStatus: { get: (v) => fleet.deploymentStatus(v.namespace, v.deployment) },
   });
 
   const so = (name: string, metadata: Record<string, string>, min: number, max: number): EmulatedScaledObject => ({
-    namespace: NS, name, minReplicaCount: min, maxReplicaCount: max, push: true,
+    namespace: NS,
+    name,
+    minReplicaCount: min,
+    maxReplicaCount: max,
+    push: true,
     metadata: { scalerAddress: `127.0.0.1:${scaler.grpcPort}`, ...metadata },
   });
   const scaledObjects = [
     so('llama-8b-a100', { modelID: LLAMA, accelerator: 'A100', variantCost: '6', maxReplicas: '4' }, 0, 4),
     so('llama-8b-h100', { modelID: LLAMA, accelerator: 'H100', variantCost: '10', maxReplicas: '6' }, 0, 6),
-    so('qwen-7b-l4', { modelID: QWEN, accelerator: 'L4', variantCost: '3', maxReplicas: '3', scaleToZero: 'true', scaleToZeroRetention: '15s' }, 0, 3),
+    so(
+      'qwen-7b-l4',
+      {
+        modelID: QWEN,
+        accelerator: 'L4',
+        variantCost: '3',
+        maxReplicas: '3',
+        scaleToZero: 'true',
+        scaleToZeroRetention: '15s',
+      },
+      0,
+      3,
+    ),
   ];
   const keda = new KedaEmulator({
-    address: `127.0.0.1:${scaler.grpcPort}`, scaledObjects,
+    address: `127.0.0.1:${scaler.grpcPort}`,
+    scaledObjects,
     apply: (o, n) => fleet.setReplicas(o.namespace, o.name, n),
     current: (o) => fleet.deploymentStatus(o.namespace, o.name)?.current ?? 0,
-    pollingIntervalMs: 1000, cooldownPeriodMs: 10_000, scaleDownStabilizationMs: 10_000,
+    pollingIntervalMs: 1000,
+    cooldownPeriodMs: 10_000,
+    scaleDownStabilizationMs: 10_000,
   });
   await keda.start();
 
@@ -111,8 +169,15 @@ async function main(): Promise<void> {
   const replicaMs = new Map<string, number>();
   const peak = new Map<string, number>();
   let lastTick = start;
-  console.log(`wva-scaler demo: ${args.seconds}s, pod start-up ${formatDuration(args.startupDelayMs)}, gRPC 127.0.0.1:${scaler.grpcPort}, HTTP http://127.0.0.1:${scaler.httpPort}/debug/decisions`);
-  console.log('phases: ' + PHASES.map(([n, share, l, q]) => `${n} ${Math.round(share * args.seconds)}s (llama ${l}/s, qwen ${q}/s)`).join(' -> '));
+  console.log(
+    `wva-scaler demo: ${args.seconds}s, pod start-up ${formatDuration(args.startupDelayMs)}, gRPC 127.0.0.1:${scaler.grpcPort}, HTTP http://127.0.0.1:${scaler.httpPort}/debug/decisions`,
+  );
+  console.log(
+    'phases: ' +
+      PHASES.map(([n, share, l, q]) => `${n} ${Math.round(share * args.seconds)}s (llama ${l}/s, qwen ${q}/s)`).join(
+        ' -> ',
+      ),
+  );
 
   let phaseIndex = -1;
   let elapsedShare = 0;
@@ -138,7 +203,9 @@ async function main(): Promise<void> {
         const [name, , llama, qwen] = PHASES[idx] ?? ['?', 0, 0, 0];
         fleet.setArrivalRate(NS, LLAMA, llama);
         fleet.setArrivalRate(NS, QWEN, qwen);
-        console.log(`\n== ${formatDuration(Math.round(t / 1000) * 1000)}: ${name} (llama ${llama} req/s, qwen ${qwen} req/s)`);
+        console.log(
+          `\n== ${formatDuration(Math.round(t / 1000) * 1000)}: ${name} (llama ${llama} req/s, qwen ${qwen} req/s)`,
+        );
       }
       if (Math.round(t / 1000) % 3 === 0) printView(t);
     }, 1000);
@@ -167,10 +234,14 @@ async function main(): Promise<void> {
   const snap = fleet.snapshot();
   console.log('\n== summary');
   for (const o of scaledObjects) {
-    console.log(`  ${o.name.padEnd(14)} replica-minutes ${((replicaMs.get(o.name) ?? 0) / 60_000).toFixed(2).padStart(6)}  peak ${peak.get(o.name) ?? 0}  cost weight ${o.metadata['variantCost']}`);
+    console.log(
+      `  ${o.name.padEnd(14)} replica-minutes ${((replicaMs.get(o.name) ?? 0) / 60_000).toFixed(2).padStart(6)}  peak ${peak.get(o.name) ?? 0}  cost weight ${o.metadata['variantCost']}`,
+    );
   }
   for (const m of snap.models) {
-    console.log(`  ${m.modelID.padEnd(34)} arrivals ${m.arrivals}  completed ${m.completed}  p95 wait ${m.waitP95Ms === undefined ? '-' : `${(m.waitP95Ms / 1000).toFixed(2)}s`}  max wait ${(m.waitMaxMs / 1000).toFixed(1)}s  peak queue ${m.maxQueue}`);
+    console.log(
+      `  ${m.modelID.padEnd(34)} arrivals ${m.arrivals}  completed ${m.completed}  p95 wait ${m.waitP95Ms === undefined ? '-' : `${(m.waitP95Ms / 1000).toFixed(2)}s`}  max wait ${(m.waitMaxMs / 1000).toFixed(1)}s  peak queue ${m.maxQueue}`,
+    );
   }
   await scaler.stop();
   await fleet.stop();

@@ -9,7 +9,11 @@
  *  - On a failed GetMetrics the replica count is held (KEDA's fallback is configured per object).
  */
 import * as grpc from '@grpc/grpc-js';
-import { loadExternalScalerProto, type GetMetricsResponse__Output as GetMetricsResponse, type IsActiveResponse__Output as IsActiveResponse } from '../grpc/proto.js';
+import {
+  loadExternalScalerProto,
+  type GetMetricsResponse__Output as GetMetricsResponse,
+  type IsActiveResponse__Output as IsActiveResponse,
+} from '../grpc/proto.js';
 
 export interface EmulatedScaledObject {
   readonly namespace: string;
@@ -46,7 +50,12 @@ export interface ScaledObjectView {
   readonly recommendations: { at: number; replicas: number }[];
 }
 
-type Unary = (req: unknown, md: grpc.Metadata, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res: unknown) => void) => void;
+type Unary = (
+  req: unknown,
+  md: grpc.Metadata,
+  opts: grpc.CallOptions,
+  cb: (err: grpc.ServiceError | null, res: unknown) => void,
+) => void;
 
 export class KedaEmulator {
   private readonly client: grpc.Client;
@@ -60,7 +69,14 @@ export class KedaEmulator {
     const { Client } = loadExternalScalerProto();
     this.client = new Client(opts.address, grpc.credentials.createInsecure());
     this.clock = opts.clock ?? Date.now;
-    this.views = opts.scaledObjects.map((so) => ({ so, metricValue: undefined, active: undefined, lastError: undefined, lastActiveAt: this.clock(), recommendations: [] }));
+    this.views = opts.scaledObjects.map((so) => ({
+      so,
+      metricValue: undefined,
+      active: undefined,
+      lastError: undefined,
+      lastActiveAt: this.clock(),
+      recommendations: [],
+    }));
   }
 
   get scaledObjects(): readonly ScaledObjectView[] {
@@ -95,7 +111,10 @@ export class KedaEmulator {
   private async pollOne(v: ScaledObjectView): Promise<void> {
     const now = this.clock();
     try {
-      const res = (await this.call('GetMetrics', { scaledObjectRef: this.ref(v.so), metricName: 'wva-desired-replicas' })) as GetMetricsResponse;
+      const res = (await this.call('GetMetrics', {
+        scaledObjectRef: this.ref(v.so),
+        metricName: 'wva-desired-replicas',
+      })) as GetMetricsResponse;
       const mv = res.metricValues[0];
       v.metricValue = mv ? (mv.metricValueFloat !== 0 ? mv.metricValueFloat : mv.metricValue) : undefined;
       v.active = ((await this.call('IsActive', this.ref(v.so))) as IsActiveResponse).result;
@@ -123,14 +142,17 @@ export class KedaEmulator {
     let recommended = Math.abs(ratio - 1) <= tolerance ? current : Math.ceil(value);
     recommended = Math.min(max, Math.max(Math.max(1, min), recommended));
     v.recommendations.push({ at: now, replicas: recommended });
-    while (v.recommendations.length > 0 && (v.recommendations[0]?.at ?? now) < now - this.opts.scaleDownStabilizationMs) v.recommendations.shift();
+    while (v.recommendations.length > 0 && (v.recommendations[0]?.at ?? now) < now - this.opts.scaleDownStabilizationMs)
+      v.recommendations.shift();
     // Scale-down stabilization: the highest recommendation within the window wins.
     const stabilized = recommended < current ? Math.max(...v.recommendations.map((r) => r.replicas)) : recommended;
     if (stabilized !== current) this.opts.apply(v.so, Math.min(max, stabilized));
   }
 
   private openStream(v: ScaledObjectView): void {
-    const fn = (this.client as unknown as Record<string, (r: unknown) => grpc.ClientReadableStream<IsActiveResponse>>)['StreamIsActive'];
+    const fn = (this.client as unknown as Record<string, (r: unknown) => grpc.ClientReadableStream<IsActiveResponse>>)[
+      'StreamIsActive'
+    ];
     if (!fn) return;
     const s = fn.call(this.client, this.ref(v.so));
     s.on('data', (m: IsActiveResponse) => {
@@ -152,6 +174,10 @@ export class KedaEmulator {
   private call(method: string, req: unknown): Promise<unknown> {
     const fn = (this.client as unknown as Record<string, Unary>)[method];
     if (!fn) return Promise.reject(new Error(`no method ${method}`));
-    return new Promise((resolve, reject) => fn.call(this.client, req, new grpc.Metadata(), { deadline: Date.now() + 3000 }, (e, r) => (e ? reject(e) : resolve(r))));
+    return new Promise((resolve, reject) =>
+      fn.call(this.client, req, new grpc.Metadata(), { deadline: Date.now() + 3000 }, (e, r) =>
+        e ? reject(e) : resolve(r),
+      ),
+    );
   }
 }

@@ -5,8 +5,18 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  cluster, decisionOf, externalMetric, fleetControl, namespace, quantile, recordFigures, scaledObjectYaml, specReplicas,
-  vllmDeploymentYaml, waitUntil, type Cluster,
+  cluster,
+  decisionOf,
+  externalMetric,
+  fleetControl,
+  namespace,
+  quantile,
+  recordFigures,
+  scaledObjectYaml,
+  specReplicas,
+  vllmDeploymentYaml,
+  waitUntil,
+  type Cluster,
 } from './harness/scenario.js';
 
 const NS = 'llm';
@@ -26,7 +36,8 @@ export function followLatencies(samples: readonly Sample[]): number[] {
   for (let i = 1; i < samples.length; i++) {
     const prev = samples[i - 1];
     const cur = samples[i];
-    if (!prev || !cur || cur.desired === undefined || cur.desired === prev.desired || cur.desired === cur.replicas) continue;
+    if (!prev || !cur || cur.desired === undefined || cur.desired === prev.desired || cur.desired === cur.replicas)
+      continue;
     for (let j = i + 1; j < samples.length; j++) {
       const s = samples[j];
       if (!s || s.desired !== cur.desired) break;
@@ -49,7 +60,18 @@ describe('scenario 2: the README ScaledObject scales a vLLM Deployment through r
     c = cluster();
     await namespace(c.kube, NS);
     await c.kube.apply(vllmDeploymentYaml({ namespace: NS, name: NAME, model: MODEL, replicas: 1 }));
-    await c.kube.apply(scaledObjectYaml({ namespace: NS, name: NAME, deployment: NAME, model: MODEL, scalerAddress: c.state.scaler.grpcAddress, min: 1, max: 8, scaleDownWindowS: 10 }));
+    await c.kube.apply(
+      scaledObjectYaml({
+        namespace: NS,
+        name: NAME,
+        deployment: NAME,
+        model: MODEL,
+        scalerAddress: c.state.scaler.grpcAddress,
+        min: 1,
+        max: 8,
+        scaleDownWindowS: 10,
+      }),
+    );
   });
 
   afterAll(async () => {
@@ -61,7 +83,12 @@ describe('scenario 2: the README ScaledObject scales a vLLM Deployment through r
   it('KEDA creates the HPA for the ScaledObject, targeting the scaler metric', async () => {
     const hpa = await waitUntil(
       'HPA keda-hpa-llama-8b',
-      () => c.kube.getJson<{ spec: { metrics: { external: { metric: { name: string }; target: { type: string; averageValue?: string } } }[] } }>(['hpa', `keda-hpa-${NAME}`, '-n', NS]),
+      () =>
+        c.kube.getJson<{
+          spec: {
+            metrics: { external: { metric: { name: string }; target: { type: string; averageValue?: string } } }[];
+          };
+        }>(['hpa', `keda-hpa-${NAME}`, '-n', NS]),
       () => true,
       60_000,
       1000,
@@ -72,7 +99,13 @@ describe('scenario 2: the README ScaledObject scales a vLLM Deployment through r
   });
 
   it('the metric read through aggregation equals the scaler decision', async () => {
-    await waitUntil('a fresh decision', () => decisionOf(c.state.scaler.httpUrl, KEY), (d) => d?.freshness === 'fresh', 60_000, 500);
+    await waitUntil(
+      'a fresh decision',
+      () => decisionOf(c.state.scaler.httpUrl, KEY),
+      (d) => d?.freshness === 'fresh',
+      60_000,
+      500,
+    );
     // Decisions change only on a new cycle: bracket the read between two equal decisions.
     await waitUntil(
       'external metric == decision',
@@ -91,7 +124,10 @@ describe('scenario 2: the README ScaledObject scales a vLLM Deployment through r
   it('spec.replicas follows the load up and back down', async () => {
     sampler = (async () => {
       while (sampling) {
-        const [d, replicas] = await Promise.all([decisionOf(c.state.scaler.httpUrl, KEY).catch(() => undefined), specReplicas(c.kube, NS, NAME).catch(() => -1)]);
+        const [d, replicas] = await Promise.all([
+          decisionOf(c.state.scaler.httpUrl, KEY).catch(() => undefined),
+          specReplicas(c.kube, NS, NAME).catch(() => -1),
+        ]);
         samples.push({ t: Date.now(), desired: d?.desiredReplicas, replicas });
         await new Promise((r) => setTimeout(r, 100));
       }
@@ -102,18 +138,35 @@ describe('scenario 2: the README ScaledObject scales a vLLM Deployment through r
     for (const rps of [10, 20, 30]) {
       const t = Date.now();
       await fleetControl(c.state, '/load', { namespace: NS, deployment: NAME, rps });
-      last = await waitUntil(`spec.replicas above ${last} at ${rps} req/s`, () => specReplicas(c.kube, NS, NAME), (n) => n > last, 120_000, 100);
+      last = await waitUntil(
+        `spec.replicas above ${last} at ${rps} req/s`,
+        () => specReplicas(c.kube, NS, NAME),
+        (n) => n > last,
+        120_000,
+        100,
+      );
       stepMs.push(Date.now() - t);
     }
     const peak = last;
     await fleetControl(c.state, '/load', { namespace: NS, deployment: NAME, rps: 1 });
-    await waitUntil('spec.replicas back to 1', () => specReplicas(c.kube, NS, NAME), (n) => n === 1, 240_000, 500);
+    await waitUntil(
+      'spec.replicas back to 1',
+      () => specReplicas(c.kube, NS, NAME),
+      (n) => n === 1,
+      240_000,
+      500,
+    );
     sampling = false;
     await sampler;
     const lat = followLatencies(samples);
     recordFigures(c.state, 'scale-external-push', {
       peakReplicas: peak,
-      loadStepToReplicasMs: { n: stepMs.length, p50: quantile(stepMs, 0.5), p95: quantile(stepMs, 0.95), samplesMs: stepMs },
+      loadStepToReplicasMs: {
+        n: stepMs.length,
+        p50: quantile(stepMs, 0.5),
+        p95: quantile(stepMs, 0.95),
+        samplesMs: stepMs,
+      },
       decisionToReplicasMs: { n: lat.length, p50: quantile(lat, 0.5), p95: quantile(lat, 0.95), max: Math.max(...lat) },
     });
     expect(peak).toBeGreaterThanOrEqual(3);

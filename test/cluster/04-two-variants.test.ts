@@ -4,7 +4,16 @@
  * Deployments' spec.replicas show.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cluster, fleetControl, namespace, scaledObjectYaml, specReplicas, vllmDeploymentYaml, waitUntil, type Cluster } from './harness/scenario.js';
+import {
+  cluster,
+  fleetControl,
+  namespace,
+  scaledObjectYaml,
+  specReplicas,
+  vllmDeploymentYaml,
+  waitUntil,
+  type Cluster,
+} from './harness/scenario.js';
 
 const NS = 'llm-variants';
 const MODEL = 'mistralai/Mistral-7B-Instruct-v0.3';
@@ -22,10 +31,23 @@ describe('scenario 4: cost-aware variants through real KEDA', () => {
   beforeAll(async () => {
     c = cluster();
     await namespace(c.kube, NS);
-    for (const [name, cost, max] of [[CHEAP, '5', 3], [DEAR, '30', 4]] as const) {
+    for (const [name, cost, max] of [
+      [CHEAP, '5', 3],
+      [DEAR, '30', 4],
+    ] as const) {
       await c.kube.apply(vllmDeploymentYaml({ namespace: NS, name, model: MODEL, replicas: 1 }));
       await c.kube.apply(
-        scaledObjectYaml({ namespace: NS, name, deployment: name, model: MODEL, scalerAddress: c.state.scaler.grpcAddress, min: 1, max, scaleDownWindowS: 5, metadata: { variantCost: cost } }),
+        scaledObjectYaml({
+          namespace: NS,
+          name,
+          deployment: name,
+          model: MODEL,
+          scalerAddress: c.state.scaler.grpcAddress,
+          min: 1,
+          max,
+          scaleDownWindowS: 5,
+          metadata: { variantCost: cost },
+        }),
       );
     }
     watcher = (async () => {
@@ -34,7 +56,8 @@ describe('scenario 4: cost-aware variants through real KEDA', () => {
         for (const d of [CHEAP, DEAR]) {
           const n = await specReplicas(c.kube, NS, d).catch(() => undefined);
           const before = last.get(d);
-          if (n !== undefined && before !== undefined && n !== before) events.push({ deployment: d, from: before, to: n });
+          if (n !== undefined && before !== undefined && n !== before)
+            events.push({ deployment: d, from: before, to: n });
           if (n !== undefined) last.set(d, n);
         }
         await new Promise((r) => setTimeout(r, 200));
@@ -51,13 +74,25 @@ describe('scenario 4: cost-aware variants through real KEDA', () => {
   it('grows the cheap variant first and shrinks the expensive one first', async () => {
     // Both Deployments at 1 replica serve ~16 req/s; 40 req/s needs about 6 (L4 max 3, then H100).
     await fleetControl(c.state, '/load', { namespace: NS, deployment: CHEAP, rps: 40 });
-    await waitUntil('the H100 variant to grow after the L4 one is full', () => specReplicas(c.kube, NS, DEAR), (n) => n >= 2, 180_000, 500);
+    await waitUntil(
+      'the H100 variant to grow after the L4 one is full',
+      () => specReplicas(c.kube, NS, DEAR),
+      (n) => n >= 2,
+      180_000,
+      500,
+    );
     const ups = events.filter((e) => e.to > e.from);
     expect(ups[0]?.deployment).toBe(CHEAP);
     expect(await specReplicas(c.kube, NS, CHEAP)).toBe(3);
     const mark = events.length;
     await fleetControl(c.state, '/load', { namespace: NS, deployment: CHEAP, rps: 2 });
-    await waitUntil('the H100 variant back to 1', () => specReplicas(c.kube, NS, DEAR), (n) => n === 1, 240_000, 500);
+    await waitUntil(
+      'the H100 variant back to 1',
+      () => specReplicas(c.kube, NS, DEAR),
+      (n) => n === 1,
+      240_000,
+      500,
+    );
     const downs = events.slice(mark).filter((e) => e.to < e.from);
     expect(downs[0]?.deployment).toBe(DEAR);
     // The cheap one shrinks only after the expensive one is at its min.

@@ -13,7 +13,10 @@ import { cluster, decisionOf, namespace, vllmDeploymentYaml, waitUntil, type Clu
 interface Va {
   metadata: { name: string; namespace: string };
   spec: { modelID: string; scaleTargetRef: { name: string } };
-  status?: { desiredOptimizedAlloc?: { numReplicas: number; accelerator: string; lastRunTime: string }; conditions?: { type: string; status: string; reason?: string }[] };
+  status?: {
+    desiredOptimizedAlloc?: { numReplicas: number; accelerator: string; lastRunTime: string };
+    conditions?: { type: string; status: string; reason?: string }[];
+  };
 }
 
 describe('scenario 5: VariantAutoscaling status written by the leader', () => {
@@ -24,7 +27,14 @@ describe('scenario 5: VariantAutoscaling status written by the leader', () => {
     c = cluster();
     va = parse(readFileSync(join(REPO, 'deploy/examples/variantautoscaling.yaml'), 'utf8')) as Va;
     va.metadata.namespace = await namespace(c.kube, 'llm-va');
-    await c.kube.apply(vllmDeploymentYaml({ namespace: va.metadata.namespace, name: va.spec.scaleTargetRef.name, model: va.spec.modelID, replicas: 2 }));
+    await c.kube.apply(
+      vllmDeploymentYaml({
+        namespace: va.metadata.namespace,
+        name: va.spec.scaleTargetRef.name,
+        model: va.spec.modelID,
+        replicas: 2,
+      }),
+    );
     await c.kube.apply(stringify(va));
   });
 
@@ -33,7 +43,9 @@ describe('scenario 5: VariantAutoscaling status written by the leader', () => {
     const got = await waitUntil(
       'VariantAutoscaling status',
       () => c.kube.getJson<Va>(['variantautoscalings.llmd.ai', va.metadata.name, '-n', va.metadata.namespace]),
-      (v) => v.status?.desiredOptimizedAlloc !== undefined && (v.status.conditions ?? []).some((x) => x.type === 'OptimizationReady' && x.status === 'True'),
+      (v) =>
+        v.status?.desiredOptimizedAlloc !== undefined &&
+        (v.status.conditions ?? []).some((x) => x.type === 'OptimizationReady' && x.status === 'True'),
       60_000,
       1000,
     );

@@ -7,7 +7,17 @@
  */
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cluster, fleetControl, namespace, quantile, recordFigures, specReplicas, vllmDeploymentYaml, waitUntil, type Cluster } from './harness/scenario.js';
+import {
+  cluster,
+  fleetControl,
+  namespace,
+  quantile,
+  recordFigures,
+  specReplicas,
+  vllmDeploymentYaml,
+  waitUntil,
+  type Cluster,
+} from './harness/scenario.js';
 
 const NS = 'llm-prom';
 const NAME = 'llama-prom';
@@ -28,14 +38,29 @@ function prometheusScaledObject(prometheusUrl: string, min: number): string {
       cooldownPeriod: 5,
       advanced: {
         horizontalPodAutoscalerConfig: {
-          behavior: { scaleUp: { stabilizationWindowSeconds: 0 }, scaleDown: { stabilizationWindowSeconds: 10, policies: [{ type: 'Pods', value: 1, periodSeconds: 5 }] } },
+          behavior: {
+            scaleUp: { stabilizationWindowSeconds: 0 },
+            scaleDown: { stabilizationWindowSeconds: 10, policies: [{ type: 'Pods', value: 1, periodSeconds: 5 }] },
+          },
         },
       },
       triggers: [
-        { type: 'prometheus', metadata: { serverAddress: prometheusUrl, query: `sum(vllm:num_requests_waiting{${sel}})`, threshold: String(WAITING) } },
         {
           type: 'prometheus',
-          metadata: { serverAddress: prometheusUrl, query: `sum(inference_extension_flow_control_queue_size{namespace="${NS}",target_model_name="${MODEL}"})`, threshold: '1', activationThreshold: '0' },
+          metadata: {
+            serverAddress: prometheusUrl,
+            query: `sum(vllm:num_requests_waiting{${sel}})`,
+            threshold: String(WAITING),
+          },
+        },
+        {
+          type: 'prometheus',
+          metadata: {
+            serverAddress: prometheusUrl,
+            query: `sum(inference_extension_flow_control_queue_size{namespace="${NS}",target_model_name="${MODEL}"})`,
+            threshold: '1',
+            activationThreshold: '0',
+          },
         },
       ],
     },
@@ -43,7 +68,9 @@ function prometheusScaledObject(prometheusUrl: string, min: number): string {
 }
 
 async function promValue(url: string, query: string): Promise<number | undefined> {
-  const r = (await (await fetch(`${url}/api/v1/query?query=${encodeURIComponent(query)}`)).json()) as { data: { result: { value: [number, string] }[] } };
+  const r = (await (await fetch(`${url}/api/v1/query?query=${encodeURIComponent(query)}`)).json()) as {
+    data: { result: { value: [number, string] }[] };
+  };
   const v = r.data.result[0]?.value[1];
   return v === undefined ? undefined : Number(v);
 }
@@ -56,7 +83,13 @@ describe("scenario 8: KEDA's prometheus trigger as the baseline", () => {
     await namespace(c.kube, NS);
     await c.kube.apply(vllmDeploymentYaml({ namespace: NS, name: NAME, model: MODEL, replicas: 1 }));
     await c.kube.apply(prometheusScaledObject(c.state.prometheusUrl, 1));
-    await waitUntil('HPA for the prometheus ScaledObject', () => c.kube.getJson(['hpa', `keda-hpa-${NAME}`, '-n', NS]), () => true, 60_000, 1000);
+    await waitUntil(
+      'HPA for the prometheus ScaledObject',
+      () => c.kube.getJson(['hpa', `keda-hpa-${NAME}`, '-n', NS]),
+      () => true,
+      60_000,
+      1000,
+    );
   });
 
   afterAll(async () => {
@@ -76,7 +109,10 @@ describe("scenario 8: KEDA's prometheus trigger as the baseline", () => {
           promValue(c.state.prometheusUrl, gatewayQuery).catch(() => undefined),
           specReplicas(c.kube, NS, NAME).catch(() => -1),
         ]);
-        const implied = w === undefined || g === undefined ? undefined : Math.min(8, Math.max(1, Math.ceil(w / WAITING), Math.ceil(g)));
+        const implied =
+          w === undefined || g === undefined
+            ? undefined
+            : Math.min(8, Math.max(1, Math.ceil(w / WAITING), Math.ceil(g)));
         samples.push({ t: Date.now(), implied, replicas });
         await new Promise((r) => setTimeout(r, 200));
       }
@@ -86,11 +122,23 @@ describe("scenario 8: KEDA's prometheus trigger as the baseline", () => {
     for (const rps of [10, 20, 30]) {
       const t = Date.now();
       await fleetControl(c.state, '/load', { namespace: NS, deployment: NAME, rps });
-      last = await waitUntil(`spec.replicas above ${last} at ${rps} req/s`, () => specReplicas(c.kube, NS, NAME), (n) => n > last, 180_000, 100);
+      last = await waitUntil(
+        `spec.replicas above ${last} at ${rps} req/s`,
+        () => specReplicas(c.kube, NS, NAME),
+        (n) => n > last,
+        180_000,
+        100,
+      );
       stepMs.push(Date.now() - t);
     }
     await fleetControl(c.state, '/load', { namespace: NS, deployment: NAME, rps: 1 });
-    await waitUntil('spec.replicas back to 1', () => specReplicas(c.kube, NS, NAME), (n) => n === 1, 240_000, 500);
+    await waitUntil(
+      'spec.replicas back to 1',
+      () => specReplicas(c.kube, NS, NAME),
+      (n) => n === 1,
+      240_000,
+      500,
+    );
     sampling = false;
     await sampler;
     // The metrics ask for another count (value / threshold) → spec.replicas changes.
@@ -98,15 +146,25 @@ describe("scenario 8: KEDA's prometheus trigger as the baseline", () => {
     for (let i = 1; i < samples.length; i++) {
       const prev = samples[i - 1];
       const cur = samples[i];
-      if (!prev || !cur || cur.implied === undefined || cur.implied === prev.implied || cur.implied === cur.replicas) continue;
+      if (!prev || !cur || cur.implied === undefined || cur.implied === prev.implied || cur.implied === cur.replicas)
+        continue;
       const j = samples.findIndex((s, k) => k > i && s.replicas !== cur.replicas);
       const changed = samples[j];
       if (changed) metricToReplicas.push(changed.t - cur.t);
     }
     recordFigures(c.state, 'scale-prometheus', {
       peakReplicas: last,
-      loadStepToReplicasMs: { n: stepMs.length, p50: quantile(stepMs, 0.5), p95: quantile(stepMs, 0.95), samplesMs: stepMs },
-      metricToReplicasMs: { n: metricToReplicas.length, p50: quantile(metricToReplicas, 0.5), p95: quantile(metricToReplicas, 0.95) },
+      loadStepToReplicasMs: {
+        n: stepMs.length,
+        p50: quantile(stepMs, 0.5),
+        p95: quantile(stepMs, 0.95),
+        samplesMs: stepMs,
+      },
+      metricToReplicasMs: {
+        n: metricToReplicas.length,
+        p50: quantile(metricToReplicas, 0.5),
+        p95: quantile(metricToReplicas, 0.95),
+      },
     });
     expect(last).toBeGreaterThanOrEqual(2);
   });
@@ -115,14 +173,32 @@ describe("scenario 8: KEDA's prometheus trigger as the baseline", () => {
     await c.kube.apply(prometheusScaledObject(c.state.prometheusUrl, 0));
     const wakeMs: number[] = [];
     for (let i = 0; i < 3; i++) {
-      await waitUntil(`spec.replicas 0 (round ${i + 1})`, () => specReplicas(c.kube, NS, NAME), (n) => n === 0, 180_000, 200);
+      await waitUntil(
+        `spec.replicas 0 (round ${i + 1})`,
+        () => specReplicas(c.kube, NS, NAME),
+        (n) => n === 0,
+        180_000,
+        200,
+      );
       await new Promise((r) => setTimeout(r, 2000));
       const t = Date.now();
       await fleetControl(c.state, '/gateway', { namespace: NS, model: MODEL, queued: 1 });
-      await waitUntil(`spec.replicas 1 (round ${i + 1})`, () => specReplicas(c.kube, NS, NAME), (n) => n >= 1, 60_000, 50);
+      await waitUntil(
+        `spec.replicas 1 (round ${i + 1})`,
+        () => specReplicas(c.kube, NS, NAME),
+        (n) => n >= 1,
+        60_000,
+        50,
+      );
       wakeMs.push(Date.now() - t);
     }
-    recordFigures(c.state, 'activation-prometheus', { n: wakeMs.length, p50: quantile(wakeMs, 0.5), p95: quantile(wakeMs, 0.95), max: Math.max(...wakeMs), samplesMs: wakeMs });
+    recordFigures(c.state, 'activation-prometheus', {
+      n: wakeMs.length,
+      p50: quantile(wakeMs, 0.5),
+      p95: quantile(wakeMs, 0.95),
+      max: Math.max(...wakeMs),
+      samplesMs: wakeMs,
+    });
     expect(wakeMs.length).toBe(3);
   });
 });

@@ -41,8 +41,11 @@ describe("the README's grpcurl commands against the real scaler", () => {
     }
     const [list, spec, metrics, health] = outputs;
     expect(list?.trim().split('\n')).toEqual(['externalscaler.ExternalScaler', 'grpc.health.v1.Health']);
-    expect(JSON.parse(spec ?? '{}')).toEqual({ metricSpecs: [{ metricName: 'wva-desired-replicas', targetSize: '1', targetSizeFloat: 1 }] });
-    const mv = (JSON.parse(metrics ?? '{}') as { metricValues: { metricName: string; metricValueFloat: number }[] }).metricValues;
+    expect(JSON.parse(spec ?? '{}')).toEqual({
+      metricSpecs: [{ metricName: 'wva-desired-replicas', targetSize: '1', targetSizeFloat: 1 }],
+    });
+    const mv = (JSON.parse(metrics ?? '{}') as { metricValues: { metricName: string; metricValueFloat: number }[] })
+      .metricValues;
     expect(mv[0]?.metricName).toBe('wva-desired-replicas');
     // proto3 JSON leaves a 0 out: the model's replicas may all sit on its other variant.
     expect(mv[0]?.metricValueFloat ?? 0).toBeGreaterThanOrEqual(0);

@@ -18,7 +18,11 @@ interface AuditEvent {
   requestURI: string;
   responseStatus?: { code?: number };
 }
-interface Rule { apiGroups?: string[]; resources?: string[]; verbs: string[] }
+interface Rule {
+  apiGroups?: string[];
+  resources?: string[];
+  verbs: string[];
+}
 
 const key = (group: string, resource: string, verb: string): string => `${group || 'core'}/${resource} ${verb}`;
 
@@ -44,15 +48,32 @@ describe("the chart's RBAC is exactly what the scaler calls", () => {
     // Right after the API server restarts (scenario 7) its RBAC authorizer answers 403 until its
     // caches sync: a call the chart grants is allowed again afterwards. One it does not grant never is.
     const denied = forbidden.filter((f) => !allowed.has(f.slice(0, f.lastIndexOf(' '))));
-    if (forbidden.length > denied.length) console.log(`403s while the authorizer warmed up after the restart: ${forbidden.length - denied.length}`);
-    const roles = await c.kube.getJson<{ items: { rules: Rule[] }[] }>(['clusterroles,roles', '-A', '-l', `app.kubernetes.io/instance=${RELEASE}`]);
+    if (forbidden.length > denied.length)
+      console.log(`403s while the authorizer warmed up after the restart: ${forbidden.length - denied.length}`);
+    const roles = await c.kube.getJson<{ items: { rules: Rule[] }[] }>([
+      'clusterroles,roles',
+      '-A',
+      '-l',
+      `app.kubernetes.io/instance=${RELEASE}`,
+    ]);
     const granted = new Set<string>();
-    for (const role of roles.items) for (const r of role.rules) for (const g of r.apiGroups ?? ['']) for (const res of r.resources ?? []) for (const v of r.verbs) granted.add(key(g, res, v));
-    const rows = [...new Set([...granted, ...called.keys()])].sort().map((k) => `${k.padEnd(48)} granted=${granted.has(k) ? 'yes' : 'NO '} calls=${called.get(k) ?? 0}`);
+    for (const role of roles.items)
+      for (const r of role.rules)
+        for (const g of r.apiGroups ?? [''])
+          for (const res of r.resources ?? []) for (const v of r.verbs) granted.add(key(g, res, v));
+    const rows = [...new Set([...granted, ...called.keys()])]
+      .sort()
+      .map((k) => `${k.padEnd(48)} granted=${granted.has(k) ? 'yes' : 'NO '} calls=${called.get(k) ?? 0}`);
     console.log(`RBAC, granted by the chart vs called by the scaler (audit log):\n${rows.join('\n')}`);
     recordFigures(c.state, 'rbac', { granted: [...granted].sort(), called: Object.fromEntries([...called].sort()) });
     expect(denied, 'calls the chart did not allow').toEqual([]);
-    expect([...called.keys()].filter((k) => !granted.has(k)), 'called but not granted').toEqual([]);
-    expect([...granted].filter((k) => !called.has(k)), 'granted but never called').toEqual([]);
+    expect(
+      [...called.keys()].filter((k) => !granted.has(k)),
+      'called but not granted',
+    ).toEqual([]);
+    expect(
+      [...granted].filter((k) => !called.has(k)),
+      'granted but never called',
+    ).toEqual([]);
   });
 });

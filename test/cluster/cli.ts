@@ -8,13 +8,17 @@
 import { clusterDir, down, readState, up } from './harness/cluster.js';
 
 function usage(): never {
-  console.error('usage: npm run cluster -- up | down | status | load <namespace>/<deployment> <rps> | gateway <namespace>/<model> <queued>');
+  console.error(
+    'usage: npm run cluster -- up | down | status | load <namespace>/<deployment> <rps> | gateway <namespace>/<model> <queued>',
+  );
   process.exit(2);
 }
 
 async function control(path: string, params: Record<string, string>): Promise<void> {
   const state = readState();
-  const res = await fetch(`${state.fleetControlUrl}${path}?${new URLSearchParams(params).toString()}`, { method: 'POST' });
+  const res = await fetch(`${state.fleetControlUrl}${path}?${new URLSearchParams(params).toString()}`, {
+    method: 'POST',
+  });
   const body = await res.text();
   if (!res.ok) {
     console.error(`cluster: ${body.trim()}`);

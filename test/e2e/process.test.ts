@@ -6,7 +6,11 @@ import * as grpc from '@grpc/grpc-js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadExternalScalerProto, type GetMetricsResponse__Output as GetMetricsResponse, type IsActiveResponse__Output as IsActiveResponse } from '../../src/grpc/proto.js';
+import {
+  loadExternalScalerProto,
+  type GetMetricsResponse__Output as GetMetricsResponse,
+  type IsActiveResponse__Output as IsActiveResponse,
+} from '../../src/grpc/proto.js';
 import { VllmFleet } from '../../src/sim/fleet/index.js';
 import { freePort, waitFor } from '../helpers/ports.js';
 import { stream, unary } from '../helpers/scaler-harness.js';
@@ -21,7 +25,11 @@ afterEach(async () => {
 
 function startScaler(env: Record<string, string>): { proc: ChildProcess; output: () => string } {
   let out = '';
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: ROOT, env: { ...process.env, LOG_LEVEL: 'info', WVA_KUBERNETES: 'off', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: ROOT,
+    env: { ...process.env, LOG_LEVEL: 'info', WVA_KUBERNETES: 'off', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   proc.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   proc.stderr?.on('data', (d: Buffer) => (out += d.toString()));
   child = proc;
@@ -30,25 +38,58 @@ function startScaler(env: Record<string, string>): { proc: ChildProcess; output:
 
 describe('scaler process', () => {
   it('answers KEDA from the fleet and shuts down gracefully on SIGTERM', async () => {
-    fleet = new VllmFleet({ models: [{ namespace: 'llm', modelID: 'meta-llama/Llama-3.1-8B-Instruct', arrivalRate: 4, variants: [{ deployment: 'llama-h100', replicas: 1 }] }], histograms: false });
+    fleet = new VllmFleet({
+      models: [
+        {
+          namespace: 'llm',
+          modelID: 'meta-llama/Llama-3.1-8B-Instruct',
+          arrivalRate: 4,
+          variants: [{ deployment: 'llama-h100', replicas: 1 }],
+        },
+      ],
+      histograms: false,
+    });
     await fleet.start();
     const [grpcPort, httpPort] = [await freePort(), await freePort()];
     const { proc, output } = startScaler({
-      WVA_GRPC_PORT: String(grpcPort), WVA_HTTP_PORT: String(httpPort), WVA_SCRAPE_TARGETS: fleet.metricsUrl(),
-      WVA_SCRAPE_NAMESPACE: 'llm', WVA_FETCH_INTERVAL: '1s', WVA_ENGINE_INTERVAL: '1s',
+      WVA_GRPC_PORT: String(grpcPort),
+      WVA_HTTP_PORT: String(httpPort),
+      WVA_SCRAPE_TARGETS: fleet.metricsUrl(),
+      WVA_SCRAPE_NAMESPACE: 'llm',
+      WVA_FETCH_INTERVAL: '1s',
+      WVA_ENGINE_INTERVAL: '1s',
     });
     // Starting under tsx takes seconds on a loaded 2-core machine; readiness itself is sub-second.
-    await waitFor(async () => (await fetch(`http://127.0.0.1:${httpPort}/readyz`).then((r) => r.ok, () => false)), 60_000, `readiness (${output()})`);
+    await waitFor(
+      async () =>
+        await fetch(`http://127.0.0.1:${httpPort}/readyz`).then(
+          (r) => r.ok,
+          () => false,
+        ),
+      60_000,
+      `readiness (${output()})`,
+    );
     const { Client } = loadExternalScalerProto();
     const client = new Client(`127.0.0.1:${grpcPort}`, grpc.credentials.createInsecure());
-    const ref = { name: 'llama-h100', namespace: 'llm', scalerMetadata: { scalerAddress: 'x', modelID: 'meta-llama/Llama-3.1-8B-Instruct' } };
+    const ref = {
+      name: 'llama-h100',
+      namespace: 'llm',
+      scalerMetadata: { scalerAddress: 'x', modelID: 'meta-llama/Llama-3.1-8B-Instruct' },
+    };
     await unary(client, 'GetMetricSpec', ref);
     let value = 0;
-    await waitFor(async () => {
-      const res = await unary<unknown, GetMetricsResponse>(client, 'GetMetrics', { scaledObjectRef: ref, metricName: 'wva-desired-replicas' }).catch(() => undefined);
-      value = res?.metricValues[0]?.metricValueFloat ?? 0;
-      return value >= 1;
-    }, 15_000, 'a decision from the engine');
+    await waitFor(
+      async () => {
+        const res = await unary<unknown, GetMetricsResponse>(client, 'GetMetrics', {
+          scaledObjectRef: ref,
+          metricName: 'wva-desired-replicas',
+        }).catch(() => undefined);
+        value = res?.metricValues[0]?.metricValueFloat ?? 0;
+        return value >= 1;
+      },
+      15_000,
+      'a decision from the engine',
+    );
     expect((await unary<unknown, IsActiveResponse>(client, 'IsActive', ref)).result).toBe(true);
     const metricsText = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
     expect(metricsText).toMatch(/wva_desired_replicas\{[^}]*variant_name="llama-h100"[^}]*\} [1-9]/);
@@ -72,6 +113,8 @@ describe('scaler process', () => {
     const { proc, output } = startScaler({ WVA_ENGINE_INTERVAL: 'fast' });
     const code = await new Promise<number | null>((resolve) => proc.on('exit', resolve));
     expect(code).toBe(2);
-    expect(output().trim()).toBe('wva-scaler: invalid setting WVA_ENGINE_INTERVAL="fast": expected a duration from 100ms to 1h, such as 500ms, 15s, 10m');
+    expect(output().trim()).toBe(
+      'wva-scaler: invalid setting WVA_ENGINE_INTERVAL="fast": expected a duration from 100ms to 1h, such as 500ms, 15s, 10m',
+    );
   });
 });

@@ -21,15 +21,39 @@ afterEach(async () => {
 });
 
 it('pushes true to a variant at zero when a request queues at the gateway', async () => {
-  fleet = new VllmFleet({ histograms: false, models: [{ namespace: 'llm', modelID: 'qwen', arrivalRate: 0, variants: [{ deployment: 'qwen-l4', replicas: 0 }, { deployment: 'qwen-h100', replicas: 0 }] }] });
+  fleet = new VllmFleet({
+    histograms: false,
+    models: [
+      {
+        namespace: 'llm',
+        modelID: 'qwen',
+        arrivalRate: 0,
+        variants: [
+          { deployment: 'qwen-l4', replicas: 0 },
+          { deployment: 'qwen-h100', replicas: 0 },
+        ],
+      },
+    ],
+  });
   await fleet.start();
   const f = fleet;
   scaler = await createScaler(
     defaultSettings({
-      WVA_GRPC_PORT: '0', WVA_HTTP_PORT: '0', WVA_BIND_ADDRESS: '127.0.0.1', WVA_KUBERNETES: 'off', WVA_SCRAPE_NAMESPACE: 'llm',
-      WVA_SCRAPE_TARGETS: f.metricsUrl(), WVA_GATEWAY_SCRAPE_TARGET: f.gatewayUrl(), WVA_SCALE_TO_ZERO: 'true', WVA_DEMAND_PROBE_INTERVAL: '200ms',
+      WVA_GRPC_PORT: '0',
+      WVA_HTTP_PORT: '0',
+      WVA_BIND_ADDRESS: '127.0.0.1',
+      WVA_KUBERNETES: 'off',
+      WVA_SCRAPE_NAMESPACE: 'llm',
+      WVA_SCRAPE_TARGETS: f.metricsUrl(),
+      WVA_GATEWAY_SCRAPE_TARGET: f.gatewayUrl(),
+      WVA_SCALE_TO_ZERO: 'true',
+      WVA_DEMAND_PROBE_INTERVAL: '200ms',
     }),
-    { logger: silentLogger(), defaultMetrics: false, replicaStatus: { get: (v) => f.deploymentStatus(v.namespace, v.deployment) } },
+    {
+      logger: silentLogger(),
+      defaultMetrics: false,
+      replicaStatus: { get: (v) => f.deploymentStatus(v.namespace, v.deployment) },
+    },
   );
   const { Client } = loadExternalScalerProto();
   const client = new Client(`127.0.0.1:${scaler.grpcPort}`, grpc.credentials.createInsecure());

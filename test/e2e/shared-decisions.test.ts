@@ -7,7 +7,10 @@ import * as grpc from '@grpc/grpc-js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadExternalScalerProto, type GetMetricsResponse__Output as GetMetricsResponse } from '../../src/grpc/proto.js';
+import {
+  loadExternalScalerProto,
+  type GetMetricsResponse__Output as GetMetricsResponse,
+} from '../../src/grpc/proto.js';
 import { VllmFleet } from '../../src/sim/fleet/index.js';
 import { freePort, waitFor } from '../helpers/ports.js';
 import { RedisServer } from '../helpers/redis.js';
@@ -18,7 +21,14 @@ const NS = 'llm';
 const MODELS = 4;
 const { Client } = loadExternalScalerProto();
 
-interface Proc { name: string; proc: ChildProcess; grpcPort: number; httpPort: number; client: grpc.Client; out: string[] }
+interface Proc {
+  name: string;
+  proc: ChildProcess;
+  grpcPort: number;
+  httpPort: number;
+  client: grpc.Client;
+  out: string[];
+}
 const procs: Proc[] = [];
 let redis: RedisServer;
 let fleet: VllmFleet;
@@ -29,19 +39,43 @@ async function startProcess(name: string, env: Record<string, string>): Promise<
   const proc = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: ROOT,
     env: {
-      ...process.env, WVA_KUBERNETES: 'off', LOG_LEVEL: 'info', POD_NAME: name, REDIS_URL: redis.url,
-      WVA_GRPC_PORT: String(grpcPort), WVA_HTTP_PORT: String(httpPort), WVA_SCRAPE_TARGETS: fleet.metricsUrl(), WVA_SCRAPE_NAMESPACE: NS,
-      WVA_FETCH_INTERVAL: '1s', WVA_ENGINE_INTERVAL: '1s', ...env,
+      ...process.env,
+      WVA_KUBERNETES: 'off',
+      LOG_LEVEL: 'info',
+      POD_NAME: name,
+      REDIS_URL: redis.url,
+      WVA_GRPC_PORT: String(grpcPort),
+      WVA_HTTP_PORT: String(httpPort),
+      WVA_SCRAPE_TARGETS: fleet.metricsUrl(),
+      WVA_SCRAPE_NAMESPACE: NS,
+      WVA_FETCH_INTERVAL: '1s',
+      WVA_ENGINE_INTERVAL: '1s',
+      ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   proc.stdout?.on('data', (d: Buffer) => out.push(d.toString()));
   proc.stderr?.on('data', (d: Buffer) => out.push(d.toString()));
   // Recorded before it is ready, so that afterAll stops it even when readiness times out.
-  const p = { name, proc, grpcPort, httpPort, client: new Client(`127.0.0.1:${grpcPort}`, grpc.credentials.createInsecure()), out };
+  const p = {
+    name,
+    proc,
+    grpcPort,
+    httpPort,
+    client: new Client(`127.0.0.1:${grpcPort}`, grpc.credentials.createInsecure()),
+    out,
+  };
   procs.push(p);
   // Starting under tsx takes seconds on a loaded 2-core machine; readiness itself is sub-second.
-  await waitFor(async () => fetch(`http://127.0.0.1:${httpPort}/readyz`).then((r) => r.ok, () => false), 60_000, `${name} ready: ${out.join('')}`);
+  await waitFor(
+    async () =>
+      fetch(`http://127.0.0.1:${httpPort}/readyz`).then(
+        (r) => r.ok,
+        () => false,
+      ),
+    60_000,
+    `${name} ready: ${out.join('')}`,
+  );
   return p;
 }
 
@@ -53,15 +87,32 @@ async function stopProcess(p: Proc): Promise<void> {
   procs.splice(procs.indexOf(p), 1);
 }
 
-const ref = (i: number) => ({ name: `model-${i}-h100`, namespace: NS, scalerMetadata: { scalerAddress: 'wva-scaler:9090', modelID: `model-${i}` } });
+const ref = (i: number) => ({
+  name: `model-${i}-h100`,
+  namespace: NS,
+  scalerMetadata: { scalerAddress: 'wva-scaler:9090', modelID: `model-${i}` },
+});
 const desired = async (p: Proc, i: number) =>
-  (await unary<unknown, GetMetricsResponse>(p.client, 'GetMetrics', { scaledObjectRef: ref(i), metricName: 'wva-desired-replicas' }, 3000)).metricValues[0]?.metricValueFloat;
+  (
+    await unary<unknown, GetMetricsResponse>(
+      p.client,
+      'GetMetrics',
+      { scaledObjectRef: ref(i), metricName: 'wva-desired-replicas' },
+      3000,
+    )
+  ).metricValues[0]?.metricValueFloat;
 
 beforeAll(async () => {
   redis = await RedisServer.start();
   fleet = new VllmFleet({
-    seed: 11, histograms: false,
-    models: Array.from({ length: MODELS }, (_, i) => ({ namespace: NS, modelID: `model-${i}`, arrivalRate: 6 + 6 * i, variants: [{ deployment: `model-${i}-h100`, replicas: 1 + (i % 2) }] })),
+    seed: 11,
+    histograms: false,
+    models: Array.from({ length: MODELS }, (_, i) => ({
+      namespace: NS,
+      modelID: `model-${i}`,
+      arrivalRate: 6 + 6 * i,
+      variants: [{ deployment: `model-${i}-h100`, replicas: 1 + (i % 2) }],
+    })),
   });
   await fleet.start();
 }, 60_000);
@@ -81,14 +132,25 @@ describe('two scaler replicas sharing Redis', () => {
       await unary(b.client, 'GetMetricSpec', ref(i));
     }
     // Exactly one computes; both answer.
-    const roles = await Promise.all([a, b].map(async (p) => (await (await fetch(`http://127.0.0.1:${p.httpPort}/debug/role`)).json()) as { computing: boolean }));
+    const roles = await Promise.all(
+      [a, b].map(
+        async (p) =>
+          (await (await fetch(`http://127.0.0.1:${p.httpPort}/debug/role`)).json()) as { computing: boolean },
+      ),
+    );
     expect(roles.filter((r) => r.computing)).toHaveLength(1);
-    const cache = (await (await fetch(`http://127.0.0.1:${a.httpPort}/debug/cache`)).json()) as { decisions: { health: { redis: string } } };
+    const cache = (await (await fetch(`http://127.0.0.1:${a.httpPort}/debug/cache`)).json()) as {
+      decisions: { health: { redis: string } };
+    };
     expect(cache.decisions.health.redis).toBe('up');
-    await waitFor(async () => {
-      for (let i = 0; i < MODELS; i++) if ((await desired(a, i).catch(() => undefined)) === undefined) return false;
-      return true;
-    }, 20_000, 'decisions for every variant');
+    await waitFor(
+      async () => {
+        for (let i = 0; i < MODELS; i++) if ((await desired(a, i).catch(() => undefined)) === undefined) return false;
+        return true;
+      },
+      20_000,
+      'decisions for every variant',
+    );
     // Agreement: sample both replicas, back to back, many times.
     let compared = 0;
     for (let round = 0; round < 10; round++) {
@@ -109,7 +171,10 @@ describe('two scaler replicas sharing Redis', () => {
     const follower = roles[0]?.computing ? b : a;
     const leader = follower === a ? b : a;
     await stopProcess(follower);
-    const restarted = await startProcess(`${follower.name}-2`, { WVA_ENGINE_INTERVAL: '10m', WVA_FETCH_INTERVAL: '10m' });
+    const restarted = await startProcess(`${follower.name}-2`, {
+      WVA_ENGINE_INTERVAL: '10m',
+      WVA_FETCH_INTERVAL: '10m',
+    });
     for (let i = 0; i < MODELS; i++) expect(await desired(restarted, i)).toBe(await desired(leader, i));
     expect(restarted.out.join('')).toMatch(/"decisions":[1-9]\d*,"msg":"decisions loaded from Redis"/);
 
@@ -137,9 +202,13 @@ describe('two scaler replicas sharing Redis', () => {
     expect(failures).toEqual([]);
     expect(calls).toBeGreaterThan(50);
     // Caught up by itself: the replicas agree again after Redis is back.
-    await waitFor(async () => {
-      for (let i = 0; i < MODELS; i++) if ((await desired(leader, i)) !== (await desired(restarted, i))) return false;
-      return true;
-    }, 15_000, 'agreement after Redis restart');
+    await waitFor(
+      async () => {
+        for (let i = 0; i < MODELS; i++) if ((await desired(leader, i)) !== (await desired(restarted, i))) return false;
+        return true;
+      },
+      15_000,
+      'agreement after Redis restart',
+    );
   }, 240_000); // three scaler processes start under tsx: seconds each, up to a minute on a loaded 2-core machine
 });

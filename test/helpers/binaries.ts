@@ -5,7 +5,8 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
-export const INSTALL_HINT = 'apt-get update && apt-get install -y prometheus redis-server python3-grpcio python3-protobuf';
+export const INSTALL_HINT =
+  'apt-get update && apt-get install -y prometheus redis-server python3-grpcio python3-protobuf';
 
 function which(name: string): string | undefined {
   for (const dir of (process.env.PATH ?? '').split(':').concat(['/usr/bin', '/usr/sbin', '/usr/local/bin'])) {
@@ -17,7 +18,10 @@ function which(name: string): string | undefined {
 
 export function requireBinary(name: string, debianPackage: string): string {
   const p = which(name);
-  if (!p) throw new Error(`${name} not found on PATH: install it with \`apt-get install -y ${debianPackage}\` (all test dependencies: \`${INSTALL_HINT}\`)`);
+  if (!p)
+    throw new Error(
+      `${name} not found on PATH: install it with \`apt-get install -y ${debianPackage}\` (all test dependencies: \`${INSTALL_HINT}\`)`,
+    );
   return p;
 }
 

@@ -68,7 +68,10 @@ export class FakeKubeApi {
   private readonly hung = new Set<ServerResponse>();
   readonly requests: RecordedRequest[] = [];
 
-  private constructor(private readonly server: Server, readonly port: number) {}
+  private constructor(
+    private readonly server: Server,
+    readonly port: number,
+  ) {}
 
   static async start(): Promise<FakeKubeApi> {
     const server = createServer();
@@ -193,7 +196,13 @@ export class FakeKubeApi {
   }
 
   lists(plural: string): number {
-    return this.requests.filter((r) => r.method === 'GET' && r.query['watch'] !== 'true' && pluralOf(r.path) === plural && PATH.exec(r.path)?.[3] === undefined).length;
+    return this.requests.filter(
+      (r) =>
+        r.method === 'GET' &&
+        r.query['watch'] !== 'true' &&
+        pluralOf(r.path) === plural &&
+        PATH.exec(r.path)?.[3] === undefined,
+    ).length;
   }
 
   patches(): RecordedRequest[] {
@@ -212,7 +221,13 @@ export class FakeKubeApi {
     } catch {
       return sendStatus(res, 400, 'BadRequest', 'body is not JSON');
     }
-    const record: RecordedRequest = { method: req.method ?? 'GET', path: url.pathname, query, contentType: req.headers['content-type'], body };
+    const record: RecordedRequest = {
+      method: req.method ?? 'GET',
+      path: url.pathname,
+      query,
+      contentType: req.headers['content-type'],
+      body,
+    };
     this.requests.push(record);
     if (this.hanging?.(record)) {
       this.hung.add(res);
@@ -240,19 +255,31 @@ export class FakeKubeApi {
     const current = this.store(plural).get(id);
     switch (req.method) {
       case 'GET':
-        return current ? sendJson(res, 200, current) : sendStatus(res, 404, 'NotFound', `${plural} "${name}" not found`);
+        return current
+          ? sendJson(res, 200, current)
+          : sendStatus(res, 404, 'NotFound', `${plural} "${name}" not found`);
       case 'PUT': {
         if (!current) return sendStatus(res, 404, 'NotFound', `${plural} "${name}" not found`);
         const given = (body as FakeObject | undefined)?.metadata?.resourceVersion;
         if (given !== current.metadata.resourceVersion) {
-          return sendStatus(res, 409, 'Conflict', `Operation cannot be fulfilled on ${plural} "${name}": the object has been modified`);
+          return sendStatus(
+            res,
+            409,
+            'Conflict',
+            `Operation cannot be fulfilled on ${plural} "${name}": the object has been modified`,
+          );
         }
         return sendJson(res, 200, this.upsert(plural, body as FakeObject));
       }
       case 'PATCH': {
         if (sub !== 'status') return sendStatus(res, 405, 'MethodNotAllowed', 'only status patches are served');
         if (record.contentType !== 'application/merge-patch+json') {
-          return sendStatus(res, 415, 'UnsupportedMediaType', `expected application/merge-patch+json, got ${record.contentType}`);
+          return sendStatus(
+            res,
+            415,
+            'UnsupportedMediaType',
+            `expected application/merge-patch+json, got ${record.contentType}`,
+          );
         }
         if (!current) return sendStatus(res, 404, 'NotFound', `${plural} "${name}" not found`);
         const patchStatus = (body as { status?: unknown } | undefined)?.status;
@@ -276,10 +303,21 @@ export class FakeKubeApi {
   private list(res: ServerResponse, plural: string, namespace: string | undefined, name: string | undefined): void {
     const items = [...this.store(plural).values()].filter((o) => matches(o, namespace, name));
     const kind = KINDS[plural] ?? { apiVersion: 'v1', kind: 'Unknown' };
-    sendJson(res, 200, { apiVersion: kind.apiVersion, kind: `${kind.kind}List`, metadata: { resourceVersion: String(this.rv) }, items });
+    sendJson(res, 200, {
+      apiVersion: kind.apiVersion,
+      kind: `${kind.kind}List`,
+      metadata: { resourceVersion: String(this.rv) },
+      items,
+    });
   }
 
-  private watch(res: ServerResponse, plural: string, namespace: string | undefined, name: string | undefined, fromRaw: string | undefined): void {
+  private watch(
+    res: ServerResponse,
+    plural: string,
+    namespace: string | undefined,
+    name: string | undefined,
+    fromRaw: string | undefined,
+  ): void {
     res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
     const from = fromRaw === undefined || fromRaw === '' ? Number.NaN : Number(fromRaw);
     if (Number.isFinite(from) && from < (this.compactedBelow.get(plural) ?? 0)) {
@@ -288,9 +326,11 @@ export class FakeKubeApi {
     }
     const w: OpenWatch = { plural, namespace, name, res };
     if (Number.isFinite(from)) {
-      for (const e of this.history.get(plural) ?? []) if (e.rv > from && matches(e.object, namespace, name)) write(w, e);
+      for (const e of this.history.get(plural) ?? [])
+        if (e.rv > from && matches(e.object, namespace, name)) write(w, e);
     } else {
-      for (const o of this.store(plural).values()) if (matches(o, namespace, name)) write(w, { rv: 0, type: 'ADDED', object: o });
+      for (const o of this.store(plural).values())
+        if (matches(o, namespace, name)) write(w, { rv: 0, type: 'ADDED', object: o });
     }
     this.watches.add(w);
     res.on('close', () => this.watches.delete(w));
@@ -324,7 +364,15 @@ function write(w: OpenWatch, e: WatchEvent): void {
 function goneEvent(): unknown {
   return {
     type: 'ERROR',
-    object: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'too old resource version', reason: 'Expired', code: 410 },
+    object: {
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Failure',
+      message: 'too old resource version',
+      reason: 'Expired',
+      code: 410,
+    },
   };
 }
 
@@ -333,7 +381,9 @@ function objectId(namespace: string | undefined, name: string): string {
 }
 
 function matches(o: FakeObject, namespace: string | undefined, name: string | undefined): boolean {
-  return (namespace === undefined || o.metadata.namespace === namespace) && (name === undefined || o.metadata.name === name);
+  return (
+    (namespace === undefined || o.metadata.namespace === namespace) && (name === undefined || o.metadata.name === name)
+  );
 }
 
 function pluralOf(path: string): string | undefined {
@@ -343,7 +393,10 @@ function pluralOf(path: string): string | undefined {
 /** RFC 7386 JSON merge patch. */
 export function mergePatch(target: unknown, patch: unknown): unknown {
   if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) return patch;
-  const out: Record<string, unknown> = target !== null && typeof target === 'object' && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {};
+  const out: Record<string, unknown> =
+    target !== null && typeof target === 'object' && !Array.isArray(target)
+      ? { ...(target as Record<string, unknown>) }
+      : {};
   for (const [k, v] of Object.entries(patch as Record<string, unknown>)) {
     if (v === null) delete out[k];
     else out[k] = mergePatch(out[k], v);

@@ -24,10 +24,22 @@ export interface PrometheusOptions {
 
 function configYaml(jobs: readonly ScrapeJob[], intervalMs: number): string {
   const interval = `${Math.max(1, Math.round(intervalMs / 1000))}s`;
-  const lines = ['global:', `  scrape_interval: ${interval}`, `  scrape_timeout: ${interval}`, '  evaluation_interval: 15s', 'scrape_configs:'];
+  const lines = [
+    'global:',
+    `  scrape_interval: ${interval}`,
+    `  scrape_timeout: ${interval}`,
+    '  evaluation_interval: 15s',
+    'scrape_configs:',
+  ];
   for (const j of jobs) {
     const u = new URL(j.url);
-    lines.push(`  - job_name: ${JSON.stringify(j.job)}`, '    honor_labels: true', `    metrics_path: ${JSON.stringify(u.pathname)}`, '    static_configs:', `      - targets: [${JSON.stringify(u.host)}]`);
+    lines.push(
+      `  - job_name: ${JSON.stringify(j.job)}`,
+      '    honor_labels: true',
+      `    metrics_path: ${JSON.stringify(u.pathname)}`,
+      '    static_configs:',
+      `      - targets: [${JSON.stringify(u.host)}]`,
+    );
   }
   return `${lines.join('\n')}\n`;
 }

@@ -14,7 +14,10 @@ export class RedisServer {
   private output = '';
   private paused = false;
 
-  private constructor(readonly binary: string, readonly port: number) {}
+  private constructor(
+    readonly binary: string,
+    readonly port: number,
+  ) {}
 
   /** Starts a server on a free port and waits until it answers PING. */
   static async start(): Promise<RedisServer> {
@@ -36,16 +39,37 @@ export class RedisServer {
   async start(): Promise<void> {
     if (this.running) return;
     this.output = '';
-    const child = spawn(this.binary, ['--port', String(this.port), '--save', '', '--appendonly', 'no', '--bind', '127.0.0.1', '--protected-mode', 'yes', '--loglevel', 'warning'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      this.binary,
+      [
+        '--port',
+        String(this.port),
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--bind',
+        '127.0.0.1',
+        '--protected-mode',
+        'yes',
+        '--loglevel',
+        'warning',
+      ],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     this.child = child;
     child.stdout?.on('data', (b: Buffer) => (this.output += b.toString()));
     child.stderr?.on('data', (b: Buffer) => (this.output += b.toString()));
-    await waitFor(async () => {
-      if (!this.running) throw new Error(`redis-server exited on port ${this.port}: ${this.output.slice(-500)}`);
-      return pingOnce(this.port);
-    }, 10_000, `redis-server on 127.0.0.1:${this.port}`);
+    await waitFor(
+      async () => {
+        if (!this.running) throw new Error(`redis-server exited on port ${this.port}: ${this.output.slice(-500)}`);
+        return pingOnce(this.port);
+      },
+      10_000,
+      `redis-server on 127.0.0.1:${this.port}`,
+    );
   }
 
   /** Kills the server and waits for it to exit (the port is free again afterwards). */

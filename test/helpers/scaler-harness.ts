@@ -45,9 +45,19 @@ export interface HarnessOptions {
 export function makeDecision(variantKey: string, desired: number, now = Date.now()): Decision {
   const [namespace = '', name = ''] = variantKey.split('/');
   return {
-    variantKey, namespace, variantName: name, modelID: 'm', accelerator: undefined,
-    desiredReplicas: desired, currentReplicas: 0, reasons: ['set by test'], steps: [], clamp: undefined,
-    metricsAgeMs: 0, freshness: 'fresh', decidedAt: now,
+    variantKey,
+    namespace,
+    variantName: name,
+    modelID: 'm',
+    accelerator: undefined,
+    desiredReplicas: desired,
+    currentReplicas: 0,
+    reasons: ['set by test'],
+    steps: [],
+    clamp: undefined,
+    metricsAgeMs: 0,
+    freshness: 'fresh',
+    decidedAt: now,
   };
 }
 
@@ -64,20 +74,48 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   });
   const source = opts.source ? opts.source({ decisions, trigger }) : new DecisionWaiter(decisions, trigger);
   const expiry = opts.expiryNow
-    ? new RegistrationExpiry({ registry, ttlMs: DEFAULT_REGISTRATION_TTL_MS, isStreamOpen: (k) => streams.isOpenFor(k), logger, now: opts.expiryNow })
+    ? new RegistrationExpiry({
+        registry,
+        ttlMs: DEFAULT_REGISTRATION_TTL_MS,
+        isStreamOpen: (k) => streams.isOpenFor(k),
+        logger,
+        now: opts.expiryNow,
+      })
     : undefined;
   const scaler = new ExternalScalerService({
-    registry, decisions, source, streams, metrics, logger, firstDecisionDeadlineMs: opts.firstDecisionDeadlineMs ?? 300, ...(expiry ? { expiry } : {}),
+    registry,
+    decisions,
+    source,
+    streams,
+    metrics,
+    logger,
+    firstDecisionDeadlineMs: opts.firstDecisionDeadlineMs ?? 300,
+    ...(expiry ? { expiry } : {}),
     ...(opts.maxGrpcVariants !== undefined ? { maxGrpcVariants: opts.maxGrpcVariants } : {}),
   });
   const server = new GrpcServer({
-    host: '127.0.0.1', port: 0, credentials: opts.credentials ?? grpc.ServerCredentials.createInsecure(),
-    proto, scaler, streams, logger, shutdownGraceMs: 2000,
+    host: '127.0.0.1',
+    port: 0,
+    credentials: opts.credentials ?? grpc.ServerCredentials.createInsecure(),
+    proto,
+    scaler,
+    streams,
+    logger,
+    shutdownGraceMs: 2000,
   });
   const port = await server.start();
   const clients: grpc.Client[] = [];
   return {
-    proto, registry, decisions, trigger, streams, metrics, expiry, server, port, address: `127.0.0.1:${port}`,
+    proto,
+    registry,
+    decisions,
+    trigger,
+    streams,
+    metrics,
+    expiry,
+    server,
+    port,
+    address: `127.0.0.1:${port}`,
     setDecision(variantKey, desired) {
       const { current, previous } = decisions.set(makeDecision(variantKey, desired));
       if (!previous || previous.desiredReplicas !== desired) {
@@ -100,9 +138,16 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
 /** Promisified unary call on a dynamically loaded client. */
 export function unary<Req, Res>(client: grpc.Client, method: string, req: Req, deadlineMs = 5000): Promise<Res> {
   return new Promise((resolve, reject) => {
-    const fn = (client as unknown as Record<string, (r: Req, m: grpc.Metadata, o: grpc.CallOptions, cb: (e: grpc.ServiceError | null, v: Res) => void) => void>)[method];
+    const fn = (
+      client as unknown as Record<
+        string,
+        (r: Req, m: grpc.Metadata, o: grpc.CallOptions, cb: (e: grpc.ServiceError | null, v: Res) => void) => void
+      >
+    )[method];
     if (!fn) throw new Error(`no method ${method}`);
-    fn.call(client, req, new grpc.Metadata(), { deadline: Date.now() + deadlineMs }, (err, res) => (err ? reject(err) : resolve(res)));
+    fn.call(client, req, new grpc.Metadata(), { deadline: Date.now() + deadlineMs }, (err, res) =>
+      err ? reject(err) : resolve(res),
+    );
   });
 }
 

@@ -16,7 +16,26 @@ const MAX_VARIANTS = 50;
 const keys = [...Object.keys(METADATA_KEYS), ...Object.keys(METADATA_KEYS).map((k) => `${k}FromEnv`), 'scalerAddress'];
 const text = fc.oneof(
   fc.string({ maxLength: 40 }),
-  fc.constantFrom('', ' ', '0', '1', '-1', '0x10', '1e20', '1e-3', 'NaN', 'Infinity', '720h', '0.001ms', 'true', 'llm', 'a/b', 'a.b', '\u0000', '\uD800'),
+  fc.constantFrom(
+    '',
+    ' ',
+    '0',
+    '1',
+    '-1',
+    '0x10',
+    '1e20',
+    '1e-3',
+    'NaN',
+    'Infinity',
+    '720h',
+    '0.001ms',
+    'true',
+    'llm',
+    'a/b',
+    'a.b',
+    '\u0000',
+    '\uD800',
+  ),
   fc.nat({ max: 200_000 }).map((n) => 'z'.repeat(n)),
   fc.string({ unit: 'grapheme', maxLength: 20 }),
 );

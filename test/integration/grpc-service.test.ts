@@ -9,10 +9,23 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { protoPath as healthProtoPath } from 'grpc-health-check';
 import { startHarness, stream, unary, type Harness } from '../helpers/scaler-harness.js';
 import { waitFor } from '../helpers/ports.js';
-import type { GetMetricSpecResponse__Output as GetMetricSpecResponse, GetMetricsResponse__Output as GetMetricsResponse, IsActiveResponse__Output as IsActiveResponse } from '../../src/grpc/proto.js';
+import type {
+  GetMetricSpecResponse__Output as GetMetricSpecResponse,
+  GetMetricsResponse__Output as GetMetricsResponse,
+  IsActiveResponse__Output as IsActiveResponse,
+} from '../../src/grpc/proto.js';
 
-const META = { scalerAddress: 'wva-scaler.keda:9090', modelID: 'meta-llama/Llama-3.1-8B-Instruct', accelerator: 'H100', variantCost: '12' };
-const ref = (name = 'llama-h100', scalerMetadata: Record<string, string> = META) => ({ name, namespace: 'team-a', scalerMetadata });
+const META = {
+  scalerAddress: 'wva-scaler.keda:9090',
+  modelID: 'meta-llama/Llama-3.1-8B-Instruct',
+  accelerator: 'H100',
+  variantCost: '12',
+};
+const ref = (name = 'llama-h100', scalerMetadata: Record<string, string> = META) => ({
+  name,
+  namespace: 'team-a',
+  scalerMetadata,
+});
 
 let h: Harness;
 let client: grpc.Client;
@@ -35,11 +48,15 @@ describe('GetMetricSpec', () => {
   });
 
   it('answers INVALID_ARGUMENT naming the key, the value and what is expected', async () => {
-    const err = await unary(client, 'GetMetricSpec', ref('x', { ...META, kvCacheThreshold: '1.5' })).catch((e: grpc.ServiceError) => e);
+    const err = await unary(client, 'GetMetricSpec', ref('x', { ...META, kvCacheThreshold: '1.5' })).catch(
+      (e: grpc.ServiceError) => e,
+    );
     expect((err as grpc.ServiceError).code).toBe(grpc.status.INVALID_ARGUMENT);
     expect((err as grpc.ServiceError).details).toContain('kvCacheThreshold="1.5"');
     expect((err as grpc.ServiceError).details).toContain('[0, 1]');
-    const missing = await unary(client, 'GetMetricSpec', ref('y', { scalerAddress: 'a:1' })).catch((e: grpc.ServiceError) => e);
+    const missing = await unary(client, 'GetMetricSpec', ref('y', { scalerAddress: 'a:1' })).catch(
+      (e: grpc.ServiceError) => e,
+    );
     expect((missing as grpc.ServiceError).code).toBe(grpc.status.INVALID_ARGUMENT);
     expect((missing as grpc.ServiceError).details).toContain('modelID');
     expect(h.registry.size).toBe(0);
@@ -58,13 +75,21 @@ describe('GetMetricSpec', () => {
 describe('GetMetrics', () => {
   it('answers the decision as float and int', async () => {
     h.setDecision('team-a/llama-h100', 3);
-    const res = await unary<unknown, GetMetricsResponse>(client, 'GetMetrics', { scaledObjectRef: ref(), metricName: 'wva-desired-replicas' });
+    const res = await unary<unknown, GetMetricsResponse>(client, 'GetMetrics', {
+      scaledObjectRef: ref(),
+      metricName: 'wva-desired-replicas',
+    });
     expect(res.metricValues).toEqual([{ metricName: 'wva-desired-replicas', metricValue: 3, metricValueFloat: 3 }]);
-    expect(await h.metrics.registry.getSingleMetricAsString('wva_scaler_grpc_requests_total')).toContain('method="GetMetrics",code="OK"} 1');
+    expect(await h.metrics.registry.getSingleMetricAsString('wva_scaler_grpc_requests_total')).toContain(
+      'method="GetMetrics",code="OK"} 1',
+    );
   });
 
   it('answers UNAVAILABLE with the reason when no decision comes within the deadline', async () => {
-    const err = (await unary(client, 'GetMetrics', { scaledObjectRef: ref(), metricName: 'wva-desired-replicas' }).catch((e: unknown) => e)) as grpc.ServiceError;
+    const err = (await unary(client, 'GetMetrics', {
+      scaledObjectRef: ref(),
+      metricName: 'wva-desired-replicas',
+    }).catch((e: unknown) => e)) as grpc.ServiceError;
     expect(err.code).toBe(grpc.status.UNAVAILABLE);
     expect(err.details).toContain('no decision yet for team-a/llama-h100');
     expect(h.registry.get('team-a/llama-h100')).toBeDefined();
@@ -75,20 +100,31 @@ describe('GetMetrics', () => {
     h = await startHarness({ firstDecisionDeadlineMs: 3000 });
     client = h.client();
     const start = Date.now();
-    const err = (await unary(client, 'GetMetrics', { scaledObjectRef: ref(), metricName: 'wva-desired-replicas' }, 600).catch((e: unknown) => e)) as grpc.ServiceError;
+    const err = (await unary(
+      client,
+      'GetMetrics',
+      { scaledObjectRef: ref(), metricName: 'wva-desired-replicas' },
+      600,
+    ).catch((e: unknown) => e)) as grpc.ServiceError;
     expect(err.code, err.details).toBe(grpc.status.UNAVAILABLE);
     expect(err.details).toContain('no decision yet for team-a/llama-h100');
     expect(Date.now() - start).toBeLessThan(3000);
   });
 
   it('waits for a first decision that arrives within the deadline', async () => {
-    const pending = unary<unknown, GetMetricsResponse>(client, 'GetMetrics', { scaledObjectRef: ref(), metricName: 'wva-desired-replicas' });
+    const pending = unary<unknown, GetMetricsResponse>(client, 'GetMetrics', {
+      scaledObjectRef: ref(),
+      metricName: 'wva-desired-replicas',
+    });
     setTimeout(() => h.setDecision('team-a/llama-h100', 2), 50);
     expect((await pending).metricValues[0]?.metricValueFloat).toBe(2);
   });
 
   it('refuses bad metadata with INVALID_ARGUMENT when it has to register', async () => {
-    const err = (await unary(client, 'GetMetrics', { scaledObjectRef: ref('z', { modelID: 'm', minReplicas: '-1' }), metricName: '' }).catch((e: unknown) => e)) as grpc.ServiceError;
+    const err = (await unary(client, 'GetMetrics', {
+      scaledObjectRef: ref('z', { modelID: 'm', minReplicas: '-1' }),
+      metricName: '',
+    }).catch((e: unknown) => e)) as grpc.ServiceError;
     expect(err.code).toBe(grpc.status.INVALID_ARGUMENT);
     expect(err.details).toContain('minReplicas');
   });
@@ -127,7 +163,12 @@ describe('registrations KEDA no longer asks about', () => {
     expect(h.expiry?.sweep()).toEqual([]);
     now += 2 * 60_000;
     expect(h.expiry?.sweep()).toEqual(['team-a/old']);
-    expect(h.registry.all().map((v) => v.key).sort()).toEqual(['team-a/polled', 'team-a/pushed']);
+    expect(
+      h.registry
+        .all()
+        .map((v) => v.key)
+        .sort(),
+    ).toEqual(['team-a/polled', 'team-a/pushed']);
     s.cancel();
     await waitFor(() => h.streams.size === 0, 2000, 'stream closed');
     now += 10 * 60_000;
@@ -171,14 +212,18 @@ describe('StreamIsActive', () => {
   });
 
   it('cleans up on cancel and leaks no subscription', async () => {
-    const streams = Array.from({ length: 20 }, (_, i) => stream<unknown, IsActiveResponse>(client, 'StreamIsActive', ref(`v${i}`)));
+    const streams = Array.from({ length: 20 }, (_, i) =>
+      stream<unknown, IsActiveResponse>(client, 'StreamIsActive', ref(`v${i}`)),
+    );
     for (const s of streams) s.on('error', () => undefined);
     await waitFor(() => h.streams.size === 20, 3000, '20 streams');
     // Each stream subscribes once; streams with no decision yet also wait for a first one.
     expect(h.trigger.subscriberCount).toBeGreaterThanOrEqual(20);
     for (const s of streams) s.cancel();
     await waitFor(() => h.streams.size === 0 && h.trigger.subscriberCount === 0, 3000, 'cleanup');
-    expect(await h.metrics.registry.getSingleMetricAsString('wva_scaler_stream_subscribers')).toContain('wva_scaler_stream_subscribers 0');
+    expect(await h.metrics.registry.getSingleMetricAsString('wva_scaler_stream_subscribers')).toContain(
+      'wva_scaler_stream_subscribers 0',
+    );
   });
 
   it('fails INVALID_ARGUMENT on bad metadata', async () => {
@@ -205,7 +250,11 @@ describe('StreamIsActive', () => {
 describe('health and reflection', () => {
   it('serves grpc.health.v1 for the server and the ExternalScaler service', async () => {
     const def = protoLoader.loadSync(healthProtoPath, { keepCase: true, enums: String });
-    const Health = (grpc.loadPackageDefinition(def) as unknown as { grpc: { health: { v1: { Health: grpc.ServiceClientConstructor } } } }).grpc.health.v1.Health;
+    const Health = (
+      grpc.loadPackageDefinition(def) as unknown as {
+        grpc: { health: { v1: { Health: grpc.ServiceClientConstructor } } };
+      }
+    ).grpc.health.v1.Health;
     const hc = new Health(h.address, grpc.credentials.createInsecure());
     for (const service of ['', 'externalscaler.ExternalScaler']) {
       const res = await unary<unknown, { status: string }>(hc, 'Check', { service });
@@ -217,11 +266,25 @@ describe('health and reflection', () => {
   });
 
   it('lists ExternalScaler and health through server reflection (what grpcurl list does)', async () => {
-    const reflectionDir = join(dirname(createRequire(import.meta.url).resolve('@grpc/reflection')), '../proto/grpc/reflection/v1/reflection.proto');
+    const reflectionDir = join(
+      dirname(createRequire(import.meta.url).resolve('@grpc/reflection')),
+      '../proto/grpc/reflection/v1/reflection.proto',
+    );
     const def = protoLoader.loadSync(reflectionDir, { keepCase: true });
-    const Reflection = (grpc.loadPackageDefinition(def) as unknown as { grpc: { reflection: { v1: { ServerReflection: grpc.ServiceClientConstructor } } } }).grpc.reflection.v1.ServerReflection;
+    const Reflection = (
+      grpc.loadPackageDefinition(def) as unknown as {
+        grpc: { reflection: { v1: { ServerReflection: grpc.ServiceClientConstructor } } };
+      }
+    ).grpc.reflection.v1.ServerReflection;
     const rc = new Reflection(h.address, grpc.credentials.createInsecure());
-    const call = (rc as unknown as { ServerReflectionInfo(): grpc.ClientDuplexStream<unknown, { list_services_response?: { service: { name: string }[] } }> }).ServerReflectionInfo();
+    const call = (
+      rc as unknown as {
+        ServerReflectionInfo(): grpc.ClientDuplexStream<
+          unknown,
+          { list_services_response?: { service: { name: string }[] } }
+        >;
+      }
+    ).ServerReflectionInfo();
     const names = await new Promise<string[]>((resolve, reject) => {
       call.on('data', (m) => resolve((m.list_services_response?.service ?? []).map((s: { name: string }) => s.name)));
       call.on('error', reject);

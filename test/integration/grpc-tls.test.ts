@@ -18,13 +18,54 @@ function openssl(...args: string[]): void {
   execFileSync(requireBinary('openssl', 'openssl'), args, { cwd: dir, stdio: 'pipe' });
 }
 function makeCa(name: string): void {
-  openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', `/CN=${name}`, '-keyout', `${name}.key`, '-out', `${name}.crt`);
+  openssl(
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-days',
+    '1',
+    '-subj',
+    `/CN=${name}`,
+    '-keyout',
+    `${name}.key`,
+    '-out',
+    `${name}.crt`,
+  );
 }
 function makeCert(name: string, ca: string, cn: string): void {
-  openssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=${cn}`, '-keyout', `${name}.key`, '-out', `${name}.csr`);
+  openssl(
+    'req',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-subj',
+    `/CN=${cn}`,
+    '-keyout',
+    `${name}.key`,
+    '-out',
+    `${name}.csr`,
+  );
   const ext = join(dir, `${name}.ext`);
   execFileSync('sh', ['-c', `printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\\n' > ${ext}`]);
-  openssl('x509', '-req', '-in', `${name}.csr`, '-CA', `${ca}.crt`, '-CAkey', `${ca}.key`, '-CAcreateserial', '-days', '1', '-extfile', ext, '-out', `${name}.crt`);
+  openssl(
+    'x509',
+    '-req',
+    '-in',
+    `${name}.csr`,
+    '-CA',
+    `${ca}.crt`,
+    '-CAkey',
+    `${ca}.key`,
+    '-CAcreateserial',
+    '-days',
+    '1',
+    '-extfile',
+    ext,
+    '-out',
+    `${name}.crt`,
+  );
 }
 const f = (n: string) => join(dir, n);
 const ref = { name: 'v', namespace: 'ns', scalerMetadata: { modelID: 'm' } };
@@ -63,7 +104,10 @@ describe('gRPC TLS', () => {
       while (!rotated && Date.now() < deadline) {
         await new Promise((r) => setTimeout(r, 250));
         const c2 = h.client(grpc.credentials.createSsl(readFileSync(f('ca2.crt'))));
-        rotated = await unary(c2, 'GetMetricSpec', ref, 1000).then(() => true, () => false);
+        rotated = await unary(c2, 'GetMetricSpec', ref, 1000).then(
+          () => true,
+          () => false,
+        );
         c2.close();
       }
       expect(rotated).toBe(true);
@@ -80,11 +124,15 @@ describe('gRPC TLS', () => {
     const h = await startHarness({ credentials: tls.creds });
     try {
       const ca = readFileSync(f('ca.crt'));
-      const good = h.client(grpc.credentials.createSsl(ca, readFileSync(f('client.key')), readFileSync(f('client.crt'))));
+      const good = h.client(
+        grpc.credentials.createSsl(ca, readFileSync(f('client.key')), readFileSync(f('client.crt'))),
+      );
       expect((await unary<unknown, GetMetricSpecResponse>(good, 'GetMetricSpec', ref)).metricSpecs).toHaveLength(1);
       const none = h.client(grpc.credentials.createSsl(ca));
       await expect(unary(none, 'GetMetricSpec', ref, 1000)).rejects.toMatchObject({ code: grpc.status.UNAVAILABLE });
-      const rogue = h.client(grpc.credentials.createSsl(ca, readFileSync(f('rogue.key')), readFileSync(f('rogue.crt'))));
+      const rogue = h.client(
+        grpc.credentials.createSsl(ca, readFileSync(f('rogue.key')), readFileSync(f('rogue.crt'))),
+      );
       await expect(unary(rogue, 'GetMetricSpec', ref, 1000)).rejects.toMatchObject({ code: grpc.status.UNAVAILABLE });
     } finally {
       await h.stop();
@@ -93,25 +141,74 @@ describe('gRPC TLS', () => {
   });
 
   it('refuses incomplete TLS settings with a clear message', () => {
-    expect(() => serverCredentials({ certFile: f('server.crt'), keyFile: undefined, clientCaFile: undefined })).toThrow(/must be set together/);
-    expect(() => serverCredentials({ certFile: undefined, keyFile: undefined, clientCaFile: f('ca.crt') })).toThrow(TlsConfigError);
-    expect(() => serverCredentials({ certFile: f('nope.crt'), keyFile: f('server.key'), clientCaFile: undefined })).toThrow(/file not found/);
+    expect(() => serverCredentials({ certFile: f('server.crt'), keyFile: undefined, clientCaFile: undefined })).toThrow(
+      /must be set together/,
+    );
+    expect(() => serverCredentials({ certFile: undefined, keyFile: undefined, clientCaFile: f('ca.crt') })).toThrow(
+      TlsConfigError,
+    );
+    expect(() =>
+      serverCredentials({ certFile: f('nope.crt'), keyFile: f('server.key'), clientCaFile: undefined }),
+    ).toThrow(/file not found/);
   });
 
   // Finding 3: a directory hung start-up forever; garbage, empty or swapped PEM files gave "ready"
   // while every handshake was reset. Each must stop start-up with one line naming the setting.
   describe('unusable files stop start-up with one line naming the setting', () => {
     const cases: [string, () => { cert: string; key: string; ca?: string }, RegExp][] = [
-      ['a directory as cert', () => ({ cert: mkdir('dir-cert'), key: f('server.key') }), /^WVA_TLS_CERT_FILE=.*dir-cert: not a regular file/],
-      ['a directory as key', () => ({ cert: f('server.crt'), key: mkdir('dir-key') }), /^WVA_TLS_KEY_FILE=.*dir-key: not a regular file/],
-      ['a directory as client CA', () => ({ cert: f('server.crt'), key: f('server.key'), ca: mkdir('dir-ca') }), /^WVA_TLS_CLIENT_CA_FILE=.*dir-ca: not a regular file/],
-      ['a garbage cert', () => ({ cert: write('garbage.crt', 'hello\n'), key: f('server.key') }), /^WVA_TLS_CERT_FILE=.*: not a PEM certificate/],
-      ['an empty cert', () => ({ cert: write('empty.crt', ''), key: f('server.key') }), /^WVA_TLS_CERT_FILE=.*: empty file/],
-      ['an empty key', () => ({ cert: f('server.crt'), key: write('empty.key', '') }), /^WVA_TLS_KEY_FILE=.*: empty file/],
-      ['a garbage key', () => ({ cert: f('server.crt'), key: write('garbage.key', '-----BEGIN PRIVATE KEY-----\nnope\n-----END PRIVATE KEY-----\n') }), /^WVA_TLS_KEY_FILE=.*: not a valid PEM private key/],
-      ['cert and key swapped', () => ({ cert: f('server.key'), key: f('server.crt') }), /^WVA_TLS_CERT_FILE=.*server\.key: holds a private key, not a certificate/],
-      ['a key of another certificate', () => ({ cert: f('server.crt'), key: f('server2.key') }), /^WVA_TLS_KEY_FILE=.*server2\.key: does not belong to the certificate/],
-      ['a garbage client CA', () => ({ cert: f('server.crt'), key: f('server.key'), ca: write('garbage-ca.crt', 'x') }), /^WVA_TLS_CLIENT_CA_FILE=.*: not a PEM certificate/],
+      [
+        'a directory as cert',
+        () => ({ cert: mkdir('dir-cert'), key: f('server.key') }),
+        /^WVA_TLS_CERT_FILE=.*dir-cert: not a regular file/,
+      ],
+      [
+        'a directory as key',
+        () => ({ cert: f('server.crt'), key: mkdir('dir-key') }),
+        /^WVA_TLS_KEY_FILE=.*dir-key: not a regular file/,
+      ],
+      [
+        'a directory as client CA',
+        () => ({ cert: f('server.crt'), key: f('server.key'), ca: mkdir('dir-ca') }),
+        /^WVA_TLS_CLIENT_CA_FILE=.*dir-ca: not a regular file/,
+      ],
+      [
+        'a garbage cert',
+        () => ({ cert: write('garbage.crt', 'hello\n'), key: f('server.key') }),
+        /^WVA_TLS_CERT_FILE=.*: not a PEM certificate/,
+      ],
+      [
+        'an empty cert',
+        () => ({ cert: write('empty.crt', ''), key: f('server.key') }),
+        /^WVA_TLS_CERT_FILE=.*: empty file/,
+      ],
+      [
+        'an empty key',
+        () => ({ cert: f('server.crt'), key: write('empty.key', '') }),
+        /^WVA_TLS_KEY_FILE=.*: empty file/,
+      ],
+      [
+        'a garbage key',
+        () => ({
+          cert: f('server.crt'),
+          key: write('garbage.key', '-----BEGIN PRIVATE KEY-----\nnope\n-----END PRIVATE KEY-----\n'),
+        }),
+        /^WVA_TLS_KEY_FILE=.*: not a valid PEM private key/,
+      ],
+      [
+        'cert and key swapped',
+        () => ({ cert: f('server.key'), key: f('server.crt') }),
+        /^WVA_TLS_CERT_FILE=.*server\.key: holds a private key, not a certificate/,
+      ],
+      [
+        'a key of another certificate',
+        () => ({ cert: f('server.crt'), key: f('server2.key') }),
+        /^WVA_TLS_KEY_FILE=.*server2\.key: does not belong to the certificate/,
+      ],
+      [
+        'a garbage client CA',
+        () => ({ cert: f('server.crt'), key: f('server.key'), ca: write('garbage-ca.crt', 'x') }),
+        /^WVA_TLS_CLIENT_CA_FILE=.*: not a PEM certificate/,
+      ],
     ];
     it.each(cases)('%s', (_name, files, message) => {
       const { cert, key, ca } = files();
@@ -131,13 +228,19 @@ describe('gRPC TLS', () => {
     copyFileSync(f('server.crt'), f('rot.crt'));
     copyFileSync(f('server.key'), f('rot.key'));
     const rejected: string[] = [];
-    const tls = serverCredentials({ certFile: f('rot.crt'), keyFile: f('rot.key'), clientCaFile: undefined }, { refreshIntervalMs: 100, onRejectedUpdate: (e) => rejected.push(e.message) });
+    const tls = serverCredentials(
+      { certFile: f('rot.crt'), keyFile: f('rot.key'), clientCaFile: undefined },
+      { refreshIntervalMs: 100, onRejectedUpdate: (e) => rejected.push(e.message) },
+    );
     const h = await startHarness({ credentials: tls.creds });
     try {
       const handshake = async (ca: string): Promise<boolean> => {
         const c = h.client(grpc.credentials.createSsl(readFileSync(f(ca))));
         try {
-          return await unary(c, 'GetMetricSpec', ref, 2000).then(() => true, () => false);
+          return await unary(c, 'GetMetricSpec', ref, 2000).then(
+            () => true,
+            () => false,
+          );
         } finally {
           c.close();
         }

@@ -20,7 +20,15 @@ let client: grpc.Client;
 
 beforeAll(async () => {
   scaler = await createScaler(
-    defaultSettings({ WVA_BIND_ADDRESS: '127.0.0.1', WVA_GRPC_PORT: '0', WVA_HTTP_PORT: '0', WVA_KUBERNETES: 'off', WVA_SCRAPE_TARGETS: 'http://127.0.0.1:9/metrics', WVA_ENGINE_INTERVAL: '1h', WVA_FETCH_INTERVAL: '1h' }),
+    defaultSettings({
+      WVA_BIND_ADDRESS: '127.0.0.1',
+      WVA_GRPC_PORT: '0',
+      WVA_HTTP_PORT: '0',
+      WVA_KUBERNETES: 'off',
+      WVA_SCRAPE_TARGETS: 'http://127.0.0.1:9/metrics',
+      WVA_ENGINE_INTERVAL: '1h',
+      WVA_FETCH_INTERVAL: '1h',
+    }),
     { logger: silentLogger(), defaultMetrics: false },
   );
   for (let i = 0; i < VARIANTS; i++) {
@@ -46,12 +54,19 @@ afterAll(async () => {
 
 const base = () => `http://127.0.0.1:${scaler.httpPort}`;
 const getMetrics = (i: number) =>
-  unary<unknown, GetMetricsResponse>(client, 'GetMetrics', { scaledObjectRef: { namespace: 'llm', name: `v-${i}`, scalerMetadata: {} }, metricName: 'wva-desired-replicas' }, 10_000);
+  unary<unknown, GetMetricsResponse>(
+    client,
+    'GetMetrics',
+    { scaledObjectRef: { namespace: 'llm', name: `v-${i}`, scalerMetadata: {} }, metricName: 'wva-desired-replicas' },
+    10_000,
+  );
 
 describe('HTTP cannot stall the gRPC hot path', () => {
   it('200 concurrent /metrics scrapes share a few renderings, some are turned away, and GetMetrics answers throughout', async () => {
     renders = 0;
-    const storm = Array.from({ length: 200 }, () => fetch(`${base()}/metrics`).then(async (r) => ({ status: r.status, length: (await r.text()).length })));
+    const storm = Array.from({ length: 200 }, () =>
+      fetch(`${base()}/metrics`).then(async (r) => ({ status: r.status, length: (await r.text()).length })),
+    );
     const answers = await Promise.all(Array.from({ length: 50 }, (_, i) => getMetrics(i)));
     const results = await Promise.all(storm);
     expect(answers.every((a, i) => a.metricValues[0]?.metricValueFloat === (i % 7) + 1)).toBe(true);
@@ -84,7 +99,9 @@ describe('HTTP cannot stall the gRPC hot path', () => {
 
   it('GET //[ is a 400, not a 500', async () => {
     const status = await new Promise<string>((resolve, reject) => {
-      const s = connect(scaler.httpPort, '127.0.0.1', () => s.write('GET //[ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'));
+      const s = connect(scaler.httpPort, '127.0.0.1', () =>
+        s.write('GET //[ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'),
+      );
       let data = '';
       s.on('data', (d: Buffer) => (data += d.toString()));
       s.on('end', () => resolve(data.split('\r\n')[0] ?? ''));

@@ -31,7 +31,10 @@ import { waitFor } from '../helpers/ports.js';
 const NS = 'llm';
 const OWN_NS = 'keda';
 
-function scaledObject(name: string, opts: { address?: string; max?: number; min?: number; model?: string; target?: string } = {}): FakeObject {
+function scaledObject(
+  name: string,
+  opts: { address?: string; max?: number; min?: number; model?: string; target?: string } = {},
+): FakeObject {
   return {
     metadata: { name, namespace: NS },
     spec: {
@@ -42,7 +45,12 @@ function scaledObject(name: string, opts: { address?: string; max?: number; min?
         { type: 'cpu', metadata: { value: '50' } },
         {
           type: 'external-push',
-          metadata: { scalerAddress: opts.address ?? 'wva-scaler.keda.svc.cluster.local:9090', modelID: opts.model ?? 'meta/llama-8b', accelerator: 'H100', variantCost: '30' },
+          metadata: {
+            scalerAddress: opts.address ?? 'wva-scaler.keda.svc.cluster.local:9090',
+            modelID: opts.model ?? 'meta/llama-8b',
+            accelerator: 'H100',
+            variantCost: '30',
+          },
         },
       ],
     },
@@ -52,7 +60,11 @@ function scaledObject(name: string, opts: { address?: string; max?: number; min?
 function variantAutoscaling(name: string, cost = '12.5'): FakeObject {
   return {
     metadata: { name, namespace: NS, labels: { 'inference.optimization/acceleratorName': 'A100' } },
-    spec: { modelID: 'meta/llama-8b', variantCost: cost, scaleTargetRef: { kind: 'Deployment', name: `${name}-deploy` } },
+    spec: {
+      modelID: 'meta/llama-8b',
+      variantCost: cost,
+      scaleTargetRef: { kind: 'Deployment', name: `${name}-deploy` },
+    },
   };
 }
 
@@ -68,11 +80,27 @@ function configMap(data: Record<string, string>): FakeObject {
   return { metadata: { name: 'wva-saturation-scaling-config', namespace: OWN_NS }, data };
 }
 
-function decision(variantKey: string, desired: number, decidedAt: number, freshness: Decision['freshness'] = 'fresh'): Decision {
+function decision(
+  variantKey: string,
+  desired: number,
+  decidedAt: number,
+  freshness: Decision['freshness'] = 'fresh',
+): Decision {
   const [namespace = '', variantName = ''] = variantKey.split('/');
   return {
-    variantKey, namespace, variantName, modelID: 'meta/llama-8b', accelerator: 'A100', desiredReplicas: desired, currentReplicas: 2,
-    reasons: ['KV spare low (0.05 < 0.10)'], steps: [], clamp: undefined, metricsAgeMs: 1000, freshness, decidedAt,
+    variantKey,
+    namespace,
+    variantName,
+    modelID: 'meta/llama-8b',
+    accelerator: 'A100',
+    desiredReplicas: desired,
+    currentReplicas: 2,
+    reasons: ['KV spare low (0.05 < 0.10)'],
+    steps: [],
+    clamp: undefined,
+    metricsAgeMs: 1000,
+    freshness,
+    decidedAt,
   };
 }
 
@@ -94,16 +122,32 @@ describe('KubernetesIntegration against a fake API server', () => {
     api.upsert('deployments', deployment('llama-h100-deploy', 3, 2));
     api.upsert('deployments', deployment('llama-a100-deploy', 2, 2));
     api.upsert('replicasets', {
-      metadata: { name: 'llama-h100-deploy-5f7c9', namespace: NS, ownerReferences: [{ kind: 'Deployment', name: 'llama-h100-deploy', controller: true }] },
+      metadata: {
+        name: 'llama-h100-deploy-5f7c9',
+        namespace: NS,
+        ownerReferences: [{ kind: 'Deployment', name: 'llama-h100-deploy', controller: true }],
+      },
     });
     api.upsert('pods', {
-      metadata: { name: 'llama-h100-deploy-5f7c9-abcde', namespace: NS, labels: { 'pod-template-hash': '5f7c9' }, ownerReferences: [{ kind: 'ReplicaSet', name: 'llama-h100-deploy-5f7c9', controller: true }] },
+      metadata: {
+        name: 'llama-h100-deploy-5f7c9-abcde',
+        namespace: NS,
+        labels: { 'pod-template-hash': '5f7c9' },
+        ownerReferences: [{ kind: 'ReplicaSet', name: 'llama-h100-deploy-5f7c9', controller: true }],
+      },
     });
     api.upsert('configmaps', configMap({ default: 'kvCacheThreshold: 0.7\nqueueLengthThreshold: 4\n' }));
-    api.upsert('configmaps', { metadata: { name: 'unrelated', namespace: OWN_NS }, data: { default: 'kvCacheThreshold: 0.1' } });
+    api.upsert('configmaps', {
+      metadata: { name: 'unrelated', namespace: OWN_NS },
+      data: { default: 'kvCacheThreshold: 0.1' },
+    });
 
     registry = new VariantRegistry();
-    globalConfig = new GlobalConfig({ engineIntervalMs: 15_000, maxScaleUpRate: 2, scaleToZero: { enabled: false, retentionMs: 600_000 } });
+    globalConfig = new GlobalConfig({
+      engineIntervalMs: 15_000,
+      maxScaleUpRate: 2,
+      scaleToZero: { enabled: false, retentionMs: 600_000 },
+    });
     trigger = new DecisionTrigger();
     decisions = new DecisionCache();
     metrics = new ScalerMetrics();
@@ -111,7 +155,12 @@ describe('KubernetesIntegration against a fake API server', () => {
     kube = new KubernetesIntegration({
       kubeConfig: api.kubeConfig(),
       settings: defaultSettings({ POD_NAMESPACE: OWN_NS, WVA_LEADER_ELECTION: 'false' }),
-      registry, globalConfig, trigger, decisions, metrics, logger: silentLogger(),
+      registry,
+      globalConfig,
+      trigger,
+      decisions,
+      metrics,
+      logger: silentLogger(),
       hooks: { onDeploymentSpecChange: (k) => specChanges.push(k) },
       tuning: { syncTimeoutMs: 5000, maxBackoffMs: 200 },
     });
@@ -124,11 +173,30 @@ describe('KubernetesIntegration against a fake API server', () => {
   });
 
   it('registers our ScaledObjects and VariantAutoscalings on start, with KEDA and WVA fields', () => {
-    expect(registry.all().map((v) => v.key).sort()).toEqual(['llm/llama-a100', 'llm/llama-h100']);
+    expect(
+      registry
+        .all()
+        .map((v) => v.key)
+        .sort(),
+    ).toEqual(['llm/llama-a100', 'llm/llama-h100']);
     const so = registry.get('llm/llama-h100');
-    expect(so).toMatchObject({ modelID: 'meta/llama-8b', accelerator: 'H100', cost: 30, deployment: 'llama-h100-deploy', minReplicas: 1, maxReplicas: 8, source: 'scaledobject' });
+    expect(so).toMatchObject({
+      modelID: 'meta/llama-8b',
+      accelerator: 'H100',
+      cost: 30,
+      deployment: 'llama-h100-deploy',
+      minReplicas: 1,
+      maxReplicas: 8,
+      source: 'scaledobject',
+    });
     const va = registry.get('llm/llama-a100');
-    expect(va).toMatchObject({ modelID: 'meta/llama-8b', accelerator: 'A100', cost: 12.5, deployment: 'llama-a100-deploy', source: 'variantautoscaling' });
+    expect(va).toMatchObject({
+      modelID: 'meta/llama-8b',
+      accelerator: 'A100',
+      cost: 12.5,
+      deployment: 'llama-a100-deploy',
+      source: 'variantautoscaling',
+    });
     expect(kube.ready()).toBe(true);
   });
 
@@ -160,7 +228,11 @@ describe('KubernetesIntegration against a fake API server', () => {
     api.upsertSilently('scaledobjects', scaledObject('llama-b200'));
     api.upsertSilently('variantautoscalings', variantAutoscaling('llama-a100', '9'));
     expect(api.expireWatches('scaledobjects')).toBe(1);
-    await waitFor(() => registry.get('llm/llama-b200') !== undefined && registry.get('llm/llama-h100') === undefined, 5000, 're-list');
+    await waitFor(
+      () => registry.get('llm/llama-b200') !== undefined && registry.get('llm/llama-h100') === undefined,
+      5000,
+      're-list',
+    );
     expect(api.lists('scaledobjects')).toBe(listsBefore + 1);
     expect(events.sort()).toEqual(['added:llm/llama-b200', 'removed:llm/llama-h100']);
     // The VA watch was not expired; a dropped and re-opened watch from a compacted version gets 410 too.
@@ -182,7 +254,12 @@ describe('KubernetesIntegration against a fake API server', () => {
     registry.remove('llm/llama-h100');
     registry.upsert({ ...registry.get('llm/llama-a100')!, key: 'llm/ghost', name: 'ghost', source: 'scaledobject' });
     kube.resync();
-    expect(registry.all().map((v) => v.key).sort()).toEqual(['llm/llama-a100', 'llm/llama-h100']);
+    expect(
+      registry
+        .all()
+        .map((v) => v.key)
+        .sort(),
+    ).toEqual(['llm/llama-a100', 'llm/llama-h100']);
   });
 
   it('resolves modelIDFromEnv from the target Deployment, waiting for it, and follows its env', async () => {
@@ -193,7 +270,9 @@ describe('KubernetesIntegration against a fake API server', () => {
     api.upsert('scaledobjects', so);
     const withEnv = (model: string): FakeObject => {
       const d = deployment('qwen-deploy', 1, 1);
-      (d.spec as { template: { spec: { containers: { env?: unknown[] }[] } } }).template.spec.containers[0]!.env = [{ name: 'SERVED_MODEL', value: model }];
+      (d.spec as { template: { spec: { containers: { env?: unknown[] }[] } } }).template.spec.containers[0]!.env = [
+        { name: 'SERVED_MODEL', value: model },
+      ];
       return d;
     };
     // Until the Deployment is cached the variable's value is unknown: nothing registered under its name.
@@ -201,7 +280,12 @@ describe('KubernetesIntegration against a fake API server', () => {
     expect(registry.get('llm/qwen-l4')).toBeUndefined();
     api.upsert('deployments', withEnv('Qwen/Qwen2.5-7B'));
     await waitFor(() => registry.get('llm/qwen-l4')?.modelID === 'Qwen/Qwen2.5-7B', 5000, 'resolved modelID');
-    expect(registry.get('llm/qwen-l4')).toMatchObject({ deployment: 'qwen-deploy', minReplicas: 1, maxReplicas: 8, source: 'scaledobject' });
+    expect(registry.get('llm/qwen-l4')).toMatchObject({
+      deployment: 'qwen-deploy',
+      minReplicas: 1,
+      maxReplicas: 8,
+      source: 'scaledobject',
+    });
     api.upsert('deployments', withEnv('Qwen/Qwen3-8B'));
     await waitFor(() => registry.get('llm/qwen-l4')?.modelID === 'Qwen/Qwen3-8B', 5000, 'env change followed');
   });
@@ -221,20 +305,44 @@ describe('KubernetesIntegration against a fake API server', () => {
     expect(kube.podMapper.variantOf(NS, 'llama-h100-deploy-5f7c9-abcde')).toBe('llm/llama-h100');
     expect(kube.podMapper.variantOf(NS, 'unknown-pod')).toBeUndefined();
     api.upsert('pods', {
-      metadata: { name: 'llama-a100-deploy-77aa1-zzzzz', namespace: NS, labels: { 'pod-template-hash': '77aa1' }, ownerReferences: [{ kind: 'ReplicaSet', name: 'llama-a100-deploy-77aa1', controller: true }] },
+      metadata: {
+        name: 'llama-a100-deploy-77aa1-zzzzz',
+        namespace: NS,
+        labels: { 'pod-template-hash': '77aa1' },
+        ownerReferences: [{ kind: 'ReplicaSet', name: 'llama-a100-deploy-77aa1', controller: true }],
+      },
     });
     // Its ReplicaSet is not known: the pod-template-hash names the Deployment.
-    await waitFor(() => kube.podMapper.variantOf(NS, 'llama-a100-deploy-77aa1-zzzzz') === 'llm/llama-a100', 5000, 'pod mapping');
+    await waitFor(
+      () => kube.podMapper.variantOf(NS, 'llama-a100-deploy-77aa1-zzzzz') === 'llm/llama-a100',
+      5000,
+      'pod mapping',
+    );
   });
 
   it('follows the saturation ConfigMap live and keeps the last good config on a bad update', async () => {
     expect(resolveThresholds(globalConfig.get().saturation, NS, 'meta/llama-8b').kvCacheThreshold).toBe(0.7);
-    api.upsert('configmaps', configMap({ default: 'kvCacheThreshold: 0.9\n', 'llama': 'model_id: meta/llama-8b\nnamespace: llm\nqueueLengthThreshold: 9\n' }));
-    await waitFor(() => resolveThresholds(globalConfig.get().saturation, NS, 'meta/llama-8b').queueLengthThreshold === 9, 5000, 'config update');
+    api.upsert(
+      'configmaps',
+      configMap({
+        default: 'kvCacheThreshold: 0.9\n',
+        llama: 'model_id: meta/llama-8b\nnamespace: llm\nqueueLengthThreshold: 9\n',
+      }),
+    );
+    await waitFor(
+      () => resolveThresholds(globalConfig.get().saturation, NS, 'meta/llama-8b').queueLengthThreshold === 9,
+      5000,
+      'config update',
+    );
     expect(resolveThresholds(globalConfig.get().saturation, NS, 'meta/llama-8b').kvCacheThreshold).toBe(0.9);
     const version = globalConfig.get().version;
     api.upsert('configmaps', configMap({ default: 'kvCacheThreshold: 1.7\n' }));
-    await waitFor(async () => ((await metrics.configErrors.get()).values.find((v) => v.labels['source'] === 'configmap')?.value ?? 0) === 1, 5000, 'config error counted');
+    await waitFor(
+      async () =>
+        ((await metrics.configErrors.get()).values.find((v) => v.labels['source'] === 'configmap')?.value ?? 0) === 1,
+      5000,
+      'config error counted',
+    );
     expect(globalConfig.get().version).toBe(version);
     expect(resolveThresholds(globalConfig.get().saturation, NS, 'meta/llama-8b').kvCacheThreshold).toBe(0.9);
   });
@@ -252,12 +360,23 @@ describe('KubernetesIntegration against a fake API server', () => {
       status: {
         desiredOptimizedAlloc: { numReplicas: 3, accelerator: 'A100', lastRunTime: '2025-06-01T10:00:00.000Z' },
         conditions: [
-          { type: 'MetricsAvailable', status: 'True', reason: 'MetricsFound', lastTransitionTime: '2025-06-01T10:00:00.000Z' },
+          {
+            type: 'MetricsAvailable',
+            status: 'True',
+            reason: 'MetricsFound',
+            lastTransitionTime: '2025-06-01T10:00:00.000Z',
+          },
           { type: 'OptimizationReady', status: 'True', reason: 'OptimizationSucceeded' },
         ],
       },
     });
-    expect((api.get('variantautoscalings', NS, 'llama-a100')?.['status'] as { desiredOptimizedAlloc: { numReplicas: number } }).desiredOptimizedAlloc.numReplicas).toBe(3);
+    expect(
+      (
+        api.get('variantautoscalings', NS, 'llama-a100')?.['status'] as {
+          desiredOptimizedAlloc: { numReplicas: number };
+        }
+      ).desiredOptimizedAlloc.numReplicas,
+    ).toBe(3);
 
     // Same decision, a later cycle: nothing to write.
     decisions.set(decision(key, 3, t0 + 15_000));
@@ -270,10 +389,20 @@ describe('KubernetesIntegration against a fake API server', () => {
     decisions.set(decision(key, 4, t0 + 30_000, 'unavailable'));
     trigger.publish({ variantKey: key, desiredReplicas: 4, active: true, decidedAt: t0 + 30_000 });
     await waitFor(() => api.patches().length === 2, 5000, 'second patch');
-    const second = api.patches()[1]!.body as { status: { desiredOptimizedAlloc: { numReplicas: number }; conditions: { type: string; status: string; lastTransitionTime: string }[] } };
+    const second = api.patches()[1]!.body as {
+      status: {
+        desiredOptimizedAlloc: { numReplicas: number };
+        conditions: { type: string; status: string; lastTransitionTime: string }[];
+      };
+    };
     expect(second.status.desiredOptimizedAlloc.numReplicas).toBe(4);
-    expect(second.status.conditions.find((c) => c.type === 'MetricsAvailable')).toMatchObject({ status: 'False', lastTransitionTime: '2025-06-01T10:00:30.000Z' });
-    expect(second.status.conditions.find((c) => c.type === 'OptimizationReady')?.lastTransitionTime).toBe('2025-06-01T10:00:00.000Z');
+    expect(second.status.conditions.find((c) => c.type === 'MetricsAvailable')).toMatchObject({
+      status: 'False',
+      lastTransitionTime: '2025-06-01T10:00:30.000Z',
+    });
+    expect(second.status.conditions.find((c) => c.type === 'OptimizationReady')?.lastTransitionTime).toBe(
+      '2025-06-01T10:00:00.000Z',
+    );
 
     // ScaledObject variants have no status to write.
     decisions.set(decision('llm/llama-h100', 5, t0));
@@ -303,7 +432,11 @@ describe('KubernetesIntegration against a fake API server', () => {
     await waitFor(() => api.requests.some((r) => r.method === 'PATCH'), 5000, 'failed patch');
     await kube.statusWriter.idle();
     trigger.publish({ variantKey: key, desiredReplicas: 2, active: true, decidedAt: 2_000 });
-    await waitFor(() => api.get('variantautoscalings', NS, 'llama-a100')?.['status'] !== undefined, 5000, 'retried patch');
+    await waitFor(
+      () => api.get('variantautoscalings', NS, 'llama-a100')?.['status'] !== undefined,
+      5000,
+      'retried patch',
+    );
     expect(api.patches()).toHaveLength(2);
   });
 });

@@ -39,7 +39,11 @@ describe('Lease leader election', () => {
   });
 
   function elector(identity: string): LeaseLeaderElector {
-    const e = new LeaseLeaderElector(api.kubeConfig(), { namespace: NS, name: 'wva-scaler-leader', identity, ...FAST }, silentLogger());
+    const e = new LeaseLeaderElector(
+      api.kubeConfig(),
+      { namespace: NS, name: 'wva-scaler-leader', identity, ...FAST },
+      silentLogger(),
+    );
     stops.push(() => e.stop());
     return e;
   }
@@ -58,30 +62,44 @@ describe('Lease leader election', () => {
     expect([a.isLeader(), b.isLeader()]).toEqual([true, false]);
     const lease = api.get('leases', NS, 'wva-scaler-leader');
     expect(lease?.['spec']).toMatchObject({ holderIdentity: 'pod-a', leaseDurationSeconds: 1 });
-    expect(String((lease?.['spec'] as { renewTime: string }).renewTime)).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
+    expect(String((lease?.['spec'] as { renewTime: string }).renewTime)).toMatch(
+      /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/,
+    );
 
     await a.stop();
     expect(a.isLeader()).toBe(false);
-    expect((api.get('leases', NS, 'wva-scaler-leader')?.['spec'] as { holderIdentity: string }).holderIdentity).toBe('');
+    expect((api.get('leases', NS, 'wva-scaler-leader')?.['spec'] as { holderIdentity: string }).holderIdentity).toBe(
+      '',
+    );
     // Released: b takes over within a few retry periods, not after the lease duration.
     const released = Date.now();
     await waitFor(() => b.isLeader(), 5000, 'b leads');
     expect(Date.now() - released).toBeLessThan(FAST.leaseDurationMs);
     expect(changes).toEqual(['a:true', 'a:false', 'b:true']);
-    expect((api.get('leases', NS, 'wva-scaler-leader')?.['spec'] as { leaseTransitions: number }).leaseTransitions).toBe(0);
+    expect(
+      (api.get('leases', NS, 'wva-scaler-leader')?.['spec'] as { leaseTransitions: number }).leaseTransitions,
+    ).toBe(0);
   });
 
   it('takes over a Lease whose holder stopped renewing, only after the lease duration', async () => {
     api.upsert('leases', {
       metadata: { name: 'wva-scaler-leader', namespace: NS },
-      spec: { holderIdentity: 'dead-pod', leaseDurationSeconds: 1, renewTime: '2020-01-01T00:00:00.000000Z', leaseTransitions: 3 },
+      spec: {
+        holderIdentity: 'dead-pod',
+        leaseDurationSeconds: 1,
+        renewTime: '2020-01-01T00:00:00.000000Z',
+        leaseTransitions: 3,
+      },
     });
     const c = elector('pod-c');
     const started = Date.now();
     c.start();
     await waitFor(() => c.isLeader(), 5000, 'c takes over');
     expect(Date.now() - started).toBeGreaterThanOrEqual(FAST.leaseDurationMs);
-    expect(api.get('leases', NS, 'wva-scaler-leader')?.['spec']).toMatchObject({ holderIdentity: 'pod-c', leaseTransitions: 4 });
+    expect(api.get('leases', NS, 'wva-scaler-leader')?.['spec']).toMatchObject({
+      holderIdentity: 'pod-c',
+      leaseTransitions: 4,
+    });
   });
 
   it('two candidates racing for a free Lease: the resourceVersion conflict leaves one winner', async () => {
@@ -118,7 +136,18 @@ describe('Lease leader election', () => {
 
   it('is no longer leader once the renew deadline passes without a renewal, even while a call still hangs', async () => {
     // A renew deadline far beyond the test's duration: only isLeader()'s own check can end it here.
-    const a = new LeaseLeaderElector(api.kubeConfig(), { namespace: NS, name: 'wva-scaler-leader', identity: 'pod-a', leaseDurationMs: 600_000, renewDeadlineMs: 300_000, retryPeriodMs: 100 }, silentLogger());
+    const a = new LeaseLeaderElector(
+      api.kubeConfig(),
+      {
+        namespace: NS,
+        name: 'wva-scaler-leader',
+        identity: 'pod-a',
+        leaseDurationMs: 600_000,
+        renewDeadlineMs: 300_000,
+        retryPeriodMs: 100,
+      },
+      silentLogger(),
+    );
     stops.push(() => a.stop());
     const changes: boolean[] = [];
     a.onChange((l) => changes.push(l));
@@ -149,9 +178,16 @@ describe('Lease leader election', () => {
       const kube = new KubernetesIntegration({
         kubeConfig: api.kubeConfig(),
         settings: defaultSettings({ POD_NAMESPACE: NS, POD_NAME: identity }),
-        registry, decisions, trigger,
-        globalConfig: new GlobalConfig({ engineIntervalMs: 15_000, maxScaleUpRate: 2, scaleToZero: { enabled: false, retentionMs: 600_000 } }),
-        metrics: new ScalerMetrics(), logger: silentLogger(),
+        registry,
+        decisions,
+        trigger,
+        globalConfig: new GlobalConfig({
+          engineIntervalMs: 15_000,
+          maxScaleUpRate: 2,
+          scaleToZero: { enabled: false, retentionMs: 600_000 },
+        }),
+        metrics: new ScalerMetrics(),
+        logger: silentLogger(),
         tuning: { ...FAST, syncTimeoutMs: 5000 },
       });
       stops.push(() => kube.stop());
@@ -162,8 +198,19 @@ describe('Lease leader election', () => {
     // Both replicas compute the same decision and publish it.
     for (const i of instances) {
       i.decisions.set({
-        variantKey: 'llm/llama-a100', namespace: 'llm', variantName: 'llama-a100', modelID: 'meta/llama-8b', accelerator: undefined,
-        desiredReplicas: 2, currentReplicas: 1, reasons: [], steps: [], clamp: undefined, metricsAgeMs: 0, freshness: 'fresh', decidedAt: 5_000,
+        variantKey: 'llm/llama-a100',
+        namespace: 'llm',
+        variantName: 'llama-a100',
+        modelID: 'meta/llama-8b',
+        accelerator: undefined,
+        desiredReplicas: 2,
+        currentReplicas: 1,
+        reasons: [],
+        steps: [],
+        clamp: undefined,
+        metricsAgeMs: 0,
+        freshness: 'fresh',
+        decidedAt: 5_000,
       });
       i.trigger.publish({ variantKey: 'llm/llama-a100', desiredReplicas: 2, active: true, decidedAt: 5_000 });
     }

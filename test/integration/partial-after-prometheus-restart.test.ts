@@ -30,7 +30,12 @@ describe('a partial first fetch after a Prometheus restart', () => {
   const closed = new Set<number>();
 
   beforeAll(async () => {
-    fleet = new VllmFleet({ realtime: false, seed: 5, histograms: false, models: [{ namespace: 'llm', modelID: 'm', arrivalRate: 1, variants: [{ deployment: 'v', replicas: 5 }] }] });
+    fleet = new VllmFleet({
+      realtime: false,
+      seed: 5,
+      histograms: false,
+      models: [{ namespace: 'llm', modelID: 'm', arrivalRate: 1, variants: [{ deployment: 'v', replicas: 5 }] }],
+    });
     fleet.step(20_000);
     await fleet.start();
     const pods = fleet.podUrls();
@@ -41,12 +46,22 @@ describe('a partial first fetch after a Prometheus restart', () => {
         res.writeHead(503).end();
         return;
       }
-      void fetch(url).then(async (r) => res.writeHead(r.status, { 'content-type': 'text/plain' }).end(await r.text()), () => res.writeHead(502).end());
+      void fetch(url).then(
+        async (r) => res.writeHead(r.status, { 'content-type': 'text/plain' }).end(await r.text()),
+        () => res.writeHead(502).end(),
+      );
     });
     await new Promise<void>((r) => gate.listen(0, '127.0.0.1', r));
     const port = (gate.address() as { port: number }).port;
-    prom = await PrometheusProcess.start({ jobs: pods.map((_, i) => ({ job: `pod-${i}`, url: `http://127.0.0.1:${port}/pod/${i}` })), scrapeIntervalMs: 1000 });
-    client = new PrometheusClient({ baseUrl: prom.url, timeoutMs: 3000, retry: { retries: 0, baseDelayMs: 10, maxDelayMs: 10 } });
+    prom = await PrometheusProcess.start({
+      jobs: pods.map((_, i) => ({ job: `pod-${i}`, url: `http://127.0.0.1:${port}/pod/${i}` })),
+      scrapeIntervalMs: 1000,
+    });
+    client = new PrometheusClient({
+      baseUrl: prom.url,
+      timeoutMs: 3000,
+      retry: { retries: 0, baseDelayMs: 10, maxDelayMs: 10 },
+    });
   }, 60_000);
   afterAll(async () => {
     client?.close();
@@ -59,16 +74,43 @@ describe('a partial first fetch after a Prometheus restart', () => {
     const registry = new VariantRegistry();
     registry.upsert({ ...parseTriggerMetadata('llm', 'v', { modelID: 'm', maxReplicas: '10' }), source: 'static' });
     const decisions = new DecisionCache();
-    const config = new GlobalConfig({ engineIntervalMs: 15_000, maxScaleUpRate: 2, scaleToZero: { enabled: false, retentionMs: 600_000 } });
-    const collector = new PrometheusCollector({ client, cache: new MemoryCache({ ttlMs: 30_000, max: 100 }), logger: silentLogger() });
-    const engine = new Engine({ registry, decisions, trigger: new DecisionTrigger(), config, collector, metrics: new ScalerMetrics({ defaultMetrics: false }), logger: silentLogger() });
-    const models = () => [...registry.byModel().values()].map((vs) => trackedModelOf(vs, { saturation: config.get().saturation, scaleToZero: config.get().scaleToZero, maxScaleUpRate: 2 }));
+    const config = new GlobalConfig({
+      engineIntervalMs: 15_000,
+      maxScaleUpRate: 2,
+      scaleToZero: { enabled: false, retentionMs: 600_000 },
+    });
+    const collector = new PrometheusCollector({
+      client,
+      cache: new MemoryCache({ ttlMs: 30_000, max: 100 }),
+      logger: silentLogger(),
+    });
+    const engine = new Engine({
+      registry,
+      decisions,
+      trigger: new DecisionTrigger(),
+      config,
+      collector,
+      metrics: new ScalerMetrics({ defaultMetrics: false }),
+      logger: silentLogger(),
+    });
+    const models = () =>
+      [...registry.byModel().values()].map((vs) =>
+        trackedModelOf(vs, {
+          saturation: config.get().saturation,
+          scaleToZero: config.get().scaleToZero,
+          maxScaleUpRate: 2,
+        }),
+      );
     const reporting = () => collector.getModelMetrics('llm', 'm')?.replicas.length ?? 0;
 
-    await waitFor(async () => {
-      await collector.fetch(models());
-      return reporting() === 5;
-    }, 20_000, `Prometheus to scrape the 5 pods\n${prom.logTail}`);
+    await waitFor(
+      async () => {
+        await collector.fetch(models());
+        return reporting() === 5;
+      },
+      20_000,
+      `Prometheus to scrape the 5 pods\n${prom.logTail}`,
+    );
     await engine.runOnce();
     const before = decisions.get('llm/v');
     expect(before?.currentReplicas).toBe(5);
@@ -78,20 +120,28 @@ describe('a partial first fetch after a Prometheus restart', () => {
     // Restart with the TSDB gone; 3 of the 5 pods not scraped yet.
     for (const i of [2, 3, 4]) closed.add(i);
     await prom.restart({ wipeData: true });
-    await waitFor(async () => {
-      await collector.fetch(models()).catch(() => undefined);
-      return reporting() === 2;
-    }, 20_000, `Prometheus to scrape 2 pods\n${prom.logTail}`);
+    await waitFor(
+      async () => {
+        await collector.fetch(models()).catch(() => undefined);
+        return reporting() === 2;
+      },
+      20_000,
+      `Prometheus to scrape 2 pods\n${prom.logTail}`,
+    );
     await engine.runOnce();
     const after = decisions.get('llm/v');
     expect(after?.desiredReplicas, `reasons: ${after?.reasons.join('; ')}`).toBeGreaterThanOrEqual(held);
 
     // The pods are scraped again: the decision follows the full data.
     closed.clear();
-    await waitFor(async () => {
-      await collector.fetch(models());
-      return reporting() === 5;
-    }, 20_000, 'Prometheus to scrape the 5 pods again');
+    await waitFor(
+      async () => {
+        await collector.fetch(models());
+        return reporting() === 5;
+      },
+      20_000,
+      'Prometheus to scrape the 5 pods again',
+    );
     await engine.runOnce();
     expect(decisions.get('llm/v')?.currentReplicas).toBe(5);
     await engine.stop();

@@ -22,7 +22,12 @@ const LLAMA = 'meta-llama/Llama-3.1-8B-Instruct';
 const MISTRAL = 'mistralai/Mistral-7B-Instruct-v0.3';
 
 function tracked(namespace: string, modelID: string, deployments: string[]): TrackedModel {
-  return { namespace, modelID, retentionMs: 600_000, deployments: deployments.map((d) => ({ variantKey: `${namespace}/${d}`, deployment: d })) };
+  return {
+    namespace,
+    modelID,
+    retentionMs: 600_000,
+    deployments: deployments.map((d) => ({ variantKey: `${namespace}/${d}`, deployment: d })),
+  };
 }
 
 const MODELS: TrackedModel[] = [
@@ -93,17 +98,45 @@ describe('PrometheusCollector against a real Prometheus', () => {
       seed: 7,
       histograms: true,
       models: [
-        { namespace: 'team-a', modelID: QWEN, arrivalRate: 20, variants: [{ deployment: 'qwen-h100', replicas: 2, maxBatch: 4 }] },
-        { namespace: 'team-b', modelID: LLAMA, arrivalRate: 6, variants: [{ deployment: 'llama-a100', replicas: 2 }, { deployment: 'llama-h100', replicas: 1 }] },
-        { namespace: 'team-b', modelID: MISTRAL, arrivalRate: 2, variants: [{ deployment: 'mistral-l4', replicas: 1 }] },
+        {
+          namespace: 'team-a',
+          modelID: QWEN,
+          arrivalRate: 20,
+          variants: [{ deployment: 'qwen-h100', replicas: 2, maxBatch: 4 }],
+        },
+        {
+          namespace: 'team-b',
+          modelID: LLAMA,
+          arrivalRate: 6,
+          variants: [
+            { deployment: 'llama-a100', replicas: 2 },
+            { deployment: 'llama-h100', replicas: 1 },
+          ],
+        },
+        {
+          namespace: 'team-b',
+          modelID: MISTRAL,
+          arrivalRate: 2,
+          variants: [{ deployment: 'mistral-l4', replicas: 1 }],
+        },
         { namespace: 'team-a', modelID: 'a.b+c', arrivalRate: 1, variants: [{ deployment: 'abc', replicas: 1 }] },
         { namespace: 'team-a', modelID: 'aXb+c', arrivalRate: 1, variants: [{ deployment: 'axbc', replicas: 1 }] },
         { namespace: 'team-a', modelID: 'a.b+cc', arrivalRate: 1, variants: [{ deployment: 'abcc', replicas: 1 }] },
         // What the unescaped regex `a.b+c` would also match: catches a missing escape.
         { namespace: 'team-a', modelID: 'aXbbc', arrivalRate: 1, variants: [{ deployment: 'axbbc', replicas: 1 }] },
         { namespace: 'team-b', modelID: 'idle', arrivalRate: 0, variants: [{ deployment: 'idle-h100', replicas: 0 }] },
-        { namespace: 'team-b', modelID: 'woken', arrivalRate: 0, variants: [{ deployment: 'woken-h100', replicas: 0 }] },
-        { namespace: 'team-b', modelID: 'shrink', arrivalRate: 4, variants: [{ deployment: 'shrink-h100', replicas: 3 }] },
+        {
+          namespace: 'team-b',
+          modelID: 'woken',
+          arrivalRate: 0,
+          variants: [{ deployment: 'woken-h100', replicas: 0 }],
+        },
+        {
+          namespace: 'team-b',
+          modelID: 'shrink',
+          arrivalRate: 4,
+          variants: [{ deployment: 'shrink-h100', replicas: 3 }],
+        },
       ],
     });
     // Woken from zero: its new pod serves the 3 queued requests before Prometheus ever scrapes it.
@@ -111,7 +144,17 @@ describe('PrometheusCollector against a real Prometheus', () => {
     fleet.setReplicas('team-b', 'woken-h100', 1);
     fleet.step(20_000); // build queues and KV use, then freeze: Prometheus sees constant values
     await fleet.start();
-    fixture = createServer((req, res) => res.end(req.url === '/counters' ? counters : req.url === '/gw-both' ? GATEWAY_BOTH : req.url === '/gw-new' ? GATEWAY_NEW : ABSENT_EXPOSITION));
+    fixture = createServer((req, res) =>
+      res.end(
+        req.url === '/counters'
+          ? counters
+          : req.url === '/gw-both'
+            ? GATEWAY_BOTH
+            : req.url === '/gw-new'
+              ? GATEWAY_NEW
+              : ABSENT_EXPOSITION,
+      ),
+    );
     await new Promise<void>((r) => fixture.listen(0, '127.0.0.1', r));
     const addr = fixture.address();
     const fixturePort = typeof addr === 'object' && addr ? addr.port : 0;
@@ -127,14 +170,22 @@ describe('PrometheusCollector against a real Prometheus', () => {
       scrapeIntervalMs: 1000,
     });
     cache = new MemoryCache({ ttlMs: 30_000, max: 1000, now });
-    client = new PrometheusClient({ baseUrl: prom.url, timeoutMs: 2000, retry: { retries: 1, baseDelayMs: 50, maxDelayMs: 100 } });
+    client = new PrometheusClient({
+      baseUrl: prom.url,
+      timeoutMs: 2000,
+      retry: { retries: 1, baseDelayMs: 50, maxDelayMs: 100 },
+    });
     collector = new PrometheusCollector({ client, cache, logger: silentLogger(), metrics, now });
     // Wait until Prometheus has scraped every job at least twice (rate needs two samples).
     await waitFor(
       async () => {
         await collector.fetch(MODELS);
         const q = collector.getModelMetrics('team-a', QWEN);
-        return (q?.replicas.length ?? 0) === 2 && q?.replicas.every((r) => r.requestRate !== undefined) === true && collector.getModelMetrics('team-a', 'absent')?.replicas.length === 1;
+        return (
+          (q?.replicas.length ?? 0) === 2 &&
+          q?.replicas.every((r) => r.requestRate !== undefined) === true &&
+          collector.getModelMetrics('team-a', 'absent')?.replicas.length === 1
+        );
       },
       20_000,
       `Prometheus to scrape the fleet\n${prom.logTail}`,
@@ -150,11 +201,20 @@ describe('PrometheusCollector against a real Prometheus', () => {
 
   it('reports correct per-pod values for three models in two namespaces', () => {
     const snap = fleet.snapshot();
-    for (const [ns, id] of [['team-a', QWEN], ['team-b', LLAMA], ['team-b', MISTRAL]] as const) {
+    for (const [ns, id] of [
+      ['team-a', QWEN],
+      ['team-b', LLAMA],
+      ['team-b', MISTRAL],
+    ] as const) {
       const want = snap.models.find((m) => m.namespace === ns && m.modelID === id);
       const got = collector.getModelMetrics(ns, id);
       expect(got, `${ns}/${id}`).toBeDefined();
-      expect(got?.replicas.map((r) => r.pod)).toEqual(want?.pods.filter((p) => p.ready).map((p) => p.pod).sort());
+      expect(got?.replicas.map((r) => r.pod)).toEqual(
+        want?.pods
+          .filter((p) => p.ready)
+          .map((p) => p.pod)
+          .sort(),
+      );
       for (const r of got?.replicas ?? []) {
         const p = want?.pods.find((x) => x.pod === r.pod);
         expect(r.kvCacheUsage).toBeCloseTo(p?.kvUsage ?? -1, 6);
@@ -170,7 +230,9 @@ describe('PrometheusCollector against a real Prometheus', () => {
     expect(qwen?.replicas.some((r) => (r.queueLength ?? 0) > 0)).toBe(true);
     expect(qwen?.replicas.some((r) => (r.kvCacheUsage ?? 0) > 0)).toBe(true);
     // Llama has two variants: pods are split by Deployment name prefix.
-    expect(new Set(collector.getModelMetrics('team-b', LLAMA)?.replicas.map((r) => r.variantKey))).toEqual(new Set(['team-b/llama-a100', 'team-b/llama-h100']));
+    expect(new Set(collector.getModelMetrics('team-b', LLAMA)?.replicas.map((r) => r.variantKey))).toEqual(
+      new Set(['team-b/llama-a100', 'team-b/llama-h100']),
+    );
     expect(collector.getModelMetrics('team-a', QWEN)?.requestsOverRetention).toBeGreaterThanOrEqual(0);
   });
 
@@ -185,7 +247,17 @@ describe('PrometheusCollector against a real Prometheus', () => {
   it('reports an absent metric and a NaN as missing, never 0', () => {
     const m = collector.getModelMetrics('team-a', 'absent');
     expect(m?.replicas).toEqual([
-      { namespace: 'team-a', modelID: 'absent', pod: 'absent-5d8f9c7b6d-a1b2c', variantKey: 'team-a/absent', kvCacheUsage: 0.3, queueLength: undefined, running: undefined, requestRate: undefined, serviceSeconds: undefined },
+      {
+        namespace: 'team-a',
+        modelID: 'absent',
+        pod: 'absent-5d8f9c7b6d-a1b2c',
+        variantKey: 'team-a/absent',
+        kvCacheUsage: 0.3,
+        queueLength: undefined,
+        running: undefined,
+        requestRate: undefined,
+        serviceSeconds: undefined,
+      },
     ]);
     expect(m?.requestsOverRetention).toBeUndefined();
   });
@@ -204,7 +276,11 @@ describe('PrometheusCollector against a real Prometheus', () => {
   });
 
   it('reads the gateway queue under either name, one name per gateway, so nothing counts twice', async () => {
-    await waitFor(async () => (await client.query('llm_d_epp_flow_control_queue_size')).samples.length === 4, 10_000, `both gateways scraped\n${prom.logTail}`);
+    await waitFor(
+      async () => (await client.query('llm_d_epp_flow_control_queue_size')).samples.length === 4,
+      10_000,
+      `both gateways scraped\n${prom.logTail}`,
+    );
     await collector.fetch(MODELS);
     expect(collector.getModelMetrics('team-a', 'gw-both')?.gatewayQueue).toBe(2);
     expect(collector.getModelMetrics('team-a', 'gw-new')?.gatewayQueue).toBe(5);
@@ -227,7 +303,7 @@ describe('PrometheusCollector against a real Prometheus', () => {
     );
   });
 
-  it('counts a new series\' first value once (not again with what it adds) and what it served before a reset', async () => {
+  it("counts a new series' first value once (not again with what it adds) and what it served before a reset", async () => {
     const scraped = async (grow: number, reset: number): Promise<boolean> => {
       const r = await client.query('vllm:request_success_total{job="counters"}');
       const v = new Map(r.samples.map((x) => [x.labels.model_name, x.value]));
@@ -245,8 +321,13 @@ describe('PrometheusCollector against a real Prometheus', () => {
   });
 
   it('drops a deleted pod at once, though its samples stay in the 1 m windows', async () => {
-    const livePods = (): string[] => (fleet.snapshot().models.find((m) => m.modelID === 'shrink')?.pods ?? []).filter((p) => p.ready).map((p) => p.pod).sort();
-    const running = async (): Promise<number> => (await client.query('vllm:num_requests_running{model_name="shrink"}')).samples.length;
+    const livePods = (): string[] =>
+      (fleet.snapshot().models.find((m) => m.modelID === 'shrink')?.pods ?? [])
+        .filter((p) => p.ready)
+        .map((p) => p.pod)
+        .sort();
+    const running = async (): Promise<number> =>
+      (await client.query('vllm:num_requests_running{model_name="shrink"}')).samples.length;
     await waitFor(async () => (await running()) === 3, 10_000, 'three shrink pods in Prometheus');
     await collector.fetch(MODELS);
     expect(collector.getModelMetrics('team-b', 'shrink')?.replicas).toHaveLength(3);
@@ -267,7 +348,9 @@ describe('PrometheusCollector against a real Prometheus', () => {
     const err = await collector.fetch(MODELS).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(PrometheusError);
     expect((err as PrometheusError).kind).toBe('network');
-    expect(await metrics.registry.getSingleMetricAsString('wva_scaler_prometheus_query_errors_total')).toMatch(/type="network"} [1-9]/);
+    expect(await metrics.registry.getSingleMetricAsString('wva_scaler_prometheus_query_errors_total')).toMatch(
+      /type="network"} [1-9]/,
+    );
 
     // Still served from the cache, fresh...
     const cached = collector.getModelMetrics('team-a', QWEN);
@@ -284,17 +367,30 @@ describe('PrometheusCollector against a real Prometheus', () => {
     offsetMs = 0;
 
     // The background fetcher keeps trying; once Prometheus is back, values return by themselves.
-    const fetcher = new MetricsFetcher({ collector, models: () => MODELS, intervalMs: 250, logger: silentLogger(), metrics, cache });
+    const fetcher = new MetricsFetcher({
+      collector,
+      models: () => MODELS,
+      intervalMs: 250,
+      logger: silentLogger(),
+      metrics,
+      cache,
+    });
     fetcher.start();
     try {
       await new Promise((r) => setTimeout(r, 600));
       expect(fetcher.last?.ok).toBe(false);
       await prom.startProcess();
-      await waitFor(() => collector.getModelMetrics('team-a', QWEN)?.replicas.length === 2, 15_000, `collector to recover after restart\n${prom.logTail}`);
+      await waitFor(
+        () => collector.getModelMetrics('team-a', QWEN)?.replicas.length === 2,
+        15_000,
+        `collector to recover after restart\n${prom.logTail}`,
+      );
       const after = collector.getModelMetrics('team-a', QWEN);
       expect(freshnessOf(now() - (after?.collectedAt ?? 0))).toBe('fresh');
       expect(after?.replicas.map((r) => r.kvCacheUsage)).toEqual(before?.replicas.map((r) => r.kvCacheUsage));
-      expect(await metrics.registry.getSingleMetricAsString('wva_scaler_metrics_fetch_errors_total')).toMatch(/backend="prometheus"} [1-9]/);
+      expect(await metrics.registry.getSingleMetricAsString('wva_scaler_metrics_fetch_errors_total')).toMatch(
+        /backend="prometheus"} [1-9]/,
+      );
     } finally {
       await fetcher.stop();
     }
@@ -305,7 +401,10 @@ describe('PrometheusCollector against a real Prometheus', () => {
   it('reports the mean service time per pod as rate(_sum) / rate(_count) of the inference-time histogram', async () => {
     const sumOf = (): { sum: number; count: number } => {
       const pods = fleet.snapshot().models.find((m) => m.namespace === 'team-a' && m.modelID === QWEN)?.pods ?? [];
-      return { sum: pods.reduce((a, p) => a + p.inferenceSeconds, 0), count: pods.reduce((a, p) => a + p.completed, 0) };
+      return {
+        sum: pods.reduce((a, p) => a + p.inferenceSeconds, 0),
+        count: pods.reduce((a, p) => a + p.completed, 0),
+      };
     };
     const start = sumOf();
     const ticker = setInterval(() => fleet.step(2_000), 250);
@@ -313,7 +412,9 @@ describe('PrometheusCollector against a real Prometheus', () => {
       await waitFor(
         async () => {
           await collector.fetch(MODELS);
-          return collector.getModelMetrics('team-a', QWEN)?.replicas.every((r) => r.serviceSeconds !== undefined) === true;
+          return (
+            collector.getModelMetrics('team-a', QWEN)?.replicas.every((r) => r.serviceSeconds !== undefined) === true
+          );
         },
         15_000,
         `service time from Prometheus\n${prom.logTail}`,

@@ -15,9 +15,16 @@ import { waitFor } from '../helpers/ports.js';
 import { PrometheusProcess } from '../helpers/prometheus.js';
 
 const tracked = (namespace: string, modelID: string, deployment: string): TrackedModel => ({
-  namespace, modelID, retentionMs: 600_000, deployments: [{ variantKey: `${namespace}/${deployment}`, deployment }],
+  namespace,
+  modelID,
+  retentionMs: 600_000,
+  deployments: [{ variantKey: `${namespace}/${deployment}`, deployment }],
 });
-const GOOD = [tracked('llm', 'qwen', 'qwen-h100'), tracked('llm', 'llama', 'llama-h100'), tracked('other', 'mistral', 'mistral-l4')];
+const GOOD = [
+  tracked('llm', 'qwen', 'qwen-h100'),
+  tracked('llm', 'llama', 'llama-h100'),
+  tracked('other', 'mistral', 'mistral-l4'),
+];
 // 5.5 MB: every query names the models at least twice except `running`, so any batch holding it
 // passes Go's 10 MB form limit and Prometheus answers 400 at once.
 const POISON = [tracked('llm', `p${'x'.repeat(5_500_000)}`, 'junk')];
@@ -29,22 +36,41 @@ describe('a batch Prometheus refuses degrades per model', () => {
 
   beforeAll(async () => {
     fleet = new VllmFleet({
-      realtime: false, seed: 3, histograms: false,
+      realtime: false,
+      seed: 3,
+      histograms: false,
       models: [
         { namespace: 'llm', modelID: 'qwen', arrivalRate: 4, variants: [{ deployment: 'qwen-h100', replicas: 2 }] },
         { namespace: 'llm', modelID: 'llama', arrivalRate: 2, variants: [{ deployment: 'llama-h100', replicas: 1 }] },
-        { namespace: 'other', modelID: 'mistral', arrivalRate: 1, variants: [{ deployment: 'mistral-l4', replicas: 1 }] },
+        {
+          namespace: 'other',
+          modelID: 'mistral',
+          arrivalRate: 1,
+          variants: [{ deployment: 'mistral-l4', replicas: 1 }],
+        },
       ],
     });
     fleet.step(10_000);
     await fleet.start();
     prom = await PrometheusProcess.start({ jobs: [{ job: 'vllm', url: fleet.metricsUrl() }], scrapeIntervalMs: 1000 });
-    client = new PrometheusClient({ baseUrl: prom.url, timeoutMs: 5000, retry: { retries: 0, baseDelayMs: 10, maxDelayMs: 10 } });
-    const probe = new PrometheusCollector({ client, cache: new MemoryCache({ ttlMs: 30_000, max: 100 }), logger: silentLogger() });
-    await waitFor(async () => {
-      await probe.fetch(GOOD);
-      return GOOD.every((m) => (probe.getModelMetrics(m.namespace, m.modelID)?.replicas.length ?? 0) > 0);
-    }, 20_000, `Prometheus to scrape the fleet\n${prom.logTail}`);
+    client = new PrometheusClient({
+      baseUrl: prom.url,
+      timeoutMs: 5000,
+      retry: { retries: 0, baseDelayMs: 10, maxDelayMs: 10 },
+    });
+    const probe = new PrometheusCollector({
+      client,
+      cache: new MemoryCache({ ttlMs: 30_000, max: 100 }),
+      logger: silentLogger(),
+    });
+    await waitFor(
+      async () => {
+        await probe.fetch(GOOD);
+        return GOOD.every((m) => (probe.getModelMetrics(m.namespace, m.modelID)?.replicas.length ?? 0) > 0);
+      },
+      20_000,
+      `Prometheus to scrape the fleet\n${prom.logTail}`,
+    );
   }, 60_000);
   afterAll(async () => {
     client?.close();
@@ -59,7 +85,11 @@ describe('a batch Prometheus refuses degrades per model', () => {
   });
 
   it('the other models still get their metrics; the poisoned ones get none', async () => {
-    const collector = new PrometheusCollector({ client, cache: new MemoryCache({ ttlMs: 30_000, max: 100 }), logger: silentLogger() });
+    const collector = new PrometheusCollector({
+      client,
+      cache: new MemoryCache({ ttlMs: 30_000, max: 100 }),
+      logger: silentLogger(),
+    });
     await collector.fetch([GOOD[0] as TrackedModel, ...POISON, ...GOOD.slice(1)]);
     expect(collector.getModelMetrics('llm', 'qwen')?.replicas).toHaveLength(2);
     expect(collector.getModelMetrics('llm', 'llama')?.replicas).toHaveLength(1);
@@ -68,7 +98,11 @@ describe('a batch Prometheus refuses degrades per model', () => {
   }, 60_000);
 
   it('a batch of poisoned models only still fails the fetch (nothing to serve)', async () => {
-    const collector = new PrometheusCollector({ client, cache: new MemoryCache({ ttlMs: 30_000, max: 100 }), logger: silentLogger() });
+    const collector = new PrometheusCollector({
+      client,
+      cache: new MemoryCache({ ttlMs: 30_000, max: 100 }),
+      logger: silentLogger(),
+    });
     await expect(collector.fetch(POISON)).rejects.toThrow();
   }, 60_000);
 });

@@ -24,14 +24,22 @@ describe('python3-grpcio as KEDA', () => {
     h = await startHarness();
     const harness = h;
     harness.setDecision('team-a/llama-h100', 0);
-    const child = spawn(python, [SCRIPT, harness.address, 'team-a', 'llama-h100', 'meta-llama/Llama-3.1-8B-Instruct', '2.5'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      python,
+      [SCRIPT, harness.address, 'team-a', 'llama-h100', 'meta-llama/Llama-3.1-8B-Instruct', '2.5'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const lines: Line[] = [];
     createInterface({ input: child.stdout }).on('line', (l) => lines.push(JSON.parse(l) as Line));
     const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
 
-    await waitFor(() => lines.some((l) => l.kind === 'stream_open') && harness.streams.size === 1, 10_000, `stream open (stderr: ${stderr})`);
+    await waitFor(
+      () => lines.some((l) => l.kind === 'stream_open') && harness.streams.size === 1,
+      10_000,
+      `stream open (stderr: ${stderr})`,
+    );
     // Metrics were read while the decision was 0: float 0 falls back to the int, also 0.
     harness.setDecision('team-a/llama-h100', 3);
     await new Promise((r) => setTimeout(r, 300));
@@ -40,7 +48,13 @@ describe('python3-grpcio as KEDA', () => {
 
     const byKind = (k: string) => lines.filter((l) => l.kind === k);
     expect(byKind('spec')[0]).toMatchObject({ metricName: 'wva-desired-replicas', targetSize: 1, targetSizeFloat: 1 });
-    expect(byKind('metrics')[0]).toMatchObject({ sentMetricName: 'wva-desired-replicas', metricName: 'wva-desired-replicas', metricValue: 0, metricValueFloat: 0, kedaValue: 0 });
+    expect(byKind('metrics')[0]).toMatchObject({
+      sentMetricName: 'wva-desired-replicas',
+      metricName: 'wva-desired-replicas',
+      metricValue: 0,
+      metricValueFloat: 0,
+      kedaValue: 0,
+    });
     expect(byKind('active')[0]).toMatchObject({ result: false });
     expect(byKind('push').map((l) => l.result)).toEqual([true]);
     expect(byKind('stream_end')[0]).toMatchObject({ pushes: [true] });
@@ -52,11 +66,17 @@ describe('python3-grpcio as KEDA', () => {
     const python = requirePythonGrpc();
     h = await startHarness();
     h.setDecision('team-a/llama-h100', 7);
-    const child = spawn(python, [SCRIPT, h.address, 'team-a', 'llama-h100', 'm', '0.3'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(python, [SCRIPT, h.address, 'team-a', 'llama-h100', 'm', '0.3'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     const lines: Line[] = [];
     createInterface({ input: child.stdout }).on('line', (l) => lines.push(JSON.parse(l) as Line));
     expect(await new Promise((resolve) => child.on('exit', resolve))).toBe(0);
-    expect(lines.find((l) => l.kind === 'metrics')).toMatchObject({ metricValue: 7, metricValueFloat: 7, kedaValue: 7 });
+    expect(lines.find((l) => l.kind === 'metrics')).toMatchObject({
+      metricValue: 7,
+      metricValueFloat: 7,
+      kedaValue: 7,
+    });
     expect(lines.find((l) => l.kind === 'active')).toMatchObject({ result: true });
     // Active at open: exactly one push, and no more for a decision that stays active.
     expect(lines.filter((l) => l.kind === 'push').map((l) => l.result)).toEqual([true]);

@@ -46,16 +46,30 @@ afterEach(async () => {
 });
 
 async function connection(metrics?: ScalerMetrics): Promise<RedisConnection> {
-  const c = new RedisConnection({ url: server.url, logger: silentLogger(), probeIntervalMs: 50, commandTimeoutMs: 150, ...(metrics ? { metrics } : {}) });
+  const c = new RedisConnection({
+    url: server.url,
+    logger: silentLogger(),
+    probeIntervalMs: 50,
+    commandTimeoutMs: 150,
+    ...(metrics ? { metrics } : {}),
+  });
   connections.push(c);
   expect(await c.waitUntilUp(5_000)).toBe(true);
   return c;
 }
 
-function cache(redis: RedisConnection, opts: { localTtlMs?: number; redisTtlMs?: number; metrics?: ScalerMetrics } = {}): MultiLayerCache<Metric> {
+function cache(
+  redis: RedisConnection,
+  opts: { localTtlMs?: number; redisTtlMs?: number; metrics?: ScalerMetrics } = {},
+): MultiLayerCache<Metric> {
   return new MultiLayerCache<Metric>({
-    name: 'metrics', redis, localTtlMs: opts.localTtlMs ?? 5_000, redisTtlMs: opts.redisTtlMs ?? 60_000,
-    parse: parseMetric, logger: silentLogger(), ...(opts.metrics ? { metrics: opts.metrics } : {}),
+    name: 'metrics',
+    redis,
+    localTtlMs: opts.localTtlMs ?? 5_000,
+    redisTtlMs: opts.redisTtlMs ?? 60_000,
+    parse: parseMetric,
+    logger: silentLogger(),
+    ...(opts.metrics ? { metrics: opts.metrics } : {}),
   });
 }
 
@@ -207,7 +221,14 @@ describe('MultiLayerCache on a real redis-server', () => {
     const conn = new RedisConnection({ url: server.url, logger, probeIntervalMs: 50, commandTimeoutMs: 150 });
     connections.push(conn);
     await conn.waitUntilUp(5_000);
-    const c = new MultiLayerCache<Metric>({ name: 'log', redis: conn, localTtlMs: 1, redisTtlMs: 1_000, parse: parseMetric, logger });
+    const c = new MultiLayerCache<Metric>({
+      name: 'log',
+      redis: conn,
+      localTtlMs: 1,
+      redisTtlMs: 1_000,
+      parse: parseMetric,
+      logger,
+    });
     await server.stop();
     await waitFor(() => !conn.isUp(), 5_000, 'down');
     for (let i = 0; i < 50; i++) await c.get(key(`l${i}`));
@@ -216,7 +237,7 @@ describe('MultiLayerCache on a real redis-server', () => {
     await waitFor(() => conn.isUp(), 10_000, 'up');
     const downs = lines.filter((l) => l.includes('redis unreachable'));
     const ups = lines.filter((l) => l.includes('redis reachable'));
-    expect(downs, lines.join("")).toHaveLength(1);
+    expect(downs, lines.join('')).toHaveLength(1);
     expect(ups).toHaveLength(2); // first connect, then recovery
     expect(lines.join('')).not.toContain(server.url); // the URL (may hold a password) is never logged
   });

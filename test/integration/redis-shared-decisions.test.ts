@@ -41,21 +41,45 @@ afterEach(async () => {
 });
 
 async function connection(): Promise<RedisConnection> {
-  const c = new RedisConnection({ url: server.url, logger: silentLogger(), probeIntervalMs: 50, commandTimeoutMs: 200 });
+  const c = new RedisConnection({
+    url: server.url,
+    logger: silentLogger(),
+    probeIntervalMs: 50,
+    commandTimeoutMs: 200,
+  });
   cleanups.push(() => c.close());
   expect(await c.waitUntilUp(5_000)).toBe(true);
   return c;
 }
 
 /** One scaler replica's view: its own connection, multi-layer cache and DecisionCache. */
-async function replica(id: string, opts: { leader?: boolean; follow?: boolean; registry?: VariantRegistry } = {}): Promise<{ store: SharedDecisionStore; decisions: DecisionCache; trigger: DecisionTrigger; connection: RedisConnection; remote: Decision[] }> {
+async function replica(
+  id: string,
+  opts: { leader?: boolean; follow?: boolean; registry?: VariantRegistry } = {},
+): Promise<{
+  store: SharedDecisionStore;
+  decisions: DecisionCache;
+  trigger: DecisionTrigger;
+  connection: RedisConnection;
+  remote: Decision[];
+}> {
   const conn = await connection();
   const decisions = new DecisionCache();
   const trigger = new DecisionTrigger();
   const remote: Decision[] = [];
   const store = new SharedDecisionStore({
-    cache: createSharedDecisionCache({ localTtlMs: 5000, redisTtlMs: 600_000, connection: conn, logger: silentLogger() }),
-    connection: conn, decisions, trigger, logger: silentLogger(), instanceId: id, resyncIntervalMs: 60_000,
+    cache: createSharedDecisionCache({
+      localTtlMs: 5000,
+      redisTtlMs: 600_000,
+      connection: conn,
+      logger: silentLogger(),
+    }),
+    connection: conn,
+    decisions,
+    trigger,
+    logger: silentLogger(),
+    instanceId: id,
+    resyncIntervalMs: 60_000,
     isLeader: () => opts.leader === true,
     onRemoteDecision: (d) => void remote.push(d),
     ...(opts.registry ? { registry: opts.registry } : {}),
@@ -67,21 +91,35 @@ async function replica(id: string, opts: { leader?: boolean; follow?: boolean; r
 
 function decision(i: number, desired: number, decidedAt: number): Decision {
   return {
-    variantKey: `prod/variant-${i}`, namespace: 'prod', variantName: `variant-${i}`, modelID: `org/model-${i % 7}`,
-    accelerator: i % 2 === 0 ? 'H100' : undefined, desiredReplicas: desired, currentReplicas: Math.max(0, desired - 1),
-    reasons: [`reason ${i}`], steps: ['analyze', 'target'], clamp: undefined, metricsAgeMs: 500, freshness: 'fresh', decidedAt,
+    variantKey: `prod/variant-${i}`,
+    namespace: 'prod',
+    variantName: `variant-${i}`,
+    modelID: `org/model-${i % 7}`,
+    accelerator: i % 2 === 0 ? 'H100' : undefined,
+    desiredReplicas: desired,
+    currentReplicas: Math.max(0, desired - 1),
+    reasons: [`reason ${i}`],
+    steps: ['analyze', 'target'],
+    clamp: undefined,
+    metricsAgeMs: 500,
+    freshness: 'fresh',
+    decidedAt,
   };
 }
 
 /** Waits until the follower holds exactly what the leader holds, for every variant. */
 async function converged(leader: DecisionCache, follower: DecisionCache, n: number): Promise<void> {
-  await waitFor(() => {
-    if (follower.size !== n) return false;
-    return leader.list().every((d) => {
-      const f = follower.get(d.variantKey);
-      return f !== undefined && f.desiredReplicas === d.desiredReplicas && f.decidedAt === d.decidedAt;
-    });
-  }, 5_000, `follower converged on ${n} decisions`);
+  await waitFor(
+    () => {
+      if (follower.size !== n) return false;
+      return leader.list().every((d) => {
+        const f = follower.get(d.variantKey);
+        return f !== undefined && f.desiredReplicas === d.desiredReplicas && f.decidedAt === d.decidedAt;
+      });
+    },
+    5_000,
+    `follower converged on ${n} decisions`,
+  );
 }
 
 describe('SharedDecisionStore on a real redis-server', () => {
@@ -157,7 +195,7 @@ describe('SharedDecisionStore on a real redis-server', () => {
     expect(await raw.exists(CacheKeys.decision('prod/variant-1'))).toBe(0);
   });
 
-  it('a variant leaving the leader\'s registry loses its shared decision: no resync brings it back', async () => {
+  it("a variant leaving the leader's registry loses its shared decision: no resync brings it back", async () => {
     const leaderVariants = new VariantRegistry();
     const followerVariants = new VariantRegistry();
     const leader = await replica('leader', { leader: true, registry: leaderVariants });
@@ -166,10 +204,23 @@ describe('SharedDecisionStore on a real redis-server', () => {
     follower.store.startPublishing(60_000);
     await new Promise((r) => setTimeout(r, 100));
     const variant = (name: string) => ({
-      key: `prod/${name}`, namespace: 'prod', name, modelID: 'org/model-1', accelerator: undefined, cost: 10, deployment: name,
-      minReplicas: 0, maxReplicas: 10, saturation: {}, scaleToZero: undefined, scaleToZeroRetentionMs: undefined, source: 'scaledobject' as const, deleting: false,
+      key: `prod/${name}`,
+      namespace: 'prod',
+      name,
+      modelID: 'org/model-1',
+      accelerator: undefined,
+      cost: 10,
+      deployment: name,
+      minReplicas: 0,
+      maxReplicas: 10,
+      saturation: {},
+      scaleToZero: undefined,
+      scaleToZeroRetentionMs: undefined,
+      source: 'scaledobject' as const,
+      deleting: false,
     });
-    for (const r of [leaderVariants, followerVariants]) for (const n of ['variant-1', 'variant-2']) r.upsert(variant(n));
+    for (const r of [leaderVariants, followerVariants])
+      for (const n of ['variant-1', 'variant-2']) r.upsert(variant(n));
     await leader.store.publish(decision(1, 3, 1));
     await leader.store.publish(decision(2, 4, 1));
     await converged(leader.decisions, follower.decisions, 2);
@@ -215,7 +266,11 @@ describe('SharedDecisionStore on a real redis-server', () => {
 
     await server.start(); // no persistence: Redis is empty now
     await waitFor(() => leader.connection.isUp() && follower.connection.isUp(), 10_000, 'both reconnected');
-    await waitFor(async () => (await raw.exists(CacheKeys.decision('prod/variant-19'))) === 1, 5_000, 'leader re-published');
+    await waitFor(
+      async () => (await raw.exists(CacheKeys.decision('prod/variant-19'))) === 1,
+      5_000,
+      'leader re-published',
+    );
     // By itself (periodic resync is 60 s here, so this is the reconnect path): the re-published
     // messages or the reload after re-subscribing.
     await converged(leader.decisions, follower.decisions, 20);
@@ -224,7 +279,14 @@ describe('SharedDecisionStore on a real redis-server', () => {
 
 describe('RedisLock on a real redis-server', () => {
   async function lock(id: string, ttlMs = 600): Promise<RedisLock> {
-    const l = new RedisLock({ connection: await connection(), key: CacheKeys.lock('wva-system', 'engine'), holderId: id, ttlMs, renewIntervalMs: ttlMs / 3, logger: silentLogger() });
+    const l = new RedisLock({
+      connection: await connection(),
+      key: CacheKeys.lock('wva-system', 'engine'),
+      holderId: id,
+      ttlMs,
+      renewIntervalMs: ttlMs / 3,
+      logger: silentLogger(),
+    });
     cleanups.push(() => l.stop());
     return l;
   }

@@ -29,10 +29,15 @@ describe('start-up that fails half-way', () => {
     const [grpcPort, httpPort] = [await freePort(), await freePort()];
     await listen(httpPort);
     const settings = defaultSettings({
-      WVA_BIND_ADDRESS: '127.0.0.1', WVA_GRPC_PORT: String(grpcPort), WVA_HTTP_PORT: String(httpPort),
-      WVA_KUBERNETES: 'off', WVA_SCRAPE_TARGETS: 'http://127.0.0.1:9/metrics',
+      WVA_BIND_ADDRESS: '127.0.0.1',
+      WVA_GRPC_PORT: String(grpcPort),
+      WVA_HTTP_PORT: String(httpPort),
+      WVA_KUBERNETES: 'off',
+      WVA_SCRAPE_TARGETS: 'http://127.0.0.1:9/metrics',
     });
-    await expect(createScaler(settings, { logger: silentLogger(), defaultMetrics: false })).rejects.toThrow(/EADDRINUSE/);
+    await expect(createScaler(settings, { logger: silentLogger(), defaultMetrics: false })).rejects.toThrow(
+      /EADDRINUSE/,
+    );
     // Bindable again: nothing of the failed start-up still holds it.
     await expect(listen(grpcPort)).resolves.toBeDefined();
   });

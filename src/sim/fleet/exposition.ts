@@ -53,7 +53,12 @@ function gauge(name: string, help: string, value: (p: SimPod) => number): Family
 /** A counter as prometheus_client renders it: `<base>_total` and a `<base>_created` family. */
 function counter(base: string, help: string, value: (p: SimPod) => number): Family[] {
   return [
-    { name: `${base}_total`, help, type: 'counter', write: (p, out) => out.push(`${base}_total${labels(p)} ${formatValue(value(p))}`) },
+    {
+      name: `${base}_total`,
+      help,
+      type: 'counter',
+      write: (p, out) => out.push(`${base}_total${labels(p)} ${formatValue(value(p))}`),
+    },
     created(base, help),
   ];
 }
@@ -120,8 +125,16 @@ export function vllmFamilies(opts: ExpositionOptions): Family[] {
     gauge('vllm:num_requests_running', 'Number of requests in model execution batches.', (p) => p.running.length),
     gauge('vllm:num_requests_waiting', 'Number of requests waiting to be processed.', (p) => p.waiting.size),
     kv,
-    ...counter('vllm:prefix_cache_queries', 'Prefix cache queries, in terms of number of queried tokens.', (p) => p.prefixQueries),
-    ...counter('vllm:prefix_cache_hits', 'Prefix cache hits, in terms of number of cached tokens.', (p) => p.prefixHits),
+    ...counter(
+      'vllm:prefix_cache_queries',
+      'Prefix cache queries, in terms of number of queried tokens.',
+      (p) => p.prefixQueries,
+    ),
+    ...counter(
+      'vllm:prefix_cache_hits',
+      'Prefix cache hits, in terms of number of cached tokens.',
+      (p) => p.prefixHits,
+    ),
     ...counter('vllm:num_preemptions', 'Cumulative number of preemption from the engine.', () => 0),
     ...counter('vllm:prompt_tokens', 'Number of prefill tokens processed.', (p) => p.promptTokens),
     ...counter('vllm:generation_tokens', 'Number of generation tokens processed.', (p) => p.generationTokens),
@@ -142,7 +155,9 @@ export function vllmFamilies(opts: ExpositionOptions): Family[] {
       type: 'gauge',
       write: (p, out) => {
         for (const reason of FINISHED_REASONS) {
-          out.push(`vllm:request_success_created${labels(p, `finished_reason="${reason}"`)} ${formatValue(p.createdEpochSeconds)}`);
+          out.push(
+            `vllm:request_success_created${labels(p, `finished_reason="${reason}"`)} ${formatValue(p.createdEpochSeconds)}`,
+          );
         }
       },
     },
@@ -151,8 +166,16 @@ export function vllmFamilies(opts: ExpositionOptions): Family[] {
     families.push(
       ...histogram('vllm:time_to_first_token_seconds', 'Histogram of time to first token in seconds.', (p) => p.ttft),
       ...histogram('vllm:e2e_request_latency_seconds', 'Histogram of e2e request latency in seconds.', (p) => p.e2e),
-      ...histogram('vllm:request_queue_time_seconds', 'Histogram of time spent in WAITING phase for request.', (p) => p.queueTime),
-      ...histogram('vllm:request_inference_time_seconds', 'Histogram of time spent in RUNNING phase for request.', (p) => p.inferenceTime),
+      ...histogram(
+        'vllm:request_queue_time_seconds',
+        'Histogram of time spent in WAITING phase for request.',
+        (p) => p.queueTime,
+      ),
+      ...histogram(
+        'vllm:request_inference_time_seconds',
+        'Histogram of time spent in RUNNING phase for request.',
+        (p) => p.inferenceTime,
+      ),
     );
   }
   return families;

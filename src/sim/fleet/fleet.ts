@@ -7,7 +7,15 @@ import type { FleetModelSnapshot, FleetOptions, FleetSnapshot, FleetVariantSpec,
 
 /** The EPP saturation detector's defaults (gateway-api-inference-extension, pkg/epp/saturationdetector). */
 const FLOW_CONTROL_DEFAULTS = { queueDepthThreshold: 5, kvCacheUtilThreshold: 0.8 };
-const DEFAULTS = { maxBatch: 16, kvPerRequest: 0.05, serviceTimeMs: 2000, startupDelayMs: 0, tickMs: 100, seed: 1, timeScale: 1 };
+const DEFAULTS = {
+  maxBatch: 16,
+  kvPerRequest: 0.05,
+  serviceTimeMs: 2000,
+  startupDelayMs: 0,
+  tickMs: 100,
+  seed: 1,
+  timeScale: 1,
+};
 /** Longest real-time gap a realtime timer catches up in one go (an event loop stall). */
 const MAX_CATCH_UP_REAL_MS = 10_000;
 
@@ -40,7 +48,8 @@ export class VllmFleet {
   private carryMs = 0;
 
   constructor(opts: FleetOptions) {
-    if (!opts || !Array.isArray(opts.models)) throw new Error('fleet options: "models" must be an array of model specs');
+    if (!opts || !Array.isArray(opts.models))
+      throw new Error('fleet options: "models" must be an array of model specs');
     this.tickMs = positive(opts.tickMs ?? DEFAULTS.tickMs, 'tickMs', 'a number of ms > 0');
     this.timeScale = positive(opts.timeScale ?? DEFAULTS.timeScale, 'timeScale', 'sim ms per real ms, > 0');
     this.realtime = opts.realtime ?? true;
@@ -52,7 +61,10 @@ export class VllmFleet {
     this.seed = seed;
     this.kvNoise = kvNoise;
     this.flowControl = flowControl;
-    this.families = vllmFamilies({ legacyKvMetricName: opts.legacyKvMetricName ?? false, histograms: opts.histograms ?? true });
+    this.families = vllmFamilies({
+      legacyKvMetricName: opts.legacyKvMetricName ?? false,
+      histograms: opts.histograms ?? true,
+    });
     this.stats = new FleetStats(() => this.models.values());
     const registry: PodRegistry = {
       added: (pod) => this.pods.set(`${pod.namespace}/${pod.name}`, pod),
@@ -68,11 +80,21 @@ export class VllmFleet {
       if (this.models.has(key)) throw new Error(`${where}: model ${key} is listed twice`);
       const rate = nonNegative(spec.arrivalRate, `${where}.arrivalRate`, 'requests per second ≥ 0');
       if (!Array.isArray(spec.variants)) throw new Error(`${where}.variants must be an array`);
-      const model = new SimModel(spec.namespace, spec.modelID, rate, seed, registry, this.stats.waits, kvNoise, flowControl);
+      const model = new SimModel(
+        spec.namespace,
+        spec.modelID,
+        rate,
+        seed,
+        registry,
+        this.stats.waits,
+        kvNoise,
+        flowControl,
+      );
       for (const [j, v] of spec.variants.entries()) {
         const params = resolveVariant(v, `${where}.variants[${j}]`);
         const depKey = `${spec.namespace}/${params.deployment}`;
-        if (this.deployments.has(depKey)) throw new Error(`${where}.variants[${j}]: deployment ${depKey} is used twice`);
+        if (this.deployments.has(depKey))
+          throw new Error(`${where}.variants[${j}]: deployment ${depKey} is used twice`);
         const replicas = count(v.replicas, `${where}.variants[${j}].replicas`);
         model.addVariant(params, seed, replicas, this.now);
         this.deployments.set(depKey, model);
@@ -150,7 +172,10 @@ export class VllmFleet {
    */
   setReplicas(namespace: string, deployment: string, n: number): void {
     const model = this.deployments.get(`${namespace}/${deployment}`);
-    if (!model) throw new Error(`setReplicas: unknown deployment ${namespace}/${deployment}; known: ${[...this.deployments.keys()].join(', ')}`);
+    if (!model)
+      throw new Error(
+        `setReplicas: unknown deployment ${namespace}/${deployment}; known: ${[...this.deployments.keys()].join(', ')}`,
+      );
     model.setReplicas(deployment, count(n, `setReplicas(${namespace}/${deployment}) replicas`), this.now);
   }
 
@@ -164,9 +189,19 @@ export class VllmFleet {
     const key = `${namespace}/${modelID}`;
     let model = this.models.get(key);
     const owner = this.deployments.get(depKey);
-    if (owner && owner !== model) throw new Error(`adoptPods: deployment ${depKey} already serves model ${owner.modelID}, not ${modelID}`);
+    if (owner && owner !== model)
+      throw new Error(`adoptPods: deployment ${depKey} already serves model ${owner.modelID}, not ${modelID}`);
     if (!model) {
-      model = new SimModel(namespace, modelID, 0, this.seed, this.registry, this.stats.waits, this.kvNoise, this.flowControl);
+      model = new SimModel(
+        namespace,
+        modelID,
+        0,
+        this.seed,
+        this.registry,
+        this.stats.waits,
+        this.kvNoise,
+        this.flowControl,
+      );
       this.models.set(key, model);
     }
     if (!owner) {
@@ -182,12 +217,19 @@ export class VllmFleet {
   }
 
   setArrivalRate(namespace: string, modelID: string, rps: number): void {
-    this.model(namespace, modelID, 'setArrivalRate').arrivalRate = nonNegative(rps, `setArrivalRate(${namespace}/${modelID}) rps`, 'requests per second ≥ 0');
+    this.model(namespace, modelID, 'setArrivalRate').arrivalRate = nonNegative(
+      rps,
+      `setArrivalRate(${namespace}/${modelID}) rps`,
+      'requests per second ≥ 0',
+    );
   }
 
   /** Injects n requests (default 1) into the model's gateway queue; released to ready replicas at the next tick. */
   enqueueAtGateway(namespace: string, modelID: string, n = 1): void {
-    this.model(namespace, modelID, 'enqueueAtGateway').enqueueAtGateway(count(n, `enqueueAtGateway(${namespace}/${modelID}) n`), this.now);
+    this.model(namespace, modelID, 'enqueueAtGateway').enqueueAtGateway(
+      count(n, `enqueueAtGateway(${namespace}/${modelID}) n`),
+      this.now,
+    );
   }
 
   /** Advances the simulation by ms (whole ticks, then one partial tick for any remainder). */
@@ -260,7 +302,8 @@ export class VllmFleet {
 
   private model(namespace: string, modelID: string, op: string): SimModel {
     const m = this.models.get(`${namespace}/${modelID}`);
-    if (!m) throw new Error(`${op}: unknown model ${namespace}/${modelID}; known: ${[...this.models.keys()].join(', ')}`);
+    if (!m)
+      throw new Error(`${op}: unknown model ${namespace}/${modelID}; known: ${[...this.models.keys()].join(', ')}`);
     return m;
   }
 
@@ -287,14 +330,19 @@ function podPath(p: SimPod): string {
 
 function resolveFlowControl(spec: FlowControlSpec | undefined): FlowControl | undefined {
   if (spec === undefined) return undefined;
-  if (!spec || typeof spec !== 'object') throw new Error('fleet options: flowControl must be an object ({ queueDepthThreshold?, kvCacheUtilThreshold? })');
+  if (!spec || typeof spec !== 'object')
+    throw new Error('fleet options: flowControl must be an object ({ queueDepthThreshold?, kvCacheUtilThreshold? })');
   const queueDepthThreshold = spec.queueDepthThreshold ?? FLOW_CONTROL_DEFAULTS.queueDepthThreshold;
   if (!Number.isInteger(queueDepthThreshold) || queueDepthThreshold < 1) {
-    throw new Error(`fleet options: flowControl.queueDepthThreshold ${String(queueDepthThreshold)} must be an integer ≥ 1`);
+    throw new Error(
+      `fleet options: flowControl.queueDepthThreshold ${String(queueDepthThreshold)} must be an integer ≥ 1`,
+    );
   }
   const kvCacheUtilThreshold = spec.kvCacheUtilThreshold ?? FLOW_CONTROL_DEFAULTS.kvCacheUtilThreshold;
   if (!(typeof kvCacheUtilThreshold === 'number' && kvCacheUtilThreshold > 0 && kvCacheUtilThreshold <= 1)) {
-    throw new Error(`fleet options: flowControl.kvCacheUtilThreshold ${String(kvCacheUtilThreshold)} must be in (0, 1]`);
+    throw new Error(
+      `fleet options: flowControl.kvCacheUtilThreshold ${String(kvCacheUtilThreshold)} must be in (0, 1]`,
+    );
   }
   return { queueDepthThreshold, kvCacheUtilThreshold };
 }
@@ -303,33 +351,44 @@ function resolveVariant(v: FleetVariantSpec, where: string): VariantParams {
   if (!v || typeof v !== 'object') throw new Error(`${where} must be an object`);
   nonEmpty(v.deployment, `${where}.deployment`);
   if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(v.deployment)) {
-    throw new Error(`${where}.deployment "${v.deployment}" must be a Kubernetes name (lowercase alphanumerics, '-', '.')`);
+    throw new Error(
+      `${where}.deployment "${v.deployment}" must be a Kubernetes name (lowercase alphanumerics, '-', '.')`,
+    );
   }
   const maxBatch = v.maxBatch ?? DEFAULTS.maxBatch;
-  if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new Error(`${where}.maxBatch ${String(maxBatch)} must be an integer ≥ 1`);
+  if (!Number.isInteger(maxBatch) || maxBatch < 1)
+    throw new Error(`${where}.maxBatch ${String(maxBatch)} must be an integer ≥ 1`);
   const kvPerRequest = v.kvPerRequest ?? DEFAULTS.kvPerRequest;
-  if (!(kvPerRequest > 0 && kvPerRequest <= 1)) throw new Error(`${where}.kvPerRequest ${String(kvPerRequest)} must be in (0, 1]`);
+  if (!(kvPerRequest > 0 && kvPerRequest <= 1))
+    throw new Error(`${where}.kvPerRequest ${String(kvPerRequest)} must be in (0, 1]`);
   return {
     deployment: v.deployment,
     // KV is finite: a replica cannot run more requests than fit in its cache.
     slots: Math.max(1, Math.min(maxBatch, Math.floor(1 / kvPerRequest + 1e-9))),
     kvPerRequest,
     serviceTimeMs: positive(v.serviceTimeMs ?? DEFAULTS.serviceTimeMs, `${where}.serviceTimeMs`, 'a number of ms > 0'),
-    startupDelayMs: nonNegative(v.startupDelayMs ?? DEFAULTS.startupDelayMs, `${where}.startupDelayMs`, 'a number of ms ≥ 0'),
+    startupDelayMs: nonNegative(
+      v.startupDelayMs ?? DEFAULTS.startupDelayMs,
+      `${where}.startupDelayMs`,
+      'a number of ms ≥ 0',
+    ),
   };
 }
 
 function nonEmpty(value: unknown, what: string): asserts value is string {
-  if (typeof value !== 'string' || value.length === 0) throw new Error(`${what} must be a non-empty string, got ${JSON.stringify(value)}`);
+  if (typeof value !== 'string' || value.length === 0)
+    throw new Error(`${what} must be a non-empty string, got ${JSON.stringify(value)}`);
 }
 
 function positive(value: number, what: string, expected: string): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw new Error(`${what} ${String(value)} must be ${expected}`);
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0)
+    throw new Error(`${what} ${String(value)} must be ${expected}`);
   return value;
 }
 
 function nonNegative(value: number, what: string, expected: string): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw new Error(`${what} ${String(value)} must be ${expected}`);
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0)
+    throw new Error(`${what} ${String(value)} must be ${expected}`);
   return value;
 }
 

@@ -103,7 +103,11 @@ export class SimModel {
     const orphans: { arrivedAt: number; count: number }[] = [];
     while (v.pods.length > n) {
       let idx = -1;
-      for (let i = v.pods.length - 1; i >= 0; i--) if (!v.pods[i]?.ready) { idx = i; break; }
+      for (let i = v.pods.length - 1; i >= 0; i--)
+        if (!v.pods[i]?.ready) {
+          idx = i;
+          break;
+        }
       if (idx < 0) idx = v.pods.length - 1;
       const [pod] = v.pods.splice(idx, 1);
       if (!pod) break;
@@ -174,8 +178,7 @@ export class SimModel {
         // The detector reads queues after the replicas started what their freed slots allow.
         this.startWaiting(now);
         this.releaseHeld(now);
-      }
-      else for (const b of this.gateway.drain()) this.dispatch(b.arrivedAt, b.count, now);
+      } else for (const b of this.gateway.drain()) this.dispatch(b.arrivedAt, b.count, now);
     }
     // 4. New arrivals (Poisson over the tick).
     const n = this.arrivalsPrng.poisson((this.arrivalRate * dtMs) / 1000);
@@ -230,7 +233,15 @@ export class SimModel {
   }
 
   private addPod(v: VariantState, name: string, now: number, delayMs: number): void {
-    const pod = new SimPod(name, this.namespace, this.modelID, v.params, now, now + delayMs, this.registry.epochSecondsAt(now));
+    const pod = new SimPod(
+      name,
+      this.namespace,
+      this.modelID,
+      v.params,
+      now,
+      now + delayMs,
+      this.registry.epochSecondsAt(now),
+    );
     v.pods.push(pod);
     this.registry.added(pod);
     this.readyCache = undefined;
@@ -281,7 +292,12 @@ export class SimModel {
     let best: SimPod | undefined;
     let bestLoad = Infinity;
     for (const p of ready) {
-      if (fc && (p.waiting.size >= fc.queueDepthThreshold || p.running.length * p.variant.kvPerRequest >= fc.kvCacheUtilThreshold - 1e-9)) continue;
+      if (
+        fc &&
+        (p.waiting.size >= fc.queueDepthThreshold ||
+          p.running.length * p.variant.kvPerRequest >= fc.kvCacheUtilThreshold - 1e-9)
+      )
+        continue;
       const load = p.load;
       if (load < bestLoad) {
         best = p;
@@ -300,7 +316,13 @@ export class SimModel {
     if (!req) return;
     const serviceMs = Math.max(1, this.servicePrng.erlang(p.variant.serviceTimeMs, SERVICE_SHAPE));
     const promptTokens = this.servicePrng.int(128, 1024);
-    p.running.push({ arrivedAt: req.arrivedAt, dispatchedAt: req.dispatchedAt, startAt: now, finishAt: now + serviceMs, promptTokens });
+    p.running.push({
+      arrivedAt: req.arrivedAt,
+      dispatchedAt: req.dispatchedAt,
+      startAt: now,
+      finishAt: now + serviceMs,
+      promptTokens,
+    });
     p.promptTokens += promptTokens;
     p.prefixQueries += promptTokens;
     p.prefixHits += Math.floor(promptTokens * PREFIX_HIT_SHARE);

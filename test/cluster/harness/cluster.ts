@@ -73,7 +73,12 @@ export function kubeOf(state: ClusterState): Kube {
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Polls until `check` is true; on timeout names what it waited for and the log to read. */
-export async function until(what: string, check: () => Promise<boolean>, timeoutMs: number, log?: string): Promise<void> {
+export async function until(
+  what: string,
+  check: () => Promise<boolean>,
+  timeoutMs: number,
+  log?: string,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = '';
   while (Date.now() < deadline) {
@@ -85,7 +90,9 @@ export async function until(what: string, check: () => Promise<boolean>, timeout
     await sleep(200);
   }
   const tail = log ? `\nlog ${log}:\n${logTail(log)}` : '';
-  throw new Error(`cluster: timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${last})` : ''}${tail}`);
+  throw new Error(
+    `cluster: timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${last})` : ''}${tail}`,
+  );
 }
 
 async function httpOk(url: string): Promise<boolean> {
@@ -115,9 +122,13 @@ export function buildComponents(): string {
   const prebuilt = process.env.WVA_CLUSTER_BIN;
   if (prebuilt) return prebuilt;
   requireBinary('go', 'golang (or Go 1.26 from go.dev)');
-  const out = execFileSync('bash', [join(REPO, 'test/cluster/build.sh')], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
+  const out = execFileSync('bash', [join(REPO, 'test/cluster/build.sh')], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    encoding: 'utf8',
+  });
   const bin = out.trim().split('\n').pop() ?? '';
-  if (!existsSync(join(bin, 'kube-apiserver'))) throw new Error(`cluster: build.sh printed no bin directory (got "${bin}")`);
+  if (!existsSync(join(bin, 'kube-apiserver')))
+    throw new Error(`cluster: build.sh printed no bin directory (got "${bin}")`);
   return bin;
 }
 
@@ -229,9 +240,22 @@ spec:
 }
 
 /** Starts the API server (also after a fault test stopped it) and waits for /readyz. */
-export async function startApiserver(state: Pick<ClusterState, 'bin' | 'pki' | 'ports' | 'dir'>, procs: ProcessTable, kube: Kube): Promise<void> {
-  procs.start({ name: 'kube-apiserver', command: join(state.bin, 'kube-apiserver'), args: apiserverArgs(state.dir, state.pki, state.ports) });
-  await until('kube-apiserver /readyz', async () => (await kube.raw('/readyz')).status === 200, 90_000, procs.logOf('kube-apiserver'));
+export async function startApiserver(
+  state: Pick<ClusterState, 'bin' | 'pki' | 'ports' | 'dir'>,
+  procs: ProcessTable,
+  kube: Kube,
+): Promise<void> {
+  procs.start({
+    name: 'kube-apiserver',
+    command: join(state.bin, 'kube-apiserver'),
+    args: apiserverArgs(state.dir, state.pki, state.ports),
+  });
+  await until(
+    'kube-apiserver /readyz',
+    async () => (await kube.raw('/readyz')).status === 200,
+    90_000,
+    procs.logOf('kube-apiserver'),
+  );
 }
 
 export async function up(): Promise<ClusterState> {
@@ -245,14 +269,39 @@ export async function up(): Promise<ClusterState> {
   const prometheus = requireBinary('prometheus', 'prometheus');
   const grpcurl = join(bin, 'grpcurl');
   const pki = makePki(join(dir, 'pki'));
-  const portNames = ['etcd', 'etcdPeer', 'apiserver', 'kcm', 'scheduler', 'kwok', 'kedaMetrics', 'kedaProbe', 'kedaGrpc', 'adapter', 'adapterMetrics', 'prometheus', 'fleet', 'fleetControl', 'scalerGrpc', 'scalerHttp'];
+  const portNames = [
+    'etcd',
+    'etcdPeer',
+    'apiserver',
+    'kcm',
+    'scheduler',
+    'kwok',
+    'kedaMetrics',
+    'kedaProbe',
+    'kedaGrpc',
+    'adapter',
+    'adapterMetrics',
+    'prometheus',
+    'fleet',
+    'fleetControl',
+    'scalerGrpc',
+    'scalerHttp',
+  ];
   const ports: Record<string, number> = {};
   for (const n of portNames) ports[n] = await freePort();
   const procs = new ProcessTable(dir);
   const apiserverUrl = `https://127.0.0.1:${ports.apiserver}`;
   const kubeconfig = join(dir, 'admin.kubeconfig');
   writeFileSync(kubeconfig, kubeconfigYaml(apiserverUrl, pki.caCert, { cert: pki.adminCert, key: pki.adminKey }));
-  const kube = new Kube({ kubectl, helm, kubeconfig, apiserverUrl, caCert: pki.caCert, adminCert: pki.adminCert, adminKey: pki.adminKey });
+  const kube = new Kube({
+    kubectl,
+    helm,
+    kubeconfig,
+    apiserverUrl,
+    caCert: pki.caCert,
+    adminCert: pki.adminCert,
+    adminKey: pki.adminKey,
+  });
   const step = (what: string): void => console.error(`cluster: ${what} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
 
   procs.start({ name: 'etcd', command: join(bin, 'etcd'), args: etcdArgs(dir, ports) });
@@ -266,7 +315,13 @@ export async function up(): Promise<ClusterState> {
   await kube.kubectl(['apply', '--server-side', '-f', kedaCrds]);
   await kube.apply(nodesYaml());
 
-  const common = [`--kubeconfig=${kubeconfig}`, `--authentication-kubeconfig=${kubeconfig}`, `--authorization-kubeconfig=${kubeconfig}`, '--bind-address=127.0.0.1', '--leader-elect=false'];
+  const common = [
+    `--kubeconfig=${kubeconfig}`,
+    `--authentication-kubeconfig=${kubeconfig}`,
+    `--authorization-kubeconfig=${kubeconfig}`,
+    '--bind-address=127.0.0.1',
+    '--leader-elect=false',
+  ];
   procs.start({
     name: 'kube-controller-manager',
     command: join(bin, 'kube-controller-manager'),
@@ -282,7 +337,11 @@ export async function up(): Promise<ClusterState> {
       '--v=0',
     ],
   });
-  procs.start({ name: 'kube-scheduler', command: join(bin, 'kube-scheduler'), args: [...common, `--secure-port=${ports.scheduler}`, '--v=0'] });
+  procs.start({
+    name: 'kube-scheduler',
+    command: join(bin, 'kube-scheduler'),
+    args: [...common, `--secure-port=${ports.scheduler}`, '--v=0'],
+  });
   const stages = join(bin, '../kwok-stages');
   procs.start({
     name: 'kwok',
@@ -294,28 +353,58 @@ export async function up(): Promise<ClusterState> {
       `--server-address=127.0.0.1:${ports.kwok}`,
       '--cidr=10.0.1.0/24',
       '--node-ip=10.0.2.1',
-      ...['node-initialize', 'pod-ready', 'pod-complete', 'pod-delete'].map((s) => `--config=${join(stages, `${s}.yaml`)}`),
+      ...['node-initialize', 'pod-ready', 'pod-complete', 'pod-delete'].map(
+        (s) => `--config=${join(stages, `${s}.yaml`)}`,
+      ),
     ],
   });
-  await until('kube-controller-manager /healthz', () => httpOk(`https://127.0.0.1:${ports.kcm}/healthz`), 60_000, procs.logOf('kube-controller-manager'));
-  await until('kube-scheduler /healthz', () => httpOk(`https://127.0.0.1:${ports.scheduler}/healthz`), 60_000, procs.logOf('kube-scheduler'));
+  await until(
+    'kube-controller-manager /healthz',
+    () => httpOk(`https://127.0.0.1:${ports.kcm}/healthz`),
+    60_000,
+    procs.logOf('kube-controller-manager'),
+  );
+  await until(
+    'kube-scheduler /healthz',
+    () => httpOk(`https://127.0.0.1:${ports.scheduler}/healthz`),
+    60_000,
+    procs.logOf('kube-scheduler'),
+  );
   await until(
     'kwok nodes Ready',
     async () => {
-      const nodes = await kube.getJson<{ items: { status?: { conditions?: { type: string; status: string }[] } }[] }>(['nodes']);
-      return nodes.items.length === NODES && nodes.items.every((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
+      const nodes = await kube.getJson<{ items: { status?: { conditions?: { type: string; status: string }[] } }[] }>([
+        'nodes',
+      ]);
+      return (
+        nodes.items.length === NODES &&
+        nodes.items.every((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))
+      );
     },
     60_000,
     procs.logOf('kwok'),
   );
-  await until('the default ServiceAccount', async () => (await kube.kubectl(['get', 'serviceaccount', 'default', '-n', 'default', '-o', 'name'])).trim() !== '', 60_000, procs.logOf('kube-controller-manager'));
+  await until(
+    'the default ServiceAccount',
+    async () => (await kube.kubectl(['get', 'serviceaccount', 'default', '-n', 'default', '-o', 'name'])).trim() !== '',
+    60_000,
+    procs.logOf('kube-controller-manager'),
+  );
   step('controller-manager, scheduler, kwok ready');
 
   const tsx = join(REPO, 'node_modules/.bin/tsx');
   procs.start({
     name: 'fleet',
     command: tsx,
-    args: [join(REPO, 'test/cluster/harness/fleet-daemon.ts'), '--kubeconfig', kubeconfig, '--port', String(ports.fleet), '--control-port', String(ports.fleetControl)],
+    args: [
+      join(REPO, 'test/cluster/harness/fleet-daemon.ts'),
+      '--kubeconfig',
+      kubeconfig,
+      '--port',
+      String(ports.fleet),
+      '--control-port',
+      String(ports.fleetControl),
+    ],
   });
   await until('fleet emulator', () => httpOk(`http://127.0.0.1:${ports.fleet}/healthz`), 60_000, procs.logOf('fleet'));
   mkdirSync(join(dir, 'prometheus'), { recursive: true });
@@ -337,12 +426,30 @@ export async function up(): Promise<ClusterState> {
   procs.start({
     name: 'prometheus',
     command: prometheus,
-    args: [`--config.file=${join(dir, 'prometheus/prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'prometheus/data')}`, `--web.listen-address=127.0.0.1:${ports.prometheus}`, '--storage.tsdb.retention.time=2h', '--log.level=warn'],
+    args: [
+      `--config.file=${join(dir, 'prometheus/prometheus.yml')}`,
+      `--storage.tsdb.path=${join(dir, 'prometheus/data')}`,
+      `--web.listen-address=127.0.0.1:${ports.prometheus}`,
+      '--storage.tsdb.retention.time=2h',
+      '--log.level=warn',
+    ],
   });
-  await until('prometheus /-/ready', () => httpOk(`http://127.0.0.1:${ports.prometheus}/-/ready`), 30_000, procs.logOf('prometheus'));
+  await until(
+    'prometheus /-/ready',
+    () => httpOk(`http://127.0.0.1:${ports.prometheus}/-/ready`),
+    30_000,
+    procs.logOf('prometheus'),
+  );
   step('fleet emulator and prometheus ready');
 
-  const kedaEnv = { ...process.env, KUBECONFIG: kubeconfig, WATCH_NAMESPACE: '', POD_NAMESPACE: 'keda', KEDA_CLUSTER_OBJECT_NAMESPACE: 'keda', OPERATOR_NAME: 'keda-operator' };
+  const kedaEnv = {
+    ...process.env,
+    KUBECONFIG: kubeconfig,
+    WATCH_NAMESPACE: '',
+    POD_NAMESPACE: 'keda',
+    KEDA_CLUSTER_OBJECT_NAMESPACE: 'keda',
+    OPERATOR_NAME: 'keda-operator',
+  };
   procs.start({
     name: 'keda-operator',
     command: join(bin, 'keda-operator'),
@@ -377,8 +484,18 @@ export async function up(): Promise<ClusterState> {
     ],
   });
   await kube.apply(externalMetricsApiYaml(pki, ports.adapter ?? 0));
-  await until('keda-operator /readyz', () => httpOk(`http://127.0.0.1:${ports.kedaProbe}/readyz`), 60_000, procs.logOf('keda-operator'));
-  await until('external.metrics.k8s.io through aggregation', async () => (await kube.raw('/apis/external.metrics.k8s.io/v1beta1')).status === 200, 90_000, procs.logOf('keda-adapter'));
+  await until(
+    'keda-operator /readyz',
+    () => httpOk(`http://127.0.0.1:${ports.kedaProbe}/readyz`),
+    60_000,
+    procs.logOf('keda-operator'),
+  );
+  await until(
+    'external.metrics.k8s.io through aggregation',
+    async () => (await kube.raw('/apis/external.metrics.k8s.io/v1beta1')).status === 200,
+    90_000,
+    procs.logOf('keda-adapter'),
+  );
   step('KEDA operator and metrics adapter ready');
 
   const fleetUrl = `http://127.0.0.1:${ports.fleet}`;
@@ -404,7 +521,11 @@ export async function up(): Promise<ClusterState> {
   writeFileSync(join(dir, 'cluster.json'), `${JSON.stringify(state, null, 2)}\n`);
   const { installChart, startScaler } = await import('./scaler.js');
   await installChart(state, kube);
-  await startScaler(state, kube, procs, { name: 'scaler', grpcPort: ports.scalerGrpc ?? 0, httpPort: ports.scalerHttp ?? 0 });
+  await startScaler(state, kube, procs, {
+    name: 'scaler',
+    grpcPort: ports.scalerGrpc ?? 0,
+    httpPort: ports.scalerHttp ?? 0,
+  });
   step('wva-scaler installed with helm and running');
   return state;
 }

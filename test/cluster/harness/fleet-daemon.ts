@@ -68,7 +68,10 @@ function runningAndReady(pod: V1Pod): boolean {
 
 let lastError = '';
 async function sync(): Promise<void> {
-  const [deployments, pods] = await Promise.all([apps.listDeploymentForAllNamespaces(), core.listPodForAllNamespaces()]);
+  const [deployments, pods] = await Promise.all([
+    apps.listDeploymentForAllNamespaces(),
+    core.listPodForAllNamespaces(),
+  ]);
   for (const d of deployments.items) {
     const model = d.spec?.template.metadata?.annotations?.[MODEL_ANNOTATION];
     const ns = d.metadata?.namespace;
@@ -106,7 +109,13 @@ function control(url: URL): { status: number; body: unknown } {
     const ns = q('namespace');
     const deployment = q('deployment');
     const model = fleet.modelOf(ns, deployment);
-    if (!model) return { status: 404, body: { error: `no vLLM Deployment ${ns}/${deployment} (annotate its pod template ${MODEL_ANNOTATION} and wait for a Ready pod)` } };
+    if (!model)
+      return {
+        status: 404,
+        body: {
+          error: `no vLLM Deployment ${ns}/${deployment} (annotate its pod template ${MODEL_ANNOTATION} and wait for a Ready pod)`,
+        },
+      };
     fleet.setArrivalRate(ns, model, Number(q('rps')));
     return { status: 200, body: { namespace: ns, model, rps: Number(q('rps')) } };
   }
@@ -131,5 +140,7 @@ createServer((req, res) => {
   }
   res.writeHead(out.status, { 'content-type': 'application/json' }).end(`${JSON.stringify(out.body)}\n`);
 }).listen(Number(values['control-port']), '127.0.0.1');
-console.log(`fleet-daemon: metrics ${fleet.metricsUrl()}, gateway ${fleet.gatewayUrl()}, control http://127.0.0.1:${values['control-port']}`);
+console.log(
+  `fleet-daemon: metrics ${fleet.metricsUrl()}, gateway ${fleet.gatewayUrl()}, control http://127.0.0.1:${values['control-port']}`,
+);
 void loop();

@@ -75,13 +75,19 @@ export class Kube {
     } catch (err) {
       const e = err as { stderr?: string; message: string };
       const name = binary.split('/').pop() ?? binary;
-      throw new Error(`${name} ${args.filter((a) => !a.includes('kubeconfig')).join(' ')}: ${(e.stderr ?? e.message).trim()}`);
+      throw new Error(
+        `${name} ${args.filter((a) => !a.includes('kubeconfig')).join(' ')}: ${(e.stderr ?? e.message).trim()}`,
+      );
     }
   }
 }
 
 /** A kubeconfig for one user of the harness' API server. */
-export function kubeconfigYaml(server: string, caCert: string, user: { cert: string; key: string } | { token: string }): string {
+export function kubeconfigYaml(
+  server: string,
+  caCert: string,
+  user: { cert: string; key: string } | { token: string },
+): string {
   const b64 = (f: string): string => readFileSync(f).toString('base64');
   const userLines =
     'token' in user

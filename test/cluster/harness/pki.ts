@@ -39,22 +39,58 @@ export function makePki(dir: string): Pki {
   const run = (args: string[]): void => {
     execFileSync(openssl, args, { cwd: dir, stdio: 'pipe' });
   };
-  const ecKey = (name: string): void => run(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', `${name}.key`]);
+  const ecKey = (name: string): void =>
+    run(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', `${name}.key`]);
   const ca = (name: string, cn: string): void => {
     ecKey(name);
-    run(['req', '-x509', '-new', '-key', `${name}.key`, '-subj', `/CN=${cn}`, '-days', '30', '-out', `${name}.crt`,
-      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign,digitalSignature']);
+    run([
+      'req',
+      '-x509',
+      '-new',
+      '-key',
+      `${name}.key`,
+      '-subj',
+      `/CN=${cn}`,
+      '-days',
+      '30',
+      '-out',
+      `${name}.crt`,
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign,digitalSignature',
+    ]);
   };
   const leaf = (name: string, caName: string, spec: Leaf): void => {
     ecKey(name);
     const subj = spec.org ? `/O=${spec.org}/CN=${spec.cn}` : `/CN=${spec.cn}`;
     run(['req', '-new', '-key', `${name}.key`, '-subj', subj, '-out', `${name}.csr`]);
-    const eku = spec.usage === 'server' ? 'serverAuth' : spec.usage === 'client' ? 'clientAuth' : 'serverAuth,clientAuth';
-    const ext = ['basicConstraints=CA:FALSE', 'keyUsage=critical,digitalSignature,keyEncipherment', `extendedKeyUsage=${eku}`];
+    const eku =
+      spec.usage === 'server' ? 'serverAuth' : spec.usage === 'client' ? 'clientAuth' : 'serverAuth,clientAuth';
+    const ext = [
+      'basicConstraints=CA:FALSE',
+      'keyUsage=critical,digitalSignature,keyEncipherment',
+      `extendedKeyUsage=${eku}`,
+    ];
     if (spec.sans?.length) ext.push(`subjectAltName=${spec.sans.join(',')}`);
     writeFileSync(join(dir, `${name}.ext`), `${ext.join('\n')}\n`);
-    run(['x509', '-req', '-in', `${name}.csr`, '-CA', `${caName}.crt`, '-CAkey', `${caName}.key`, '-CAcreateserial',
-      '-days', '30', '-out', `${name}.crt`, '-extfile', `${name}.ext`]);
+    run([
+      'x509',
+      '-req',
+      '-in',
+      `${name}.csr`,
+      '-CA',
+      `${caName}.crt`,
+      '-CAkey',
+      `${caName}.key`,
+      '-CAcreateserial',
+      '-days',
+      '30',
+      '-out',
+      `${name}.crt`,
+      '-extfile',
+      `${name}.ext`,
+    ]);
   };
   const local = ['IP:127.0.0.1', 'DNS:localhost'];
   if (!existsSync(join(dir, 'done'))) {
@@ -62,7 +98,14 @@ export function makePki(dir: string): Pki {
     leaf('apiserver', 'ca', {
       cn: 'kube-apiserver',
       usage: 'server',
-      sans: [...local, 'IP:10.0.0.1', 'DNS:kubernetes', 'DNS:kubernetes.default', 'DNS:kubernetes.default.svc', 'DNS:kubernetes.default.svc.cluster.local'],
+      sans: [
+        ...local,
+        'IP:10.0.0.1',
+        'DNS:kubernetes',
+        'DNS:kubernetes.default',
+        'DNS:kubernetes.default.svc',
+        'DNS:kubernetes.default.svc.cluster.local',
+      ],
     });
     leaf('admin', 'ca', { cn: 'admin', org: 'system:masters', usage: 'client' });
     ca('front-proxy-ca', 'wva-front-proxy-ca');
@@ -74,7 +117,13 @@ export function makePki(dir: string): Pki {
     leaf('keda/tls', 'keda/ca', {
       cn: 'keda-operator',
       usage: 'both',
-      sans: [...local, 'DNS:keda-operator', 'DNS:keda-operator.keda.svc', 'DNS:keda-metrics-apiserver', 'DNS:keda-metrics-apiserver.keda.svc'],
+      sans: [
+        ...local,
+        'DNS:keda-operator',
+        'DNS:keda-operator.keda.svc',
+        'DNS:keda-metrics-apiserver',
+        'DNS:keda-metrics-apiserver.keda.svc',
+      ],
     });
     writeFileSync(join(dir, 'done'), '');
   }

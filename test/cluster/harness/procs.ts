@@ -48,7 +48,8 @@ export class ProcessTable {
   /** Starts a detached process group; the caller waits for its readiness. */
   start(spec: ProcSpec): ProcRecord {
     const log = this.logOf(spec.name);
-    if (spec.command.startsWith('/') && !existsSync(spec.command)) throw new Error(`cluster: ${spec.name}: ${spec.command} does not exist (run test/cluster/build.sh)`);
+    if (spec.command.startsWith('/') && !existsSync(spec.command))
+      throw new Error(`cluster: ${spec.name}: ${spec.command} does not exist (run test/cluster/build.sh)`);
     const fd = openSync(log, 'a');
     const child = spawn(spec.command, [...spec.args], {
       cwd: spec.cwd,
@@ -59,7 +60,8 @@ export class ProcessTable {
     closeSync(fd);
     // A spawn failure is reported by pid === undefined below; the event itself must not crash us.
     child.on('error', () => undefined);
-    if (child.pid === undefined) throw new Error(`cluster: could not start ${spec.name} (${spec.command}); log: ${log}`);
+    if (child.pid === undefined)
+      throw new Error(`cluster: could not start ${spec.name} (${spec.command}); log: ${log}`);
     child.unref();
     const rec: ProcRecord = { name: spec.name, pid: child.pid, log };
     this.save([...this.list().filter((r) => r.name !== spec.name), rec]);
@@ -107,7 +109,9 @@ export class ProcessTable {
 
   /** Names of recorded groups that still have a live process. */
   survivors(): string[] {
-    return this.list().filter((r) => groupAlive(r.pid)).map((r) => r.name);
+    return this.list()
+      .filter((r) => groupAlive(r.pid))
+      .map((r) => r.name);
   }
 }
 

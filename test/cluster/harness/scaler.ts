@@ -17,16 +17,23 @@ interface EnvVar {
   valueFrom?: { fieldRef?: { fieldPath: string } };
 }
 interface DeploymentJson {
-  spec: { selector: { matchLabels: Record<string, string> }; template: { spec: { serviceAccountName: string; containers: { env?: EnvVar[] }[] } } };
+  spec: {
+    selector: { matchLabels: Record<string, string> };
+    template: { spec: { serviceAccountName: string; containers: { env?: EnvVar[] }[] } };
+  };
 }
 
 /** The chart values every cluster install uses: this cluster's Prometheus and gateway, and a match on the local scaler address. */
 export function chartValues(state: ClusterState, opts: { withCrd: boolean } = { withCrd: true }): string[] {
   const values = [
-    '--set', `settings.prometheusUrl=${state.prometheusUrl}`,
-    '--set', `settings.gatewayScrapeTarget=${state.fleetGatewayUrl}`,
-    '--set', 'settings.engineInterval=5s',
-    '--set', `settings.scalerAddressMatch=127.0.0.1:`,
+    '--set',
+    `settings.prometheusUrl=${state.prometheusUrl}`,
+    '--set',
+    `settings.gatewayScrapeTarget=${state.fleetGatewayUrl}`,
+    '--set',
+    'settings.engineInterval=5s',
+    '--set',
+    `settings.scalerAddressMatch=127.0.0.1:`,
   ];
   // The CRD is cluster-scoped: one release owns it, a second release must not render it again.
   return opts.withCrd ? [...values, '--set', 'crds.variantAutoscaling=true'] : values;
@@ -37,7 +44,13 @@ export async function installChart(state: ClusterState, kube: Kube, extra: reado
   await until(
     'the chart pods Running (kwok)',
     async () => {
-      const pods = await kube.getJson<{ items: { status?: { phase?: string } }[] }>(['pods', '-n', SCALER_NAMESPACE, '-l', `app.kubernetes.io/instance=${RELEASE}`]);
+      const pods = await kube.getJson<{ items: { status?: { phase?: string } }[] }>([
+        'pods',
+        '-n',
+        SCALER_NAMESPACE,
+        '-l',
+        `app.kubernetes.io/instance=${RELEASE}`,
+      ]);
       return pods.items.length > 0 && pods.items.every((p) => p.status?.phase === 'Running');
     },
     60_000,
@@ -55,19 +68,44 @@ export interface ScalerProcessOptions {
 }
 
 /** A token of the chart's ServiceAccount and a kubeconfig holding it. */
-export async function serviceAccountKubeconfig(state: ClusterState, kube: Kube, serviceAccount: string, file: string): Promise<string> {
-  const token = (await kube.kubectl(['create', 'token', serviceAccount, '-n', SCALER_NAMESPACE, '--duration=6h'])).trim();
+export async function serviceAccountKubeconfig(
+  state: ClusterState,
+  kube: Kube,
+  serviceAccount: string,
+  file: string,
+): Promise<string> {
+  const token = (
+    await kube.kubectl(['create', 'token', serviceAccount, '-n', SCALER_NAMESPACE, '--duration=6h'])
+  ).trim();
   writeFileSync(file, kubeconfigYaml(state.apiserverUrl, state.pki.caCert, { token }));
   return file;
 }
 
-export async function startScaler(state: ClusterState, kube: Kube, procs: ProcessTable, opts: ScalerProcessOptions): Promise<void> {
+export async function startScaler(
+  state: ClusterState,
+  kube: Kube,
+  procs: ProcessTable,
+  opts: ScalerProcessOptions,
+): Promise<void> {
   const dep = await kube.getJson<DeploymentJson>(['deployment', RELEASE, '-n', SCALER_NAMESPACE]);
-  const selector = Object.entries(dep.spec.selector.matchLabels).map(([k, v]) => `${k}=${v}`).join(',');
-  const pods = await kube.getJson<{ items: { metadata: { name: string } }[] }>(['pods', '-n', SCALER_NAMESPACE, '-l', selector]);
+  const selector = Object.entries(dep.spec.selector.matchLabels)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
+  const pods = await kube.getJson<{ items: { metadata: { name: string } }[] }>([
+    'pods',
+    '-n',
+    SCALER_NAMESPACE,
+    '-l',
+    selector,
+  ]);
   const podName = pods.items.map((p) => p.metadata.name).sort()[opts.podIndex ?? 0];
   if (!podName) throw new Error(`cluster: the chart's Deployment has no pod ${opts.podIndex ?? 0} to play`);
-  const kubeconfig = await serviceAccountKubeconfig(state, kube, dep.spec.template.spec.serviceAccountName, join(state.dir, `${opts.name}.kubeconfig`));
+  const kubeconfig = await serviceAccountKubeconfig(
+    state,
+    kube,
+    dep.spec.template.spec.serviceAccountName,
+    join(state.dir, `${opts.name}.kubeconfig`),
+  );
   const env: Record<string, string> = {};
   for (const v of dep.spec.template.spec.containers[0]?.env ?? []) {
     const field = v.valueFrom?.fieldRef?.fieldPath;
@@ -91,5 +129,10 @@ export async function startScaler(state: ClusterState, kube: Kube, procs: Proces
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', ...env },
   });
   const httpUrl = `http://127.0.0.1:${opts.httpPort}`;
-  await until(`${opts.name} /readyz`, async () => (await fetch(`${httpUrl}/readyz`, { signal: AbortSignal.timeout(2000) })).ok, 60_000, procs.logOf(opts.name));
+  await until(
+    `${opts.name} /readyz`,
+    async () => (await fetch(`${httpUrl}/readyz`, { signal: AbortSignal.timeout(2000) })).ok,
+    60_000,
+    procs.logOf(opts.name),
+  );
 }

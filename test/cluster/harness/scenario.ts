@@ -23,7 +23,13 @@ export function cluster(): Cluster {
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Polls `read` every intervalMs until `done(value)`; returns the value, or throws naming what and the last value. */
-export async function waitUntil<T>(what: string, read: () => Promise<T>, done: (v: T) => boolean, timeoutMs: number, intervalMs = 200): Promise<T> {
+export async function waitUntil<T>(
+  what: string,
+  read: () => Promise<T>,
+  done: (v: T) => boolean,
+  timeoutMs: number,
+  intervalMs = 200,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: T | undefined;
   let lastErr = '';
@@ -34,7 +40,10 @@ export async function waitUntil<T>(what: string, read: () => Promise<T>, done: (
     } catch (err) {
       lastErr = err instanceof Error ? err.message : String(err);
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last value ${JSON.stringify(last)}${lastErr ? `, last error ${lastErr}` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}; last value ${JSON.stringify(last)}${lastErr ? `, last error ${lastErr}` : ''}`,
+      );
     await sleep(intervalMs);
   }
 }
@@ -56,7 +65,9 @@ export function vllmDeploymentYaml(d: VllmDeploymentSpec): string {
   const annotations: Record<string, string> = { [MODEL_ANNOTATION]: d.model };
   if (d.maxBatch !== undefined) annotations['wva-scaler.dev/max-batch'] = String(d.maxBatch);
   if (d.serviceTimeMs !== undefined) annotations['wva-scaler.dev/service-time-ms'] = String(d.serviceTimeMs);
-  const resources = d.gpus ? { limits: { 'nvidia.com/gpu': String(d.gpus) }, requests: { 'nvidia.com/gpu': String(d.gpus) } } : {};
+  const resources = d.gpus
+    ? { limits: { 'nvidia.com/gpu': String(d.gpus) }, requests: { 'nvidia.com/gpu': String(d.gpus) } }
+    : {};
   return stringify({
     apiVersion: 'apps/v1',
     kind: 'Deployment',
@@ -67,7 +78,15 @@ export function vllmDeploymentYaml(d: VllmDeploymentSpec): string {
       template: {
         metadata: { labels: { app: d.name }, annotations },
         spec: {
-          containers: [{ name: 'vllm', image: 'vllm/vllm-openai:v0.11.0', args: ['--model', d.model], env: [{ name: 'SERVED_MODEL_NAME', value: d.model }], resources }],
+          containers: [
+            {
+              name: 'vllm',
+              image: 'vllm/vllm-openai:v0.11.0',
+              args: ['--model', d.model],
+              env: [{ name: 'SERVED_MODEL_NAME', value: d.model }],
+              resources,
+            },
+          ],
         },
       },
     },
@@ -80,7 +99,9 @@ type Obj = Record<string, unknown>;
 export function readmeScaledObject(): Obj {
   const readme = readFileSync(join(REPO, 'README.md'), 'utf8');
   for (const m of readme.matchAll(/```yaml\n([\s\S]*?)```/g)) {
-    const doc = parseAllDocuments(m[1] ?? '').map((d) => d.toJSON() as Obj).find((o) => o?.kind === 'ScaledObject');
+    const doc = parseAllDocuments(m[1] ?? '')
+      .map((d) => d.toJSON() as Obj)
+      .find((o) => o?.kind === 'ScaledObject');
     if (doc) return doc;
   }
   throw new Error('README.md has no ScaledObject YAML block');
@@ -106,7 +127,14 @@ export interface ScaledObjectOptions {
 export function scaledObjectYaml(o: ScaledObjectOptions): string {
   const so = structuredClone(readmeScaledObject()) as {
     metadata: Obj;
-    spec: { scaleTargetRef: Obj; minReplicaCount?: number; maxReplicaCount?: number; pollingInterval?: number; advanced: { horizontalPodAutoscalerConfig: { behavior: { scaleDown: Obj } } }; triggers: { type: string; metadata: Record<string, string> }[] };
+    spec: {
+      scaleTargetRef: Obj;
+      minReplicaCount?: number;
+      maxReplicaCount?: number;
+      pollingInterval?: number;
+      advanced: { horizontalPodAutoscalerConfig: { behavior: { scaleDown: Obj } } };
+      triggers: { type: string; metadata: Record<string, string> }[];
+    };
   };
   so.metadata = { name: o.name, namespace: o.namespace };
   so.spec.scaleTargetRef = { name: o.deployment };
@@ -114,7 +142,10 @@ export function scaledObjectYaml(o: ScaledObjectOptions): string {
   if (o.max !== undefined) so.spec.maxReplicaCount = o.max;
   if (o.cooldownS !== undefined) (so.spec as Obj).cooldownPeriod = o.cooldownS;
   if (o.scaleDownWindowS !== undefined) {
-    so.spec.advanced.horizontalPodAutoscalerConfig.behavior.scaleDown = { stabilizationWindowSeconds: o.scaleDownWindowS, policies: [{ type: 'Pods', value: 1, periodSeconds: 5 }] };
+    so.spec.advanced.horizontalPodAutoscalerConfig.behavior.scaleDown = {
+      stabilizationWindowSeconds: o.scaleDownWindowS,
+      policies: [{ type: 'Pods', value: 1, periodSeconds: 5 }],
+    };
   }
   const trigger = so.spec.triggers[0];
   if (!trigger) throw new Error("README's ScaledObject has no trigger");
@@ -140,15 +171,25 @@ export interface DecisionView {
 }
 
 export async function decisionOf(httpUrl: string, variantKey: string): Promise<DecisionView | undefined> {
-  const res = await fetch(`${httpUrl}/debug/decisions?variant=${encodeURIComponent(variantKey)}`, { signal: AbortSignal.timeout(2000) });
+  const res = await fetch(`${httpUrl}/debug/decisions?variant=${encodeURIComponent(variantKey)}`, {
+    signal: AbortSignal.timeout(2000),
+  });
   const body = (await res.json()) as { decisions: DecisionView[] };
   return body.decisions[0];
 }
 
 /** The value KEDA's metrics adapter serves for a ScaledObject's metric through API aggregation. */
-export async function externalMetric(kube: Kube, namespace: string, scaledObject: string, metric = 's0-wva-desired-replicas'): Promise<number> {
+export async function externalMetric(
+  kube: Kube,
+  namespace: string,
+  scaledObject: string,
+  metric = 's0-wva-desired-replicas',
+): Promise<number> {
   const sel = encodeURIComponent(`scaledobject.keda.sh/name=${scaledObject}`);
-  const r = await kube.raw(`/apis/external.metrics.k8s.io/v1beta1/namespaces/${namespace}/${metric}?labelSelector=${sel}`, 10_000);
+  const r = await kube.raw(
+    `/apis/external.metrics.k8s.io/v1beta1/namespaces/${namespace}/${metric}?labelSelector=${sel}`,
+    10_000,
+  );
   if (r.status !== 200) throw new Error(`external metric ${namespace}/${metric}: ${r.status} ${r.body.slice(0, 300)}`);
   const list = JSON.parse(r.body) as { items: { value: string }[] };
   const v = list.items[0]?.value;
@@ -166,21 +207,31 @@ export function quantityToNumber(q: string): number {
   return Number(m[1]) * f;
 }
 
-export async function fleetControl(state: ClusterState, path: '/load' | '/gateway', params: Record<string, string | number>): Promise<void> {
+export async function fleetControl(
+  state: ClusterState,
+  path: '/load' | '/gateway',
+  params: Record<string, string | number>,
+): Promise<void> {
   const q = new URLSearchParams(Object.entries(params).map(([k, v]): [string, string] => [k, String(v)]));
   const res = await fetch(`${state.fleetControlUrl}${path}?${q.toString()}`, { method: 'POST' });
   if (!res.ok) throw new Error(`fleet ${path}: ${res.status} ${await res.text()}`);
 }
 
 export function quantile(xs: readonly number[], q: number): number {
-  return percentile([...xs].sort((a, b) => a - b), q);
+  return percentile(
+    [...xs].sort((a, b) => a - b),
+    q,
+  );
 }
 
 /** Figures of one scenario, kept next to the cluster's logs and gathered into bench/RESULTS.md. */
 export function recordFigures(state: ClusterState, name: string, figures: Record<string, unknown>): void {
   const dir = join(state.dir, 'results');
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, `${name}.json`), `${JSON.stringify({ name, at: new Date().toISOString(), ...figures }, null, 2)}\n`);
+  writeFileSync(
+    join(dir, `${name}.json`),
+    `${JSON.stringify({ name, at: new Date().toISOString(), ...figures }, null, 2)}\n`,
+  );
   console.log(`figures ${name}: ${JSON.stringify(figures)}`);
 }
 

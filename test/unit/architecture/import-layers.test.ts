@@ -105,8 +105,12 @@ describe('import layers of src/', () => {
   });
 
   it('flags an upward edge and names it', () => {
-    expect(upwardReason({ from: 'cache/redis-lock.ts', to: 'kube/leader-election.ts' })).toBe('cache (layer 2) imports kube (layer 4)');
-    expect(upwardReason({ from: 'observability/metrics.ts', to: 'domain/variant.ts' })).toBe('an instrument imports nothing of ours');
+    expect(upwardReason({ from: 'cache/redis-lock.ts', to: 'kube/leader-election.ts' })).toBe(
+      'cache (layer 2) imports kube (layer 4)',
+    );
+    expect(upwardReason({ from: 'observability/metrics.ts', to: 'domain/variant.ts' })).toBe(
+      'an instrument imports nothing of ours',
+    );
     expect(upwardReason({ from: 'engine/engine.ts', to: 'observability/logger.ts' })).toBeUndefined();
     expect(upwardReason({ from: 'kube/status-writer.ts', to: 'cache/decision-cache.ts' })).toBeUndefined();
   });

@@ -8,20 +8,48 @@ import type { FleetModelSnapshot } from '../../../src/sim/fleet/types.js';
 import { averageValueReplicas, HpaEmulator, kubernetesDefaultHpa } from '../../../bench/lib/quality-hpa.js';
 import { countOverBudget, runPolicy, type LoopSettings } from '../../../bench/lib/quality-loop.js';
 import { ScrapeHistory } from '../../../bench/lib/quality-observer.js';
-import { applyWvaStep, EnginePolicy, KedaWaitingPolicy, OraclePolicy, WithCronTrigger, wvaRule } from '../../../bench/lib/quality-policies.js';
+import {
+  applyWvaStep,
+  EnginePolicy,
+  KedaWaitingPolicy,
+  OraclePolicy,
+  WithCronTrigger,
+  wvaRule,
+} from '../../../bench/lib/quality-policies.js';
 import { dominates, evaluateTargets, reachability } from '../../../bench/lib/quality-targets.js';
-import { BURSTY_TRACE, peakRateWithin, peakSchedule, rateAt, type LoadTrace } from '../../../bench/lib/quality-trace.js';
+import {
+  BURSTY_TRACE,
+  peakRateWithin,
+  peakSchedule,
+  rateAt,
+  type LoadTrace,
+} from '../../../bench/lib/quality-trace.js';
 
 const NS = 'ns';
 const MODEL = 'm';
 const variant = (name: string, cost: number, min = 1, max = 16) =>
-  parseTriggerMetadata(NS, name, { modelID: MODEL, variantCost: String(cost), minReplicas: String(min), maxReplicas: String(max) });
+  parseTriggerMetadata(NS, name, {
+    modelID: MODEL,
+    variantCost: String(cost),
+    minReplicas: String(min),
+    maxReplicas: String(max),
+  });
 
 function metrics(pods: { kv: number; queue: number }[], now = 0): ModelMetrics {
   return {
     namespace: NS,
     modelID: MODEL,
-    replicas: pods.map((p, i) => ({ namespace: NS, modelID: MODEL, pod: `p${i}`, variantKey: `${NS}/a`, kvCacheUsage: p.kv, queueLength: p.queue, running: 1, requestRate: undefined, serviceSeconds: undefined })),
+    replicas: pods.map((p, i) => ({
+      namespace: NS,
+      modelID: MODEL,
+      pod: `p${i}`,
+      variantKey: `${NS}/a`,
+      kvCacheUsage: p.kv,
+      queueLength: p.queue,
+      running: 1,
+      requestRate: undefined,
+      serviceSeconds: undefined,
+    })),
     requestsOverRetention: undefined,
     gatewayQueue: 0,
     collectedAt: now,
@@ -32,8 +60,13 @@ function metrics(pods: { kv: number; queue: number }[], now = 0): ModelMetrics {
 function analysis(pods: { kv: number; queue: number }[], current: number, ready: number) {
   const v = variant('a', 10);
   return analyzeModel({
-    namespace: NS, modelID: MODEL, variants: [{ variant: v, current, ready }], metrics: metrics(pods),
-    thresholdsByVariant: new Map([[v.key, DEFAULT_SATURATION]]), modelThresholds: DEFAULT_SATURATION, now: 0,
+    namespace: NS,
+    modelID: MODEL,
+    variants: [{ variant: v, current, ready }],
+    metrics: metrics(pods),
+    thresholdsByVariant: new Map([[v.key, DEFAULT_SATURATION]]),
+    modelThresholds: DEFAULT_SATURATION,
+    now: 0,
   });
 }
 
@@ -68,12 +101,32 @@ describe('HPA emulation', () => {
   it('several metrics (one per trigger): each proposes a count with its own tolerance and the highest wins', () => {
     const hpa = new HpaEmulator(kubernetesDefaultHpa(1, 20));
     // A cron trigger asking for 7 (target 1) beats a waiting-queue trigger asking for ceil(12 / 5) = 3.
-    expect(hpa.syncMetrics(0, 2, [{ value: 12, target: 5 }, { value: 7, target: 1 }])).toBe(6); // +4 pods per period from 2
-    expect(hpa.syncMetrics(15_000, 6, [{ value: 12, target: 5 }, { value: 7, target: 1 }])).toBe(7);
+    expect(
+      hpa.syncMetrics(0, 2, [
+        { value: 12, target: 5 },
+        { value: 7, target: 1 },
+      ]),
+    ).toBe(6); // +4 pods per period from 2
+    expect(
+      hpa.syncMetrics(15_000, 6, [
+        { value: 12, target: 5 },
+        { value: 7, target: 1 },
+      ]),
+    ).toBe(7);
     // 10.5 / 10 is within the 10 % tolerance (proposes 10), but 14 / 10 is not: 14 wins.
-    expect(new HpaEmulator(kubernetesDefaultHpa(1, 20)).syncMetrics(0, 10, [{ value: 10.5, target: 1 }, { value: 14, target: 1 }])).toBe(14);
+    expect(
+      new HpaEmulator(kubernetesDefaultHpa(1, 20)).syncMetrics(0, 10, [
+        { value: 10.5, target: 1 },
+        { value: 14, target: 1 },
+      ]),
+    ).toBe(14);
     // One metric inside its tolerance (9.5 / 10 proposes 10) outweighs another asking for 1: no scale-down.
-    expect(new HpaEmulator(kubernetesDefaultHpa(1, 20)).syncMetrics(0, 10, [{ value: 9.5, target: 1 }, { value: 1, target: 1 }])).toBe(10);
+    expect(
+      new HpaEmulator(kubernetesDefaultHpa(1, 20)).syncMetrics(0, 10, [
+        { value: 9.5, target: 1 },
+        { value: 1, target: 1 },
+      ]),
+    ).toBe(10);
     expect(() => hpa.syncMetrics(30_000, 7, [])).toThrow(/at least one metric/);
   });
 });
@@ -84,45 +137,128 @@ describe("WVA's +1/-1 rule", () => {
   });
 
   it('adds one when every replica is saturated', () => {
-    expect(wvaRule(analysis([{ kv: 0.9, queue: 10 }, { kv: 0.85, queue: 6 }], 2, 2)).step).toBe('up');
+    expect(
+      wvaRule(
+        analysis(
+          [
+            { kv: 0.9, queue: 10 },
+            { kv: 0.85, queue: 6 },
+          ],
+          2,
+          2,
+        ),
+      ).step,
+    ).toBe('up');
   });
 
   it('removes one only when it is safe', () => {
-    expect(wvaRule(analysis([{ kv: 0.1, queue: 0 }, { kv: 0.1, queue: 0 }], 2, 2)).step).toBe('down');
+    expect(
+      wvaRule(
+        analysis(
+          [
+            { kv: 0.1, queue: 0 },
+            { kv: 0.1, queue: 0 },
+          ],
+          2,
+          2,
+        ),
+      ).step,
+    ).toBe('down');
     // With one fewer replica the KV spare would be 0.8 - 1.4 / 1 < 0.1.
-    expect(wvaRule(analysis([{ kv: 0.7, queue: 0 }, { kv: 0.7, queue: 0 }], 2, 2)).step).not.toBe('down');
+    expect(
+      wvaRule(
+        analysis(
+          [
+            { kv: 0.7, queue: 0 },
+            { kv: 0.7, queue: 0 },
+          ],
+          2,
+          2,
+        ),
+      ).step,
+    ).not.toBe('down');
     expect(wvaRule(analysis([{ kv: 0.1, queue: 0 }], 1, 1)).step).toBe('hold');
   });
 
   it('adds to the cheapest variant below max and removes from the most expensive, keeping one replica', () => {
     const cheap = variant('cheap', 5, 0, 2);
     const dear = variant('dear', 20, 0, 8);
-    const states: VariantState[] = [{ variant: dear, current: 1, ready: 1 }, { variant: cheap, current: 2, ready: 2 }];
+    const states: VariantState[] = [
+      { variant: dear, current: 1, ready: 1 },
+      { variant: cheap, current: 2, ready: 2 },
+    ];
     expect(applyWvaStep('up', states).get(dear.key)).toBe(2);
     expect(applyWvaStep('down', states).get(dear.key)).toBe(0);
-    const one: VariantState[] = [{ variant: cheap, current: 1, ready: 1 }, { variant: dear, current: 0, ready: 0 }];
+    const one: VariantState[] = [
+      { variant: cheap, current: 1, ready: 1 },
+      { variant: dear, current: 0, ready: 0 },
+    ];
     expect(applyWvaStep('down', one).get(cheap.key)).toBe(1);
   });
 });
 
 describe('what the policies observe', () => {
-  const snap = (pods: { pod: string; ready: boolean; waiting: number; kv: number; completed?: number; inferenceSeconds?: number }[]): FleetModelSnapshot => ({
-    namespace: NS, modelID: MODEL, arrivalRate: 0, arrivals: 0, started: 0, completed: 0, requeued: 0, gatewayQueue: 0,
-    running: 0, waiting: 0, waitP95Ms: undefined, waitMaxMs: 0, maxGatewayQueue: 0, maxQueue: 0,
-    pods: pods.map((p) => ({ pod: p.pod, deployment: 'a', ready: p.ready, running: 1, waiting: p.waiting, kvUsage: p.kv, completed: p.completed ?? 0, inferenceSeconds: p.inferenceSeconds ?? 0 })),
+  const snap = (
+    pods: { pod: string; ready: boolean; waiting: number; kv: number; completed?: number; inferenceSeconds?: number }[],
+  ): FleetModelSnapshot => ({
+    namespace: NS,
+    modelID: MODEL,
+    arrivalRate: 0,
+    arrivals: 0,
+    started: 0,
+    completed: 0,
+    requeued: 0,
+    gatewayQueue: 0,
+    running: 0,
+    waiting: 0,
+    waitP95Ms: undefined,
+    waitMaxMs: 0,
+    maxGatewayQueue: 0,
+    maxQueue: 0,
+    pods: pods.map((p) => ({
+      pod: p.pod,
+      deployment: 'a',
+      ready: p.ready,
+      running: 1,
+      waiting: p.waiting,
+      kvUsage: p.kv,
+      completed: p.completed ?? 0,
+      inferenceSeconds: p.inferenceSeconds ?? 0,
+    })),
   });
 
   it('peak over the last minute for the engine, latest sample for KEDA, pending and removed pods absent', () => {
     const h = new ScrapeHistory();
-    h.scrape(snap([{ pod: 'x', ready: true, waiting: 9, kv: 0.9 }, { pod: 'y', ready: false, waiting: 0, kv: 0 }]), 0);
-    h.scrape(snap([{ pod: 'x', ready: true, waiting: 1, kv: 0.2 }, { pod: 'y', ready: false, waiting: 0, kv: 0 }]), 30_000);
+    h.scrape(
+      snap([
+        { pod: 'x', ready: true, waiting: 9, kv: 0.9 },
+        { pod: 'y', ready: false, waiting: 0, kv: 0 },
+      ]),
+      0,
+    );
+    h.scrape(
+      snap([
+        { pod: 'x', ready: true, waiting: 1, kv: 0.2 },
+        { pod: 'y', ready: false, waiting: 0, kv: 0 },
+      ]),
+      30_000,
+    );
     let m = h.modelMetrics(snap([]), 30_000, () => 'ns/a');
     expect(m.replicas.map((r) => [r.pod, r.kvCacheUsage, r.queueLength])).toEqual([['x', 0.9, 9]]);
     expect(h.sumWaitingLatest()).toBe(1);
     // At t = 60 s the t = 0 sample is out of (now - 1 m, now].
-    h.scrape(snap([{ pod: 'x', ready: true, waiting: 2, kv: 0.3 }, { pod: 'y', ready: true, waiting: 4, kv: 0.5 }]), 60_000);
+    h.scrape(
+      snap([
+        { pod: 'x', ready: true, waiting: 2, kv: 0.3 },
+        { pod: 'y', ready: true, waiting: 4, kv: 0.5 },
+      ]),
+      60_000,
+    );
     m = h.modelMetrics(snap([]), 60_000, () => 'ns/a');
-    expect(m.replicas.map((r) => [r.pod, r.kvCacheUsage, r.queueLength])).toEqual([['x', 0.3, 2], ['y', 0.5, 4]]);
+    expect(m.replicas.map((r) => [r.pod, r.kvCacheUsage, r.queueLength])).toEqual([
+      ['x', 0.3, 2],
+      ['y', 0.5, 4],
+    ]);
     expect(h.sumWaitingLatest()).toBe(6);
     h.scrape(snap([{ pod: 'y', ready: true, waiting: 0, kv: 0.1 }]), 75_000);
     expect(h.modelMetrics(snap([]), 75_000, () => 'ns/a').replicas.map((r) => r.pod)).toEqual(['y']);
@@ -148,7 +284,15 @@ describe('what the policies observe', () => {
 });
 
 describe('trace, budget and targets', () => {
-  const trace: LoadTrace = { name: 't', durationMin: 4, rampMin: 2, phases: [{ name: 'a', fromMin: 0, rps: 2 }, { name: 'b', fromMin: 1, rps: 10 }] };
+  const trace: LoadTrace = {
+    name: 't',
+    durationMin: 4,
+    rampMin: 2,
+    phases: [
+      { name: 'a', fromMin: 0, rps: 2 },
+      { name: 'b', fromMin: 1, rps: 10 },
+    ],
+  };
 
   it('ramps linearly to the next level', () => {
     expect(rateAt(trace, 30_000)).toBe(2);
@@ -177,7 +321,11 @@ describe('trace, budget and targets', () => {
     expect(dominates({ policy: 'b', replicaMinutes: 90, overBudgetMinutes: 2 }, ours)).toBe(true);
     expect(dominates({ policy: 'b', replicaMinutes: 100, overBudgetMinutes: 2 }, ours)).toBe(false);
     expect(dominates({ policy: 'b', replicaMinutes: 90, overBudgetMinutes: 3 }, ours)).toBe(false);
-    const v = evaluateTargets(ours, { policy: 'wva', replicaMinutes: 80, overBudgetMinutes: 4 }, { policy: 'keda', replicaMinutes: 120, overBudgetMinutes: 3 });
+    const v = evaluateTargets(
+      ours,
+      { policy: 'wva', replicaMinutes: 80, overBudgetMinutes: 4 },
+      { policy: 'keda', replicaMinutes: 120, overBudgetMinutes: 3 },
+    );
     expect(v.map((t) => t.met)).toEqual([true, false, true, true]);
   });
 
@@ -196,10 +344,17 @@ describe('trace, budget and targets', () => {
 describe('oracles (references)', () => {
   const v = variant('a', 10);
   const obs = (current: number, ready: number, offeredRps: number, gatewayQueue: number, peak = offeredRps) => ({
-    now: 0, namespace: NS, modelID: MODEL, variants: [{ variant: v, current, ready }],
-    metrics: { ...metrics([]), gatewayQueue }, sumWaiting: 0, offeredRps, peakOfferedRps: (ms: number) => (ms > 0 ? peak : offeredRps),
+    now: 0,
+    namespace: NS,
+    modelID: MODEL,
+    variants: [{ variant: v, current, ready }],
+    metrics: { ...metrics([]), gatewayQueue },
+    sumWaiting: 0,
+    offeredRps,
+    peakOfferedRps: (ms: number) => (ms > 0 ? peak : offeredRps),
   });
-  const asked = (o: ReturnType<typeof obs>, maxScaleUpRate = 10) => new OraclePolicy(8, 60, 60, maxScaleUpRate).decide(o).values.get(v.key);
+  const asked = (o: ReturnType<typeof obs>, maxScaleUpRate = 10) =>
+    new OraclePolicy(8, 60, 60, maxScaleUpRate).decide(o).values.get(v.key);
 
   it('asks for the offered rate when nothing is held at the gateway', () => {
     expect(asked(obs(4, 4, 20, 0))).toBe(3);
@@ -236,7 +391,15 @@ describe('cron trigger next to a policy (reference rows)', () => {
       { fromMs: 2 * 60_000, toMs: 9 * 60_000, desiredReplicas: 7 },
       { fromMs: 15 * 60_000, toMs: 22 * 60_000, desiredReplicas: 8 },
     ]);
-    const early: LoadTrace = { name: 'e', durationMin: 5, rampMin: 0, phases: [{ name: 'a', fromMin: 0, rps: 1 }, { name: 'b', fromMin: 1, rps: 14 }] };
+    const early: LoadTrace = {
+      name: 'e',
+      durationMin: 5,
+      rampMin: 0,
+      phases: [
+        { name: 'a', fromMin: 0, rps: 1 },
+        { name: 'b', fromMin: 1, rps: 14 },
+      ],
+    };
     expect(peakSchedule(early, 3, 7)).toEqual([{ fromMs: 0, toMs: 5 * 60_000, desiredReplicas: 2 }]);
     expect(() => peakSchedule(BURSTY_TRACE, 1.25, 7)).toThrow(/whole minutes/);
     expect(() => peakSchedule(BURSTY_TRACE, 2, 0)).toThrow(/rpsPerReplica/);
@@ -245,8 +408,14 @@ describe('cron trigger next to a policy (reference rows)', () => {
   it("adds KEDA's cron metric: desiredReplicas inside a window, 1 outside, target 1; the policy's own value is untouched", () => {
     const v = variant('a', 10);
     const obs = (now: number) => ({
-      now, namespace: NS, modelID: MODEL, variants: [{ variant: v, current: 2, ready: 2 }], metrics: metrics([]),
-      sumWaiting: 12, offeredRps: 0, peakOfferedRps: () => 0,
+      now,
+      namespace: NS,
+      modelID: MODEL,
+      variants: [{ variant: v, current: 2, ready: 2 }],
+      metrics: metrics([]),
+      sumWaiting: 12,
+      offeredRps: 0,
+      peakOfferedRps: () => 0,
     });
     const p = new WithCronTrigger(new KedaWaitingPolicy(5), [{ fromMs: 60_000, toMs: 120_000, desiredReplicas: 7 }]);
     expect(p.name).toBe('KEDA prometheus (waiting, 5) + cron');
@@ -256,20 +425,50 @@ describe('cron trigger next to a policy (reference rows)', () => {
     expect(inside.otherTriggers?.map((o) => [o.values.get(v.key), o.target])).toEqual([[7, 1]]);
     expect(p.decide(obs(120_000)).otherTriggers?.map((o) => o.values.get(v.key))).toEqual([1]);
     expect(p.decide(obs(59_999)).otherTriggers?.map((o) => o.values.get(v.key))).toEqual([1]);
-    expect(() => new WithCronTrigger(new KedaWaitingPolicy(5), [{ fromMs: 5, toMs: 5, desiredReplicas: 2 }])).toThrow(/toMs > fromMs/);
-    expect(() => new WithCronTrigger(new KedaWaitingPolicy(5), [{ fromMs: 0, toMs: 5, desiredReplicas: 0 }])).toThrow(/desiredReplicas/);
+    expect(() => new WithCronTrigger(new KedaWaitingPolicy(5), [{ fromMs: 5, toMs: 5, desiredReplicas: 2 }])).toThrow(
+      /toMs > fromMs/,
+    );
+    expect(() => new WithCronTrigger(new KedaWaitingPolicy(5), [{ fromMs: 0, toMs: 5, desiredReplicas: 0 }])).toThrow(
+      /desiredReplicas/,
+    );
   });
 });
 
 describe('closed loop', () => {
   const settings: LoopSettings = {
-    namespace: NS, modelID: MODEL, seed: 7, cycleMs: 15_000, waitBudgetMs: 5000, hpa: kubernetesDefaultHpa(1, 8),
-    trace: { name: 't', durationMin: 4, rampMin: 0, phases: [{ name: 'low', fromMin: 0, rps: 2 }, { name: 'high', fromMin: 1, rps: 30 }] },
-    variants: [{ variant: parseTriggerMetadata(NS, 'a', { modelID: MODEL, minReplicas: '1', maxReplicas: '8' }), fleet: { deployment: 'a', replicas: 1, startupDelayMs: 30_000 } }],
+    namespace: NS,
+    modelID: MODEL,
+    seed: 7,
+    cycleMs: 15_000,
+    waitBudgetMs: 5000,
+    hpa: kubernetesDefaultHpa(1, 8),
+    trace: {
+      name: 't',
+      durationMin: 4,
+      rampMin: 0,
+      phases: [
+        { name: 'low', fromMin: 0, rps: 2 },
+        { name: 'high', fromMin: 1, rps: 30 },
+      ],
+    },
+    variants: [
+      {
+        variant: parseTriggerMetadata(NS, 'a', { modelID: MODEL, minReplicas: '1', maxReplicas: '8' }),
+        fleet: { deployment: 'a', replicas: 1, startupDelayMs: 30_000 },
+      },
+    ],
   };
 
   it('gives every policy the same arrivals and lets each scale on its own signal', () => {
-    const engine = runPolicy(() => new EnginePolicy({ saturation: EMPTY_SATURATION_CONFIG, scaleToZero: { enabled: false, retentionMs: 60_000 }, maxScaleUpRate: 2 }), settings);
+    const engine = runPolicy(
+      () =>
+        new EnginePolicy({
+          saturation: EMPTY_SATURATION_CONFIG,
+          scaleToZero: { enabled: false, retentionMs: 60_000 },
+          maxScaleUpRate: 2,
+        }),
+      settings,
+    );
     const keda = runPolicy(() => new KedaWaitingPolicy(5), settings);
     expect(engine.arrivals).toBe(keda.arrivals);
     expect(engine.minutes).toHaveLength(4);
@@ -279,9 +478,15 @@ describe('closed loop', () => {
   });
 
   it('a cron trigger next to a policy holds its replicas through the window; before it the policy alone decides', () => {
-    const idle: LoopSettings = { ...settings, trace: { name: 'idle', durationMin: 4, rampMin: 0, phases: [{ name: 'low', fromMin: 0, rps: 0.5 }] } };
+    const idle: LoopSettings = {
+      ...settings,
+      trace: { name: 'idle', durationMin: 4, rampMin: 0, phases: [{ name: 'low', fromMin: 0, rps: 0.5 }] },
+    };
     const alone = runPolicy(() => new KedaWaitingPolicy(5), idle);
-    const withCron = runPolicy(() => new WithCronTrigger(new KedaWaitingPolicy(5), [{ fromMs: 60_000, toMs: 120_000, desiredReplicas: 5 }]), idle);
+    const withCron = runPolicy(
+      () => new WithCronTrigger(new KedaWaitingPolicy(5), [{ fromMs: 60_000, toMs: 120_000, desiredReplicas: 5 }]),
+      idle,
+    );
     expect(alone.peakReplicas).toBe(1);
     const at = (ms: number) => withCron.cycles.find((c) => c.atMs === ms);
     expect(at(45_000)?.desired).toBe(1);

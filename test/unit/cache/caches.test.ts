@@ -7,14 +7,36 @@ import { toDesiredOptimizedAlloc, type Decision } from '../../../src/domain/deci
 import type { Variant } from '../../../src/domain/variant.js';
 
 const decision = (variantKey: string, desiredReplicas: number): Decision => ({
-  variantKey, namespace: 'ns', variantName: variantKey.split('/')[1] ?? '', modelID: 'm', accelerator: 'H100',
-  desiredReplicas, currentReplicas: 1, reasons: ['r'], steps: ['s'], clamp: undefined, metricsAgeMs: 1, freshness: 'fresh',
+  variantKey,
+  namespace: 'ns',
+  variantName: variantKey.split('/')[1] ?? '',
+  modelID: 'm',
+  accelerator: 'H100',
+  desiredReplicas,
+  currentReplicas: 1,
+  reasons: ['r'],
+  steps: ['s'],
+  clamp: undefined,
+  metricsAgeMs: 1,
+  freshness: 'fresh',
   decidedAt: Date.UTC(2026, 0, 2, 3, 4, 5),
 });
 const variant = (name: string, extra: Partial<Variant> = {}): Variant => ({
-  key: `ns/${name}`, namespace: 'ns', name, modelID: 'm', accelerator: undefined, cost: 10, deployment: name,
-  minReplicas: 0, maxReplicas: 10, saturation: {}, scaleToZero: undefined, scaleToZeroRetentionMs: undefined,
-  source: 'grpc', deleting: false, ...extra,
+  key: `ns/${name}`,
+  namespace: 'ns',
+  name,
+  modelID: 'm',
+  accelerator: undefined,
+  cost: 10,
+  deployment: name,
+  minReplicas: 0,
+  maxReplicas: 10,
+  saturation: {},
+  scaleToZero: undefined,
+  scaleToZeroRetentionMs: undefined,
+  source: 'grpc',
+  deleting: false,
+  ...extra,
 });
 
 describe('DecisionCache', () => {
@@ -36,7 +58,11 @@ describe('DecisionCache', () => {
   });
 
   it("converts a decision to WVA's desiredOptimizedAlloc", () => {
-    expect(toDesiredOptimizedAlloc(decision('ns/a', 3))).toEqual({ numReplicas: 3, accelerator: 'H100', lastRunTime: '2026-01-02T03:04:05.000Z' });
+    expect(toDesiredOptimizedAlloc(decision('ns/a', 3))).toEqual({
+      numReplicas: 3,
+      accelerator: 'H100',
+      lastRunTime: '2026-01-02T03:04:05.000Z',
+    });
   });
 });
 
@@ -79,7 +105,11 @@ describe('VariantRegistry', () => {
 
 describe('GlobalConfig', () => {
   it('swaps whole snapshots atomically and notifies', () => {
-    const g = new GlobalConfig({ engineIntervalMs: 15_000, maxScaleUpRate: 2, scaleToZero: { enabled: false, retentionMs: 600_000 } });
+    const g = new GlobalConfig({
+      engineIntervalMs: 15_000,
+      maxScaleUpRate: 2,
+      scaleToZero: { enabled: false, retentionMs: 600_000 },
+    });
     const before = g.get();
     const seen: number[] = [];
     g.onChange((s) => seen.push(s.version));

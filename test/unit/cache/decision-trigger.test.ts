@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { DecisionTrigger, type DecisionEvent } from '../../../src/cache/decision-trigger.js';
 
-const ev = (variantKey: string, desiredReplicas: number): DecisionEvent => ({ variantKey, desiredReplicas, active: desiredReplicas > 0, decidedAt: 0 });
+const ev = (variantKey: string, desiredReplicas: number): DecisionEvent => ({
+  variantKey,
+  desiredReplicas,
+  active: desiredReplicas > 0,
+  decidedAt: 0,
+});
 const tick = () => new Promise((r) => setImmediate(r));
 
 describe('DecisionTrigger', () => {

@@ -5,7 +5,9 @@ import { silentLogger } from '../../../src/observability/logger.js';
 
 const parseNumber = (raw: unknown): number | undefined => (typeof raw === 'number' ? raw : undefined);
 
-function localCache(opts: { localTtlMs?: number; clock?: { t: number }; metrics?: ScalerMetrics; max?: number } = {}): MultiLayerCache<number> {
+function localCache(
+  opts: { localTtlMs?: number; clock?: { t: number }; metrics?: ScalerMetrics; max?: number } = {},
+): MultiLayerCache<number> {
   const clock = opts.clock;
   return new MultiLayerCache<number>({
     name: 'test',
@@ -82,12 +84,25 @@ describe('MultiLayerCache without Redis (local only)', () => {
 
   it('rejects a TTL that is not above zero, naming it', () => {
     expect(
-      () => new MultiLayerCache<number>({ name: 'x', localTtlMs: 0, redisTtlMs: 1, parse: parseNumber, logger: silentLogger() }),
+      () =>
+        new MultiLayerCache<number>({
+          name: 'x',
+          localTtlMs: 0,
+          redisTtlMs: 1,
+          parse: parseNumber,
+          logger: silentLogger(),
+        }),
     ).toThrow(/localTtlMs must be a duration above 0 ms, got 0/);
   });
 
   it('refuses to store undefined (it would read back as a miss)', async () => {
-    const cache = new MultiLayerCache<number | undefined>({ name: 'x', localTtlMs: 1, redisTtlMs: 1, parse: () => undefined, logger: silentLogger() });
+    const cache = new MultiLayerCache<number | undefined>({
+      name: 'x',
+      localTtlMs: 1,
+      redisTtlMs: 1,
+      parse: () => undefined,
+      logger: silentLogger(),
+    });
     await expect(cache.set('k', undefined)).rejects.toThrow(/cannot store undefined/);
   });
 });

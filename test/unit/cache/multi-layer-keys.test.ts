@@ -41,11 +41,20 @@ describe('versioned JSON envelope', () => {
   });
 
   it('treats unknown versions, bad JSON and invalid values as misses with a reason', () => {
-    expect(decodeEnvelope('{"v":2,"value":3,"storedAt":1}', num)).toEqual({ ok: false, reason: 'unknown envelope version 2 (expected 1)' });
-    expect(decodeEnvelope('{"value":3,"storedAt":1}', num)).toMatchObject({ ok: false, reason: expect.stringMatching(/unknown envelope version/) });
+    expect(decodeEnvelope('{"v":2,"value":3,"storedAt":1}', num)).toEqual({
+      ok: false,
+      reason: 'unknown envelope version 2 (expected 1)',
+    });
+    expect(decodeEnvelope('{"value":3,"storedAt":1}', num)).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/unknown envelope version/),
+    });
     expect(decodeEnvelope('not json', num)).toEqual({ ok: false, reason: 'not JSON' });
     expect(decodeEnvelope('[1]', num)).toEqual({ ok: false, reason: 'not an envelope object' });
-    expect(decodeEnvelope('{"v":1,"value":"3","storedAt":1}', num)).toEqual({ ok: false, reason: 'value failed validation' });
+    expect(decodeEnvelope('{"v":1,"value":"3","storedAt":1}', num)).toEqual({
+      ok: false,
+      reason: 'value failed validation',
+    });
     expect(decodeEnvelope('{"v":1,"storedAt":1}', num)).toEqual({ ok: false, reason: 'no value' });
     expect(decodeEnvelope('{"v":1,"value":3}', num)).toEqual({ ok: false, reason: 'storedAt is not a number' });
   });
@@ -53,9 +62,19 @@ describe('versioned JSON envelope', () => {
 
 describe('parseDecision (decisions read back from Redis)', () => {
   const decision: Decision = {
-    variantKey: 'prod/llama-h100', namespace: 'prod', variantName: 'llama-h100', modelID: 'meta/llama',
-    accelerator: undefined, desiredReplicas: 3, currentReplicas: 2, reasons: ['KV spare low (0.05 < 0.10)'],
-    steps: ['step 1'], clamp: undefined, metricsAgeMs: 1200, freshness: 'fresh', decidedAt: 1_700_000_000_000,
+    variantKey: 'prod/llama-h100',
+    namespace: 'prod',
+    variantName: 'llama-h100',
+    modelID: 'meta/llama',
+    accelerator: undefined,
+    desiredReplicas: 3,
+    currentReplicas: 2,
+    reasons: ['KV spare low (0.05 < 0.10)'],
+    steps: ['step 1'],
+    clamp: undefined,
+    metricsAgeMs: 1200,
+    freshness: 'fresh',
+    decidedAt: 1_700_000_000_000,
   };
 
   it('round-trips through JSON, restoring undefined fields that JSON drops', () => {
@@ -73,7 +92,15 @@ describe('parseDecision (decisions read back from Redis)', () => {
 
   it('rejects a decision with a missing or wrong field', () => {
     const json = JSON.parse(JSON.stringify(decision)) as Record<string, unknown>;
-    for (const [field, bad] of [['desiredReplicas', -1], ['desiredReplicas', 1.5], ['variantKey', 'noslash'], ['freshness', 'old'], ['reasons', [1]], ['decidedAt', 'x'], ['accelerator', 5]] as const) {
+    for (const [field, bad] of [
+      ['desiredReplicas', -1],
+      ['desiredReplicas', 1.5],
+      ['variantKey', 'noslash'],
+      ['freshness', 'old'],
+      ['reasons', [1]],
+      ['decidedAt', 'x'],
+      ['accelerator', 5],
+    ] as const) {
       expect(parseDecision({ ...json, [field]: bad }), `${field}=${JSON.stringify(bad)}`).toBeUndefined();
     }
     const { modelID: _drop, ...withoutModel } = json;

@@ -17,7 +17,12 @@ afterEach(async () => {
 
 async function unreachable(metrics?: ScalerMetrics): Promise<RedisConnection> {
   const port = await freePort(); // nothing listens there
-  const c = new RedisConnection({ url: `redis://127.0.0.1:${port}`, logger: silentLogger(), ...(metrics ? { metrics } : {}), probeIntervalMs: 50 });
+  const c = new RedisConnection({
+    url: `redis://127.0.0.1:${port}`,
+    logger: silentLogger(),
+    ...(metrics ? { metrics } : {}),
+    probeIntervalMs: 50,
+  });
   connections.push(c);
   return c;
 }
@@ -27,7 +32,12 @@ describe('MultiLayerCache with an unreachable Redis', () => {
     const metrics = new ScalerMetrics();
     const redis = await unreachable(metrics);
     const cache = new MultiLayerCache<string>({
-      name: 'down', redis, localTtlMs: 5_000, redisTtlMs: 60_000, logger: silentLogger(), metrics,
+      name: 'down',
+      redis,
+      localTtlMs: 5_000,
+      redisTtlMs: 60_000,
+      logger: silentLogger(),
+      metrics,
       parse: (r) => (typeof r === 'string' ? r : undefined),
     });
     await waitFor(() => redis.state === 'down', 5_000, 'redis marked down');
@@ -45,7 +55,13 @@ describe('MultiLayerCache with an unreachable Redis', () => {
   });
 
   it('a RedisLock never becomes leader and never throws', async () => {
-    const lock = new RedisLock({ connection: await unreachable(), key: 'wva:lock:ns/engine', holderId: 'a', ttlMs: 300, logger: silentLogger() });
+    const lock = new RedisLock({
+      connection: await unreachable(),
+      key: 'wva:lock:ns/engine',
+      holderId: 'a',
+      ttlMs: 300,
+      logger: silentLogger(),
+    });
     await lock.tick();
     await lock.tick();
     expect(lock.isLeader()).toBe(false);
@@ -54,6 +70,16 @@ describe('MultiLayerCache with an unreachable Redis', () => {
 
   it('RedisLock refuses a renew interval that is not below the TTL', async () => {
     const connection = await unreachable();
-    expect(() => new RedisLock({ connection, key: 'k', holderId: 'a', ttlMs: 100, renewIntervalMs: 100, logger: silentLogger() })).toThrow(/renewIntervalMs \(100\) < ttlMs \(100\)/);
+    expect(
+      () =>
+        new RedisLock({
+          connection,
+          key: 'k',
+          holderId: 'a',
+          ttlMs: 100,
+          renewIntervalMs: 100,
+          logger: silentLogger(),
+        }),
+    ).toThrow(/renewIntervalMs \(100\) < ttlMs \(100\)/);
   });
 });

@@ -3,11 +3,27 @@ import { assembleModelMetrics, podKey, type SignalSet } from '../../../src/colle
 import type { TrackedModel } from '../../../src/collector/collector.js';
 import { DeploymentPrefixMapper } from '../../../src/collector/pod-variant-mapper.js';
 
-const model: TrackedModel = { namespace: 'ns', modelID: 'm', retentionMs: 600_000, deployments: [{ variantKey: 'ns/dep', deployment: 'dep' }] };
-const values = (entries: [string, number | undefined][]): Map<string, number | undefined> => new Map(entries.map(([p, v]) => [podKey('ns', 'm', p), v]));
+const model: TrackedModel = {
+  namespace: 'ns',
+  modelID: 'm',
+  retentionMs: 600_000,
+  deployments: [{ variantKey: 'ns/dep', deployment: 'dep' }],
+};
+const values = (entries: [string, number | undefined][]): Map<string, number | undefined> =>
+  new Map(entries.map(([p, v]) => [podKey('ns', 'm', p), v]));
 
 function signals(over: Partial<SignalSet>): SignalSet {
-  return { kv: new Map(), waiting: new Map(), running: new Map(), rate: undefined, service: undefined, retention: undefined, gateway: undefined, seen: undefined, ...over };
+  return {
+    kv: new Map(),
+    waiting: new Map(),
+    running: new Map(),
+    rate: undefined,
+    service: undefined,
+    retention: undefined,
+    gateway: undefined,
+    seen: undefined,
+    ...over,
+  };
 }
 
 describe('assembleModelMetrics', () => {
@@ -16,10 +32,29 @@ describe('assembleModelMetrics', () => {
       [model],
       signals({
         // dep-x-4 was deleted: max_over_time and rate over 1 m still return its last samples.
-        kv: values([['dep-x-1', 0.5], ['dep-x-2', 0.5], ['dep-x-3', 0.5], ['dep-x-4', 0.2]]),
-        waiting: values([['dep-x-1', 0], ['dep-x-2', 0], ['dep-x-3', 0], ['dep-x-4', 0]]),
-        running: values([['dep-x-1', 9], ['dep-x-2', 9], ['dep-x-3', 9]]),
-        rate: values([['dep-x-1', 1], ['dep-x-2', 1], ['dep-x-3', 1], ['dep-x-4', 1]]),
+        kv: values([
+          ['dep-x-1', 0.5],
+          ['dep-x-2', 0.5],
+          ['dep-x-3', 0.5],
+          ['dep-x-4', 0.2],
+        ]),
+        waiting: values([
+          ['dep-x-1', 0],
+          ['dep-x-2', 0],
+          ['dep-x-3', 0],
+          ['dep-x-4', 0],
+        ]),
+        running: values([
+          ['dep-x-1', 9],
+          ['dep-x-2', 9],
+          ['dep-x-3', 9],
+        ]),
+        rate: values([
+          ['dep-x-1', 1],
+          ['dep-x-2', 1],
+          ['dep-x-3', 1],
+          ['dep-x-4', 1],
+        ]),
         service: values([['dep-x-4', 2]]),
       }),
       new DeploymentPrefixMapper(),
@@ -29,15 +64,43 @@ describe('assembleModelMetrics', () => {
   });
 
   it('keeps a live pod whose instant value is missing (NaN, failed target) as a replica with that value missing', () => {
-    const [m] = assembleModelMetrics([model], signals({ kv: values([['dep-x-1', 0.3]]), running: values([['dep-x-1', undefined]]) }), new DeploymentPrefixMapper(), 0);
+    const [m] = assembleModelMetrics(
+      [model],
+      signals({ kv: values([['dep-x-1', 0.3]]), running: values([['dep-x-1', undefined]]) }),
+      new DeploymentPrefixMapper(),
+      0,
+    );
     expect(m?.replicas).toEqual([
-      { namespace: 'ns', modelID: 'm', pod: 'dep-x-1', variantKey: 'ns/dep', kvCacheUsage: 0.3, queueLength: undefined, running: undefined, requestRate: undefined, serviceSeconds: undefined },
+      {
+        namespace: 'ns',
+        modelID: 'm',
+        pod: 'dep-x-1',
+        variantKey: 'ns/dep',
+        kvCacheUsage: 0.3,
+        queueLength: undefined,
+        running: undefined,
+        requestRate: undefined,
+        serviceSeconds: undefined,
+      },
     ]);
   });
 
   it('names the pods of its Deployments that serve another model_name, unless another tracked model has that name', () => {
-    const other: TrackedModel = { namespace: 'ns', modelID: 'n', retentionMs: 600_000, deployments: [{ variantKey: 'ns/dep-big', deployment: 'dep-big' }] };
-    const seen = new Map([['ns', new Map([['typo', new Set(['dep-x-1', 'elsewhere-1'])], ['n', new Set(['dep-big-1'])]])]]);
+    const other: TrackedModel = {
+      namespace: 'ns',
+      modelID: 'n',
+      retentionMs: 600_000,
+      deployments: [{ variantKey: 'ns/dep-big', deployment: 'dep-big' }],
+    };
+    const seen = new Map([
+      [
+        'ns',
+        new Map([
+          ['typo', new Set(['dep-x-1', 'elsewhere-1'])],
+          ['n', new Set(['dep-big-1'])],
+        ]),
+      ],
+    ]);
     const [m, n] = assembleModelMetrics([model, other], signals({ seen }), new DeploymentPrefixMapper(), 0);
     // dep-big-1 also starts with "dep-": it serves the tracked model n, so it is not m's.
     expect(m?.misnamedPods).toEqual([{ pod: 'dep-x-1', variantKey: 'ns/dep', modelName: 'typo' }]);

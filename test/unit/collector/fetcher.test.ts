@@ -52,11 +52,19 @@ describe('MetricsFetcher', () => {
     const c = new ManualCollector();
     c.fail = true;
     const metrics = new ScalerMetrics();
-    const f = new MetricsFetcher({ collector: c, models: () => [m('a')], intervalMs: 1000, logger: silentLogger(), metrics });
+    const f = new MetricsFetcher({
+      collector: c,
+      models: () => [m('a')],
+      intervalMs: 1000,
+      logger: silentLogger(),
+      metrics,
+    });
     const p = f.fetchNow();
     c.finishAll();
     await expect(p).resolves.toMatchObject({ ok: false, error: 'prometheus down' });
-    expect(await metrics.registry.getSingleMetricAsString('wva_scaler_metrics_fetch_errors_total')).toContain('backend="manual"} 1');
+    expect(await metrics.registry.getSingleMetricAsString('wva_scaler_metrics_fetch_errors_total')).toContain(
+      'backend="manual"} 1',
+    );
   });
 
   it('fetchNow joins a fetch in flight that covers every model, else queues one follow-up for all callers', async () => {

@@ -56,6 +56,13 @@ export class FixtureServer {
 }
 
 /** A Prometheus API JSON success body with a vector result. */
-export function vectorBody(samples: { labels: Record<string, string>; value: string }[], extra: Record<string, unknown> = {}): string {
-  return JSON.stringify({ status: 'success', data: { resultType: 'vector', result: samples.map((s) => ({ metric: s.labels, value: [1700000000, s.value] })) }, ...extra });
+export function vectorBody(
+  samples: { labels: Record<string, string>; value: string }[],
+  extra: Record<string, unknown> = {},
+): string {
+  return JSON.stringify({
+    status: 'success',
+    data: { resultType: 'vector', result: samples.map((s) => ({ metric: s.labels, value: [1700000000, s.value] })) },
+    ...extra,
+  });
 }

@@ -3,10 +3,28 @@ import { MemoryCache, NoOpCache, replicaKey } from '../../../src/cache/metrics-c
 import type { ModelMetrics, ReplicaMetrics } from '../../../src/domain/metrics.js';
 
 function replica(pod: string, variantKey: string | undefined, kv = 0.5): ReplicaMetrics {
-  return { namespace: 'ns', modelID: 'm', pod, variantKey, kvCacheUsage: kv, queueLength: 0, running: 1, requestRate: 1, serviceSeconds: 2 };
+  return {
+    namespace: 'ns',
+    modelID: 'm',
+    pod,
+    variantKey,
+    kvCacheUsage: kv,
+    queueLength: 0,
+    running: 1,
+    requestRate: 1,
+    serviceSeconds: 2,
+  };
 }
 function model(collectedAt: number, replicas: ReplicaMetrics[], modelID = 'm'): ModelMetrics {
-  return { namespace: 'ns', modelID, replicas, requestsOverRetention: 3, gatewayQueue: 0, collectedAt, seenModelNames: [modelID] };
+  return {
+    namespace: 'ns',
+    modelID,
+    replicas,
+    requestsOverRetention: 3,
+    gatewayQueue: 0,
+    collectedAt,
+    seenModelNames: [modelID],
+  };
 }
 
 describe('MemoryCache', () => {

@@ -32,20 +32,38 @@ describe('PrometheusClient (prometheus-query adapter)', () => {
           { labels: { pod: 'p4' }, value: '-Inf' },
           { labels: { pod: 'p5' }, value: '0' },
         ],
-        { warnings: ['PromQL warning: encountered a mix of histograms'], infos: ['PromQL info: metric might not be a counter'] },
+        {
+          warnings: ['PromQL warning: encountered a mix of histograms'],
+          infos: ['PromQL info: metric might not be a counter'],
+        },
       ),
     });
     const r = await client().query('up');
-    expect(r.samples.map((s) => [s.labels.pod, s.value])).toEqual([['p1', 0.5], ['p2', undefined], ['p3', undefined], ['p4', undefined], ['p5', 0]]);
-    expect(r.warnings).toEqual(['PromQL warning: encountered a mix of histograms', 'info: PromQL info: metric might not be a counter']);
+    expect(r.samples.map((s) => [s.labels.pod, s.value])).toEqual([
+      ['p1', 0.5],
+      ['p2', undefined],
+      ['p3', undefined],
+      ['p4', undefined],
+      ['p5', 0],
+    ]);
+    expect(r.warnings).toEqual([
+      'PromQL warning: encountered a mix of histograms',
+      'info: PromQL info: metric might not be a counter',
+    ]);
     const req = server.requests[0]!;
     expect(req.method).toBe('POST'); // long regexes do not fit in URLs
     expect(new URLSearchParams(req.body).get('query')).toBe('up');
   });
 
   it('turns a Prometheus bad_data answer into a typed, non-retried error', async () => {
-    server.route('/api/v1/query', { status: 400, contentType: 'application/json', body: JSON.stringify({ status: 'error', errorType: 'bad_data', error: 'parse error' }) });
-    const err = await client().query('up{').catch((e: unknown) => e);
+    server.route('/api/v1/query', {
+      status: 400,
+      contentType: 'application/json',
+      body: JSON.stringify({ status: 'error', errorType: 'bad_data', error: 'parse error' }),
+    });
+    const err = await client()
+      .query('up{')
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(PrometheusError);
     expect((err as PrometheusError).kind).toBe('bad_data');
     expect((err as PrometheusError).details.httpStatus).toBe(400);
@@ -53,42 +71,85 @@ describe('PrometheusClient (prometheus-query adapter)', () => {
   });
 
   it('retries a 503 unavailable and reports it typed after the retries', async () => {
-    server.route('/api/v1/query', { status: 503, contentType: 'application/json', body: JSON.stringify({ status: 'error', errorType: 'unavailable', error: 'not ready' }) });
-    const err = await client().query('up').catch((e: unknown) => e);
+    server.route('/api/v1/query', {
+      status: 503,
+      contentType: 'application/json',
+      body: JSON.stringify({ status: 'error', errorType: 'unavailable', error: 'not ready' }),
+    });
+    const err = await client()
+      .query('up')
+      .catch((e: unknown) => e);
     expect((err as PrometheusError).kind).toBe('unavailable');
     expect(server.requests.length).toBe(3); // 1 + 2 retries
   });
 
   it('recovers when a retry succeeds', async () => {
     let n = 0;
-    server.route('/api/v1/query', () => (++n === 1 ? { status: 503, body: '{"status":"error","errorType":"unavailable","error":"x"}', contentType: 'application/json' } : { body: vectorBody([{ labels: {}, value: '1' }]), contentType: 'application/json' }));
+    server.route('/api/v1/query', () =>
+      ++n === 1
+        ? {
+            status: 503,
+            body: '{"status":"error","errorType":"unavailable","error":"x"}',
+            contentType: 'application/json',
+          }
+        : { body: vectorBody([{ labels: {}, value: '1' }]), contentType: 'application/json' },
+    );
     const r = await client().query('up');
     expect(r.samples[0]?.value).toBe(1);
   });
 
   it('reports a refused connection as network', async () => {
     const port = await freePort();
-    const err = await new PrometheusClient({ baseUrl: `http://127.0.0.1:${port}`, retry, retryDeps: noWait }).query('up').catch((e: unknown) => e);
+    const err = await new PrometheusClient({ baseUrl: `http://127.0.0.1:${port}`, retry, retryDeps: noWait })
+      .query('up')
+      .catch((e: unknown) => e);
     expect((err as PrometheusError).kind).toBe('network');
     expect((err as PrometheusError).message).toMatch(/ECONNREFUSED/);
   });
 
   it('times out a slow answer', async () => {
     server.route('/api/v1/query', { delayMs: 1500, body: vectorBody([]), contentType: 'application/json' });
-    const err = await client({ timeoutMs: 200, retry: { retries: 0, baseDelayMs: 1, maxDelayMs: 1 } }).query('up').catch((e: unknown) => e);
+    const err = await client({ timeoutMs: 200, retry: { retries: 0, baseDelayMs: 1, maxDelayMs: 1 } })
+      .query('up')
+      .catch((e: unknown) => e);
     expect((err as PrometheusError).kind).toBe('timeout');
   });
 
   it('reports an HTML page (a proxy) as bad_response and an HTTP 401 as auth', async () => {
     server.route('/api/v1/query', { status: 502, body: '<html>bad gateway</html>', contentType: 'text/html' });
-    expect(((await client().query('up').catch((e: unknown) => e)) as PrometheusError).kind).toBe('bad_response');
-    server.route('/api/v1/query', { status: 401, body: '{"status":"error","errorType":"unauthorized","error":"no"}', contentType: 'application/json' });
-    expect(((await client().query('up').catch((e: unknown) => e)) as PrometheusError).kind).toBe('auth');
+    expect(
+      (
+        (await client()
+          .query('up')
+          .catch((e: unknown) => e)) as PrometheusError
+      ).kind,
+    ).toBe('bad_response');
+    server.route('/api/v1/query', {
+      status: 401,
+      body: '{"status":"error","errorType":"unauthorized","error":"no"}',
+      contentType: 'application/json',
+    });
+    expect(
+      (
+        (await client()
+          .query('up')
+          .catch((e: unknown) => e)) as PrometheusError
+      ).kind,
+    ).toBe('auth');
   });
 
   it('rejects a non-vector result', async () => {
-    server.route('/api/v1/query', { contentType: 'application/json', body: JSON.stringify({ status: 'success', data: { resultType: 'scalar', result: [1, '1'] } }) });
-    expect(((await client().query('1').catch((e: unknown) => e)) as PrometheusError).kind).toBe('bad_response');
+    server.route('/api/v1/query', {
+      contentType: 'application/json',
+      body: JSON.stringify({ status: 'success', data: { resultType: 'scalar', result: [1, '1'] } }),
+    });
+    expect(
+      (
+        (await client()
+          .query('1')
+          .catch((e: unknown) => e)) as PrometheusError
+      ).kind,
+    ).toBe('bad_response');
   });
 
   it('sends the bearer token and re-reads the token file when it changes', async () => {
@@ -100,13 +161,18 @@ describe('PrometheusClient (prometheus-query adapter)', () => {
     await c.query('up');
     writeFileSync(file, 'second-token-longer\n');
     await c.query('up');
-    expect(server.requests.map((r) => r.headers.authorization)).toEqual(['Bearer first-token', 'Bearer second-token-longer']);
+    expect(server.requests.map((r) => r.headers.authorization)).toEqual([
+      'Bearer first-token',
+      'Bearer second-token-longer',
+    ]);
     await new PrometheusClient({ baseUrl: server.url(), token: bearerTokenSource({ token: 'static' }) }).query('up');
     expect(server.requests[2]?.headers.authorization).toBe('Bearer static');
   });
 
   it('fails with a clear message when the CA file is missing', () => {
-    expect(() => new PrometheusClient({ baseUrl: 'https://127.0.0.1:1', caCertPath: '/nonexistent/ca.pem' })).toThrow(/PROMETHEUS_CA_CERT_PATH \/nonexistent\/ca.pem/);
+    expect(() => new PrometheusClient({ baseUrl: 'https://127.0.0.1:1', caCertPath: '/nonexistent/ca.pem' })).toThrow(
+      /PROMETHEUS_CA_CERT_PATH \/nonexistent\/ca.pem/,
+    );
   });
 
   it('is canceled by close()', async () => {

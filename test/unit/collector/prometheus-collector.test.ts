@@ -2,7 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { MemoryCache } from '../../../src/cache/metrics-cache.js';
 import type { TrackedModel } from '../../../src/collector/collector.js';
 import { PrometheusCollector } from '../../../src/collector/prometheus-collector.js';
-import { PrometheusError, type PromQueryResult, type PrometheusQuerier, type PromSample } from '../../../src/collector/prometheus-client.js';
+import {
+  PrometheusError,
+  type PromQueryResult,
+  type PrometheusQuerier,
+  type PromSample,
+} from '../../../src/collector/prometheus-client.js';
 import { silentLogger } from '../../../src/observability/logger.js';
 import { ScalerMetrics } from '../../../src/observability/metrics.js';
 
@@ -12,7 +17,21 @@ class CannedPrometheus implements PrometheusQuerier {
   constructor(private readonly answers: Partial<Record<string, PromSample[] | PrometheusError>>) {}
   async query(promql: string): Promise<PromQueryResult> {
     this.queries.push(promql);
-    const signal = promql.includes('kv_cache') ? 'kv' : promql.includes('num_requests_waiting') ? 'waiting' : promql.startsWith('count') ? 'seen' : promql.includes('num_requests_running') ? 'running' : promql.includes('increase(') ? 'retention' : promql.includes('inference_time') ? 'service' : promql.includes('rate(') ? 'rate' : 'gateway';
+    const signal = promql.includes('kv_cache')
+      ? 'kv'
+      : promql.includes('num_requests_waiting')
+        ? 'waiting'
+        : promql.startsWith('count')
+          ? 'seen'
+          : promql.includes('num_requests_running')
+            ? 'running'
+            : promql.includes('increase(')
+              ? 'retention'
+              : promql.includes('inference_time')
+                ? 'service'
+                : promql.includes('rate(')
+                  ? 'rate'
+                  : 'gateway';
     const a = this.answers[signal] ?? [];
     if (a instanceof PrometheusError) throw a;
     return { samples: a, warnings: signal === 'kv' ? ['a warning'] : [] };
@@ -20,8 +39,16 @@ class CannedPrometheus implements PrometheusQuerier {
   close(): void {}
 }
 
-const pod = (namespace: string, model_name: string, p: string, value: number | undefined): PromSample => ({ labels: { namespace, model_name, pod: p }, value });
-const tracked = (namespace: string, modelID: string): TrackedModel => ({ namespace, modelID, retentionMs: 600_000, deployments: [{ variantKey: `${namespace}/dep`, deployment: 'dep' }] });
+const pod = (namespace: string, model_name: string, p: string, value: number | undefined): PromSample => ({
+  labels: { namespace, model_name, pod: p },
+  value,
+});
+const tracked = (namespace: string, modelID: string): TrackedModel => ({
+  namespace,
+  modelID,
+  retentionMs: 600_000,
+  deployments: [{ variantKey: `${namespace}/dep`, deployment: 'dep' }],
+});
 
 function make(answers: ConstructorParameters<typeof CannedPrometheus>[0]) {
   const client = new CannedPrometheus(answers);
@@ -41,15 +68,41 @@ describe('PrometheusCollector', () => {
       // dep-2 finished nothing in the window: 0 / 0 is NaN in Prometheus, missing here.
       service: [pod('a', 'm1', 'dep-1', 2.5), pod('a', 'm1', 'dep-2', undefined)],
       retention: [{ labels: { namespace: 'a', model_name: 'm1' }, value: 42 }],
-      gateway: [{ labels: { namespace: 'a', target_model_name: 'm1' }, value: 3 }, { labels: { target_model_name: 'm1' }, value: 1 }],
-      seen: [{ labels: { namespace: 'a', model_name: 'm1' }, value: 1 }, { labels: { namespace: 'a', model_name: 'typo' }, value: 1 }],
+      gateway: [
+        { labels: { namespace: 'a', target_model_name: 'm1' }, value: 3 },
+        { labels: { target_model_name: 'm1' }, value: 1 },
+      ],
+      seen: [
+        { labels: { namespace: 'a', model_name: 'm1' }, value: 1 },
+        { labels: { namespace: 'a', model_name: 'typo' }, value: 1 },
+      ],
     });
     await collector.fetch([tracked('a', 'm1'), tracked('b', 'm2')]);
     expect(client.queries.length).toBe(8);
     const a = collector.getModelMetrics('a', 'm1');
     expect(a?.replicas).toEqual([
-      { namespace: 'a', modelID: 'm1', pod: 'dep-1', variantKey: 'a/dep', kvCacheUsage: 0.5, queueLength: 2, running: 4, requestRate: 1.5, serviceSeconds: 2.5 },
-      { namespace: 'a', modelID: 'm1', pod: 'dep-2', variantKey: 'a/dep', kvCacheUsage: 0.9, queueLength: 0, running: 8, requestRate: undefined, serviceSeconds: undefined },
+      {
+        namespace: 'a',
+        modelID: 'm1',
+        pod: 'dep-1',
+        variantKey: 'a/dep',
+        kvCacheUsage: 0.5,
+        queueLength: 2,
+        running: 4,
+        requestRate: 1.5,
+        serviceSeconds: 2.5,
+      },
+      {
+        namespace: 'a',
+        modelID: 'm1',
+        pod: 'dep-2',
+        variantKey: 'a/dep',
+        kvCacheUsage: 0.9,
+        queueLength: 0,
+        running: 8,
+        requestRate: undefined,
+        serviceSeconds: undefined,
+      },
     ]);
     expect(a?.requestsOverRetention).toBe(42);
     expect(a?.gatewayQueue).toBe(4); // its namespace's series plus the namespace-less one
@@ -59,21 +112,27 @@ describe('PrometheusCollector', () => {
     expect(b?.replicas).toEqual([]);
     expect(b?.requestsOverRetention).toBeUndefined();
     expect(b?.gatewayQueue).toBeUndefined();
-    expect(await metrics.registry.getSingleMetricAsString('wva_scaler_prometheus_queries_total')).toContain('signal="kv"} 1');
+    expect(await metrics.registry.getSingleMetricAsString('wva_scaler_prometheus_queries_total')).toContain(
+      'signal="kv"} 1',
+    );
   });
 
   it('fails the fetch on a critical signal error and keeps the cached values', async () => {
     const ok = make({ kv: [pod('a', 'm1', 'dep-1', 0.5)], running: [pod('a', 'm1', 'dep-1', 1)] });
     await ok.collector.fetch([tracked('a', 'm1')]);
     const failing = new PrometheusCollector({
-      client: new CannedPrometheus({ waiting: new PrometheusError('network', 'cannot reach Prometheus: ECONNREFUSED') }),
+      client: new CannedPrometheus({
+        waiting: new PrometheusError('network', 'cannot reach Prometheus: ECONNREFUSED'),
+      }),
       cache: ok.cache,
       logger: silentLogger(),
       metrics: ok.metrics,
     });
     await expect(failing.fetch([tracked('a', 'm1')])).rejects.toMatchObject({ kind: 'network' });
     expect(failing.getModelMetrics('a', 'm1')?.replicas[0]?.kvCacheUsage).toBe(0.5);
-    expect(await ok.metrics.registry.getSingleMetricAsString('wva_scaler_prometheus_query_errors_total')).toContain('type="network"} 1');
+    expect(await ok.metrics.registry.getSingleMetricAsString('wva_scaler_prometheus_query_errors_total')).toContain(
+      'type="network"} 1',
+    );
   });
 
   it('makes only the affected field missing when a secondary signal fails', async () => {
@@ -86,7 +145,12 @@ describe('PrometheusCollector', () => {
     });
     await collector.fetch([tracked('a', 'm1')]);
     const m = collector.getModelMetrics('a', 'm1');
-    expect(m?.replicas[0]).toMatchObject({ kvCacheUsage: 0.5, requestRate: undefined, serviceSeconds: undefined, queueLength: undefined });
+    expect(m?.replicas[0]).toMatchObject({
+      kvCacheUsage: 0.5,
+      requestRate: undefined,
+      serviceSeconds: undefined,
+      queueLength: undefined,
+    });
     expect(m?.gatewayQueue).toBeUndefined();
   });
 

@@ -5,7 +5,11 @@ import { buildSignalQueries, escapeRe2, exactAlternation, promqlString } from '.
 
 /** Reads a PromQL double-quoted literal back (the inverse of promqlString) and compiles it anchored. */
 function compileMatcher(literal: string): RegExp {
-  const inner = literal.slice(1, -1).replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c === 'r' ? '\r' : c === '\\' ? '\\' : c === '"' ? '"' : `\\${c}`));
+  const inner = literal
+    .slice(1, -1)
+    .replace(/\\(.)/g, (_, c: string) =>
+      c === 'n' ? '\n' : c === 'r' ? '\r' : c === '\\' ? '\\' : c === '"' ? '"' : `\\${c}`,
+    );
   // Prometheus anchors regexes fully; ours carry ^...$ as well. JS and RE2 agree on this subset.
   return new RegExp(inner, 'u');
 }
@@ -19,7 +23,8 @@ describe('escaping model names for RE2 inside a PromQL string', () => {
     const re = compileMatcher(exactAlternation(['a.b+c', 'Qwen/Qwen2.5-7B-Instruct']));
     expect(re.test('a.b+c')).toBe(true);
     expect(re.test('Qwen/Qwen2.5-7B-Instruct')).toBe(true);
-    for (const other of ['aXb+c', 'a.b+cc', 'a.bbc', 'Qwen/Qwen2X5-7B-Instruct', 'xa.b+c', '']) expect(re.test(other)).toBe(false);
+    for (const other of ['aXb+c', 'a.b+cc', 'a.bbc', 'Qwen/Qwen2X5-7B-Instruct', 'xa.b+c', ''])
+      expect(re.test(other)).toBe(false);
   });
 
   it('escapes every RE2 metacharacter and the string literal quoting', () => {
@@ -29,11 +34,15 @@ describe('escaping model names for RE2 inside a PromQL string', () => {
 
   it('matches exactly the listed names for arbitrary text (property)', () => {
     fc.assert(
-      fc.property(fc.uniqueArray(fc.string({ minLength: 1, maxLength: 12 }), { minLength: 1, maxLength: 6 }), fc.string({ maxLength: 12 }), (names, probe) => {
-        const re = compileMatcher(exactAlternation(names));
-        for (const n of names) expect(re.test(n)).toBe(true);
-        expect(re.test(probe)).toBe(names.includes(probe));
-      }),
+      fc.property(
+        fc.uniqueArray(fc.string({ minLength: 1, maxLength: 12 }), { minLength: 1, maxLength: 6 }),
+        fc.string({ maxLength: 12 }),
+        (names, probe) => {
+          const re = compileMatcher(exactAlternation(names));
+          for (const n of names) expect(re.test(n)).toBe(true);
+          expect(re.test(probe)).toBe(names.includes(probe));
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -47,7 +56,16 @@ describe('batched signal queries', () => {
   it('sends the same number of queries for 10 and 1,000 models', () => {
     const few = buildSignalQueries(Array.from({ length: 10 }, (_, i) => model(`ns${i % 3}`, `m${i}`)));
     const many = buildSignalQueries(Array.from({ length: 1000 }, (_, i) => model(`ns${i % 3}`, `m${i}`)));
-    expect(few.map((q) => q.signal)).toEqual(['kv', 'waiting', 'running', 'rate', 'service', 'retention', 'gateway', 'seen']);
+    expect(few.map((q) => q.signal)).toEqual([
+      'kv',
+      'waiting',
+      'running',
+      'rate',
+      'service',
+      'retention',
+      'gateway',
+      'seen',
+    ]);
     expect(many.length).toBe(few.length);
   });
 
@@ -71,7 +89,9 @@ describe('batched signal queries', () => {
         ' / sum by (namespace, model_name, pod) (rate(vllm:request_inference_time_seconds_count{namespace=~"^(?:prod)$",model_name=~"^(?:a\\\\.b\\\\+c)$"}[1m]))',
     );
     expect(byName.get('gateway')).toContain('namespace=~"^(?:|prod)$"');
-    expect(byName.get('seen')).toBe('count by (namespace, model_name, pod) (vllm:num_requests_running{namespace=~"^(?:prod)$"})');
+    expect(byName.get('seen')).toBe(
+      'count by (namespace, model_name, pod) (vllm:num_requests_running{namespace=~"^(?:prod)$"})',
+    );
     expect(qs.filter((q) => q.critical).map((q) => q.signal)).toEqual(['kv', 'waiting', 'running']);
   });
 });

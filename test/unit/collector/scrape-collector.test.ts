@@ -8,7 +8,17 @@ import { freePort } from '../../helpers/ports.js';
 import { FixtureServer } from './fixture-server.js';
 
 /** Shaped like a real vLLM v0.10 /metrics (HELP/TYPE, engine label, finished_reason, histograms, info gauge). */
-function vllmExposition(o: { model: string; kv: string; waiting: number; running: number; stop: number; length: number; labels?: string; legacy?: boolean; inferSum?: number }): string {
+function vllmExposition(o: {
+  model: string;
+  kv: string;
+  waiting: number;
+  running: number;
+  stop: number;
+  length: number;
+  labels?: string;
+  legacy?: boolean;
+  inferSum?: number;
+}): string {
   const l = `engine="0",model_name="${o.model}"${o.labels ? `,${o.labels}` : ''}`;
   const kvName = o.legacy ? 'vllm:gpu_cache_usage_perc' : 'vllm:kv_cache_usage_perc';
   return `# HELP vllm:num_requests_running Number of requests in model execution batches.
@@ -69,7 +79,9 @@ describe('ScrapeCollector', () => {
 
   const make = (targets: string[], extra: { gateway?: string; now?: () => number; noop?: boolean } = {}) => {
     const metrics = new ScalerMetrics();
-    const cache = extra.noop ? new NoOpCache() : new MemoryCache({ ttlMs: 30_000, max: 100, ...(extra.now ? { now: extra.now } : {}) });
+    const cache = extra.noop
+      ? new NoOpCache()
+      : new MemoryCache({ ttlMs: 30_000, max: 100, ...(extra.now ? { now: extra.now } : {}) });
     const collector = new ScrapeCollector(
       { targets, gatewayTarget: extra.gateway, timeoutMs: 500, concurrency: 2, defaultNamespace: 'default' },
       { cache, logger: silentLogger(), metrics, ...(extra.now ? { now: extra.now } : {}) },
@@ -78,26 +90,67 @@ describe('ScrapeCollector', () => {
   };
 
   it('reads per-pod values from a real-shaped exposition; pod and namespace labels win, else host:port and the default namespace', async () => {
-    a.route('/metrics', { body: vllmExposition({ model: 'Qwen/Qwen2.5-7B-Instruct', kv: '0.42', waiting: 3, running: 5, stop: 10, length: 2, labels: 'namespace="prod",pod="qwen-h100-abc-1"' }) });
-    b.route('/metrics', { body: vllmExposition({ model: 'Qwen/Qwen2.5-7B-Instruct', kv: '0.1', waiting: 0, running: 1, stop: 1, length: 0 }) });
+    a.route('/metrics', {
+      body: vllmExposition({
+        model: 'Qwen/Qwen2.5-7B-Instruct',
+        kv: '0.42',
+        waiting: 3,
+        running: 5,
+        stop: 10,
+        length: 2,
+        labels: 'namespace="prod",pod="qwen-h100-abc-1"',
+      }),
+    });
+    b.route('/metrics', {
+      body: vllmExposition({
+        model: 'Qwen/Qwen2.5-7B-Instruct',
+        kv: '0.1',
+        waiting: 0,
+        running: 1,
+        stop: 1,
+        length: 0,
+      }),
+    });
     const { collector } = make([a.url('/metrics'), b.url('/metrics')]);
     const models = [tracked('Qwen/Qwen2.5-7B-Instruct', 'prod'), tracked('Qwen/Qwen2.5-7B-Instruct', 'default')];
     await collector.fetch(models);
     const prod = collector.getModelMetrics('prod', 'Qwen/Qwen2.5-7B-Instruct');
     expect(prod?.replicas).toEqual([
-      { namespace: 'prod', modelID: 'Qwen/Qwen2.5-7B-Instruct', pod: 'qwen-h100-abc-1', variantKey: 'prod/qwen-h100', kvCacheUsage: 0.42, queueLength: 3, running: 5, requestRate: undefined, serviceSeconds: undefined },
+      {
+        namespace: 'prod',
+        modelID: 'Qwen/Qwen2.5-7B-Instruct',
+        pod: 'qwen-h100-abc-1',
+        variantKey: 'prod/qwen-h100',
+        kvCacheUsage: 0.42,
+        queueLength: 3,
+        running: 5,
+        requestRate: undefined,
+        serviceSeconds: undefined,
+      },
     ]);
     expect(prod?.requestsOverRetention).toBeUndefined(); // history shorter than the window
     expect(prod?.gatewayQueue).toBeUndefined(); // no gateway target
     expect(prod?.seenModelNames).toEqual(['Qwen/Qwen2.5-7B-Instruct']);
     const dflt = collector.getModelMetrics('default', 'Qwen/Qwen2.5-7B-Instruct');
-    expect(dflt?.replicas.map((r) => [r.pod, r.kvCacheUsage, r.variantKey])).toEqual([[new URL(b.url()).host, 0.1, undefined]]);
+    expect(dflt?.replicas.map((r) => [r.pod, r.kvCacheUsage, r.variantKey])).toEqual([
+      [new URL(b.url()).host, 0.1, undefined],
+    ]);
   });
 
   it('computes the request rate from successive scrapes, summed over finished_reason', async () => {
     let now = 1_000_000;
     let stop = 10;
-    a.route('/metrics', () => ({ body: vllmExposition({ model: 'm', kv: '0.5', waiting: 0, running: 1, stop, length: 5, labels: 'pod="qwen-h100-x-1"' }) }));
+    a.route('/metrics', () => ({
+      body: vllmExposition({
+        model: 'm',
+        kv: '0.5',
+        waiting: 0,
+        running: 1,
+        stop,
+        length: 5,
+        labels: 'pod="qwen-h100-x-1"',
+      }),
+    }));
     const { collector } = make([a.url('/metrics')], { now: () => now });
     await collector.fetch([tracked('m')]);
     now += 10_000;
@@ -110,7 +163,18 @@ describe('ScrapeCollector', () => {
     let now = 1_000_000;
     let stop = 10;
     let inferSum = 25;
-    a.route('/metrics', () => ({ body: vllmExposition({ model: 'm', kv: '0.5', waiting: 0, running: 1, stop, length: 0, inferSum, labels: 'pod="qwen-h100-x-1"' }) }));
+    a.route('/metrics', () => ({
+      body: vllmExposition({
+        model: 'm',
+        kv: '0.5',
+        waiting: 0,
+        running: 1,
+        stop,
+        length: 0,
+        inferSum,
+        labels: 'pod="qwen-h100-x-1"',
+      }),
+    }));
     const { collector } = make([a.url('/metrics')], { now: () => now });
     await collector.fetch([tracked('m')]);
     now += 10_000;
@@ -121,8 +185,21 @@ describe('ScrapeCollector', () => {
   });
 
   it('understands the legacy KV metric name and reports NaN as missing', async () => {
-    a.route('/metrics', { body: vllmExposition({ model: 'old', kv: '0.7', waiting: 1, running: 1, stop: 0, length: 0, legacy: true, labels: 'pod="p1"' }) });
-    b.route('/metrics', { body: vllmExposition({ model: 'old', kv: 'NaN', waiting: 1, running: 1, stop: 0, length: 0, labels: 'pod="p2"' }) });
+    a.route('/metrics', {
+      body: vllmExposition({
+        model: 'old',
+        kv: '0.7',
+        waiting: 1,
+        running: 1,
+        stop: 0,
+        length: 0,
+        legacy: true,
+        labels: 'pod="p1"',
+      }),
+    });
+    b.route('/metrics', {
+      body: vllmExposition({ model: 'old', kv: 'NaN', waiting: 1, running: 1, stop: 0, length: 0, labels: 'pod="p2"' }),
+    });
     const { collector } = make([a.url('/metrics'), b.url('/metrics')]);
     await collector.fetch([tracked('old')]);
     const byPod = new Map(collector.getModelMetrics('default', 'old')?.replicas.map((r) => [r.pod, r.kvCacheUsage]));
@@ -132,15 +209,24 @@ describe('ScrapeCollector', () => {
   });
 
   it('keeps pods of a failed target as replicas with missing values, counts the error, and fails when every target fails', async () => {
-    a.route('/metrics', { body: vllmExposition({ model: 'm', kv: '0.5', waiting: 0, running: 1, stop: 0, length: 0, labels: 'pod="p1"' }) });
-    b.route('/metrics', { body: vllmExposition({ model: 'm', kv: '0.6', waiting: 0, running: 1, stop: 0, length: 0, labels: 'pod="p2"' }) });
+    a.route('/metrics', {
+      body: vllmExposition({ model: 'm', kv: '0.5', waiting: 0, running: 1, stop: 0, length: 0, labels: 'pod="p1"' }),
+    });
+    b.route('/metrics', {
+      body: vllmExposition({ model: 'm', kv: '0.6', waiting: 0, running: 1, stop: 0, length: 0, labels: 'pod="p2"' }),
+    });
     const { collector, metrics } = make([a.url('/metrics'), b.url('/metrics')]);
     await collector.fetch([tracked('m')]);
     b.route('/metrics', { status: 500, body: 'boom' });
     await collector.fetch([tracked('m')]);
     const r = collector.getModelMetrics('default', 'm')?.replicas ?? [];
-    expect(r.map((x) => [x.pod, x.kvCacheUsage, x.running])).toEqual([['p1', 0.5, 1], ['p2', undefined, undefined]]);
-    expect((await metrics.registry.getSingleMetricAsString('wva_scaler_scrape_errors_total'))).toContain(`target="${b.url('/metrics')}"} 1`);
+    expect(r.map((x) => [x.pod, x.kvCacheUsage, x.running])).toEqual([
+      ['p1', 0.5, 1],
+      ['p2', undefined, undefined],
+    ]);
+    expect(await metrics.registry.getSingleMetricAsString('wva_scaler_scrape_errors_total')).toContain(
+      `target="${b.url('/metrics')}"} 1`,
+    );
     a.route('/metrics', { status: 503, body: 'down' });
     await expect(collector.fetch([tracked('m')])).rejects.toBeInstanceOf(ScrapeError);
     // The cache keeps the last good values.
@@ -148,12 +234,18 @@ describe('ScrapeCollector', () => {
   });
 
   it('drops a pod gone from its target at the next scrape (the history still holds its samples)', async () => {
-    const two = vllmExposition({ model: 'm', kv: '0.5', waiting: 0, running: 1, stop: 0, length: 0, labels: 'pod="p1"' }) + vllmExposition({ model: 'm', kv: '0.2', waiting: 0, running: 1, stop: 0, length: 0, labels: 'pod="p2"' }).replace(/^#.*\n/gm, '').replace(/^vllm:cache_config_info.*\n/gm, '');
+    const two =
+      vllmExposition({ model: 'm', kv: '0.5', waiting: 0, running: 1, stop: 0, length: 0, labels: 'pod="p1"' }) +
+      vllmExposition({ model: 'm', kv: '0.2', waiting: 0, running: 1, stop: 0, length: 0, labels: 'pod="p2"' })
+        .replace(/^#.*\n/gm, '')
+        .replace(/^vllm:cache_config_info.*\n/gm, '');
     a.route('/metrics', { body: two });
     const { collector } = make([a.url('/metrics')]);
     await collector.fetch([tracked('m')]);
     expect(collector.getModelMetrics('default', 'm')?.replicas.map((r) => r.pod)).toEqual(['p1', 'p2']);
-    a.route('/metrics', { body: vllmExposition({ model: 'm', kv: '0.5', waiting: 0, running: 1, stop: 0, length: 0, labels: 'pod="p1"' }) });
+    a.route('/metrics', {
+      body: vllmExposition({ model: 'm', kv: '0.5', waiting: 0, running: 1, stop: 0, length: 0, labels: 'pod="p1"' }),
+    });
     await collector.fetch([tracked('m')]);
     expect(collector.getModelMetrics('default', 'm')?.replicas.map((r) => r.pod)).toEqual(['p1']);
   });
@@ -182,7 +274,7 @@ inference_extension_flow_control_queue_size{target_model_name="n"} 1
     expect(collector.getModelMetrics('prod', 'z')?.replicas).toEqual([]);
   });
 
-  it('reads the gateway queue under llm-d\'s newer name too, and only one name when a gateway exports both', async () => {
+  it("reads the gateway queue under llm-d's newer name too, and only one name when a gateway exports both", async () => {
     a.route('/metrics', { body: '' });
     b.route('/gw', {
       body: `# TYPE inference_extension_flow_control_queue_size gauge
@@ -194,13 +286,17 @@ llm_d_epp_flow_control_queue_size{priority="0",target_model_name="m",namespace="
     const { collector } = make([a.url('/metrics')], { gateway: b.url('/gw') });
     await collector.fetch([tracked('m', 'prod')]);
     expect(collector.getModelMetrics('prod', 'm')?.gatewayQueue).toBe(4);
-    b.route('/gw', { body: `# TYPE llm_d_epp_flow_control_queue_size gauge\nllm_d_epp_flow_control_queue_size{priority="0",target_model_name="m",namespace="prod"} 3\n` });
+    b.route('/gw', {
+      body: `# TYPE llm_d_epp_flow_control_queue_size gauge\nllm_d_epp_flow_control_queue_size{priority="0",target_model_name="m",namespace="prod"} 3\n`,
+    });
     await collector.fetch([tracked('m', 'prod')]);
     expect(collector.getModelMetrics('prod', 'm')?.gatewayQueue).toBe(3);
   });
 
   it('with a NoOpCache serves only the latest fetch and nothing after a failed one', async () => {
-    a.route('/metrics', { body: vllmExposition({ model: 'm', kv: '0.5', waiting: 0, running: 1, stop: 0, length: 0, labels: 'pod="p1"' }) });
+    a.route('/metrics', {
+      body: vllmExposition({ model: 'm', kv: '0.5', waiting: 0, running: 1, stop: 0, length: 0, labels: 'pod="p1"' }),
+    });
     const { collector } = make([a.url('/metrics')], { noop: true });
     await collector.fetch([tracked('m')]);
     expect(collector.getModelMetrics('default', 'm')?.replicas.length).toBe(1);
@@ -210,7 +306,13 @@ llm_d_epp_flow_control_queue_size{priority="0",target_model_name="m",namespace="
   });
 
   it('refuses to start without targets, naming the setting', async () => {
-    expect(() => new ScrapeCollector({ targets: [], timeoutMs: 1, concurrency: 1, defaultNamespace: 'd' }, { cache: new NoOpCache(), logger: silentLogger() })).toThrow(/WVA_SCRAPE_TARGETS/);
+    expect(
+      () =>
+        new ScrapeCollector(
+          { targets: [], timeoutMs: 1, concurrency: 1, defaultNamespace: 'd' },
+          { cache: new NoOpCache(), logger: silentLogger() },
+        ),
+    ).toThrow(/WVA_SCRAPE_TARGETS/);
     const port = await freePort();
     const { collector } = make([`http://127.0.0.1:${port}/metrics`]);
     await expect(collector.fetch([tracked('m')])).rejects.toThrow(/every scrape target failed/);

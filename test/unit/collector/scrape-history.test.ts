@@ -2,7 +2,17 @@ import { describe, expect, it } from 'vitest';
 import { ScrapeHistory, type PodObservation } from '../../../src/collector/scrape-history.js';
 
 type Obs = PodObservation & { namespace: string; modelID: string };
-const obs = (o: Partial<PodObservation>, modelID = 'm'): Obs => ({ namespace: 'ns', modelID, kv: undefined, waiting: undefined, running: undefined, successTotal: undefined, inferenceSum: undefined, inferenceCount: undefined, ...o });
+const obs = (o: Partial<PodObservation>, modelID = 'm'): Obs => ({
+  namespace: 'ns',
+  modelID,
+  kv: undefined,
+  waiting: undefined,
+  running: undefined,
+  successTotal: undefined,
+  inferenceSum: undefined,
+  inferenceCount: undefined,
+  ...o,
+});
 const one = (key: string, o: Obs): Map<string, Obs> => new Map([[key, o]]);
 
 describe('ScrapeHistory', () => {
@@ -53,7 +63,14 @@ describe('ScrapeHistory', () => {
   it('counts a pod that appeared after we started watching from zero, and keeps gone pods within the window', () => {
     const h = new ScrapeHistory();
     h.record(0, one('old', obs({ successTotal: 1000 })), 60_000);
-    h.record(30_000, new Map([['old', obs({ successTotal: 1000 })], ['new', obs({ successTotal: 3 })]]), 60_000);
+    h.record(
+      30_000,
+      new Map([
+        ['old', obs({ successTotal: 1000 })],
+        ['new', obs({ successTotal: 3 })],
+      ]),
+      60_000,
+    );
     h.record(60_000, one('old', obs({ successTotal: 1000 })), 60_000); // 'new' went away
     expect(h.requestsOverWindow('ns', 'm', 60_000, 60_000)).toBe(3);
     expect(h.requestsOverWindow('ns', 'other', 60_000, 60_000)).toBeUndefined();

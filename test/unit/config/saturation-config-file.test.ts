@@ -31,17 +31,22 @@ function loader(settle: () => Promise<void> = async () => undefined) {
 }
 
 describe('saturation config file', () => {
-  it.each(['', '\n', '   \n# only a comment\n'])('refuses an empty file %j and keeps the last good config', async (empty) => {
-    expect(() => parseSaturationConfigFile(empty)).toThrow(/the file is empty/);
-    writeFileSync(file, GOOD);
-    const { f, applied, metrics } = loader();
-    expect(await f.load()).toBeUndefined();
-    writeFileSync(file, empty);
-    expect(await f.load()).toBeInstanceOf(Error);
-    expect(applied).toHaveLength(1);
-    expect(applied[0]?.defaults.kvCacheThreshold).toBe(0.7);
-    expect((await metrics.registry.getSingleMetricAsString('wva_scaler_config_errors_total'))).toMatch(/source="file"} 1/);
-  });
+  it.each(['', '\n', '   \n# only a comment\n'])(
+    'refuses an empty file %j and keeps the last good config',
+    async (empty) => {
+      expect(() => parseSaturationConfigFile(empty)).toThrow(/the file is empty/);
+      writeFileSync(file, GOOD);
+      const { f, applied, metrics } = loader();
+      expect(await f.load()).toBeUndefined();
+      writeFileSync(file, empty);
+      expect(await f.load()).toBeInstanceOf(Error);
+      expect(applied).toHaveLength(1);
+      expect(applied[0]?.defaults.kvCacheThreshold).toBe(0.7);
+      expect(await metrics.registry.getSingleMetricAsString('wva_scaler_config_errors_total')).toMatch(
+        /source="file"} 1/,
+      );
+    },
+  );
 
   it('an empty file at start-up is an error (no silent built-in defaults)', async () => {
     writeFileSync(file, '');

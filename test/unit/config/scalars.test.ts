@@ -12,7 +12,8 @@ const inSettings = {
 };
 const inMetadata = {
   boolean: (raw: string) => parseTriggerMetadata('ns', 'v', { modelID: 'm', scaleToZero: raw }).scaleToZero,
-  duration: (raw: string) => parseTriggerMetadata('ns', 'v', { modelID: 'm', scaleToZeroRetention: raw }).scaleToZeroRetentionMs,
+  duration: (raw: string) =>
+    parseTriggerMetadata('ns', 'v', { modelID: 'm', scaleToZeroRetention: raw }).scaleToZeroRetentionMs,
   wholeNumber: (raw: string) => parseTriggerMetadata('ns', 'v', { modelID: 'm', minReplicas: raw }).minReplicas,
 };
 const inConfigMap = {
@@ -22,8 +23,16 @@ const inConfigMap = {
 
 describe('one set of scalar parsers', () => {
   it.each([
-    ['true', true], ['TRUE', true], ['yes', true], ['on', true], ['1', true],
-    ['false', false], ['False', false], ['no', false], ['off', false], ['0', false],
+    ['true', true],
+    ['TRUE', true],
+    ['yes', true],
+    ['on', true],
+    ['1', true],
+    ['false', false],
+    ['False', false],
+    ['no', false],
+    ['off', false],
+    ['0', false],
   ])('boolean %j is %s in settings, trigger metadata and the ConfigMap', (raw, value) => {
     expect([inSettings.boolean(raw), inMetadata.boolean(raw), inConfigMap.boolean(raw)]).toEqual([value, value, value]);
   });
@@ -33,12 +42,14 @@ describe('one set of scalar parsers', () => {
     expect(parseSaturationConfig({ default: 'enable_scale_to_zero: false' }).defaultScaleToZero).toBe(false);
   });
 
-  it.each([['1500ms', 1500], ['90s', 90_000], ['10m', 600_000], ['1h30m', 5_400_000]])(
-    'duration %j is %d ms everywhere',
-    (raw, ms) => {
-      expect([inSettings.duration(raw), inMetadata.duration(raw), inConfigMap.duration(raw)]).toEqual([ms, ms, ms]);
-    },
-  );
+  it.each([
+    ['1500ms', 1500],
+    ['90s', 90_000],
+    ['10m', 600_000],
+    ['1h30m', 5_400_000],
+  ])('duration %j is %d ms everywhere', (raw, ms) => {
+    expect([inSettings.duration(raw), inMetadata.duration(raw), inConfigMap.duration(raw)]).toEqual([ms, ms, ms]);
+  });
 
   it.each(['maybe', 'y'])('boolean %j is refused everywhere with the same expectation', (raw) => {
     const expected = 'expected true or false';
@@ -48,17 +59,32 @@ describe('one set of scalar parsers', () => {
   });
 
   it('an empty value is not given everywhere: the default applies', () => {
-    expect([inSettings.boolean(''), inMetadata.boolean(''), inConfigMap.boolean('')]).toEqual([false, undefined, undefined]);
-    expect([inSettings.boolean('  '), inMetadata.boolean('  '), inConfigMap.boolean('  ')]).toEqual([false, undefined, undefined]);
-    expect([inSettings.duration(''), inMetadata.duration(''), inConfigMap.duration('')]).toEqual([600_000, undefined, undefined]);
+    expect([inSettings.boolean(''), inMetadata.boolean(''), inConfigMap.boolean('')]).toEqual([
+      false,
+      undefined,
+      undefined,
+    ]);
+    expect([inSettings.boolean('  '), inMetadata.boolean('  '), inConfigMap.boolean('  ')]).toEqual([
+      false,
+      undefined,
+      undefined,
+    ]);
+    expect([inSettings.duration(''), inMetadata.duration(''), inConfigMap.duration('')]).toEqual([
+      600_000,
+      undefined,
+      undefined,
+    ]);
   });
 
-  it.each(['10', '0s', '5 minutes', '500ms', '169h'])('duration %j is refused everywhere with the same expectation', (raw) => {
-    const expected = 'expected a duration from 1s to 168h, such as 500ms, 15s, 10m';
-    expect(() => inSettings.duration(raw)).toThrow(expected);
-    expect(() => inMetadata.duration(raw)).toThrow(expected);
-    expect(() => inConfigMap.duration(raw)).toThrow(expected);
-  });
+  it.each(['10', '0s', '5 minutes', '500ms', '169h'])(
+    'duration %j is refused everywhere with the same expectation',
+    (raw) => {
+      const expected = 'expected a duration from 1s to 168h, such as 500ms, 15s, 10m';
+      expect(() => inSettings.duration(raw)).toThrow(expected);
+      expect(() => inMetadata.duration(raw)).toThrow(expected);
+      expect(() => inConfigMap.duration(raw)).toThrow(expected);
+    },
+  );
 
   it('whole numbers allow surrounding blanks and nothing else, in settings and metadata alike', () => {
     expect([inSettings.wholeNumber(' 4 '), inMetadata.wholeNumber(' 4 ')]).toEqual([4, 4]);
@@ -71,14 +97,20 @@ describe('one set of scalar parsers', () => {
 
 describe('one rule for spare triggers at load: kvCacheThreshold >= kvSpareTrigger', () => {
   it('refuses a KV trigger above its threshold in trigger metadata and in the ConfigMap', () => {
-    expect(() => parseTriggerMetadata('ns', 'v', { modelID: 'm', kvCacheThreshold: '0.5', kvSpareTrigger: '0.6' })).toThrow('<= kvCacheThreshold (0.5)');
-    expect(() => parseSaturationConfig({ default: 'kvCacheThreshold: 0.5\nkvSpareTrigger: 0.6' })).toThrow('must not exceed kvCacheThreshold (0.5)');
+    expect(() =>
+      parseTriggerMetadata('ns', 'v', { modelID: 'm', kvCacheThreshold: '0.5', kvSpareTrigger: '0.6' }),
+    ).toThrow('<= kvCacheThreshold (0.5)');
+    expect(() => parseSaturationConfig({ default: 'kvCacheThreshold: 0.5\nkvSpareTrigger: 0.6' })).toThrow(
+      'must not exceed kvCacheThreshold (0.5)',
+    );
   });
 
   it('accepts a trigger equal to its threshold, and any queue pair, in both (the engine holds those models)', () => {
     const equal = { kvCacheThreshold: '0.5', kvSpareTrigger: '0.5', queueLengthThreshold: '2', queueSpareTrigger: '3' };
     expect(() => parseTriggerMetadata('ns', 'v', { modelID: 'm', ...equal })).not.toThrow();
-    const yaml = Object.entries(equal).map(([k, v]) => `${k}: ${v}`).join('\n');
+    const yaml = Object.entries(equal)
+      .map(([k, v]) => `${k}: ${v}`)
+      .join('\n');
     expect(() => parseSaturationConfig({ default: yaml })).not.toThrow();
   });
 });
@@ -91,8 +123,12 @@ describe('numbers are plain decimals within a stated range', () => {
   });
 
   it('bounds replica counts: maxReplicas=1e20 or 100000000000000000000 is refused, naming the range', () => {
-    expect(() => parseTriggerMetadata('ns', 'v', { modelID: 'm', maxReplicas: '1e20' })).toThrow('a whole number from 0 to 10000');
-    expect(() => parseTriggerMetadata('ns', 'v', { modelID: 'm', maxReplicas: '100000000000000000000' })).toThrow('a whole number from 0 to 10000');
+    expect(() => parseTriggerMetadata('ns', 'v', { modelID: 'm', maxReplicas: '1e20' })).toThrow(
+      'a whole number from 0 to 10000',
+    );
+    expect(() => parseTriggerMetadata('ns', 'v', { modelID: 'm', maxReplicas: '100000000000000000000' })).toThrow(
+      'a whole number from 0 to 10000',
+    );
   });
 });
 

@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { parseDuration } from '../../../src/config/duration.js';
-import { defaultSettings, loadSettings, redactedSettings, redactUrl, SETTING_SPECS, SettingsError, type SettingName } from '../../../src/config/settings.js';
+import {
+  defaultSettings,
+  loadSettings,
+  redactedSettings,
+  redactUrl,
+  SETTING_SPECS,
+  SettingsError,
+  type SettingName,
+} from '../../../src/config/settings.js';
 
 describe('settings', () => {
   it('has the documented defaults', () => {
@@ -18,7 +26,11 @@ describe('settings', () => {
   });
 
   it('reads the environment and lets flags of the same name win', () => {
-    const s = loadSettings({ WVA_GRPC_PORT: '7000', LOG_LEVEL: 'debug' }, ['--WVA_GRPC_PORT=7001', '--wva-http-port', '7002']);
+    const s = loadSettings({ WVA_GRPC_PORT: '7000', LOG_LEVEL: 'debug' }, [
+      '--WVA_GRPC_PORT=7001',
+      '--wva-http-port',
+      '7002',
+    ]);
     expect(s.WVA_GRPC_PORT).toBe(7001);
     expect(s.WVA_HTTP_PORT).toBe(7002);
     expect(s.LOG_LEVEL).toBe('debug');
@@ -75,7 +87,9 @@ describe('settings', () => {
     expect(redactedSettings(s)['PROMETHEUS_BASE_URL']).toBe('http://***@prom:9090');
     expect(JSON.stringify(redactedSettings(s))).not.toContain('secret');
     expect(redactUrl('https://prom:9090/x')).toBe('https://prom:9090/x');
-    expect(() => loadSettings({ PROMETHEUS_BASE_URL: 'ftp://user:secret@prom:9090' })).toThrow(/PROMETHEUS_BASE_URL="ftp:\/\/\*\*\*@prom:9090"/);
+    expect(() => loadSettings({ PROMETHEUS_BASE_URL: 'ftp://user:secret@prom:9090' })).toThrow(
+      /PROMETHEUS_BASE_URL="ftp:\/\/\*\*\*@prom:9090"/,
+    );
   });
 
   // Finding 1: `WVA_X=` and `--WVA_X=` became undefined (900 engine cycles a second, a random port,
@@ -89,8 +103,28 @@ describe('settings', () => {
   });
 
   it('an empty value gives what the issue expected: 15s engine interval, port 8080, cap 2, leader election on', () => {
-    const s = loadSettings({ WVA_ENGINE_INTERVAL: '', WVA_HTTP_PORT: '', WVA_MAX_SCALE_UP_RATE: '', WVA_LEADER_ELECTION: '', WVA_GET_METRICS_DEADLINE: '', WVA_SCRAPE_TIMEOUT: '', LOG_LEVEL: '', WVA_BIND_ADDRESS: '', WVA_GRPC_PORT: '' });
-    expect(s).toMatchObject({ WVA_ENGINE_INTERVAL: 15_000, WVA_HTTP_PORT: 8080, WVA_MAX_SCALE_UP_RATE: 2, WVA_LEADER_ELECTION: true, WVA_GET_METRICS_DEADLINE: 2000, WVA_SCRAPE_TIMEOUT: 5000, LOG_LEVEL: 'info', WVA_BIND_ADDRESS: '0.0.0.0', WVA_GRPC_PORT: 9090 });
+    const s = loadSettings({
+      WVA_ENGINE_INTERVAL: '',
+      WVA_HTTP_PORT: '',
+      WVA_MAX_SCALE_UP_RATE: '',
+      WVA_LEADER_ELECTION: '',
+      WVA_GET_METRICS_DEADLINE: '',
+      WVA_SCRAPE_TIMEOUT: '',
+      LOG_LEVEL: '',
+      WVA_BIND_ADDRESS: '',
+      WVA_GRPC_PORT: '',
+    });
+    expect(s).toMatchObject({
+      WVA_ENGINE_INTERVAL: 15_000,
+      WVA_HTTP_PORT: 8080,
+      WVA_MAX_SCALE_UP_RATE: 2,
+      WVA_LEADER_ELECTION: true,
+      WVA_GET_METRICS_DEADLINE: 2000,
+      WVA_SCRAPE_TIMEOUT: 5000,
+      LOG_LEVEL: 'info',
+      WVA_BIND_ADDRESS: '0.0.0.0',
+      WVA_GRPC_PORT: 9090,
+    });
   });
 
   // Finding 2: every duration has a range, and none exceeds what a timer holds.
@@ -99,7 +133,9 @@ describe('settings', () => {
       if (!spec.parser.expected.startsWith('a duration')) continue;
       expect(spec.parser.parse('720h'), name).toBeUndefined();
       expect(spec.parser.parse('0.001ms'), name).toBeUndefined();
-      expect(() => loadSettings({ [name]: '720h' })).toThrow(new RegExp(`^invalid setting ${name}="720h": expected a duration from \\S+ to \\S+,`));
+      expect(() => loadSettings({ [name]: '720h' })).toThrow(
+        new RegExp(`^invalid setting ${name}="720h": expected a duration from \\S+ to \\S+,`),
+      );
     }
   });
 
@@ -110,7 +146,14 @@ describe('settings', () => {
 
 describe('parseDuration', () => {
   it.each([
-    ['500ms', 500], ['15s', 15_000], ['10m', 600_000], ['1h30m', 5_400_000], ['1.5s', 1500], ['0', 0],
+    ['500ms', 500],
+    ['15s', 15_000],
+    ['10m', 600_000],
+    ['1h30m', 5_400_000],
+    ['1.5s', 1500],
+    ['0', 0],
   ])('%s = %d ms', (text, ms) => expect(parseDuration(text)).toBe(ms));
-  it.each(['', '10', 's', '10 m', '-1s', '1d'])('%j is not a duration', (text) => expect(parseDuration(text)).toBeUndefined());
+  it.each(['', '10', 's', '10 m', '-1s', '1d'])('%j is not a duration', (text) =>
+    expect(parseDuration(text)).toBeUndefined(),
+  );
 });

@@ -8,9 +8,20 @@ describe('parseTriggerMetadata', () => {
   it('applies defaults with only modelID', () => {
     const v = parse({});
     expect(v).toMatchObject({
-      key: 'ns/so-name', namespace: 'ns', name: 'so-name', modelID: base.modelID, accelerator: undefined,
-      cost: 10, deployment: 'so-name', minReplicas: 0, maxReplicas: 100, saturation: {}, scaleToZero: undefined,
-      scaleToZeroRetentionMs: undefined, source: 'grpc', deleting: false,
+      key: 'ns/so-name',
+      namespace: 'ns',
+      name: 'so-name',
+      modelID: base.modelID,
+      accelerator: undefined,
+      cost: 10,
+      deployment: 'so-name',
+      minReplicas: 0,
+      maxReplicas: 100,
+      saturation: {},
+      scaleToZero: undefined,
+      scaleToZeroRetentionMs: undefined,
+      source: 'grpc',
+      deleting: false,
     });
   });
 
@@ -76,11 +87,18 @@ describe('parseTriggerMetadata', () => {
   });
 
   it('takes any empty value as not given: the default applies', () => {
-    expect(parse({ variantCost: '', maxReplicas: ' ', scaleToZero: '', kvCacheThresholdFromEnv: '' })).toMatchObject({ cost: 10, maxReplicas: 100, scaleToZero: undefined, saturation: {} });
+    expect(parse({ variantCost: '', maxReplicas: ' ', scaleToZero: '', kvCacheThresholdFromEnv: '' })).toMatchObject({
+      cost: 10,
+      maxReplicas: 100,
+      scaleToZero: undefined,
+      saturation: {},
+    });
   });
 
   it('checks cross-field rules', () => {
-    expect(() => parse({ kvCacheThreshold: '0.5', kvSpareTrigger: '0.6' })).toThrow(/kvSpareTrigger="0.6".*<= kvCacheThreshold \(0.5\)/);
+    expect(() => parse({ kvCacheThreshold: '0.5', kvSpareTrigger: '0.6' })).toThrow(
+      /kvSpareTrigger="0.6".*<= kvCacheThreshold \(0.5\)/,
+    );
     expect(() => parse({ minReplicas: '5', maxReplicas: '3' })).toThrow(/maxReplicas="3".*>= minReplicas \(5\)/);
     expect(parse({ minReplicas: '150' }).maxReplicas).toBe(150);
   });
@@ -91,7 +109,14 @@ describe('parseTriggerMetadata', () => {
   });
 
   it("accepts and ignores KEDA's own keys", () => {
-    const v = parse({ scalerAddress: 'wva-scaler.keda:9090', enableTLS: 'true', unsafeSsl: 'false', caCert: 'x', tlsClientCert: 'y', tlsClientKey: 'z' });
+    const v = parse({
+      scalerAddress: 'wva-scaler.keda:9090',
+      enableTLS: 'true',
+      unsafeSsl: 'false',
+      caCert: 'x',
+      tlsClientCert: 'y',
+      tlsClientKey: 'z',
+    });
     expect(v.modelID).toBe(base.modelID);
   });
 
@@ -99,29 +124,53 @@ describe('parseTriggerMetadata', () => {
   // the same key (pkg/scalers/external_scaler.go, parseExternalScalerMetadata).
   describe('<key>FromEnv, as KEDA forwards it', () => {
     it('reads the resolved value as the key itself', () => {
-      const v = parseTriggerMetadata('ns', 'n', { modelIDFromEnv: 'Qwen/Qwen2.5-7B', variantCostFromEnv: '3', acceleratorFromEnv: 'L4' });
+      const v = parseTriggerMetadata('ns', 'n', {
+        modelIDFromEnv: 'Qwen/Qwen2.5-7B',
+        variantCostFromEnv: '3',
+        acceleratorFromEnv: 'L4',
+      });
       expect(v).toMatchObject({ modelID: 'Qwen/Qwen2.5-7B', cost: 3, accelerator: 'L4' });
     });
 
     it('names the FromEnv key when its value is bad', () => {
-      expect(() => parse({ variantCostFromEnv: 'cheap' })).toThrow(/variantCostFromEnv="cheap": expected a number above 0/);
-      expect(() => parse({ minReplicas: '4', maxReplicasFromEnv: '2' })).toThrow(/maxReplicasFromEnv="2".*>= minReplicas \(4\)/);
+      expect(() => parse({ variantCostFromEnv: 'cheap' })).toThrow(
+        /variantCostFromEnv="cheap": expected a number above 0/,
+      );
+      expect(() => parse({ minReplicas: '4', maxReplicasFromEnv: '2' })).toThrow(
+        /maxReplicasFromEnv="2".*>= minReplicas \(4\)/,
+      );
     });
 
     it('refuses a key given both ways', () => {
-      expect(() => parse({ modelIDFromEnv: 'other' })).toThrow(/modelIDFromEnv="other": expected either modelID or modelIDFromEnv, not both/);
+      expect(() => parse({ modelIDFromEnv: 'other' })).toThrow(
+        /modelIDFromEnv="other": expected either modelID or modelIDFromEnv, not both/,
+      );
     });
 
     it('refuses an unknown FromEnv key and, when modelID is missing, says FromEnv would do', () => {
-      expect(() => parse({ kvCacheThreshholdFromEnv: '0.8' })).toThrow(/kvCacheThreshholdFromEnv="0.8": expected a known key/);
-      expect(() => parseTriggerMetadata('ns', 'n', {})).toThrow(/modelIDFromEnv naming a variable set in the scale target's container/);
+      expect(() => parse({ kvCacheThreshholdFromEnv: '0.8' })).toThrow(
+        /kvCacheThreshholdFromEnv="0.8": expected a known key/,
+      );
+      expect(() => parseTriggerMetadata('ns', 'n', {})).toThrow(
+        /modelIDFromEnv naming a variable set in the scale target's container/,
+      );
     });
   });
 
   it('declares every documented key', () => {
     expect(Object.keys(METADATA_KEYS).sort()).toEqual([
-      'accelerator', 'deployment', 'kvCacheThreshold', 'kvSpareTrigger', 'maxReplicas', 'minReplicas', 'modelID',
-      'queueLengthThreshold', 'queueSpareTrigger', 'scaleToZero', 'scaleToZeroRetention', 'variantCost',
+      'accelerator',
+      'deployment',
+      'kvCacheThreshold',
+      'kvSpareTrigger',
+      'maxReplicas',
+      'minReplicas',
+      'modelID',
+      'queueLengthThreshold',
+      'queueSpareTrigger',
+      'scaleToZero',
+      'scaleToZeroRetention',
+      'variantCost',
     ]);
   });
 });

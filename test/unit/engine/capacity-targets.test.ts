@@ -1,9 +1,25 @@
 import { describe, expect, it } from 'vitest';
 import { GlobalConfig } from '../../../src/cache/global-config.js';
-import { EMPTY_SATURATION_CONFIG, parseSaturationConfig, resolveThresholds, SaturationConfigError } from '../../../src/config/saturation-config.js';
+import {
+  EMPTY_SATURATION_CONFIG,
+  parseSaturationConfig,
+  resolveThresholds,
+  SaturationConfigError,
+} from '../../../src/config/saturation-config.js';
 import { replicasNeeded } from '../../../src/engine/capacity-targets.js';
 import type { NoteCode } from '../../../src/engine/notes.js';
-import { NOW, decide, desiredByName, metrics, prev, replica, replicas, state, variant, type Scenario } from './fixtures.js';
+import {
+  NOW,
+  decide,
+  desiredByName,
+  metrics,
+  prev,
+  replica,
+  replicas,
+  state,
+  variant,
+  type Scenario,
+} from './fixtures.js';
 
 const cheap = variant('cheap', { cost: 5, maxReplicas: 2 });
 const pricey = variant('pricey', { cost: 10 });
@@ -27,9 +43,21 @@ function check(row: Row): void {
   expect(desiredByName(out)).toEqual(row.want);
   const reasons = out.targets.notes.filter((n) => n.kind === 'reason');
   const notes = reasons.map((n) => `${n.code}: ${n.text}`).join(' | ');
-  if (row.code) expect(reasons.map((n) => n.code), notes).toContain(row.code);
-  if (row.text) expect(reasons.some((n) => n.code === row.code && n.text.includes(row.text as string)), notes).toBe(true);
-  if (row.clamp) expect(out.decisions.some((d) => d.clamp?.includes(row.clamp as string)), `clamps: ${out.decisions.map((d) => d.clamp).join(' | ')}`).toBe(true);
+  if (row.code)
+    expect(
+      reasons.map((n) => n.code),
+      notes,
+    ).toContain(row.code);
+  if (row.text)
+    expect(
+      reasons.some((n) => n.code === row.code && n.text.includes(row.text as string)),
+      notes,
+    ).toBe(true);
+  if (row.clamp)
+    expect(
+      out.decisions.some((d) => d.clamp?.includes(row.clamp as string)),
+      `clamps: ${out.decisions.map((d) => d.clamp).join(' | ')}`,
+    ).toBe(true);
 }
 
 describe('step 3: how many, and to which variant', () => {
@@ -39,20 +67,23 @@ describe('step 3: how many, and to which variant', () => {
       name: 'all replicas saturated: proportional, capped by maxScaleUpRate',
       scenario: { states: [state(a, 2)], metrics: metrics(replicas(a, 2, 0.9, 6)) },
       want: { a: 4 },
-      code: 'scale-up', text: 'scale up by 2: needed 6 replicas',
+      code: 'scale-up',
+      text: 'scale up by 2: needed 6 replicas',
       clamp: 'capped to +2 (maxScaleUpRate 2 x 2 current)',
     },
     {
       name: 'small deficit: at least +1',
       scenario: { states: [state(a, 2)], metrics: metrics(replicas(a, 2, 0.75, 0)) },
       want: { a: 3 },
-      code: 'kv-spare-low', text: 'KV spare low (0.05 < 0.10)',
+      code: 'kv-spare-low',
+      text: 'KV spare low (0.05 < 0.10)',
     },
     {
       name: 'cheapest variant at max: the next cheapest grows',
       scenario: { states: [state(cheap, 2), state(pricey, 0)], metrics: metrics(replicas(cheap, 2, 0.78, 0)) },
       want: { cheap: 2, pricey: 1 },
-      code: 'variant-grows', text: '+1 (cheapest below max, cost 10)',
+      code: 'variant-grows',
+      text: '+1 (cheapest below max, cost 10)',
     },
     {
       // queue 20 / 2 -> 10 needed from 2: rate 4 allows +6; cheap (max 3) takes 2, pricey the rest.
@@ -68,7 +99,8 @@ describe('step 3: how many, and to which variant', () => {
       name: 'pending replicas stop a second scale-up from over-shooting',
       scenario: { states: [state(a, 4, 2)], metrics: metrics(replicas(a, 2, 0.78, 0)) },
       want: { a: 4 },
-      code: 'pending-cover-need', text: '2 pending replica(s) cover the need (needed 3 <= current 4)',
+      code: 'pending-cover-need',
+      text: '2 pending replica(s) cover the need (needed 3 <= current 4)',
     },
     {
       // Needs 8 (queue 16 / 2); one of the 3 is pending (capacity, not yet serving). Cap 2 x 3 = 6.
@@ -92,14 +124,16 @@ describe('step 3: how many, and to which variant', () => {
       name: 'a backlog on the replicas with known throughput: sized from arrivals, not as steady load',
       scenario: { states: [state(a, 2)], metrics: metrics(replicas(a, 2, 0.8, 20, 16, 8)) },
       want: { a: 3 },
-      code: 'scale-up', text: 'throughput: arrivals 16.00/s (completions 16.00/s + queue growth unknown) + gateway backlog 0.00 over 60s at 7.00/s per replica',
+      code: 'scale-up',
+      text: 'throughput: arrivals 16.00/s (completions 16.00/s + queue growth unknown) + gateway backlog 0.00 over 60s at 7.00/s per replica',
     },
     {
       // The gateway's 420 can go to new replicas: served within 60 s they add 7/s -> (16 + 7) / 7 -> 4.
       name: 'a backlog at the gateway is served within BACKLOG_DRAIN_S on top of the arrivals',
       scenario: { states: [state(a, 2)], metrics: metrics(replicas(a, 2, 0.8, 0, 16, 8), { gatewayQueue: 420 }) },
       want: { a: 4 },
-      code: 'scale-up', text: 'gateway backlog 420.00 over 60s at 7.00/s per replica',
+      code: 'scale-up',
+      text: 'gateway backlog 420.00 over 60s at 7.00/s per replica',
     },
     {
       // 16 running at 2 s each: 8/s now, although the 1 m rate (of a replica idle half a minute ago)
@@ -112,7 +146,8 @@ describe('step 3: how many, and to which variant', () => {
         previous: [{ ...prev(a, 2), modelWaiting: 0, decidedAt: NOW - 5_000 }],
       },
       want: { a: 4 },
-      code: 'scale-up', text: 'arrivals 24.00/s (completions 16.00/s + queue 8.00/s)',
+      code: 'scale-up',
+      text: 'arrivals 24.00/s (completions 16.00/s + queue 8.00/s)',
     },
     {
       // Completions were 8/s at the previous decision and are 16/s now (new replicas took work): over the
@@ -124,7 +159,8 @@ describe('step 3: how many, and to which variant', () => {
         previous: [{ ...prev(a, 2), modelWaiting: 0, modelCompletions: 8, decidedAt: NOW - 5_000 }],
       },
       want: { a: 3 },
-      code: 'scale-up', text: 'arrivals 20.00/s (completions 12.00/s + queue 8.00/s)',
+      code: 'scale-up',
+      text: 'arrivals 20.00/s (completions 12.00/s + queue 8.00/s)',
     },
     {
       // Saturated by queue (5) at KV 0.6: 12 running at 2 s = 6/s each, 18/s in all, 6/s per replica
@@ -137,14 +173,16 @@ describe('step 3: how many, and to which variant', () => {
         previous: [{ ...prev(a, 3), modelWaiting: 15, modelCompletions: 18, decidedAt: NOW - 15_000 }],
       },
       want: { a: 4 },
-      code: 'scale-up', text: 'scale up by 1: needed 3 replicas (throughput: arrivals 18.00/s',
+      code: 'scale-up',
+      text: 'scale up by 1: needed 3 replicas (throughput: arrivals 18.00/s',
     },
     {
       // The same without a previous decision (queue growth unknown): the +1 stands as well.
       name: 'throughput without the queue growth keeps the +1',
       scenario: { states: [state(a, 3)], metrics: metrics(replicas(a, 3, 0.6, 5, 12, undefined, 2)) },
       want: { a: 4 },
-      code: 'scale-up', text: 'queue growth unknown',
+      code: 'scale-up',
+      text: 'queue growth unknown',
     },
     {
       // The queue grew from 0 to 40 in 5 s: arrivals = 16 + 8 = 24/s -> (24 + 0.67) / 7 -> 4.
@@ -155,18 +193,23 @@ describe('step 3: how many, and to which variant', () => {
         previous: [{ ...prev(a, 2), modelWaiting: 0, decidedAt: NOW - 5_000 }],
       },
       want: { a: 4 },
-      code: 'scale-up', text: 'arrivals 24.00/s (completions 16.00/s + queue 8.00/s)',
+      code: 'scale-up',
+      text: 'arrivals 24.00/s (completions 16.00/s + queue 8.00/s)',
     },
     {
       // Behind an EPP with flow control saturated replicas stop queueing: the backlog is at the gateway.
       name: 'requests held at the gateway count as waiting load',
       scenario: { states: [state(a, 2)], metrics: metrics(replicas(a, 2, 0.8, 0), { gatewayQueue: 30 }) },
       want: { a: 4 },
-      code: 'scale-up', text: 'queue 30.00 (30.00 at the gateway)',
+      code: 'scale-up',
+      text: 'queue 30.00 (30.00 at the gateway)',
     },
     {
       name: 'cost tie goes to the first key',
-      scenario: { states: [state(b, 1), state(a, 1)], metrics: metrics([replica(a, 0, 0.78, 0), replica(b, 0, 0.78, 0)]) },
+      scenario: {
+        states: [state(b, 1), state(a, 1)],
+        metrics: metrics([replica(a, 0, 0.78, 0), replica(b, 0, 0.78, 0)]),
+      },
       want: { a: 2, b: 1 },
     },
     {
@@ -178,10 +221,16 @@ describe('step 3: how many, and to which variant', () => {
   ])('$name', check);
 
   it('a decision records the model load the next cycle draws rates from: waiting and completions', () => {
-    const out = decide({ states: [state(a, 2)], metrics: metrics(replicas(a, 2, 0.8, 20, 16, 4, 2), { gatewayQueue: 5 }) });
+    const out = decide({
+      states: [state(a, 2)],
+      metrics: metrics(replicas(a, 2, 0.8, 20, 16, 4, 2), { gatewayQueue: 5 }),
+    });
     expect(out.decisions[0]).toMatchObject({ modelWaiting: 45, modelCompletions: 16 });
     // Partial data: no load is recorded (a growth rate from it would be wrong).
-    const partial = decide({ states: [state(a, 2)], metrics: metrics([replica(a, 0, 0.8, 20, 16, 4, 2), replica(a, 1, undefined, 20)]) });
+    const partial = decide({
+      states: [state(a, 2)],
+      metrics: metrics([replica(a, 0, 0.8, 20, 16, 4, 2), replica(a, 1, undefined, 20)]),
+    });
     expect(partial.decisions[0]?.modelWaiting).toBeUndefined();
     expect(partial.decisions[0]?.modelCompletions).toBeUndefined();
   });
@@ -201,7 +250,10 @@ describe('step 4: safe scale-down by one from the most expensive variant', () =>
   it.each<Row>([
     {
       name: 'idle model: most expensive variant loses one',
-      scenario: { states: [state(cheap4, 3), state(pricey, 2)], metrics: metrics([...replicas(cheap4, 3, 0.1, 0), ...replicas(pricey, 2, 0.1, 0)]) },
+      scenario: {
+        states: [state(cheap4, 3), state(pricey, 2)],
+        metrics: metrics([...replicas(cheap4, 3, 0.1, 0), ...replicas(pricey, 2, 0.1, 0)]),
+      },
       want: { cheap: 3, pricey: 1 },
       code: 'scale-down',
     },
@@ -211,20 +263,23 @@ describe('step 4: safe scale-down by one from the most expensive variant', () =>
       name: 'steps down from the previous decision while the HPA lags',
       scenario: { states: [state(a, 12)], metrics: metrics(replicas(a, 12, 0.1, 0)), previous: [prev(a, 11)] },
       want: { a: 10 },
-      code: 'scale-down', text: '(2 below current)',
+      code: 'scale-down',
+      text: '(2 below current)',
     },
     {
       name: 'holds a lower previous decision that is still safe, going no further',
       scenario: { states: [state(a, 4)], metrics: metrics(replicas(a, 4, 0.45, 0)), previous: [prev(a, 3)] },
       want: { a: 3 },
-      code: 'holding-lower', text: '(1 below current)',
+      code: 'holding-lower',
+      text: '(1 below current)',
     },
     {
       // 6 replicas at 0.3 KV; the previous decision stood at 2 (4 below). Now only 3 can go.
       name: 'load rose part way: falls back to the lowest safe level, not to current',
       scenario: { states: [state(a, 6)], metrics: metrics(replicas(a, 6, 0.3, 0)), previous: [prev(a, 2)] },
       want: { a: 3 },
-      code: 'load-rose', text: 'load rose: 3 below current instead of 4',
+      code: 'load-rose',
+      text: 'load rose: 3 below current instead of 4',
     },
     {
       name: 'a lower previous decision that is no longer safe goes back to current',
@@ -237,13 +292,15 @@ describe('step 4: safe scale-down by one from the most expensive variant', () =>
       name: 'refused with one non-saturated replica, saying the other is saturated by its 1-minute peak',
       scenario: { states: [state(a, 2)], metrics: metrics([replica(a, 0, 0.9, 0), replica(a, 1, 0.1, 0)]) },
       want: { a: 2 },
-      code: 'no-scale-down-saturated', text: 'only 1 non-saturated replica(s) (1 saturated by its 1-minute peak of KV or queue)',
+      code: 'no-scale-down-saturated',
+      text: 'only 1 non-saturated replica(s) (1 saturated by its 1-minute peak of KV or queue)',
     },
     {
       name: 'refused when one replica fewer would leave too little spare',
       scenario: { states: [state(a, 2)], metrics: metrics(replicas(a, 2, 0.4, 0)) },
       want: { a: 2 },
-      code: 'no-scale-down-spare', text: 'with 1 replica(s) fewer KV spare would be 0.00 < 0.10',
+      code: 'no-scale-down-spare',
+      text: 'with 1 replica(s) fewer KV spare would be 0.00 < 0.10',
     },
     {
       // Three replicas just took over and look half idle (KV 0.3), so WVA's projection allows -1; the
@@ -252,23 +309,29 @@ describe('step 4: safe scale-down by one from the most expensive variant', () =>
       name: 'refused when the throughput need is the current replicas',
       scenario: {
         states: [state(a, 4)],
-        metrics: metrics([replica(a, 0, 0.9, 30, 16, undefined, 2), ...[1, 2, 3].map((i) => replica(a, i, 0.3, 0, 6, undefined, 2))]),
+        metrics: metrics([
+          replica(a, 0, 0.9, 30, 16, undefined, 2),
+          ...[1, 2, 3].map((i) => replica(a, i, 0.3, 0, 6, undefined, 2)),
+        ]),
         previous: [{ ...prev(a, 4), modelWaiting: 0, modelCompletions: 17, decidedAt: NOW - 15_000 }],
       },
       want: { a: 4 },
-      code: 'no-scale-down-throughput', text: 'throughput needs 4 replica(s): arrivals 19.00/s',
+      code: 'no-scale-down-throughput',
+      text: 'throughput needs 4 replica(s): arrivals 19.00/s',
     },
     {
       name: 'refused while the gateway holds requests',
       scenario: { states: [state(a, 3)], metrics: metrics(replicas(a, 3, 0.1, 0), { gatewayQueue: 3 }) },
       want: { a: 3 },
-      code: 'no-scale-down-gateway', text: '3 request(s) held at the gateway',
+      code: 'no-scale-down-gateway',
+      text: '3 request(s) held at the gateway',
     },
     {
       name: 'refused while a replica is pending',
       scenario: { states: [state(a, 3, 2)], metrics: metrics(replicas(a, 2, 0.1, 0)) },
       want: { a: 3 },
-      code: 'no-scale-down-pending', text: '1 replica(s) pending',
+      code: 'no-scale-down-pending',
+      text: '1 replica(s) pending',
     },
     {
       name: 'refused at min',
@@ -278,7 +341,10 @@ describe('step 4: safe scale-down by one from the most expensive variant', () =>
     },
     {
       name: 'cost tie: the last key shrinks first (mirror of scale-up)',
-      scenario: { states: [state(a, 2), state(b, 2)], metrics: metrics([...replicas(a, 2, 0.05, 0), ...replicas(b, 2, 0.05, 0)]) },
+      scenario: {
+        states: [state(a, 2), state(b, 2)],
+        metrics: metrics([...replicas(a, 2, 0.05, 0), ...replicas(b, 2, 0.05, 0)]),
+      },
       want: { a: 2, b: 1 },
     },
   ])('$name', check);
@@ -287,26 +353,57 @@ describe('step 4: safe scale-down by one from the most expensive variant', () =>
 describe('step 5: missing or stale metrics never scale down', () => {
   const idle = metrics(replicas(a, 3, 0.05, 0));
   it.each<Row>([
-    { name: 'missing metrics hold the last decision', scenario: { states: [state(a, 2)], metrics: undefined, previous: [prev(a, 3)] }, want: { a: 3 }, code: 'hold-missing', text: 'no metrics for model' },
-    { name: 'stale metrics hold the last decision', scenario: { states: [state(a, 3)], metrics: { ...idle, collectedAt: NOW - 120_000 }, previous: [prev(a, 3)] }, want: { a: 3 }, code: 'hold-stale', text: '(120s old)' },
-    { name: 'stale metrics with no decision hold current', scenario: { states: [state(a, 3)], metrics: { ...idle, collectedAt: NOW - 120_000 } }, want: { a: 3 } },
-    { name: 'unavailable metrics (10 min old) hold', scenario: { states: [state(a, 3)], metrics: { ...idle, collectedAt: NOW - 600_000 }, previous: [prev(a, 3)] }, want: { a: 3 }, code: 'hold-missing', text: 'metrics unavailable' },
+    {
+      name: 'missing metrics hold the last decision',
+      scenario: { states: [state(a, 2)], metrics: undefined, previous: [prev(a, 3)] },
+      want: { a: 3 },
+      code: 'hold-missing',
+      text: 'no metrics for model',
+    },
+    {
+      name: 'stale metrics hold the last decision',
+      scenario: { states: [state(a, 3)], metrics: { ...idle, collectedAt: NOW - 120_000 }, previous: [prev(a, 3)] },
+      want: { a: 3 },
+      code: 'hold-stale',
+      text: '(120s old)',
+    },
+    {
+      name: 'stale metrics with no decision hold current',
+      scenario: { states: [state(a, 3)], metrics: { ...idle, collectedAt: NOW - 120_000 } },
+      want: { a: 3 },
+    },
+    {
+      name: 'unavailable metrics (10 min old) hold',
+      scenario: { states: [state(a, 3)], metrics: { ...idle, collectedAt: NOW - 600_000 }, previous: [prev(a, 3)] },
+      want: { a: 3 },
+      code: 'hold-missing',
+      text: 'metrics unavailable',
+    },
     {
       name: 'partial metrics: no scale-down',
       scenario: { states: [state(a, 3)], metrics: metrics([...replicas(a, 2, 0.05, 0), replica(a, 2, undefined, 0)]) },
       want: { a: 3 },
-      code: 'no-scale-down-data', text: 'metrics partial: 1 replica(s) missing KV or queue',
+      code: 'no-scale-down-data',
+      text: 'metrics partial: 1 replica(s) missing KV or queue',
     },
     {
       name: 'partial metrics still allow a scale-up',
-      scenario: { states: [state(a, 3)], metrics: metrics([...replicas(a, 2, 0.9, 6), replica(a, 2, undefined, undefined)]) },
+      scenario: {
+        states: [state(a, 3)],
+        metrics: metrics([...replicas(a, 2, 0.9, 6), replica(a, 2, undefined, undefined)]),
+      },
       want: { a: 6 },
     },
     {
       name: 'modelID matches no series: hold, naming the model_name values seen',
-      scenario: { states: [state(a, 2)], metrics: metrics([], { seenModelNames: ['meta/Llama-8B'] }), previous: [prev(a, 2)] },
+      scenario: {
+        states: [state(a, 2)],
+        metrics: metrics([], { seenModelNames: ['meta/Llama-8B'] }),
+        previous: [prev(a, 2)],
+      },
       want: { a: 2 },
-      code: 'hold-missing', text: 'model_name values seen: meta/Llama-8B',
+      code: 'hold-missing',
+      text: 'model_name values seen: meta/Llama-8B',
     },
   ])('$name', check);
 
@@ -318,19 +415,55 @@ describe('step 5: missing or stale metrics never scale down', () => {
 });
 
 describe('step 6: scale to zero', () => {
-  const idle = (over: Partial<Parameters<typeof metrics>[1]> = {}, running = 0) => metrics(replicas(a, 2, 0, 0, running), { requestsOverRetention: 0, ...over });
+  const idle = (over: Partial<Parameters<typeof metrics>[1]> = {}, running = 0) =>
+    metrics(replicas(a, 2, 0, 0, running), { requestsOverRetention: 0, ...over });
   it.each<Row>([
-    { name: 'enabled and idle over retention: all variants 0', scenario: { states: [state(a, 2), state(b, 0)], metrics: idle(), scaleToZero: true }, want: { a: 0, b: 0 }, code: 'to-zero', text: '0 requests over 10m' },
-    { name: 'requestsOverRetention undefined is missing, not idle', scenario: { states: [state(a, 2)], metrics: idle({ requestsOverRetention: undefined }), scaleToZero: true }, want: { a: 1 } },
-    { name: 'requests over retention: no', scenario: { states: [state(a, 2)], metrics: idle({ requestsOverRetention: 3 }), scaleToZero: true }, want: { a: 1 } },
-    { name: 'something running: no', scenario: { states: [state(a, 2)], metrics: idle({}, 1), scaleToZero: true }, want: { a: 1 } },
-    { name: 'queued at the gateway: no (nor a scale-down while it holds requests)', scenario: { states: [state(a, 2)], metrics: idle({ gatewayQueue: 2 }), scaleToZero: true }, want: { a: 2 } },
+    {
+      name: 'enabled and idle over retention: all variants 0',
+      scenario: { states: [state(a, 2), state(b, 0)], metrics: idle(), scaleToZero: true },
+      want: { a: 0, b: 0 },
+      code: 'to-zero',
+      text: '0 requests over 10m',
+    },
+    {
+      name: 'requestsOverRetention undefined is missing, not idle',
+      scenario: { states: [state(a, 2)], metrics: idle({ requestsOverRetention: undefined }), scaleToZero: true },
+      want: { a: 1 },
+    },
+    {
+      name: 'requests over retention: no',
+      scenario: { states: [state(a, 2)], metrics: idle({ requestsOverRetention: 3 }), scaleToZero: true },
+      want: { a: 1 },
+    },
+    {
+      name: 'something running: no',
+      scenario: { states: [state(a, 2)], metrics: idle({}, 1), scaleToZero: true },
+      want: { a: 1 },
+    },
+    {
+      name: 'queued at the gateway: no (nor a scale-down while it holds requests)',
+      scenario: { states: [state(a, 2)], metrics: idle({ gatewayQueue: 2 }), scaleToZero: true },
+      want: { a: 2 },
+    },
     { name: 'disabled: no', scenario: { states: [state(a, 2)], metrics: idle(), scaleToZero: false }, want: { a: 1 } },
-    { name: 'variant override disables it for the model', scenario: { states: [state(variant('a', { scaleToZero: false }), 2)], metrics: idle(), scaleToZero: true }, want: { a: 1 } },
-    { name: 'minReplicas wins over scale to zero', scenario: { states: [state(variant('a', { minReplicas: 1 }), 2)], metrics: idle(), scaleToZero: true }, want: { a: 1 }, clamp: 'min 1 (wanted 0)' },
+    {
+      name: 'variant override disables it for the model',
+      scenario: { states: [state(variant('a', { scaleToZero: false }), 2)], metrics: idle(), scaleToZero: true },
+      want: { a: 1 },
+    },
+    {
+      name: 'minReplicas wins over scale to zero',
+      scenario: { states: [state(variant('a', { minReplicas: 1 }), 2)], metrics: idle(), scaleToZero: true },
+      want: { a: 1 },
+      clamp: 'min 1 (wanted 0)',
+    },
     {
       name: 'disabled and at zero: the cheapest variant keeps one',
-      scenario: { states: [state(a, 0), state(variant('z', { cost: 1 }), 0)], metrics: metrics([]), scaleToZero: false },
+      scenario: {
+        states: [state(a, 0), state(variant('z', { cost: 1 }), 0)],
+        metrics: metrics([]),
+        scaleToZero: false,
+      },
       want: { a: 0, z: 1 },
       code: 'floor',
     },
@@ -340,23 +473,50 @@ describe('step 6: scale to zero', () => {
 describe('step 7: scale from zero', () => {
   const z = variant('z', { cost: 1 });
   it.each<Row>([
-    { name: 'gateway queue wakes the cheapest variant', scenario: { states: [state(a, 0), state(z, 0)], metrics: metrics([], { gatewayQueue: 3 }), scaleToZero: true }, want: { a: 0, z: 1 }, code: 'wake' },
-    { name: 'no demand: stays at zero', scenario: { states: [state(a, 0), state(z, 0)], metrics: metrics([], { gatewayQueue: 0 }), scaleToZero: true }, want: { a: 0, z: 0 } },
-    { name: 'cost tie: first key wakes', scenario: { states: [state(b, 0), state(a, 0)], metrics: metrics([], { gatewayQueue: 1 }), scaleToZero: true }, want: { a: 1, b: 0 } },
+    {
+      name: 'gateway queue wakes the cheapest variant',
+      scenario: { states: [state(a, 0), state(z, 0)], metrics: metrics([], { gatewayQueue: 3 }), scaleToZero: true },
+      want: { a: 0, z: 1 },
+      code: 'wake',
+    },
+    {
+      name: 'no demand: stays at zero',
+      scenario: { states: [state(a, 0), state(z, 0)], metrics: metrics([], { gatewayQueue: 0 }), scaleToZero: true },
+      want: { a: 0, z: 0 },
+    },
+    {
+      name: 'cost tie: first key wakes',
+      scenario: { states: [state(b, 0), state(a, 0)], metrics: metrics([], { gatewayQueue: 1 }), scaleToZero: true },
+      want: { a: 1, b: 0 },
+    },
     {
       name: 'a running request on a leftover pod wakes it',
-      scenario: { states: [state(a, 0)], metrics: metrics([replica(undefined, 0, 0.1, 0, 1)], { gatewayQueue: undefined }), scaleToZero: true },
+      scenario: {
+        states: [state(a, 0)],
+        metrics: metrics([replica(undefined, 0, 0.1, 0, 1)], { gatewayQueue: undefined }),
+        scaleToZero: true,
+      },
       want: { a: 1 },
     },
     {
       name: 'waking (previous 1, replicas not started): hold even with a cache that shows no demand',
-      scenario: { states: [state(a, 0)], metrics: metrics([], { gatewayQueue: 0, requestsOverRetention: 0 }), scaleToZero: true, previous: [prev(a, 1)] },
+      scenario: {
+        states: [state(a, 0)],
+        metrics: metrics([], { gatewayQueue: 0, requestsOverRetention: 0 }),
+        scaleToZero: true,
+        previous: [prev(a, 1)],
+      },
       want: { a: 1 },
       code: 'waking',
     },
     {
       name: 'already woken to 2: demand at zero does not lower it to 1',
-      scenario: { states: [state(a, 0)], metrics: metrics([], { gatewayQueue: 4, collectedAt: NOW - 90_000 }), scaleToZero: true, previous: [prev(a, 2)] },
+      scenario: {
+        states: [state(a, 0)],
+        metrics: metrics([], { gatewayQueue: 4, collectedAt: NOW - 90_000 }),
+        scaleToZero: true,
+        previous: [prev(a, 2)],
+      },
       want: { a: 2 },
       code: 'waking',
     },
@@ -373,13 +533,15 @@ describe('thresholds with a spare trigger not below its threshold: hold, never s
       name: 'KV: trigger metadata 0.85 over the built-in threshold 0.8, idle',
       scenario: { states: [state(kvMeta, 2)], metrics: metrics(replicas(kvMeta, 2, 0.05, 0)) },
       want: { a: 2 },
-      code: 'hold-thresholds', text: 'kvSpareTrigger (0.85) must be below kvCacheThreshold (0.8) (kvSpareTrigger from trigger metadata, kvCacheThreshold from the built-in default)',
+      code: 'hold-thresholds',
+      text: 'kvSpareTrigger (0.85) must be below kvCacheThreshold (0.8) (kvSpareTrigger from trigger metadata, kvCacheThreshold from the built-in default)',
     },
     {
       name: 'queue: trigger metadata threshold 2 under the built-in trigger 3, idle',
       scenario: { states: [state(queueMeta, 2)], metrics: metrics(replicas(queueMeta, 2, 0.05, 0)) },
       want: { a: 2 },
-      code: 'hold-thresholds', text: 'queueSpareTrigger (3) must be below queueLengthThreshold (2) (queueSpareTrigger from the built-in default, queueLengthThreshold from trigger metadata)',
+      code: 'hold-thresholds',
+      text: 'queueSpareTrigger (3) must be below queueLengthThreshold (2) (queueSpareTrigger from the built-in default, queueLengthThreshold from trigger metadata)',
     },
     {
       name: 'queue: trigger metadata equal to the default entry threshold',
@@ -389,27 +551,39 @@ describe('thresholds with a spare trigger not below its threshold: hold, never s
         saturation: parseSaturationConfig({ default: 'queueLengthThreshold: 4' }),
       },
       want: { a: 2 },
-      code: 'hold-thresholds', text: 'queueSpareTrigger (4) must be below queueLengthThreshold (4) (queueSpareTrigger from trigger metadata, queueLengthThreshold from the default entry)',
+      code: 'hold-thresholds',
+      text: 'queueSpareTrigger (4) must be below queueLengthThreshold (4) (queueSpareTrigger from trigger metadata, queueLengthThreshold from the default entry)',
     },
     {
       name: 'a config that skipped validation is caught too',
-      scenario: { states: [state(a, 2)], metrics: metrics(replicas(a, 2, 0.05, 0)), saturation: { ...EMPTY_SATURATION_CONFIG, defaults: { kvCacheThreshold: 0.1, kvSpareTrigger: 0.1 } } },
+      scenario: {
+        states: [state(a, 2)],
+        metrics: metrics(replicas(a, 2, 0.05, 0)),
+        saturation: { ...EMPTY_SATURATION_CONFIG, defaults: { kvCacheThreshold: 0.1, kvSpareTrigger: 0.1 } },
+      },
       want: { a: 2 },
-      code: 'hold-thresholds', text: 'kvSpareTrigger (0.1) must be below kvCacheThreshold (0.1) (both from the default entry)',
+      code: 'hold-thresholds',
+      text: 'kvSpareTrigger (0.1) must be below kvCacheThreshold (0.1) (both from the default entry)',
     },
     {
       name: 'two variants valid alone whose conservative mix is not (threshold 0.7 of one, trigger 0.75 of the other)',
-      scenario: { states: [state(lowKv, 1), state(highTrigger, 1)], metrics: metrics([replica(lowKv, 0, 0.05, 0), replica(highTrigger, 0, 0.05, 0)]) },
+      scenario: {
+        states: [state(lowKv, 1), state(highTrigger, 1)],
+        metrics: metrics([replica(lowKv, 0, 0.05, 0), replica(highTrigger, 0, 0.05, 0)]),
+      },
       want: { a: 1, b: 1 },
       code: 'hold-thresholds',
-      text:
-        'kvSpareTrigger (0.75) must be below kvCacheThreshold (0.7): the model uses the highest trigger and the lowest threshold of its variants, kvSpareTrigger from ns/b (trigger metadata), kvCacheThreshold from ns/a (trigger metadata)',
+      text: 'kvSpareTrigger (0.75) must be below kvCacheThreshold (0.7): the model uses the highest trigger and the lowest threshold of its variants, kvSpareTrigger from ns/b (trigger metadata), kvCacheThreshold from ns/a (trigger metadata)',
     },
     {
       name: 'one variant of two broken on its own: it is named',
-      scenario: { states: [state(queueMeta, 1), state(b, 1)], metrics: metrics([replica(queueMeta, 0, 0.05, 0), replica(b, 0, 0.05, 0)]) },
+      scenario: {
+        states: [state(queueMeta, 1), state(b, 1)],
+        metrics: metrics([replica(queueMeta, 0, 0.05, 0), replica(b, 0, 0.05, 0)]),
+      },
       want: { a: 1, b: 1 },
-      code: 'hold-thresholds', text: 'queueSpareTrigger (3) must be below queueLengthThreshold (2) (queueSpareTrigger from the built-in default, queueLengthThreshold from trigger metadata) for variant ns/a',
+      code: 'hold-thresholds',
+      text: 'queueSpareTrigger (3) must be below queueLengthThreshold (2) (queueSpareTrigger from the built-in default, queueLengthThreshold from trigger metadata) for variant ns/a',
     },
     {
       name: 'every replica saturated: still no scale-up to max',
@@ -419,7 +593,11 @@ describe('thresholds with a spare trigger not below its threshold: hold, never s
     },
     {
       name: 'holds the previous decision, not current replicas',
-      scenario: { states: [state(queueMeta, 2)], metrics: metrics(replicas(queueMeta, 2, 0.05, 0)), previous: [prev(queueMeta, 3)] },
+      scenario: {
+        states: [state(queueMeta, 2)],
+        metrics: metrics(replicas(queueMeta, 2, 0.05, 0)),
+        previous: [prev(queueMeta, 3)],
+      },
       want: { a: 3 },
       code: 'hold-thresholds',
     },
@@ -440,7 +618,11 @@ describe('thresholds with a spare trigger not below its threshold: hold, never s
 
   it('a ConfigMap raising the default threshold with metadata raising the trigger to match still scales', () => {
     const v = variant('a', { saturation: { kvSpareTrigger: 0.85 } });
-    const out = decide({ states: [state(v, 2)], metrics: metrics(replicas(v, 2, 0.02, 0)), saturation: parseSaturationConfig({ default: 'kvCacheThreshold: 0.9' }) });
+    const out = decide({
+      states: [state(v, 2)],
+      metrics: metrics(replicas(v, 2, 0.02, 0)),
+      saturation: parseSaturationConfig({ default: 'kvCacheThreshold: 0.9' }),
+    });
     expect(out.analysis.thresholdProblem).toBeUndefined();
     expect(desiredByName(out)).toEqual({ a: 1 });
   });
@@ -453,16 +635,40 @@ describe('saturation config: merge order default -> per-model -> trigger metadat
   });
   it.each([
     { name: 'built-in defaults where nothing is set', model: 'other', overrides: {}, kv: 0.7, queue: 8, kvSpare: 0.1 },
-    { name: 'per-model entry over default, field by field', model: 'meta/llama-8b', overrides: {}, kv: 0.85, queue: 8, kvSpare: 0.1 },
-    { name: 'trigger metadata over both', model: 'meta/llama-8b', overrides: { kvCacheThreshold: 0.9, kvSpareTrigger: 0.2 }, kv: 0.9, queue: 8, kvSpare: 0.2 },
+    {
+      name: 'per-model entry over default, field by field',
+      model: 'meta/llama-8b',
+      overrides: {},
+      kv: 0.85,
+      queue: 8,
+      kvSpare: 0.1,
+    },
+    {
+      name: 'trigger metadata over both',
+      model: 'meta/llama-8b',
+      overrides: { kvCacheThreshold: 0.9, kvSpareTrigger: 0.2 },
+      kv: 0.9,
+      queue: 8,
+      kvSpare: 0.2,
+    },
   ])('$name', ({ model, overrides, kv, queue, kvSpare }) => {
     const t = resolveThresholds(config, 'ns', model, overrides);
-    expect([t.kvCacheThreshold, t.queueLengthThreshold, t.kvSpareTrigger, t.queueSpareTrigger]).toEqual([kv, queue, kvSpare, 3]);
+    expect([t.kvCacheThreshold, t.queueLengthThreshold, t.kvSpareTrigger, t.queueSpareTrigger]).toEqual([
+      kv,
+      queue,
+      kvSpare,
+      3,
+    ]);
   });
 
   it.each([
     { name: 'per-model threshold 0.85 makes 0.82 not saturated', overrides: {}, kv: 0.82, saturated: false },
-    { name: 'variant override 0.8 makes 0.82 saturated', overrides: { kvCacheThreshold: 0.8 }, kv: 0.82, saturated: true },
+    {
+      name: 'variant override 0.8 makes 0.82 saturated',
+      overrides: { kvCacheThreshold: 0.8 },
+      kv: 0.82,
+      saturated: true,
+    },
   ])('the analysis uses the merged thresholds: $name', ({ overrides, kv, saturated }) => {
     const v = variant('a', { saturation: overrides });
     const out = decide({ states: [state(v, 1)], metrics: metrics([replica(v, 0, kv, 0)]), saturation: config });
@@ -470,11 +676,24 @@ describe('saturation config: merge order default -> per-model -> trigger metadat
   });
 
   it.each<{ name: string; data: Record<string, string>; field: string }>([
-    { name: 'spare trigger above its threshold', data: { default: 'kvCacheThreshold: 0.5\nkvSpareTrigger: 0.6' }, field: 'kvSpareTrigger' },
+    {
+      name: 'spare trigger above its threshold',
+      data: { default: 'kvCacheThreshold: 0.5\nkvSpareTrigger: 0.6' },
+      field: 'kvSpareTrigger',
+    },
     { name: 'KV threshold out of range', data: { default: 'kvCacheThreshold: 1.5' }, field: 'kvCacheThreshold' },
-    { name: 'queue threshold not a number', data: { m: 'model_id: x\nqueueLengthThreshold: lots' }, field: 'queueLengthThreshold' },
+    {
+      name: 'queue threshold not a number',
+      data: { m: 'model_id: x\nqueueLengthThreshold: lots' },
+      field: 'queueLengthThreshold',
+    },
   ])('an invalid update is kept out ($name): the last good config stays', ({ data, field }) => {
-    const global = new GlobalConfig({ engineIntervalMs: 15_000, maxScaleUpRate: 2, scaleToZero: { enabled: false, retentionMs: 600_000 }, saturation: config });
+    const global = new GlobalConfig({
+      engineIntervalMs: 15_000,
+      maxScaleUpRate: 2,
+      scaleToZero: { enabled: false, retentionMs: 600_000 },
+      saturation: config,
+    });
     const before = global.get();
     const apply = (d: Record<string, string>) => global.update({ saturation: parseSaturationConfig(d) });
     expect(() => apply(data)).toThrow(SaturationConfigError);

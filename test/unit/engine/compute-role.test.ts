@@ -25,13 +25,22 @@ function leadershipOf(s: Switch): LeadershipSource {
   return { isLeader: () => s.value, onChange: (l) => s.onChange(l) };
 }
 function storeOf(s: Switch): SharedStoreState {
-  return { isUp: () => s.value, get state() { return s.value ? 'up' : 'down'; }, onStateChange: (l) => s.onChange(l) };
+  return {
+    isUp: () => s.value,
+    get state() {
+      return s.value ? 'up' : 'down';
+    },
+    onStateChange: (l) => s.onChange(l),
+  };
 }
 const source = (name: string): DecisionSource => ({ requestDecision: async () => ({ ok: false, reason: name }) });
 
 function setup(opts: { leader: boolean; store?: boolean }) {
   const log: string[] = [];
-  const worker = (name: string) => ({ start: () => void log.push(`start ${name}`), stop: () => void log.push(`stop ${name}`) });
+  const worker = (name: string) => ({
+    start: () => void log.push(`start ${name}`),
+    stop: () => void log.push(`stop ${name}`),
+  });
   const leader = new Switch(opts.leader);
   const store = opts.store === undefined ? undefined : new Switch(opts.store);
   const role = new ComputeRole({

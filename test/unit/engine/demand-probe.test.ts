@@ -28,7 +28,11 @@ llm_d_epp_flow_control_queue_size{model_name="${MODEL}",priority="0",target_mode
 inference_pool_ready_pods{name="pool"} 0
 `;
 
-const models = [{ namespace: NS, modelID: MODEL }, { namespace: NS, modelID: 'other/model' }, { namespace: NS, modelID: 'broken' }];
+const models = [
+  { namespace: NS, modelID: MODEL },
+  { namespace: NS, modelID: 'other/model' },
+  { namespace: NS, modelID: 'broken' },
+];
 
 describe('gateway demand from EPP /metrics text (the one reader: collector/gateway-queue.ts)', () => {
   it('sums the queue gauge by target model, once (no double count of the renamed family); NaN makes it unknown', () => {
@@ -42,11 +46,19 @@ describe('gateway demand from EPP /metrics text (the one reader: collector/gatew
 
   it('reads the newer llm_d_epp_ family when it is the only one, honouring its namespace label', () => {
     const text = `# TYPE llm_d_epp_flow_control_queue_size gauge\nllm_d_epp_flow_control_queue_size{namespace="prod",target_model_name="m"} 4\n`;
-    expect([...gatewayQueueFromText(text, 'gw', [{ namespace: 'prod', modelID: 'm' }, { namespace: NS, modelID: 'm' }])]).toEqual([['prod/m', 4]]);
+    expect([
+      ...gatewayQueueFromText(text, 'gw', [
+        { namespace: 'prod', modelID: 'm' },
+        { namespace: NS, modelID: 'm' },
+      ]),
+    ]).toEqual([['prod/m', 4]]);
   });
 
   it('a series without a namespace label is the queue of that model name in every namespace', () => {
-    const d = gatewayQueueFromText(EPP_TEXT, 'gw', [{ namespace: 'prod', modelID: MODEL }, { namespace: NS, modelID: MODEL }]);
+    const d = gatewayQueueFromText(EPP_TEXT, 'gw', [
+      { namespace: 'prod', modelID: MODEL },
+      { namespace: NS, modelID: MODEL },
+    ]);
     expect([...d.entries()]).toEqual([
       [modelKey('prod', MODEL), 3],
       [modelKey(NS, MODEL), 3],
@@ -82,7 +94,16 @@ describe('GatewayDemandReader over real HTTP', () => {
     const decisions = new DecisionCache();
     decisions.set(prev(prod, 0));
     const reader = new GatewayDemandReader({ url: await serve(200, EPP_TEXT) });
-    const probe = new DemandProbe({ registry, decisions, trigger: new DecisionTrigger(), reader, requestRun: () => undefined, logger: silentLogger(), intervalMs: 250, clock: () => NOW });
+    const probe = new DemandProbe({
+      registry,
+      decisions,
+      trigger: new DecisionTrigger(),
+      reader,
+      requestRun: () => undefined,
+      logger: silentLogger(),
+      intervalMs: 250,
+      clock: () => NOW,
+    });
     expect(await probe.probeOnce()).toEqual([modelKey('prod', MODEL)]);
     expect(decisions.get(prod.key)?.desiredReplicas).toBe(1);
   });
@@ -113,7 +134,16 @@ describe('DemandProbe', () => {
       },
     };
     const runs: string[] = [];
-    const probe = new DemandProbe({ registry, decisions, trigger, reader, requestRun: (k) => runs.push(k), logger: silentLogger(), intervalMs: 250, clock: () => NOW });
+    const probe = new DemandProbe({
+      registry,
+      decisions,
+      trigger,
+      reader,
+      requestRun: (k) => runs.push(k),
+      logger: silentLogger(),
+      intervalMs: 250,
+      clock: () => NOW,
+    });
     return { registry, decisions, trigger, events, probe, runs, reads: () => reads };
   }
 
@@ -123,7 +153,9 @@ describe('DemandProbe', () => {
     t.decisions.set(prev(pricey, 0));
     expect(await t.probe.probeOnce()).toEqual([modelKey(NS, MODEL)]);
     expect(t.decisions.get(cheap.key)?.desiredReplicas).toBe(1);
-    expect(t.decisions.get(cheap.key)?.reasons[0]).toBe('scale from zero: 2 request(s) queued at the gateway (demand probe)');
+    expect(t.decisions.get(cheap.key)?.reasons[0]).toBe(
+      'scale from zero: 2 request(s) queued at the gateway (demand probe)',
+    );
     expect(t.decisions.get(pricey.key)?.desiredReplicas).toBe(0);
     t.trigger.flush();
     expect(t.events.map((e) => [e.desiredReplicas, e.active])).toEqual([[1, true]]);
@@ -150,7 +182,11 @@ describe('DemandProbe', () => {
       registry: t.registry,
       decisions: t.decisions,
       trigger: t.trigger,
-      config: new GlobalConfig({ engineIntervalMs: 15_000, maxScaleUpRate: 2, scaleToZero: { enabled: true, retentionMs: 600_000 } }),
+      config: new GlobalConfig({
+        engineIntervalMs: 15_000,
+        maxScaleUpRate: 2,
+        scaleToZero: { enabled: true, retentionMs: 600_000 },
+      }),
       collector: new StaticCollector(metrics([], { gatewayQueue: 0, requestsOverRetention: 0 })),
       metrics: new ScalerMetrics(),
       logger: silentLogger(),

@@ -49,7 +49,11 @@ function setup(opts: { fetchEachCycle?: boolean; logger?: ReturnType<typeof sile
   const registry = new VariantRegistry();
   const decisions = new DecisionCache();
   const trigger = new DecisionTrigger();
-  const config = new GlobalConfig({ engineIntervalMs: 15_000, maxScaleUpRate: 2, scaleToZero: { enabled: false, retentionMs: 600_000 } });
+  const config = new GlobalConfig({
+    engineIntervalMs: 15_000,
+    maxScaleUpRate: 2,
+    scaleToZero: { enabled: false, retentionMs: 600_000 },
+  });
   const collector = new FakeCollector();
   const scalerMetrics = new ScalerMetrics();
   let now = NOW;
@@ -66,7 +70,17 @@ function setup(opts: { fetchEachCycle?: boolean; logger?: ReturnType<typeof sile
   });
   const events: DecisionEvent[] = [];
   trigger.subscribeAll((e) => events.push(e));
-  return { registry, decisions, trigger, config, collector, scalerMetrics, engine, events, setNow: (n: number) => (now = n) };
+  return {
+    registry,
+    decisions,
+    trigger,
+    config,
+    collector,
+    scalerMetrics,
+    engine,
+    events,
+    setNow: (n: number) => (now = n),
+  };
 }
 
 const a = variant('a');
@@ -109,7 +123,12 @@ describe('Engine loop', () => {
     const gate = deferred();
     t.collector.gate = gate.promise;
     t.collector.onFetch = (models) => {
-      for (const m of models) t.collector.byModel.set(modelKey(m.namespace, m.modelID), { ...metrics(replicas(a, 1, 0.3, 0)), modelID: m.modelID, replicas: m.modelID === MODEL ? replicas(a, 1, 0.3, 0) : replicas(other, 1, 0.3, 0) });
+      for (const m of models)
+        t.collector.byModel.set(modelKey(m.namespace, m.modelID), {
+          ...metrics(replicas(a, 1, 0.3, 0)),
+          modelID: m.modelID,
+          replicas: m.modelID === MODEL ? replicas(a, 1, 0.3, 0) : replicas(other, 1, 0.3, 0),
+        });
     };
     const signal = new AbortController().signal;
     const p1 = t.engine.requestDecision(a.key, signal);
@@ -127,7 +146,10 @@ describe('Engine loop', () => {
   it('requestDecision explains why there is no decision', async () => {
     const t = setup();
     const signal = new AbortController().signal;
-    expect(await t.engine.requestDecision('ns/nope', signal)).toEqual({ ok: false, reason: 'variant ns/nope not registered' });
+    expect(await t.engine.requestDecision('ns/nope', signal)).toEqual({
+      ok: false,
+      reason: 'variant ns/nope not registered',
+    });
     t.registry.upsert(a);
     const r = await t.engine.requestDecision(a.key, signal);
     expect(r).toEqual({ ok: false, reason: `no metrics for model ${MODEL} in ns ${NS} yet` });
@@ -167,13 +189,20 @@ describe('Engine loop', () => {
     expect(t.events).toHaveLength(2); // same answer: nothing published
 
     // b's replica saturates: one more replica goes to the cheaper variant a; b does not change.
-    t.collector.byModel.set(modelKey(NS, MODEL), metrics([...replicas(a, 2, 0.78, 1), ...replicas(b, 1, 0.78, 1)], { collectedAt: NOW + 25_000 }));
+    t.collector.byModel.set(
+      modelKey(NS, MODEL),
+      metrics([...replicas(a, 2, 0.78, 1), ...replicas(b, 1, 0.78, 1)], { collectedAt: NOW + 25_000 }),
+    );
     await t.engine.runOnce(NOW + 30_000);
     t.trigger.flush();
     expect(t.events.slice(2).map((e) => [e.variantKey, e.desiredReplicas])).toEqual([[a.key, 3]]);
     const text = await t.scalerMetrics.registry.metrics();
-    expect(text).toContain('wva_desired_replicas{variant_name="a",namespace="ns",accelerator_type="H100",model_id="meta/llama-8b"} 3');
-    expect(text).toContain('wva_desired_ratio{variant_name="a",namespace="ns",accelerator_type="H100",model_id="meta/llama-8b"} 1.5');
+    expect(text).toContain(
+      'wva_desired_replicas{variant_name="a",namespace="ns",accelerator_type="H100",model_id="meta/llama-8b"} 3',
+    );
+    expect(text).toContain(
+      'wva_desired_ratio{variant_name="a",namespace="ns",accelerator_type="H100",model_id="meta/llama-8b"} 1.5',
+    );
     expect(text).toMatch(/wva_replica_scaling_total\{[^}]*variant_name="a"[^}]*direction="up",reason="scale-up"\} 1/);
   });
 
@@ -212,13 +241,17 @@ describe('Engine loop', () => {
     const warnings = lines.filter((l) => l.includes('modelID matches no series'));
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toContain('model_name values seen: meta/Llama-8B-Instruct');
-    expect(await t.scalerMetrics.registry.metrics()).toContain('wva_scaler_model_metrics_missing{namespace="ns",model_id="meta/llama-8b"} 1');
+    expect(await t.scalerMetrics.registry.metrics()).toContain(
+      'wva_scaler_model_metrics_missing{namespace="ns",model_id="meta/llama-8b"} 1',
+    );
     const r = await withStatus.requestDecision(a.key, new AbortController().signal);
     expect(!r.ok && r.reason).toContain('matches no series');
 
     t.collector.byModel.set(modelKey(NS, MODEL), metrics(replicas(a, 2, 0.3, 1)));
     await withStatus.runOnce();
-    expect(await t.scalerMetrics.registry.metrics()).toContain('wva_scaler_model_metrics_missing{namespace="ns",model_id="meta/llama-8b"} 0');
+    expect(await t.scalerMetrics.registry.metrics()).toContain(
+      'wva_scaler_model_metrics_missing{namespace="ns",model_id="meta/llama-8b"} 0',
+    );
   });
 
   it('logs unusable thresholds as an error once per change, and holds the model', async () => {
@@ -231,7 +264,9 @@ describe('Engine loop', () => {
     await t.engine.runOnce();
     await t.engine.runOnce();
     expect(t.decisions.get(broken.key)?.desiredReplicas).toBe(2);
-    expect(t.decisions.get(broken.key)?.reasons.join(' | ')).toContain('hold: invalid thresholds: queueSpareTrigger (3) must be below queueLengthThreshold (2)');
+    expect(t.decisions.get(broken.key)?.reasons.join(' | ')).toContain(
+      'hold: invalid thresholds: queueSpareTrigger (3) must be below queueLengthThreshold (2)',
+    );
     const errors = lines.filter((l) => l.includes('saturation thresholds unusable'));
     expect(errors).toHaveLength(1);
     expect(errors[0]).toContain('queueSpareTrigger (3) must be below queueLengthThreshold (2)');

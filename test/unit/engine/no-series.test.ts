@@ -19,11 +19,25 @@ function engineWith(collector: MetricsCollector, extra: Partial<EngineDeps> = {}
   const registry = new VariantRegistry();
   const decisions = new DecisionCache();
   const engine = new Engine({
-    registry, decisions, trigger: new DecisionTrigger(), collector, metrics: new ScalerMetrics(), logger, clock: () => NOW,
-    config: new GlobalConfig({ engineIntervalMs: 15_000, maxScaleUpRate: 2, scaleToZero: { enabled: false, retentionMs: 600_000 } }),
+    registry,
+    decisions,
+    trigger: new DecisionTrigger(),
+    collector,
+    metrics: new ScalerMetrics(),
+    logger,
+    clock: () => NOW,
+    config: new GlobalConfig({
+      engineIntervalMs: 15_000,
+      maxScaleUpRate: 2,
+      scaleToZero: { enabled: false, retentionMs: 600_000 },
+    }),
     ...extra,
   });
-  const warnings = () => lines.map((l) => JSON.parse(l) as { level: number; msg: string }).filter((l) => l.level >= 40).map((l) => l.msg);
+  const warnings = () =>
+    lines
+      .map((l) => JSON.parse(l) as { level: number; msg: string })
+      .filter((l) => l.level >= 40)
+      .map((l) => l.msg);
   return { engine, registry, decisions, warnings };
 }
 
@@ -36,15 +50,26 @@ describe('standalone (no Kubernetes): a modelID that matches no series', () => {
   afterEach(async () => server.stop());
 
   // As a new user would: pods of Deployment llama-70b serve "meta-llama/Llama-3-70B", the trigger says llama-3-70b.
-  const llama = variant('llama-70b', { namespace: 'default', modelID: 'llama-3-70b', deployment: 'llama-70b', minReplicas: 1 });
-  const exposition = ['running', 'waiting'].map((m) => `vllm:num_requests_${m}{model_name="meta-llama/Llama-3-70B",pod="llama-70b-7d9f8-abcde"} 0`).join('\n') +
-    '\nvllm:kv_cache_usage_perc{model_name="meta-llama/Llama-3-70B",pod="llama-70b-7d9f8-abcde"} 0.1\n';
+  const llama = variant('llama-70b', {
+    namespace: 'default',
+    modelID: 'llama-3-70b',
+    deployment: 'llama-70b',
+    minReplicas: 1,
+  });
+  const exposition =
+    ['running', 'waiting']
+      .map((m) => `vllm:num_requests_${m}{model_name="meta-llama/Llama-3-70B",pod="llama-70b-7d9f8-abcde"} 0`)
+      .join('\n') + '\nvllm:kv_cache_usage_perc{model_name="meta-llama/Llama-3-70B",pod="llama-70b-7d9f8-abcde"} 0.1\n';
 
   it('says so, naming the model_name its pods report, instead of waking forever', async () => {
     server.route('/metrics', { body: exposition });
     const collector = new ScrapeCollector(
       { targets: [server.url('/metrics')], timeoutMs: 1000, concurrency: 1, defaultNamespace: 'default' },
-      { cache: new MemoryCache({ ttlMs: 60_000, max: 100, now: () => NOW }), logger: pino({ level: 'silent' }), now: () => NOW },
+      {
+        cache: new MemoryCache({ ttlMs: 60_000, max: 100, now: () => NOW }),
+        logger: pino({ level: 'silent' }),
+        now: () => NOW,
+      },
     );
     const t = engineWith(collector, { fetchEachCycle: true });
     t.registry.upsert(llama);
@@ -67,12 +92,16 @@ describe('standalone (no Kubernetes): a modelID that matches no series', () => {
 describe('a model waking from zero: no series yet is expected, not a misconfiguration', () => {
   it('no warning while its replicas start, and the hold says they are starting', async () => {
     const a = variant('a');
-    const t = engineWith(new StaticCollector(metrics([], { seenModelNames: ['other/model'] })), { replicaStatus: { get: () => ({ current: 1, ready: 0 }) } });
+    const t = engineWith(new StaticCollector(metrics([], { seenModelNames: ['other/model'] })), {
+      replicaStatus: { get: () => ({ current: 1, ready: 0 }) },
+    });
     t.registry.upsert(a);
     t.decisions.set(prev(a, 1));
     await t.engine.runOnce(NOW);
     expect(t.warnings()).toEqual([]);
     expect(t.decisions.get(a.key)?.desiredReplicas).toBe(1);
-    expect(t.decisions.get(a.key)?.reasons).toContain(`hold: no replica of model ${MODEL} in ns ${NS} reports metrics yet (1 starting)`);
+    expect(t.decisions.get(a.key)?.reasons).toContain(
+      `hold: no replica of model ${MODEL} in ns ${NS} reports metrics yet (1 starting)`,
+    );
   });
 });

@@ -24,7 +24,10 @@ const overridesArb: fc.Arbitrary<SaturationOverrides> = fc
   })
   .map((r) => Object.fromEntries(Object.entries(r).filter(([, v]) => v !== undefined)) as SaturationOverrides);
 
-const saturationArb: fc.Arbitrary<SaturationConfig> = overridesArb.map((defaults) => ({ ...EMPTY_SATURATION_CONFIG, defaults }));
+const saturationArb: fc.Arbitrary<SaturationConfig> = overridesArb.map((defaults) => ({
+  ...EMPTY_SATURATION_CONFIG,
+  defaults,
+}));
 
 /** 1-4 variants with min/max, costs that often tie, current (can exceed max) and ready <= current. */
 const variantsArb = fc
@@ -43,8 +46,19 @@ const variantsArb = fc
   )
   .map((rows) =>
     rows.map((r, i) => {
-      const v = variant(`v${i}`, { cost: r.cost, minReplicas: r.min, maxReplicas: r.min + r.span, scaleToZero: r.stz, saturation: r.saturation });
-      return { v, current: r.current, ready: Math.max(0, r.current - r.pending), previous: r.previous === undefined ? undefined : prev(v, clamp(r.previous, v)) };
+      const v = variant(`v${i}`, {
+        cost: r.cost,
+        minReplicas: r.min,
+        maxReplicas: r.min + r.span,
+        scaleToZero: r.stz,
+        saturation: r.saturation,
+      });
+      return {
+        v,
+        current: r.current,
+        ready: Math.max(0, r.current - r.pending),
+        previous: r.previous === undefined ? undefined : prev(v, clamp(r.previous, v)),
+      };
     }),
   );
 
@@ -56,7 +70,10 @@ const replicaValues = fc.record({
 
 type Built = ReturnType<typeof variantsArb extends fc.Arbitrary<infer T> ? () => T : never>;
 
-function replicasFor(vs: Built, values: { kv: number | undefined; queue: number | undefined; running: number | undefined }[]): ReplicaMetrics[] {
+function replicasFor(
+  vs: Built,
+  values: { kv: number | undefined; queue: number | undefined; running: number | undefined }[],
+): ReplicaMetrics[] {
   const out: ReplicaMetrics[] = [];
   let k = 0;
   for (const { v, ready } of vs) {
@@ -87,7 +104,11 @@ function scenarioOf(s: ScenarioInput): Scenario {
     states: s.vs.map((x) => state(x.v, x.current, x.ready)),
     metrics: s.metricsMissing
       ? undefined
-      : metrics(replicasFor(s.vs, s.values), { collectedAt: NOW - s.ageMs, requestsOverRetention: s.requestsOverRetention, gatewayQueue: s.gatewayQueue }),
+      : metrics(replicasFor(s.vs, s.values), {
+          collectedAt: NOW - s.ageMs,
+          requestsOverRetention: s.requestsOverRetention,
+          gatewayQueue: s.gatewayQueue,
+        }),
     previous: s.vs.flatMap((x) => (x.previous ? [x.previous] : [])),
     scaleToZero: s.scaleToZero,
     maxScaleUpRate: s.rate,
@@ -135,7 +156,13 @@ describe('properties', () => {
   it('an idle model never scales up, whatever its thresholds', () => {
     fc.assert(
       fc.property(scenarioArb, (s) => {
-        const idle = { ...s, metricsMissing: false, ageMs: Math.min(s.ageMs, 59_000), gatewayQueue: 0, values: [{ kv: 0, queue: 0, running: 0 }] };
+        const idle = {
+          ...s,
+          metricsMissing: false,
+          ageMs: Math.min(s.ageMs, 59_000),
+          gatewayQueue: 0,
+          values: [{ kv: 0, queue: 0, running: 0 }],
+        };
         const out = decide(scenarioOf(idle));
         expect(out.targets.action, out.targets.reasons.join(' | ')).not.toBe('scale-up');
       }),
@@ -146,38 +173,53 @@ describe('properties', () => {
   it('no scale-down ever on missing or stale data', () => {
     const defect = fc.constantFrom('no-metrics', 'stale', 'unavailable', 'partial-value', 'not-reporting', 'no-series');
     fc.assert(
-      fc.property(scenarioArb, defect, fc.integer({ min: 60_000, max: 299_999 }), fc.integer({ min: 300_000, max: 3_600_000 }), (s, kind, staleAge, deadAge) => {
-        let reps = replicasFor(s.vs, s.values);
-        let collectedAt = NOW - Math.min(s.ageMs, 59_000);
-        if (kind === 'stale') collectedAt = NOW - staleAge;
-        if (kind === 'unavailable') collectedAt = NOW - deadAge;
-        if (kind === 'partial-value' && reps.length > 0) reps = [{ ...(reps[0] as ReplicaMetrics), kvCacheUsage: undefined }, ...reps.slice(1)];
-        if (kind === 'not-reporting') reps = reps.slice(1);
-        if (kind === 'no-series') reps = [];
-        const scenario: Scenario = {
-          states: s.vs.map((x) => state(x.v, x.current, x.ready)),
-          metrics:
-            kind === 'no-metrics'
-              ? undefined
-              : metrics(reps, { collectedAt, requestsOverRetention: s.requestsOverRetention, gatewayQueue: s.gatewayQueue, seenModelNames: ['other/model'] }),
-          previous: s.vs.flatMap((x) => (x.previous ? [x.previous] : [])),
-          scaleToZero: s.scaleToZero,
-          maxScaleUpRate: s.rate,
-          saturation: s.saturation,
-        };
-        const out = decide(scenario);
-        // Partial data decides from the current replicas; no usable data (or unusable thresholds)
-        // holds the previous decision.
-        const holdsPrevious = out.analysis.dataQuality === 'none' || out.analysis.freshness !== 'fresh' || out.analysis.thresholdProblem !== undefined;
-        for (const d of out.decisions) {
-          const x = s.vs.find((y) => y.v.key === d.variantKey);
-          if (!x) throw new Error('decision for an unknown variant');
-          const baseline = holdsPrevious ? (x.previous?.desiredReplicas ?? x.current) : x.current;
-          expect(d.desiredReplicas, `${kind}: ${d.reasons.join(' | ')}`).toBeGreaterThanOrEqual(clamp(baseline, x.v));
-        }
-        expect(out.targets.action).not.toBe('scale-down');
-        expect(out.targets.action).not.toBe('scale-to-zero');
-      }),
+      fc.property(
+        scenarioArb,
+        defect,
+        fc.integer({ min: 60_000, max: 299_999 }),
+        fc.integer({ min: 300_000, max: 3_600_000 }),
+        (s, kind, staleAge, deadAge) => {
+          let reps = replicasFor(s.vs, s.values);
+          let collectedAt = NOW - Math.min(s.ageMs, 59_000);
+          if (kind === 'stale') collectedAt = NOW - staleAge;
+          if (kind === 'unavailable') collectedAt = NOW - deadAge;
+          if (kind === 'partial-value' && reps.length > 0)
+            reps = [{ ...(reps[0] as ReplicaMetrics), kvCacheUsage: undefined }, ...reps.slice(1)];
+          if (kind === 'not-reporting') reps = reps.slice(1);
+          if (kind === 'no-series') reps = [];
+          const scenario: Scenario = {
+            states: s.vs.map((x) => state(x.v, x.current, x.ready)),
+            metrics:
+              kind === 'no-metrics'
+                ? undefined
+                : metrics(reps, {
+                    collectedAt,
+                    requestsOverRetention: s.requestsOverRetention,
+                    gatewayQueue: s.gatewayQueue,
+                    seenModelNames: ['other/model'],
+                  }),
+            previous: s.vs.flatMap((x) => (x.previous ? [x.previous] : [])),
+            scaleToZero: s.scaleToZero,
+            maxScaleUpRate: s.rate,
+            saturation: s.saturation,
+          };
+          const out = decide(scenario);
+          // Partial data decides from the current replicas; no usable data (or unusable thresholds)
+          // holds the previous decision.
+          const holdsPrevious =
+            out.analysis.dataQuality === 'none' ||
+            out.analysis.freshness !== 'fresh' ||
+            out.analysis.thresholdProblem !== undefined;
+          for (const d of out.decisions) {
+            const x = s.vs.find((y) => y.v.key === d.variantKey);
+            if (!x) throw new Error('decision for an unknown variant');
+            const baseline = holdsPrevious ? (x.previous?.desiredReplicas ?? x.current) : x.current;
+            expect(d.desiredReplicas, `${kind}: ${d.reasons.join(' | ')}`).toBeGreaterThanOrEqual(clamp(baseline, x.v));
+          }
+          expect(out.targets.action).not.toBe('scale-down');
+          expect(out.targets.action).not.toBe('scale-to-zero');
+        },
+      ),
       { numRuns: 2000 },
     );
   });

@@ -6,7 +6,10 @@ import { MODEL, NOW, NS, metrics, replica, replicas, state, variant } from './fi
 const a = variant('a');
 const strictKv = variant('strict', { saturation: { kvCacheThreshold: 0.9 } });
 
-function analyze(reps: ReturnType<typeof replica>[], thresholds = new Map<string, SaturationThresholds>([[a.key, DEFAULT_SATURATION]])) {
+function analyze(
+  reps: ReturnType<typeof replica>[],
+  thresholds = new Map<string, SaturationThresholds>([[a.key, DEFAULT_SATURATION]]),
+) {
   return analyzeModel({
     namespace: NS,
     modelID: MODEL,
@@ -27,7 +30,13 @@ describe('step 1: per-replica saturation (kv >= kvCacheThreshold or queue >= que
     { name: 'KV missing, queue above', kv: undefined, queue: 6, v: a, saturated: true },
     { name: 'KV missing, queue below: unknown, not idle', kv: undefined, queue: 1, v: a, saturated: undefined },
     { name: 'both missing', kv: undefined, queue: undefined, v: a, saturated: undefined },
-    { name: "variant override 0.9 uses the replica's own threshold", kv: 0.85, queue: 0, v: strictKv, saturated: false },
+    {
+      name: "variant override 0.9 uses the replica's own threshold",
+      kv: 0.85,
+      queue: 0,
+      v: strictKv,
+      saturated: false,
+    },
     { name: 'unmapped replica uses the model thresholds', kv: 0.85, queue: 0, v: undefined, saturated: true },
   ])('$name', ({ kv, queue, v, saturated }) => {
     const thresholds = new Map<string, SaturationThresholds>([
@@ -41,11 +50,46 @@ describe('step 1: per-replica saturation (kv >= kvCacheThreshold or queue >= que
 
 describe('step 2: average spare over non-saturated replicas -> scale-up need', () => {
   it.each([
-    { name: 'KV spare low', kvs: [0.75, 0.75], queues: [0, 0], up: true, code: 'kv-spare-low', reason: 'KV spare low (0.05 < 0.10)' },
-    { name: 'queue spare low', kvs: [0.2, 0.2], queues: [3, 3], up: true, code: 'queue-spare-low', reason: 'queue spare low (2.00 < 3.00)' },
-    { name: 'all replicas saturated', kvs: [0.9, 0.95], queues: [0, 0], up: true, code: 'all-saturated', reason: 'all 2 reporting replicas saturated' },
-    { name: 'plenty of spare', kvs: [0.3, 0.4], queues: [0, 1], up: false, code: 'spare-ok', reason: 'spare OK (KV 0.45 >= 0.10, queue 4.50 >= 3.00)' },
-    { name: 'one saturated, the other idle: averages skip the saturated one', kvs: [0.9, 0.2], queues: [0, 0], up: false, code: 'some-saturated', reason: '1 of 2 replicas saturated' },
+    {
+      name: 'KV spare low',
+      kvs: [0.75, 0.75],
+      queues: [0, 0],
+      up: true,
+      code: 'kv-spare-low',
+      reason: 'KV spare low (0.05 < 0.10)',
+    },
+    {
+      name: 'queue spare low',
+      kvs: [0.2, 0.2],
+      queues: [3, 3],
+      up: true,
+      code: 'queue-spare-low',
+      reason: 'queue spare low (2.00 < 3.00)',
+    },
+    {
+      name: 'all replicas saturated',
+      kvs: [0.9, 0.95],
+      queues: [0, 0],
+      up: true,
+      code: 'all-saturated',
+      reason: 'all 2 reporting replicas saturated',
+    },
+    {
+      name: 'plenty of spare',
+      kvs: [0.3, 0.4],
+      queues: [0, 1],
+      up: false,
+      code: 'spare-ok',
+      reason: 'spare OK (KV 0.45 >= 0.10, queue 4.50 >= 3.00)',
+    },
+    {
+      name: 'one saturated, the other idle: averages skip the saturated one',
+      kvs: [0.9, 0.2],
+      queues: [0, 0],
+      up: false,
+      code: 'some-saturated',
+      reason: '1 of 2 replicas saturated',
+    },
   ])('$name', ({ kvs, queues, up, code, reason }) => {
     const out = analyze(kvs.map((kv, i) => replica(a, i, kv, queues[i])));
     expect(out.scaleUpNeeded).toBe(up);
@@ -75,7 +119,7 @@ describe('throughput now (for step 3): running / mean service time, else the 1 m
     expect(throughputNow({ ...replica(a, 0, 0.5, 0, 1, rate, service), running })).toBe(want);
   });
 
-  it('takes the larger of rate now and the 1 m rate as a saturated replica\'s flat-out rate (its KV is a 1 m peak)', () => {
+  it("takes the larger of rate now and the 1 m rate as a saturated replica's flat-out rate (its KV is a 1 m peak)", () => {
     // Load fell: 4 running at 2 s is 2/s now, but at its KV peak it completed 7/s over the minute.
     const out = analyze([replica(a, 0, 0.85, 0, 4, 7, 2), replica(a, 1, 0.2, 0, 2, 1, 2)]);
     expect(out.saturatedReplicaRate).toBe(7);
@@ -83,7 +127,11 @@ describe('throughput now (for step 3): running / mean service time, else the 1 m
   });
 
   it('sums every replica and takes the fastest saturated one as the flat-out rate', () => {
-    const out = analyze([replica(a, 0, 0.9, 6, 16, 3, 2), replica(a, 1, 0.85, 5, 12, undefined, 2), replica(a, 2, 0.2, 0, 2, 1)]);
+    const out = analyze([
+      replica(a, 0, 0.9, 6, 16, 3, 2),
+      replica(a, 1, 0.85, 5, 12, undefined, 2),
+      replica(a, 2, 0.2, 0, 2, 1),
+    ]);
     expect(out.completionRate).toBe(8 + 6 + 1);
     expect(out.saturatedReplicaRate).toBe(8);
     expect(out.saturatedKv).toBeCloseTo(0.875);
@@ -120,7 +168,10 @@ describe('thresholds whose spare trigger is not below its threshold: no step 2',
     },
     {
       name: 'two valid variants whose conservative mix is not',
-      byVariant: [[a.key, { ...DEFAULT_SATURATION, kvCacheThreshold: 0.7 }], [b.key, { ...DEFAULT_SATURATION, kvSpareTrigger: 0.75 }]],
+      byVariant: [
+        [a.key, { ...DEFAULT_SATURATION, kvCacheThreshold: 0.7 }],
+        [b.key, { ...DEFAULT_SATURATION, kvSpareTrigger: 0.75 }],
+      ],
       kvs: [0.05, 0.05],
       problem:
         'invalid thresholds: kvSpareTrigger (0.75) must be below kvCacheThreshold (0.7): the model uses the highest trigger and the lowest threshold of its variants, kvSpareTrigger from ns/b, kvCacheThreshold from ns/a',
@@ -149,7 +200,8 @@ describe('thresholds whose spare trigger is not below its threshold: no step 2',
       thresholdsByVariant: new Map([[a.key, { ...DEFAULT_SATURATION, queueLengthThreshold: 2 }]]),
       modelThresholds: DEFAULT_SATURATION,
       now: NOW,
-      thresholdOrigin: (_key, field) => (field === 'queueLengthThreshold' ? 'trigger metadata' : 'the built-in default'),
+      thresholdOrigin: (_key, field) =>
+        field === 'queueLengthThreshold' ? 'trigger metadata' : 'the built-in default',
     });
     expect(out.thresholdProblem).toBe(
       'invalid thresholds: queueSpareTrigger (3) must be below queueLengthThreshold (2) (queueSpareTrigger from the built-in default, queueLengthThreshold from trigger metadata)',
@@ -173,7 +225,9 @@ describe('data quality', () => {
       now: NOW,
     });
     expect(out.dataQuality).toBe('none');
-    expect(out.noSeriesReason).toBe(`modelID "${MODEL}" matches no series in namespace ${NS}; model_name values seen: meta/Llama-8B, other`);
+    expect(out.noSeriesReason).toBe(
+      `modelID "${MODEL}" matches no series in namespace ${NS}; model_name values seen: meta/Llama-8B, other`,
+    );
   });
 
   it('a ready replica that does not report makes the data partial', () => {

@@ -5,7 +5,22 @@ import { RegistrationExpiry } from '../../../src/grpc/registration-expiry.js';
 import { silentLogger } from '../../../src/observability/logger.js';
 
 function variant(name: string, source: Variant['source']): Variant {
-  return { key: `ns/${name}`, namespace: 'ns', name, modelID: 'm', accelerator: undefined, cost: 10, deployment: name, minReplicas: 0, maxReplicas: 10, saturation: {}, scaleToZero: undefined, scaleToZeroRetentionMs: undefined, source, deleting: false };
+  return {
+    key: `ns/${name}`,
+    namespace: 'ns',
+    name,
+    modelID: 'm',
+    accelerator: undefined,
+    cost: 10,
+    deployment: name,
+    minReplicas: 0,
+    maxReplicas: 10,
+    saturation: {},
+    scaleToZero: undefined,
+    scaleToZeroRetentionMs: undefined,
+    source,
+    deleting: false,
+  };
 }
 
 describe('RegistrationExpiry', () => {
@@ -13,13 +28,24 @@ describe('RegistrationExpiry', () => {
     let now = 0;
     const open = new Set<string>();
     const registry = new VariantRegistry();
-    const expiry = new RegistrationExpiry({ registry, ttlMs: 1000, isStreamOpen: (k) => open.has(k), logger: silentLogger(), now: () => now });
+    const expiry = new RegistrationExpiry({
+      registry,
+      ttlMs: 1000,
+      isStreamOpen: (k) => open.has(k),
+      logger: silentLogger(),
+      now: () => now,
+    });
     return { registry, expiry, open, advance: (ms: number) => (now += ms) };
   };
 
   it('removes only grpc registrations, at the TTL since the last touch', () => {
     const { registry, expiry, advance } = setup();
-    for (const [n, src] of [['g', 'grpc'], ['so', 'scaledobject'], ['va', 'variantautoscaling'], ['file', 'static']] as const) {
+    for (const [n, src] of [
+      ['g', 'grpc'],
+      ['so', 'scaledobject'],
+      ['va', 'variantautoscaling'],
+      ['file', 'static'],
+    ] as const) {
       registry.upsert(variant(n, src));
       expiry.touch(`ns/${n}`);
     }
@@ -29,7 +55,12 @@ describe('RegistrationExpiry', () => {
     expect(expiry.sweep()).toEqual(['ns/g']);
     advance(10_000);
     expect(expiry.sweep()).toEqual([]);
-    expect(registry.all().map((v) => v.key).sort()).toEqual(['ns/file', 'ns/so', 'ns/va']);
+    expect(
+      registry
+        .all()
+        .map((v) => v.key)
+        .sort(),
+    ).toEqual(['ns/file', 'ns/so', 'ns/va']);
   });
 
   it('a touch restarts the TTL; an open stream holds it; an untracked registration starts at the first sweep', () => {

@@ -9,8 +9,12 @@ describe('KUBE_API_CALLS', () => {
   it('builds core and grouped collection paths, all namespaces or one', () => {
     expect(collectionPath(KUBE_API_CALLS.pods, undefined)).toBe('/api/v1/pods');
     expect(collectionPath(KUBE_API_CALLS.configMaps, 'keda')).toBe('/api/v1/namespaces/keda/configmaps');
-    expect(collectionPath(KUBE_API_CALLS.scaledObjects, 'llm')).toBe('/apis/keda.sh/v1alpha1/namespaces/llm/scaledobjects');
-    expect(collectionPath(KUBE_API_CALLS.variantAutoscalingStatus, 'llm')).toBe('/apis/llmd.ai/v1alpha1/namespaces/llm/variantautoscalings');
+    expect(collectionPath(KUBE_API_CALLS.scaledObjects, 'llm')).toBe(
+      '/apis/keda.sh/v1alpha1/namespaces/llm/scaledobjects',
+    );
+    expect(collectionPath(KUBE_API_CALLS.variantAutoscalingStatus, 'llm')).toBe(
+      '/apis/llmd.ai/v1alpha1/namespaces/llm/variantautoscalings',
+    );
   });
   it('refuses a verb the declaration does not grant', () => {
     expect(() => requireVerb(KUBE_API_CALLS.pods, 'patch')).toThrow(/does not declare verb "patch"/);
@@ -35,8 +39,13 @@ describe('loadKubeConfig', () => {
   it('auto uses $KUBECONFIG when set', () => {
     const dir = mkdtempSync(join(tmpdir(), 'kc-'));
     const file = join(dir, 'config');
-    writeFileSync(file, 'apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "http://127.0.0.1:6443"}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n');
-    expect(loadKubeConfig('auto', env({ KUBECONFIG: file }))?.getCurrentCluster()?.server).toBe('http://127.0.0.1:6443');
+    writeFileSync(
+      file,
+      'apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "http://127.0.0.1:6443"}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n',
+    );
+    expect(loadKubeConfig('auto', env({ KUBECONFIG: file }))?.getCurrentCluster()?.server).toBe(
+      'http://127.0.0.1:6443',
+    );
   });
 
   it('on with an unreadable kubeconfig is an error naming the setting', () => {
@@ -46,7 +55,12 @@ describe('loadKubeConfig', () => {
 
   it('own namespace: POD_NAMESPACE, else the service account file, else default', () => {
     expect(ownNamespace({ POD_NAMESPACE: 'keda' }, env({}))).toBe('keda');
-    expect(ownNamespace({ POD_NAMESPACE: undefined }, env({}, { '/var/run/secrets/kubernetes.io/serviceaccount/namespace': 'ops\n' }))).toBe('ops');
+    expect(
+      ownNamespace(
+        { POD_NAMESPACE: undefined },
+        env({}, { '/var/run/secrets/kubernetes.io/serviceaccount/namespace': 'ops\n' }),
+      ),
+    ).toBe('ops');
     expect(ownNamespace({ POD_NAMESPACE: undefined }, env({}))).toBe('default');
   });
 });

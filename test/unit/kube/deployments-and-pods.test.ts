@@ -5,16 +5,43 @@ import { DeploymentReplicas, replicaStatusOf, specFingerprint } from '../../../s
 import { OwnerReferencePodMapper } from '../../../src/kube/pod-variant-mapper.js';
 
 function variant(name: string, deployment: string, namespace = 'ns'): Variant {
-  return { key: `${namespace}/${name}`, namespace, name, modelID: 'm', accelerator: undefined, cost: 10, deployment, minReplicas: 0, maxReplicas: 10, saturation: {}, scaleToZero: undefined, scaleToZeroRetentionMs: undefined, source: 'scaledobject', deleting: false };
+  return {
+    key: `${namespace}/${name}`,
+    namespace,
+    name,
+    modelID: 'm',
+    accelerator: undefined,
+    cost: 10,
+    deployment,
+    minReplicas: 0,
+    maxReplicas: 10,
+    saturation: {},
+    scaleToZero: undefined,
+    scaleToZeroRetentionMs: undefined,
+    source: 'scaledobject',
+    deleting: false,
+  };
 }
 const lookup = (objs: Record<string, unknown>[]) => ({
-  get: (name: string, namespace: string) => objs.find((o) => (o['metadata'] as { name: string; namespace: string }).name === name && (o['metadata'] as { namespace: string }).namespace === namespace),
+  get: (name: string, namespace: string) =>
+    objs.find(
+      (o) =>
+        (o['metadata'] as { name: string; namespace: string }).name === name &&
+        (o['metadata'] as { namespace: string }).namespace === namespace,
+    ),
 });
-const dep = (name: string, spec: Record<string, unknown>, status: Record<string, unknown> = {}) => ({ metadata: { name, namespace: 'ns' }, spec, status });
+const dep = (name: string, spec: Record<string, unknown>, status: Record<string, unknown> = {}) => ({
+  metadata: { name, namespace: 'ns' },
+  spec,
+  status,
+});
 
 describe('Deployment replicas', () => {
   it('current is spec.replicas (pending creations count), ready is status.readyReplicas', () => {
-    expect(replicaStatusOf(dep('d', { replicas: 5 }, { replicas: 3, readyReplicas: 2 }))).toEqual({ current: 5, ready: 2 });
+    expect(replicaStatusOf(dep('d', { replicas: 5 }, { replicas: 3, readyReplicas: 2 }))).toEqual({
+      current: 5,
+      ready: 2,
+    });
     expect(replicaStatusOf(dep('d', {}, { replicas: 3, readyReplicas: 3 }))).toEqual({ current: 3, ready: 3 });
     expect(replicaStatusOf(dep('d', { replicas: 0 }, {}))).toEqual({ current: 0, ready: 0 });
     // During a rollout surge ready can exceed the target; pending is never negative.
@@ -47,15 +74,31 @@ describe('Deployment replicas', () => {
 
 describe('OwnerReferencePodMapper', () => {
   const pod = (name: string, rs: string | undefined, hash?: string) => ({
-    metadata: { name, namespace: 'ns', labels: hash ? { 'pod-template-hash': hash } : {}, ownerReferences: rs ? [{ kind: 'ReplicaSet', name: rs, controller: true }] : [] },
+    metadata: {
+      name,
+      namespace: 'ns',
+      labels: hash ? { 'pod-template-hash': hash } : {},
+      ownerReferences: rs ? [{ kind: 'ReplicaSet', name: rs, controller: true }] : [],
+    },
   });
-  const rs = (name: string, deployment: string) => ({ metadata: { name, namespace: 'ns', ownerReferences: [{ kind: 'Deployment', name: deployment, controller: true }] } });
+  const rs = (name: string, deployment: string) => ({
+    metadata: { name, namespace: 'ns', ownerReferences: [{ kind: 'Deployment', name: deployment, controller: true }] },
+  });
 
   it('follows Pod -> ReplicaSet -> Deployment -> variant, and follows registry changes', () => {
     const registry = new VariantRegistry();
     registry.upsert(variant('llama-h100', 'llama-deploy'));
-    const pods = [pod('p1', 'llama-deploy-abc12', 'abc12'), pod('p2', 'custom-rs'), pod('bare', undefined), pod('p3', 'gone-rs-9f', '9f')];
-    const mapper = new OwnerReferencePodMapper(lookup(pods), lookup([rs('llama-deploy-abc12', 'llama-deploy'), rs('custom-rs', 'other-deploy')]), registry);
+    const pods = [
+      pod('p1', 'llama-deploy-abc12', 'abc12'),
+      pod('p2', 'custom-rs'),
+      pod('bare', undefined),
+      pod('p3', 'gone-rs-9f', '9f'),
+    ];
+    const mapper = new OwnerReferencePodMapper(
+      lookup(pods),
+      lookup([rs('llama-deploy-abc12', 'llama-deploy'), rs('custom-rs', 'other-deploy')]),
+      registry,
+    );
     expect(mapper.variantOf('ns', 'p1')).toBe('ns/llama-h100');
     expect(mapper.variantOf('ns', 'p2')).toBeUndefined();
     expect(mapper.variantOf('ns', 'bare')).toBeUndefined();

@@ -5,7 +5,12 @@ import { VariantRegistry } from '../../../src/cache/variant-registry.js';
 import type { Decision } from '../../../src/domain/decision.js';
 import type { Variant } from '../../../src/domain/variant.js';
 import type { LeadershipSource } from '../../../src/domain/leadership.js';
-import { conditionsFor, StatusWriter, type StatusPatcher, type VariantAutoscalingStatusPatch } from '../../../src/kube/status-writer.js';
+import {
+  conditionsFor,
+  StatusWriter,
+  type StatusPatcher,
+  type VariantAutoscalingStatusPatch,
+} from '../../../src/kube/status-writer.js';
 import { silentLogger } from '../../../src/observability/logger.js';
 import { ScalerMetrics } from '../../../src/observability/metrics.js';
 
@@ -25,10 +30,41 @@ class FakeLeadership implements LeadershipSource {
   }
 }
 
-const va: Variant = { key: 'llm/v', namespace: 'llm', name: 'v', modelID: 'm', accelerator: 'A100', cost: 10, deployment: 'v', minReplicas: 0, maxReplicas: 10, saturation: {}, scaleToZero: undefined, scaleToZeroRetentionMs: undefined, source: 'variantautoscaling', deleting: false };
-const decision = (desired: number, decidedAt: number, freshness: Decision['freshness'] = 'fresh', reasons: string[] = []): Decision => ({
-  variantKey: 'llm/v', namespace: 'llm', variantName: 'v', modelID: 'm', accelerator: 'A100', desiredReplicas: desired, currentReplicas: 1,
-  reasons, steps: [], clamp: undefined, metricsAgeMs: 2000, freshness, decidedAt,
+const va: Variant = {
+  key: 'llm/v',
+  namespace: 'llm',
+  name: 'v',
+  modelID: 'm',
+  accelerator: 'A100',
+  cost: 10,
+  deployment: 'v',
+  minReplicas: 0,
+  maxReplicas: 10,
+  saturation: {},
+  scaleToZero: undefined,
+  scaleToZeroRetentionMs: undefined,
+  source: 'variantautoscaling',
+  deleting: false,
+};
+const decision = (
+  desired: number,
+  decidedAt: number,
+  freshness: Decision['freshness'] = 'fresh',
+  reasons: string[] = [],
+): Decision => ({
+  variantKey: 'llm/v',
+  namespace: 'llm',
+  variantName: 'v',
+  modelID: 'm',
+  accelerator: 'A100',
+  desiredReplicas: desired,
+  currentReplicas: 1,
+  reasons,
+  steps: [],
+  clamp: undefined,
+  metricsAgeMs: 2000,
+  freshness,
+  decidedAt,
 });
 
 function setup(leader: boolean) {
@@ -38,7 +74,15 @@ function setup(leader: boolean) {
   registry.upsert(va);
   const decisions = new DecisionCache();
   const leadership = new FakeLeadership(leader);
-  const writer = new StatusWriter({ patcher, registry, decisions, trigger: new DecisionTrigger(), leadership, metrics: new ScalerMetrics(), logger: silentLogger() });
+  const writer = new StatusWriter({
+    patcher,
+    registry,
+    decisions,
+    trigger: new DecisionTrigger(),
+    leadership,
+    metrics: new ScalerMetrics(),
+    logger: silentLogger(),
+  });
   writer.start();
   return { calls, registry, decisions, leadership, writer };
 }
@@ -47,10 +91,17 @@ describe('conditionsFor', () => {
   it('maps freshness to MetricsAvailable and always reports OptimizationReady with the reasons', () => {
     expect(conditionsFor(decision(2, 0, 'fresh', ['KV spare low (0.05 < 0.10)']))).toEqual([
       expect.objectContaining({ type: 'MetricsAvailable', status: 'True', reason: 'MetricsFound' }),
-      expect.objectContaining({ type: 'OptimizationReady', status: 'True', message: expect.stringContaining('KV spare low (0.05 < 0.10)') }),
+      expect.objectContaining({
+        type: 'OptimizationReady',
+        status: 'True',
+        message: expect.stringContaining('KV spare low (0.05 < 0.10)'),
+      }),
     ]);
     expect(conditionsFor(decision(2, 0, 'stale'))[0]).toMatchObject({ status: 'True', reason: 'MetricsStale' });
-    expect(conditionsFor(decision(2, 0, 'unavailable'))[0]).toMatchObject({ status: 'False', reason: 'MetricsMissing' });
+    expect(conditionsFor(decision(2, 0, 'unavailable'))[0]).toMatchObject({
+      status: 'False',
+      reason: 'MetricsMissing',
+    });
   });
 });
 
@@ -64,7 +115,15 @@ describe('StatusWriter', () => {
     leadership.set(true);
     await writer.idle();
     expect(calls).toHaveLength(1);
-    expect(calls[0]).toMatchObject({ ns: 'llm', name: 'v', body: { status: { desiredOptimizedAlloc: { numReplicas: 3, accelerator: 'A100', lastRunTime: new Date(1000).toISOString() } } } });
+    expect(calls[0]).toMatchObject({
+      ns: 'llm',
+      name: 'v',
+      body: {
+        status: {
+          desiredOptimizedAlloc: { numReplicas: 3, accelerator: 'A100', lastRunTime: new Date(1000).toISOString() },
+        },
+      },
+    });
   });
 
   it('skips writes when only times or messages changed; writes when count or a condition changes', async () => {

@@ -11,11 +11,22 @@ afterEach(async () => {
   await Promise.all(started.splice(0).map((f) => f.stop()));
 });
 
-function fleet(overrides: Partial<FleetOptions> = {}, variant: Partial<FleetOptions['models'][number]['variants'][number]> = {}, arrivalRate = 4): VllmFleet {
+function fleet(
+  overrides: Partial<FleetOptions> = {},
+  variant: Partial<FleetOptions['models'][number]['variants'][number]> = {},
+  arrivalRate = 4,
+): VllmFleet {
   return new VllmFleet({
     realtime: false,
     seed: 42,
-    models: [{ namespace: NS, modelID: MODEL, arrivalRate, variants: [{ deployment: 'llama-8b-h100', replicas: 2, ...variant }] }],
+    models: [
+      {
+        namespace: NS,
+        modelID: MODEL,
+        arrivalRate,
+        variants: [{ deployment: 'llama-8b-h100', replicas: 2, ...variant }],
+      },
+    ],
     ...overrides,
   });
 }
@@ -45,7 +56,8 @@ function samples(text: string): { name: string; labels: Record<string, string>; 
     const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)\{((?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*",?)*)\} (\S+)$/.exec(line);
     if (!m) throw new Error(`bad sample line: ${line}`);
     const labels: Record<string, string> = {};
-    for (const l of (m[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) labels[l[1] ?? ''] = l[2] ?? '';
+    for (const l of (m[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g))
+      labels[l[1] ?? ''] = l[2] ?? '';
     out.push({ name: m[1] ?? '', labels, value: Number(m[3]) });
   }
   return out;
@@ -91,22 +103,30 @@ describe('VllmFleet exposition', () => {
     // so check each pod's histogram with the strict line parser: cumulative buckets, +Inf = count.
     const parsed = samples(res.text);
     for (const pod of new Set(running.map((s) => s.labels?.pod))) {
-      const of = (suffix: string) => parsed.filter((s) => s.name === `vllm:e2e_request_latency_seconds${suffix}` && s.labels.pod === pod);
+      const of = (suffix: string) =>
+        parsed.filter((s) => s.name === `vllm:e2e_request_latency_seconds${suffix}` && s.labels.pod === pod);
       const buckets = of('_bucket');
       expect(buckets.length).toBe(22);
-      for (let i = 1; i < buckets.length; i++) expect(buckets[i]?.value).toBeGreaterThanOrEqual(buckets[i - 1]?.value ?? 0);
+      for (let i = 1; i < buckets.length; i++)
+        expect(buckets[i]?.value).toBeGreaterThanOrEqual(buckets[i - 1]?.value ?? 0);
       expect(buckets.at(-1)?.labels.le).toBe('+Inf');
       expect(buckets.at(-1)?.value).toBe(of('_count')[0]?.value);
       expect(of('_count')[0]?.value).toBeGreaterThan(0);
       expect(of('_sum')[0]?.value).toBeGreaterThan(0);
-      expect(parsed.some((s) => s.name === 'vllm:e2e_request_latency_seconds_created' && s.labels.pod === pod)).toBe(true);
+      expect(parsed.some((s) => s.name === 'vllm:e2e_request_latency_seconds_created' && s.labels.pod === pod)).toBe(
+        true,
+      );
     }
   });
 
   it('writes HELP then TYPE before each family and quotes and escapes label values', async () => {
     const odd = 'org/model "quoted" \\ back';
     const f = await serve(
-      new VllmFleet({ realtime: false, seed: 1, models: [{ namespace: NS, modelID: odd, arrivalRate: 1, variants: [{ deployment: 'odd', replicas: 1 }] }] }),
+      new VllmFleet({
+        realtime: false,
+        seed: 1,
+        models: [{ namespace: NS, modelID: odd, arrivalRate: 1, variants: [{ deployment: 'odd', replicas: 1 }] }],
+      }),
     );
     const text = (await get(f.metricsUrl())).text;
     const lines = text.split('\n');
@@ -150,7 +170,8 @@ describe('VllmFleet exposition', () => {
     const modern = await serve(fleet());
     legacy.step(2_000);
     modern.step(2_000);
-    const names = async (f: VllmFleet) => new Set(parsePrometheusTextFormat((await get(f.metricsUrl())).text).map((x) => x.name));
+    const names = async (f: VllmFleet) =>
+      new Set(parsePrometheusTextFormat((await get(f.metricsUrl())).text).map((x) => x.name));
     const l = await names(legacy);
     const m = await names(modern);
     expect(l.has('vllm:gpu_cache_usage_perc')).toBe(true);
@@ -255,7 +276,9 @@ describe('VllmFleet scaling and the gateway', () => {
     const pending = model(f.snapshot()).pods.filter((p) => !p.ready);
     expect(pending).toHaveLength(2);
     expect((await get(`${f.baseUrl}/pods/${NS}/${pending[0]?.pod}/metrics`)).status).toBe(503);
-    const before = parsePrometheusTextFormat((await get(f.metricsUrl())).text).find((x) => x.name === 'vllm:num_requests_running');
+    const before = parsePrometheusTextFormat((await get(f.metricsUrl())).text).find(
+      (x) => x.name === 'vllm:num_requests_running',
+    );
     expect(before?.metrics).toHaveLength(1);
 
     f.step(4_900);
@@ -264,7 +287,9 @@ describe('VllmFleet scaling and the gateway', () => {
     expect(f.deploymentStatus(NS, 'llama-8b-h100')).toEqual({ current: 3, ready: 3 });
     expect(f.podUrls()).toHaveLength(3);
     expect((await get(`${f.baseUrl}/pods/${NS}/${pending[0]?.pod}/metrics`)).status).toBe(200);
-    const after = parsePrometheusTextFormat((await get(f.metricsUrl())).text).find((x) => x.name === 'vllm:num_requests_running');
+    const after = parsePrometheusTextFormat((await get(f.metricsUrl())).text).find(
+      (x) => x.name === 'vllm:num_requests_running',
+    );
     expect(after?.metrics).toHaveLength(3);
   });
 
@@ -323,7 +348,11 @@ describe('VllmFleet gateway flow control (EPP saturation detector)', () => {
   // 1 replica x 16 slots x 0.05 KV: KV reaches 0.8 with a full batch, so the replica is saturated
   // exactly when it cannot start another request.
   const overloaded = (flowControl: FleetOptions['flowControl']) =>
-    fleet(flowControl === undefined ? {} : { flowControl }, { replicas: 1, maxBatch: 16, kvPerRequest: 0.05, serviceTimeMs: 1_000, startupDelayMs: 5_000 }, 40);
+    fleet(
+      flowControl === undefined ? {} : { flowControl },
+      { replicas: 1, maxBatch: 16, kvPerRequest: 0.05, serviceTimeMs: 1_000, startupDelayMs: 5_000 },
+      40,
+    );
 
   it('holds requests at the gateway while every replica is saturated, instead of queueing them on a replica', () => {
     const held = overloaded({});
@@ -343,7 +372,11 @@ describe('VllmFleet gateway flow control (EPP saturation detector)', () => {
   });
 
   it('lets a replica queue up to queueDepthThreshold when KV is not the limit', () => {
-    const f = fleet({ flowControl: { queueDepthThreshold: 3, kvCacheUtilThreshold: 1 } }, { replicas: 1, maxBatch: 4, kvPerRequest: 0.05, serviceTimeMs: 1_000 }, 20);
+    const f = fleet(
+      { flowControl: { queueDepthThreshold: 3, kvCacheUtilThreshold: 1 } },
+      { replicas: 1, maxBatch: 4, kvPerRequest: 0.05, serviceTimeMs: 1_000 },
+      20,
+    );
     f.step(5_000);
     const m = model(f.snapshot());
     expect(m.running).toBe(4);
@@ -370,8 +403,12 @@ describe('VllmFleet gateway flow control (EPP saturation detector)', () => {
   });
 
   it('rejects bad thresholds naming the field and what is expected', () => {
-    expect(() => fleet({ flowControl: { queueDepthThreshold: 0 } })).toThrow(/flowControl\.queueDepthThreshold 0 must be an integer ≥ 1/);
-    expect(() => fleet({ flowControl: { kvCacheUtilThreshold: 1.5 } })).toThrow(/flowControl\.kvCacheUtilThreshold 1\.5 must be in \(0, 1\]/);
+    expect(() => fleet({ flowControl: { queueDepthThreshold: 0 } })).toThrow(
+      /flowControl\.queueDepthThreshold 0 must be an integer ≥ 1/,
+    );
+    expect(() => fleet({ flowControl: { kvCacheUtilThreshold: 1.5 } })).toThrow(
+      /flowControl\.kvCacheUtilThreshold 1\.5 must be in \(0, 1\]/,
+    );
   });
 });
 
@@ -395,12 +432,21 @@ describe('VllmFleet determinism and validation', () => {
   });
 
   it('rejects bad specs with errors that name the field and what is expected', () => {
-    const bad = (variant: Record<string, unknown>, extra: Partial<FleetOptions> = {}) => () =>
-      new VllmFleet({
-        realtime: false,
-        models: [{ namespace: NS, modelID: MODEL, arrivalRate: 1, variants: [{ deployment: 'd', replicas: 1, ...variant } as never] }],
-        ...extra,
-      });
+    const bad =
+      (variant: Record<string, unknown>, extra: Partial<FleetOptions> = {}) =>
+      () =>
+        new VllmFleet({
+          realtime: false,
+          models: [
+            {
+              namespace: NS,
+              modelID: MODEL,
+              arrivalRate: 1,
+              variants: [{ deployment: 'd', replicas: 1, ...variant } as never],
+            },
+          ],
+          ...extra,
+        });
     expect(bad({ replicas: -1 })).toThrow(/models\[0\]\.variants\[0\]\.replicas -1 must be an integer ≥ 0/);
     expect(bad({ kvPerRequest: 2 })).toThrow(/kvPerRequest 2 must be in \(0, 1\]/);
     expect(bad({ deployment: 'Bad_Name' })).toThrow(/must be a Kubernetes name/);
