@@ -1,7 +1,10 @@
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
 import { defineConfig } from 'vitest/config';
 
-/** Scenario files run one at a time in name order: they share one cluster, and the RBAC check reads what the others made the scaler call. */
+/**
+ * Scenario files run one at a time in name order: they share one cluster, and the RBAC check reads what
+ * the others made the scaler call.
+ */
 class ByName extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
     return [...files].sort((a, b) => a.moduleId.localeCompare(b.moduleId));

@@ -97,7 +97,8 @@ latencies.sort((a, b) => a - b);
 const p50 = percentile(latencies, 0.5);
 const p95 = percentile(latencies, 0.95);
 const max = latencies[latencies.length - 1] ?? Number.NaN;
-const pollingP50 = 15_000 + p50; // KEDA `external` polling at the default 30 s: expected wait 15 s for the next IsActive
+// KEDA `external` polling at the default 30 s: expected wait 15 s for the next IsActive.
+const pollingP50 = 15_000 + p50;
 console.log({ trials: TRIALS, pushed: latencies.length, p50, p95, max, unexpected });
 writeResultsSection(
   'Scale-from-zero activation (bench/activation.ts)',

@@ -36,7 +36,7 @@ function arg(name: string, def: number): number {
 function gcNow(): void {
   setFlagsFromString('--expose-gc');
   const gc: unknown = runInNewContext('gc');
-  if (typeof gc === 'function') gc();
+  if (typeof gc === 'function') (gc as () => void)();
 }
 
 /** Deterministic pseudo-random numbers (mulberry32) so every run sees the same fleet. */
@@ -63,7 +63,7 @@ class MemoryCollector implements MetricsCollector {
 
 function buildFleet(): { variants: Variant[]; phases: Map<string, ModelMetrics>[] } {
   const variants: Variant[] = [];
-  const phases: Map<string, ModelMetrics>[] = [new Map(), new Map()];
+  const phases = [new Map<string, ModelMetrics>(), new Map<string, ModelMetrics>()];
   const random = rng(42);
   for (let m = 0; m < MODELS; m++) {
     const namespace = `ns-${m % 10}`;

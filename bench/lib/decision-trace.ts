@@ -65,7 +65,10 @@ export interface TracedRun {
   readonly notes: string;
   /** Engine rows only. */
   readonly decisions?: readonly TracedDecision[];
-  /** The distinct note-code lists of the run's decisions ("<step>.<code>[@variant]", space-separated): few, and long. */
+  /**
+   * The distinct note-code lists of the run's decisions ("<step>.<code>[@variant]", space-separated):
+   * few, and long.
+   */
   readonly codes?: readonly string[];
 }
 
@@ -222,7 +225,10 @@ function compareDecision(
     );
 }
 
-/** Every run of `current` against the same run of `baseline` (runs only in the baseline are ignored unless `current` is the full selection). */
+/**
+ * Every run of `current` against the same run of `baseline` (runs only in the baseline are ignored
+ * unless `current` is the full selection).
+ */
 export function compareTraces(baseline: DecisionTrace, current: DecisionTrace): TraceComparison {
   const out = { decisions: [] as string[], texts: [] as string[] };
   const base = new Map(baseline.runs.map((r) => [runKey(r), r]));

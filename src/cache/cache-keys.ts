@@ -30,7 +30,7 @@ function checkNamespace(namespace: string): void {
 
 function checkName(name: string): void {
   // Whitespace and control characters would make keys ambiguous in logs and redis-cli.
-  if (name === '' || /[\s\u0000-\u001f]/.test(name)) {
+  if (name === '' || /[\s\p{Cc}]/u.test(name)) {
     throw new CacheKeyError('name', name, 'a non-empty name without whitespace');
   }
 }

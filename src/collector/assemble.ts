@@ -47,7 +47,7 @@ export type SeenNames = Map<string, Map<string, Set<string>>>;
 /** Records that `pod` (when known) serves `modelName` in `namespace`. */
 export function addSeen(seen: SeenNames, namespace: string, modelName: string, pod: string | undefined): void {
   let names = seen.get(namespace);
-  if (!names) seen.set(namespace, (names = new Map()));
+  if (!names) seen.set(namespace, (names = new Map<string, Set<string>>()));
   let pods = names.get(modelName);
   if (!pods) names.set(modelName, (pods = new Set()));
   if (pod !== undefined) pods.add(pod);

@@ -30,6 +30,7 @@ export class FileBearerToken implements BearerTokenSource {
     } catch (error) {
       throw new Error(
         `cannot read PROMETHEUS_TOKEN_PATH ${this.path}: ${(error as Error).message}; expected a readable file holding the bearer token`,
+        { cause: error },
       );
     }
     if (!this.cached || this.cached.mtimeMs !== st.mtimeMs || this.cached.size !== st.size) {

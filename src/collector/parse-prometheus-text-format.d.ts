@@ -12,7 +12,8 @@ declare module 'parse-prometheus-text-format' {
   export interface ParsedFamily {
     readonly name: string;
     readonly help: string;
-    readonly type: 'COUNTER' | 'GAUGE' | 'HISTOGRAM' | 'SUMMARY' | 'UNTYPED' | string;
+    /** 'COUNTER', 'GAUGE', 'HISTOGRAM', 'SUMMARY' or 'UNTYPED'; the parser passes unknown types through. */
+    readonly type: string;
     readonly metrics: readonly ParsedSample[];
   }
   export default function parsePrometheusTextFormat(text: string): ParsedFamily[];

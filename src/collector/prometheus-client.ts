@@ -106,6 +106,7 @@ export class PrometheusClient implements PrometheusQuerier {
         } catch (error) {
           throw new Error(
             `cannot read PROMETHEUS_CA_CERT_PATH ${opts.caCertPath}: ${(error as Error).message}; expected a PEM CA bundle`,
+            { cause: error },
           );
         }
       }
@@ -173,7 +174,7 @@ export class PrometheusClient implements PrometheusQuerier {
     } catch (thrown) {
       throw toPrometheusError(thrown, promql, this.abort.signal.aborted);
     }
-    if (result.resultType !== 'vector') {
+    if (String(result.resultType) !== 'vector') {
       throw new PrometheusError('bad_response', `expected a vector result, got ${String(result.resultType)}`, {
         query: promql,
       });
@@ -190,7 +191,7 @@ function collectWarnings(body: unknown, into: string[]): void {
 }
 
 function toSample(v: InstantVector): PromSample {
-  const raw: unknown = v.value?.value;
+  const raw: unknown = (v.value as { value?: unknown } | undefined)?.value;
   const value = typeof raw === 'number' && Number.isFinite(raw) ? raw : undefined;
   const labels: Record<string, string> = {};
   const src: unknown = v.metric?.labels;

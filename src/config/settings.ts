@@ -276,5 +276,5 @@ export function redactedSettings(settings: Settings): Record<string, unknown> {
 
 /** Default settings (no env, no flags): for tests and benches. */
 export function defaultSettings(overrides: Partial<Record<SettingName, string>> = {}): Settings {
-  return loadSettings(overrides as NodeJS.ProcessEnv, []);
+  return loadSettings(overrides, []);
 }

@@ -117,7 +117,7 @@ function parseKeys(raws: ReadonlyMap<OurKey, { given: string; raw: string }>): P
     if (value === undefined) throw new MetadataError(given.given, given.raw, spec.expected);
     out[key] = value;
   }
-  return out as Parsed;
+  return out;
 }
 
 /**

@@ -18,7 +18,10 @@ import type { DecisionTrigger } from '../cache/decision-trigger.js';
 import type { VariantRegistry } from '../cache/variant-registry.js';
 import type { Logger } from '../observability/logger.js';
 
-/** A fast demand source: requests waiting per model key (`namespace/modelID`) of the given models; undefined when unknown. */
+/**
+ * A fast demand source: requests waiting per model key (`namespace/modelID`) of the given models;
+ * undefined when unknown.
+ */
 export interface DemandReader {
   readDemand(models: readonly GatewayModel[]): Promise<Map<string, number | undefined>>;
 }

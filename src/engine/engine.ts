@@ -221,7 +221,11 @@ export class Engine implements DecisionSource {
       this.running = undefined;
       const q = this.queued;
       this.queued = undefined;
-      if (q) this.launch(q).then(q.resolve, q.reject);
+      if (q)
+        this.launch(q).then(
+          (v) => q.resolve(v),
+          (e: unknown) => q.reject(e),
+        );
     };
     p.then(after, after);
     return p;
@@ -523,9 +527,10 @@ function describe(err: unknown): string {
 }
 
 function abortable<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
+  const reason = (): unknown => signal.reason;
+  if (signal.aborted) return Promise.reject(reason());
   return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason);
+    const onAbort = (): void => reject(reason());
     signal.addEventListener('abort', onAbort, { once: true });
     p.then(
       (v) => {

@@ -43,7 +43,10 @@ export function wakeCheapest(byCost: readonly VariantState[], why: string): Stag
   return stage('scale-from-zero', desired, notes);
 }
 
-/** A model at zero: waking, woken by demand, no decision possible, at zero, or kept at one. Undefined when not at zero. */
+/**
+ * A model at zero: waking, woken by demand, no decision possible, at zero, or kept at one.
+ * Undefined when not at zero.
+ */
 export function atZero(ctx: ModelContext): StageResult | Unavailable | undefined {
   const a = ctx.analysis;
   if (!a.atZero) return undefined;

@@ -35,7 +35,10 @@ export function inCluster(e: KubeEnvironment = realEnvironment): boolean {
   return Boolean(e.env['KUBERNETES_SERVICE_HOST']) && e.exists(`${SERVICE_ACCOUNT_DIR}/token`);
 }
 
-/** The KubeConfig to use, or undefined to run without Kubernetes. Throws KubeConfigError when `on` cannot be honoured. */
+/**
+ * The KubeConfig to use, or undefined to run without Kubernetes. Throws KubeConfigError when `on`
+ * cannot be honoured.
+ */
 export function loadKubeConfig(
   mode: Settings['WVA_KUBERNETES'],
   e: KubeEnvironment = realEnvironment,

@@ -142,7 +142,8 @@ export class LeaseLeaderElector implements LeadershipSource {
     );
     timer.unref();
     const aborted = new Promise<never>((_, reject) => {
-      attempt.signal.addEventListener('abort', () => reject(attempt.signal.reason), { once: true });
+      const reason = (): unknown => attempt.signal.reason;
+      attempt.signal.addEventListener('abort', () => reject(reason()), { once: true });
     });
     try {
       return await Promise.race([fn(attempt.signal), aborted]);

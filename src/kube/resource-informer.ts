@@ -174,7 +174,7 @@ export class ResourceInformer<T extends KubernetesObject> {
 function describe(err: unknown): string {
   if (err instanceof Error) {
     const code = (err as { statusCode?: unknown; code?: unknown }).statusCode ?? (err as { code?: unknown }).code;
-    return code === undefined ? err.message : `${err.message} (${String(code)})`;
+    return typeof code === 'number' || typeof code === 'string' ? `${err.message} (${code})` : err.message;
   }
   return String(err);
 }

@@ -80,11 +80,10 @@ describe('scenario 7: faults', () => {
     await procs.stop('kube-apiserver');
     const outageStart = Date.now();
     let steppedDown = false;
-    let dropped: string[] = [];
     while (Date.now() - outageStart < 30_000) {
       if (!(await role()).leader) steppedDown = true;
       const now = await decisions();
-      dropped = [...decisionsBefore.keys()].filter(
+      const dropped = [...decisionsBefore.keys()].filter(
         (k) => !now.has(k) || (now.get(k) ?? 0) < (decisionsBefore.get(k) ?? 0),
       );
       expect(dropped, 'decisions that disappeared or dropped during the outage').toEqual([]);

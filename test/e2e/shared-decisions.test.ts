@@ -1,5 +1,5 @@
 /**
- * Replicas that agree (issue 6): two scaler processes sharing one real redis-server answer the
+ * Replicas that agree: two scaler processes sharing one real redis-server answer the
  * same decision for every variant; a restarted process answers from Redis before its first engine
  * cycle; Redis killed and restarted mid-test costs zero failed gRPC calls.
  */

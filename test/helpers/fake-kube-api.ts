@@ -77,7 +77,7 @@ export class FakeKubeApi {
     const server = createServer();
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const api = new FakeKubeApi(server, (server.address() as AddressInfo).port);
-    server.on('request', (req, res) => api.handle(req, res));
+    server.on('request', (req, res) => void api.handle(req, res));
     return api;
   }
 
@@ -352,7 +352,7 @@ export class FakeKubeApi {
 
   private store(plural: string): Map<string, FakeObject> {
     let s = this.objects.get(plural);
-    if (!s) this.objects.set(plural, (s = new Map()));
+    if (!s) this.objects.set(plural, (s = new Map<string, FakeObject>()));
     return s;
   }
 }

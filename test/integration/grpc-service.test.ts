@@ -286,7 +286,9 @@ describe('health and reflection', () => {
       }
     ).ServerReflectionInfo();
     const names = await new Promise<string[]>((resolve, reject) => {
-      call.on('data', (m) => resolve((m.list_services_response?.service ?? []).map((s: { name: string }) => s.name)));
+      call.on('data', (m: { list_services_response?: { service: { name: string }[] } }) =>
+        resolve((m.list_services_response?.service ?? []).map((s) => s.name)),
+      );
       call.on('error', reject);
       call.write({ list_services: '' });
     });

@@ -77,6 +77,7 @@ export class Kube {
       const name = binary.split('/').pop() ?? binary;
       throw new Error(
         `${name} ${args.filter((a) => !a.includes('kubeconfig')).join(' ')}: ${(e.stderr ?? e.message).trim()}`,
+        { cause: err },
       );
     }
   }

@@ -23,7 +23,10 @@ interface DeploymentJson {
   };
 }
 
-/** The chart values every cluster install uses: this cluster's Prometheus and gateway, and a match on the local scaler address. */
+/**
+ * The chart values every cluster install uses: this cluster's Prometheus and gateway, and a match on
+ * the local scaler address.
+ */
 export function chartValues(state: ClusterState, opts: { withCrd: boolean } = { withCrd: true }): string[] {
   const values = [
     '--set',

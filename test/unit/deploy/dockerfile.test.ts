@@ -22,12 +22,21 @@ interface Stage {
 
 /** Dockerfile -> stages of instructions (comments dropped, `\` continuations joined, ARGs substituted). */
 function parseDockerfile(text: string): Stage[] {
-  const lines = text.replace(/\\\r?\n/g, ' ').split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
+  const lines = text
+    .replace(/\\\r?\n/g, ' ')
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('#'));
   const args = new Map<string, string>();
   const stages: Stage[] = [];
   for (const line of lines) {
     const [op = '', ...rest] = line.split(/\s+/);
-    const argText = rest.join(' ').replace(/\$\{(\w+)\}|\$(\w+)/g, (_, a: string | undefined, b: string | undefined) => args.get(a ?? b ?? '') ?? '');
+    const argText = rest
+      .join(' ')
+      .replace(
+        /\$\{(\w+)\}|\$(\w+)/g,
+        (_, a: string | undefined, b: string | undefined) => args.get(a ?? b ?? '') ?? '',
+      );
     const upper = op.toUpperCase();
     if (upper === 'ARG' && stages.length === 0) {
       const [k = '', v = ''] = argText.split('=');
@@ -60,7 +69,11 @@ describe('Dockerfile', () => {
   });
 
   it('compiles in a build stage and installs production dependencies with npm ci --omit=dev', () => {
-    const build = dockerfile.find((s) => runs(s).some((r) => /\bnpm ci\b/.test(r) && !/--omit=dev/.test(r)) && runs(s).some((r) => r.includes('npm run build')));
+    const build = dockerfile.find(
+      (s) =>
+        runs(s).some((r) => /\bnpm ci\b/.test(r) && !/--omit=dev/.test(r)) &&
+        runs(s).some((r) => r.includes('npm run build')),
+    );
     expect(build, 'a stage with npm ci and npm run build').toBeDefined();
     expect(build).not.toBe(final);
   });
@@ -83,10 +96,19 @@ describe('Dockerfile', () => {
       for (const src of sources) {
         expect(['/app/dist', '/app/node_modules'], `COPY --from=${from} ${src}`).toContain(src.replace(/\/$/, ''));
         if (src.startsWith('/app/node_modules')) {
-          expect(runs(stage!).some((r) => /\bnpm ci\b.*--omit=dev/.test(r)), `${from} installs with --omit=dev`).toBe(true);
-          expect(runs(stage!).some((r) => r.includes('npm run build')), `${from} must not build (dev deps)`).toBe(false);
+          expect(
+            runs(stage!).some((r) => /\bnpm ci\b.*--omit=dev/.test(r)),
+            `${from} installs with --omit=dev`,
+          ).toBe(true);
+          expect(
+            runs(stage!).some((r) => r.includes('npm run build')),
+            `${from} must not build (dev deps)`,
+          ).toBe(false);
         } else {
-          expect(runs(stage!).some((r) => r.includes('npm run build')), `${from} builds dist/`).toBe(true);
+          expect(
+            runs(stage!).some((r) => r.includes('npm run build')),
+            `${from} builds dist/`,
+          ).toBe(true);
         }
       }
     }
@@ -102,20 +124,28 @@ describe('Dockerfile', () => {
     // Numeric, so the kubelet can enforce runAsNonRoot.
     expect(user).toMatch(/^\d+$/);
     const lastUserIndex = final.instructions.lastIndexOf(users[users.length - 1]!);
-    expect(final.instructions.slice(lastUserIndex).some((i) => i.op === 'RUN'), 'no RUN after USER needs root').toBe(false);
+    expect(
+      final.instructions.slice(lastUserIndex).some((i) => i.op === 'RUN'),
+      'no RUN after USER needs root',
+    ).toBe(false);
     expect(final.instructions.some((i) => i.op === 'HEALTHCHECK' && i.args.includes('/healthz'))).toBe(true);
     const cmd = final.instructions.filter((i) => i.op === 'CMD').pop();
     expect(JSON.parse(cmd!.args)).toEqual(['node', 'dist/main.js']);
   });
 
   it('keeps the build context small with .dockerignore', () => {
-    const ignored = readFileSync(join(ROOT, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim());
+    const ignored = readFileSync(join(ROOT, '.dockerignore'), 'utf8')
+      .split('\n')
+      .map((l) => l.trim());
     for (const p of ['node_modules', 'dist', '.git', 'test']) expect(ignored).toContain(p);
   });
 
   it('the parser reads stages, continuations and ARG substitution', () => {
     const s = parseDockerfile('ARG B=node:22-slim\nFROM ${B} AS x\nRUN a \\\n  b\n# c\nFROM x\nUSER 1');
-    expect(s.map((t) => [t.image, t.name])).toEqual([['node:22-slim', 'x'], ['x', undefined]]);
+    expect(s.map((t) => [t.image, t.name])).toEqual([
+      ['node:22-slim', 'x'],
+      ['x', undefined],
+    ]);
     expect(s[0]!.instructions).toEqual([{ op: 'RUN', args: 'a b' }]);
   });
 });

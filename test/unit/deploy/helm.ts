@@ -55,7 +55,11 @@ async function helm(args: readonly string[], values: readonly unknown[]): Promis
 }
 
 /** `helm template` of the chart: multi-document YAML, exactly as helm prints it. */
-export async function helmTemplate(values: readonly unknown[] = [], release: Release = DEFAULT_RELEASE, chartDir = CHART_DIR): Promise<string> {
+export async function helmTemplate(
+  values: readonly unknown[] = [],
+  release: Release = DEFAULT_RELEASE,
+  chartDir = CHART_DIR,
+): Promise<string> {
   return helm(['template', release.name, chartDir, '--namespace', release.namespace], values);
 }
 
@@ -72,9 +76,14 @@ const PLACEHOLDER_COMMENT = '# Placeholder: change to your Prometheus (or see th
  */
 export async function renderChartManifest(release: Release = DEFAULT_RELEASE): Promise<string> {
   const rendered = await helmTemplate([{ settings: { prometheusUrl: MANIFEST_PROMETHEUS_URL } }], release);
-  const marked = rendered.replace(/^( *)- name: PROMETHEUS_BASE_URL$/m, (line, indent: string) => `${indent}${PLACEHOLDER_COMMENT}\n${line}`);
-  if (marked === rendered) throw new Error('the rendered chart has no PROMETHEUS_BASE_URL env entry to mark as a placeholder');
-  const header = `# Generated from deploy/helm/wva-scaler by helm template with the default values and settings.prometheusUrl=${MANIFEST_PROMETHEUS_URL}\n` +
+  const marked = rendered.replace(
+    /^( *)- name: PROMETHEUS_BASE_URL$/m,
+    (line, indent: string) => `${indent}${PLACEHOLDER_COMMENT}\n${line}`,
+  );
+  if (marked === rendered)
+    throw new Error('the rendered chart has no PROMETHEUS_BASE_URL env entry to mark as a placeholder');
+  const header =
+    `# Generated from deploy/helm/wva-scaler by helm template with the default values and settings.prometheusUrl=${MANIFEST_PROMETHEUS_URL}\n` +
     `# (release ${release.name}, namespace ${release.namespace}). That Prometheus URL is a placeholder: set PROMETHEUS_BASE_URL below to yours.\n` +
     '# Regenerate: npm run manifests\n';
   return header + marked;

