@@ -180,14 +180,14 @@ describe('deploy/helm/wva-scaler', () => {
   it('renders every template with the default values and a Prometheus URL', () => {
     const objs = render('default');
     expect(objs.map((o) => o.kind).sort()).toEqual(
-      ['ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'Deployment', 'PodDisruptionBudget', 'Role', 'RoleBinding', 'Service', 'ServiceAccount'],
+      ['ClusterRole', 'ClusterRole', 'ClusterRoleBinding', 'ClusterRoleBinding', 'ConfigMap', 'Deployment', 'PodDisruptionBudget', 'Role', 'RoleBinding', 'Service', 'ServiceAccount'],
     );
   });
 
   it('renders every template with every option on', () => {
     const objs = render('everything');
     expect(objs.map((o) => o.kind).sort()).toEqual(
-      ['Certificate', 'ConfigMap', 'CustomResourceDefinition', 'Deployment', 'NetworkPolicy', 'PodDisruptionBudget', 'Role', 'Role', 'RoleBinding', 'RoleBinding', 'Service', 'ServiceAccount', 'ServiceMonitor'],
+      ['Certificate', 'ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'CustomResourceDefinition', 'Deployment', 'NetworkPolicy', 'PodDisruptionBudget', 'Role', 'Role', 'RoleBinding', 'RoleBinding', 'Service', 'ServiceAccount', 'ServiceMonitor'],
     );
     const crd = one(objs, 'CustomResourceDefinition') as unknown as { spec: { group: string; names: { plural: string }; versions: { name: string; subresources: unknown }[] } };
     expect([crd.spec.group, crd.spec.names.plural, crd.spec.versions[0]?.name]).toEqual(['llmd.ai', 'variantautoscalings', 'v1alpha1']);
@@ -308,6 +308,9 @@ describe('deploy/helm/wva-scaler', () => {
       if (kind === 'Role') expect(g.watchedNamespace).toBe('llm');
       expect([...g.watched].sort(), name).toEqual([...expected('watched', leader)].sort());
       expect([...g.own].sort(), name).toEqual([...expected('own', leader)].sort());
+      const nodes = one(objs, 'ClusterRole', 'wva-scaler-nodes') as unknown as { rules: { apiGroups: string[]; resources: string[]; verbs: string[] }[] };
+      const nodeGrants = nodes.rules.flatMap((r) => r.apiGroups.flatMap((g) => r.resources.flatMap((res) => r.verbs.map((v) => `${g}|${res}|${v}`))));
+      expect(nodeGrants.sort(), name).toEqual([...expected('cluster', leader)].sort());
       for (const b of objs.filter((o) => o.kind.endsWith('Binding'))) {
         expect((b as unknown as { subjects: unknown[] }).subjects).toEqual([{ kind: 'ServiceAccount', name: 'wva-scaler', namespace: 'keda' }]);
       }
