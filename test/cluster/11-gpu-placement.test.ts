@@ -131,9 +131,9 @@ async function configMapData(c: Cluster): Promise<Record<string, string>> {
 }
 
 async function setConfigMap(c: Cluster, data: Record<string, string>): Promise<void> {
-  await c.kube.apply(
-    stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: CM, namespace: SCALER_NAMESPACE }, data }),
-  );
+  // replace, not apply: the chart created it (no last-applied annotation), and keys must go away on restore.
+  const cm = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: CM, namespace: SCALER_NAMESPACE }, data };
+  await c.kube.kubectl(['replace', '-f', '-'], stringify(cm));
 }
 
 describe('scenario 11: placement that fits the GPUs Kubernetes shows', () => {

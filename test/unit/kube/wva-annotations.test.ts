@@ -53,3 +53,28 @@ describe('llm-d.ai annotations', () => {
     if (r.kind === 'invalid') expect(r.error).toMatch(error);
   });
 });
+
+describe('GpuCapacity condition', () => {
+  it('is False with the shortfall reason while a model is short of GPUs, absent otherwise', async () => {
+    const { conditionsFor } = await import('../../../src/kube/status-writer.js');
+    const base = {
+      variantKey: 'llm/a',
+      namespace: 'llm',
+      variantName: 'a',
+      modelID: 'm',
+      accelerator: 'L4',
+      desiredReplicas: 2,
+      currentReplicas: 2,
+      reasons: ['GPU shortfall: 1 replica(s) fit nowhere (llm/a: NVIDIA-L4 full (0 free, 1 per replica))'],
+      steps: [],
+      clamp: undefined,
+      metricsAgeMs: 1000,
+      freshness: 'fresh' as const,
+      decidedAt: 0,
+    };
+    const c = conditionsFor({ ...base, gpuShortfall: 1 }).find((x) => x.type === 'GpuCapacity');
+    expect(c).toMatchObject({ status: 'False', reason: 'GpuShortfall' });
+    expect(c?.message).toMatch(/NVIDIA-L4 full/);
+    expect(conditionsFor(base).some((x) => x.type === 'GpuCapacity')).toBe(false);
+  });
+});
