@@ -9,8 +9,9 @@
  *  2. Counts that lie: the A10G node is tainted (the inventory still counts its GPUs free), new
  *     A10G replicas are Unschedulable; after the bound the variant is full, its replicas move to
  *     the A100 variant and the Unschedulable pods go away.
- *  3. Priority: two models on L40S under a cluster quota of 4 GPUs (WVA v0.9 `limiters:` in the
- *     saturation ConfigMap); the priority-3 model gets more, the other is told of its shortfall.
+ *  3. Priority: two models on L40S (one replica each) under a cluster quota of 3 GPUs (WVA v0.9
+ *     `limiters:` in the saturation ConfigMap) both want more in the same cycle: the priority-3
+ *     model gets the one GPU left, the other is told of its shortfall (reason and metric).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
@@ -363,10 +364,11 @@ limiters:
   - type: quota
     name: l40s-budget
     scope: cluster
-    quotas: { NVIDIA-L40S: 4, NVIDIA-L4: -1, NVIDIA-H100-80GB-HBM3: -1, NVIDIA-A10G: -1, NVIDIA-A100-SXM4-80GB: -1 }
+    quotas: { NVIDIA-L40S: 3, NVIDIA-L4: -1, NVIDIA-H100-80GB-HBM3: -1, NVIDIA-A10G: -1, NVIDIA-A100-SXM4-80GB: -1 }
 `,
-      [`${HIGH}#${NS}`]: 'priority: 3\n',
-      [`${LOW}#${NS}`]: 'priority: 1\n',
+      // Not WVA's `<modelID>#<namespace>` keys: the API server refuses `/` and `#` in ConfigMap keys.
+      'high-priority': `model_id: ${HIGH}\nnamespace: ${NS}\npriority: 3\n`,
+      'low-priority': `model_id: ${LOW}\nnamespace: ${NS}\npriority: 1\n`,
     });
     for (const [name, model] of [
       ['high-l40s', HIGH],
@@ -390,7 +392,7 @@ limiters:
     await waitUntil(
       'the L40S quota used up',
       async () => (await specReplicas(c.kube, NS, 'high-l40s')) + (await specReplicas(c.kube, NS, 'low-l40s')),
-      (n) => n >= 4,
+      (n) => n >= 3,
       180_000,
       1000,
     );
@@ -403,11 +405,11 @@ limiters:
     console.log(
       `priority: high ${high}, low ${low}; low reasons ${JSON.stringify(lowDecision?.reasons)}; ${shortfall.join(' | ')}`,
     );
-    expect(high + low).toBe(4);
+    expect(high + low).toBe(3);
     expect(high).toBeGreaterThan(low);
     expect(lowDecision?.reasons.some((r) => r.startsWith('GPU shortfall'))).toBe(true);
     expect(shortfall.some((l) => l.includes(LOW) && !l.endsWith(' 0'))).toBe(true);
     expect((await pods(c, NS)).filter(unschedulable)).toEqual([]);
-    recordFigures(c.state, 'gpu-placement-priority', { quota: 4, high, low, shortfall });
+    recordFigures(c.state, 'gpu-placement-priority', { quota: 3, high, low, shortfall });
   });
 });
