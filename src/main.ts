@@ -271,6 +271,7 @@ async function startScaler(
     config: globalConfig,
     collector,
     replicaStatus: kube?.replicaStatus ?? opts.replicaStatus,
+    gpuInventory: kube?.gpuInventory,
     metrics,
     logger,
   });

@@ -371,6 +371,7 @@ export function parseDecision(raw: unknown): Decision | undefined {
     decidedAt: r.decidedAt,
     modelWaiting: waiting,
     modelCompletions: completions,
+    gpuShortfall: nonNegative(r.gpuShortfall),
   };
 }
 

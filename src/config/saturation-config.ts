@@ -12,6 +12,7 @@
 import { parse as parseYaml } from 'yaml';
 import {
   booleanScalar,
+  decimalScalar,
   fractionScalar,
   InvalidValueError,
   isEmptyValue,
@@ -21,6 +22,8 @@ import {
   yamlScalarText,
   type Scalar,
 } from './scalars.js';
+import { DEFAULT_LIMITER_CONFIG, DEFAULT_PRIORITY, type LimiterConfig } from '../domain/gpu.js';
+import { LimiterConfigError, parseLimiters } from './limiters.js';
 import {
   DEFAULT_SATURATION,
   spareProblemRefusedAtLoad,
@@ -57,6 +60,27 @@ export interface SaturationEntry {
   readonly thresholds: SaturationOverrides;
   readonly scaleToZero: boolean | undefined;
   readonly retentionMs: number | undefined;
+  /** WVA V2's knobs (see V2_FIELDS); undefined where the entry does not give them. */
+  readonly v2: V2Knobs;
+}
+
+/**
+ * WVA v0.9's V2 knobs, meaning here what they mean there (llm-d WVA
+ * docs/developer-guide/saturation-scaling-config.md):
+ *  - `scaleUpThreshold` (0,1]: V2 scales up when KV demand exceeds this share of the supply at
+ *    `kvCacheThreshold`, and sizes to demand / scaleUpThreshold. Here that is the per-replica KV
+ *    target `kvCacheThreshold x scaleUpThreshold`, i.e. kvSpareTrigger = kvCacheThreshold x
+ *    (1 - scaleUpThreshold); V2 ignores kvSpareTrigger, so where a scaleUpThreshold applies it
+ *    replaces the config's kvSpareTrigger (trigger metadata still wins).
+ *  - `scaleDownBoundary` (0,1): V2 removes capacity only while demand stays below this share of the
+ *    supply left; here a scale-down also needs the projected KV use per replica at most
+ *    `kvCacheThreshold x scaleDownBoundary`.
+ *  - `priority` (> 0, default 1): the model's weight when models compete for one GPU type.
+ */
+export interface V2Knobs {
+  readonly scaleUpThreshold?: number | undefined;
+  readonly scaleDownBoundary?: number | undefined;
+  readonly priority?: number | undefined;
 }
 
 export interface SaturationConfig {
@@ -64,6 +88,10 @@ export interface SaturationConfig {
   readonly defaultScaleToZero: boolean | undefined;
   readonly defaultRetentionMs: number | undefined;
   readonly entries: readonly SaturationEntry[];
+  /** The `default` entry's V2 knobs (per-model entries merge over them field by field). */
+  readonly defaultV2?: V2Knobs;
+  /** `enableLimiter` and `limiters:` of the `default` entry (cluster-wide, as in WVA). */
+  readonly limiter?: LimiterConfig;
 }
 
 export const EMPTY_SATURATION_CONFIG: SaturationConfig = Object.freeze({
@@ -71,6 +99,8 @@ export const EMPTY_SATURATION_CONFIG: SaturationConfig = Object.freeze({
   defaultScaleToZero: undefined,
   defaultRetentionMs: undefined,
   entries: [],
+  defaultV2: {},
+  limiter: DEFAULT_LIMITER_CONFIG,
 });
 
 /**
@@ -153,6 +183,10 @@ function checkEffective(entry: string, layers: readonly Layer[]): void {
   );
 }
 
+/** WVA V2 fields accepted in any entry (see V2Knobs), and those only the `default` entry may carry. */
+const V2_FIELDS = ['scaleUpThreshold', 'scaleDownBoundary', 'priority', 'analyzers', 'analyzerName'] as const;
+const CLUSTER_FIELDS = ['enableLimiter', 'limiters'] as const;
+
 const KNOWN_FIELDS = new Set<string>([
   ...THRESHOLD_NAMES,
   'model_id',
@@ -160,9 +194,98 @@ const KNOWN_FIELDS = new Set<string>([
   'namespace',
   'enable_scale_to_zero',
   'retention_period',
+  ...V2_FIELDS,
+  ...CLUSTER_FIELDS,
 ]);
 
-function parseEntry(name: string, body: string): SaturationEntry & { isDefault: boolean } {
+const scaleUpThresholdScalar = decimalScalar(0, 1, { above: true });
+const scaleDownBoundaryScalar = decimalScalar(0, 1, { above: true });
+const priorityScalar = decimalScalar(0, 1_000_000, { above: true });
+
+/**
+ * WVA's analyzer selection: this scaler has one analyzer (saturation, with WVA V1's spare
+ * triggers and, where given, V2's thresholds), so `analyzers:` may name only it.
+ */
+function checkAnalyzers(entry: string, fields: Record<string, unknown>): void {
+  const name = fields['analyzerName'];
+  if (given(name) && name !== 'saturation')
+    throw new SaturationConfigError(entry, 'analyzerName', name, '"saturation" (the only analyzer this scaler has)');
+  const list = fields['analyzers'];
+  if (list === undefined || list === null) return;
+  if (!Array.isArray(list))
+    throw new SaturationConfigError(entry, 'analyzers', list, 'a list of {name: saturation} entries');
+  for (const a of list as unknown[]) {
+    const rec = a !== null && typeof a === 'object' && !Array.isArray(a) ? (a as Record<string, unknown>) : undefined;
+    const n = rec?.['type'] ?? rec?.['name'];
+    if (n !== 'saturation')
+      throw new SaturationConfigError(
+        entry,
+        'analyzers',
+        n ?? a,
+        'only {name: saturation}: this scaler has no throughput or queueing-model analyzer',
+      );
+    const extra = Object.keys(rec ?? {}).filter((k) => !['name', 'type', 'score', 'enabled'].includes(k));
+    if (extra.length > 0)
+      throw new SaturationConfigError(
+        entry,
+        `analyzers.${extra[0]}`,
+        rec?.[extra[0] ?? ''],
+        'name, type, score or enabled only (put scaleUpThreshold and scaleDownBoundary on the entry itself)',
+      );
+  }
+}
+
+function parseV2(entry: string, fields: Record<string, unknown>): V2Knobs {
+  checkAnalyzers(entry, fields);
+  const priorityRaw = fields['priority'];
+  if (given(priorityRaw) && yamlScalarText(priorityRaw)?.trim() === '0')
+    throw new SaturationConfigError(
+      entry,
+      'priority',
+      priorityRaw,
+      'a number above 0; to put a model last write a small positive value such as 0.00001 (WVA rewrites 0 to 1, the opposite)',
+    );
+  const v2: V2Knobs = {
+    scaleUpThreshold: given(fields['scaleUpThreshold'])
+      ? parseField(entry, 'scaleUpThreshold', fields['scaleUpThreshold'], scaleUpThresholdScalar)
+      : undefined,
+    scaleDownBoundary: given(fields['scaleDownBoundary'])
+      ? parseField(entry, 'scaleDownBoundary', fields['scaleDownBoundary'], scaleDownBoundaryScalar)
+      : undefined,
+    priority: given(priorityRaw) ? parseField(entry, 'priority', priorityRaw, priorityScalar) : undefined,
+  };
+  if (v2.scaleDownBoundary !== undefined && v2.scaleDownBoundary >= 1)
+    throw new SaturationConfigError(entry, 'scaleDownBoundary', v2.scaleDownBoundary, 'a number above 0 and below 1');
+  return v2;
+}
+
+/** `enableLimiter` and `limiters:`: the `default` entry's, cluster-wide (WVA reads them only there). */
+function parseLimiter(entry: string, fields: Record<string, unknown>): LimiterConfig {
+  const enabled = given(fields['enableLimiter'])
+    ? parseField(entry, 'enableLimiter', fields['enableLimiter'], booleanScalar)
+    : DEFAULT_LIMITER_CONFIG.enabled;
+  try {
+    const quotas =
+      fields['limiters'] === undefined || fields['limiters'] === null ? [] : parseLimiters(entry, fields['limiters']);
+    return { enabled, quotas };
+  } catch (err) {
+    if (err instanceof LimiterConfigError)
+      throw new SaturationConfigError(entry, `limiters${err.path}`, err.value, err.expected);
+    throw err;
+  }
+}
+
+/** WVA v0.9's per-model key `<modelID>#<namespace>` (its resolveSaturationConfig lookup). */
+function splitModelKey(name: string): { modelID: string; namespace: string } | undefined {
+  const i = name.lastIndexOf('#');
+  if (i <= 0 || i === name.length - 1) return undefined;
+  return { modelID: name.slice(0, i), namespace: name.slice(i + 1) };
+}
+
+function parseEntry(
+  name: string,
+  body: string,
+): SaturationEntry & { isDefault: boolean; limiter: LimiterConfig | undefined } {
   let doc: unknown;
   try {
     doc = body.trim() === '' ? {} : parseYaml(body);
@@ -187,16 +310,41 @@ function parseEntry(name: string, body: string): SaturationEntry & { isDefault: 
     if (given(fields[field])) thresholds[field] = parseField(name, field, fields[field], THRESHOLD_SCALARS[field]);
   }
   const isDefault = name === 'default' || name === '__defaults__';
-  const modelRaw = fields['model_id'] ?? fields['modelID'];
+  if (!isDefault)
+    for (const f of CLUSTER_FIELDS)
+      if (fields[f] !== undefined)
+        throw new SaturationConfigError(
+          name,
+          f,
+          fields[f],
+          `no ${f} here: it applies to the whole cluster and is read from the default entry only (as in WVA v0.9)`,
+        );
+  // WVA v0.9 keys per-model entries `<modelID>#<namespace>`; the key names the model then.
+  const keyed = isDefault ? undefined : splitModelKey(name);
+  const modelRaw = fields['model_id'] ?? fields['modelID'] ?? keyed?.modelID;
   if (!isDefault && (typeof modelRaw !== 'string' || modelRaw === '')) {
-    throw new SaturationConfigError(name, 'model_id', modelRaw, 'the vLLM model_name this entry applies to');
+    throw new SaturationConfigError(
+      name,
+      'model_id',
+      modelRaw,
+      'the vLLM model_name this entry applies to (or a key of the form <modelID>#<namespace>)',
+    );
   }
-  const ns = fields['namespace'];
+  const ns = fields['namespace'] ?? keyed?.namespace;
   if (ns !== undefined && typeof ns !== 'string')
     throw new SaturationConfigError(name, 'namespace', ns, 'a namespace name');
+  if (keyed && (modelRaw !== keyed.modelID || ns !== keyed.namespace))
+    throw new SaturationConfigError(
+      name,
+      modelRaw !== keyed.modelID ? 'model_id' : 'namespace',
+      modelRaw !== keyed.modelID ? modelRaw : ns,
+      `the model and namespace the key names (${keyed.modelID} in ${keyed.namespace}), or no such field`,
+    );
   return {
     name,
     isDefault,
+    limiter: isDefault ? parseLimiter(name, fields) : undefined,
+    v2: parseV2(name, fields),
     modelID: typeof modelRaw === 'string' ? modelRaw : '',
     namespace: ns === '' ? undefined : ns,
     thresholds,
@@ -217,6 +365,8 @@ export function parseSaturationConfig(data: Readonly<Record<string, string>>): S
   let defaults: SaturationOverrides = {};
   let defaultScaleToZero: boolean | undefined;
   let defaultRetentionMs: number | undefined;
+  let defaultV2: V2Knobs = {};
+  let limiter: LimiterConfig = DEFAULT_LIMITER_CONFIG;
   const entries: SaturationEntry[] = [];
   for (const name of Object.keys(data).sort()) {
     const parsed = parseEntry(name, data[name] ?? '');
@@ -224,12 +374,35 @@ export function parseSaturationConfig(data: Readonly<Record<string, string>>): S
       defaults = { ...defaults, ...parsed.thresholds };
       defaultScaleToZero = parsed.scaleToZero ?? defaultScaleToZero;
       defaultRetentionMs = parsed.retentionMs ?? defaultRetentionMs;
+      defaultV2 = mergeV2(defaultV2, parsed.v2);
+      limiter = parsed.limiter ?? limiter;
     } else {
-      const { isDefault: _ignored, ...entry } = parsed;
-      entries.push(entry);
+      entries.push({
+        name: parsed.name,
+        modelID: parsed.modelID,
+        namespace: parsed.namespace,
+        thresholds: parsed.thresholds,
+        scaleToZero: parsed.scaleToZero,
+        retentionMs: parsed.retentionMs,
+        v2: parsed.v2,
+      });
     }
   }
-  const config: SaturationConfig = { defaults, defaultScaleToZero, defaultRetentionMs, entries };
+  const config: SaturationConfig = { defaults, defaultScaleToZero, defaultRetentionMs, entries, defaultV2, limiter };
+  for (const e of [{ name: 'default', v2: defaultV2 }, ...entries]) {
+    const v2 = e.name === 'default' ? defaultV2 : mergeV2(defaultV2, e.v2);
+    if (
+      v2.scaleUpThreshold !== undefined &&
+      v2.scaleDownBoundary !== undefined &&
+      v2.scaleDownBoundary >= v2.scaleUpThreshold
+    )
+      throw new SaturationConfigError(
+        e.name,
+        'scaleDownBoundary',
+        v2.scaleDownBoundary,
+        `below scaleUpThreshold (${v2.scaleUpThreshold})`,
+      );
+  }
   // Validate the effective thresholds of every entry, so a bad combination is caught at load time.
   checkEffective('default', [[DEFAULT_ENTRY_ORIGIN, defaults]]);
   for (const e of entries)
@@ -293,6 +466,32 @@ export function findEntry(config: SaturationConfig, namespace: string, modelID: 
   return best;
 }
 
+function mergeV2(base: V2Knobs, over: V2Knobs): V2Knobs {
+  return {
+    scaleUpThreshold: over.scaleUpThreshold ?? base.scaleUpThreshold,
+    scaleDownBoundary: over.scaleDownBoundary ?? base.scaleDownBoundary,
+    priority: over.priority ?? base.priority,
+  };
+}
+
+/** A model's V2 knobs: the default entry's, then its own, field by field. */
+export function resolveV2(config: SaturationConfig, namespace: string, modelID: string): V2Knobs {
+  const entry = findEntry(config, namespace, modelID);
+  return mergeV2(config.defaultV2 ?? {}, entry?.v2 ?? {});
+}
+
+/** A model's priority when models compete for GPUs (WVA's `priority`, default 1). */
+export function resolvePriority(config: SaturationConfig, namespace: string, modelID: string): number {
+  return resolveV2(config, namespace, modelID).priority ?? DEFAULT_PRIORITY;
+}
+
+/** The config's thresholds for a model, scaleUpThreshold applied (see V2Knobs). */
+function configThresholds(config: SaturationConfig, entry: SaturationEntry | undefined): SaturationThresholds {
+  const t = { ...DEFAULT_SATURATION, ...config.defaults, ...(entry?.thresholds ?? {}) };
+  const up = entry?.v2.scaleUpThreshold ?? config.defaultV2?.scaleUpThreshold;
+  return up === undefined ? t : { ...t, kvSpareTrigger: t.kvCacheThreshold * (1 - up) };
+}
+
 /** Effective thresholds: built-in <- default <- per-model <- variant overrides, field by field. */
 export function resolveThresholds(
   config: SaturationConfig,
@@ -301,7 +500,7 @@ export function resolveThresholds(
   overrides: SaturationOverrides = {},
 ): SaturationThresholds {
   const entry = findEntry(config, namespace, modelID);
-  return { ...DEFAULT_SATURATION, ...config.defaults, ...(entry?.thresholds ?? {}), ...overrides };
+  return { ...configThresholds(config, entry), ...overrides };
 }
 
 /** Where each of resolveThresholds' values came from (for messages; not on the hot path). */
@@ -314,6 +513,11 @@ export function resolveThresholdOrigins(
   const entry = findEntry(config, namespace, modelID);
   const layers: Layer[] = [[DEFAULT_ENTRY_ORIGIN, config.defaults]];
   if (entry) layers.push([`entry "${entry.name}"`, entry.thresholds]);
+  const up = entry?.v2.scaleUpThreshold ?? config.defaultV2?.scaleUpThreshold;
+  if (up !== undefined) {
+    const from = entry?.v2.scaleUpThreshold !== undefined ? `entry "${entry.name}"` : DEFAULT_ENTRY_ORIGIN;
+    layers.push([`scaleUpThreshold ${up} of ${from}`, { kvSpareTrigger: 0 }]);
+  }
   layers.push([METADATA_ORIGIN, overrides]);
   return mergeLayers(layers).origins;
 }

@@ -188,6 +188,11 @@ export const SETTING_SPECS = {
     'wva-scaler',
     'ScaledObjects whose scalerAddress contains this are ours',
   ),
+  WVA_GPU_INVENTORY: spec(
+    booleanScalar,
+    'true',
+    'read Nodes and ResourceQuotas so no decision asks for replicas the GPUs cannot hold (needs RBAC on nodes)',
+  ),
   WVA_LEADER_ELECTION: spec(booleanScalar, 'true', 'elect one leader (Lease) to write status and compute with Redis'),
   WVA_LEASE_NAME: spec(dnsSubdomainScalar, 'wva-scaler-leader', 'name of the leader Lease'),
   POD_NAME: optional(dnsSubdomainScalar, 'this pod (downward API); identity for leader election'),

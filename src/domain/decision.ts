@@ -32,6 +32,11 @@ export interface Decision {
    * replicas start serving).
    */
   readonly modelCompletions?: number | undefined;
+  /**
+   * Replicas the model wanted this cycle that fit on no GPU it may use (placement, where
+   * Kubernetes shows the GPUs); undefined when nothing was short.
+   */
+  readonly gpuShortfall?: number | undefined;
 }
 
 /** A decision's own fields; the naming ones come from its variant. */
@@ -61,6 +66,32 @@ export function makeDecision(v: Variant, f: DecisionFields): Decision {
     decidedAt: f.decidedAt,
     modelWaiting: f.modelWaiting,
     modelCompletions: f.modelCompletions,
+    gpuShortfall: f.gpuShortfall,
+  };
+}
+
+/** `d` with a new target, reasons, steps and shortfall (placement); fields in makeDecision's order. */
+export function replaceTarget(
+  d: Decision,
+  f: Pick<Decision, 'desiredReplicas' | 'reasons' | 'steps' | 'gpuShortfall'>,
+): Decision {
+  return {
+    variantKey: d.variantKey,
+    namespace: d.namespace,
+    variantName: d.variantName,
+    modelID: d.modelID,
+    accelerator: d.accelerator,
+    desiredReplicas: f.desiredReplicas,
+    currentReplicas: d.currentReplicas,
+    reasons: f.reasons,
+    steps: f.steps,
+    clamp: d.clamp,
+    metricsAgeMs: d.metricsAgeMs,
+    freshness: d.freshness,
+    decidedAt: d.decidedAt,
+    modelWaiting: d.modelWaiting,
+    modelCompletions: d.modelCompletions,
+    gpuShortfall: f.gpuShortfall,
   };
 }
 

@@ -8,6 +8,8 @@
  * of what was asked), and every caller's promise resolves when the run that covered it ends.
  */
 import type { Decision } from '../domain/decision.js';
+import { DEFAULT_LIMITER_CONFIG, type GpuInventory, type GpuInventorySource } from '../domain/gpu.js';
+import { resolvePriority } from '../config/saturation-config.js';
 import { FRESH_MS, type ModelMetrics } from '../domain/metrics.js';
 import { modelKey, type Variant } from '../domain/variant.js';
 import type { DecisionCache } from '../cache/decision-cache.js';
@@ -20,7 +22,17 @@ import type { Logger } from '../observability/logger.js';
 import type { DecisionOutcome, DecisionSource } from './decision-source.js';
 import type { ReplicaStatusSource } from './replica-status.js';
 import type { VariantState } from './saturation-analyzer.js';
-import { decideModel, modelScaleToZero, type DecisionConfig } from './model-decision.js';
+import {
+  decideModel,
+  isSteady,
+  modelScaleToZero,
+  placementModelOf,
+  withPlacement,
+  type DecisionConfig,
+  type ModelOutcome,
+} from './model-decision.js';
+import { traceNote } from './notes.js';
+import { placeModels, type RebalanceMemory } from './placement.js';
 
 export type CycleTrigger = 'interval' | 'on-demand' | 'demand' | 'manual';
 
@@ -44,6 +56,24 @@ export interface EngineDeps {
    * and fetches only models asked for on demand that have no metrics yet.
    */
   readonly fetchEachCycle?: boolean | undefined;
+  /**
+   * The cluster's GPUs (Kubernetes only): with it every cycle ends with placement (placement.ts),
+   * so no decision asks for replicas that cannot be placed. Without it decisions are as before.
+   */
+  readonly gpuInventory?: GpuInventorySource | undefined;
+}
+
+/** How long a blocked variant must show room before a replica moves back to it: at least 30 s and two cycles. */
+export function returnHoldMs(engineIntervalMs: number): number {
+  return Math.max(30_000, 2 * engineIntervalMs);
+}
+
+interface Computed {
+  readonly mk: string;
+  readonly variants: readonly Variant[];
+  readonly states: readonly VariantState[];
+  readonly previous: ReadonlyMap<string, Decision>;
+  outcome: ModelOutcome;
 }
 
 export interface CycleReport {
@@ -101,6 +131,11 @@ export class Engine implements DecisionSource {
   private readonly gauges = new Map<string, VariantGauges>();
   /** Without a ReplicaStatusSource: the most pods seen reporting per variant, and when (statesOf). */
   private readonly reportingSeen = new Map<string, { count: number; at: number }>();
+  /** Placement's memory: when each variant last wanted GPUs and had none, and each model's last move back. */
+  private readonly lastBlockedAt = new Map<string, number>();
+  private readonly lastRebalance = new Map<string, RebalanceMemory>();
+  /** Last GPU shortfall per model, to log once per change. */
+  private readonly shortfalls = new Map<string, number>();
   /** registry.byModel(), rebuilt only after a registry change. */
   private models: Map<string, Variant[]> | undefined;
   readonly stats = { cycles: 0, coalesced: 0, maxConcurrent: 0, active: 0 };
@@ -249,13 +284,19 @@ export class Engine implements DecisionSource {
       let decisions = 0;
       let changed = 0;
       const unavailable = new Map<string, string>();
+      const computed: Computed[] = [];
       for (const mk of keys) {
         const variants = byModel.get(mk);
         if (!variants || variants.length === 0) continue;
-        const r = this.decide(mk, variants, config, now);
+        computed.push(this.compute(mk, variants, config, now));
+      }
+      const inventory = this.deps.gpuInventory?.snapshot(now);
+      if (inventory) this.place(computed, inventory, config, now, snapshot.engineIntervalMs);
+      for (const c of computed) {
+        const r = this.store(c.mk, c.variants, c.outcome);
         decisions += r.decisions;
         changed += r.changed;
-        if (r.unavailable !== undefined) unavailable.set(mk, r.unavailable);
+        if (r.unavailable !== undefined) unavailable.set(c.mk, r.unavailable);
       }
       const durationMs = performance.now() - t0;
       this.stats.cycles++;
@@ -292,12 +333,8 @@ export class Engine implements DecisionSource {
     }
   }
 
-  private decide(
-    mk: string,
-    variants: readonly Variant[],
-    config: DecisionConfig,
-    now: number,
-  ): { decisions: number; changed: number; unavailable: string | undefined } {
+  /** One model's outcome as if GPUs were endless (steps 1-7). */
+  private compute(mk: string, variants: readonly Variant[], config: DecisionConfig, now: number): Computed {
     const first = variants[0] as Variant;
     const { namespace, modelID } = first;
     const metrics = this.deps.collector.getModelMetrics(namespace, modelID);
@@ -317,6 +354,90 @@ export class Engine implements DecisionSource {
       now,
       replicaDetail: false,
     });
+    return { mk, variants, states, previous, outcome };
+  }
+
+  /**
+   * Placement over every model of this run at once (priorities need them together), against one
+   * inventory snapshot. No GPU visible, or `enableLimiter: false`: decisions as computed, said in a step.
+   */
+  private place(
+    computed: readonly Computed[],
+    inventory: GpuInventory,
+    config: DecisionConfig,
+    now: number,
+    engineIntervalMs: number,
+  ): void {
+    const limits = config.saturation.limiter ?? DEFAULT_LIMITER_CONFIG;
+    const off =
+      inventory.types.size === 0 && inventory.namespaceQuotas.size === 0
+        ? 'no GPU node visible in the cluster: placement off, decisions as without Kubernetes'
+        : !limits.enabled
+          ? 'enableLimiter: false in the saturation config: placement off, GPUs not counted'
+          : undefined;
+    if (off !== undefined) {
+      const note = traceNote(3, 'placement-off', off);
+      for (const c of computed) {
+        const desired = new Map(c.outcome.decisions.map((d) => [d.variantKey, d.desiredReplicas]));
+        c.outcome = withPlacement(c.outcome, { desired, notes: [note], shortfall: 0 });
+      }
+      return;
+    }
+    const models = computed
+      .filter((c) => c.outcome.decisions.length > 0)
+      .map((c) => {
+        const { namespace, modelID } = c.variants[0] as Variant;
+        return placementModelOf(
+          c.mk,
+          namespace,
+          resolvePriority(config.saturation, namespace, modelID),
+          c.states,
+          c.outcome,
+          isSteady(c.outcome, c.previous),
+        );
+      });
+    const result = placeModels({
+      models,
+      inventory,
+      limits,
+      now,
+      lastBlockedAt: this.lastBlockedAt,
+      lastRebalance: this.lastRebalance,
+      returnHoldMs: returnHoldMs(engineIntervalMs),
+    });
+    for (const key of result.blocked) this.lastBlockedAt.set(key, now);
+    for (const c of computed) {
+      const p = result.models.get(c.mk);
+      if (!p) continue;
+      c.outcome = withPlacement(c.outcome, p);
+      if (p.rebalance) this.lastRebalance.set(c.mk, p.rebalance);
+      const { namespace, modelID } = c.variants[0] as Variant;
+      this.noteShortfall(c.mk, namespace, modelID, p.shortfall, p.notes);
+    }
+  }
+
+  private noteShortfall(
+    mk: string,
+    namespace: string,
+    modelID: string,
+    shortfall: number,
+    notes: readonly { code: string; text: string }[],
+  ): void {
+    const last = this.shortfalls.get(mk);
+    if (last === shortfall) return;
+    this.shortfalls.set(mk, shortfall);
+    this.deps.metrics.gpuShortfall.set({ namespace, model_id: modelID }, shortfall);
+    const why = notes.find((n) => n.code === 'gpu-shortfall')?.text;
+    if (shortfall > 0) this.deps.logger.warn({ model: modelID, namespace, shortfall, reason: why }, 'GPU shortfall');
+    else if (last !== undefined) this.deps.logger.info({ model: modelID, namespace }, 'GPU shortfall over');
+  }
+
+  private store(
+    mk: string,
+    variants: readonly Variant[],
+    outcome: ModelOutcome,
+  ): { decisions: number; changed: number; unavailable: string | undefined } {
+    const { namespace, modelID } = variants[0] as Variant;
     this.noteNoSeries(mk, namespace, modelID, outcome.analysis.noSeriesReason);
     this.noteThresholdProblem(mk, namespace, modelID, outcome.analysis.thresholdProblem);
 
@@ -488,8 +609,15 @@ export class Engine implements DecisionSource {
       this.reportingSeen.delete(change.variant.key);
       this.dropGauges(change.variant.key);
       const mk = modelKey(change.variant.namespace, change.variant.modelID);
+      this.lastBlockedAt.delete(change.variant.key);
       if (this.deps.registry.variantsOfModel(change.variant.namespace, change.variant.modelID).length === 0) {
         this.unavailable.delete(mk);
+        this.lastRebalance.delete(mk);
+        if (this.shortfalls.delete(mk))
+          this.deps.metrics.gpuShortfall.remove({
+            namespace: change.variant.namespace,
+            model_id: change.variant.modelID,
+          });
         this.badThresholds.delete(mk);
         if (this.noSeries.delete(mk))
           this.deps.metrics.modelMetricsMissing.remove({

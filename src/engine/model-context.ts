@@ -21,6 +21,11 @@ export interface TargetsInput {
   readonly maxScaleUpRate: number;
   /** Epoch ms of this decision (for the queue's growth rate since the previous one). */
   readonly now?: number;
+  /**
+   * WVA V2's `scaleDownBoundary` as KV use per replica (kvCacheThreshold x boundary): a scale-down
+   * also needs the projected KV use per remaining replica at most this. Undefined: no such bound.
+   */
+  readonly scaleDownKvMax?: number | undefined;
 }
 
 /** What the previous decision saw of the model, for rates over the gap since. */
@@ -31,7 +36,10 @@ export interface PreviousLoad {
   readonly dtS: number;
 }
 
-export interface ModelContext extends Pick<TargetsInput, 'analysis' | 'previous' | 'scaleToZero' | 'maxScaleUpRate'> {
+export interface ModelContext extends Pick<
+  TargetsInput,
+  'analysis' | 'previous' | 'scaleToZero' | 'maxScaleUpRate' | 'scaleDownKvMax'
+> {
   /** Sorted by variant key. */
   readonly states: readonly VariantState[];
   readonly hasPrevious: boolean;
@@ -112,6 +120,7 @@ export function buildModelContext(input: TargetsInput): ModelContext {
     queuePerReplica: t.queueLengthThreshold - t.queueSpareTrigger,
     scaleToZero: input.scaleToZero,
     maxScaleUpRate: input.maxScaleUpRate,
+    scaleDownKvMax: input.scaleDownKvMax,
   };
 }
 

@@ -3,13 +3,20 @@
  * (steps 1-2), compute targets (steps 3-7), and build the immutable Decision of every variant.
  * The engine shell only gathers the inputs and stores the outputs.
  */
-import { makeDecision, type Decision } from '../domain/decision.js';
+import { makeDecision, replaceTarget, type Decision } from '../domain/decision.js';
 import type { ModelMetrics } from '../domain/metrics.js';
 import type { SaturationThresholds, ScaleToZeroConfig } from '../domain/saturation.js';
 import type { SaturationConfig } from '../config/saturation-config.js';
-import { resolveScaleToZero, resolveThresholdOrigins, resolveThresholds } from '../config/saturation-config.js';
+import {
+  resolveScaleToZero,
+  resolveThresholdOrigins,
+  resolveThresholds,
+  resolveV2,
+} from '../config/saturation-config.js';
 import { analyzeModel, type ModelAnalysis, type VariantState } from './saturation-analyzer.js';
 import { computeTargets, waitingLoad, type ModelTargets } from './capacity-targets.js';
+import { modelReasons, traceLines, variantReasons, type Note } from './notes.js';
+import type { ModelPlacement, PlacementModel } from './placement.js';
 
 export interface DecisionConfig {
   readonly saturation: SaturationConfig;
@@ -81,6 +88,7 @@ export function decideModel(input: ModelDecisionInput): ModelOutcome {
     thresholdOrigin: (key, field) =>
       resolveThresholdOrigins(config.saturation, namespace, modelID, byKey.get(key)?.saturation)[field],
   });
+  const boundary = resolveV2(config.saturation, namespace, modelID).scaleDownBoundary;
   const targets = computeTargets({
     analysis,
     variants: input.variants,
@@ -88,6 +96,7 @@ export function decideModel(input: ModelDecisionInput): ModelOutcome {
     scaleToZero: modelScaleToZero(input),
     maxScaleUpRate: config.maxScaleUpRate,
     now: input.now,
+    scaleDownKvMax: boundary === undefined ? undefined : modelThresholds.kvCacheThreshold * boundary,
   });
   const usable = analysis.freshness === 'fresh' && analysis.dataQuality === 'complete';
   const modelWaiting = usable ? waitingLoad(analysis) : undefined;
@@ -115,4 +124,63 @@ export function decideModel(input: ModelDecisionInput): ModelOutcome {
   }
   Object.freeze(targets.steps);
   return { analysis, targets, decisions };
+}
+
+/** Where placement may move a model back to a cheaper variant: holding steady, nothing in flight. */
+export function isSteady(outcome: ModelOutcome, previous: ReadonlyMap<string, Decision>): boolean {
+  const a = outcome.analysis;
+  if (outcome.targets.action !== 'hold' || a.pendingTotal > 0 || a.scaleUpNeeded) return false;
+  if (a.freshness !== 'fresh' || a.dataQuality !== 'complete') return false;
+  return outcome.decisions.every(
+    (d) => d.desiredReplicas === d.currentReplicas && previous.get(d.variantKey)?.desiredReplicas === d.currentReplicas,
+  );
+}
+
+/** The model as placement sees it: its targets before placement, per variant. */
+export function placementModelOf(
+  key: string,
+  namespace: string,
+  priority: number,
+  variants: readonly VariantState[],
+  outcome: ModelOutcome,
+  steady: boolean,
+): PlacementModel {
+  const byKey = new Map(outcome.decisions.map((d) => [d.variantKey, d]));
+  return {
+    key,
+    namespace,
+    priority,
+    steady,
+    variants: variants.map((s) => {
+      const d = byKey.get(s.variant.key);
+      return { variant: s.variant, current: d?.currentReplicas ?? s.current, desired: d?.desiredReplicas ?? s.current };
+    }),
+  };
+}
+
+/** The outcome with placement's targets, reasons and steps (unchanged when there are no decisions). */
+export function withPlacement(
+  outcome: ModelOutcome,
+  p: Pick<ModelPlacement, 'desired' | 'notes' | 'shortfall'>,
+): ModelOutcome {
+  if (outcome.decisions.length === 0 || (p.notes.length === 0 && p.shortfall === 0)) {
+    let same = true;
+    for (const d of outcome.decisions)
+      if ((p.desired.get(d.variantKey) ?? d.desiredReplicas) !== d.desiredReplicas) same = false;
+    if (same) return outcome;
+  }
+  const notes: readonly Note[] = p.notes;
+  const steps = Object.freeze([...outcome.targets.steps, ...traceLines(notes)]);
+  const model = modelReasons(notes);
+  const decisions = outcome.decisions.map((d) =>
+    Object.freeze(
+      replaceTarget(d, {
+        desiredReplicas: p.desired.get(d.variantKey) ?? d.desiredReplicas,
+        reasons: Object.freeze([...d.reasons, ...model, ...variantReasons(notes, d.variantKey)]),
+        steps,
+        gpuShortfall: p.shortfall > 0 ? p.shortfall : undefined,
+      }),
+    ),
+  );
+  return { ...outcome, decisions };
 }

@@ -22,6 +22,14 @@ export type NoteCode =
   | 'pending-cover-need'
   | 'rate-adds-none'
   | 'variant-grows'
+  // Step 3, where Kubernetes shows the GPUs: placement (placement.ts).
+  | 'placement-off'
+  | 'placement-unlimited'
+  | 'placement-full'
+  | 'placement-min'
+  | 'placement-spill'
+  | 'placement-return'
+  | 'gpu-shortfall'
   // Step 4: scale down.
   | 'scale-down'
   | 'holding-lower'

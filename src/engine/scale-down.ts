@@ -42,8 +42,11 @@ function tooFewNonSaturated(a: ModelAnalysis): string {
   return `only ${a.nonSaturatedCount} non-saturated replica(s)${peaks}`;
 }
 
-/** Projected spare with `removed` of the non-saturated replicas gone. */
-function projection(a: ModelAnalysis, removed: number): Projection {
+/**
+ * Projected spare with `removed` of the non-saturated replicas gone; with WVA V2's
+ * scaleDownBoundary (`kvMax`), the projected KV use per replica must also stay at most that.
+ */
+function projection(a: ModelAnalysis, removed: number, kvMax?: number): Projection {
   const t = a.thresholds;
   const n = a.nonSaturatedCount - removed;
   if (n < 1)
@@ -64,6 +67,14 @@ function projection(a: ModelAnalysis, removed: number): Projection {
       ok: false,
       code: 'no-scale-down-spare',
       why: `${fewer} queue spare would be ${fmt(queueSpare)} < ${fmt(t.queueSpareTrigger)}`,
+      kvSpare,
+      queueSpare,
+    };
+  if (kvMax !== undefined && a.nonSaturatedKv / n > kvMax)
+    return {
+      ok: false,
+      code: 'no-scale-down-spare',
+      why: `${fewer} KV use per replica would be ${fmt(a.nonSaturatedKv / n)} > ${fmt(kvMax)} (scaleDownBoundary)`,
       kvSpare,
       queueSpare,
     };
@@ -129,16 +140,21 @@ function removeReplicas(
 }
 
 /** Why `applied` below current: a further step down, holding the previous one, or stepping back. */
-function scaleDownNote(a: ModelAnalysis, applied: number, before: number): { code: NoteCode; why: string } {
+function scaleDownNote(
+  a: ModelAnalysis,
+  applied: number,
+  before: number,
+  kvMax: number | undefined,
+): { code: NoteCode; why: string } {
   const t = a.thresholds;
-  const p = projection(a, applied);
+  const p = projection(a, applied, kvMax);
   const spare = `projected spare KV ${fmt(p.kvSpare)} >= ${fmt(t.kvSpareTrigger)}, queue ${fmt(p.queueSpare)} >= ${fmt(t.queueSpareTrigger)}`;
   if (applied > before)
     return { code: 'scale-down', why: `scale down by 1${applied > 1 ? ` (${applied} below current)` : ''}: ${spare}` };
   if (applied === before)
     return {
       code: 'holding-lower',
-      why: `holding the lower decision (${applied} below current); no further scale-down: ${projection(a, applied + 1).why}`,
+      why: `holding the lower decision (${applied} below current); no further scale-down: ${projection(a, applied + 1, kvMax).why}`,
     };
   return { code: 'load-rose', why: `load rose: ${applied} below current instead of ${before} (${spare})` };
 }
@@ -149,9 +165,9 @@ export function scaleDown(ctx: ModelContext): StageResult {
   const a = ctx.analysis;
   const before = previouslyRemoved(ctx);
   let removal = before + 1;
-  while (removal > 0 && !projection(a, removal).ok) removal--;
+  while (removal > 0 && !projection(a, removal, ctx.scaleDownKvMax).ok) removal--;
   if (removal === 0) {
-    const p = projection(a, 1);
+    const p = projection(a, 1, ctx.scaleDownKvMax);
     return refuse(ctx, p.code, p.why);
   }
   // Replicas that just became ready look idle to the projection while a saturated one still holds
@@ -168,7 +184,7 @@ export function scaleDown(ctx: ModelContext): StageResult {
   }
   const { desired, applied, notes } = removeReplicas(ctx, removal);
   if (applied === 0) return refuse(ctx, 'no-scale-down-at-min', 'every variant at its min');
-  const { code, why } = scaleDownNote(a, applied, before);
+  const { code, why } = scaleDownNote(a, applied, before, ctx.scaleDownKvMax);
   notes.push(reasonNote(4, code, why), traceNote(4, code, why));
   return stage('scale-down', desired, notes);
 }

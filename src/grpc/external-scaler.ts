@@ -202,6 +202,13 @@ export class ExternalScalerService {
 
   /** Parses and registers the variant; unchanged registrations cost one parse and a comparison. */
   private register(ref: ScaledObjectRef__Output): Variant {
+    // A variant the ScaledObject informer registered is the authority, and its metadata may lack
+    // `modelID` (WVA's llm-d.ai/model-id annotation gives it, which KEDA does not forward).
+    const informed = this.deps.registry.get(variantKey(ref.namespace, ref.name));
+    if (informed && informed.source !== 'grpc') {
+      this.deps.expiry?.touch(informed.key);
+      return informed;
+    }
     const variant = parseTriggerMetadata(ref.namespace, ref.name, ref.scalerMetadata ?? {});
     this.deps.expiry?.touch(variant.key);
     const known = this.deps.registry.get(variant.key);

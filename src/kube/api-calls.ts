@@ -5,7 +5,8 @@
  * drift apart (a verb the code does not use is a test failure, and so is a missing one).
  *
  * `scope`: `watched` resources live in the namespaces the scaler watches (all, or WATCH_NAMESPACE);
- * `own` resources live in the scaler's own namespace (the saturation ConfigMap, the leader Lease).
+ * `own` resources live in the scaler's own namespace (the saturation ConfigMap, the leader Lease);
+ * `cluster` resources have no namespace (Nodes, for the GPU inventory).
  */
 export type ApiVerb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch';
 
@@ -16,7 +17,7 @@ export interface ApiCall {
   /** Plural resource name, with `/status` for the status subresource. */
   readonly resource: string;
   readonly verbs: readonly ApiVerb[];
-  readonly scope: 'watched' | 'own';
+  readonly scope: 'watched' | 'own' | 'cluster';
 }
 
 export const KUBE_API_CALLS = {
@@ -45,6 +46,8 @@ export const KUBE_API_CALLS = {
   replicaSets: { group: 'apps', version: 'v1', resource: 'replicasets', verbs: ['list', 'watch'], scope: 'watched' },
   pods: { group: '', version: 'v1', resource: 'pods', verbs: ['list', 'watch'], scope: 'watched' },
   configMaps: { group: '', version: 'v1', resource: 'configmaps', verbs: ['list', 'watch'], scope: 'own' },
+  resourceQuotas: { group: '', version: 'v1', resource: 'resourcequotas', verbs: ['list', 'watch'], scope: 'watched' },
+  nodes: { group: '', version: 'v1', resource: 'nodes', verbs: ['list', 'watch'], scope: 'cluster' },
   leases: {
     group: 'coordination.k8s.io',
     version: 'v1',

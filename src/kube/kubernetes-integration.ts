@@ -17,6 +17,8 @@ import type { Logger } from '../observability/logger.js';
 import type { ScalerMetrics } from '../observability/metrics.js';
 import { KUBE_API_CALLS } from './api-calls.js';
 import { DeploymentReplicas } from './deployment-replicas.js';
+import { KubeGpuInventory } from './gpu-inventory.js';
+import type { GpuInventorySource } from '../domain/gpu.js';
 import { leaderIdentity, ownNamespace } from './kube-config.js';
 import { refOf } from './object-fields.js';
 import { LeaseLeaderElector } from './leader-election.js';
@@ -35,6 +37,7 @@ export type KubeSettings = Pick<
   | 'WVA_CONFIGMAP_NAMESPACE'
   | 'WVA_SCALER_ADDRESS_MATCH'
   | 'WVA_LEADER_ELECTION'
+  | 'WVA_GPU_INVENTORY'
   | 'WVA_LEASE_NAME'
   | 'POD_NAME'
   | 'POD_NAMESPACE'
@@ -78,6 +81,8 @@ export class KubernetesIntegration {
   readonly podMapper: OwnerReferencePodMapper;
   readonly leadership: LeadershipSource;
   readonly statusWriter: StatusWriter;
+  /** Nodes, pods and ResourceQuotas as GPUs (undefined with WVA_GPU_INVENTORY=false). */
+  readonly gpuInventory: GpuInventorySource | undefined;
   readonly informers: {
     readonly scaledObjects: ResourceInformer<KubernetesObject>;
     readonly variantAutoscalings: ResourceInformer<KubernetesObject>;
@@ -85,6 +90,8 @@ export class KubernetesIntegration {
     readonly replicaSets: ResourceInformer<KubernetesObject>;
     readonly pods: ResourceInformer<KubernetesObject>;
     readonly configMap: ResourceInformer<KubernetesObject>;
+    readonly nodes?: ResourceInformer<KubernetesObject>;
+    readonly resourceQuotas?: ResourceInformer<KubernetesObject>;
   };
   private readonly elector: LeaseLeaderElector | undefined;
   private readonly logger: Logger;
@@ -162,10 +169,31 @@ export class KubernetesIntegration {
         },
         configMap,
       ),
+      ...(settings.WVA_GPU_INVENTORY
+        ? {
+            nodes: new ResourceInformer({ ...common, call: KUBE_API_CALLS.nodes, namespace: undefined }, {}),
+            resourceQuotas: new ResourceInformer(
+              { ...common, call: KUBE_API_CALLS.resourceQuotas, namespace: watched },
+              {},
+            ),
+          }
+        : {}),
     };
     replicas.attach(this.informers.deployments);
     this.replicaStatus = replicas;
     this.podMapper = new OwnerReferencePodMapper(this.informers.pods, this.informers.replicaSets, registry);
+    const { nodes, resourceQuotas } = this.informers;
+    this.gpuInventory =
+      nodes && resourceQuotas
+        ? new KubeGpuInventory({
+            nodes,
+            resourceQuotas,
+            pods: this.informers.pods,
+            deployments: this.informers.deployments,
+            registry,
+            variantOf: (namespace, pod) => this.podMapper.variantOf(namespace, pod),
+          })
+        : undefined;
 
     if (settings.WVA_LEADER_ELECTION) {
       this.elector = new LeaseLeaderElector(
@@ -205,7 +233,7 @@ export class KubernetesIntegration {
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
-    const all = Object.values(this.informers);
+    const all = Object.values(this.informers).filter((i) => i !== undefined);
     for (const i of all) i.start();
     const timeout = this.deps.tuning?.syncTimeoutMs ?? 10_000;
     const synced = await Promise.all(all.map((i) => i.waitForSync(timeout)));
@@ -229,7 +257,11 @@ export class KubernetesIntegration {
     this.statusWriter.stop();
     await this.statusWriter.idle();
     await this.elector?.stop();
-    await Promise.all(Object.values(this.informers).map((i) => i.stop()));
+    await Promise.all(
+      Object.values(this.informers)
+        .filter((i) => i !== undefined)
+        .map((i) => i.stop()),
+    );
   }
 
   /** True once the variant sources have been listed (for /readyz). */
@@ -239,6 +271,6 @@ export class KubernetesIntegration {
 
   /** Reconciles every informer's owner against its whole cache now (also on a timer). */
   resync(): void {
-    for (const i of Object.values(this.informers)) i.resync();
+    for (const i of Object.values(this.informers)) i?.resync();
   }
 }

@@ -211,6 +211,13 @@ function listFunction<T extends KubernetesObject>(
         (namespace === undefined
           ? await core.listConfigMapForAllNamespaces({ fieldSelector })
           : await core.listNamespacedConfigMap({ namespace, fieldSelector })) as KubernetesListObject<T>;
+    case 'resourcequotas':
+      return async () =>
+        (namespace === undefined
+          ? await core.listResourceQuotaForAllNamespaces({ fieldSelector })
+          : await core.listNamespacedResourceQuota({ namespace, fieldSelector })) as KubernetesListObject<T>;
+    case 'nodes':
+      return async () => (await core.listNode({ fieldSelector })) as KubernetesListObject<T>;
     default:
       throw new Error(`no list function for core resource ${plural}`);
   }

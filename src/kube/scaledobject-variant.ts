@@ -12,6 +12,39 @@
  */
 import { MAX_REPLICAS_BOUND, quoteValue, replicasScalar } from '../config/scalars.js';
 import { FROM_ENV, hasKey, MetadataError, parseTriggerMetadata } from '../config/trigger-metadata.js';
+
+/**
+ * WVA v0.9's discovery annotations (llm-d WVA docs/developer-guide/migrating-from-va-crd.md): a
+ * ScaledObject annotated `llm-d.ai/managed: "true"` names its model in `llm-d.ai/model-id` and may
+ * set its cost in `llm-d.ai/variant-cost`. Its trigger pointing at this scaler then needs no
+ * `modelID`; trigger metadata wins where it gives the same thing (`modelID`, `variantCost`).
+ */
+export const WVA_MANAGED = 'llm-d.ai/managed';
+export const WVA_MODEL_ID = 'llm-d.ai/model-id';
+export const WVA_VARIANT_COST = 'llm-d.ai/variant-cost';
+
+/** The trigger metadata with what WVA's annotations add (metadata keys win). */
+export function withWvaAnnotations(
+  scaledObject: unknown,
+  metadata: Record<string, string>,
+): { ok: true; metadata: Record<string, string> } | { ok: false; error: string } {
+  const annotations = asRecord(field(scaledObject, 'metadata', 'annotations'));
+  const managed = annotations?.[WVA_MANAGED];
+  if (managed !== 'true') return { ok: true, metadata };
+  const out = { ...metadata };
+  const model = annotations?.[WVA_MODEL_ID];
+  if (!hasKey(metadata, 'modelID')) {
+    if (typeof model !== 'string' || model.trim() === '')
+      return {
+        ok: false,
+        error: `annotation ${WVA_MANAGED}: "true" needs ${WVA_MODEL_ID} (the vLLM model_name) when the trigger gives no modelID`,
+      };
+    out['modelID'] = model;
+  }
+  const cost = annotations?.[WVA_VARIANT_COST];
+  if (typeof cost === 'string' && cost.trim() !== '' && !hasKey(metadata, 'variantCost')) out['variantCost'] = cost;
+  return { ok: true, metadata: out };
+}
 import { DEFAULT_MAX_REPLICAS, variantKey, type Variant } from '../domain/variant.js';
 import { asRecord, field, int, isDeleting, refOf, str } from './object-fields.js';
 
@@ -121,11 +154,24 @@ export function variantFromScaledObject(
     };
   });
   if (typeof metadata === 'string') return { kind: 'deferred', key, why: metadata };
+  const annotated = withWvaAnnotations(scaledObject, metadata);
+  if (!annotated.ok) return { kind: 'invalid', key, error: annotated.error };
   let parsed: Variant;
   try {
-    parsed = parseTriggerMetadata(ref.namespace, ref.name, metadata);
+    parsed = parseTriggerMetadata(ref.namespace, ref.name, annotated.metadata);
   } catch (err) {
-    if (err instanceof MetadataError) return { kind: 'invalid', key, error: err.message };
+    if (err instanceof MetadataError) {
+      const fromAnnotation =
+        (err.key === 'variantCost' && !hasKey(metadata, 'variantCost')) ||
+        (err.key === 'modelID' && !hasKey(metadata, 'modelID'));
+      return {
+        kind: 'invalid',
+        key,
+        error: fromAnnotation
+          ? `${err.message} (from annotation ${err.key === 'modelID' ? WVA_MODEL_ID : WVA_VARIANT_COST})`
+          : err.message,
+      };
+    }
     throw err;
   }
   const targetKind = str(scaledObject, 'spec', 'scaleTargetRef', 'kind') ?? 'Deployment';

@@ -20,7 +20,7 @@ import { KUBE_API_CALLS, requireVerb } from './api-calls.js';
 import type { LeadershipSource } from '../domain/leadership.js';
 
 export interface StatusCondition {
-  readonly type: 'MetricsAvailable' | 'OptimizationReady';
+  readonly type: 'MetricsAvailable' | 'OptimizationReady' | 'GpuCapacity';
   readonly status: 'True' | 'False' | 'Unknown';
   readonly reason: string;
   readonly message: string;
@@ -80,7 +80,11 @@ export function conditionsFor(d: Decision): Omit<StatusCondition, 'lastTransitio
     reason: 'OptimizationSucceeded',
     message: `desired ${d.desiredReplicas} (current ${d.currentReplicas}): ${reasons}${d.clamp ? ` [${d.clamp}]` : ''}`,
   };
-  return [metrics, optimization];
+  if (d.gpuShortfall === undefined || d.gpuShortfall <= 0) return [metrics, optimization];
+  // Placement could not fit everything the model wanted (inventory, quotas): said while it lasts.
+  const shortfall =
+    d.reasons.find((r) => r.startsWith('GPU shortfall')) ?? `GPU shortfall: ${d.gpuShortfall} replica(s)`;
+  return [metrics, optimization, { type: 'GpuCapacity', status: 'False', reason: 'GpuShortfall', message: shortfall }];
 }
 
 /** What decides whether a write is needed: everything but times and messages. */

@@ -80,6 +80,12 @@ export class ScalerMetrics {
     labelNames: ['namespace', 'model_id'],
     registers: [this.registry],
   });
+  readonly gpuShortfall = new Gauge({
+    name: 'wva_scaler_gpu_shortfall',
+    help: 'Replicas a model wanted in the last cycle that fit on no GPU it may use (inventory, quotas); 0 when none.',
+    labelNames: ['namespace', 'model_id'],
+    registers: [this.registry],
+  });
   readonly configErrors = new Counter({
     name: 'wva_scaler_config_errors_total',
     help: 'Rejected configuration updates (the last good config stays).',

@@ -3,7 +3,8 @@
  * the default values and with every option on: every template renders to Kubernetes objects,
  * `helm lint` passes, the Deployment is hardened and probed as the design says, the Service is
  * headless, every object carries the labels of templates/_helpers.tpl, and the RBAC rules are
- * exactly the calls the code makes (KUBE_API_CALLS): no verb the code does not use, none missing. Each values-set is rendered once, in beforeAll.
+ * exactly the calls the code makes (KUBE_API_CALLS): no verb the code does not use, none missing.
+ * Each values-set is rendered once, in beforeAll.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -230,6 +231,8 @@ describe('deploy/helm/wva-scaler', () => {
     const objs = render('default');
     expect(objs.map((o) => o.kind).sort()).toEqual([
       'ClusterRole',
+      'ClusterRole',
+      'ClusterRoleBinding',
       'ClusterRoleBinding',
       'ConfigMap',
       'Deployment',
@@ -245,6 +248,8 @@ describe('deploy/helm/wva-scaler', () => {
     const objs = render('everything');
     expect(objs.map((o) => o.kind).sort()).toEqual([
       'Certificate',
+      'ClusterRole',
+      'ClusterRoleBinding',
       'ConfigMap',
       'CustomResourceDefinition',
       'Deployment',
@@ -453,6 +458,13 @@ describe('deploy/helm/wva-scaler', () => {
       if (kind === 'Role') expect(g.watchedNamespace).toBe('llm');
       expect([...g.watched].sort(), name).toEqual([...expected('watched', leader)].sort());
       expect([...g.own].sort(), name).toEqual([...expected('own', leader)].sort());
+      const nodes = one(objs, 'ClusterRole', 'wva-scaler-nodes') as unknown as {
+        rules: { apiGroups: string[]; resources: string[]; verbs: string[] }[];
+      };
+      const nodeGrants = nodes.rules.flatMap((r) =>
+        r.apiGroups.flatMap((g) => r.resources.flatMap((res) => r.verbs.map((v) => `${g}|${res}|${v}`))),
+      );
+      expect(nodeGrants.sort(), name).toEqual([...expected('cluster', leader)].sort());
       for (const b of objs.filter((o) => o.kind.endsWith('Binding'))) {
         expect((b as unknown as { subjects: unknown[] }).subjects).toEqual([
           { kind: 'ServiceAccount', name: 'wva-scaler', namespace: 'keda' },
