@@ -21,6 +21,7 @@ import type { DecisionOutcome, DecisionSource } from './decision-source.js';
 import type { ReplicaStatusSource } from './replica-status.js';
 import type { VariantState } from './saturation-analyzer.js';
 import { decideModel, modelScaleToZero, type DecisionConfig } from './model-decision.js';
+import type { ModelState } from './model-state.js';
 
 export type CycleTrigger = 'interval' | 'on-demand' | 'demand' | 'manual';
 
@@ -101,6 +102,8 @@ export class Engine implements DecisionSource {
   private readonly gauges = new Map<string, VariantGauges>();
   /** Without a ReplicaStatusSource: the most pods seen reporting per variant, and when (statesOf). */
   private readonly reportingSeen = new Map<string, { count: number; at: number }>();
+  /** What each model's decisions learned so far (model-state.ts), passed into the next one. */
+  private readonly modelStates = new Map<string, ModelState>();
   /** registry.byModel(), rebuilt only after a registry change. */
   private models: Map<string, Variant[]> | undefined;
   readonly stats = { cycles: 0, coalesced: 0, maxConcurrent: 0, active: 0 };
@@ -242,6 +245,7 @@ export class Engine implements DecisionSource {
         saturation: snapshot.saturation,
         scaleToZero: snapshot.scaleToZero,
         maxScaleUpRate: snapshot.maxScaleUpRate,
+        features: snapshot.features,
       };
       const now = req.now ?? this.clock();
       const byModel = this.modelsNow();
@@ -316,7 +320,9 @@ export class Engine implements DecisionSource {
       previous,
       now,
       replicaDetail: false,
+      state: this.modelStates.get(mk),
     });
+    this.modelStates.set(mk, outcome.state);
     this.noteNoSeries(mk, namespace, modelID, outcome.analysis.noSeriesReason);
     this.noteThresholdProblem(mk, namespace, modelID, outcome.analysis.thresholdProblem);
 
@@ -491,6 +497,7 @@ export class Engine implements DecisionSource {
       if (this.deps.registry.variantsOfModel(change.variant.namespace, change.variant.modelID).length === 0) {
         this.unavailable.delete(mk);
         this.badThresholds.delete(mk);
+        this.modelStates.delete(mk);
         if (this.noSeries.delete(mk))
           this.deps.metrics.modelMetricsMissing.remove({
             namespace: change.variant.namespace,

@@ -22,6 +22,11 @@ export type NoteCode =
   | 'pending-cover-need'
   | 'rate-adds-none'
   | 'variant-grows'
+  | 'saturated-now'
+  | 'saturated-by-peak'
+  | 'peak-only'
+  | 'lookahead'
+  | 'lookahead-holds'
   // Step 4: scale down.
   | 'scale-down'
   | 'holding-lower'
