@@ -55,11 +55,14 @@ export function measuredArrivals(
   return { arrivals: Math.max(0, served + growth), served, growth, growthKnown: previous !== undefined };
 }
 
-/** What one replica serves per second at the KV target, and from what. */
+/**
+ * What one replica serves per second at the KV target, and from what: what the fastest saturated
+ * replica completes now when one is saturated (it runs flat out now: the freshest measure), else
+ * the rate learned while replicas ran near their target.
+ */
 function perReplicaRate(a: ModelAnalysis, learned: number | undefined): { rate: number; from: string } | undefined {
-  if (learned !== undefined) return { rate: learned, from: 'learned' };
   const mu = a.saturatedReplicaRate;
-  if (mu === undefined) return undefined;
+  if (mu === undefined) return learned !== undefined ? { rate: learned, from: 'learned' } : undefined;
   const t = a.thresholds;
   const kvPer = t.kvCacheThreshold - t.kvSpareTrigger;
   const kvAtMu = a.saturatedKv ?? t.kvCacheThreshold;
@@ -75,8 +78,7 @@ export interface ThroughputOptions {
 
 /**
  * Step 3 from throughput, when the model reports it: arrivals (measuredArrivals) over what one
- * replica serves at the KV target, the learned rate when known, else what the fastest saturated
- * replica completes, scaled down to the KV target (a saturated replica runs above it); the
+ * replica serves at the KV target (perReplicaRate); the
  * gateway's backlog is served within BACKLOG_DRAIN_S on top of the arrivals. Undefined when a rate
  * is missing or no per-replica rate is known (nothing runs flat out and none was learned).
  */
