@@ -42,8 +42,10 @@ function horizon(ctx: ModelContext): { seconds: number; learned: boolean } {
 export function forecastOf(ctx: ModelContext): Forecast | undefined {
   const trend = ctx.state.arrivals;
   const maxFraction = ctx.features.lookaheadMaxFraction;
+  // Most cycles: off, not known yet, or not rising (checked before the horizon, which sorts variants).
   if (!ctx.features.lookahead || !trend || trend.samples < 2 || trend.level < MIN_LEVEL || maxFraction <= 0)
     return undefined;
+  if (!(trend.slope > 0)) return undefined;
   const h = horizon(ctx);
   const ahead = forecast(trend, h.seconds);
   const raw = ahead / trend.level;

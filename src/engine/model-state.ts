@@ -56,11 +56,16 @@ function learnArrivals(prev: ModelState, input: LearnInput): Pick<ModelState, 'a
   return { arrivals, recentLevels };
 }
 
+/** Every variant's track after this observation; the previous map itself when no track moved. */
 function learnStartups(prev: ModelState, input: LearnInput): ReadonlyMap<string, StartupTrack> {
-  const out = new Map<string, StartupTrack>();
-  for (const s of input.variants)
-    out.set(s.variant.key, updateStartup(prev.startup.get(s.variant.key), s.current, s.ready, input.now));
-  return out;
+  let moved = prev.startup.size !== input.variants.length;
+  const tracks = input.variants.map((s) => {
+    const before = prev.startup.get(s.variant.key);
+    const after = updateStartup(before, s.current, s.ready, input.now);
+    if (after !== before) moved = true;
+    return [s.variant.key, after] as const;
+  });
+  return moved ? new Map(tracks) : prev.startup;
 }
 
 /** The state after this cycle's observation. */

@@ -29,6 +29,8 @@ export function updateStartup(
 ): StartupTrack {
   const pending = Math.max(0, current - ready);
   if (!prev) return { current, ready, pendingSince: new Array<undefined>(pending).fill(undefined), samplesS: [] };
+  // Nothing pending before or now and the same counts: the same track (no allocation per cycle).
+  if (prev.current === current && prev.ready === ready && pending === 0 && prev.pendingSince.length === 0) return prev;
   const queue = [...prev.pendingSince];
   const samples = [...prev.samplesS];
   const becameReady = Math.max(0, Math.min(ready, current) - Math.min(prev.ready, prev.current));

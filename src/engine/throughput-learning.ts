@@ -37,8 +37,11 @@ export function updateThroughput(
     if (r.variantKey === undefined) continue;
     const s = sampleOf(r, kvTarget);
     if (s === undefined) continue;
-    const acc = sums.get(r.variantKey) ?? { sum: 0, n: 0 };
-    sums.set(r.variantKey, { sum: acc.sum + s, n: acc.n + 1 });
+    const acc = sums.get(r.variantKey);
+    if (acc) {
+      acc.sum += s;
+      acc.n++;
+    } else sums.set(r.variantKey, { sum: s, n: 1 });
   }
   if (sums.size === 0) return prev;
   const out = new Map(prev);
