@@ -152,6 +152,13 @@ async function startScaler(
     engineIntervalMs: settings.WVA_ENGINE_INTERVAL,
     maxScaleUpRate: settings.WVA_MAX_SCALE_UP_RATE,
     scaleToZero: { enabled: settings.WVA_SCALE_TO_ZERO, retentionMs: settings.WVA_SCALE_TO_ZERO_RETENTION },
+    features: {
+      peakGuard: settings.WVA_PEAK_GUARD,
+      lookahead: settings.WVA_LOOKAHEAD,
+      startupMs: settings.WVA_STARTUP_SECONDS * 1000,
+      lookaheadMaxFraction: settings.WVA_LOOKAHEAD_MAX_FRACTION,
+      tokenCapacity: settings.WVA_TOKEN_CAPACITY,
+    },
   });
 
   // Saturation config from a file: a bad file at start-up is fatal, later ones keep the last good.
@@ -254,7 +261,12 @@ async function startScaler(
   });
   const decisionConfig = () => {
     const g = globalConfig.get();
-    return { saturation: g.saturation, scaleToZero: g.scaleToZero, maxScaleUpRate: g.maxScaleUpRate };
+    return {
+      saturation: g.saturation,
+      scaleToZero: g.scaleToZero,
+      maxScaleUpRate: g.maxScaleUpRate,
+      features: g.features,
+    };
   };
   const fetcher = new MetricsFetcher({
     collector,

@@ -2,10 +2,11 @@
  * What each policy sees of the fleet, emulating Prometheus: every scrape stores one sample per
  * ready pod (pending pods serve no metrics); queries are answered from those samples.
  *  - The engine (and WVA's rule) read what the collector's PromQL gives: KV use and waiting as
- *    `max_over_time(...[1m])` per pod, running as the latest sample, the completion rate as the
- *    counter's increase over the window's samples (`rate(...[1m])`, without extrapolation). Only pods that exist now are
- *    listed (Prometheus would keep a removed pod's 1 m peak for up to a minute; the collector maps
- *    pods to variants through Kubernetes, which no longer lists it).
+ *    `max_over_time(...[1m])` per pod and as the latest sample, running as the latest sample, the
+ *    completion rate as the counter's increase over the window's samples (`rate(...[1m])`, without
+ *    extrapolation). Only pods that exist now are listed (Prometheus would keep a removed pod's 1 m
+ *    peak for up to a minute; the collector maps pods to variants through Kubernetes, which no
+ *    longer lists it).
  *  - KEDA's prometheus trigger reads `sum(vllm:num_requests_waiting)`: the latest sample per pod.
  */
 import type { ModelMetrics, ReplicaMetrics } from '../../src/domain/metrics.js';
@@ -89,6 +90,9 @@ export class ScrapeHistory {
         running: last.running,
         requestRate,
         serviceSeconds,
+        // The latest sample, as the collector's instant queries give it beside the peaks.
+        kvCacheUsageNow: last.kv,
+        queueLengthNow: last.waiting,
       });
     }
     return {

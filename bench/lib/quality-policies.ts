@@ -15,6 +15,7 @@ import type { SaturationThresholds } from '../../src/domain/saturation.js';
 import { resolveThresholds } from '../../src/config/saturation-config.js';
 import { scaleUpCap } from '../../src/engine/capacity-targets.js';
 import { decideModel, type DecisionConfig, type ModelOutcome } from '../../src/engine/model-decision.js';
+import type { ModelState } from '../../src/engine/model-state.js';
 import { modelReasons } from '../../src/engine/notes.js';
 import { analyzeModel, type ModelAnalysis, type VariantState } from '../../src/engine/saturation-analyzer.js';
 import type { CronWindow } from './quality-trace.js';
@@ -58,6 +59,8 @@ export interface ScalingPolicy {
 export class EnginePolicy implements ScalingPolicy {
   readonly name = 'this engine';
   private previous = new Map<string, Decision>();
+  /** What the engine learned of the model (model-state.ts), passed back in as the Engine does. */
+  private state: ModelState | undefined;
 
   /** `onOutcome` sees every decision as made (the decision trace records them). */
   constructor(
@@ -75,7 +78,9 @@ export class EnginePolicy implements ScalingPolicy {
       previous: this.previous,
       now: obs.now,
       replicaDetail: false,
+      state: this.state,
     });
+    this.state = outcome.state;
     this.onOutcome?.(obs.now, outcome);
     const values = new Map<string, number>();
     if (outcome.decisions.length > 0) this.previous = new Map(outcome.decisions.map((d) => [d.variantKey, d]));

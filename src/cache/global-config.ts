@@ -3,6 +3,7 @@
  * snapshot, swapped atomically so a reader never sees half an update.
  */
 import { EMPTY_SATURATION_CONFIG, type SaturationConfig } from '../config/saturation-config.js';
+import type { EngineFeatures } from '../domain/engine-features.js';
 import type { ScaleToZeroConfig } from '../domain/saturation.js';
 
 export interface GlobalConfigSnapshot {
@@ -11,6 +12,8 @@ export interface GlobalConfigSnapshot {
   readonly maxScaleUpRate: number;
   readonly saturation: SaturationConfig;
   readonly scaleToZero: ScaleToZeroConfig;
+  /** The engine's switchable behaviours; absent = every one on (DEFAULT_ENGINE_FEATURES). */
+  readonly features?: EngineFeatures;
 }
 
 export type GlobalConfigInit = Omit<GlobalConfigSnapshot, 'version' | 'saturation'> & { saturation?: SaturationConfig };

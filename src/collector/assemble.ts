@@ -34,11 +34,33 @@ export interface SignalSet {
   readonly rate: PodValues | undefined;
   /** Mean service seconds per pod; undefined when the whole signal failed to fetch. */
   readonly service: PodValues | undefined;
+  /** The latest KV use and waiting per pod (not peaks); undefined when the signal failed to fetch. */
+  readonly kvNow?: PodValues | undefined;
+  readonly waitingNow?: PodValues | undefined;
+  /** Mean prompt tokens per finished request per pod; undefined when the signal failed to fetch. */
+  readonly promptTokens?: PodValues | undefined;
+  /** KV tokens per pod (`vllm:cache_config_info`) keyed by capacityKey(namespace, pod). */
+  readonly kvCapacity?: ReadonlyMap<string, number> | undefined;
   /** Requests over each model's retention window; a model absent from the map is missing. */
   readonly retention: ModelValues | undefined;
   readonly gateway: ModelValues | undefined;
   /** namespace → model_name values seen there → the pods seen with it (empty when the series name none). */
   readonly seen: ReadonlyMap<string, ReadonlyMap<string, ReadonlySet<string>>> | undefined;
+}
+
+/** The key of a pod's KV capacity: the info gauge carries no model_name in real vLLM. */
+export function capacityKey(namespace: string, pod: string): string {
+  return `${namespace}${SEP}${pod}`;
+}
+
+/**
+ * num_gpu_blocks x block_size of one `vllm:cache_config_info` series; undefined when either is not a
+ * positive number ("None" before the engine has profiled its memory).
+ */
+export function kvTokensOf(labels: Readonly<Record<string, string>>): number | undefined {
+  const blocks = Number(labels.num_gpu_blocks);
+  const size = Number(labels.block_size);
+  return Number.isFinite(blocks) && Number.isFinite(size) && blocks > 0 && size > 0 ? blocks * size : undefined;
 }
 
 /** namespace → model_name → pods, as a collector gathers it. */
@@ -108,6 +130,10 @@ export function assembleModelMetrics(
         running: signals.running.get(k),
         requestRate: signals.rate?.get(k),
         serviceSeconds: signals.service?.get(k),
+        kvCacheUsageNow: signals.kvNow?.get(k),
+        queueLengthNow: signals.waitingNow?.get(k),
+        kvCapacityTokens: signals.kvCapacity?.get(capacityKey(model.namespace, pod)),
+        promptTokensPerRequest: signals.promptTokens?.get(k),
       };
     });
     return {

@@ -17,6 +17,8 @@ import type { ScalerMetrics } from '../observability/metrics.js';
 import {
   addSeen,
   assembleModelMetrics,
+  capacityKey,
+  kvTokensOf,
   podKey,
   type ModelValues,
   type PodValues,
@@ -161,6 +163,20 @@ function podValues(result: PromQueryResult): PodValues {
   return out;
 }
 
+/** KV tokens per (namespace, pod): each config's blocks x block size times the engines sharing it. */
+function kvCapacityOf(result: PromQueryResult | undefined): Map<string, number> | undefined {
+  if (!result) return undefined;
+  const out = new Map<string, number>();
+  for (const s of result.samples) {
+    const tokens = kvTokensOf(s.labels);
+    const pod = s.labels.pod;
+    if (tokens === undefined || pod === undefined || s.value === undefined) continue;
+    const key = capacityKey(s.labels.namespace ?? '', pod);
+    out.set(key, (out.get(key) ?? 0) + tokens * s.value);
+  }
+  return out;
+}
+
 function toSignalSet(models: readonly TrackedModel[], outcomes: readonly Outcome[]): SignalSet {
   const ok = (signal: SignalQuery['signal']): PromQueryResult[] | undefined => {
     const matching = outcomes.filter((o) => o.query.signal === signal);
@@ -204,7 +220,15 @@ function toSignalSet(models: readonly TrackedModel[], outcomes: readonly Outcome
     }
   }
 
+  const podValuesOf = (signal: SignalQuery['signal']): PodValues | undefined => {
+    const r = ok(signal)?.[0];
+    return r ? podValues(r) : undefined;
+  };
   return {
+    kvNow: podValuesOf('kvNow'),
+    waitingNow: podValuesOf('waitingNow'),
+    promptTokens: podValuesOf('promptTokens'),
+    kvCapacity: kvCapacityOf(ok('cacheConfig')?.[0]),
     kv: single('kv'),
     waiting: single('waiting'),
     running: single('running'),

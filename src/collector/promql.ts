@@ -31,7 +31,19 @@ export function exactAlternation(values: Iterable<string>): string {
 }
 
 /** Signals the collector asks Prometheus for; the key is also the `signal` label of promQueries. */
-export type SignalName = 'kv' | 'waiting' | 'running' | 'rate' | 'service' | 'retention' | 'gateway' | 'seen';
+export type SignalName =
+  | 'kv'
+  | 'waiting'
+  | 'running'
+  | 'rate'
+  | 'service'
+  | 'kvNow'
+  | 'waitingNow'
+  | 'promptTokens'
+  | 'cacheConfig'
+  | 'retention'
+  | 'gateway'
+  | 'seen';
 
 export interface SignalQuery {
   readonly signal: SignalName;
@@ -74,6 +86,27 @@ export function buildSignalQueries(models: readonly TrackedModel[]): SignalQuery
       signal: 'service',
       critical: false,
       promql: `sum ${BY_POD} (rate(vllm:request_inference_time_seconds_sum${sel}[1m])) / sum ${BY_POD} (rate(vllm:request_inference_time_seconds_count${sel}[1m]))`,
+    },
+    // The latest samples beside the 1 m peaks: saturated now, or only within the last minute.
+    {
+      signal: 'kvNow',
+      critical: false,
+      promql: `max ${BY_POD} (vllm:kv_cache_usage_perc${sel} or vllm:gpu_cache_usage_perc${sel})`,
+    },
+    { signal: 'waitingNow', critical: false, promql: `sum ${BY_POD} (vllm:num_requests_waiting${sel})` },
+    // Mean prompt tokens per finished request: the KV a waiting request will take. NaN when none finished.
+    {
+      signal: 'promptTokens',
+      critical: false,
+      promql: `sum ${BY_POD} (rate(vllm:prompt_tokens_total${sel}[1m])) / sum ${BY_POD} (rate(vllm:request_success_total${sel}[1m]))`,
+    },
+    {
+      signal: 'cacheConfig',
+      critical: false,
+      // An info gauge (value 1) whose labels carry the config; real vLLM labels it with the engine but
+      // not model_name, so it is matched to the model's pods by (namespace, pod). One series per
+      // engine and config: the count is the engines sharing it.
+      promql: `count by (namespace, pod, num_gpu_blocks, block_size) (vllm:cache_config_info{namespace=~${namespaces}})`,
     },
   ];
   // One increase() query per distinct retention window (usually one), never one per model.

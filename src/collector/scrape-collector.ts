@@ -16,7 +16,15 @@ import type { MetricsCache } from '../cache/metrics-cache.js';
 import type { ModelMetrics } from '../domain/metrics.js';
 import { modelKey } from '../domain/variant.js';
 import type { ScalerMetrics } from '../observability/metrics.js';
-import { addSeen, assembleModelMetrics, podKey, type SeenNames, type SignalSet } from './assemble.js';
+import {
+  addSeen,
+  assembleModelMetrics,
+  capacityKey,
+  kvTokensOf,
+  podKey,
+  type SeenNames,
+  type SignalSet,
+} from './assemble.js';
 import type { MetricsCollector, TrackedModel } from './collector.js';
 import { FetchedMetrics } from './fetched-metrics.js';
 import { GATEWAY_QUEUE_WANTED, gatewayQueueFromSamples } from './gateway-queue.js';
@@ -32,13 +40,15 @@ export const VLLM_METRICS = {
   success: 'vllm:request_success_total',
   inferenceSum: 'vllm:request_inference_time_seconds_sum',
   inferenceCount: 'vllm:request_inference_time_seconds_count',
+  promptTokens: 'vllm:prompt_tokens_total',
+  cacheConfig: 'vllm:cache_config_info',
 } as const;
 /** Histograms read for their `_sum` and `_count` (see parseExposition). */
 const FLAT_HISTOGRAMS = new Set<string>(['vllm:request_inference_time_seconds']);
 
 const WANTED = new Set<string>(Object.values(VLLM_METRICS));
 
-type PodField = 'kv' | 'kvLegacy' | 'waiting' | 'running' | 'success' | 'inferSum' | 'inferCount';
+type PodField = 'kv' | 'kvLegacy' | 'waiting' | 'running' | 'success' | 'inferSum' | 'inferCount' | 'prompt';
 /**
  * How each wanted series folds into its pod's value. A pod with several engines (data parallel)
  * reports the max KV and the sum of queues and counters, as the PromQL does; a NaN part makes
@@ -52,6 +62,7 @@ const FOLDS = new Map<string, { field: PodField; combine: 'max' | 'sum'; nanIsMi
   [VLLM_METRICS.success, { field: 'success', combine: 'sum', nanIsMissing: true }],
   [VLLM_METRICS.inferenceSum, { field: 'inferSum', combine: 'sum', nanIsMissing: true }],
   [VLLM_METRICS.inferenceCount, { field: 'inferCount', combine: 'sum', nanIsMissing: true }],
+  [VLLM_METRICS.promptTokens, { field: 'prompt', combine: 'sum', nanIsMissing: true }],
 ]);
 
 interface PodAcc {
@@ -134,6 +145,7 @@ export class ScrapeCollector implements MetricsCollector {
     const observations = new Map<string, Obs>();
     const missingPods = new Set<string>();
     const seen: SeenNames = new Map();
+    const kvCapacity = new Map<string, number>();
     results.forEach((r, i) => {
       const target = this.opts.targets[i] ?? '';
       if ('error' in r) {
@@ -142,7 +154,7 @@ export class ScrapeCollector implements MetricsCollector {
         return;
       }
       const pods = new Set<string>();
-      for (const [k, o] of this.observe(r.samples, target, seen)) {
+      for (const [k, o] of this.observe(r.samples, target, seen, kvCapacity)) {
         if (!tracked.has(modelKey(o.namespace, o.modelID))) continue;
         observations.set(k, o);
         pods.add(k);
@@ -160,27 +172,7 @@ export class ScrapeCollector implements MetricsCollector {
     const keepMs = Math.max(0, ...models.map((m) => m.retentionMs));
     this.history.record(t, observations, keepMs);
 
-    const kv = new Map<string, number | undefined>();
-    const waiting = new Map<string, number | undefined>();
-    const running = new Map<string, number | undefined>();
-    const rate = new Map<string, number | undefined>();
-    const service = new Map<string, number | undefined>();
-    for (const [k, o] of observations) {
-      const w = this.history.windowValues(k, t);
-      kv.set(k, w.kvPeak);
-      waiting.set(k, w.waitingPeak);
-      running.set(k, o.running);
-      rate.set(k, w.requestRate);
-      service.set(k, w.serviceSeconds);
-    }
-    for (const k of missingPods) {
-      if (observations.has(k)) continue; // another target reported it
-      kv.set(k, undefined);
-      waiting.set(k, undefined);
-      running.set(k, undefined);
-      rate.set(k, undefined);
-      service.set(k, undefined);
-    }
+    const pods = this.podSignals(observations, missingPods, t);
     const retention = new Map<string, number | undefined>();
     for (const m of models)
       retention.set(
@@ -189,11 +181,8 @@ export class ScrapeCollector implements MetricsCollector {
       );
 
     const signals: SignalSet = {
-      kv,
-      waiting,
-      running,
-      rate,
-      service,
+      ...pods,
+      kvCapacity,
       retention,
       gateway:
         gatewayResult && 'samples' in gatewayResult
@@ -209,16 +198,74 @@ export class ScrapeCollector implements MetricsCollector {
     return this.fetched.get(namespace, modelID);
   }
 
+  /**
+   * The per-pod signals of this scrape: peaks and rates over the history's window, the latest
+   * samples as they were read; pods of a failed target with every value missing.
+   */
+  private podSignals(
+    observations: ReadonlyMap<string, Obs>,
+    missingPods: ReadonlySet<string>,
+    t: number,
+  ): Pick<SignalSet, 'kv' | 'waiting' | 'running' | 'rate' | 'service' | 'kvNow' | 'waitingNow' | 'promptTokens'> {
+    const maps = {
+      kv: new Map<string, number | undefined>(),
+      waiting: new Map<string, number | undefined>(),
+      running: new Map<string, number | undefined>(),
+      rate: new Map<string, number | undefined>(),
+      service: new Map<string, number | undefined>(),
+      kvNow: new Map<string, number | undefined>(),
+      waitingNow: new Map<string, number | undefined>(),
+      promptTokens: new Map<string, number | undefined>(),
+    };
+    for (const [k, o] of observations) {
+      const w = this.history.windowValues(k, t);
+      maps.kv.set(k, w.kvPeak);
+      maps.waiting.set(k, w.waitingPeak);
+      maps.running.set(k, o.running);
+      maps.rate.set(k, w.requestRate);
+      maps.service.set(k, w.serviceSeconds);
+      maps.kvNow.set(k, o.kv);
+      maps.waitingNow.set(k, o.waiting);
+      maps.promptTokens.set(k, w.promptTokensPerRequest);
+    }
+    for (const k of missingPods) {
+      if (observations.has(k)) continue; // another target reported it
+      for (const m of Object.values(maps)) m.set(k, undefined);
+    }
+    return maps;
+  }
+
   async close(): Promise<void> {
     this.abort.abort();
   }
 
-  /** Per-pod observations of one target's samples; also records every model_name seen. */
-  private observe(samples: readonly TextSample[], target: string, seen: SeenNames): Map<string, Obs> {
+  /**
+   * Per-pod observations of one target's samples; also records every model_name seen, and each
+   * pod's KV tokens from `vllm:cache_config_info` into `kvCapacity` (summed over its engines).
+   */
+  private observe(
+    samples: readonly TextSample[],
+    target: string,
+    seen: SeenNames,
+    kvCapacity: Map<string, number>,
+  ): Map<string, Obs> {
     const out = new Map<string, Obs>();
     const hostPort = new URL(target).host;
     const acc = new Map<string, PodAcc>();
+    // Real vLLM labels the info gauge with the engine, neither model_name nor pod: without a pod
+    // label it is the target's, so every pod the target serves gets it.
+    let targetTokens = 0;
     for (const s of samples) {
+      if (s.name === VLLM_METRICS.cacheConfig) {
+        const tokens = kvTokensOf(s.labels);
+        if (tokens === undefined) continue;
+        if (s.labels.pod === undefined) targetTokens += tokens;
+        else {
+          const key = capacityKey(s.labels.namespace ?? this.opts.defaultNamespace, s.labels.pod);
+          kvCapacity.set(key, (kvCapacity.get(key) ?? 0) + tokens);
+        }
+        continue;
+      }
       const modelID = s.labels.model_name;
       if (modelID === undefined) continue;
       const namespace = s.labels.namespace ?? this.opts.defaultNamespace;
@@ -237,6 +284,10 @@ export class ScrapeCollector implements MetricsCollector {
       const prev = a.values[fold.field];
       a.values[fold.field] = prev === undefined ? v : fold.combine === 'max' ? Math.max(prev, v) : prev + v;
     }
+    for (const a of acc.values()) {
+      const key = capacityKey(a.namespace, a.pod);
+      if (targetTokens > 0 && !kvCapacity.has(key)) kvCapacity.set(key, targetTokens);
+    }
     for (const [k, a] of acc) {
       // A NaN part makes a value missing (never under-report); the new KV name wins over the legacy one.
       const get = (f: PodField): number | undefined => (a.missing.has(f) ? undefined : a.values[f]);
@@ -250,6 +301,7 @@ export class ScrapeCollector implements MetricsCollector {
         successTotal: get('success'),
         inferenceSum: get('inferSum'),
         inferenceCount: get('inferCount'),
+        promptTotal: get('prompt'),
       });
     }
     return out;

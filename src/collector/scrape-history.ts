@@ -25,6 +25,8 @@ export interface PodObservation {
   /** Raw `vllm:request_inference_time_seconds_sum` / `_count`; undefined when absent. */
   readonly inferenceSum: number | undefined;
   readonly inferenceCount: number | undefined;
+  /** Raw `vllm:prompt_tokens_total`; undefined when absent. */
+  readonly promptTotal?: number | undefined;
 }
 
 interface Sample {
@@ -36,6 +38,8 @@ interface Sample {
   /** Monotonic inference-time sum and count, likewise. */
   readonly inferSum: number | undefined;
   readonly inferCount: number | undefined;
+  /** Monotonic prompt tokens, likewise. */
+  readonly prompt: number | undefined;
 }
 
 /** A counter folded into a monotonic total: a reset adds the new raw value, like increase(). */
@@ -59,6 +63,7 @@ interface PodHistory {
   readonly success: CounterFold;
   readonly inferSum: CounterFold;
   readonly inferCount: CounterFold;
+  readonly prompt: CounterFold;
 }
 
 export interface PodWindowValues {
@@ -67,6 +72,8 @@ export interface PodWindowValues {
   readonly requestRate: number | undefined;
   /** Mean seconds running per request finished in the window; undefined when none finished. */
   readonly serviceSeconds: number | undefined;
+  /** Prompt tokens per request finished in the window; undefined when none finished or no counter. */
+  readonly promptTokensPerRequest: number | undefined;
 }
 
 export interface ScrapeHistoryOptions {
@@ -74,6 +81,16 @@ export interface ScrapeHistoryOptions {
   readonly peakWindowMs?: number;
   /** Older samples are kept at most one per this spacing (bounds memory at sub-second intervals). */
   readonly thinSpacingMs?: number;
+}
+
+/** increase(prompt tokens) / increase(requests) over the window's counter samples. */
+function promptPerRequest(counters: readonly Sample[]): number | undefined {
+  const withPrompt = counters.filter((s) => s.prompt !== undefined);
+  const first = withPrompt[0];
+  const last = withPrompt[withPrompt.length - 1];
+  if (!first || !last) return undefined;
+  const finished = (last.mono ?? 0) - (first.mono ?? 0);
+  return finished > 0 ? ((last.prompt ?? 0) - (first.prompt ?? 0)) / finished : undefined;
 }
 
 export class ScrapeHistory {
@@ -107,6 +124,7 @@ export class ScrapeHistory {
           success: new CounterFold(base),
           inferSum: new CounterFold(base),
           inferCount: new CounterFold(base),
+          prompt: new CounterFold(base),
         };
         this.pods.set(key, h);
       }
@@ -117,6 +135,7 @@ export class ScrapeHistory {
         mono: h.success.add(o.successTotal),
         inferSum: h.inferSum.add(o.inferenceSum),
         inferCount: h.inferCount.add(o.inferenceCount),
+        prompt: h.prompt.add(o.promptTotal),
       });
     }
     this.prune(t, Math.max(keepMs, this.peakWindowMs));
@@ -125,7 +144,14 @@ export class ScrapeHistory {
   /** Peaks and rate of one pod over the last peak window. */
   windowValues(key: string, now: number): PodWindowValues {
     const h = this.pods.get(key);
-    if (!h) return { kvPeak: undefined, waitingPeak: undefined, requestRate: undefined, serviceSeconds: undefined };
+    if (!h)
+      return {
+        kvPeak: undefined,
+        waitingPeak: undefined,
+        requestRate: undefined,
+        serviceSeconds: undefined,
+        promptTokensPerRequest: undefined,
+      };
     const from = now - this.peakWindowMs;
     let kvPeak: number | undefined;
     let waitingPeak: number | undefined;
@@ -149,7 +175,7 @@ export class ScrapeHistory {
     const s1 = service[service.length - 1];
     const finished = s0 && s1 ? (s1.inferCount ?? 0) - (s0.inferCount ?? 0) : 0;
     const serviceSeconds = s0 && s1 && finished > 0 ? ((s1.inferSum ?? 0) - (s0.inferSum ?? 0)) / finished : undefined;
-    return { kvPeak, waitingPeak, requestRate, serviceSeconds };
+    return { kvPeak, waitingPeak, requestRate, serviceSeconds, promptTokensPerRequest: promptPerRequest(counters) };
   }
 
   /**

@@ -131,6 +131,31 @@ export const SETTING_SPECS = {
     '2',
     'at most this many times the current replicas (pending included) per cycle',
   ),
+  WVA_PEAK_GUARD: spec(
+    booleanScalar,
+    'true',
+    'no scale-up from 1-minute peaks alone once the load has fallen (needs saturation now or a load that has not fallen)',
+  ),
+  WVA_LOOKAHEAD: spec(
+    booleanScalar,
+    'true',
+    "size for the load one pod start-up ahead from the trend of the model's arrivals (adds early, never removes early)",
+  ),
+  WVA_STARTUP_SECONDS: spec(
+    wholeNumberScalar(1, 3600),
+    '60',
+    "a variant's pod start-up (pending -> ready) in seconds until one is learned from its replicas",
+  ),
+  WVA_LOOKAHEAD_MAX_FRACTION: spec(
+    decimalScalar(0, 10),
+    '0.5',
+    'the most the look-ahead may add, as a fraction of current replicas (at least one replica)',
+  ),
+  WVA_TOKEN_CAPACITY: spec(
+    booleanScalar,
+    'true',
+    'count demand and capacity in KV tokens where vllm:cache_config_info is there, with per-replica throughput learned per variant',
+  ),
   WVA_MAX_GRPC_VARIANTS: spec(
     wholeNumberScalar(1, 100_000),
     '2000',

@@ -22,6 +22,23 @@ export interface ReplicaMetrics {
    * (Little's law), which a 1 m completion rate understates while load is rising.
    */
   readonly serviceSeconds: number | undefined;
+  /**
+   * KV-cache use and waiting requests at the latest sample (not peaks): whether a replica is
+   * saturated now, or only was within the last minute. Undefined when missing (then only the peaks
+   * are judged, as before these were read).
+   */
+  readonly kvCacheUsageNow?: number | undefined;
+  readonly queueLengthNow?: number | undefined;
+  /**
+   * KV tokens the replica holds: `num_gpu_blocks` x `block_size` of `vllm:cache_config_info`
+   * (summed over its engines). Undefined when the info gauge is absent.
+   */
+  readonly kvCapacityTokens?: number | undefined;
+  /**
+   * Mean prompt tokens of the requests it finished over 1 m (`vllm:prompt_tokens_total` over
+   * `vllm:request_success_total`): what a waiting request will hold in KV. Undefined when unknown.
+   */
+  readonly promptTokensPerRequest?: number | undefined;
 }
 
 export type Freshness = 'fresh' | 'stale' | 'unavailable';

@@ -25,7 +25,9 @@ import {
 import { modelReasons, reasonNote, traceLines, traceNote, variantReasons, type Note } from './notes.js';
 import { holdOnBadData, holdOnThresholds } from './hold-stages.js';
 import { scaleDown } from './scale-down.js';
-import { scaleUp } from './scale-up.js';
+import { forecastOf } from './lookahead.js';
+import { peakGuard } from './peak-guard.js';
+import { scaleUp, scaleUpEarly } from './scale-up.js';
 import type { VariantState } from './saturation-analyzer.js';
 import { atZero, scaleToZero, scaleToZeroVerdict } from './zero-stages.js';
 
@@ -59,6 +61,20 @@ export interface ModelTargets {
   readonly unavailableReason: string | undefined;
 }
 
+/** Step 3, unless the peak guard holds (peak-guard.ts); its note says what the scale-up rests on. */
+function up(ctx: ModelContext): StageResult {
+  const guard = peakGuard(ctx);
+  if (guard.hold) return guard.hold;
+  const result = scaleUp(ctx, forecastOf(ctx));
+  return guard.basis ? { ...result, notes: [guard.basis, ...result.notes] } : result;
+}
+
+/** No scale-up needed now: grow early for a rising forecast (lookahead.ts), else step 4. */
+function aheadOrDown(ctx: ModelContext): StageResult {
+  const f = forecastOf(ctx);
+  return (f && scaleUpEarly(ctx, f)) ?? scaleDown(ctx);
+}
+
 /** A model with fresh (or partial) metrics that is not at zero: to zero, hold on thresholds, up, or down. */
 function withData(ctx: ModelContext): StageResult {
   const a = ctx.analysis;
@@ -68,8 +84,8 @@ function withData(ctx: ModelContext): StageResult {
     : a.thresholdProblem !== undefined
       ? holdOnThresholds(ctx, a.thresholdProblem)
       : a.scaleUpNeeded
-        ? scaleUp(ctx)
-        : scaleDown(ctx);
+        ? up(ctx)
+        : aheadOrDown(ctx);
   return { ...result, notes: [traceNote(6, 'to-zero-verdict', `scale to zero: ${verdict.reason}`), ...result.notes] };
 }
 

@@ -33,6 +33,7 @@ import {
 } from './model-decision.js';
 import { traceNote } from './notes.js';
 import { placeModels, type RebalanceMemory } from './placement.js';
+import type { ModelState } from './model-state.js';
 
 export type CycleTrigger = 'interval' | 'on-demand' | 'demand' | 'manual';
 
@@ -136,6 +137,8 @@ export class Engine implements DecisionSource {
   private readonly lastRebalance = new Map<string, RebalanceMemory>();
   /** Last GPU shortfall per model, to log once per change. */
   private readonly shortfalls = new Map<string, number>();
+  /** What each model's decisions learned so far (model-state.ts), passed into the next one. */
+  private readonly modelStates = new Map<string, ModelState>();
   /** registry.byModel(), rebuilt only after a registry change. */
   private models: Map<string, Variant[]> | undefined;
   readonly stats = { cycles: 0, coalesced: 0, maxConcurrent: 0, active: 0 };
@@ -277,6 +280,7 @@ export class Engine implements DecisionSource {
         saturation: snapshot.saturation,
         scaleToZero: snapshot.scaleToZero,
         maxScaleUpRate: snapshot.maxScaleUpRate,
+        features: snapshot.features,
       };
       const now = req.now ?? this.clock();
       const byModel = this.modelsNow();
@@ -353,6 +357,7 @@ export class Engine implements DecisionSource {
       previous,
       now,
       replicaDetail: false,
+      state: this.modelStates.get(mk),
     });
     return { mk, variants, states, previous, outcome };
   }
@@ -438,6 +443,7 @@ export class Engine implements DecisionSource {
     outcome: ModelOutcome,
   ): { decisions: number; changed: number; unavailable: string | undefined } {
     const { namespace, modelID } = variants[0] as Variant;
+    this.modelStates.set(mk, outcome.state);
     this.noteNoSeries(mk, namespace, modelID, outcome.analysis.noSeriesReason);
     this.noteThresholdProblem(mk, namespace, modelID, outcome.analysis.thresholdProblem);
 
@@ -619,6 +625,7 @@ export class Engine implements DecisionSource {
             model_id: change.variant.modelID,
           });
         this.badThresholds.delete(mk);
+        this.modelStates.delete(mk);
         if (this.noSeries.delete(mk))
           this.deps.metrics.modelMetricsMissing.remove({
             namespace: change.variant.namespace,

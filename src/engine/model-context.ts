@@ -5,8 +5,11 @@
  * maps: each returns its own result and the dispatcher (capacity-targets.ts) combines them.
  */
 import type { Decision } from '../domain/decision.js';
+import { DEFAULT_ENGINE_FEATURES, type EngineFeatures } from '../domain/engine-features.js';
 import type { ScaleToZeroConfig } from '../domain/saturation.js';
+import { EMPTY_MODEL_STATE, type ModelState } from './model-state.js';
 import type { Note } from './notes.js';
+import { modelReplicaRate } from './throughput-learning.js';
 import type { ModelAnalysis, VariantState } from './saturation-analyzer.js';
 
 export type ModelAction =
@@ -26,6 +29,10 @@ export interface TargetsInput {
    * also needs the projected KV use per remaining replica at most this. Undefined: no such bound.
    */
   readonly scaleDownKvMax?: number | undefined;
+  /** The engine's switchable behaviours (default: every one on). */
+  readonly features?: EngineFeatures;
+  /** What the engine learned of the model up to this cycle (model-state.ts); default: nothing yet. */
+  readonly state?: ModelState;
 }
 
 /** What the previous decision saw of the model, for rates over the gap since. */
@@ -49,6 +56,13 @@ export interface ModelContext extends Pick<
   /** Load one replica is sized for: threshold - spare trigger, for KV and for the queue. */
   readonly kvPerReplica: number;
   readonly queuePerReplica: number;
+  readonly features: EngineFeatures;
+  readonly state: ModelState;
+  /**
+   * One replica's completions per second at its KV target as learned (slowest learned variant of
+   * the model), when the token-capacity feature is on; else undefined.
+   */
+  readonly learnedRate: number | undefined;
 }
 
 /** One step's result. `desired` has every variant of the model. */
@@ -86,7 +100,10 @@ export function inOrder(ctx: ModelContext, order: (a: VariantState, b: VariantSt
 export const MIN_GROWTH_WINDOW_S = 2;
 
 /** The previous decision's model load and its age, when rates over the gap can be drawn from it. */
-function previousLoad(previous: ReadonlyMap<string, Decision>, now: number | undefined): PreviousLoad | undefined {
+export function previousLoadOf(
+  previous: ReadonlyMap<string, Decision>,
+  now: number | undefined,
+): PreviousLoad | undefined {
   if (now === undefined) return undefined;
   for (const d of previous.values()) {
     if (d.modelWaiting === undefined) continue;
@@ -109,18 +126,24 @@ export function buildModelContext(input: TargetsInput): ModelContext {
     }
   }
   const t = input.analysis.thresholds;
+  const features = input.features ?? DEFAULT_ENGINE_FEATURES;
+  const state = input.state ?? EMPTY_MODEL_STATE;
+  const keys = states.map((s) => s.variant.key);
   return {
     analysis: input.analysis,
     states,
     previous: input.previous,
     hasPrevious,
     previousSum,
-    previousLoad: previousLoad(input.previous, input.now),
+    previousLoad: previousLoadOf(input.previous, input.now),
     kvPerReplica: t.kvCacheThreshold - t.kvSpareTrigger,
     queuePerReplica: t.queueLengthThreshold - t.queueSpareTrigger,
     scaleToZero: input.scaleToZero,
     maxScaleUpRate: input.maxScaleUpRate,
     scaleDownKvMax: input.scaleDownKvMax,
+    features,
+    state,
+    learnedRate: features.tokenCapacity ? modelReplicaRate(state.throughput, keys) : undefined,
   };
 }
 

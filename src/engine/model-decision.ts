@@ -4,6 +4,7 @@
  * The engine shell only gathers the inputs and stores the outputs.
  */
 import { makeDecision, replaceTarget, type Decision } from '../domain/decision.js';
+import { DEFAULT_ENGINE_FEATURES, type EngineFeatures } from '../domain/engine-features.js';
 import type { ModelMetrics } from '../domain/metrics.js';
 import type { SaturationThresholds, ScaleToZeroConfig } from '../domain/saturation.js';
 import type { SaturationConfig } from '../config/saturation-config.js';
@@ -17,12 +18,17 @@ import { analyzeModel, type ModelAnalysis, type VariantState } from './saturatio
 import { computeTargets, waitingLoad, type ModelTargets } from './capacity-targets.js';
 import { modelReasons, traceLines, variantReasons, type Note } from './notes.js';
 import type { ModelPlacement, PlacementModel } from './placement.js';
+import { previousLoadOf } from './model-context.js';
+import { learnModelState, type ModelState } from './model-state.js';
+import { measuredArrivals } from './sizing.js';
 
 export interface DecisionConfig {
   readonly saturation: SaturationConfig;
   /** Process-wide scale-to-zero default (WVA_SCALE_TO_ZERO, WVA_SCALE_TO_ZERO_RETENTION). */
   readonly scaleToZero: ScaleToZeroConfig;
   readonly maxScaleUpRate: number;
+  /** The engine's switchable behaviours (absent: DEFAULT_ENGINE_FEATURES, every one on). */
+  readonly features?: EngineFeatures | undefined;
 }
 
 export interface ModelDecisionInput {
@@ -35,6 +41,8 @@ export interface ModelDecisionInput {
   readonly now: number;
   /** Keep the per-replica analysis in the outcome (default true; the engine skips it for speed). */
   readonly replicaDetail?: boolean;
+  /** What the previous decision of this model returned as `state` (undefined: nothing learned yet). */
+  readonly state?: ModelState | undefined;
 }
 
 export interface ModelOutcome {
@@ -42,6 +50,8 @@ export interface ModelOutcome {
   readonly targets: ModelTargets;
   /** One per variant, sorted by key; empty when `targets.unavailableReason` is set. */
   readonly decisions: readonly Decision[];
+  /** What the engine learned of the model up to this decision: pass it to the next one. */
+  readonly state: ModelState;
 }
 
 /** Scale to zero for a model: on only if on for every variant; the longest retention applies. */
@@ -89,6 +99,8 @@ export function decideModel(input: ModelDecisionInput): ModelOutcome {
       resolveThresholdOrigins(config.saturation, namespace, modelID, byKey.get(key)?.saturation)[field],
   });
   const boundary = resolveV2(config.saturation, namespace, modelID).scaleDownBoundary;
+  const features = config.features ?? DEFAULT_ENGINE_FEATURES;
+  const state = learnedState(input, analysis);
   const targets = computeTargets({
     analysis,
     variants: input.variants,
@@ -97,6 +109,8 @@ export function decideModel(input: ModelDecisionInput): ModelOutcome {
     maxScaleUpRate: config.maxScaleUpRate,
     now: input.now,
     scaleDownKvMax: boundary === undefined ? undefined : modelThresholds.kvCacheThreshold * boundary,
+    features,
+    state,
   });
   const usable = analysis.freshness === 'fresh' && analysis.dataQuality === 'complete';
   const modelWaiting = usable ? waitingLoad(analysis) : undefined;
@@ -123,7 +137,22 @@ export function decideModel(input: ModelDecisionInput): ModelOutcome {
     );
   }
   Object.freeze(targets.steps);
-  return { analysis, targets, decisions };
+  return { analysis, targets, decisions, state };
+}
+
+/** The model's state with this cycle's observation taken in (arrivals, start-ups, throughput). */
+function learnedState(input: ModelDecisionInput, analysis: ModelAnalysis): ModelState {
+  const t = analysis.thresholds;
+  const previousLoad = previousLoadOf(input.previous, input.now);
+  return learnModelState({
+    previous: input.state,
+    analysis,
+    variants: input.variants,
+    replicas: input.metrics?.replicas ?? [],
+    arrivals: measuredArrivals(analysis, waitingLoad(analysis), previousLoad)?.arrivals,
+    kvTarget: t.kvCacheThreshold - t.kvSpareTrigger,
+    now: input.now,
+  });
 }
 
 /** Where placement may move a model back to a cheaper variant: holding steady, nothing in flight. */

@@ -30,6 +30,11 @@ export type NoteCode =
   | 'placement-spill'
   | 'placement-return'
   | 'gpu-shortfall'
+  | 'saturated-now'
+  | 'saturated-by-peak'
+  | 'peak-only'
+  | 'lookahead'
+  | 'lookahead-holds'
   // Step 4: scale down.
   | 'scale-down'
   | 'holding-lower'

@@ -26,6 +26,7 @@ import {
 } from '../domain/saturation.js';
 import type { Variant } from '../domain/variant.js';
 import { reasonNote, traceNote, type Note } from './notes.js';
+import { tokenLoad, type TokenLoad } from './token-capacity.js';
 
 /** A variant with the replica counts the engine sees now. pending = current - ready. */
 export interface VariantState {
@@ -105,6 +106,14 @@ export interface ModelAnalysis {
   readonly saturatedKv: number | undefined;
   readonly scaleUpNeeded: boolean;
   /**
+   * Steps 1-2 on the latest samples instead of the 1-minute peaks, when `scaleUpNeeded`: whether
+   * the model needs a scale-up now, and what it sees now. Undefined when not asked (no scale-up on
+   * the peaks) or a replica lacks its current KV or queue.
+   */
+  readonly now: SaturationNow | undefined;
+  /** Demand and capacity in KV tokens, when every reporting replica has `vllm:cache_config_info`. */
+  readonly tokens: TokenLoad | undefined;
+  /**
    * Set when `thresholds` has a spare trigger not below its threshold: what is wrong, with the
    * values, the variants and where they came from. Step 2 is then skipped (no scale-up need).
    */
@@ -132,6 +141,12 @@ export interface ModelAnalysis {
   /** Every reporting replica reports running and waiting (so "nothing running" is known). */
   readonly demandKnown: boolean;
   readonly requestsOverRetention: number | undefined;
+}
+
+export interface SaturationNow {
+  readonly scaleUpNeeded: boolean;
+  /** e.g. "now 0 of 7 saturated, KV spare 0.75, queue spare 5.00". */
+  readonly text: string;
 }
 
 /**
@@ -421,6 +436,31 @@ function analysisTrace(s: SaturationSummary, reporting: number, spare: ReturnTyp
   ];
 }
 
+/**
+ * Steps 1-2 on the latest samples (`kvCacheUsageNow`, `queueLengthNow`) instead of the 1-minute
+ * peaks; undefined when a replica lacks either.
+ */
+function saturationNow(
+  replicas: readonly ReplicaMetrics[],
+  input: AnalyzerInput,
+  t: SaturationThresholds,
+  thresholdProblem: string | undefined,
+): SaturationNow | undefined {
+  if (replicas.length === 0) return undefined;
+  const now: ReplicaMetrics[] = [];
+  for (const r of replicas) {
+    if (r.kvCacheUsageNow === undefined || r.queueLengthNow === undefined) return undefined;
+    now.push({ ...r, kvCacheUsage: r.kvCacheUsageNow, queueLength: r.queueLengthNow });
+  }
+  const s = saturationSummary(now, input);
+  const v = spareVerdict(s, t, thresholdProblem);
+  const spare =
+    v.avgSpareKv === undefined || v.avgSpareQueue === undefined
+      ? ''
+      : `, KV spare ${fmt(v.avgSpareKv)}, queue spare ${fmt(v.avgSpareQueue)}`;
+  return { scaleUpNeeded: v.scaleUpNeeded, text: `now ${s.saturatedCount} of ${now.length} saturated${spare}` };
+}
+
 interface DataVerdict {
   readonly dataQuality: DataQuality;
   readonly missingReason: string | undefined;
@@ -529,6 +569,8 @@ export function analyzeModel(input: AnalyzerInput): ModelAnalysis {
     saturatedReplicaRate: saturation.saturatedReplicaRate,
     saturatedKv: saturation.saturatedKv,
     scaleUpNeeded: spare.scaleUpNeeded,
+    now: spare.scaleUpNeeded ? saturationNow(reported, input, thresholds, thresholdProblem) : undefined,
+    tokens: tokenLoad(reported, metrics?.gatewayQueue),
     thresholdProblem,
     notes: [...analysisTrace(saturation, reported.length, spare), ...spare.notes],
     currentTotal: counts.currentTotal,

@@ -172,7 +172,7 @@ export function scaleDown(ctx: ModelContext): StageResult {
   }
   // Replicas that just became ready look idle to the projection while a saturated one still holds
   // a backlog; the throughput need (when known) says whether the model can really do with fewer.
-  const byThroughput = throughputNeed(a, waitingLoad(a), ctx.previousLoad);
+  const byThroughput = throughputNeed(a, waitingLoad(a), ctx.previousLoad, { learnedRate: ctx.learnedRate });
   if (byThroughput && a.currentTotal - removal < byThroughput.needed) {
     removal = Math.max(0, a.currentTotal - byThroughput.needed);
     if (removal === 0)

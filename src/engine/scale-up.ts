@@ -4,7 +4,9 @@
  * or the smaller throughput need when the replicas report completions. At least +1 unless pending
  * replicas already cover the need (ready replicas never waive it: a throughput estimate that says
  * they suffice leaves a standing queue); at most maxScaleUpRate x current, pending included. New
- * replicas go one by one to the cheapest variant below its max.
+ * replicas go one by one to the cheapest variant below its max. With a rising forecast
+ * (lookahead.ts) the need is the load's one start-up ahead, bounded; with spare capacity now and a
+ * forecast that needs more than current, the model grows early (scaleUpEarly).
  */
 import {
   NO_CLAMPS,
@@ -15,34 +17,10 @@ import {
   type ModelContext,
   type StageResult,
 } from './model-context.js';
+import { lookaheadNote, type Forecast } from './lookahead.js';
 import { reasonNote, traceNote, type Note } from './notes.js';
-import { fmt } from './saturation-analyzer.js';
-import { countText, replicasNeeded, scaleUpCap, throughputNeed, waitingLoad } from './sizing.js';
-
-interface ScaleUpNeed {
-  readonly needed: number;
-  /** What sized it, for the reasons. */
-  readonly load: string;
-}
-
-function scaleUpNeed(ctx: ModelContext): ScaleUpNeed {
-  const a = ctx.analysis;
-  const gateway = a.gatewayQueue ?? 0;
-  const queueLoad = waitingLoad(a);
-  const bySaturation = Math.max(
-    replicasNeeded(a.totalKv, ctx.kvPerReplica),
-    replicasNeeded(queueLoad, ctx.queuePerReplica),
-  );
-  // A backlog is not load that needs replicas for ever: when throughput is known it sizes the need.
-  const byThroughput = throughputNeed(a, queueLoad, ctx.previousLoad);
-  const needed = byThroughput ? Math.min(bySaturation, byThroughput.needed) : bySaturation;
-  const atGateway = gateway > 0 ? ` (${fmt(gateway)} at the gateway)` : '';
-  const load =
-    byThroughput && byThroughput.needed < bySaturation
-      ? `throughput: ${byThroughput.why}`
-      : `KV load ${fmt(a.totalKv)} at <= ${fmt(ctx.kvPerReplica)}/replica, queue ${fmt(queueLoad)}${atGateway} at <= ${fmt(ctx.queuePerReplica)}/replica`;
-  return { needed, load };
-}
+import { scaleUpNeed, type ScaleUpNeed } from './scale-up-need.js';
+import { countText, scaleUpCap } from './sizing.js';
 
 /** `add` replicas, one at a time, each to the cheapest variant below its max. */
 function placeNewReplicas(
@@ -77,9 +55,38 @@ function holdUp(
   return stage('hold', currentReplicas(ctx), [reasonNote(3, code, why), traceNote(3, code, step)]);
 }
 
-export function scaleUp(ctx: ModelContext): StageResult {
+/** The need now, raised by the forecast when the load ahead needs more (by at most its bound). */
+function needAhead(ctx: ModelContext, f: Forecast | undefined): ScaleUpNeed & { notes: Note[] } {
+  const now = scaleUpNeed(ctx);
+  if (!f || !Number.isFinite(now.needed)) return { ...now, notes: [] };
+  const extra = Math.min(f.maxExtra, scaleUpNeed(ctx, f.factor).needed - now.needed);
+  if (!(extra > 0)) return { ...now, notes: [] };
+  const notes = lookaheadNote('lookahead', f, `+${extra} for the load in ${Math.round(f.horizonS)}s`);
+  return { needed: now.needed + extra, load: now.load, notes };
+}
+
+/**
+ * Spare capacity now, but the forecast's load needs more than current: grow early (at most its
+ * bound and the rate cap); needs exactly current: hold (no scale-down of what the load ahead
+ * needs). Undefined when the load ahead needs fewer than current: step 4 decides.
+ */
+export function scaleUpEarly(ctx: ModelContext, f: Forecast): StageResult | undefined {
+  const current = ctx.analysis.currentTotal;
+  const ahead = scaleUpNeed(ctx, f.factor).needed;
+  if (!Number.isFinite(ahead) || ahead < current || current === 0) return undefined;
+  const add = Math.min(ahead - current, f.maxExtra, Math.max(0, scaleUpCap(current, ctx.maxScaleUpRate) - current));
+  if (add <= 0)
+    return stage('hold', currentReplicas(ctx), lookaheadNote('lookahead-holds', f, `the load ahead needs ${ahead}`));
+  const { desired, placed, notes } = placeNewReplicas(ctx, add);
+  notes.push(
+    ...lookaheadNote('lookahead', f, `+${placed} early: the load ahead needs ${ahead} replicas, ${current} now`),
+  );
+  return stage(placed > 0 ? 'scale-up' : 'hold', desired, notes);
+}
+
+export function scaleUp(ctx: ModelContext, f?: Forecast): StageResult {
   const a = ctx.analysis;
-  const { needed, load } = scaleUpNeed(ctx);
+  const { needed, load, notes: ahead } = needAhead(ctx, f);
   const current = a.currentTotal;
   const rate = ctx.maxScaleUpRate;
   if (a.pendingTotal > 0 && needed <= current) {
@@ -99,7 +106,9 @@ export function scaleUp(ctx: ModelContext): StageResult {
     wanted > rateMax
       ? `rate: +${countText(wanted)} capped to +${rateMax} (maxScaleUpRate ${rate} x ${current} current)`
       : undefined;
-  const { desired, placed, notes } = placeNewReplicas(ctx, add);
+  const placement = placeNewReplicas(ctx, add);
+  const { desired, placed } = placement;
+  const notes = [...ahead, ...placement.notes];
   const atMax = add > placed ? `all variants at max: ${add - placed} replica(s) not placed` : undefined;
   const modelClamp = [rateClamp, atMax].filter((c): c is string => c !== undefined).join('; ');
   const clamps = modelClamp === '' ? NO_CLAMPS : new Map(ctx.states.map((s) => [s.variant.key, modelClamp]));

@@ -26,39 +26,83 @@ export function waitingLoad(a: ModelAnalysis): number {
   return a.totalQueue + (a.gatewayQueue ?? 0);
 }
 
+/** The model's arrivals over the gap since the previous decision, and what they are made of. */
+export interface MeasuredArrivals {
+  /** Requests per second: completions over the gap plus the queue's growth (never below 0). */
+  readonly arrivals: number;
+  /** Completions per second over the gap: the mean of both ends' rates when the previous is known. */
+  readonly served: number;
+  /** The waiting queue's growth per second (0 when the previous decision is unknown). */
+  readonly growth: number;
+  readonly growthKnown: boolean;
+}
+
 /**
- * Step 3 from throughput, when the model reports it: arrivals = completions (the mean of this and
- * the previous decision's) + queue growth since the previous decision; one replica serves what the
- * fastest saturated replica completes, scaled down to the KV target (a saturated replica runs above
- * it); the gateway's backlog is served within BACKLOG_DRAIN_S on top of the arrivals. Undefined
- * when a rate is missing or no replica is saturated (nothing runs flat out, so no capacity is known).
+ * Arrivals = completions (the mean of this and the previous decision's) + queue growth since the
+ * previous decision. The queue grew over the gap at (arrivals - completions over the gap): the mean
+ * of both ends' completion rates, not today's alone (which jumps as soon as new replicas take work).
+ * Undefined when no replica reports a completion rate.
+ */
+export function measuredArrivals(
+  a: ModelAnalysis,
+  queueLoad: number,
+  previous: PreviousLoad | undefined,
+): MeasuredArrivals | undefined {
+  const completions = a.completionRate;
+  if (completions === undefined) return undefined;
+  const growth = previous ? (queueLoad - previous.waiting) / previous.dtS : 0;
+  const served = previous?.completions !== undefined ? (previous.completions + completions) / 2 : completions;
+  return { arrivals: Math.max(0, served + growth), served, growth, growthKnown: previous !== undefined };
+}
+
+/**
+ * What one replica serves per second at the KV target, and from what: what the fastest saturated
+ * replica completes now when one is saturated (it runs flat out now: the freshest measure), else
+ * the rate learned while replicas ran near their target.
+ */
+function perReplicaRate(a: ModelAnalysis, learned: number | undefined): { rate: number; from: string } | undefined {
+  const mu = a.saturatedReplicaRate;
+  if (mu === undefined) return learned !== undefined ? { rate: learned, from: 'learned' } : undefined;
+  const t = a.thresholds;
+  const kvPer = t.kvCacheThreshold - t.kvSpareTrigger;
+  const kvAtMu = a.saturatedKv ?? t.kvCacheThreshold;
+  return { rate: mu * Math.min(1, kvPer / Math.max(kvAtMu, 1e-9)), from: 'fastest saturated' };
+}
+
+export interface ThroughputOptions {
+  /** The per-replica rate learned online (throughput-learning.ts), preferred when known. */
+  readonly learnedRate?: number | undefined;
+  /** Arrivals scaled by this (the look-ahead's forecast over arrivals now); default 1. */
+  readonly factor?: number;
+}
+
+/**
+ * Step 3 from throughput, when the model reports it: arrivals (measuredArrivals) over what one
+ * replica serves at the KV target (perReplicaRate); the
+ * gateway's backlog is served within BACKLOG_DRAIN_S on top of the arrivals. Undefined when a rate
+ * is missing or no per-replica rate is known (nothing runs flat out and none was learned).
  */
 export function throughputNeed(
   a: ModelAnalysis,
   queueLoad: number,
   previous: PreviousLoad | undefined,
+  opts: ThroughputOptions = {},
 ): { needed: number; why: string } | undefined {
-  const mu = a.saturatedReplicaRate;
-  const completions = a.completionRate;
-  if (mu === undefined || completions === undefined) return undefined;
-  const t = a.thresholds;
-  const kvPer = t.kvCacheThreshold - t.kvSpareTrigger;
-  const kvAtMu = a.saturatedKv ?? t.kvCacheThreshold;
-  const perReplica = mu * Math.min(1, kvPer / Math.max(kvAtMu, 1e-9));
-  const growth = previous ? (queueLoad - previous.waiting) / previous.dtS : 0;
-  // The queue grew over the gap at (arrivals - completions over the gap): the mean of both ends'
-  // completion rates, not today's alone (which jumps as soon as new replicas take work).
-  const served = previous?.completions !== undefined ? (previous.completions + completions) / 2 : completions;
-  const arrivals = Math.max(0, served + growth);
+  const per = perReplicaRate(a, opts.learnedRate);
+  const m = measuredArrivals(a, queueLoad, previous);
+  if (per === undefined || m === undefined) return undefined;
+  const arrivals = m.arrivals * (opts.factor ?? 1);
   // Only a backlog that new replicas can take is worth replicas: what the gateway holds. Requests
   // queued on a replica stay there (vLLM does not hand them back), so replicas added for them
   // would only serve new arrivals, which `arrivals` already sizes.
   const drain = (a.gatewayQueue ?? 0) / BACKLOG_DRAIN_S;
-  const needed = Math.max(1, Math.ceil((arrivals + drain) / perReplica - 1e-9));
-  const queue = previous ? `${fmt(Math.abs(growth))}/s` : 'growth unknown';
+  const needed = Math.max(1, Math.ceil((arrivals + drain) / per.rate - 1e-9));
+  const queue = m.growthKnown ? `${fmt(Math.abs(m.growth))}/s` : 'growth unknown';
+  const rateText =
+    per.from === 'learned' ? `${fmt(per.rate)}/s per replica (learned)` : `${fmt(per.rate)}/s per replica`;
   return {
     needed,
-    why: `arrivals ${fmt(arrivals)}/s (completions ${fmt(served)}/s ${growth >= 0 ? '+' : '-'} queue ${queue}) + gateway backlog ${fmt(a.gatewayQueue ?? 0)} over ${BACKLOG_DRAIN_S}s at ${fmt(perReplica)}/s per replica`,
+    why: `arrivals ${fmt(arrivals)}/s (completions ${fmt(m.served)}/s ${m.growth >= 0 ? '+' : '-'} queue ${queue}) + gateway backlog ${fmt(a.gatewayQueue ?? 0)} over ${BACKLOG_DRAIN_S}s at ${rateText}`,
   };
 }
 

@@ -257,6 +257,11 @@ describe('PrometheusCollector against a real Prometheus', () => {
         running: undefined,
         requestRate: undefined,
         serviceSeconds: undefined,
+        // The latest sample of the same gauge; the absent ones stay missing.
+        kvCacheUsageNow: 0.3,
+        queueLengthNow: undefined,
+        kvCapacityTokens: undefined,
+        promptTokensPerRequest: undefined,
       },
     ]);
     expect(m?.requestsOverRetention).toBeUndefined();

@@ -17,21 +17,30 @@ class CannedPrometheus implements PrometheusQuerier {
   constructor(private readonly answers: Partial<Record<string, PromSample[] | PrometheusError>>) {}
   async query(promql: string): Promise<PromQueryResult> {
     this.queries.push(promql);
-    const signal = promql.includes('kv_cache')
-      ? 'kv'
-      : promql.includes('num_requests_waiting')
-        ? 'waiting'
-        : promql.startsWith('count')
-          ? 'seen'
-          : promql.includes('num_requests_running')
-            ? 'running'
-            : promql.includes('increase(')
-              ? 'retention'
-              : promql.includes('inference_time')
-                ? 'service'
-                : promql.includes('rate(')
-                  ? 'rate'
-                  : 'gateway';
+    const latest = !promql.includes('max_over_time');
+    const signal = promql.includes('cache_config_info')
+      ? 'cacheConfig'
+      : promql.includes('prompt_tokens')
+        ? 'promptTokens'
+        : promql.includes('kv_cache')
+          ? latest
+            ? 'kvNow'
+            : 'kv'
+          : promql.includes('num_requests_waiting')
+            ? latest
+              ? 'waitingNow'
+              : 'waiting'
+            : promql.startsWith('count')
+              ? 'seen'
+              : promql.includes('num_requests_running')
+                ? 'running'
+                : promql.includes('increase(')
+                  ? 'retention'
+                  : promql.includes('inference_time')
+                    ? 'service'
+                    : promql.includes('rate(')
+                      ? 'rate'
+                      : 'gateway';
     const a = this.answers[signal] ?? [];
     if (a instanceof PrometheusError) throw a;
     return { samples: a, warnings: signal === 'kv' ? ['a warning'] : [] };
@@ -78,7 +87,7 @@ describe('PrometheusCollector', () => {
       ],
     });
     await collector.fetch([tracked('a', 'm1'), tracked('b', 'm2')]);
-    expect(client.queries.length).toBe(8);
+    expect(client.queries.length).toBe(12);
     const a = collector.getModelMetrics('a', 'm1');
     expect(a?.replicas).toEqual([
       {
@@ -152,6 +161,47 @@ describe('PrometheusCollector', () => {
       queueLength: undefined,
     });
     expect(m?.gatewayQueue).toBeUndefined();
+  });
+
+  it('reads the latest samples, prompt tokens per request and the KV tokens of vllm:cache_config_info by pod', async () => {
+    const info = (p: string, blocks: string, engines: number): PromSample => ({
+      labels: { namespace: 'a', pod: p, num_gpu_blocks: blocks, block_size: '16' },
+      value: engines,
+    });
+    const { collector } = make({
+      kv: [pod('a', 'm1', 'dep-1', 0.9), pod('a', 'm1', 'dep-2', 0.8), pod('a', 'm1', 'dep-3', 0.7)],
+      waiting: [pod('a', 'm1', 'dep-1', 6), pod('a', 'm1', 'dep-2', 0), pod('a', 'm1', 'dep-3', 0)],
+      running: [pod('a', 'm1', 'dep-1', 1), pod('a', 'm1', 'dep-2', 1), pod('a', 'm1', 'dep-3', 1)],
+      kvNow: [pod('a', 'm1', 'dep-1', 0.05)],
+      waitingNow: [pod('a', 'm1', 'dep-1', 0)],
+      promptTokens: [pod('a', 'm1', 'dep-1', 512)],
+      // dep-1: one engine; dep-2: two data-parallel engines (summed); dep-3: not profiled yet ("None").
+      cacheConfig: [info('dep-1', '1000', 1), info('dep-2', '1000', 2), info('dep-3', 'None', 1)],
+    });
+    await collector.fetch([tracked('a', 'm1')]);
+    const r = collector.getModelMetrics('a', 'm1')?.replicas ?? [];
+    expect(
+      r.map((x) => [x.pod, x.kvCacheUsageNow, x.queueLengthNow, x.promptTokensPerRequest, x.kvCapacityTokens]),
+    ).toEqual([
+      ['dep-1', 0.05, 0, 512, 16_000],
+      ['dep-2', undefined, undefined, undefined, 32_000],
+      ['dep-3', undefined, undefined, undefined, undefined],
+    ]);
+  });
+
+  it('leaves the new signals missing, never 0, when their queries fail', async () => {
+    const { collector } = make({
+      kv: [pod('a', 'm1', 'dep-1', 0.5)],
+      running: [pod('a', 'm1', 'dep-1', 1)],
+      kvNow: new PrometheusError('timeout', 'query timed out'),
+      cacheConfig: new PrometheusError('timeout', 'query timed out'),
+    });
+    await collector.fetch([tracked('a', 'm1')]);
+    expect(collector.getModelMetrics('a', 'm1')?.replicas[0]).toMatchObject({
+      kvCacheUsage: 0.5,
+      kvCacheUsageNow: undefined,
+      kvCapacityTokens: undefined,
+    });
   });
 
   it('sends nothing when no model is tracked', async () => {

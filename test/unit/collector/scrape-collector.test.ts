@@ -126,6 +126,11 @@ describe('ScrapeCollector', () => {
         running: 5,
         requestRate: undefined,
         serviceSeconds: undefined,
+        // The latest samples beside the peaks, and the info gauge (no pod label: the target's pod).
+        kvCacheUsageNow: 0.42,
+        queueLengthNow: 3,
+        kvCapacityTokens: 2048 * 16,
+        promptTokensPerRequest: undefined,
       },
     ]);
     expect(prod?.requestsOverRetention).toBeUndefined(); // history shorter than the window
@@ -135,6 +140,36 @@ describe('ScrapeCollector', () => {
     expect(dflt?.replicas.map((r) => [r.pod, r.kvCacheUsage, r.variantKey])).toEqual([
       [new URL(b.url()).host, 0.1, undefined],
     ]);
+  });
+
+  it('computes prompt tokens per finished request from successive scrapes, and reads a pod-labelled info gauge', async () => {
+    let now = 1_000_000;
+    let stop = 10;
+    let prompt = 1000;
+    a.route('/metrics', () => ({
+      body:
+        vllmExposition({
+          model: 'm',
+          kv: '0.5',
+          waiting: 2,
+          running: 1,
+          stop,
+          length: 0,
+          labels: 'pod="qwen-h100-x-1"',
+        }) +
+        `# TYPE vllm:prompt_tokens_total counter\nvllm:prompt_tokens_total{engine="0",model_name="m",pod="qwen-h100-x-1"} ${prompt}.0\n` +
+        // An info gauge labelled with the pod is that pod's own: it wins over the target's unlabelled one.
+        `vllm:cache_config_info{block_size="16",engine="1",num_gpu_blocks="1024",pod="qwen-h100-x-1"} 1.0\n`,
+    }));
+    const { collector } = make([a.url('/metrics')], { now: () => now });
+    await collector.fetch([tracked('m')]);
+    now += 10_000;
+    stop += 4;
+    prompt += 2000;
+    await collector.fetch([tracked('m')]);
+    const r = collector.getModelMetrics('default', 'm')?.replicas[0];
+    expect(r?.promptTokensPerRequest).toBeCloseTo(500);
+    expect(r?.kvCapacityTokens).toBe(1024 * 16);
   });
 
   it('computes the request rate from successive scrapes, summed over finished_reason', async () => {

@@ -1,5 +1,6 @@
 /** Builders for engine tests: variants, replica metrics and one-call model decisions. */
 import { makeDecision, type Decision } from '../../../src/domain/decision.js';
+import type { EngineFeatures } from '../../../src/domain/engine-features.js';
 import type { ModelMetrics, ReplicaMetrics } from '../../../src/domain/metrics.js';
 import { variantKey, type Variant } from '../../../src/domain/variant.js';
 import { EMPTY_SATURATION_CONFIG, type SaturationConfig } from '../../../src/config/saturation-config.js';
@@ -110,6 +111,8 @@ export interface Scenario {
   readonly retentionMs?: number;
   readonly maxScaleUpRate?: number;
   readonly now?: number;
+  /** Default: every engine feature on. */
+  readonly features?: EngineFeatures;
 }
 
 export function decide(s: Scenario): ModelOutcome {
@@ -122,6 +125,7 @@ export function decide(s: Scenario): ModelOutcome {
       saturation: s.saturation ?? EMPTY_SATURATION_CONFIG,
       scaleToZero: { enabled: s.scaleToZero ?? false, retentionMs: s.retentionMs ?? 600_000 },
       maxScaleUpRate: s.maxScaleUpRate ?? 2,
+      features: s.features,
     },
     previous: new Map((s.previous ?? []).map((d) => [d.variantKey, d])),
     now: s.now ?? NOW,

@@ -1,0 +1,90 @@
+/**
+ * What the engine remembers of a model between cycles, as a value: the pure decision takes the
+ * previous one and returns the next (model-decision.ts), the Engine shell keeps it per model. Its
+ * parts: the trend of the model's arrivals (arrival-trend.ts) with its recent levels (the peak
+ * guard's reference), each variant's pod start-up track (startup-learning.ts) and each variant's
+ * learned per-replica completion rate (throughput-learning.ts).
+ */
+import type { ReplicaMetrics } from '../domain/metrics.js';
+import { updateTrend, type ArrivalTrend } from './arrival-trend.js';
+import type { ModelAnalysis, VariantState } from './saturation-analyzer.js';
+import { updateStartup, type StartupTrack } from './startup-learning.js';
+import { updateThroughput } from './throughput-learning.js';
+
+/** How far back the recent arrival levels reach: the collector's peak window. */
+export const RECENT_WINDOW_MS = 60_000;
+
+export interface ModelState {
+  readonly arrivals: ArrivalTrend | undefined;
+  /** The trend's level at each update within RECENT_WINDOW_MS, oldest first: [epoch ms, req/s]. */
+  readonly recentLevels: readonly (readonly [number, number])[];
+  readonly startup: ReadonlyMap<string, StartupTrack>;
+  /** Completions per second of one replica at its KV target, by variant key. */
+  readonly throughput: ReadonlyMap<string, number>;
+}
+
+export const EMPTY_MODEL_STATE: ModelState = Object.freeze({
+  arrivals: undefined,
+  recentLevels: [],
+  startup: new Map<string, StartupTrack>(),
+  throughput: new Map<string, number>(),
+});
+
+export interface LearnInput {
+  readonly previous: ModelState | undefined;
+  readonly analysis: ModelAnalysis;
+  readonly variants: readonly VariantState[];
+  readonly replicas: readonly ReplicaMetrics[];
+  /** Arrivals measured this cycle (req/s); undefined when they cannot be (no completion rate). */
+  readonly arrivals: number | undefined;
+  /** KV load one replica is sized for (threshold - spare trigger). */
+  readonly kvTarget: number;
+  readonly now: number;
+}
+
+/** Whether this cycle's metrics can teach anything: fresh and complete. */
+function usable(a: ModelAnalysis): boolean {
+  return a.freshness === 'fresh' && a.dataQuality === 'complete';
+}
+
+function learnArrivals(prev: ModelState, input: LearnInput): Pick<ModelState, 'arrivals' | 'recentLevels'> {
+  if (input.arrivals === undefined || !usable(input.analysis)) return prev;
+  const arrivals = updateTrend(prev.arrivals, input.arrivals, input.now);
+  if (arrivals === prev.arrivals) return prev;
+  const from = input.now - RECENT_WINDOW_MS;
+  const recentLevels = [...prev.recentLevels.filter(([at]) => at > from), [input.now, arrivals.level] as const];
+  return { arrivals, recentLevels };
+}
+
+/** Every variant's track after this observation; the previous map itself when no track moved. */
+function learnStartups(prev: ModelState, input: LearnInput): ReadonlyMap<string, StartupTrack> {
+  let moved = prev.startup.size !== input.variants.length;
+  const tracks = input.variants.map((s) => {
+    const before = prev.startup.get(s.variant.key);
+    const after = updateStartup(before, s.current, s.ready, input.now);
+    if (after !== before) moved = true;
+    return [s.variant.key, after] as const;
+  });
+  return moved ? new Map(tracks) : prev.startup;
+}
+
+/** The state after this cycle's observation. */
+export function learnModelState(input: LearnInput): ModelState {
+  const prev = input.previous ?? EMPTY_MODEL_STATE;
+  const { arrivals, recentLevels } = learnArrivals(prev, input);
+  return {
+    arrivals,
+    recentLevels,
+    startup: learnStartups(prev, input),
+    throughput: usable(input.analysis)
+      ? updateThroughput(prev.throughput, input.replicas, input.kvTarget)
+      : prev.throughput,
+  };
+}
+
+/** The highest arrival level within the recent window (undefined before any). */
+export function recentPeakLevel(state: ModelState): number | undefined {
+  let peak: number | undefined;
+  for (const [, level] of state.recentLevels) if (peak === undefined || level > peak) peak = level;
+  return peak;
+}

@@ -1,0 +1,67 @@
+/**
+ * What one replica of each variant completes per second at its KV target, learned online (pure):
+ * every cycle, each replica running near its target (KV use at least NEAR_TARGET of it) gives one
+ * sample, its completion rate scaled to the target (rate x target / KV); a variant's samples of a
+ * cycle are averaged and folded into an exponentially-weighted estimate. Replicas far below their
+ * target say little about what they serve flat out (a mostly idle batch), so they give none; the
+ * estimate then keeps what busier cycles taught it, which is what sizing needs while the load is
+ * low (scale-down bound, look-ahead) and before any replica saturates.
+ */
+import type { ReplicaMetrics } from '../domain/metrics.js';
+import { throughputNow } from './saturation-analyzer.js';
+
+/** A replica counts when its KV use is at least this fraction of its target. */
+export const NEAR_TARGET = 0.75;
+/** Weight of a cycle's mean sample in the estimate. */
+export const THROUGHPUT_WEIGHT = 0.3;
+
+/** One replica's completions per second at the KV target, when it runs near it. */
+function sampleOf(r: ReplicaMetrics, kvTarget: number): number | undefined {
+  const now = r.kvCacheUsageNow;
+  const kv = now ?? r.kvCacheUsage;
+  if (kv === undefined || kvTarget <= 0 || kv < NEAR_TARGET * kvTarget) return undefined;
+  // Beside a 1-minute KV peak, the 1-minute rate is as old as the peak; beside the KV now, the rate now.
+  const rate = now !== undefined ? throughputNow(r) : Math.max(throughputNow(r) ?? 0, r.requestRate ?? 0);
+  if (rate === undefined || !(rate > 0)) return undefined;
+  return (rate * kvTarget) / kv;
+}
+
+/** The estimates by variant key after this cycle's replicas (`kvTarget`: KV load one replica is sized for). */
+export function updateThroughput(
+  prev: ReadonlyMap<string, number>,
+  replicas: readonly ReplicaMetrics[],
+  kvTarget: number,
+): ReadonlyMap<string, number> {
+  const sums = new Map<string, { sum: number; n: number }>();
+  for (const r of replicas) {
+    if (r.variantKey === undefined) continue;
+    const s = sampleOf(r, kvTarget);
+    if (s === undefined) continue;
+    const acc = sums.get(r.variantKey);
+    if (acc) {
+      acc.sum += s;
+      acc.n++;
+    } else sums.set(r.variantKey, { sum: s, n: 1 });
+  }
+  if (sums.size === 0) return prev;
+  const out = new Map(prev);
+  for (const [key, { sum, n }] of sums) {
+    const before = prev.get(key);
+    const mean = sum / n;
+    out.set(key, before === undefined ? mean : before + THROUGHPUT_WEIGHT * (mean - before));
+  }
+  return out;
+}
+
+/**
+ * The per-replica rate the model is sized with: the slowest learned variant among `keys` (a mix
+ * of variants is never sized by its fastest); undefined when none is learned yet.
+ */
+export function modelReplicaRate(learned: ReadonlyMap<string, number>, keys: readonly string[]): number | undefined {
+  let rate: number | undefined;
+  for (const k of keys) {
+    const r = learned.get(k);
+    if (r !== undefined && (rate === undefined || r < rate)) rate = r;
+  }
+  return rate;
+}

@@ -1,0 +1,119 @@
+/** Issue 20's capacity in KV tokens and the per-replica throughput learned per variant. */
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_ENGINE_FEATURES } from '../../../src/domain/engine-features.js';
+import type { ReplicaMetrics } from '../../../src/domain/metrics.js';
+import { replicasForTokens, tokenLoad } from '../../../src/engine/token-capacity.js';
+import { THROUGHPUT_WEIGHT, modelReplicaRate, updateThroughput } from '../../../src/engine/throughput-learning.js';
+import { decide, desiredByName, metrics, replica, state, variant } from './fixtures.js';
+
+const small = variant('l4', { cost: 3, maxReplicas: 10 });
+const big = variant('h100', { cost: 10, maxReplicas: 10 });
+
+const withTokens = (r: ReplicaMetrics, capacity: number, prompt?: number): ReplicaMetrics => ({
+  ...r,
+  kvCapacityTokens: capacity,
+  promptTokensPerRequest: prompt,
+});
+
+describe('token load', () => {
+  it.each([
+    {
+      name: 'tokens in use add up across accelerators of different sizes',
+      reps: [withTokens(replica(small, 0, 0.5, 0), 10_000), withTokens(replica(big, 0, 0.5, 0), 40_000)],
+      gateway: 0,
+      demand: 25_000,
+      queued: 0,
+    },
+    {
+      name: 'queued requests count their prompt tokens, at the gateway too',
+      reps: [withTokens(replica(big, 0, 0.5, 4), 40_000, 1000)],
+      gateway: 2,
+      demand: 20_000 + 4000 + 2000,
+      queued: 6000,
+    },
+    {
+      name: 'no prompt size known: queued requests add no tokens (the queue need still counts them)',
+      reps: [withTokens(replica(big, 0, 0.5, 4), 40_000)],
+      gateway: 2,
+      demand: 20_000,
+      queued: 0,
+    },
+  ])('$name', ({ reps, gateway, demand, queued }) => {
+    const load = tokenLoad(reps, gateway);
+    expect(load?.demandTokens).toBeCloseTo(demand);
+    expect(load?.queuedTokens).toBeCloseTo(queued);
+  });
+
+  it('is unknown when any reporting replica lacks the info gauge: sized as before', () => {
+    expect(tokenLoad([withTokens(replica(big, 0, 0.5, 0), 40_000), replica(big, 1, 0.5, 0)], 0)).toBeUndefined();
+  });
+
+  it.each([
+    // 2 x 10k-token replicas at 0.7 hold 14k: 21k tokens need 1 more 40k-token replica (0.7 x 40k = 28k).
+    { demand: 21_000, current: 2, newCapacity: 40_000, want: 3 },
+    // Within what the current ones hold: the count that holds it at their mean capacity.
+    { demand: 6_000, current: 2, newCapacity: 40_000, want: 1 },
+    { demand: 0, current: 2, newCapacity: 40_000, want: 0 },
+  ])('replicasForTokens($demand tokens, $current current) = $want', ({ demand, current, newCapacity, want }) => {
+    const load = {
+      demandTokens: demand,
+      queuedTokens: 0,
+      capacityByVariant: new Map([[small.key, 10_000]]),
+      meanCapacity: 10_000,
+    };
+    expect(replicasForTokens(load, new Map([[small.key, current]]), 0.7, newCapacity)).toBe(want);
+  });
+});
+
+describe('decisions in tokens', () => {
+  // One small replica full of KV with a long queue of long prompts; the next replica is a big one.
+  const reps = [withTokens(replica(small, 0, 0.78, 4), 10_000, 2000)];
+  const scenario = { states: [state(small, 1), state(big, 0)], metrics: metrics(reps) };
+
+  it('counts the queued prompts as KV demand: 7,800 in use + 8,000 queued needs 15,800 / 0.7', () => {
+    const out = decide(scenario);
+    expect(out.targets.reasons.join(' | ')).toContain('KV demand 15800 tokens (8000 queued)');
+    expect(desiredByName(out)).toEqual({ l4: 2, h100: 0 });
+  });
+
+  it('without the feature the same model is sized by KV fractions and queue length as before', () => {
+    const out = decide({ ...scenario, features: { ...DEFAULT_ENGINE_FEATURES, tokenCapacity: false } });
+    expect(out.targets.reasons.join(' | ')).toContain('KV load 0.78');
+  });
+});
+
+describe('throughput learned per variant', () => {
+  const target = 0.7;
+  it.each([
+    // 2 req/s at KV 0.7: 2 req/s at the target.
+    { name: 'a replica at its target gives its rate', kv: 0.7, running: 4, want: 2 },
+    // 3 req/s at KV 0.84 (above the target): 3 x 0.7 / 0.84 = 2.5 at the target.
+    { name: 'a replica above its target is scaled down to it', kv: 0.84, running: 6, want: 2.5 },
+    { name: 'a replica far below its target gives no sample', kv: 0.2, running: 1, want: undefined },
+  ])('$name', ({ kv, running, want }) => {
+    const r = { ...replica(small, 0, kv, 0, running, undefined, 2), kvCacheUsageNow: kv, queueLengthNow: 0 };
+    const learned = updateThroughput(new Map(), [r], target);
+    if (want === undefined) expect(learned.get(small.key)).toBeUndefined();
+    else expect(learned.get(small.key)).toBeCloseTo(want);
+  });
+
+  it('is an exponentially-weighted estimate, and the model is sized by its slowest learned variant', () => {
+    const at = (rate: number): ReplicaMetrics => ({
+      ...replica(small, 0, 0.7, 0, rate * 2, undefined, 2),
+      kvCacheUsageNow: 0.7,
+      queueLengthNow: 0,
+    });
+    const first = updateThroughput(new Map(), [at(2)], target);
+    const second = updateThroughput(first, [at(4)], target);
+    expect(second.get(small.key)).toBeCloseTo(2 + THROUGHPUT_WEIGHT * 2);
+    expect(
+      modelReplicaRate(
+        new Map([
+          [small.key, 2],
+          [big.key, 5],
+        ]),
+        [small.key, big.key],
+      ),
+    ).toBe(2);
+  });
+});
