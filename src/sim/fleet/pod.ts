@@ -308,9 +308,18 @@ export class SimPod {
       if (left > 0 && blocksFor(head.computed + chunk, v.blockSize) - head.blocks <= this.freeBlocks - stepBlocks)
         return false;
     }
-    const computed = this.running.map((r) => r.computed);
-    const byBlocks = decodeStepsWithinBlocks(computed, v.blockSize, this.freeBlocks, finishIn);
-    const k = decodeStepsWithin(v.step, n, kvTokens, t - this.clock, byBlocks);
+    const byTime = decodeStepsWithin(v.step, n, kvTokens, t - this.clock, finishIn);
+    if (byTime < 1) return false;
+    // Over k steps a sequence takes at most ceil(k / blockSize) + 1 new blocks: check exactly only when that could run short.
+    const k =
+      n * (Math.ceil(byTime / v.blockSize) + 1) <= this.freeBlocks
+        ? byTime
+        : decodeStepsWithinBlocks(
+            this.running.map((r) => r.computed),
+            v.blockSize,
+            this.freeBlocks,
+            byTime,
+          );
     if (k < 1) return false;
     const firstMs = decodeRunMs(v.step, n, kvTokens, 1);
     const runMs = decodeRunMs(v.step, n, kvTokens, k);
