@@ -36,6 +36,7 @@ export interface PodRegistry {
 class RequestQueue {
   private items: SimRequest[] = [];
   private head = 0;
+  private tokenSum = 0;
 
   get size(): number {
     return this.items.length - this.head;
@@ -43,12 +44,14 @@ class RequestQueue {
 
   push(r: SimRequest): void {
     this.items.push(r);
+    this.tokenSum += r.promptTokens + r.outputTokens;
   }
 
   shift(): SimRequest | undefined {
     const r = this.items[this.head];
     if (!r) return undefined;
     this.head++;
+    this.tokenSum -= r.promptTokens + r.outputTokens;
     if (this.head > 1024 && this.head * 2 > this.items.length) {
       this.items = this.items.slice(this.head);
       this.head = 0;
@@ -60,16 +63,13 @@ class RequestQueue {
     const out = this.items.slice(this.head);
     this.items = [];
     this.head = 0;
+    this.tokenSum = 0;
     return out;
   }
 
+  /** Prompt + output tokens of the queued requests. */
   tokens(): number {
-    let s = 0;
-    for (let i = this.head; i < this.items.length; i++) {
-      const r = this.items[i];
-      if (r) s += r.promptTokens + r.outputTokens;
-    }
-    return s;
+    return this.tokenSum;
   }
 }
 

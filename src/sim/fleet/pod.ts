@@ -77,6 +77,9 @@ export class SimPod {
   /** The engine's clock: end of its last step, or the last time it was advanced to while idle. */
   clock: number;
   private inFlight: Step | undefined;
+  /** Prompt tokens of the waiting requests, and prompt + output tokens of all requests here (kept as they change). */
+  private waitingPromptSum = 0;
+  private requestTokenSum = 0;
 
   // Counters, as vLLM reports them.
   successStop = 0;
@@ -139,20 +142,12 @@ export class SimPod {
   }
 
   waitingPromptTokens(): number {
-    let s = 0;
-    for (let i = this.waitingHead; i < this.waitingQ.length; i++) s += this.waitingQ[i]?.promptTokens ?? 0;
-    return s;
+    return this.waitingPromptSum;
   }
 
   /** Prompt + output tokens of every request on this replica. */
   requestTokens(): number {
-    let s = 0;
-    for (const r of this.running) s += r.promptTokens + r.outputTokens;
-    for (let i = this.waitingHead; i < this.waitingQ.length; i++) {
-      const r = this.waitingQ[i];
-      if (r) s += r.promptTokens + r.outputTokens;
-    }
-    return s;
+    return this.requestTokenSum;
   }
 
   /** Takes a request at `now` (after the caller advanced the replica to `now`). */
@@ -162,6 +157,8 @@ export class SimPod {
     r.outputTokens = Math.max(1, Math.min(r.outputTokens, capacity - r.promptTokens));
     r.dispatchedAt = now;
     this.prefixQueries += r.promptTokens;
+    this.waitingPromptSum += r.promptTokens;
+    this.requestTokenSum += r.promptTokens + r.outputTokens;
     if (this.running.length === 0 && this.waiting === 0 && !this.inFlight && this.clock < now) this.clock = now;
     this.waitingQ.push(r);
   }
@@ -181,6 +178,8 @@ export class SimPod {
     this.waitingHead = 0;
     this.usedBlocks = 0;
     this.inFlight = undefined;
+    this.waitingPromptSum = 0;
+    this.requestTokenSum = 0;
     return out;
   }
 
@@ -260,6 +259,7 @@ export class SimPod {
         const need = blocksFor(r.computed + n, v.blockSize) - r.blocks;
         if (need > this.freeBlocks) break;
         this.shiftWaiting();
+        this.waitingPromptSum -= r.promptTokens;
         this.allocate(r, need);
         this.running.push(r);
         reqs.push(r);
@@ -368,6 +368,7 @@ export class SimPod {
       }
       this.usedBlocks -= r.blocks;
       r.blocks = 0;
+      this.requestTokenSum -= r.promptTokens + r.outputTokens;
       this.successStop++;
       this.e2e.observe((at - r.dispatchedAt) / 1000);
       this.queueTime.observe((r.scheduledAt - r.dispatchedAt) / 1000);
@@ -389,6 +390,7 @@ export class SimPod {
     r.blocks = 0;
     r.computed = 0;
     this.preemptions++;
+    this.waitingPromptSum += r.promptTokens;
     if (this.waitingHead > 0) this.waitingQ[--this.waitingHead] = r;
     else this.waitingQ.unshift(r);
   }
