@@ -118,8 +118,8 @@ function median(xs: readonly number[]): number {
 
 /**
  * Phases 2–4: per-variant median capacity, supply over ready replicas, anticipated supply with the
- * pending ones, the flow-control queue's demand (max(queued tokens, size x avg input) + size x avg
- * output; no prefix cache in the fleet), and the engine post-step's RC and SC.
+ * pending ones, the flow-control queue's demand (its size x (avg input + avg output); no prefix cache in
+ * the fleet), and the engine post-step's RC and SC.
  */
 export function wvaV2Analyze(
   view: TokenView,
@@ -147,9 +147,9 @@ export function wvaV2Analyze(
   const withAvg = view.pods.filter((p) => p.avgPromptTokens !== undefined || p.avgOutputTokens !== undefined);
   const avgIn = withAvg.length > 0 ? withAvg.reduce((n, p) => n + (p.avgPromptTokens ?? 0), 0) / withAvg.length : 0;
   const avgOut = withAvg.length > 0 ? withAvg.reduce((n, p) => n + (p.avgOutputTokens ?? 0), 0) / withAvg.length : 0;
-  if (view.gatewayQueue > 0) {
-    totalDemand += Math.max(view.gatewayQueuedTokens, view.gatewayQueue * avgIn) + view.gatewayQueue * avgOut;
-  }
+  // estimateSchedulerQueueDemand: input = max(queue bytes / bytes per token, size x avg input), output = size x
+  // avg output. The EPP's queue-bytes gauge is not served (nor in the contract), so the count path alone.
+  totalDemand += view.gatewayQueue * (avgIn + avgOut);
   return {
     totalDemand,
     totalSupply,

@@ -48,7 +48,7 @@ export interface TokenModelSnapshot {
   readonly inflightTokens: number;
   /** `inference_objective_running_requests`. */
   readonly runningRequests: number;
-  /** Prompt tokens of the requests held at the gateway. */
+  /** Prompt + output tokens of the requests held at the gateway. */
   readonly gatewayQueuedTokens: number;
   readonly pods: readonly TokenPodSnapshot[];
 }

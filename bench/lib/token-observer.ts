@@ -59,7 +59,7 @@ export interface TokenView {
   readonly sumKvUsage: number;
   /** `sum(llm_d_epp_flow_control_queue_size)`. */
   readonly gatewayQueue: number;
-  /** Prompt tokens of the requests held at the gateway (the flow-control queue's size in tokens). */
+  /** Prompt + output tokens of the requests held at the gateway. */
   readonly gatewayQueuedTokens: number;
   /** `sum(llm_d_epp_inflight_tokens)`. */
   readonly inflightTokens: number;

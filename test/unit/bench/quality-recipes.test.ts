@@ -123,14 +123,14 @@ describe('WVA V2: model', () => {
     expect(a.requiredCapacity).toBe(0);
   });
 
-  it('adds the flow-control queue: max(queued tokens, size x avg input) + size x avg output', () => {
+  it('adds the flow-control queue: its size x (avg input + avg output)', () => {
     const a = wvaV2Analyze(
       view([pod({ kvPeak: 0 })], { gatewayQueue: 10, gatewayQueuedTokens: 15_000 }),
       [{ variant: h100, current: 1, ready: 1 }],
       WVA_V2_DEFAULTS,
       new Map(),
     );
-    expect(a.totalDemand).toBe(15_000 + 10 * 200);
+    expect(a.totalDemand).toBe(10 * 1200);
   });
 
   it('SC = supply − demand / 0.70 comes off the most expensive variant, keeping the last replica', () => {
