@@ -277,14 +277,19 @@ describe('PrometheusCollector against a real Prometheus', () => {
 
   it('reads the gateway queue under either name, one name per gateway, so nothing counts twice', async () => {
     await waitFor(
-      async () => (await client.query('llm_d_epp_flow_control_queue_size')).samples.length === 4,
+      // The fleet's own gateway exports the llm-d name too; count the two fixture gateways' series.
+      async () =>
+        (await client.query('llm_d_epp_flow_control_queue_size')).samples.filter((x) =>
+          (x.labels.target_model_name ?? '').startsWith('gw-'),
+        ).length === 4,
       10_000,
       `both gateways scraped\n${prom.logTail}`,
     );
     await collector.fetch(MODELS);
     expect(collector.getModelMetrics('team-a', 'gw-both')?.gatewayQueue).toBe(2);
     expect(collector.getModelMetrics('team-a', 'gw-new')?.gatewayQueue).toBe(5);
-    expect(collector.getModelMetrics('team-a', 'gw-split')?.gatewayQueue).toBe(5); // 1 from the first gateway, 4 from the other
+    // 1 from the first gateway, 4 from the other.
+    expect(collector.getModelMetrics('team-a', 'gw-split')?.gatewayQueue).toBe(5);
   });
 
   it('counts the requests a pod woken from zero served before its first scrape, but not again once the series is older than the window', async () => {

@@ -103,11 +103,10 @@ function cacheConfigInfo(): Family {
     help: 'Information of the LLMEngine CacheConfig',
     type: 'gauge',
     write: (p, out) => {
-      const blocks = Math.round((16 * 1024) / Math.max(1, p.variant.slots)) * p.variant.slots;
       out.push(
-        `${name}{block_size="16",cache_dtype="auto",calculate_kv_scales="False",cpu_offload_gb="0",` +
+        `${name}{block_size="${p.variant.blockSize}",cache_dtype="auto",calculate_kv_scales="False",cpu_offload_gb="0",` +
           `enable_prefix_caching="True",engine="0",gpu_memory_utilization="0.9",is_attention_free="False",` +
-          `namespace="${escapeLabel(p.namespace)}",num_cpu_blocks="None",num_gpu_blocks="${blocks}",` +
+          `namespace="${escapeLabel(p.namespace)}",num_cpu_blocks="None",num_gpu_blocks="${p.variant.numGpuBlocks}",` +
           `num_gpu_blocks_override="None",pod="${escapeLabel(p.name)}",prefix_caching_hash_algo="builtin",` +
           `sliding_window="None",swap_space="4",swap_space_bytes="4294967296"} 1.0`,
       );
@@ -123,7 +122,7 @@ export function vllmFamilies(opts: ExpositionOptions): Family[] {
   const families: Family[] = [
     cacheConfigInfo(),
     gauge('vllm:num_requests_running', 'Number of requests in model execution batches.', (p) => p.running.length),
-    gauge('vllm:num_requests_waiting', 'Number of requests waiting to be processed.', (p) => p.waiting.size),
+    gauge('vllm:num_requests_waiting', 'Number of requests waiting to be processed.', (p) => p.waiting),
     kv,
     ...counter(
       'vllm:prefix_cache_queries',
@@ -135,7 +134,7 @@ export function vllmFamilies(opts: ExpositionOptions): Family[] {
       'Prefix cache hits, in terms of number of cached tokens.',
       (p) => p.prefixHits,
     ),
-    ...counter('vllm:num_preemptions', 'Cumulative number of preemption from the engine.', () => 0),
+    ...counter('vllm:num_preemptions', 'Cumulative number of preemption from the engine.', (p) => p.preemptions),
     ...counter('vllm:prompt_tokens', 'Number of prefill tokens processed.', (p) => p.promptTokens),
     ...counter('vllm:generation_tokens', 'Number of generation tokens processed.', (p) => p.generationTokens),
     {
@@ -165,6 +164,7 @@ export function vllmFamilies(opts: ExpositionOptions): Family[] {
   if (opts.histograms) {
     families.push(
       ...histogram('vllm:time_to_first_token_seconds', 'Histogram of time to first token in seconds.', (p) => p.ttft),
+      ...histogram('vllm:inter_token_latency_seconds', 'Histogram of inter-token latency in seconds.', (p) => p.itl),
       ...histogram('vllm:e2e_request_latency_seconds', 'Histogram of e2e request latency in seconds.', (p) => p.e2e),
       ...histogram(
         'vllm:request_queue_time_seconds',
@@ -196,21 +196,48 @@ export function* vllmExposition(pods: readonly SimPod[], families: readonly Fami
   }
 }
 
-/** The gateway (EPP flow control) exposition: queued requests per model. */
+/**
+ * The gateway (llm-d EPP) exposition per model, as Go's client renders it (integers without a
+ * decimal point): the flow-control queue under llm-d's name and the deprecated upstream name beside
+ * it (gateway-api-inference-extension), the tokens of requests dispatched and not finished
+ * (`llm_d_epp_inflight_tokens`) and their count (`inference_objective_running_requests`).
+ */
 export function gatewayExposition(models: Iterable<SimModel>): string {
-  const name = 'inference_extension_flow_control_queue_size';
-  const out: string[] = [
-    `# HELP ${name} [ALPHA] Current number of requests being actively managed by the EPP flow control layer.`,
-    `# TYPE ${name} gauge`,
-  ];
-  for (const m of models) {
-    const model = escapeLabel(m.modelID);
-    // Go's client prints integers without a decimal point.
-    out.push(
-      `${name}{fairness_id="default",inference_pool="vllm-pool",model_name="${model}",namespace="${escapeLabel(m.namespace)}",` +
-        `priority="0",target_model_name="${model}"} ${m.gateway.size}`,
-    );
-  }
+  const list = [...models];
+  const out: string[] = [];
+  const family = (name: string, help: string, labels: (m: SimModel) => string, value: (m: SimModel) => number) => {
+    out.push(`# HELP ${name} ${help}`, `# TYPE ${name} gauge`);
+    for (const m of list) out.push(`${name}{${labels(m)}} ${value(m)}`);
+  };
+  const model = (m: SimModel) => escapeLabel(m.modelID);
+  const ns = (m: SimModel) => escapeLabel(m.namespace);
+  const queueLabels = (m: SimModel) =>
+    `fairness_id="default",inference_pool="vllm-pool",model_name="${model(m)}",namespace="${ns(m)}",` +
+    `priority="0",target_model_name="${model(m)}"`;
+  family(
+    'llm_d_epp_flow_control_queue_size',
+    'Current number of requests being actively managed by the EPP flow control layer.',
+    queueLabels,
+    (m) => m.gateway.size,
+  );
+  family(
+    'inference_extension_flow_control_queue_size',
+    '[ALPHA] Current number of requests being actively managed by the EPP flow control layer.',
+    queueLabels,
+    (m) => m.gateway.size,
+  );
+  family(
+    'llm_d_epp_inflight_tokens',
+    'Prompt and output tokens of requests dispatched to model servers and not yet completed.',
+    (m) => `inference_pool="vllm-pool",model_name="${model(m)}",namespace="${ns(m)}",target_model_name="${model(m)}"`,
+    (m) => m.inflightTokens(),
+  );
+  family(
+    'inference_objective_running_requests',
+    '[ALPHA] Inference objective number of running requests in each model.',
+    (m) => `model_name="${model(m)}",namespace="${ns(m)}",target_model_name="${model(m)}"`,
+    (m) => m.running() + m.podWaiting(),
+  );
   out.push('');
   return out.join('\n');
 }

@@ -1,17 +1,29 @@
 import { gatewayExposition, vllmExposition, vllmFamilies } from './exposition.js';
 import { FleetHttpServer } from './http-server.js';
 import { SimModel, type FlowControl, type PodRegistry } from './model.js';
-import type { SimPod, VariantParams } from './pod.js';
+import type { SimPod } from './pod.js';
 import { FleetStats } from './stats.js';
-import type { FleetModelSnapshot, FleetOptions, FleetSnapshot, FleetVariantSpec, FlowControlSpec } from './types.js';
+import type {
+  FleetModelSnapshot,
+  FleetOptions,
+  FleetRequestEvent,
+  FleetSnapshot,
+  FleetVariantSpec,
+  FlowControlSpec,
+  TokenRequest,
+} from './types.js';
+import {
+  DEFAULT_REQUEST_TOKENS,
+  nonEmpty,
+  nonNegative,
+  positive,
+  resolveRequestTokens,
+  resolveVariant,
+} from './variant-spec.js';
 
 /** The EPP saturation detector's defaults (gateway-api-inference-extension, pkg/epp/saturationdetector). */
 const FLOW_CONTROL_DEFAULTS = { queueDepthThreshold: 5, kvCacheUtilThreshold: 0.8 };
 const DEFAULTS = {
-  maxBatch: 16,
-  kvPerRequest: 0.05,
-  serviceTimeMs: 2000,
-  startupDelayMs: 0,
   tickMs: 100,
   seed: 1,
   timeScale: 1,
@@ -20,12 +32,13 @@ const DEFAULTS = {
 const MAX_CATCH_UP_REAL_MS = 10_000;
 
 /**
- * An emulated fleet of vLLM replicas behind an inference gateway. Requests arrive per model as
- * a seeded Poisson process, go to the least-loaded ready replica of the model (over all its
- * variants), run up to the replica's batch size at once and queue beyond it; with no ready
- * replica they wait at the gateway (with `flowControl`, also while every replica is saturated).
- * The fleet serves vLLM-faithful /metrics for Prometheus or a direct scraper, and the gateway's
- * flow-control queue gauge.
+ * An emulated fleet of vLLM replicas behind an inference gateway, at token level. Requests (prompt
+ * and output tokens) arrive per model as a seeded Poisson process or from a replayed trace
+ * (`enqueueRequests`), go to the least-loaded ready replica of the model (over all its variants),
+ * and run through each replica's vLLM v1 scheduler (token budget, chunked prefill, KV blocks,
+ * recompute preemption; see pod.ts); with no ready replica they wait at the gateway (with
+ * `flowControl`, also while every replica is saturated). The fleet serves vLLM-faithful /metrics
+ * for Prometheus or a direct scraper, and the gateway's (EPP's) series.
  */
 export class VllmFleet {
   readonly stats: FleetStats;
@@ -41,6 +54,7 @@ export class VllmFleet {
   private readonly kvNoise: number;
   private readonly flowControl: FlowControl | undefined;
   private readonly registry: PodRegistry;
+  private readonly onRequestEvent: ((e: FleetRequestEvent) => void) | undefined;
   private readonly epochStartMs = Date.now();
   private now = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -58,6 +72,9 @@ export class VllmFleet {
     const kvNoise = opts.kvNoise ?? 0;
     if (!(kvNoise >= 0 && kvNoise <= 1)) throw new Error(`fleet options: kvNoise ${String(kvNoise)} must be in [0, 1]`);
     const flowControl = resolveFlowControl(opts.flowControl);
+    if (opts.onRequestEvent !== undefined && typeof opts.onRequestEvent !== 'function')
+      throw new Error('fleet options: onRequestEvent must be a function');
+    this.onRequestEvent = opts.onRequestEvent;
     this.seed = seed;
     this.kvNoise = kvNoise;
     this.flowControl = flowControl;
@@ -80,18 +97,21 @@ export class VllmFleet {
       if (this.models.has(key)) throw new Error(`${where}: model ${key} is listed twice`);
       const rate = nonNegative(spec.arrivalRate, `${where}.arrivalRate`, 'requests per second ≥ 0');
       if (!Array.isArray(spec.variants)) throw new Error(`${where}.variants must be an array`);
+      const tokens = resolveRequestTokens(spec.requestTokens, `${where}.requestTokens`);
       const model = new SimModel(
         spec.namespace,
         spec.modelID,
         rate,
+        tokens,
         seed,
         registry,
         this.stats.waits,
         kvNoise,
         flowControl,
+        this.onRequestEvent,
       );
       for (const [j, v] of spec.variants.entries()) {
-        const params = resolveVariant(v, `${where}.variants[${j}]`);
+        const params = resolveVariant(v, `${where}.variants[${j}]`, tokens);
         const depKey = `${spec.namespace}/${params.deployment}`;
         if (this.deployments.has(depKey))
           throw new Error(`${where}.variants[${j}]: deployment ${depKey} is used twice`);
@@ -196,16 +216,18 @@ export class VllmFleet {
         namespace,
         modelID,
         0,
+        DEFAULT_REQUEST_TOKENS,
         this.seed,
         this.registry,
         this.stats.waits,
         this.kvNoise,
         this.flowControl,
+        this.onRequestEvent,
       );
       this.models.set(key, model);
     }
     if (!owner) {
-      model.addVariant(resolveVariant(variant, `adoptPods(${depKey})`), this.seed, 0, this.now);
+      model.addVariant(resolveVariant(variant, `adoptPods(${depKey})`, model.requestTokens), this.seed, 0, this.now);
       this.deployments.set(depKey, model);
     }
     model.adoptPods(variant.deployment, podNames, this.now);
@@ -224,7 +246,23 @@ export class VllmFleet {
     );
   }
 
-  /** Injects n requests (default 1) into the model's gateway queue; released to ready replicas at the next tick. */
+  /**
+   * Replays requests: each arrives at the gateway at its `atMs` on the sim clock (one already past
+   * arrives at the next tick) and is dispatched then. Calls may add more later; order is by atMs.
+   */
+  enqueueRequests(namespace: string, modelID: string, requests: readonly TokenRequest[]): void {
+    const where = `enqueueRequests(${namespace}/${modelID})`;
+    const list: unknown = requests;
+    if (!Array.isArray(list)) throw new Error(`${where}: requests must be an array`);
+    for (const [i, r] of requests.entries()) {
+      nonNegative(r?.atMs, `${where}[${i}].atMs`, 'a time in sim ms ≥ 0');
+      positive(r.promptTokens, `${where}[${i}].promptTokens`, 'a number of tokens ≥ 1', 1);
+      positive(r.outputTokens, `${where}[${i}].outputTokens`, 'a number of tokens ≥ 1', 1);
+    }
+    this.model(namespace, modelID, 'enqueueRequests').enqueueRequests(requests);
+  }
+
+  /** Injects n requests (default 1) of the model's mean lengths into its gateway queue; released to ready replicas at the next tick. */
   enqueueAtGateway(namespace: string, modelID: string, n = 1): void {
     this.model(namespace, modelID, 'enqueueAtGateway').enqueueAtGateway(
       count(n, `enqueueAtGateway(${namespace}/${modelID}) n`),
@@ -259,10 +297,19 @@ export class VllmFleet {
         deployment: p.variant.deployment,
         ready: p.ready,
         running: p.running.length,
-        waiting: p.waiting.size,
+        waiting: p.waiting,
         kvUsage: p.kvUsage,
         completed: p.successStop,
         inferenceSeconds: p.inferenceTime.sum,
+        accelerator: p.variant.accelerator,
+        kvBlocksUsed: p.usedBlocks,
+        numGpuBlocks: p.variant.numGpuBlocks,
+        blockSize: p.variant.blockSize,
+        waitingPromptTokens: p.waitingPromptTokens(),
+        runningTokens: p.runningTokens(),
+        preemptions: p.preemptions,
+        promptTokensTotal: p.promptTokens,
+        generationTokensTotal: p.generationTokens,
       }));
       const running = pods.reduce((s, p) => s + p.running, 0);
       const waiting = pods.reduce((s, p) => s + p.waiting, 0);
@@ -281,6 +328,9 @@ export class VllmFleet {
         waitMaxMs: m.waits.max,
         maxGatewayQueue: m.maxGatewayQueue,
         maxQueue: m.maxQueue,
+        inflightTokens: m.inflightTokens(),
+        runningRequests: running + waiting,
+        gatewayQueuedTokens: m.gateway.tokens(),
         pods,
       });
       totals.arrivals += m.arrivals;
@@ -345,51 +395,6 @@ function resolveFlowControl(spec: FlowControlSpec | undefined): FlowControl | un
     );
   }
   return { queueDepthThreshold, kvCacheUtilThreshold };
-}
-
-function resolveVariant(v: FleetVariantSpec, where: string): VariantParams {
-  if (!v || typeof v !== 'object') throw new Error(`${where} must be an object`);
-  nonEmpty(v.deployment, `${where}.deployment`);
-  if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(v.deployment)) {
-    throw new Error(
-      `${where}.deployment "${v.deployment}" must be a Kubernetes name (lowercase alphanumerics, '-', '.')`,
-    );
-  }
-  const maxBatch = v.maxBatch ?? DEFAULTS.maxBatch;
-  if (!Number.isInteger(maxBatch) || maxBatch < 1)
-    throw new Error(`${where}.maxBatch ${String(maxBatch)} must be an integer ≥ 1`);
-  const kvPerRequest = v.kvPerRequest ?? DEFAULTS.kvPerRequest;
-  if (!(kvPerRequest > 0 && kvPerRequest <= 1))
-    throw new Error(`${where}.kvPerRequest ${String(kvPerRequest)} must be in (0, 1]`);
-  return {
-    deployment: v.deployment,
-    // KV is finite: a replica cannot run more requests than fit in its cache.
-    slots: Math.max(1, Math.min(maxBatch, Math.floor(1 / kvPerRequest + 1e-9))),
-    kvPerRequest,
-    serviceTimeMs: positive(v.serviceTimeMs ?? DEFAULTS.serviceTimeMs, `${where}.serviceTimeMs`, 'a number of ms > 0'),
-    startupDelayMs: nonNegative(
-      v.startupDelayMs ?? DEFAULTS.startupDelayMs,
-      `${where}.startupDelayMs`,
-      'a number of ms ≥ 0',
-    ),
-  };
-}
-
-function nonEmpty(value: unknown, what: string): asserts value is string {
-  if (typeof value !== 'string' || value.length === 0)
-    throw new Error(`${what} must be a non-empty string, got ${JSON.stringify(value)}`);
-}
-
-function positive(value: number, what: string, expected: string): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0)
-    throw new Error(`${what} ${String(value)} must be ${expected}`);
-  return value;
-}
-
-function nonNegative(value: number, what: string, expected: string): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0)
-    throw new Error(`${what} ${String(value)} must be ${expected}`);
-  return value;
 }
 
 function count(value: number, what: string): number {

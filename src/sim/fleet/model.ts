@@ -1,18 +1,18 @@
-import { BatchQueue } from './batch-queue.js';
+/**
+ * One served model: its variants' replicas, the gateway in front of them, its arrivals (seeded
+ * Poisson and replayed traces) and statistics. Each arrival is dispatched at its own time to the
+ * least-loaded ready replica (running + waiting, ties to the first variant then the oldest pod),
+ * after every ready replica has been run up to that time.
+ */
 import { newPodName, replicaSetHash } from './pod-names.js';
-import { SimPod, type VariantParams } from './pod.js';
+import { SimPod, type PodListener, type SimRequest, type VariantParams } from './pod.js';
 import { Prng, streamSeed } from './prng.js';
-import type { FlowControlSpec } from './types.js';
+import type { FleetRequestEvent, FlowControlSpec, TokenRequest } from './types.js';
+import type { RequestTokenMeans } from './variant-spec.js';
 import { WaitHistogram } from './wait-histogram.js';
 
-/** Share of a request's service time spent before its first token (prefill). */
-const PREFILL_SHARE = 0.1;
-/** Decode speed used to turn service time into generated tokens. */
-const MS_PER_OUTPUT_TOKEN = 20;
-/** Erlang shape of service times: exponential-like around the mean, CV 0.5. */
-const SERVICE_SHAPE = 4;
-/** Share of prompt tokens served from the prefix cache. */
-const PREFIX_HIT_SHARE = 0.3;
+/** Erlang shape of generated request lengths: CV 0.5 around the mean. */
+const LENGTH_SHAPE = 4;
 
 /** Resolved flow-control thresholds: the spec with its defaults filled in. */
 export type FlowControl = Readonly<Required<FlowControlSpec>>;
@@ -32,10 +32,51 @@ export interface PodRegistry {
   epochSecondsAt(simMs: number): number;
 }
 
+/** FIFO of requests with an O(1) shift. */
+class RequestQueue {
+  private items: SimRequest[] = [];
+  private head = 0;
+  private tokenSum = 0;
+
+  get size(): number {
+    return this.items.length - this.head;
+  }
+
+  push(r: SimRequest): void {
+    this.items.push(r);
+    this.tokenSum += r.promptTokens + r.outputTokens;
+  }
+
+  shift(): SimRequest | undefined {
+    const r = this.items[this.head];
+    if (!r) return undefined;
+    this.head++;
+    this.tokenSum -= r.promptTokens + r.outputTokens;
+    if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    return r;
+  }
+
+  drain(): SimRequest[] {
+    const out = this.items.slice(this.head);
+    this.items = [];
+    this.head = 0;
+    this.tokenSum = 0;
+    return out;
+  }
+
+  /** Prompt + output tokens of the queued requests. */
+  tokens(): number {
+    return this.tokenSum;
+  }
+}
+
 /** Everything about one served model: its variants' pods, gateway queue and statistics. */
-export class SimModel {
+export class SimModel implements PodListener {
   readonly variants = new Map<string, VariantState>();
-  readonly gateway = new BatchQueue();
+  readonly gateway = new RequestQueue();
   readonly waits = new WaitHistogram();
   arrivals = 0;
   started = 0;
@@ -44,22 +85,27 @@ export class SimModel {
   maxGatewayQueue = 0;
   maxQueue = 0;
   private readonly arrivalsPrng: Prng;
-  private readonly servicePrng: Prng;
+  private readonly lengthsPrng: Prng;
   private readonly noisePrng: Prng;
   private readyCache: SimPod[] | undefined;
+  /** Replayed requests not yet arrived, by arrival time. */
+  private trace: TokenRequest[] = [];
+  private traceHead = 0;
 
   constructor(
     readonly namespace: string,
     readonly modelID: string,
     public arrivalRate: number,
+    readonly requestTokens: RequestTokenMeans,
     seed: number,
     private readonly registry: PodRegistry,
     private readonly globalWaits: WaitHistogram,
     private readonly kvNoise: number,
-    private readonly flowControl: FlowControl | undefined = undefined,
+    private readonly flowControl: FlowControl | undefined,
+    private readonly onEvent: ((e: FleetRequestEvent) => void) | undefined,
   ) {
     this.arrivalsPrng = new Prng(streamSeed(seed, 'arrivals', namespace, modelID));
-    this.servicePrng = new Prng(streamSeed(seed, 'service', namespace, modelID));
+    this.lengthsPrng = new Prng(streamSeed(seed, 'lengths', namespace, modelID));
     this.noisePrng = new Prng(streamSeed(seed, 'kv-noise', namespace, modelID));
   }
 
@@ -94,13 +140,13 @@ export class SimModel {
   /**
    * Scale a variant. Up: new pods are pending for startupDelayMs. Down: not-ready pods go first,
    * then the newest ready ones; their running and waiting requests are requeued (dispatched again
-   * with their original arrival time, like a gateway retry), never lost.
+   * from scratch with their original arrival time, like a gateway retry), never lost.
    */
   setReplicas(deployment: string, n: number, now: number): void {
     const v = this.variants.get(deployment);
     if (!v) throw new Error(`unknown deployment "${deployment}" for model ${this.namespace}/${this.modelID}`);
     while (v.pods.length < n) this.createPod(v, now, v.params.startupDelayMs);
-    const orphans: { arrivedAt: number; count: number }[] = [];
+    const orphans: SimRequest[] = [];
     while (v.pods.length > n) {
       let idx = -1;
       for (let i = v.pods.length - 1; i >= 0; i--)
@@ -111,7 +157,7 @@ export class SimModel {
       if (idx < 0) idx = v.pods.length - 1;
       const [pod] = v.pods.splice(idx, 1);
       if (!pod) break;
-      this.evict(pod, orphans);
+      this.evict(pod, orphans, now);
     }
     this.requeue(orphans, now);
   }
@@ -124,72 +170,102 @@ export class SimModel {
     const v = this.variants.get(deployment);
     if (!v) throw new Error(`unknown deployment "${deployment}" for model ${this.namespace}/${this.modelID}`);
     const wanted = new Set(names);
-    const orphans: { arrivedAt: number; count: number }[] = [];
+    const orphans: SimRequest[] = [];
     for (let i = v.pods.length - 1; i >= 0; i--) {
       const pod = v.pods[i];
       if (!pod || wanted.has(pod.name)) continue;
       v.pods.splice(i, 1);
-      this.evict(pod, orphans);
+      this.evict(pod, orphans, now);
     }
     const have = new Set(v.pods.map((p) => p.name));
     for (const name of names) if (!have.has(name)) this.addPod(v, name, now, 0);
     this.requeue(orphans, now);
   }
 
-  private evict(pod: SimPod, orphans: { arrivedAt: number; count: number }[]): void {
-    for (const r of pod.running) orphans.push({ arrivedAt: r.arrivedAt, count: 1 });
-    for (const b of pod.waiting.drain()) orphans.push({ arrivedAt: b.arrivedAt, count: b.count });
-    pod.running.length = 0;
+  private evict(pod: SimPod, orphans: SimRequest[], now: number): void {
+    pod.advance(now, this);
+    orphans.push(...pod.evictAll());
     this.registry.removed(pod);
     this.readyCache = undefined;
   }
 
-  private requeue(orphans: { arrivedAt: number; count: number }[], now: number): void {
+  private requeue(orphans: SimRequest[], now: number): void {
     orphans.sort((a, b) => a.arrivedAt - b.arrivedAt);
-    for (const o of orphans) {
-      this.requeued += o.count;
-      this.dispatch(o.arrivedAt, o.count, now);
+    this.advanceReady(now);
+    for (const r of orphans) {
+      this.requeued++;
+      this.dispatch(r, now);
     }
-    this.startWaiting(now);
   }
 
+  /** n requests of the model's mean lengths join the gateway queue now. */
   enqueueAtGateway(n: number, now: number): void {
-    this.arrivals += n;
-    this.gateway.push(now, Number.NaN, n);
+    for (let i = 0; i < n; i++) {
+      this.arrivals++;
+      this.gateway.push(this.newRequest(now, this.drawPrompt(), this.drawOutput()));
+    }
     this.observeQueues();
+  }
+
+  /** Requests that arrive at their `atMs` (sorted in; earlier than the clock means at the next tick). */
+  enqueueRequests(requests: readonly TokenRequest[]): void {
+    const pending = this.trace.slice(this.traceHead);
+    const last = pending.at(-1);
+    let sorted = true;
+    for (let i = 1; i < requests.length; i++)
+      if ((requests[i]?.atMs ?? 0) < (requests[i - 1]?.atMs ?? 0)) {
+        sorted = false;
+        break;
+      }
+    const first = requests[0];
+    if (sorted && (!last || !first || first.atMs >= last.atMs)) this.trace = pending.concat(requests);
+    else this.trace = pending.concat(requests).sort((a, b) => a.atMs - b.atMs);
+    this.traceHead = 0;
   }
 
   /** Advances this model by one tick ending at `now` (dt ms long). */
   tick(now: number, dtMs: number): void {
-    // 1. Pending pods whose startup delay elapsed become ready.
+    const start = now - dtMs;
+    // 1. Arrivals inside the tick, in time order: replayed requests and the Poisson stream.
+    const poisson = this.poissonArrivals(start, dtMs);
+    let pi = 0;
+    for (;;) {
+      const t = this.trace[this.traceHead];
+      const p = poisson[pi];
+      const traceAt = t && t.atMs <= now ? Math.max(t.atMs, start) : Infinity;
+      const poissonAt = p ? p.arrivedAt : Infinity;
+      if (traceAt === Infinity && poissonAt === Infinity) break;
+      let r: SimRequest;
+      if (traceAt <= poissonAt && t) {
+        this.traceHead++;
+        r = this.newRequest(traceAt, t.promptTokens, t.outputTokens);
+      } else if (p) {
+        pi++;
+        r = p;
+      } else break;
+      this.arrivals++;
+      this.advanceReady(r.arrivedAt);
+      this.dispatch(r, r.arrivedAt);
+    }
+    if (this.traceHead > 4096 && this.traceHead * 2 > this.trace.length) {
+      this.trace = this.trace.slice(this.traceHead);
+      this.traceHead = 0;
+    }
+    // 2. Pending pods whose startup delay elapsed become ready at the tick's end.
     for (const v of this.variants.values()) {
       for (const p of v.pods) {
         if (!p.ready && p.readyAt <= now) {
-          p.ready = true;
+          p.becomeReady(now);
           this.readyCache = undefined;
         }
       }
     }
-    // 2. Completions free slots.
-    for (const p of this.readyPods()) this.complete(p, now);
-    // 3. The gateway releases what it held once a replica is ready (under flow control: one not saturated).
-    if (this.gateway.size > 0 && this.readyPods().length > 0) {
-      if (this.flowControl) {
-        // The detector reads queues after the replicas started what their freed slots allow.
-        this.startWaiting(now);
-        this.releaseHeld(now);
-      } else for (const b of this.gateway.drain()) this.dispatch(b.arrivedAt, b.count, now);
-    }
-    // 4. New arrivals (Poisson over the tick).
-    const n = this.arrivalsPrng.poisson((this.arrivalRate * dtMs) / 1000);
-    if (n > 0) {
-      this.arrivals += n;
-      this.dispatch(now, n, now);
-    }
-    // 5. Replicas start what fits; KV follows running requests.
-    this.startWaiting(now);
+    // 3. Replicas run to the tick's end; the gateway releases what it held once a replica can take it.
+    this.advanceReady(now);
+    if (this.gateway.size > 0 && this.readyPods().length > 0) this.releaseHeld(now);
+    // 4. Reported KV usage follows the blocks in use.
     for (const p of this.readyPods()) {
-      let kv = p.running.length * p.variant.kvPerRequest;
+      let kv = p.blockUsage;
       if (this.kvNoise > 0 && p.running.length > 0) kv += (this.noisePrng.next() * 2 - 1) * this.kvNoise;
       // Rounded to 1e-6 so float noise (0.35000000000000003) never reaches the exposition.
       p.kvUsage = Math.round(Math.min(1, Math.max(0, kv)) * 1e6) / 1e6;
@@ -200,7 +276,7 @@ export class SimModel {
   /** Requests waiting in replica queues now. */
   podWaiting(): number {
     let w = 0;
-    for (const v of this.variants.values()) for (const p of v.pods) w += p.waiting.size;
+    for (const v of this.variants.values()) for (const p of v.pods) w += p.waiting;
     return w;
   }
 
@@ -218,6 +294,74 @@ export class SimModel {
     this.maxGatewayQueue = this.gateway.size;
     this.maxQueue = this.gateway.size + this.podWaiting();
     this.waits.reset();
+  }
+
+  // PodListener: what replicas report as requests progress.
+  onStarted(_pod: SimPod, r: SimRequest, atMs: number): void {
+    this.started++;
+    const wait = atMs - r.arrivedAt;
+    this.waits.record(wait);
+    this.globalWaits.record(wait);
+  }
+
+  onFirstToken(pod: SimPod, r: SimRequest, atMs: number): void {
+    if (r.firstTokenReported) return;
+    r.firstTokenReported = true;
+    this.emit('first-token', pod, r, atMs);
+  }
+
+  onFinished(pod: SimPod, r: SimRequest, atMs: number): void {
+    this.completed++;
+    this.emit('finished', pod, r, atMs);
+  }
+
+  private emit(kind: FleetRequestEvent['kind'], pod: SimPod, r: SimRequest, atMs: number): void {
+    this.onEvent?.({
+      namespace: this.namespace,
+      modelID: this.modelID,
+      kind,
+      arrivedAtMs: r.arrivedAt,
+      atMs,
+      promptTokens: r.promptTokens,
+      outputTokens: r.outputTokens,
+      deployment: pod.variant.deployment,
+    });
+  }
+
+  private poissonArrivals(start: number, dtMs: number): SimRequest[] {
+    const n = this.arrivalsPrng.poisson((this.arrivalRate * dtMs) / 1000);
+    if (n === 0) return [];
+    const times: number[] = [];
+    for (let i = 0; i < n; i++) times.push(start + this.arrivalsPrng.next() * dtMs);
+    times.sort((a, b) => a - b);
+    return times.map((t) => this.newRequest(t, this.drawPrompt(), this.drawOutput()));
+  }
+
+  private drawPrompt(): number {
+    return Math.max(1, Math.round(this.lengthsPrng.erlang(this.requestTokens.promptMean, LENGTH_SHAPE)));
+  }
+
+  private drawOutput(): number {
+    return Math.max(1, Math.round(this.lengthsPrng.erlang(this.requestTokens.outputMean, LENGTH_SHAPE)));
+  }
+
+  private newRequest(arrivedAt: number, promptTokens: number, outputTokens: number): SimRequest {
+    return {
+      arrivedAt,
+      promptTokens: Math.max(1, Math.round(promptTokens)),
+      outputTokens: Math.max(1, Math.round(outputTokens)),
+      dispatchedAt: Number.NaN,
+      computed: 0,
+      generated: 0,
+      blocks: 0,
+      scheduledAt: Number.NaN,
+      lastTokenAt: Number.NaN,
+      firstTokenReported: false,
+    };
+  }
+
+  private advanceReady(t: number): void {
+    for (const p of this.readyPods()) p.advance(t, this);
   }
 
   private observeQueues(): void {
@@ -248,42 +392,31 @@ export class SimModel {
   }
 
   /**
-   * Sends n requests to the least-loaded ready replicas, or to the gateway when none is ready.
-   * Under flow control only replicas that are not saturated take requests, and nothing overtakes
-   * a request already held at the gateway.
+   * Sends a request to the least-loaded ready replica, or holds it at the gateway when none is
+   * ready. Under flow control only replicas that are not saturated take requests, and nothing
+   * overtakes a request already held at the gateway.
    */
-  private dispatch(arrivedAt: number, n: number, now: number): void {
+  private dispatch(r: SimRequest, now: number): void {
     const ready = this.readyPods();
     if (ready.length === 0 || (this.flowControl && this.gateway.size > 0)) {
-      this.gateway.push(arrivedAt, Number.NaN, n);
+      this.gateway.push(r);
       return;
     }
-    for (let k = 0; k < n; k++) {
-      const best = this.leastLoaded(ready);
-      if (!best) {
-        this.gateway.push(arrivedAt, Number.NaN, n - k);
-        return;
-      }
-      this.route(best, arrivedAt, now);
-    }
+    const best = this.leastLoaded(ready);
+    if (!best) this.gateway.push(r);
+    else best.enqueue(r, now);
   }
 
-  /** Flow control: held requests go out oldest first while some replica is not saturated. */
+  /** Held requests go out oldest first while some replica takes them (under flow control: one not saturated). */
   private releaseHeld(now: number): void {
     const ready = this.readyPods();
     while (this.gateway.size > 0) {
       const best = this.leastLoaded(ready);
       if (!best) return;
-      const req = this.gateway.shift();
-      if (!req) return;
-      this.route(best, req.arrivedAt, now);
+      const r = this.gateway.shift();
+      if (!r) return;
+      best.enqueue(r, now);
     }
-  }
-
-  private route(pod: SimPod, arrivedAt: number, now: number): void {
-    pod.waiting.push(arrivedAt, now, 1);
-    // Start immediately when a slot is free, so load stays accurate for the next request.
-    if (pod.freeSlots > 0) this.startOne(pod, now);
   }
 
   /** Least-loaded ready replica (first in order on a tie); under flow control only unsaturated ones. */
@@ -292,12 +425,7 @@ export class SimModel {
     let best: SimPod | undefined;
     let bestLoad = Infinity;
     for (const p of ready) {
-      if (
-        fc &&
-        (p.waiting.size >= fc.queueDepthThreshold ||
-          p.running.length * p.variant.kvPerRequest >= fc.kvCacheUtilThreshold - 1e-9)
-      )
-        continue;
+      if (fc && (p.waiting >= fc.queueDepthThreshold || p.blockUsage >= fc.kvCacheUtilThreshold - 1e-9)) continue;
       const load = p.load;
       if (load < bestLoad) {
         best = p;
@@ -307,48 +435,10 @@ export class SimModel {
     return best;
   }
 
-  private startWaiting(now: number): void {
-    for (const p of this.readyPods()) while (p.freeSlots > 0 && p.waiting.size > 0) this.startOne(p, now);
-  }
-
-  private startOne(p: SimPod, now: number): void {
-    const req = p.waiting.shift();
-    if (!req) return;
-    const serviceMs = Math.max(1, this.servicePrng.erlang(p.variant.serviceTimeMs, SERVICE_SHAPE));
-    const promptTokens = this.servicePrng.int(128, 1024);
-    p.running.push({
-      arrivedAt: req.arrivedAt,
-      dispatchedAt: req.dispatchedAt,
-      startAt: now,
-      finishAt: now + serviceMs,
-      promptTokens,
-    });
-    p.promptTokens += promptTokens;
-    p.prefixQueries += promptTokens;
-    p.prefixHits += Math.floor(promptTokens * PREFIX_HIT_SHARE);
-    this.started++;
-    const wait = now - req.arrivedAt;
-    this.waits.record(wait);
-    this.globalWaits.record(wait);
-  }
-
-  private complete(p: SimPod, now: number): void {
-    let w = 0;
-    for (const r of p.running) {
-      if (r.finishAt > now) {
-        p.running[w++] = r;
-        continue;
-      }
-      const serviceS = (r.finishAt - r.startAt) / 1000;
-      const queuedS = (r.startAt - r.dispatchedAt) / 1000;
-      p.successStop++;
-      p.generationTokens += Math.max(1, Math.round((serviceS * 1000 * (1 - PREFILL_SHARE)) / MS_PER_OUTPUT_TOKEN));
-      p.e2e.observe(queuedS + serviceS);
-      p.queueTime.observe(queuedS);
-      p.inferenceTime.observe(serviceS);
-      p.ttft.observe(queuedS + serviceS * PREFILL_SHARE);
-      this.completed++;
-    }
-    p.running.length = w;
+  /** Prompt + output tokens of the requests on replicas (dispatched, not finished). */
+  inflightTokens(): number {
+    let s = 0;
+    for (const v of this.variants.values()) for (const p of v.pods) s += p.requestTokens();
+    return s;
   }
 }

@@ -1,15 +1,58 @@
-/** Public contract of the vLLM fleet emulator (other components code against these names). */
+/**
+ * Public contract of the token-level vLLM fleet emulator (other components code against these
+ * names; /work/notes/fleet-contract.md fixes them).
+ */
+
+export type Accelerator = 'H100' | 'A100' | 'L4';
+
+/** One request with its token counts; `atMs` is its arrival on the fleet's simulated clock. */
+export interface TokenRequest {
+  readonly atMs: number;
+  readonly promptTokens: number;
+  readonly outputTokens: number;
+}
+
+/** A request's first token or its end, as the client sees them. */
+export interface FleetRequestEvent {
+  readonly namespace: string;
+  readonly modelID: string;
+  readonly kind: 'first-token' | 'finished';
+  /** Arrival at the gateway. */
+  readonly arrivedAtMs: number;
+  /** When the first token was emitted / the request finished. */
+  readonly atMs: number;
+  readonly promptTokens: number;
+  readonly outputTokens: number;
+  /** The variant that served it. */
+  readonly deployment: string;
+}
 
 export interface FleetVariantSpec {
   /** Deployment name; pods are named `<deployment>-<10 hex>-<5 alnum>`. */
   deployment: string;
   /** Initial replicas: they exist and are ready at time 0 (no startup delay). */
   replicas: number;
-  /** Requests one replica runs at once (default 16). Also capped by 1/kvPerRequest. */
+  /** The GPU one replica runs on (default 'H100'): step-time parameters and KV blocks come from its profile. */
+  accelerator?: Accelerator;
+  /** KV blocks one replica holds (vLLM's num_gpu_blocks; default from the accelerator profile). */
+  numGpuBlocks?: number;
+  /** Tokens per KV block (vLLM --block-size, default 16). */
+  blockSize?: number;
+  /** vLLM --max-num-seqs: sequences one step runs at most (default 256, or maxBatch when given). */
+  maxNumSeqs?: number;
+  /** vLLM --max-num-batched-tokens: token budget of one step, prefill chunked to fit (default 8192). */
+  maxNumBatchedTokens?: number;
+  /** Shorthand kept for older callers: maxNumSeqs when maxNumSeqs is not given. */
   maxBatch?: number;
-  /** KV-cache fraction one running request uses (default 0.05). */
+  /**
+   * Shorthand kept for older callers: the KV share a mean request holds while it runs (prompt plus
+   * half its output). Sets numGpuBlocks (when not given) so that this share holds.
+   */
   kvPerRequest?: number;
-  /** Mean service time of one request in ms (default 2000). */
+  /**
+   * Shorthand kept for older callers: the time a mean request runs on this variant at a full batch.
+   * Scales the accelerator's step time so that it holds (a faster or slower engine, same tokens).
+   */
   serviceTimeMs?: number;
   /** Time a new pod takes to become ready in ms (default 0). */
   startupDelayMs?: number;
@@ -21,6 +64,12 @@ export interface FleetModelSpec {
   modelID: string;
   /** Poisson arrival rate, requests per second. */
   arrivalRate: number;
+  /**
+   * Mean lengths of the Poisson (and enqueueAtGateway) requests, drawn per request from a seeded
+   * Erlang-4 (CV 0.5). Default: the Azure LLM inference trace 2023 (conversation) means, 1,155
+   * prompt and 211 output tokens.
+   */
+  requestTokens?: { promptMean: number; outputMean: number };
   variants: FleetVariantSpec[];
 }
 
@@ -56,6 +105,8 @@ export interface FleetOptions {
   realtime?: boolean;
   /** Sim ms per real ms in realtime mode (default 1). */
   timeScale?: number;
+  /** Called at each request's first token and at its end (per replica in time order). */
+  onRequestEvent?: (e: FleetRequestEvent) => void;
 }
 
 export interface FleetPodSnapshot {
@@ -69,6 +120,20 @@ export interface FleetPodSnapshot {
   readonly completed: number;
   /** Seconds its finished requests spent running (its `vllm:request_inference_time_seconds_sum`). */
   readonly inferenceSeconds: number;
+  readonly accelerator: Accelerator;
+  readonly kvBlocksUsed: number;
+  readonly numGpuBlocks: number;
+  readonly blockSize: number;
+  /** Prompt tokens of the requests waiting in this replica. */
+  readonly waitingPromptTokens: number;
+  /** KV tokens the running requests hold. */
+  readonly runningTokens: number;
+  /** Recompute preemptions (its `vllm:num_preemptions_total`). */
+  readonly preemptions: number;
+  /** Its `vllm:prompt_tokens_total`. */
+  readonly promptTokensTotal: number;
+  /** Its `vllm:generation_tokens_total`. */
+  readonly generationTokensTotal: number;
 }
 
 export interface FleetModelSnapshot {
@@ -92,6 +157,12 @@ export interface FleetModelSnapshot {
   readonly maxGatewayQueue: number;
   /** Peak of gateway queue + replica queues, sampled at every tick. */
   readonly maxQueue: number;
+  /** Prompt + output tokens of the requests dispatched to replicas and not finished (EPP's llm_d_epp_inflight_tokens). */
+  readonly inflightTokens: number;
+  /** Requests dispatched to replicas and not finished (EPP's inference_objective_running_requests). */
+  readonly runningRequests: number;
+  /** Prompt + output tokens of the requests held at the gateway. */
+  readonly gatewayQueuedTokens: number;
   readonly pods: readonly FleetPodSnapshot[];
 }
 

@@ -215,6 +215,9 @@ describe('what the policies observe', () => {
     waitMaxMs: 0,
     maxGatewayQueue: 0,
     maxQueue: 0,
+    inflightTokens: 0,
+    runningRequests: 0,
+    gatewayQueuedTokens: 0,
     pods: pods.map((p) => ({
       pod: p.pod,
       deployment: 'a',
@@ -224,6 +227,15 @@ describe('what the policies observe', () => {
       kvUsage: p.kv,
       completed: p.completed ?? 0,
       inferenceSeconds: p.inferenceSeconds ?? 0,
+      accelerator: 'H100' as const,
+      kvBlocksUsed: 0,
+      numGpuBlocks: 1000,
+      blockSize: 16,
+      waitingPromptTokens: 0,
+      runningTokens: 0,
+      preemptions: 0,
+      promptTokensTotal: 0,
+      generationTokensTotal: 0,
     })),
   });
 

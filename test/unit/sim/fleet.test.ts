@@ -217,7 +217,8 @@ describe('VllmFleet queueing', () => {
     f.step(20_000);
     const m = model(f.snapshot());
     expect(m.waiting).toBe(0);
-    expect(m.waitP95Ms).toBe(0);
+    // vLLM admits a request between engine steps: an arrival waits for the step in progress (ms), no more.
+    expect(m.waitP95Ms).toBeLessThan(50);
     expect(m.completed).toBeGreaterThan(60);
   });
 
@@ -230,16 +231,20 @@ describe('VllmFleet queueing', () => {
     const hp = model(heavy.snapshot()).pods[0];
     expect(hp?.running).toBeGreaterThan(lp?.running ?? 0);
     expect(hp?.kvUsage).toBeGreaterThan(lp?.kvUsage ?? 0);
-    for (const p of [lp, hp]) expect(p?.kvUsage).toBeCloseTo((p?.running ?? 0) * 0.05, 6);
+    // KV usage is the share of KV blocks the running requests hold (token level, not per request).
+    for (const p of [lp, hp]) expect(p?.kvUsage).toBeCloseTo((p?.kvBlocksUsed ?? 0) / (p?.numGpuBlocks ?? 1), 6);
   });
 
-  it('caps running requests by KV capacity and KV usage at 1', () => {
+  it('runs what fits in the KV blocks, queues the rest and never uses more blocks than it has', () => {
+    // kvPerRequest 0.25: a mean request holds a quarter of the cache, so about 4 run at once.
     const f = fleet({}, { replicas: 1, kvPerRequest: 0.25, maxBatch: 16 }, 50);
     f.step(5_000);
     const p = model(f.snapshot()).pods[0];
-    expect(p?.running).toBe(4);
-    expect(p?.kvUsage).toBe(1);
-    expect(p?.waiting).toBeGreaterThan(0);
+    expect(p?.running).toBeGreaterThanOrEqual(1);
+    expect(p?.running).toBeLessThanOrEqual(8);
+    expect(p?.kvBlocksUsed).toBeLessThanOrEqual(p?.numGpuBlocks ?? 0);
+    expect(p?.kvUsage).toBeGreaterThan(0.5);
+    expect(p?.waiting).toBeGreaterThan(100);
   });
 
   it('spreads arrivals to the least-loaded ready replica across variants', () => {
@@ -361,14 +366,18 @@ describe('VllmFleet gateway flow control (EPP saturation detector)', () => {
     sticky.step(10_000);
     const h = model(held.snapshot());
     const s = model(sticky.snapshot());
-    expect(h.waiting).toBe(0); // the replica never queues past the detector's thresholds
-    expect(h.running).toBe(16);
+    // The replica never queues past the detector's waiting threshold (5): with token-level KV a full
+    // batch holds less than 0.8 of the cache most of the time, so the queue threshold is what binds.
+    expect(h.waiting).toBeLessThanOrEqual(5);
+    // A full batch is 16; longer-than-mean requests can leave no blocks for the 16th.
+    expect(h.running).toBeGreaterThanOrEqual(14);
+    expect(h.running).toBeLessThanOrEqual(16);
     expect(h.gatewayQueue).toBeGreaterThan(200);
     expect(s.gatewayQueue).toBe(0);
     expect(s.waiting).toBeGreaterThan(200);
     // Same arrivals either way: flow control moves the queue, it does not drop requests.
     expect(h.arrivals).toBe(s.arrivals);
-    expect(h.gatewayQueue + h.running + h.completed).toBe(h.arrivals);
+    expect(h.gatewayQueue + h.running + h.waiting + h.completed).toBe(h.arrivals);
   });
 
   it('lets a replica queue up to queueDepthThreshold when KV is not the limit', () => {
@@ -442,7 +451,7 @@ describe('VllmFleet determinism and validation', () => {
               namespace: NS,
               modelID: MODEL,
               arrivalRate: 1,
-              variants: [{ deployment: 'd', replicas: 1, ...variant } as never],
+              variants: [{ deployment: 'd', replicas: 1, ...variant }],
             },
           ],
           ...extra,
