@@ -53,7 +53,7 @@ export interface TokenCycle {
   readonly desired: number;
   /** Requests waiting at the gateway and in the replicas' queues. */
   readonly backlog: number;
-  /** Arrivals over the last minute (req/s). */
+  /** Arrivals over the last minute (req/s), for the plots. */
   readonly offeredRps: number;
   readonly note: string;
 }
@@ -77,9 +77,12 @@ export function arrivalRate(requests: readonly TokenRequest[], fromMs: number, t
   return ((lowerBound(requests, toMs) - lowerBound(requests, from)) * 1000) / (toMs - from);
 }
 
-/** The offered rate a perfect observer of the gateway knows at `t`: arrivals over the last minute (the first 15 s at t = 0). */
+/**
+ * The offered rate a perfect observer of the gateway knows at `t`: arrivals over the last cycle (the first cycle's
+ * at t = 0). What the oracles read; a minute's average would lag a step by half a minute.
+ */
 export function offeredRpsAt(requests: readonly TokenRequest[], t: number, cycleMs: number): number {
-  return t < cycleMs ? arrivalRate(requests, 0, cycleMs) : arrivalRate(requests, t - 60_000, t);
+  return t < cycleMs ? arrivalRate(requests, 0, cycleMs) : arrivalRate(requests, t - cycleMs, t);
 }
 
 /**
@@ -184,7 +187,7 @@ export function runTokenPolicy(policy: ScalingPolicy, s: TokenLoopSettings): Tok
       ready: variants.reduce((n, v) => n + Math.min(v.ready, v.current), 0),
       desired,
       backlog: model.gatewayQueue + model.waiting,
-      offeredRps,
+      offeredRps: arrivalRate(sent, t - 60_000, t),
       note: out.note,
     });
     fleet.step(s.cycleMs);

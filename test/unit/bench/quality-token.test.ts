@@ -13,6 +13,7 @@ describe('arrivals', () => {
     expect(arrivalRate(rs, -1000, 1000)).toBe(2); // clipped at 0
     expect(arrivalRate(rs, 3000, 3000)).toBe(0);
     expect(offeredRpsAt(rs, 0, 2000)).toBe(2);
+    expect(offeredRpsAt(rs, 3000, 1000)).toBe(1); // the last cycle: [2000, 3000)
   });
 
   it('TTFTs of the served, time waited so far by the others', () => {
