@@ -42,7 +42,8 @@ export function renderPlotSvg(input: PlotInput): string {
   const plotW = width - m.left - m.right - legendW;
   const plotH = height - m.top - m.bottom;
   const allX = [...input.load.map((p) => p[0]), ...input.series.flatMap((s) => s.points.map((p) => p[0]))];
-  const xMax = niceMax(Math.max(1, ...allX));
+  // The run's own length on x (a nice maximum would leave an empty tail), nice maxima on y.
+  const xMax = Math.max(1, ...allX);
   const yMax = niceMax(Math.max(1, ...input.series.flatMap((s) => s.points.map((p) => p[1]))) + 1);
   const rMax = niceMax(Math.max(1, ...input.load.map((p) => p[1])));
   const x = (v: number): number => m.left + (v / xMax) * plotW;
