@@ -1,11 +1,12 @@
 /**
  * What the quality bench needs of the token-level fleet (the contract in notes/fleet-contract.md,
  * implemented by `src/sim/fleet`): the loop, the observer and the recipes are written against these
- * names, and `createTokenFleet` builds the real `VllmFleet` (the type check proves it conforms).
+ * names, and `createTokenFleet` builds the real `VllmFleet` (the type check proves it conforms). A
+ * narrow interface, so the loop's tests could drive a stand-in and the fleet's snapshot can grow.
  */
-import type { TokenRequest } from '../../src/sim/traffic/trace-csv.js';
+import type { Accelerator, FleetRequestEvent, TokenRequest } from '../../src/sim/fleet/index.js';
 
-export type Accelerator = 'H100' | 'A100' | 'L4';
+export type { Accelerator, FleetRequestEvent };
 
 export interface TokenPodSnapshot {
   readonly pod: string;
@@ -51,17 +52,6 @@ export interface TokenModelSnapshot {
   /** Prompt + output tokens of the requests held at the gateway. */
   readonly gatewayQueuedTokens: number;
   readonly pods: readonly TokenPodSnapshot[];
-}
-
-export interface FleetRequestEvent {
-  readonly namespace: string;
-  readonly modelID: string;
-  readonly kind: 'first-token' | 'finished';
-  readonly arrivedAtMs: number;
-  readonly atMs: number;
-  readonly promptTokens: number;
-  readonly outputTokens: number;
-  readonly deployment: string;
 }
 
 export interface TokenVariantSpec {

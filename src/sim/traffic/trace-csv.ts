@@ -12,12 +12,9 @@
  *    floor((i + 1) × rateScale) − floor(i × rateScale) times, so the kept rows are spread evenly and the
  *    token mix is kept.
  */
-/** The fleet contract's request (src/sim/fleet/types.ts on branch `fleet`): imported from there once merged. */
-export interface TokenRequest {
-  readonly atMs: number;
-  readonly promptTokens: number;
-  readonly outputTokens: number;
-}
+import type { TokenRequest } from '../fleet/index.js';
+
+export type { TokenRequest };
 
 export const TRACE_CSV_HEADER = 'TIMESTAMP,ContextTokens,GeneratedTokens';
 
