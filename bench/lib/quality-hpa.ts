@@ -32,6 +32,26 @@ export interface HpaSettings {
   readonly scaleDownPolicies: readonly HpaPolicy[];
 }
 
+/** The `behavior` part of the settings: what a recipe's ScaledObject prescribes (min and max stay the scenario's). */
+export type HpaBehaviour = Omit<HpaSettings, 'minReplicas' | 'maxReplicas'>;
+
+/**
+ * The HPA of WVA's published benchmark (llm-d/llm-d guides/workload-autoscaling/README.wva.md, "Benchmark
+ * Results", from llm-d WVA docs/benchmark.md): min 1 / max 10, scale-up window 0 s with 10 pods per 150 s,
+ * scale-down window 240 s with 10 pods per 150 s, the default tolerance.
+ */
+export function wvaBenchmarkHpa(minReplicas = 1, maxReplicas = 10): HpaSettings {
+  return {
+    minReplicas,
+    maxReplicas,
+    tolerance: 0.1,
+    scaleUpStabilizationMs: 0,
+    scaleDownStabilizationMs: 240_000,
+    scaleUpPolicies: [{ type: 'Pods', value: 10, periodMs: 150_000 }],
+    scaleDownPolicies: [{ type: 'Pods', value: 10, periodMs: 150_000 }],
+  };
+}
+
 /** Kubernetes' default `behavior` (autoscaling/v2) with the default 10 % tolerance. */
 export function kubernetesDefaultHpa(minReplicas: number, maxReplicas: number): HpaSettings {
   return {
@@ -71,7 +91,10 @@ export function exampleBehaviourHpa(minReplicas: number, maxReplicas: number): H
 export function describeHpa(h: HpaSettings): string {
   const pol = (ps: readonly HpaPolicy[]): string =>
     ps.map((p) => `${p.type === 'Pods' ? `${p.value} pod(s)` : `${p.value} %`}/${p.periodMs / 1000} s`).join(' or ');
-  return `tolerance ${h.tolerance * 100} %, scale-up window ${h.scaleUpStabilizationMs / 1000} s, up ${pol(h.scaleUpPolicies)}; scale-down window ${h.scaleDownStabilizationMs / 1000} s, down ${pol(h.scaleDownPolicies)}; min ${h.minReplicas}, max ${h.maxReplicas}`;
+  return (
+    `tolerance ${h.tolerance * 100} %, scale-up window ${h.scaleUpStabilizationMs / 1000} s, up ${pol(h.scaleUpPolicies)}; ` +
+    `scale-down window ${h.scaleDownStabilizationMs / 1000} s, down ${pol(h.scaleDownPolicies)}; min ${h.minReplicas}, max ${h.maxReplicas}`
+  );
 }
 
 /** The replica count from the metric alone (step 1): AverageValue semantics with tolerance. */

@@ -18,7 +18,9 @@ import { decideModel, type DecisionConfig, type ModelOutcome } from '../../src/e
 import type { ModelState } from '../../src/engine/model-state.js';
 import { modelReasons } from '../../src/engine/notes.js';
 import { analyzeModel, type ModelAnalysis, type VariantState } from '../../src/engine/saturation-analyzer.js';
+import type { HpaBehaviour } from './quality-hpa.js';
 import type { CronWindow } from './quality-trace.js';
+import type { TokenView } from './token-observer.js';
 
 /** What a policy is given every cycle. */
 export interface PolicyObservation {
@@ -35,6 +37,8 @@ export interface PolicyObservation {
   readonly offeredRps: number;
   /** The trace's highest arrival rate over [now, now + ms]: only the forecast oracle may look at it. */
   readonly peakOfferedRps: (ms: number) => number;
+  /** On the token-level fleet: what token-aware policies read (KV capacity, tokens, the gateway's gauges). */
+  readonly tokens?: TokenView;
 }
 
 /** The external metric per variant (by variant key) and its AverageValue target. */
@@ -52,6 +56,8 @@ export interface PolicyOutput {
 
 export interface ScalingPolicy {
   readonly name: string;
+  /** The HPA behaviour the policy's recipe ships with; undefined: the scenario's. */
+  readonly behaviour?: HpaBehaviour;
   decide(obs: PolicyObservation): PolicyOutput;
 }
 

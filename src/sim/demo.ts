@@ -1,18 +1,22 @@
 /**
- * `npm run demo`: the embedded default. A simulated vLLM fleet behind a gateway, the real scaler on
- * the scrape backend (no cluster), and KEDA + the HPA played over real gRPC. A bursty load runs
- * idle -> burst -> steady -> idle; a live view prints per variant as it goes and a summary at the
- * end. Finishes by itself (130 s by default) and exits 0.
+ * `npm run demo`: the embedded default. A simulated token-level vLLM fleet behind a gateway, the real
+ * scaler on the scrape backend (no cluster), and KEDA + the HPA played over real gRPC. Llama's traffic
+ * is a compressed stretch of the Azure LLM inference trace (bench/data, parsed by
+ * src/sim/traffic/trace-csv.ts: its arrivals and token counts), then idle; Qwen gets a Poisson burst.
+ * A live view prints per variant as it goes and a summary at the end (SLO attainment from the
+ * requests' time to first token, GPU cost). Finishes by itself (130 s by default) and exits 0.
  *
  *   npm run demo -- --seconds 60        # shorter (phases scale with it)
  *   npm run demo -- --startup-delay 4s  # faster pod start-up
  */
+import { readFileSync } from 'node:fs';
 import { formatDuration, parseDuration } from '../config/duration.js';
 import { defaultSettings } from '../config/settings.js';
 import { createScaler } from '../main.js';
 import { createLogger } from '../observability/logger.js';
 import { VllmFleet } from './fleet/index.js';
 import { KedaEmulator, type EmulatedScaledObject } from './keda-emulator.js';
+import { describeSummary, parseTraceCsv, requestsBetween, summarizeRequests } from './traffic/trace-csv.js';
 
 interface DemoArgs {
   seconds: number;
@@ -49,21 +53,41 @@ const LLAMA = 'meta-llama/Llama-3.1-8B-Instruct';
 const QWEN = 'Qwen/Qwen2.5-7B-Instruct';
 
 /**
- * Load phases as fractions of the run: (name, share of time, llama req/s, qwen req/s). The last
- * idle phase is long on purpose: the engine reads KV use and queue as peaks over 1 minute, so
- * scale-down and scale-to-zero start about a minute after the load goes away, never sooner.
+ * Load phases as fractions of the run: (name, share of time, llama req/s, qwen req/s); a llama rate
+ * of -1 means "the trace". The last idle phase is long on purpose: the engine reads KV use and queue
+ * as peaks over 1 minute, so scale-down and scale-to-zero start about a minute after the load goes
+ * away, never sooner.
  */
 const PHASES: readonly [string, number, number, number][] = [
   ['idle', 0.1, 1, 0],
-  ['burst', 0.25, 36, 4],
-  ['steady', 0.2, 14, 0],
+  ['trace', 0.45, -1, 4],
   ['idle', 0.45, 1, 0],
 ];
 
+/**
+ * The stretch of the Azure trace replayed: minutes 20–38, its ramp to the busiest minute (502
+ * requests) and back, compressed into the trace phase and thinned to a quarter of its rows so that
+ * the demo's replicas can serve it (15x faster, a quarter of the rows: about 4x the recorded rate).
+ */
+const TRACE_FILE = new URL('../../bench/data/azure-llm-inference-2023-conv.csv', import.meta.url);
+const TRACE_FROM_MIN = 20;
+const TRACE_TO_MIN = 38;
+const TRACE_RATE_SCALE = 0.25;
+/** Time-to-first-token budgets of the summary's SLO attainment. */
+const TTFT_BUDGETS_MS: readonly number[] = [2000, 10_000];
+
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
+  /** Time to first token per model (ms), from the fleet's first-token events. */
+  const ttfts = new Map<string, number[]>();
   const fleet = new VllmFleet({
     seed: 7,
+    onRequestEvent: (e) => {
+      if (e.kind !== 'first-token') return;
+      const list = ttfts.get(e.modelID) ?? [];
+      list.push(e.atMs - e.arrivedAtMs);
+      ttfts.set(e.modelID, list);
+    },
     histograms: true, // the inference-time histogram feeds the engine's service-time signal
     models: [
       {
@@ -74,17 +98,13 @@ async function main(): Promise<void> {
           {
             deployment: 'llama-8b-a100',
             replicas: 1,
-            maxBatch: 16,
-            kvPerRequest: 0.05,
-            serviceTimeMs: 2000,
+            accelerator: 'A100',
             startupDelayMs: args.startupDelayMs,
           },
           {
             deployment: 'llama-8b-h100',
             replicas: 0,
-            maxBatch: 16,
-            kvPerRequest: 0.05,
-            serviceTimeMs: 1400,
+            accelerator: 'H100',
             startupDelayMs: args.startupDelayMs,
           },
         ],
@@ -97,9 +117,7 @@ async function main(): Promise<void> {
           {
             deployment: 'qwen-7b-l4',
             replicas: 0,
-            maxBatch: 8,
-            kvPerRequest: 0.1,
-            serviceTimeMs: 1500,
+            accelerator: 'L4',
             startupDelayMs: Math.min(args.startupDelayMs, 3000),
           },
         ],
@@ -107,6 +125,15 @@ async function main(): Promise<void> {
     ],
   });
   await fleet.start();
+
+  const traceMs = (PHASES[1]?.[1] ?? 0) * args.seconds * 1000;
+  const stretchMs = (TRACE_TO_MIN - TRACE_FROM_MIN) * 60_000;
+  const timeScale = traceMs / stretchMs;
+  const trace = requestsBetween(
+    parseTraceCsv(readFileSync(TRACE_FILE, 'utf8'), { timeScale, rateScale: TRACE_RATE_SCALE, source: 'azure trace' }),
+    TRACE_FROM_MIN * 60_000 * timeScale,
+    TRACE_TO_MIN * 60_000 * timeScale,
+  );
 
   const settings = defaultSettings({
     WVA_GRPC_PORT: '0',
@@ -174,11 +201,15 @@ async function main(): Promise<void> {
   );
   console.log(
     'phases: ' +
-      PHASES.map(([n, share, l, q]) => `${n} ${Math.round(share * args.seconds)}s (llama ${l}/s, qwen ${q}/s)`).join(
-        ' -> ',
-      ),
+      PHASES.map(
+        ([n, share, l, q]) =>
+          `${n} ${Math.round(share * args.seconds)}s ` +
+          `(llama ${l < 0 ? `trace minutes ${TRACE_FROM_MIN}-${TRACE_TO_MIN}` : `${l}/s`}, qwen ${q}/s)`,
+      ).join(' -> '),
   );
 
+  /** Arrivals per model at the previous view, for the load it shows (the trace has no set rate). */
+  const seen = new Map<string, { t: number; arrivals: number }>();
   let phaseIndex = -1;
   let elapsedShare = 0;
   const phaseEnds = PHASES.map(([, share]) => (elapsedShare += share) * totalMs);
@@ -201,11 +232,20 @@ async function main(): Promise<void> {
       if (idx !== phaseIndex) {
         phaseIndex = idx;
         const [name, , llama, qwen] = PHASES[idx] ?? ['?', 0, 0, 0];
-        fleet.setArrivalRate(NS, LLAMA, llama);
+        fleet.setArrivalRate(NS, LLAMA, Math.max(0, llama));
         fleet.setArrivalRate(NS, QWEN, qwen);
-        console.log(
-          `\n== ${formatDuration(Math.round(t / 1000) * 1000)}: ${name} (llama ${llama} req/s, qwen ${qwen} req/s)`,
-        );
+        if (llama < 0) {
+          // The stretch, shifted to start now on the fleet's clock.
+          const first = trace[0]?.atMs ?? 0;
+          const at = fleet.nowMs;
+          fleet.enqueueRequests(
+            NS,
+            LLAMA,
+            trace.map((r) => ({ ...r, atMs: at + r.atMs - first })),
+          );
+        }
+        const load = llama < 0 ? `Azure trace, ${describeSummary(summarizeRequests(trace))}` : `${llama} req/s`;
+        console.log(`\n== ${formatDuration(Math.round(t / 1000) * 1000)}: ${name} (llama ${load}, qwen ${qwen} req/s)`);
       }
       if (Math.round(t / 1000) % 3 === 0) printView(t);
     }, 1000);
@@ -214,6 +254,15 @@ async function main(): Promise<void> {
   function printView(t: number): void {
     const snap = fleet.snapshot();
     const lines: string[] = [];
+    const load = new Map<string, number>();
+    for (const m of snap.models) {
+      const before = seen.get(m.modelID);
+      load.set(
+        m.modelID,
+        before && t > before.t ? ((m.arrivals - before.arrivals) * 1000) / (t - before.t) : m.arrivalRate,
+      );
+      seen.set(m.modelID, { t, arrivals: m.arrivals });
+    }
     for (const o of scaledObjects) {
       const model = snap.models.find((m) => m.modelID === o.metadata['modelID']);
       const pods = model?.pods.filter((p) => p.deployment === o.name) ?? [];
@@ -222,9 +271,12 @@ async function main(): Promise<void> {
       const queue = ready.reduce((a, p) => a + p.waiting, 0);
       const d = scaler.decisions.get(`${NS}/${o.name}`);
       const status = fleet.deploymentStatus(NS, o.name);
+      const rps = load.get(model?.modelID ?? '') ?? 0;
       lines.push(
-        `  ${o.name.padEnd(14)} load ${String(model?.arrivalRate ?? 0).padStart(3)}/s  kv ${(kv * 100).toFixed(0).padStart(3)}%  queue ${String(queue).padStart(3)}  gw ${String(model?.gatewayQueue ?? 0).padStart(3)}  ` +
-          `replicas ${status?.ready ?? 0}/${status?.current ?? 0} -> ${d?.desiredReplicas ?? '?'}  ${(d?.reasons.at(-1) ?? 'no decision yet').slice(0, 90)}`,
+        `  ${o.name.padEnd(14)} load ${rps.toFixed(0).padStart(3)}/s  kv ${(kv * 100).toFixed(0).padStart(3)}%  ` +
+          `queue ${String(queue).padStart(3)}  gw ${String(model?.gatewayQueue ?? 0).padStart(3)}  ` +
+          `replicas ${status?.ready ?? 0}/${status?.current ?? 0} -> ${d?.desiredReplicas ?? '?'}  ` +
+          `${(d?.reasons.at(-1) ?? 'no decision yet').slice(0, 90)}`,
       );
     }
     console.log(`t=${String(Math.round(t / 1000)).padStart(3)}s\n${lines.join('\n')}`);
@@ -233,14 +285,35 @@ async function main(): Promise<void> {
   keda.stop();
   const snap = fleet.snapshot();
   console.log('\n== summary');
+  let gpuCost = 0;
   for (const o of scaledObjects) {
+    const minutes = (replicaMs.get(o.name) ?? 0) / 60_000;
+    const cost = minutes * Number(o.metadata['variantCost'] ?? 0);
+    gpuCost += cost;
     console.log(
-      `  ${o.name.padEnd(14)} replica-minutes ${((replicaMs.get(o.name) ?? 0) / 60_000).toFixed(2).padStart(6)}  peak ${peak.get(o.name) ?? 0}  cost weight ${o.metadata['variantCost']}`,
+      `  ${o.name.padEnd(14)} replica-minutes ${minutes.toFixed(2).padStart(6)}  peak ${peak.get(o.name) ?? 0}  ` +
+        `cost weight ${o.metadata['variantCost']}  GPU cost ${cost.toFixed(1)}`,
+    );
+  }
+  console.log(`  GPU cost (replica-minutes x variant cost, pending pods included): ${gpuCost.toFixed(1)}`);
+  for (const m of snap.models) {
+    const list = ttfts.get(m.modelID) ?? [];
+    const sorted = [...list].sort((a, b) => a - b);
+    const p95 = sorted[Math.max(0, Math.ceil(0.95 * sorted.length) - 1)];
+    const slo = TTFT_BUDGETS_MS.map(
+      (b) =>
+        `TTFT <= ${b / 1000}s ${list.length ? ((list.filter((x) => x <= b).length / list.length) * 100).toFixed(1) : '-'}%`,
+    ).join(', ');
+    console.log(
+      `  ${m.modelID.padEnd(34)} SLO attainment: ${slo} of ${list.length} first tokens; ` +
+        `p95 TTFT ${p95 === undefined ? '-' : `${(p95 / 1000).toFixed(2)}s`}`,
     );
   }
   for (const m of snap.models) {
     console.log(
-      `  ${m.modelID.padEnd(34)} arrivals ${m.arrivals}  completed ${m.completed}  p95 wait ${m.waitP95Ms === undefined ? '-' : `${(m.waitP95Ms / 1000).toFixed(2)}s`}  max wait ${(m.waitMaxMs / 1000).toFixed(1)}s  peak queue ${m.maxQueue}`,
+      `  ${m.modelID.padEnd(34)} arrivals ${m.arrivals}  completed ${m.completed}  ` +
+        `p95 wait ${m.waitP95Ms === undefined ? '-' : `${(m.waitP95Ms / 1000).toFixed(2)}s`}  ` +
+        `max wait ${(m.waitMaxMs / 1000).toFixed(1)}s  peak queue ${m.maxQueue}`,
     );
   }
   await scaler.stop();

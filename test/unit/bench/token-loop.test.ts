@@ -1,0 +1,143 @@
+import { describe, expect, it } from 'vitest';
+import { wvaBenchmarkHpa } from '../../../bench/lib/quality-hpa.js';
+import { createTokenFleet } from '../../../bench/lib/token-fleet-factory.js';
+import type { TokenModelSnapshot, TokenPodSnapshot } from '../../../bench/lib/token-fleet.js';
+import { measureReplicaRps, runTokenPolicy, type TokenLoopSettings } from '../../../bench/lib/token-loop.js';
+import { TokenScrapeHistory } from '../../../bench/lib/token-observer.js';
+import {
+  MODEL,
+  NS,
+  POLICY_NAMES,
+  loopVariants,
+  poissonRequests,
+  tokenPolicyRows,
+  type TokenScenario,
+} from '../../../bench/lib/token-scenarios.js';
+
+const pod = (name: string, over: Partial<TokenPodSnapshot>): TokenPodSnapshot => ({
+  pod: name,
+  deployment: 'd',
+  ready: true,
+  running: 0,
+  waiting: 0,
+  kvUsage: 0,
+  completed: 0,
+  inferenceSeconds: 0,
+  kvBlocksUsed: 0,
+  numGpuBlocks: 1000,
+  blockSize: 16,
+  waitingPromptTokens: 0,
+  runningTokens: 0,
+  preemptions: 0,
+  promptTokensTotal: 0,
+  generationTokensTotal: 0,
+  accelerator: 'H100',
+  ...over,
+});
+const model = (pods: TokenPodSnapshot[]): TokenModelSnapshot => ({
+  namespace: NS,
+  modelID: MODEL,
+  gatewayQueue: 2,
+  waiting: 0,
+  running: 0,
+  waitMaxMs: 0,
+  inflightTokens: 500,
+  runningRequests: 3,
+  gatewayQueuedTokens: 100,
+  pods,
+});
+
+describe('token observer', () => {
+  it('peaks over 1 m, token means per finished request, latest sums, pending pods unseen', () => {
+    const h = new TokenScrapeHistory();
+    h.scrape(model([pod('a', { kvUsage: 0.6, waiting: 4 }), pod('p', { ready: false })]), 0);
+    h.scrape(
+      model([
+        pod('a', { kvUsage: 0.3, waiting: 1, completed: 4, promptTokensTotal: 4000, generationTokensTotal: 800 }),
+      ]),
+      15_000,
+    );
+    const v = h.tokenView();
+    expect(v.pods).toHaveLength(1);
+    expect(v.pods[0]).toMatchObject({
+      kvPeak: 0.6,
+      waitingPeak: 4,
+      kvCapacityTokens: 16_000,
+      avgPromptTokens: 1000,
+      avgOutputTokens: 200,
+    });
+    expect(v).toMatchObject({ sumKvUsage: 0.3, gatewayQueue: 2, inflightTokens: 500, runningRequests: 3 });
+    // 75 s later the first sample has left the 1 m window.
+    h.scrape(
+      model([pod('a', { kvUsage: 0.1, completed: 4, promptTokensTotal: 4000, generationTokensTotal: 800 })]),
+      75_000,
+    );
+    expect(h.tokenView().pods[0]).toMatchObject({ kvPeak: 0.1, avgPromptTokens: undefined });
+    expect(h.modelMetrics(75_000, () => 'ns/d').replicas[0]).toMatchObject({
+      kvCacheUsage: 0.1,
+      requestRate: undefined,
+    });
+  });
+});
+
+describe('token loop on the real fleet', () => {
+  const scenario: TokenScenario = {
+    name: 'tiny',
+    trace: 'test',
+    requests: (seed) =>
+      poissonRequests(
+        [
+          { fromS: 0, rps: 4 },
+          { fromS: 60, rps: 30 },
+        ],
+        180,
+        1000,
+        200,
+        seed,
+      ),
+    durationMs: 180_000,
+    hpa: wvaBenchmarkHpa(1, 6),
+    hpaName: 'test',
+    accelerator: 'H100',
+  };
+  const settings = (seed: number): TokenLoopSettings => ({
+    namespace: NS,
+    modelID: MODEL,
+    variants: loopVariants(scenario, 30),
+    requests: scenario.requests(seed),
+    durationMs: scenario.durationMs,
+    seed,
+    cycleMs: 15_000,
+    hpa: scenario.hpa,
+    waitBudgetMs: 5000,
+    flowControl: true,
+    fleet: createTokenFleet,
+  });
+
+  it('runs every policy row, reports figures in range, and decides the same twice on a seed', () => {
+    const rows = tokenPolicyRows({ startupS: 30, replicaRps: 10, peakPrefillTokensPerS: 30_000 });
+    for (const name of POLICY_NAMES) {
+      const r = runTokenPolicy(rows[name](), settings(1));
+      expect(r.policy).toBe(name);
+      expect(r.sent).toBeGreaterThan(3500);
+      expect(r.figures.sloAttainment2s).toBeGreaterThanOrEqual(0);
+      expect(r.figures.sloAttainment10s).toBeGreaterThanOrEqual(r.figures.sloAttainment2s);
+      expect(r.figures.sloAttainment10s).toBeLessThanOrEqual(1);
+      expect(r.figures.gpuCost).toBeGreaterThanOrEqual(3 * 30); // at least one replica for 3 minutes
+      expect(r.cycles).toHaveLength(12);
+    }
+    const a = runTokenPolicy(rows.engine(), settings(2));
+    const b = runTokenPolicy(rows.engine(), settings(2));
+    expect(a.decisions).toBe(b.decisions);
+    expect(a.figures).toEqual(b.figures);
+  }, 120_000);
+
+  it('measures one replica flat out', () => {
+    const rps = measureReplicaRps(createTokenFleet, 'H100', scenario.requests(1).slice(0, 500), {
+      warmupMs: 30_000,
+      measureMs: 30_000,
+    });
+    expect(rps).toBeGreaterThan(1);
+    expect(rps).toBeLessThan(100);
+  }, 60_000);
+});
