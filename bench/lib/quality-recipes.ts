@@ -271,10 +271,9 @@ export const LLMD_KEDA_TOKEN_BEHAVIOUR: HpaBehaviour = {
  * recipe's divisor is "the ONE hardware-specific constant" (15928 tok/s for Qwen3-32B on H100 TP=2);
  * here it is the fleet's own peak prefill throughput for the variant's accelerator.
  *
- * The gauge is read as the fleet serves it. Caveat, reported to the fleet's owner: llm-d's guide defines
- * `llm_d_epp_inflight_tokens` as the uncached prompt tokens dispatched and not yet prefilled, while the fleet
- * contract counts prompt + output tokens of requests dispatched and not finished, a larger number: on this fleet
- * the prefill trigger asks for more replicas than the real one would (its one-pod-per-3-minutes HPA limits both).
+ * The fleet serves `llm_d_epp_inflight_tokens` as llm-d's token-aware guide defines it: uncached prompt
+ * tokens dispatched to an endpoint and not yet prefilled (llm-d/llm-d
+ * guides/workload-autoscaling/keda-epp-token-aware README, "Metrics").
  */
 export class LlmdKedaTokenPolicy implements ScalingPolicy {
   readonly name = 'llmd-keda-token';

@@ -129,6 +129,13 @@ export class TokenScrapeHistory {
         requestRate: last.at > first.at ? (finished * 1000) / (last.at - first.at) : undefined,
         // rate(_sum[1m]) / rate(_count[1m]) of vllm:request_inference_time_seconds: missing with no completion.
         serviceSeconds: finished > 0 ? (last.inferenceSeconds - first.inferenceSeconds) / finished : undefined,
+        // What the collector also hands the engine: the latest samples, vllm:cache_config_info's
+        // num_gpu_blocks x block_size, and prompt tokens per finished request over the window.
+        kvCacheUsageNow: last.kv,
+        queueLengthNow: last.waiting,
+        kvCapacityTokens: h.numGpuBlocks * h.blockSize,
+        promptTokensPerRequest:
+          finished > 0 ? (last.promptTokensTotal - first.promptTokensTotal) / finished : undefined,
       });
     }
     return {

@@ -199,8 +199,8 @@ export function* vllmExposition(pods: readonly SimPod[], families: readonly Fami
 /**
  * The gateway (llm-d EPP) exposition per model, as Go's client renders it (integers without a
  * decimal point): the flow-control queue under llm-d's name and the deprecated upstream name beside
- * it (gateway-api-inference-extension), the tokens of requests dispatched and not finished
- * (`llm_d_epp_inflight_tokens`) and their count (`inference_objective_running_requests`).
+ * it (gateway-api-inference-extension), the uncached prompt tokens dispatched and not yet prefilled
+ * (`llm_d_epp_inflight_tokens`, llm-d's token-aware autoscaling guide) and their count (`inference_objective_running_requests`).
  */
 export function gatewayExposition(models: Iterable<SimModel>): string {
   const list = [...models];
@@ -228,7 +228,7 @@ export function gatewayExposition(models: Iterable<SimModel>): string {
   );
   family(
     'llm_d_epp_inflight_tokens',
-    'Prompt and output tokens of requests dispatched to model servers and not yet completed.',
+    '[ALPHA] Current number of in-flight tokens per endpoint (uncached prompt tokens, optionally plus estimated output), as tracked by the in-flight load producer.',
     (m) => `inference_pool="vllm-pool",model_name="${model(m)}",namespace="${ns(m)}",target_model_name="${model(m)}"`,
     (m) => m.inflightTokens(),
   );

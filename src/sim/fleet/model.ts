@@ -435,10 +435,10 @@ export class SimModel implements PodListener {
     return best;
   }
 
-  /** Prompt + output tokens of the requests on replicas (dispatched, not finished). */
+  /** Uncached prompt tokens dispatched to replicas and not yet prefilled (the EPP's prefill backlog). */
   inflightTokens(): number {
     let s = 0;
-    for (const v of this.variants.values()) for (const p of v.pods) s += p.requestTokens();
+    for (const v of this.variants.values()) for (const p of v.pods) s += p.prefillBacklogTokens();
     return s;
   }
 }

@@ -79,7 +79,6 @@ export class SimPod {
   private inFlight: Step | undefined;
   /** Prompt tokens of the waiting requests, and prompt + output tokens of all requests here (kept as they change). */
   private waitingPromptSum = 0;
-  private requestTokenSum = 0;
 
   // Counters, as vLLM reports them.
   successStop = 0;
@@ -145,9 +144,14 @@ export class SimPod {
     return this.waitingPromptSum;
   }
 
-  /** Prompt + output tokens of every request on this replica. */
-  requestTokens(): number {
-    return this.requestTokenSum;
+  /**
+   * Prompt tokens on this replica not yet prefilled: waiting requests' prompts and the rest of the
+   * running requests' prompts (the fleet has no prefix cache, so every prompt token is uncached).
+   */
+  prefillBacklogTokens(): number {
+    let s = this.waitingPromptSum;
+    for (const r of this.running) s += Math.max(0, r.promptTokens - r.computed);
+    return s;
   }
 
   /** Takes a request at `now` (after the caller advanced the replica to `now`). */
@@ -158,7 +162,6 @@ export class SimPod {
     r.dispatchedAt = now;
     this.prefixQueries += r.promptTokens;
     this.waitingPromptSum += r.promptTokens;
-    this.requestTokenSum += r.promptTokens + r.outputTokens;
     if (this.running.length === 0 && this.waiting === 0 && !this.inFlight && this.clock < now) this.clock = now;
     this.waitingQ.push(r);
   }
@@ -179,7 +182,6 @@ export class SimPod {
     this.usedBlocks = 0;
     this.inFlight = undefined;
     this.waitingPromptSum = 0;
-    this.requestTokenSum = 0;
     return out;
   }
 
@@ -368,7 +370,6 @@ export class SimPod {
       }
       this.usedBlocks -= r.blocks;
       r.blocks = 0;
-      this.requestTokenSum -= r.promptTokens + r.outputTokens;
       this.successStop++;
       this.e2e.observe((at - r.dispatchedAt) / 1000);
       this.queueTime.observe((r.scheduledAt - r.dispatchedAt) / 1000);

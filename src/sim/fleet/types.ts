@@ -157,7 +157,10 @@ export interface FleetModelSnapshot {
   readonly maxGatewayQueue: number;
   /** Peak of gateway queue + replica queues, sampled at every tick. */
   readonly maxQueue: number;
-  /** Prompt + output tokens of the requests dispatched to replicas and not finished (EPP's llm_d_epp_inflight_tokens). */
+  /**
+   * Uncached prompt tokens dispatched to replicas and not yet prefilled: llm-d's
+   * `llm_d_epp_inflight_tokens` as its token-aware autoscaling guide defines it (the prefill backlog).
+   */
   readonly inflightTokens: number;
   /** Requests dispatched to replicas and not finished (EPP's inference_objective_running_requests). */
   readonly runningRequests: number;

@@ -133,6 +133,19 @@ describe('replica scheduler (vLLM v1)', () => {
     expect(p.usedBlocks).toBe(7);
   });
 
+  it("counts the prefill backlog (EPP's llm_d_epp_inflight_tokens): prompt tokens not yet prefilled", () => {
+    const p = pod(variant({ maxNumBatchedTokens: 100 }));
+    const l = log();
+    p.enqueue(request(60, 50), 0);
+    p.enqueue(request(60, 50), 0);
+    expect(p.prefillBacklogTokens()).toBe(120);
+    p.advance(2.5, l.listener); // the first step (1 + 0.01 x 100 ms) ended: 60 + 40 prompt tokens cached
+    expect(p.prefillBacklogTokens()).toBe(20);
+    p.advance(5, l.listener); // the second prefill chunk ended; both decode, output tokens are not backlog
+    expect(p.running).toHaveLength(2);
+    expect(p.prefillBacklogTokens()).toBe(0);
+  });
+
   it('allocates blocks as tokens are cached and frees them at the end', () => {
     const p = pod(variant());
     const l = log();
