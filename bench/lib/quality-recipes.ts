@@ -28,7 +28,9 @@ function tokensOf(obs: PolicyObservation, who: string): TokenView {
 // WVA v0.9, V2 analyzer
 // ---------------------------------------------------------------------------------------------
 
-/** The V2 analyzer's thresholds (its shipped `default` entry) and the engine parameters it parses from the Deployment. */
+/**
+ * The V2 analyzer's thresholds (its shipped `default` entry) and the engine parameters it parses from the Deployment.
+ */
 export interface WvaV2Config {
   /** k1 = KV capacity x kvCacheThreshold (shared with V1, 0.80). */
   readonly kvCacheThreshold: number;

@@ -28,7 +28,9 @@ export const MIN_REPLICAS = 1;
 export const MAX_REPLICAS = 16;
 /** One replica: 16 slots x 0.05 KV, 2 s mean service -> 8 req/s flat out, KV 0.80 when full. */
 export const REPLICA = { maxBatch: 16, kvPerRequest: 0.05, serviceTimeMs: 2000 };
-/** The oracle sizes for KV at 0.70 (the engine's own target: kvCacheThreshold - kvSpareTrigger): 14 running = 7 req/s. */
+/**
+ * The oracle sizes for KV at 0.70 (the engine's own target: kvCacheThreshold - kvSpareTrigger): 14 running = 7 req/s.
+ */
 export const ORACLE_RPS_PER_REPLICA = 7;
 /** Pod start-up of the main runs (s) and the seeds and start-ups the bench's spread and sweep use. */
 export const DEFAULT_STARTUP_S = 60;
@@ -42,12 +44,18 @@ export const decisionConfig: DecisionConfig = {
   maxScaleUpRate: 2,
 };
 
-/** The forecast oracle sees the offered rate this far ahead (s): a pod asked for now serves after the start-up, and a change is seen up to one cycle late. */
+/**
+ * The forecast oracle sees the offered rate this far ahead (s): a pod asked for now serves after the start-up, and a
+ * change is seen up to one cycle late.
+ */
 export function forecastSeconds(startupMs: number): number {
   return (startupMs + CYCLE_MS) / 1000;
 }
 
-/** The cron windows open this many whole minutes before a known peak (cron has minute resolution): at least the forecast's lead. */
+/**
+ * The cron windows open this many whole minutes before a known peak (cron has minute resolution): at least the
+ * forecast's lead.
+ */
 export function cronLeadMinutes(startupMs: number): number {
   return Math.ceil(forecastSeconds(startupMs) / 60);
 }
@@ -72,7 +80,10 @@ export interface Scenario {
   readonly trace: LoadTrace;
   readonly hpaName: string;
   readonly hpa: HpaSettings;
-  /** Requests held at the gateway while every replica is saturated (EPP flow control), else they stay on their replica. */
+  /**
+   * Requests held at the gateway while every replica is saturated (EPP flow control), else they stay on their
+   * replica.
+   */
   readonly flowControl: boolean;
 }
 

@@ -101,7 +101,9 @@ export function dominatesOn(b: SloCost, a: SloCost): boolean {
   return cheaper && better && strictly;
 }
 
-/** "At least that of llm-d's KEDA + EPP and WVA V2, at ≤ 0.9x the cheaper's cost, or ≥ 5 points better at equal cost." */
+/**
+ * "At least that of llm-d's KEDA + EPP and WVA V2, at ≤ 0.9x the cheaper's cost, or ≥ 5 points better at equal cost."
+ */
 function beatsRecipes(x: SloCost, kedaEpp: SloCost, wvaV2: SloCost): boolean {
   const best = Math.max(kedaEpp.sloAttainment2s, wvaV2.sloAttainment2s);
   const cheap = Math.min(kedaEpp.gpuCost, wvaV2.gpuCost);

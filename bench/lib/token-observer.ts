@@ -46,7 +46,10 @@ export interface TokenPodView {
   readonly waitingPeak: number;
   /** `vllm:cache_config_info`: num_gpu_blocks x block_size. */
   readonly kvCapacityTokens: number;
-  /** increase(vllm:prompt_tokens_total[1m]) / increase(vllm:request_success_total[1m]); undefined without a completion. */
+  /**
+   * increase(vllm:prompt_tokens_total[1m]) / increase(vllm:request_success_total[1m]); undefined without a
+   * completion.
+   */
   readonly avgPromptTokens: number | undefined;
   /** increase(vllm:generation_tokens_total[1m]) / increase(vllm:request_success_total[1m]). */
   readonly avgOutputTokens: number | undefined;

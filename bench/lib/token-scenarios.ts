@@ -38,7 +38,10 @@ export const STARTUPS_S: readonly number[] = [60, 110];
 export const SEEDS: readonly number[] = [1, 2, 3];
 /** Cost of one H100 replica-minute in the GPU-cost figure (the README's example variantCost for an H100). */
 export const H100_COST = 30;
-/** The oracles size replicas for the offered rate at this share of a replica's measured throughput (WVA V2's scale-up threshold). */
+/**
+ * The oracles size replicas for the offered rate at this share of a replica's measured throughput (WVA V2's scale-up
+ * threshold).
+ */
 export const ORACLE_UTILIZATION = 0.85;
 
 /** Stable policy names (the JSON output's). */

@@ -200,7 +200,8 @@ export function* vllmExposition(pods: readonly SimPod[], families: readonly Fami
  * The gateway (llm-d EPP) exposition per model, as Go's client renders it (integers without a
  * decimal point): the flow-control queue under llm-d's name and the deprecated upstream name beside
  * it (gateway-api-inference-extension), the uncached prompt tokens dispatched and not yet prefilled
- * (`llm_d_epp_inflight_tokens`, llm-d's token-aware autoscaling guide) and their count (`inference_objective_running_requests`).
+ * (`llm_d_epp_inflight_tokens`, llm-d's token-aware autoscaling guide) and their count
+ * (`inference_objective_running_requests`).
  */
 export function gatewayExposition(models: Iterable<SimModel>): string {
   const list = [...models];

@@ -262,7 +262,10 @@ export class VllmFleet {
     this.model(namespace, modelID, 'enqueueRequests').enqueueRequests(requests);
   }
 
-  /** Injects n requests (default 1) of the model's mean lengths into its gateway queue; released to ready replicas at the next tick. */
+  /**
+   * Injects n requests (default 1) of the model's mean lengths into its gateway queue; released to ready replicas at
+   * the next tick.
+   */
   enqueueAtGateway(namespace: string, modelID: string, n = 1): void {
     this.model(namespace, modelID, 'enqueueAtGateway').enqueueAtGateway(
       count(n, `enqueueAtGateway(${namespace}/${modelID}) n`),

@@ -312,7 +312,8 @@ export class SimPod {
     }
     const byTime = decodeStepsWithin(v.step, n, kvTokens, t - this.clock, finishIn);
     if (byTime < 1) return false;
-    // Over k steps a sequence takes at most ceil(k / blockSize) + 1 new blocks: check exactly only when that could run short.
+    // Over k steps a sequence takes at most ceil(k / blockSize) + 1 new blocks: check exactly only when that could
+    // run short.
     const k =
       n * (Math.ceil(byTime / v.blockSize) + 1) <= this.freeBlocks
         ? byTime
