@@ -151,6 +151,7 @@ function learnedState(input: ModelDecisionInput, analysis: ModelAnalysis): Model
     replicas: input.metrics?.replicas ?? [],
     arrivals: measuredArrivals(analysis, waitingLoad(analysis), previousLoad)?.arrivals,
     kvTarget: t.kvCacheThreshold - t.kvSpareTrigger,
+    queueTarget: t.queueLengthThreshold,
     now: input.now,
   });
 }

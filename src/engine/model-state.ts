@@ -39,6 +39,8 @@ export interface LearnInput {
   readonly arrivals: number | undefined;
   /** KV load one replica is sized for (threshold - spare trigger). */
   readonly kvTarget: number;
+  /** Requests waiting now that mean a replica runs flat out (its queueLengthThreshold). */
+  readonly queueTarget: number;
   readonly now: number;
 }
 
@@ -77,7 +79,7 @@ export function learnModelState(input: LearnInput): ModelState {
     recentLevels,
     startup: learnStartups(prev, input),
     throughput: usable(input.analysis)
-      ? updateThroughput(prev.throughput, input.replicas, input.kvTarget)
+      ? updateThroughput(prev.throughput, input.replicas, input.kvTarget, input.queueTarget)
       : prev.throughput,
   };
 }

@@ -42,7 +42,10 @@ export function scaleUpNeed(ctx: ModelContext, factor = 1): ScaleUpNeed {
   const gateway = a.gatewayQueue ?? 0;
   const queueLoad = waitingLoad(a);
   const kv = kvNeed(ctx, factor);
-  const bySaturation = Math.max(kv.needed, replicasNeeded(queueLoad * factor, ctx.queuePerReplica));
+  // The look-ahead's factor scales the KV load (work in progress grows with arrivals, Little's law),
+  // not the queue: a short queue below its threshold is requests waiting for the next step, and
+  // scaling its 1-minute peak by the trend bought a replica on noise (Azure trace at 5.5 req/s).
+  const bySaturation = Math.max(kv.needed, replicasNeeded(queueLoad, ctx.queuePerReplica));
   // A backlog is not load that needs replicas for ever: when throughput is known it sizes the need.
   const byThroughput = throughputNeed(a, queueLoad, ctx.previousLoad, { learnedRate: ctx.learnedRate, factor });
   const needed = byThroughput ? Math.min(bySaturation, byThroughput.needed) : bySaturation;
@@ -50,6 +53,6 @@ export function scaleUpNeed(ctx: ModelContext, factor = 1): ScaleUpNeed {
   const load =
     byThroughput && byThroughput.needed < bySaturation
       ? `throughput: ${byThroughput.why}`
-      : `${kv.text}, queue ${fmt(queueLoad * factor)}${atGateway} at <= ${fmt(ctx.queuePerReplica)}/replica`;
+      : `${kv.text}, queue ${fmt(queueLoad)}${atGateway} at <= ${fmt(ctx.queuePerReplica)}/replica`;
   return { needed, load };
 }

@@ -1,7 +1,10 @@
 /**
  * What one replica of each variant completes per second at its KV target, learned online (pure):
  * every cycle, each replica running near its target (KV use at least NEAR_TARGET of it) gives one
- * sample, its completion rate scaled to the target (rate x target / KV); a variant's samples of a
+ * sample, its completion rate scaled to the target (rate x target / KV), and so does a replica with
+ * at least its queue target waiting now, whatever its KV: requests wait on it because it runs flat
+ * out (compute-bound: long prompts on a large cache keep KV low), so its completion rate is what it
+ * serves; a variant's samples of a
  * cycle are averaged and folded into an exponentially-weighted estimate. Replicas far below their
  * target say little about what they serve flat out (a mostly idle batch), so they give none; the
  * estimate then keeps what busier cycles taught it, which is what sizing needs while the load is
@@ -15,10 +18,15 @@ export const NEAR_TARGET = 0.75;
 /** Weight of a cycle's mean sample in the estimate. */
 export const THROUGHPUT_WEIGHT = 0.3;
 
-/** One replica's completions per second at the KV target, when it runs near it. */
-function sampleOf(r: ReplicaMetrics, kvTarget: number): number | undefined {
+/** One replica's completions per second at the KV target, when it runs near it or flat out. */
+function sampleOf(r: ReplicaMetrics, kvTarget: number, queueTarget: number): number | undefined {
   const now = r.kvCacheUsageNow;
   const kv = now ?? r.kvCacheUsage;
+  if (queueTarget > 0 && r.queueLengthNow !== undefined && r.queueLengthNow >= queueTarget) {
+    const rate = throughputNow(r);
+    // Flat out at a KV below the target: what it completes is the most it serves.
+    if (rate !== undefined && rate > 0) return kv !== undefined && kv > kvTarget ? (rate * kvTarget) / kv : rate;
+  }
   if (kv === undefined || kvTarget <= 0 || kv < NEAR_TARGET * kvTarget) return undefined;
   // Beside a 1-minute KV peak, the 1-minute rate is as old as the peak; beside the KV now, the rate now.
   const rate = now !== undefined ? throughputNow(r) : Math.max(throughputNow(r) ?? 0, r.requestRate ?? 0);
@@ -26,16 +34,20 @@ function sampleOf(r: ReplicaMetrics, kvTarget: number): number | undefined {
   return (rate * kvTarget) / kv;
 }
 
-/** The estimates by variant key after this cycle's replicas (`kvTarget`: KV load one replica is sized for). */
+/**
+ * The estimates by variant key after this cycle's replicas (`kvTarget`, `queueTarget`: KV load and
+ * queue one replica is sized for).
+ */
 export function updateThroughput(
   prev: ReadonlyMap<string, number>,
   replicas: readonly ReplicaMetrics[],
   kvTarget: number,
+  queueTarget: number,
 ): ReadonlyMap<string, number> {
   const sums = new Map<string, { sum: number; n: number }>();
   for (const r of replicas) {
     if (r.variantKey === undefined) continue;
-    const s = sampleOf(r, kvTarget);
+    const s = sampleOf(r, kvTarget, queueTarget);
     if (s === undefined) continue;
     const acc = sums.get(r.variantKey);
     if (acc) {

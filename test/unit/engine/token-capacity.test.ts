@@ -90,9 +90,22 @@ describe('throughput learned per variant', () => {
     // 3 req/s at KV 0.84 (above the target): 3 x 0.7 / 0.84 = 2.5 at the target.
     { name: 'a replica above its target is scaled down to it', kv: 0.84, running: 6, want: 2.5 },
     { name: 'a replica far below its target gives no sample', kv: 0.2, running: 1, want: undefined },
-  ])('$name', ({ kv, running, want }) => {
-    const r = { ...replica(small, 0, kv, 0, running, undefined, 2), kvCacheUsageNow: kv, queueLengthNow: 0 };
-    const learned = updateThroughput(new Map(), [r], target);
+    // Compute-bound: 2 waiting now (the queue target) at KV 0.05, 8 running over 2 s: 4 req/s flat out.
+    {
+      name: 'a replica with its queue target waiting gives its rate at any KV',
+      kv: 0.05,
+      running: 8,
+      queue: 2,
+      want: 4,
+    },
+    { name: 'one request waiting between steps is not flat out', kv: 0.05, running: 8, queue: 1, want: undefined },
+  ])('$name', ({ kv, running, want, queue }) => {
+    const r = {
+      ...replica(small, 0, kv, 0, running, undefined, 2),
+      kvCacheUsageNow: kv,
+      queueLengthNow: queue ?? 0,
+    };
+    const learned = updateThroughput(new Map(), [r], target, 2);
     if (want === undefined) expect(learned.get(small.key)).toBeUndefined();
     else expect(learned.get(small.key)).toBeCloseTo(want);
   });
@@ -103,8 +116,8 @@ describe('throughput learned per variant', () => {
       kvCacheUsageNow: 0.7,
       queueLengthNow: 0,
     });
-    const first = updateThroughput(new Map(), [at(2)], target);
-    const second = updateThroughput(first, [at(4)], target);
+    const first = updateThroughput(new Map(), [at(2)], target, 2);
+    const second = updateThroughput(first, [at(4)], target, 2);
     expect(second.get(small.key)).toBeCloseTo(2 + THROUGHPUT_WEIGHT * 2);
     expect(
       modelReplicaRate(
