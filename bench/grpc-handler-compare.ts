@@ -12,6 +12,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { benchDecision } from './lib/bench-decisions.js';
 
 const VARIANTS = 1000;
 
@@ -82,21 +83,7 @@ async function handlerOf(root: string): Promise<Handler> {
       modelID: string;
     };
     registry.upsert(v);
-    decisions.set({
-      variantKey: v.key,
-      namespace: v.namespace,
-      variantName: v.name,
-      modelID: v.modelID,
-      accelerator: undefined,
-      desiredReplicas: 1 + (i % 7),
-      currentReplicas: 1,
-      reasons: ['bench'],
-      steps: [],
-      clamp: undefined,
-      metricsAgeMs: 0,
-      freshness: 'fresh',
-      decidedAt: Date.now(),
-    });
+    decisions.set(benchDecision(v, i));
   }
   const streams = new Streams(trigger, { onOpenCountChange: () => undefined, onPush: () => undefined });
   const service = new Service({

@@ -21,6 +21,7 @@ import { GrpcServer } from '../src/grpc/server.js';
 import { silentLogger } from '../src/observability/logger.js';
 import { ScalerMetrics } from '../src/observability/metrics.js';
 import { machineLine, writeResultsSection } from './lib/results.js';
+import { benchDecision } from './lib/bench-decisions.js';
 
 const run = promisify(execFile);
 // Not pinned with taskset: tried, it made every figure worse and noisier on this VM (GC and libuv
@@ -45,21 +46,7 @@ async function startScaler(): Promise<{ server: GrpcServer; scaler: ExternalScal
   for (let i = 0; i < VARIANTS; i++) {
     const v = parseTriggerMetadata(`ns-${i % 10}`, `variant-${i}`, { modelID: `model-${Math.floor(i / 5)}` });
     registry.upsert(v);
-    decisions.set({
-      variantKey: v.key,
-      namespace: v.namespace,
-      variantName: v.name,
-      modelID: v.modelID,
-      accelerator: undefined,
-      desiredReplicas: 1 + (i % 7),
-      currentReplicas: 1,
-      reasons: ['bench'],
-      steps: [],
-      clamp: undefined,
-      metricsAgeMs: 0,
-      freshness: 'fresh',
-      decidedAt: Date.now(),
-    });
+    decisions.set(benchDecision(v, i));
   }
   const streams = new ActiveStreams(trigger, { onOpenCountChange: () => undefined, onPush: () => undefined });
   const scaler = new ExternalScalerService({

@@ -13,6 +13,7 @@ import { parseTriggerMetadata } from '../src/config/trigger-metadata.js';
 import { createScaler } from '../src/main.js';
 import { silentLogger } from '../src/observability/logger.js';
 import { machineLine, writeResultsSection } from './lib/results.js';
+import { benchDecision } from './lib/bench-decisions.js';
 
 const run = promisify(execFile);
 const args = new Map<string, string>();
@@ -45,21 +46,7 @@ for (let i = 0; i < VARIANTS; i++) {
     source: 'static' as const,
   };
   scaler.registry.upsert(v);
-  scaler.decisions.set({
-    variantKey: v.key,
-    namespace: v.namespace,
-    variantName: v.name,
-    modelID: v.modelID,
-    accelerator: undefined,
-    desiredReplicas: 1 + (i % 7),
-    currentReplicas: 1,
-    reasons: ['bench'],
-    steps: [],
-    clamp: undefined,
-    metricsAgeMs: 0,
-    freshness: 'fresh',
-    decidedAt: Date.now(),
-  });
+  scaler.decisions.set(benchDecision(v, i));
   const labels = { namespace: v.namespace, variant_name: v.name, model_id: v.modelID, accelerator_type: 'H100' };
   scaler.metrics.desiredReplicas.labels(labels).set(1 + (i % 7));
   scaler.metrics.currentReplicas.labels(labels).set(1);
