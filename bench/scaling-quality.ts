@@ -163,7 +163,11 @@ for (const sc of scenarios) {
         peakPrefillTokensPerS: acceleratorFacts(sc.accelerator).peakPrefillTokensPerS,
       });
       const results = {} as Record<PolicyName, TokenRunResult>;
-      for (const name of POLICY_NAMES) results[name] = runTokenPolicy(rows[name](), settings);
+      // llm-d's token-aware recipe is the path for a gateway without flow control (its guide: it needs no
+      // flow-control queue); with flow control on, requests held at the gateway never count in its
+      // dispatched-token backlog. Every other policy runs behind the EPP's flow control.
+      for (const name of POLICY_NAMES)
+        results[name] = runTokenPolicy(rows[name](), { ...settings, flowControl: name !== 'llmd-keda-token' });
       // Same seed, same decisions: the engine once more on a fresh fleet.
       const again = runTokenPolicy(rows.engine(), settings);
       const f = (n: PolicyName): PolicyFigures => results[n].figures;
@@ -394,7 +398,8 @@ const METHOD = [
   "  chunked prefill, KV blocks, preemption, per-accelerator step times): the scenario's requests arrive at their times; every",
   `  ${CYCLE_MS / 1000} s one emulated Prometheus scrape, one decision, one HPA sync. One H100 variant (GPU cost ${H100_COST} per`,
   "  replica-minute), one replica ready at t = 0; the gateway's flow control is on (llm-d's EPP: requests are held while every",
-  '  replica is saturated). Requests, arrivals and token counts are the same for every policy.',
+  '  replica is saturated), except for `llmd-keda-token`, whose guide is the path for a gateway without flow control (requests',
+  '  held at the gateway are not in its dispatched-token backlog). Requests, arrivals and token counts are the same for every policy.',
   "- **Policies**: `engine` (this scaler's `decideModel`), `wva-v2` (WVA v0.9's V2 token analyzer: demand in KV tokens, RC =",
   '  max(0, demand/0.85 − anticipated supply), SC = max(0, supply − demand/0.70), cheapest variant first; llm-d WVA',
   '  docs/developer-guide/saturation-scaling-config.md), `wva-v1` (the ±1 rule), `llmd-keda-epp` (llm-d/llm-d',
