@@ -136,12 +136,17 @@ describe('scenario 1: the chart with real helm against the real API server', () 
       'RoleBinding',
     ])
       expect(kinds, k).toContain(k);
-    const clusterRoles = await c.kube.getJson<{ items: Obj[] }>([
+    const clusterRoles = await c.kube.getJson<{ items: { rules?: { resources?: string[] }[] }[] }>([
       'clusterrole',
       '-l',
       `app.kubernetes.io/instance=${RELEASE_OPTS}`,
     ]);
-    expect(clusterRoles.items, 'watchNamespace gives a Role, no ClusterRole').toEqual([]);
+    // Namespaced objects through a Role; the only cluster-wide grant is reading Nodes (cluster-scoped)
+    // for the GPU inventory.
+    expect(
+      clusterRoles.items.flatMap((r) => (r.rules ?? []).flatMap((rule) => rule.resources ?? [])),
+      'watchNamespace gives a Role; a ClusterRole for nodes only',
+    ).toEqual(['nodes']);
     const dep = await c.kube.getJson<{
       spec: {
         template: {

@@ -48,9 +48,11 @@ function variantOf(d: V1Deployment): FleetVariantSpec {
   const maxBatch = numberAnnotation(d, 'wva-scaler.dev/max-batch');
   const serviceTimeMs = numberAnnotation(d, 'wva-scaler.dev/service-time-ms');
   const kvPerRequest = numberAnnotation(d, 'wva-scaler.dev/kv-per-request');
-  if (maxBatch !== undefined) spec.maxBatch = maxBatch;
-  if (serviceTimeMs !== undefined) spec.serviceTimeMs = serviceTimeMs;
-  if (kvPerRequest !== undefined) spec.kvPerRequest = kvPerRequest;
+  // The scenarios size their load for one replica serving about 8 req/s (16 at once, 2 s each, KV
+  // 0.8 when full): the token fleet's own defaults (an H100 serving an 8B model) serve far more.
+  spec.maxBatch = maxBatch ?? 16;
+  spec.serviceTimeMs = serviceTimeMs ?? 2000;
+  spec.kvPerRequest = kvPerRequest ?? 0.05;
   return spec;
 }
 
