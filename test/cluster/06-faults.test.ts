@@ -80,16 +80,25 @@ describe('scenario 7: faults', () => {
     await procs.stop('kube-apiserver');
     const outageStart = Date.now();
     let steppedDown = false;
-    while (Date.now() - outageStart < 30_000) {
-      if (!(await role()).leader) steppedDown = true;
-      const now = await decisions();
-      const dropped = [...decisionsBefore.keys()].filter(
-        (k) => !now.has(k) || (now.get(k) ?? 0) < (decisionsBefore.get(k) ?? 0),
-      );
-      expect(dropped, 'decisions that disappeared or dropped during the outage').toEqual([]);
-      await new Promise((r) => setTimeout(r, 1000));
+    // Every decision stays; this scenario's model (steady at its min) never drops. Other scenarios'
+    // models may still be scaling down on fresh metrics (Prometheus keeps scraping): not the outage.
+    const problems: string[] = [];
+    try {
+      while (Date.now() - outageStart < 30_000) {
+        if (!(await role()).leader) steppedDown = true;
+        const now = await decisions();
+        for (const k of decisionsBefore.keys()) {
+          if (!now.has(k)) problems.push(`${k} disappeared`);
+          else if (k.startsWith(`${ns}/`) && (now.get(k) ?? 0) < (decisionsBefore.get(k) ?? 0))
+            problems.push(`${k} dropped to ${now.get(k)}`);
+        }
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    } finally {
+      // Whatever happened, the next scenarios need the API server back.
+      await startApiserver(c.state, procs, c.kube);
     }
-    await startApiserver(c.state, procs, c.kube);
+    expect([...new Set(problems)], 'decisions lost or lowered during the outage').toEqual([]);
     const backAfterMs = Date.now() - outageStart;
 
     await waitUntil('leader again after the outage', role, (r) => r.leader, 60_000, 500);
