@@ -55,8 +55,10 @@ describe('a batch Prometheus refuses degrades per model', () => {
     prom = await PrometheusProcess.start({ jobs: [{ job: 'vllm', url: fleet.metricsUrl() }], scrapeIntervalMs: 1000 });
     client = new PrometheusClient({
       baseUrl: prom.url,
-      timeoutMs: 5000,
-      retry: { retries: 0, baseDelayMs: 10, maxDelayMs: 10 },
+      // Generous: the split batch sends one query per signal and model, and a timeout on a loaded
+      // machine would read as a missing model; this test is about which models degrade, not speed.
+      timeoutMs: 20_000,
+      retry: { retries: 1, baseDelayMs: 50, maxDelayMs: 200 },
     });
     const probe = new PrometheusCollector({
       client,
