@@ -4,55 +4,33 @@
  * names, and `createTokenFleet` builds the real `VllmFleet` (the type check proves it conforms). A
  * narrow interface, so the loop's tests could drive a stand-in and the fleet's snapshot can grow.
  */
-import type { Accelerator, FleetRequestEvent, TokenRequest } from '../../src/sim/fleet/index.js';
+import type {
+  Accelerator,
+  FleetModelSnapshot,
+  FleetPodSnapshot,
+  FleetRequestEvent,
+  TokenRequest,
+} from '../../src/sim/fleet/index.js';
 
 export type { Accelerator, FleetRequestEvent };
 
-export interface TokenPodSnapshot {
-  readonly pod: string;
-  readonly deployment: string;
-  readonly ready: boolean;
-  readonly running: number;
-  readonly waiting: number;
-  /** `vllm:kv_cache_usage_perc`. */
-  readonly kvUsage: number;
-  /** `vllm:request_success_total`. */
-  readonly completed: number;
-  /** Seconds its finished requests spent running (`vllm:request_inference_time_seconds_sum`). */
-  readonly inferenceSeconds: number;
-  readonly kvBlocksUsed: number;
-  /** `vllm:cache_config_info{num_gpu_blocks}`. */
-  readonly numGpuBlocks: number;
-  /** `vllm:cache_config_info{block_size}`. */
-  readonly blockSize: number;
-  readonly waitingPromptTokens: number;
-  readonly runningTokens: number;
-  readonly preemptions: number;
-  /** `vllm:prompt_tokens_total`. */
-  readonly promptTokensTotal: number;
-  /** `vllm:generation_tokens_total`. */
-  readonly generationTokensTotal: number;
-  readonly accelerator: Accelerator;
-}
+/** A replica as the fleet reports it (the fleet's own snapshot type: one definition). */
+export type TokenPodSnapshot = FleetPodSnapshot;
 
-export interface TokenModelSnapshot {
-  readonly namespace: string;
-  readonly modelID: string;
-  /** `llm_d_epp_flow_control_queue_size`: requests held at the gateway. */
-  readonly gatewayQueue: number;
-  /** Requests waiting in the replicas' queues. */
-  readonly waiting: number;
-  readonly running: number;
-  /** Longest arrival → start wait since the last stats reset (ms). */
-  readonly waitMaxMs: number;
-  /** `llm_d_epp_inflight_tokens`: prompt + output tokens of requests dispatched and not finished. */
-  readonly inflightTokens: number;
-  /** `inference_objective_running_requests`. */
-  readonly runningRequests: number;
-  /** Prompt + output tokens of the requests held at the gateway. */
-  readonly gatewayQueuedTokens: number;
-  readonly pods: readonly TokenPodSnapshot[];
-}
+/** The model-level fields the loop, the observer and the recipes read. */
+export type TokenModelSnapshot = Pick<
+  FleetModelSnapshot,
+  | 'namespace'
+  | 'modelID'
+  | 'gatewayQueue'
+  | 'waiting'
+  | 'running'
+  | 'waitMaxMs'
+  | 'inflightTokens'
+  | 'runningRequests'
+  | 'gatewayQueuedTokens'
+  | 'pods'
+>;
 
 export interface TokenVariantSpec {
   readonly deployment: string;
