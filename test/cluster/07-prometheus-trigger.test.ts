@@ -2,7 +2,8 @@
  * Scenario 8 of the issue: the baseline a user would pick, KEDA's built-in `prometheus` trigger on
  * waiting requests (threshold 5, as bench:quality's keda-waiting policy) and on the gateway queue
  * for activation from zero, polled every 15 s (llm-d's KEDA recipe's interval), on the same kind
- * of Deployment and the same load steps as scenarios 2 and 3. Same two figures: load step →
+ * of Deployment as scenarios 2 and 3, with load steps that each exceed what the replicas reached so
+ * far can serve (a waiting-requests trigger sees nothing below that). Same two figures: load step →
  * spec.replicas, metric change → spec.replicas, and queueing at zero → spec.replicas = 1.
  */
 import { stringify } from 'yaml';
@@ -23,6 +24,11 @@ const NS = 'llm-prom';
 const NAME = 'llama-prom';
 const MODEL = 'meta-llama/Llama-3.1-8B-Instruct';
 const WAITING = 5;
+const MAX = 8;
+/** One replica serves MAX_BATCH requests at once for SERVICE_MS each: 8 req/s. */
+const MAX_BATCH = 16;
+const SERVICE_MS = 2000;
+const PER_REPLICA_RPS = MAX_BATCH / (SERVICE_MS / 1000);
 
 function prometheusScaledObject(prometheusUrl: string, min: number): string {
   const sel = `namespace="${NS}",model_name="${MODEL}"`;
@@ -33,7 +39,7 @@ function prometheusScaledObject(prometheusUrl: string, min: number): string {
     spec: {
       scaleTargetRef: { name: NAME },
       minReplicaCount: min,
-      maxReplicaCount: 8,
+      maxReplicaCount: MAX,
       pollingInterval: 15,
       cooldownPeriod: 5,
       advanced: {
@@ -81,7 +87,16 @@ describe("scenario 8: KEDA's prometheus trigger as the baseline", () => {
   beforeAll(async () => {
     c = cluster();
     await namespace(c.kube, NS);
-    await c.kube.apply(vllmDeploymentYaml({ namespace: NS, name: NAME, model: MODEL, replicas: 1 }));
+    await c.kube.apply(
+      vllmDeploymentYaml({
+        namespace: NS,
+        name: NAME,
+        model: MODEL,
+        replicas: 1,
+        maxBatch: MAX_BATCH,
+        serviceTimeMs: SERVICE_MS,
+      }),
+    );
     await c.kube.apply(prometheusScaledObject(c.state.prometheusUrl, 1));
     await waitUntil(
       'HPA for the prometheus ScaledObject',
@@ -112,14 +127,18 @@ describe("scenario 8: KEDA's prometheus trigger as the baseline", () => {
         const implied =
           w === undefined || g === undefined
             ? undefined
-            : Math.min(8, Math.max(1, Math.ceil(w / WAITING), Math.ceil(g)));
+            : Math.min(MAX, Math.max(1, Math.ceil(w / WAITING), Math.ceil(g)));
         samples.push({ t: Date.now(), implied, replicas });
         await new Promise((r) => setTimeout(r, 200));
       }
     })();
     const stepMs: number[] = [];
     let last = 1;
-    for (const rps of [10, 20, 30]) {
+    // This trigger reads waiting requests only, so a step must offer more than the replicas it has
+    // reached can serve, or nothing waits and nothing scales: each step is half a replica over
+    // what `last` replicas serve. A burst of waiting requests can take it to max in one step.
+    for (let step = 0; step < 3 && last < MAX; step++) {
+      const rps = PER_REPLICA_RPS * (last + 0.5);
       const t = Date.now();
       await fleetControl(c.state, '/load', { namespace: NS, deployment: NAME, rps });
       last = await waitUntil(
