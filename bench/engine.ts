@@ -5,7 +5,8 @@
  * (metrics alternate every cycle so every variant's decision changes: trigger events, counters and
  * logs on every variant - the worst case). Target: under 20 ms per cycle.
  *
- * Options: --cycles N (default 50), --warmup N (default 10), --json.
+ * Options: --cycles N (default 50), --warmup N (default 10), --json, --features off (the engine
+ * without its switchable behaviours, NO_ENGINE_FEATURES: what those cost per cycle).
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -20,6 +21,7 @@ import type { MetricsCollector } from '../src/collector/collector.js';
 import { ScalerMetrics } from '../src/observability/metrics.js';
 import { silentLogger } from '../src/observability/logger.js';
 import { Engine } from '../src/engine/engine.js';
+import { DEFAULT_ENGINE_FEATURES, NO_ENGINE_FEATURES, type EngineFeatures } from '../src/domain/engine-features.js';
 
 const MODELS = 200;
 const VARIANTS_PER_MODEL = 5;
@@ -31,6 +33,15 @@ function arg(name: string, def: number): number {
   if (!Number.isInteger(v) || v <= 0)
     throw new Error(`--${name} expects a positive integer, got ${process.argv[i + 1]}`);
   return v;
+}
+
+function featuresArg(): EngineFeatures {
+  const i = process.argv.indexOf('--features');
+  if (i < 0) return DEFAULT_ENGINE_FEATURES;
+  const v = process.argv[i + 1];
+  if (v === 'off') return NO_ENGINE_FEATURES;
+  if (v === 'on') return DEFAULT_ENGINE_FEATURES;
+  throw new Error(`--features expects on or off, got ${v}`);
 }
 
 function gcNow(): void {
@@ -138,7 +149,13 @@ interface CaseResult {
   readonly heapUsedMB: number;
 }
 
-async function runCase(name: string, alternate: boolean, warmup: number, cycles: number): Promise<CaseResult> {
+async function runCase(
+  name: string,
+  alternate: boolean,
+  warmup: number,
+  cycles: number,
+  features: EngineFeatures,
+): Promise<CaseResult> {
   const { variants, phases } = buildFleet();
   const registry = new VariantRegistry();
   for (const v of variants) registry.upsert(v);
@@ -158,6 +175,7 @@ async function runCase(name: string, alternate: boolean, warmup: number, cycles:
       engineIntervalMs: 15_000,
       maxScaleUpRate: 2,
       scaleToZero: { enabled: false, retentionMs: 600_000 },
+      features,
     }),
     clock: () => now,
   });
@@ -199,13 +217,17 @@ async function main(): Promise<void> {
   const warmup = arg('warmup', 10);
   gcNow();
   const baseHeapMB = process.memoryUsage().heapUsed / 2 ** 20;
-  const results = [await runCase('steady', false, warmup, cycles), await runCase('all changing', true, warmup, cycles)];
+  const features = featuresArg();
+  const results = [
+    await runCase('steady', false, warmup, cycles, features),
+    await runCase('all changing', true, warmup, cycles, features),
+  ];
   const pass = results.every((r) => r.p99Ms < 20);
   if (process.argv.includes('--json')) {
-    console.log(JSON.stringify({ baseHeapMB, results, pass }, null, 2));
+    console.log(JSON.stringify({ baseHeapMB, features, results, pass }, null, 2));
   } else {
     console.log(
-      `engine cycle: ${MODELS} models x ${VARIANTS_PER_MODEL} variants, ${MODELS * VARIANTS_PER_MODEL * PODS_PER_VARIANT} pods; ${warmup} warm-up + ${cycles} measured cycles`,
+      `engine cycle: ${MODELS} models x ${VARIANTS_PER_MODEL} variants, ${MODELS * VARIANTS_PER_MODEL * PODS_PER_VARIANT} pods; ${warmup} warm-up + ${cycles} measured cycles; features ${features === NO_ENGINE_FEATURES ? 'off' : 'on'}`,
     );
     console.log(
       `node ${process.version}, ${cpus().length} cpus (${cpus()[0]?.model ?? '?'}); heap before fleet ${baseHeapMB.toFixed(1)} MB`,
