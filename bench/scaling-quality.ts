@@ -47,6 +47,21 @@ import {
 import { machineLine, writeResultsSection } from './lib/results.js';
 
 const argv = process.argv.slice(2);
+const USAGE =
+  'usage: bench:quality [--json] [--no-write] [--trace FILE] [--time-scale X] [--rate-scale X] ' +
+  '[--scenarios a,b] [--seeds 1,2,3] [--startups 60,110]';
+const FLAGS = ['--json', '--no-write'];
+const OPTIONS = ['--trace', '--time-scale', '--rate-scale', '--scenarios', '--seeds', '--startups'];
+if (argv.includes('--help') || argv.includes('-h')) {
+  console.log(USAGE);
+  process.exit(0);
+}
+// An unknown option would otherwise run the whole bench and rewrite RESULTS.md.
+for (let i = 0; i < argv.length; i++) {
+  const a = argv[i] as string;
+  if (OPTIONS.includes(a)) i++;
+  else if (!FLAGS.includes(a)) throw new Error(`unknown option ${a}; ${USAGE}`);
+}
 const JSON_OUT = argv.includes('--json');
 const WRITE = !argv.includes('--no-write') && !JSON_OUT;
 function valueOf(name: string): string | undefined {
