@@ -31,6 +31,12 @@ const pod = (name: string, over: Partial<TokenPodSnapshot>): TokenPodSnapshot =>
   preemptions: 0,
   promptTokensTotal: 0,
   generationTokensTotal: 0,
+  ttftSecondsSum: 0,
+  ttftCount: 0,
+  itlSecondsSum: 0,
+  itlCount: 0,
+  queueTimeSecondsSum: 0,
+  queueTimeCount: 0,
   accelerator: 'H100',
   ...over,
 });
