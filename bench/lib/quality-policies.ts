@@ -54,11 +54,24 @@ export interface PolicyOutput {
   readonly otherTriggers?: readonly { readonly values: ReadonlyMap<string, number>; readonly target: number }[];
 }
 
+/**
+ * A policy's learned service model of one variant: iteration time (ms) = alpha + beta x tokens computed + gamma x KV
+ * tokens read (the fleet's step model; notes/slo-contract.md). The bench measures its convergence to the fleet's truth.
+ */
+export interface LearnedServiceModel {
+  readonly alpha: number;
+  readonly beta: number;
+  readonly gamma: number;
+  readonly confident: boolean;
+}
+
 export interface ScalingPolicy {
   readonly name: string;
   /** The HPA behaviour the policy's recipe ships with; undefined: the scenario's. */
   readonly behaviour?: HpaBehaviour;
   decide(obs: PolicyObservation): PolicyOutput;
+  /** Policies that learn a service model per variant expose it here (by variant key), read after each decision. */
+  learnedServiceModels?(): ReadonlyMap<string, LearnedServiceModel>;
 }
 
 /** Policy 1: this engine's decision function, keeping its previous decisions like the cache does. */
