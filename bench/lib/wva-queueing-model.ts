@@ -13,7 +13,7 @@
  *    pod's arrival rate; the model's arrivals are the sum over busy pods.
  *  - The tuner (§4.2): an extended Kalman filter over (α, β, γ), identity transition, observations (mean TTFT,
  *    mean ITL) against the queueing model's prediction, updates with NIS ≥ 7.378 (χ²₂, 95 %) rejected and the
- *    previous state kept; replicas younger than 120 s (TransientDelaySeconds) are not tuned on.
+ *    previous estimate kept; replicas younger than 120 s (TransientDelaySeconds) are not tuned on.
  *  - Cold start (§5, §9.5): the bootstrap α = 0.9·ITL, β+γ = (TTFT − α)/i, γ from the ITL equation; if any is
  *    ≤ 0, the defaults α 5 ms, β 0.05 ms, γ 0.00005 ms.
  *  - The queueing model (§9.2–9.4): δ = β(i+o)/(o+1) + γ(i + o/2), ρ = λ(β(i+o) + γ(o+1)(i+o/2)),
@@ -27,6 +27,10 @@
  *  - "arrival rate" per pod: vLLM serves no arrival counter per replica, so `rate(vllm:request_success_total[1m])`
  *    (completions; a saturated replica under-reports its arrivals, as WVA's would).
  *  - The rate the tuner predicts at: the variant's arrivals per busy replica.
+ *  - Beyond ρ = 1 the closed form has no answer; the document's analyzer bounds the batch (256) and the queue, so
+ *    here the iteration time is at most a full batch's, α + 256·δ, and the tuner still learns from a loaded replica.
+ *  - A rejected observation leaves the estimate as it was but keeps the prediction step's covariance growth
+ *    (standard gating; the document only says the previous state is kept).
  *  - EKF noise: measurement noise 10 % of each observed mean, process noise 5 % of each parameter per cycle,
  *    initial covariance 50 % (bootstrap) or 100 % (defaults) of each parameter; a Jacobian by central differences;
  *    an update that would make a parameter ≤ 0 is rejected like an outlier.
@@ -105,21 +109,33 @@ export interface QmPrediction {
   readonly iterationMs: number;
   readonly ttftMs: number;
   readonly itlMs: number;
-  /** Mean concurrent requests (Little's law). */
+  /** Mean concurrent requests (Little's law), at most the max batch. */
   readonly concurrency: number;
+  /** The batch is full: arrivals beyond what it serves wait (the iteration time is the full batch's). */
+  readonly saturated: boolean;
 }
 
-/** Mean TTFT and ITL the model predicts; undefined when the replica is unstable (ρ ≥ 1). */
-export function predictLatency(p: ServiceParams, w: QmWorkload): QmPrediction | undefined {
+/**
+ * Mean TTFT and ITL the model predicts. Without `maxBatchSize`, undefined when the replica is unstable (ρ ≥ 1). With
+ * it, the iteration time is at most a full batch's, α + B·δ (T_iter = α + n·δ with n ≤ B): the document's analyzer
+ * bounds the batch and the queue (DefaultMaxBatchSize, DefaultMaxQueueSize), so it predicts a finite latency at any
+ * load, and the tuner can learn from a loaded replica whose estimate says ρ ≥ 1.
+ */
+export function predictLatency(p: ServiceParams, w: QmWorkload, maxBatchSize?: number): QmPrediction | undefined {
   const rho = utilization(p, w);
-  if (!(rho < 1)) return undefined;
   const { inputTokens: i, outputTokens: o } = w;
-  const iterationMs = p.alpha / (1 - rho);
+  const delta = (p.beta * (i + o)) / (o + 1) + p.gamma * (i + o / 2);
+  const full = maxBatchSize === undefined ? Infinity : p.alpha + maxBatchSize * delta;
+  const open = rho < 1 ? p.alpha / (1 - rho) : Infinity;
+  const iterationMs = Math.min(open, full);
+  if (!Number.isFinite(iterationMs)) return undefined;
+  const saturated = full <= open;
   return {
     iterationMs,
     ttftMs: iterationMs + (p.beta + p.gamma) * i,
     itlMs: iterationMs + p.beta + p.gamma * (i + (o + 1) / 2),
-    concurrency: (w.rps / 1000) * (o + 1) * iterationMs,
+    concurrency: saturated ? (maxBatchSize ?? 0) : (w.rps / 1000) * (o + 1) * iterationMs,
+    saturated,
   };
 }
 
@@ -136,8 +152,8 @@ export function maxRatePerReplica(
   maxBatchSize: number,
 ): number {
   const ok = (rps: number): boolean => {
-    const x = predictLatency(p, { rps, inputTokens, outputTokens });
-    return !!x && x.ttftMs <= target.ttftMs && x.itlMs <= target.itlMs && x.concurrency <= maxBatchSize;
+    const x = predictLatency(p, { rps, inputTokens, outputTokens }, maxBatchSize);
+    return !!x && !x.saturated && x.ttftMs <= target.ttftMs && x.itlMs <= target.itlMs;
   };
   const atOne = utilization(p, { rps: 1, inputTokens, outputTokens });
   if (!(atOne > 0) || !ok(0)) return 0;
@@ -224,21 +240,27 @@ export function initialTunerState(obs: TunerObservation, cfg: QueueingModelConfi
   return { x, P: diag3(x.map((v) => (rel * v) ** 2)), accepted: 0, rejected: 0 };
 }
 
-function observe(x: readonly number[], w: QmWorkload): [number, number] | undefined {
-  const y = predictLatency(asParams(x), w);
+function observe(x: readonly number[], w: QmWorkload, maxBatchSize: number): [number, number] | undefined {
+  const y = predictLatency(asParams(x), w, maxBatchSize);
   return y ? [y.ttftMs, y.itlMs] : undefined;
 }
 
 /**
  * One cycle of the filter: predict (identity transition, process noise), update on the observation, keep the
- * previous state when the NIS reaches `maxNis`, when the model cannot predict at the estimate (ρ ≥ 1) or when a
- * parameter would become ≤ 0.
+ * previous estimate when the NIS reaches `maxNis` or when a parameter would become ≤ 0.
  */
-export function tunerStep(s: TunerState, obs: TunerObservation, maxNis = QM_DEFAULTS.maxNis): TunerState {
+export function tunerStep(
+  s: TunerState,
+  obs: TunerObservation,
+  maxNis = QM_DEFAULTS.maxNis,
+  maxBatchSize = QM_DEFAULTS.maxBatchSize,
+): TunerState {
   const x = s.x;
   const P = s.P.map((v, k) => v + (k % 4 === 0 ? (PROCESS_REL * (x[k / 4] ?? 0)) ** 2 : 0));
-  const h = observe(x, obs.workload);
-  const reject = { ...s, rejected: s.rejected + 1 };
+  const h = observe(x, obs.workload, maxBatchSize);
+  // A rejected observation is not incorporated, but the prediction step stands (standard gating): the covariance
+  // keeps its growth, so an estimate far from the truth widens until an observation passes the gate.
+  const reject: TunerState = { ...s, P, rejected: s.rejected + 1 };
   if (!h) return reject;
   // Jacobian H (2x3) by central differences.
   const H: number[] = [];
@@ -249,8 +271,8 @@ export function tunerStep(s: TunerState, obs: TunerObservation, maxNis = QM_DEFA
     const down = [...x];
     up[j] = (up[j] ?? 0) + d;
     down[j] = Math.max((down[j] ?? 0) - d, 1e-12);
-    const hu = observe(up, obs.workload);
-    const hd = observe(down, obs.workload);
+    const hu = observe(up, obs.workload, maxBatchSize);
+    const hd = observe(down, obs.workload, maxBatchSize);
     if (!hu || !hd) return reject;
     const span = (up[j] ?? 0) - (down[j] ?? 0);
     cols.push([(hu[0] - hd[0]) / span, (hu[1] - hd[1]) / span]);
@@ -410,7 +432,10 @@ export class WvaQueueingModelPolicy implements ScalingPolicy {
           itlMs: settled.itlMs,
         };
         const prev = this.store.get(key);
-        this.store.set(key, prev ? tunerStep(prev, tobs, this.cfg.maxNis) : initialTunerState(tobs, this.cfg));
+        this.store.set(
+          key,
+          prev ? tunerStep(prev, tobs, this.cfg.maxNis, this.cfg.maxBatchSize) : initialTunerState(tobs, this.cfg),
+        );
       }
       const s = this.store.get(key);
       return { state, workload, params: s ? asParams(s.x) : undefined };
