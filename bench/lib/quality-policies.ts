@@ -206,7 +206,8 @@ export class OraclePolicy implements ScalingPolicy {
   readonly name: string;
 
   constructor(
-    private readonly rpsPerReplica: number,
+    /** What one replica serves; a function of time where the fleet's speed changes mid-run (it knows that too). */
+    private readonly rpsPerReplica: number | ((now: number) => number),
     private readonly startupS: number,
     private readonly drainS: number,
     private readonly maxScaleUpRate: number,
@@ -221,11 +222,12 @@ export class OraclePolicy implements ScalingPolicy {
     const pending = current - ready;
     const gateway = obs.metrics.gatewayQueue ?? 0;
     // The backlog grows at today's rate until new pods serve; the forecast only sizes what comes.
-    const shortfall = Math.max(0, obs.offeredRps - ready * this.rpsPerReplica - (pending * this.rpsPerReplica) / 2);
+    const perReplica = typeof this.rpsPerReplica === 'number' ? this.rpsPerReplica : this.rpsPerReplica(obs.now);
+    const shortfall = Math.max(0, obs.offeredRps - ready * perReplica - (pending * perReplica) / 2);
     const backlog = gateway + (gateway > 0 ? shortfall * this.startupS : 0);
     const rate =
       this.lookaheadS > 0 ? Math.max(obs.offeredRps, obs.peakOfferedRps(this.lookaheadS * 1000)) : obs.offeredRps;
-    const need = Math.max(1, Math.ceil((rate + backlog / this.drainS) / this.rpsPerReplica - 1e-9));
+    const need = Math.max(1, Math.ceil((rate + backlog / this.drainS) / perReplica - 1e-9));
     const n = Math.min(need, scaleUpCap(current, this.maxScaleUpRate));
     return {
       values: new Map(obs.variants.map((s) => [s.variant.key, n])),

@@ -5,6 +5,7 @@ import type { TokenModelSnapshot, TokenPodSnapshot } from '../../../bench/lib/to
 import { measureReplicaRps, runTokenPolicy, type TokenLoopSettings } from '../../../bench/lib/token-loop.js';
 import { TokenScrapeHistory } from '../../../bench/lib/token-observer.js';
 import {
+  CHAT_SLO,
   MODEL,
   NS,
   POLICY_NAMES,
@@ -105,6 +106,7 @@ describe('token loop on the real fleet', () => {
     hpa: wvaBenchmarkHpa(1, 6),
     hpaName: 'test',
     accelerator: 'H100',
+    slo: CHAT_SLO,
   };
   const settings = (seed: number): TokenLoopSettings => ({
     namespace: NS,
