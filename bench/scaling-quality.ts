@@ -29,6 +29,7 @@ import {
   convergenceMs,
   minuteAttainment,
   minutesMeeting,
+  stepTimeError,
   typicalSteps,
   type LearnedSample,
   type PolicyFigures,
@@ -165,6 +166,8 @@ interface SloFigures {
    */
   readonly convergenceColdStartS?: number | null;
   readonly convergenceAfterChangeS?: number | null;
+  /** Largest relative error of the last learned model's step time over the typical steps (how far off it ended). */
+  readonly stepTimeErrorAtEnd?: number | null;
 }
 
 const paramsOf = (a: keyof typeof ACCELERATOR_PROFILES): StepParams => {
@@ -188,7 +191,7 @@ function sloFiguresOf(
     if (!r) continue;
     const met = minutesMeeting(r.minuteP95TtftMs, sc.slo.ttftMs);
     const variantKeys = new Set(r.learned.flatMap((l) => [...l.models.keys()]));
-    let convergence: Pick<SloFigures, 'convergenceColdStartS' | 'convergenceAfterChangeS'> = {};
+    let convergence: Pick<SloFigures, 'convergenceColdStartS' | 'convergenceAfterChangeS' | 'stepTimeErrorAtEnd'> = {};
     if (variantKeys.size > 0) {
       // The slowest variant to converge is the policy's time (the bench runs one variant).
       const worst = (fromMs: number, toMs: number, truth: StepParams): number | null => {
@@ -201,7 +204,19 @@ function sloFiguresOf(
         }
         return w / 1000;
       };
+      const endTruth = paramsOf(sc.speedChange?.accelerator ?? sc.accelerator);
+      const last = r.learned.at(-1);
+      let endError: number | null = null;
+      for (const key of variantKeys) {
+        const m = last?.models.get(key);
+        if (!m) {
+          endError = null;
+          break;
+        }
+        endError = Math.max(endError ?? 0, stepTimeError(m, endTruth, steps));
+      }
       convergence = {
+        stepTimeErrorAtEnd: endError,
         convergenceColdStartS: worst(0, changeAt, paramsOf(sc.accelerator)),
         ...(sc.speedChange
           ? { convergenceAfterChangeS: worst(changeAt, sc.durationMs, paramsOf(sc.speedChange.accelerator)) }
@@ -347,6 +362,12 @@ const optS = (xs: readonly (number | null | undefined)[]): string => {
   return `${mean(xs.filter((x): x is number => typeof x === 'number')).toFixed(0)} s`;
 };
 
+const optErr = (xs: readonly (number | null | undefined)[]): string => {
+  if (xs.every((x) => x === undefined)) return '–';
+  const ok = xs.filter((x): x is number => typeof x === 'number');
+  return ok.length === 0 ? 'nothing learned' : `${(Math.max(...ok) * 100).toFixed(0)} %`;
+};
+
 /** Issue 22: per policy, minutes meeting the p95 TTFT objective, GPU cost and learner convergence (seed means). */
 function sloTable(group: readonly RunRecord[]): string {
   const head = group[0];
@@ -360,7 +381,7 @@ function sloTable(group: readonly RunRecord[]): string {
     return (
       `| ${n} | ${optPct(m((f) => f.minutesMeetingTtft))} | ${optPct(m((f) => f.minutesMeetingTtftWhereOracleMeets))} | ` +
       `${(m((f) => f.gpuCost) ?? 0).toFixed(0)} | ${optS(fs.map((f) => f.convergenceColdStartS))} | ` +
-      `${optS(fs.map((f) => f.convergenceAfterChangeS))} |`
+      `${optS(fs.map((f) => f.convergenceAfterChangeS))} | ${optErr(fs.map((f) => f.stepTimeErrorAtEnd))} |`
     );
   });
   const slo = head?.scenario.slo;
@@ -369,8 +390,8 @@ function sloTable(group: readonly RunRecord[]): string {
     `Objective: p95 TTFT ≤ ${slo?.ttftMs ?? '?'} ms, ITL ≤ ${slo?.itlMs ?? '?'} ms. ` +
       `Issue 22's target (${head?.sloVerdict.target ?? ''}): ${verdicts}.`,
     '',
-    '| policy | minutes p95 TTFT met | met where the oracle meets it | GPU cost | learner converged after cold start | after the speed change |',
-    '|---|---:|---:|---:|---:|---:|',
+    '| policy | minutes p95 TTFT met | met where the oracle meets it | GPU cost | learner converged after cold start | after the speed change | step-time error at the end |',
+    '|---|---:|---:|---:|---:|---:|---:|',
     ...rows,
   ].join('\n');
 }
