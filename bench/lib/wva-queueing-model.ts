@@ -39,6 +39,10 @@
  *    NIS gate would reject every innovation of the new GPU against a settled covariance and keep the old parameters.)
  *  - Several variants: the model's arrivals go to the cheapest variant first, `ceil(left / λ*)` replicas up to its
  *    max, the rest to the next; unused variants fall to their minimum (the model keeps one replica).
+ *  - A target the learned model says no load meets (λ* = 0: even an idle replica misses it) is an analysis failure
+ *    (§4.4's "queueing model error": zero capacity, the variant holds). With the bootstrap taken on an overloaded
+ *    replica (§9.5 assumes light load) the first α can sit above the ITL target, and the NIS gate then keeps the
+ *    filter from moving: the variant holds. The bench reports that as it happens.
  *  - A variant's parameters are "confident" (the contract's flag) after 3 accepted updates (the document: the tuner
  *    converges in 3–10 reconcile cycles).
  * The HPA in front is the scenario's, value = desired replicas with AverageValue 1, as for `wva-v2`.
