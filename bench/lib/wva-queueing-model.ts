@@ -29,14 +29,15 @@
  *  - The rate the tuner predicts at: the variant's arrivals per busy replica.
  *  - Beyond ρ = 1 the closed form has no answer; the document's analyzer bounds the batch (256) and the queue, so
  *    here the iteration time is at most a full batch's, α + 256·δ, and the tuner still learns from a loaded replica.
- *  - A rejected observation leaves the estimate as it was but keeps the prediction step's covariance growth
- *    (standard gating; the document only says the previous state is kept).
- *  - EKF noise: measurement noise 10 % of each observed mean, process noise 5 % of each parameter per cycle,
- *    initial covariance 50 % (bootstrap) or 100 % (defaults) of each parameter; a Jacobian by central differences;
- *    an update that would make a parameter ≤ 0 is rejected like an outlier.
- *  - The parameter store is keyed by variant and by the accelerator its pods report: parameters learned on one GPU
- *    do not describe another, so a variant whose pods move to another GPU starts cold. (Keyed by variant alone, the
- *    NIS gate would reject every innovation of the new GPU against a settled covariance and keep the old parameters.)
+ *  - EKF details the document leaves out are taken from WVA's tuner code and defaults
+ *    (internal/engines/analyzers/queueingmodel/tuner/tuner.go, defaults.go, and analyzer.go): measurement noise
+ *    5 %/1.96 of each observed mean, process noise 5 % of each parameter per cycle, a state box of 0.01x to 100x the
+ *    initial estimate (clamped), a rejected update restoring state and covariance from before the prediction, an
+ *    update that makes a parameter ≤ 0 rejected, the parameter store keyed by variant (so a variant whose pods move
+ *    to another GPU keeps learning from the old estimate), a new tuner updating at once on its bootstrap observation.
+ *    Not found there, chosen here: the initial covariance, 50 % (bootstrap) or 100 % (defaults) of each parameter,
+ *    and a Jacobian by central differences. WVA's tuner predicts with its numerical M/M/1/K queue analyzer; here the
+ *    document's closed form (§9) stands in for it.
  *  - Several variants: the model's arrivals go to the cheapest variant first, `ceil(left / λ*)` replicas up to its
  *    max, the rest to the next; unused variants fall to their minimum (the model keeps one replica).
  *  - A target the learned model says no load meets (λ* = 0: even an idle replica misses it) is an analysis failure
@@ -200,12 +201,22 @@ export function bootstrapParams(
 // The tuner: an extended Kalman filter over (α, β, γ) (§4.2)
 // ---------------------------------------------------------------------------------------------
 
-/** Measurement noise: this share of each observed mean (its standard deviation). */
-const MEASUREMENT_REL = 0.1;
-/** Process noise per cycle: this share of each parameter (its standard deviation). */
+/**
+ * Measurement noise (standard deviation) as a share of each observed mean: WVA's tuner defaults (tuner/defaults.go)
+ * expect a 95 % interval of ±5 % around each observation, DefaultErrorLevel 0.05 / DefaultTPercentile 1.96.
+ */
+const MEASUREMENT_REL = 0.05 / 1.96;
+/** Process noise per cycle as a share of each parameter: DefaultPercentChange 0.05. */
 const PROCESS_REL = 0.05;
+/**
+ * The initial covariance (in neither the document nor the defaults file): 50 % of each bootstrapped parameter, 100 % of
+ * a default.
+ */
 const INITIAL_REL_BOOTSTRAP = 0.5;
 const INITIAL_REL_DEFAULTS = 1;
+/** State bounds around the initial estimate (DefaultMinStateFactor 0.01, DefaultMaxStateFactor 100): a clamp. */
+const MIN_STATE_FACTOR = 0.01;
+const MAX_STATE_FACTOR = 100;
 /** Accepted updates before the parameters count as confident. */
 export const CONFIDENT_UPDATES = 3;
 
@@ -213,6 +224,9 @@ export interface TunerState {
   readonly x: readonly [number, number, number];
   /** 3x3 row-major. */
   readonly P: readonly number[];
+  /** The state limiter's box, set from the initial estimate. */
+  readonly min: readonly number[];
+  readonly max: readonly number[];
   readonly accepted: number;
   readonly rejected: number;
 }
@@ -241,7 +255,14 @@ export function initialTunerState(obs: TunerObservation, cfg: QueueingModelConfi
   const p = boot ?? cfg.defaults;
   const rel = boot ? INITIAL_REL_BOOTSTRAP : INITIAL_REL_DEFAULTS;
   const x: [number, number, number] = [p.alpha, p.beta, p.gamma];
-  return { x, P: diag3(x.map((v) => (rel * v) ** 2)), accepted: 0, rejected: 0 };
+  return {
+    x,
+    P: diag3(x.map((v) => (rel * v) ** 2)),
+    min: x.map((v) => v * MIN_STATE_FACTOR),
+    max: x.map((v) => v * MAX_STATE_FACTOR),
+    accepted: 0,
+    rejected: 0,
+  };
 }
 
 function observe(x: readonly number[], w: QmWorkload, maxBatchSize: number): [number, number] | undefined {
@@ -262,9 +283,8 @@ export function tunerStep(
   const x = s.x;
   const P = s.P.map((v, k) => v + (k % 4 === 0 ? (PROCESS_REL * (x[k / 4] ?? 0)) ** 2 : 0));
   const h = observe(x, obs.workload, maxBatchSize);
-  // A rejected observation is not incorporated, but the prediction step stands (standard gating): the covariance
-  // keeps its growth, so an estimate far from the truth widens until an observation passes the gate.
-  const reject: TunerState = { ...s, P, rejected: s.rejected + 1 };
+  // A rejected update restores the state and covariance from before the prediction (WVA's tuner stashes both).
+  const reject: TunerState = { ...s, rejected: s.rejected + 1 };
   if (!h) return reject;
   // Jacobian H (2x3) by central differences.
   const H: number[] = [];
@@ -312,7 +332,10 @@ export function tunerStep(
   const K: number[] = [];
   for (let r = 0; r < 3; r++)
     for (let c = 0; c < 2; c++) K.push(at(PHt, r, 0, 2) * at(Si, 0, c, 2) + at(PHt, r, 1, 2) * at(Si, 1, c, 2));
-  const next = [0, 1, 2].map((r) => (x[r] ?? 0) + at(K, r, 0, 2) * y0 + at(K, r, 1, 2) * y1);
+  // The state limiter clamps into the box; the positivity check then guards a box that reaches 0.
+  const next = [0, 1, 2].map((r) =>
+    Math.min(s.max[r] ?? Infinity, Math.max(s.min[r] ?? 0, (x[r] ?? 0) + at(K, r, 0, 2) * y0 + at(K, r, 1, 2) * y1)),
+  );
   if (next.some((v) => !(v > 0) || !Number.isFinite(v))) return reject;
   // P' = (I − K H) P.
   const IKH: number[] = [];
@@ -328,7 +351,7 @@ export function tunerStep(
     }
   // Symmetrise: rounding would otherwise drift the covariance off symmetric over many cycles.
   const Ps = Pn.map((v, k) => (v + at(Pn, k % 3, Math.floor(k / 3), 3)) / 2);
-  return { x: [next[0] ?? 0, next[1] ?? 0, next[2] ?? 0], P: Ps, accepted: s.accepted + 1, rejected: s.rejected };
+  return { ...s, x: [next[0] ?? 0, next[1] ?? 0, next[2] ?? 0], P: Ps, accepted: s.accepted + 1 };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -374,16 +397,11 @@ export function aggregateWorkload(pods: readonly TokenPodView[]): VariantWorkloa
   };
 }
 
-/** The parameter store's key: the variant and the GPU its pods run on. */
-const storeKey = (variantKey: string, accelerator: string): string => `${variantKey}|${accelerator}`;
-
 export class WvaQueueingModelPolicy implements ScalingPolicy {
   readonly name = 'wva-queueing-model';
   private readonly store = new Map<string, TunerState>();
   /** When each pod was first scraped (its age for the transient delay). */
   private readonly firstSeen = new Map<string, number>();
-  /** The accelerator each variant's pods reported last (for `learnedServiceModels`). */
-  private readonly acceleratorOf = new Map<string, string>();
 
   constructor(private readonly cfg: QueueingModelConfig = QM_DEFAULTS) {
     if (!(cfg.sloMultiplier > 1)) throw new Error(`sloMultiplier ${cfg.sloMultiplier}: expected > 1`);
@@ -393,9 +411,7 @@ export class WvaQueueingModelPolicy implements ScalingPolicy {
 
   learnedServiceModels(): ReadonlyMap<string, LearnedServiceModel> {
     const out = new Map<string, LearnedServiceModel>();
-    for (const [variantKey, acc] of this.acceleratorOf) {
-      const s = this.store.get(storeKey(variantKey, acc));
-      if (!s) continue;
+    for (const [variantKey, s] of this.store) {
       const p = asParams(s.x);
       out.set(variantKey, { ...p, confident: s.accepted >= CONFIDENT_UPDATES });
     }
@@ -416,11 +432,10 @@ export class WvaQueueingModelPolicy implements ScalingPolicy {
     }
     const analysed: Analysed[] = obs.variants.map((state) => {
       const mine = pods.filter((p) => p.deployment === state.variant.deployment);
-      const acc = mine[0]?.accelerator;
-      if (acc !== undefined) this.acceleratorOf.set(state.variant.key, acc);
       const workload = aggregateWorkload(mine);
-      if (acc === undefined || !workload) return { state, workload, params: undefined };
-      const key = storeKey(state.variant.key, acc);
+      if (!workload) return { state, workload, params: undefined };
+      // WVA's parameter store is keyed by variant (namespace and variant name).
+      const key = state.variant.key;
       // Tune only on replicas past the transient delay (§8 TransientDelaySeconds).
       const settled = aggregateWorkload(
         mine.filter((p) => obs.now - (this.firstSeen.get(p.pod) ?? obs.now) >= this.cfg.transientDelayMs),
@@ -435,11 +450,10 @@ export class WvaQueueingModelPolicy implements ScalingPolicy {
           ttftMs: settled.ttftMs,
           itlMs: settled.itlMs,
         };
-        const prev = this.store.get(key);
-        this.store.set(
-          key,
-          prev ? tunerStep(prev, tobs, this.cfg.maxNis, this.cfg.maxBatchSize) : initialTunerState(tobs, this.cfg),
-        );
+        // A new variant's tuner starts from the bootstrap and runs its first update on the same observation, as
+        // WVA's createTunerForVariant then Run does.
+        const prev = this.store.get(key) ?? initialTunerState(tobs, this.cfg);
+        this.store.set(key, tunerStep(prev, tobs, this.cfg.maxNis, this.cfg.maxBatchSize));
       }
       const s = this.store.get(key);
       return { state, workload, params: s ? asParams(s.x) : undefined };
