@@ -129,6 +129,21 @@ describe('WVA queueing model: bootstrap and tuner (§4.2, §9.5)', () => {
     expect(Math.abs(g / p.gamma - 1)).toBeLessThan(0.25);
   });
 
+  it('a settled filter keeps its estimate when the GPU changes under it: the gate restores state and covariance', () => {
+    const l4: ServiceParams = {
+      alpha: ACCELERATOR_PROFILES.L4.alphaMs,
+      beta: ACCELERATOR_PROFILES.L4.betaMsPerToken,
+      gamma: ACCELERATOR_PROFILES.L4.gammaMsPerKvToken,
+    };
+    let s = initialTunerState(lightLoad(TRUE));
+    for (const o of observations(TRUE, 200, 0.02, 5)) s = tunerStep(s, o);
+    const settled = s;
+    for (const o of observations(l4, 50, 0.02, 6)) s = tunerStep(s, o);
+    expect(s.x).toEqual(settled.x);
+    expect(s.P).toEqual(settled.P);
+    expect(s.rejected).toBe(settled.rejected + 50);
+  });
+
   it('rejects an outlier (NIS ≥ 7.378) and keeps the previous state', () => {
     const obs = observations(TRUE, 200, 0.02, 3);
     let s = initialTunerState(lightLoad(TRUE));
