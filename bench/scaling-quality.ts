@@ -14,6 +14,10 @@
  * on stdout, one SVG per scenario in bench/quality-plots/, and the "Scaling quality" section of
  * bench/RESULTS.md with the targets (unless `--no-write`).
  *
+ * Issue 22: each scenario's latency objective (p95 TTFT, ITL), the share of minutes meeting it per policy, learner
+ * convergence after a cold start and after the speed-change scenario's GPU change, and the SLO-mode target (a recipe
+ * this tree lacks, `engine-slo` before branch `slo` lands, is reported "not run").
+ *
  * Options: --json, --no-write, --trace FILE, --time-scale X, --rate-scale X, --scenarios a,b (names),
  * --seeds 1,2,3, --startups 60,110.
  */
@@ -21,10 +25,26 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describeSummary, parseTraceCsv, summarizeRequests, type TraceSummary } from '../src/sim/traffic/trace-csv.js';
-import type { PolicyFigures } from './lib/quality-figures.js';
+import {
+  convergenceMs,
+  minuteAttainment,
+  minutesMeeting,
+  stepTimeError,
+  typicalSteps,
+  type LearnedSample,
+  type PolicyFigures,
+  type StepParams,
+} from './lib/quality-figures.js';
 import { describeHpa } from './lib/quality-hpa.js';
 import { renderPlotSvg, type PlotSeries } from './lib/quality-plot.js';
-import { evaluateTokenTargets, type TargetId, type TokenTargetVerdict } from './lib/quality-targets.js';
+import {
+  evaluateSloModeTarget,
+  evaluateTokenTargets,
+  type SloModeVerdict,
+  type TargetId,
+  type TokenTargetVerdict,
+} from './lib/quality-targets.js';
+import { ACCELERATOR_PROFILES } from '../src/sim/fleet/index.js';
 import { acceleratorFacts, createTokenFleet } from './lib/token-fleet-factory.js';
 import { measureReplicaRps, runTokenPolicy, type TokenRunResult } from './lib/token-loop.js';
 import {
@@ -37,6 +57,7 @@ import {
   SEEDS,
   STARTUPS_S,
   WAIT_BUDGET_MS,
+  SPEED_CHANGE_SCENARIO,
   WVA_SCENARIOS,
   loopVariants,
   tokenPolicyRows,
@@ -125,6 +146,7 @@ const allScenarios: TokenScenario[] = [
       ]
     : []),
   ...WVA_SCENARIOS,
+  SPEED_CHANGE_SCENARIO,
 ];
 const wanted = valueOf('scenarios')?.split(',');
 const unknown = (wanted ?? []).filter((w) => !allScenarios.some((s) => s.name === w));
@@ -141,6 +163,89 @@ interface RunRecord {
   readonly replayed: TraceSummary;
   readonly results: Record<PolicyName, TokenRunResult>;
   readonly verdicts: readonly TokenTargetVerdict[];
+  /** Issue 22's figures per policy (by name: a recipe this tree lacks has none). */
+  readonly slo: ReadonlyMap<string, SloFigures>;
+  readonly sloVerdict: SloModeVerdict;
+}
+
+/** Issue 22's figures of one policy run. */
+interface SloFigures {
+  /** Share of the minutes (with arrivals) whose p95 TTFT meets the scenario's target. */
+  readonly minutesMeetingTtft: number | undefined;
+  /** The same over the minutes where the reactive oracle meets it. */
+  readonly minutesMeetingTtftWhereOracleMeets: number | undefined;
+  readonly gpuCost: number;
+  /**
+   * Seconds until the learned α/β/γ predict the true step time within 10 % over the typical steps, and stay: after
+   * the cold start, and after the speed change (null: never; absent: the policy exposes no learned model).
+   */
+  readonly convergenceColdStartS?: number | null;
+  readonly convergenceAfterChangeS?: number | null;
+  /** Largest relative error of the last learned model's step time over the typical steps (how far off it ended). */
+  readonly stepTimeErrorAtEnd?: number | null;
+}
+
+const paramsOf = (a: keyof typeof ACCELERATOR_PROFILES): StepParams => {
+  const p = ACCELERATOR_PROFILES[a];
+  return { alpha: p.alphaMs, beta: p.betaMsPerToken, gamma: p.gammaMsPerKvToken };
+};
+
+/** Issue 22's figures for every policy of one run; the oracle's minutes decide which minutes count as reachable. */
+function sloFiguresOf(
+  sc: TokenScenario,
+  results: Readonly<Partial<Record<string, TokenRunResult>>>,
+  meanPrompt: number,
+  meanOutput: number,
+): Map<string, SloFigures> {
+  const oracle = results['oracle-reactive'];
+  const oracleMet = oracle ? minutesMeeting(oracle.minuteP95TtftMs, sc.slo.ttftMs) : undefined;
+  const steps = typicalSteps(meanPrompt, meanOutput);
+  const changeAt = sc.speedChange?.atMs ?? sc.durationMs;
+  const out = new Map<string, SloFigures>();
+  for (const [name, r] of Object.entries(results)) {
+    if (!r) continue;
+    const met = minutesMeeting(r.minuteP95TtftMs, sc.slo.ttftMs);
+    const variantKeys = new Set(r.learned.flatMap((l) => [...l.models.keys()]));
+    let convergence: Pick<SloFigures, 'convergenceColdStartS' | 'convergenceAfterChangeS' | 'stepTimeErrorAtEnd'> = {};
+    if (variantKeys.size > 0) {
+      // The slowest variant to converge is the policy's time (the bench runs one variant).
+      const worst = (fromMs: number, toMs: number, truth: StepParams): number | null => {
+        let w = 0;
+        for (const key of variantKeys) {
+          const samples: LearnedSample[] = r.learned.map((l) => ({ atMs: l.atMs, model: l.models.get(key) }));
+          const ms = convergenceMs(samples, truth, steps, fromMs, toMs);
+          if (ms === undefined) return null;
+          w = Math.max(w, ms);
+        }
+        return w / 1000;
+      };
+      const endTruth = paramsOf(sc.speedChange?.accelerator ?? sc.accelerator);
+      const last = r.learned.at(-1);
+      let endError: number | null = null;
+      for (const key of variantKeys) {
+        const m = last?.models.get(key);
+        if (!m) {
+          endError = null;
+          break;
+        }
+        endError = Math.max(endError ?? 0, stepTimeError(m, endTruth, steps));
+      }
+      convergence = {
+        stepTimeErrorAtEnd: endError,
+        convergenceColdStartS: worst(0, changeAt, paramsOf(sc.accelerator)),
+        ...(sc.speedChange
+          ? { convergenceAfterChangeS: worst(changeAt, sc.durationMs, paramsOf(sc.speedChange.accelerator)) }
+          : {}),
+      };
+    }
+    out.set(name, {
+      minutesMeetingTtft: minuteAttainment(met),
+      minutesMeetingTtftWhereOracleMeets: oracleMet ? minuteAttainment(met, oracleMet) : undefined,
+      gpuCost: r.figures.gpuCost,
+      ...convergence,
+    });
+  }
+  return out;
 }
 
 const started = performance.now();
@@ -155,6 +260,16 @@ for (const sc of scenarios) {
   const rps = measureReplicaRps(createTokenFleet, sc.accelerator, sample);
   replicaRps.set(sc.name, rps);
   log(`${sc.name}: one ${sc.accelerator} replica serves ${rps.toFixed(2)} req/s of this mix flat out`);
+  const change = sc.speedChange;
+  const replicaRpsAfter = change
+    ? { atMs: change.atMs, rps: measureReplicaRps(createTokenFleet, change.accelerator, sample) }
+    : undefined;
+  if (change && replicaRpsAfter)
+    log(
+      `  after ${change.atMs / 1000} s, one ${change.accelerator} replica serves ${replicaRpsAfter.rps.toFixed(2)} req/s`,
+    );
+  const meanPrompt = all.reduce((n, r) => n + r.promptTokens, 0) / Math.max(1, all.length);
+  const meanOutput = all.reduce((n, r) => n + r.outputTokens, 0) / Math.max(1, all.length);
   for (const startupS of startups) {
     for (const seed of seeds) {
       const requests = sc.requests(seed);
@@ -176,6 +291,8 @@ for (const sc of scenarios) {
         startupS,
         replicaRps: rps,
         peakPrefillTokensPerS: acceleratorFacts(sc.accelerator).peakPrefillTokensPerS,
+        slo: sc.slo,
+        ...(replicaRpsAfter ? { replicaRpsAfter } : {}),
       });
       const results = {} as Record<PolicyName, TokenRunResult>;
       // llm-d's token-aware recipe is the path for a gateway without flow control (its guide: it needs no
@@ -195,7 +312,15 @@ for (const sc of scenarios) {
         deterministic: again.decisions === results.engine.decisions,
       });
       const replayed = summarizeRequests(requests.filter((r) => r.atMs < sc.durationMs));
-      records.push({ scenario: sc, startupS, seed, replayed, results, verdicts });
+      // Looked up by name: `engine-slo` comes with branch `slo`; until then it is "not run".
+      const byName: Readonly<Partial<Record<string, TokenRunResult>>> = results;
+      const slo = sloFiguresOf(sc, byName, meanPrompt, meanOutput);
+      const sloRun = (n: string) => {
+        const x = slo.get(n);
+        return x ? { minutesWhereOracleMeets: x.minutesMeetingTtftWhereOracleMeets, gpuCost: x.gpuCost } : undefined;
+      };
+      const sloVerdict = evaluateSloModeTarget({ engineSlo: sloRun('engine-slo'), engine: sloRun('engine') });
+      records.push({ scenario: sc, startupS, seed, replayed, results, verdicts, slo, sloVerdict });
       log(
         `  start-up ${startupS} s, seed ${seed}: ` +
           `${POLICY_NAMES.map((n) => `${n} ${(f(n).sloAttainment2s * 100).toFixed(1)} %/${f(n).gpuCost.toFixed(0)}`).join(', ')} ` +
@@ -240,6 +365,48 @@ function figuresTable(group: readonly RunRecord[]): string {
   return [
     '| policy | TTFT ≤ 2 s | TTFT ≤ 10 s | p95 TTFT | p99 TTFT | GPU cost | wrong-direction | minutes over budget | peak replicas |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+    ...rows,
+  ].join('\n');
+}
+
+const optPct = (x: number | undefined): string => (x === undefined ? 'n/a' : pct(x));
+const optS = (xs: readonly (number | null | undefined)[]): string => {
+  if (xs.every((x) => x === undefined)) return '–';
+  if (xs.some((x) => x === null || x === undefined))
+    return `never (${xs.filter((x) => typeof x === 'number').length}/${xs.length} seeds converged)`;
+  return `${mean(xs.filter((x): x is number => typeof x === 'number')).toFixed(0)} s`;
+};
+
+const optErr = (xs: readonly (number | null | undefined)[]): string => {
+  if (xs.every((x) => x === undefined)) return '–';
+  const ok = xs.filter((x): x is number => typeof x === 'number');
+  return ok.length === 0 ? 'nothing learned' : `${(Math.max(...ok) * 100).toFixed(0)} %`;
+};
+
+/** Issue 22: per policy, minutes meeting the p95 TTFT objective, GPU cost and learner convergence (seed means). */
+function sloTable(group: readonly RunRecord[]): string {
+  const head = group[0];
+  const names = head ? [...head.slo.keys()] : [];
+  const rows = names.map((n) => {
+    const fs = group.map((r) => r.slo.get(n)).filter((f): f is SloFigures => f !== undefined);
+    const m = (f: (x: SloFigures) => number | undefined): number | undefined => {
+      const xs = fs.map(f).filter((x): x is number => x !== undefined);
+      return xs.length === 0 ? undefined : mean(xs);
+    };
+    return (
+      `| ${n} | ${optPct(m((f) => f.minutesMeetingTtft))} | ${optPct(m((f) => f.minutesMeetingTtftWhereOracleMeets))} | ` +
+      `${(m((f) => f.gpuCost) ?? 0).toFixed(0)} | ${optS(fs.map((f) => f.convergenceColdStartS))} | ` +
+      `${optS(fs.map((f) => f.convergenceAfterChangeS))} | ${optErr(fs.map((f) => f.stepTimeErrorAtEnd))} |`
+    );
+  });
+  const slo = head?.scenario.slo;
+  const verdicts = group.map((r) => `seed ${r.seed}: ${r.sloVerdict.status} (${r.sloVerdict.detail})`).join('; ');
+  return [
+    `Objective: p95 TTFT ≤ ${slo?.ttftMs ?? '?'} ms, ITL ≤ ${slo?.itlMs ?? '?'} ms. ` +
+      `Issue 22's target (${head?.sloVerdict.target ?? ''}): ${verdicts}.`,
+    '',
+    '| policy | minutes p95 TTFT met | met where the oracle meets it | GPU cost | learner converged after cold start | after the speed change | step-time error at the end |',
+    '|---|---:|---:|---:|---:|---:|---:|',
     ...rows,
   ].join('\n');
 }
@@ -360,6 +527,8 @@ function report(): void {
       `One replica serves ${(replicaRps.get(head.scenario.name) ?? 0).toFixed(2)} req/s of this mix flat out.`,
       '',
       figuresTable(g),
+      '',
+      sloTable(g),
     ].join('\n');
     console.log(`\n== ${title} ==\n${body}`);
     sections.push(`#### ${title}\n\n${body}`);
@@ -420,7 +589,10 @@ const METHOD = [
   '  docs/developer-guide/saturation-scaling-config.md), `wva-v1` (the ±1 rule), `llmd-keda-epp` (llm-d/llm-d',
   '  guides/workload-autoscaling/keda-epp/scaledobject.yaml), `llmd-keda-token` (…/keda-epp-token-aware/…/scaledobject.yaml, the',
   "  divisor being the fleet's peak prefill throughput of the accelerator), `keda-waiting` (KEDA `prometheus` on",
-  "  `sum(vllm:num_requests_waiting)`, 5). The recipes bring their own HPA behaviour; the others use the scenario's.",
+  "  `sum(vllm:num_requests_waiting)`, 5), `wva-queueing-model` (WVA v0.9's QueueingModelAnalyzer, llm-d WVA",
+  '  docs/developer-guide/slo-queuemodel.md: α/β/γ learned by an EKF from mean TTFT/ITL, λ* by binary search against the',
+  "  scenario's objective as explicit targetTTFT/targetITL, ceil(arrivals / λ*)). The recipes bring their own HPA",
+  "  behaviour; the others use the scenario's.",
   `- **References**: \`oracle-reactive\` knows the offered rate (arrivals over the last cycle) and the gateway's backlog and sizes for`,
   `  them at ${ORACLE_UTILIZATION} of one replica's throughput at the scenario's mix, measured on the fleet (one replica kept busy);`,
   '  `oracle-forecast` also knows the highest rate over the next start-up plus a cycle.',
@@ -432,6 +604,12 @@ const METHOD = [
   '  scale-up while the rate did not rise by more than 10 % (counted once). Minutes over budget: minutes in which a request',
   `  started after waiting more than ${WAIT_BUDGET_MS / 1000} s. The targets judge SLO attainment at 2 s`,
   "  (interactive traffic; llm-d's token-aware recipe sizes its threshold for a ~2 s TTFT SLO).",
+  '- **Latency objective (issue 22)**: each scenario states p95 TTFT and ITL targets (chat 2 s / 50 ms; long prompts 3 s;',
+  '  the speed-change scenario 2 s / 100 ms). Per policy: the share of minutes (by arrival, minutes with arrivals) whose p95',
+  "  TTFT meets the target, over all minutes and over the minutes where the reactive oracle meets it; the learner's",
+  '  convergence: the first time from which its α/β/γ predict the true step time (src/sim/fleet/profiles.ts) within 10 % on',
+  "  the scenario's typical steps (16 sequences decoding at the mean context, with and without one mean prompt), and stay,",
+  '  after the cold start and after the speed change (`speed-change`: A100 pods move to L4 at 10 minutes).',
 ].join('\n');
 
 if (JSON_OUT) {
@@ -441,7 +619,9 @@ if (JSON_OUT) {
       trace: r.scenario.trace,
       startupS: r.startupS,
       seed: r.seed,
-      policies: POLICY_NAMES.map((n) => r.results[n].figures),
+      slo: r.scenario.slo,
+      sloTarget: r.sloVerdict,
+      policies: POLICY_NAMES.map((n) => ({ ...r.results[n].figures, ...r.slo.get(n) })),
     })),
   };
   process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);

@@ -176,3 +176,116 @@ export function policyFigures(x: FigureInputs): PolicyFigures {
     peakReplicas: peakReplicas(x.cycles),
   };
 }
+
+// ---------------------------------------------------------------------------------------------
+// Issue 22: minutes meeting a latency objective, and how fast a learned service model converges
+// ---------------------------------------------------------------------------------------------
+
+/** One request's time to first token, by its arrival (censored requests at their lower bound). */
+export interface TtftByArrival {
+  readonly arrivedAtMs: number;
+  readonly ttftMs: number;
+}
+
+/**
+ * Nearest-rank p95 TTFT of the requests that arrived in each minute of [0, durationMs); undefined for a minute without
+ * arrivals (it is neither met nor missed).
+ */
+export function minuteP95TtftMs(
+  requests: readonly TtftByArrival[],
+  durationMs: number,
+  minuteMs = WINDOW_MS,
+): (number | undefined)[] {
+  const minutes = Math.ceil(durationMs / minuteMs);
+  const buckets: number[][] = Array.from({ length: minutes }, () => []);
+  for (const r of requests) {
+    const m = Math.floor(r.arrivedAtMs / minuteMs);
+    if (m >= 0 && m < minutes) buckets[m]?.push(r.ttftMs);
+  }
+  return buckets.map((b) => (b.length === 0 ? undefined : ttftPercentileMs({ servedMs: b, censoredMs: [] }, 0.95)));
+}
+
+/** Per minute: its p95 TTFT meets the target (undefined: no arrivals). */
+export function minutesMeeting(series: readonly (number | undefined)[], targetMs: number): (boolean | undefined)[] {
+  return series.map((p) => (p === undefined ? undefined : p <= targetMs));
+}
+
+/**
+ * Share of the minutes (with arrivals) whose p95 TTFT meets the target; with `where`, only over the minutes where
+ * `where` is true (the reactive oracle met it). Undefined when no minute counts.
+ */
+export function minuteAttainment(
+  met: readonly (boolean | undefined)[],
+  where?: readonly (boolean | undefined)[],
+): number | undefined {
+  let n = 0;
+  let hits = 0;
+  for (const [i, m] of met.entries()) {
+    if (m === undefined) continue;
+    if (where && where[i] !== true) continue;
+    n++;
+    if (m) hits++;
+  }
+  return n === 0 ? undefined : hits / n;
+}
+
+/** Step-time parameters (ms): α + β·(tokens computed) + γ·(KV tokens read), the fleet's step model. */
+export interface StepParams {
+  readonly alpha: number;
+  readonly beta: number;
+  readonly gamma: number;
+}
+
+/** One engine step: tokens computed and KV tokens read. */
+export interface StepShape {
+  readonly tokens: number;
+  readonly kvTokens: number;
+}
+
+/**
+ * The steps a scenario's replica typically runs, from its mean prompt and output tokens: 16 sequences decoding at the
+ * mean context (prompt + half the output), and the same step with one mean prompt prefilled in it (chunked prefill
+ * mixes them). 16: a batch both an H100 and an L4 hold at these mixes (an L4 holds ~31 k KV tokens).
+ */
+export function typicalSteps(promptTokens: number, outputTokens: number): StepShape[] {
+  const context = promptTokens + outputTokens / 2;
+  const decode = { tokens: 16, kvTokens: 16 * context };
+  return [decode, { tokens: decode.tokens + promptTokens, kvTokens: decode.kvTokens + promptTokens }];
+}
+
+/** Largest relative error of the learned step time over the steps. */
+export function stepTimeError(learned: StepParams, truth: StepParams, steps: readonly StepShape[]): number {
+  const t = (p: StepParams, s: StepShape): number => p.alpha + p.beta * s.tokens + p.gamma * s.kvTokens;
+  return steps.reduce((m, s) => Math.max(m, Math.abs(t(learned, s) - t(truth, s)) / t(truth, s)), 0);
+}
+
+/** What a policy had learned of one variant at a cycle (undefined: nothing yet). */
+export interface LearnedSample {
+  readonly atMs: number;
+  readonly model: StepParams | undefined;
+}
+
+/** Within this share of the true step time, the learned model has converged. */
+export const CONVERGED_ERROR = 0.1;
+
+/**
+ * Time from `fromMs` to the first sample in [fromMs, toMs) from which every later sample of the window predicts the
+ * true step time within 10 % over the typical steps (it converged and stayed); undefined when it never does.
+ */
+export function convergenceMs(
+  samples: readonly LearnedSample[],
+  truth: StepParams,
+  steps: readonly StepShape[],
+  fromMs: number,
+  toMs: number,
+  tolerance = CONVERGED_ERROR,
+): number | undefined {
+  const window = samples.filter((s) => s.atMs >= fromMs && s.atMs < toMs);
+  let since: number | undefined;
+  for (const s of window) {
+    const ok = s.model !== undefined && stepTimeError(s.model, truth, steps) <= tolerance;
+    if (!ok) since = undefined;
+    else since ??= s.atMs;
+  }
+  return since === undefined ? undefined : since - fromMs;
+}

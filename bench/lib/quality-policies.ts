@@ -54,11 +54,24 @@ export interface PolicyOutput {
   readonly otherTriggers?: readonly { readonly values: ReadonlyMap<string, number>; readonly target: number }[];
 }
 
+/**
+ * A policy's learned service model of one variant: iteration time (ms) = alpha + beta x tokens computed + gamma x KV
+ * tokens read (the fleet's step model; notes/slo-contract.md). The bench measures its convergence to the fleet's truth.
+ */
+export interface LearnedServiceModel {
+  readonly alpha: number;
+  readonly beta: number;
+  readonly gamma: number;
+  readonly confident: boolean;
+}
+
 export interface ScalingPolicy {
   readonly name: string;
   /** The HPA behaviour the policy's recipe ships with; undefined: the scenario's. */
   readonly behaviour?: HpaBehaviour;
   decide(obs: PolicyObservation): PolicyOutput;
+  /** Policies that learn a service model per variant expose it here (by variant key), read after each decision. */
+  learnedServiceModels?(): ReadonlyMap<string, LearnedServiceModel>;
 }
 
 /** Policy 1: this engine's decision function, keeping its previous decisions like the cache does. */
@@ -193,7 +206,8 @@ export class OraclePolicy implements ScalingPolicy {
   readonly name: string;
 
   constructor(
-    private readonly rpsPerReplica: number,
+    /** What one replica serves; a function of time where the fleet's speed changes mid-run (it knows that too). */
+    private readonly rpsPerReplica: number | ((now: number) => number),
     private readonly startupS: number,
     private readonly drainS: number,
     private readonly maxScaleUpRate: number,
@@ -208,11 +222,12 @@ export class OraclePolicy implements ScalingPolicy {
     const pending = current - ready;
     const gateway = obs.metrics.gatewayQueue ?? 0;
     // The backlog grows at today's rate until new pods serve; the forecast only sizes what comes.
-    const shortfall = Math.max(0, obs.offeredRps - ready * this.rpsPerReplica - (pending * this.rpsPerReplica) / 2);
+    const perReplica = typeof this.rpsPerReplica === 'number' ? this.rpsPerReplica : this.rpsPerReplica(obs.now);
+    const shortfall = Math.max(0, obs.offeredRps - ready * perReplica - (pending * perReplica) / 2);
     const backlog = gateway + (gateway > 0 ? shortfall * this.startupS : 0);
     const rate =
       this.lookaheadS > 0 ? Math.max(obs.offeredRps, obs.peakOfferedRps(this.lookaheadS * 1000)) : obs.offeredRps;
-    const need = Math.max(1, Math.ceil((rate + backlog / this.drainS) / this.rpsPerReplica - 1e-9));
+    const need = Math.max(1, Math.ceil((rate + backlog / this.drainS) / perReplica - 1e-9));
     const n = Math.min(need, scaleUpCap(current, this.maxScaleUpRate));
     return {
       values: new Map(obs.variants.map((s) => [s.variant.key, n])),

@@ -204,3 +204,55 @@ export function evaluateTokenTargets(x: TokenTargetInputs): TokenTargetVerdict[]
   });
   return verdicts;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Issue 22's target: the SLO mode against the reactive oracle and against saturation mode
+// ---------------------------------------------------------------------------------------------
+
+/** The share of the oracle's good minutes the SLO mode must also meet. */
+export const SLO_MINUTES_SHARE = 0.95;
+
+/** A run's figures the issue-22 target reads; undefined: the policy did not run (its recipe is not in this tree). */
+export interface SloModeRun {
+  /** Share of the minutes where the reactive oracle meets p95 TTFT in which this policy meets it too. */
+  readonly minutesWhereOracleMeets: number | undefined;
+  readonly gpuCost: number;
+}
+
+export type SloVerdictStatus = 'pass' | 'fail' | 'not run' | 'not judged';
+
+export interface SloModeVerdict {
+  readonly id: 'slo-mode';
+  readonly target: string;
+  readonly status: SloVerdictStatus;
+  readonly detail: string;
+}
+
+/**
+ * "The engine's SLO mode meets p95 TTFT in at least 95 % of the minutes where the reactive oracle meets it, at lower
+ * GPU cost than saturation mode (the `engine` row) at its default thresholds." A missing run is "not run", never a
+ * pass; a run where the oracle meets no minute cannot be judged.
+ */
+export function evaluateSloModeTarget(x: {
+  readonly engineSlo: SloModeRun | undefined;
+  readonly engine: SloModeRun | undefined;
+}): SloModeVerdict {
+  const target = `p95 TTFT met in >= ${SLO_MINUTES_SHARE * 100} % of the oracle's minutes, cheaper than saturation mode`;
+  if (!x.engineSlo) return { id: 'slo-mode', target, status: 'not run', detail: 'engine-slo did not run' };
+  if (!x.engine) return { id: 'slo-mode', target, status: 'not run', detail: 'engine (saturation mode) did not run' };
+  const share = x.engineSlo.minutesWhereOracleMeets;
+  if (share === undefined)
+    return {
+      id: 'slo-mode',
+      target,
+      status: 'not judged',
+      detail: 'the reactive oracle meets the objective in no minute',
+    };
+  const met = share >= SLO_MINUTES_SHARE - EPS && x.engineSlo.gpuCost < x.engine.gpuCost - EPS;
+  return {
+    id: 'slo-mode',
+    target,
+    status: met ? 'pass' : 'fail',
+    detail: `${pct(share)} of the oracle's minutes, cost ${x.engineSlo.gpuCost.toFixed(0)} vs saturation mode ${x.engine.gpuCost.toFixed(0)}`,
+  };
+}

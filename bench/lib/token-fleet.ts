@@ -32,11 +32,19 @@ export type TokenModelSnapshot = Pick<
   | 'pods'
 >;
 
+/** The Deployment's pods move to another GPU at `atMs` (a node-pool change, a different instance type). */
+export interface SpeedChange {
+  readonly atMs: number;
+  readonly accelerator: Accelerator;
+}
+
 export interface TokenVariantSpec {
   readonly deployment: string;
   readonly replicas: number;
   readonly startupDelayMs: number;
   readonly accelerator: Accelerator;
+  /** Undefined: the variant's GPU never changes (every scenario but the speed-change one). */
+  readonly speedChange?: SpeedChange;
 }
 
 export interface TokenFleetOptions {

@@ -12,10 +12,17 @@ import { createHash } from 'node:crypto';
 import type { Variant } from '../../src/domain/variant.js';
 import type { VariantState } from '../../src/engine/saturation-analyzer.js';
 import { lowerBound, type TokenRequest } from '../../src/sim/traffic/trace-csv.js';
-import { policyFigures, wrongDirectionActions, type PolicyFigures, type WrongAction } from './quality-figures.js';
+import {
+  minuteP95TtftMs,
+  policyFigures,
+  wrongDirectionActions,
+  type PolicyFigures,
+  type TtftByArrival,
+  type WrongAction,
+} from './quality-figures.js';
 import { HpaEmulator, type HpaSettings } from './quality-hpa.js';
-import type { ScalingPolicy } from './quality-policies.js';
-import type { Accelerator, TokenFleetFactory } from './token-fleet.js';
+import type { LearnedServiceModel, ScalingPolicy } from './quality-policies.js';
+import type { Accelerator, SpeedChange, TokenFleetFactory } from './token-fleet.js';
 import { TokenScrapeHistory } from './token-observer.js';
 
 export interface TokenLoopVariant {
@@ -24,6 +31,8 @@ export interface TokenLoopVariant {
   readonly startupDelayMs: number;
   /** Ready at t = 0. */
   readonly initialReplicas: number;
+  /** The variant's pods move to another GPU mid-run (the speed-change scenario). */
+  readonly speedChange?: SpeedChange;
 }
 
 export interface TokenLoopSettings {
@@ -68,6 +77,13 @@ export interface TokenRunResult {
   /** Requests sent, and those without a first token at the end. */
   readonly sent: number;
   readonly censored: number;
+  /** p95 TTFT (ms) of the requests that arrived in each minute; undefined for a minute without arrivals. */
+  readonly minuteP95TtftMs: readonly (number | undefined)[];
+  /**
+   * What the policy had learned of each variant after each cycle's decision (policies exposing
+   * `learnedServiceModels`; empty otherwise).
+   */
+  readonly learned: readonly { readonly atMs: number; readonly models: ReadonlyMap<string, LearnedServiceModel> }[];
 }
 
 /** Arrivals per second over [fromMs, toMs) of a sorted request list (the window clipped at 0). */
@@ -83,6 +99,25 @@ export function arrivalRate(requests: readonly TokenRequest[], fromMs: number, t
  */
 export function offeredRpsAt(requests: readonly TokenRequest[], t: number, cycleMs: number): number {
   return t < cycleMs ? arrivalRate(requests, 0, cycleMs) : arrivalRate(requests, t - cycleMs, t);
+}
+
+/** Each sent request's TTFT by its arrival; those without a first token at `endMs` at their lower bound. */
+export function ttftByArrival(
+  sent: readonly TokenRequest[],
+  firstTokens: readonly { arrivedAtMs: number; atMs: number }[],
+  endMs: number,
+): TtftByArrival[] {
+  const served = [...firstTokens].sort((a, b) => a.arrivedAtMs - b.arrivedAtMs);
+  const out: TtftByArrival[] = [];
+  let j = 0;
+  for (const r of sent) {
+    const s = served[j];
+    if (s && Math.abs(s.arrivedAtMs - r.atMs) < 1e-3) {
+      j++;
+      out.push({ arrivedAtMs: r.atMs, ttftMs: s.atMs - s.arrivedAtMs });
+    } else out.push({ arrivedAtMs: r.atMs, ttftMs: endMs - r.atMs });
+  }
+  return out;
 }
 
 /**
@@ -118,6 +153,7 @@ export function runTokenPolicy(policy: ScalingPolicy, s: TokenLoopSettings): Tok
       replicas: v.initialReplicas,
       startupDelayMs: v.startupDelayMs,
       accelerator: v.accelerator,
+      ...(v.speedChange ? { speedChange: v.speedChange } : {}),
     })),
     seed: s.seed,
     flowControl: s.flowControl,
@@ -134,6 +170,7 @@ export function runTokenPolicy(policy: ScalingPolicy, s: TokenLoopSettings): Tok
   const cycles: TokenCycle[] = [];
   const replicaMs = new Map(s.variants.map((v) => [v.variant.deployment, 0]));
   const maxWaitPerMinute: number[] = [];
+  const learned: { atMs: number; models: ReadonlyMap<string, LearnedServiceModel> }[] = [];
 
   for (let t = 0; t < s.durationMs; t += s.cycleMs) {
     const model = fleet.model();
@@ -161,6 +198,8 @@ export function runTokenPolicy(policy: ScalingPolicy, s: TokenLoopSettings): Tok
       },
       tokens: history.tokenView(),
     });
+    const models = policy.learnedServiceModels?.();
+    if (models && models.size > 0) learned.push({ atMs: t, models });
     let current = 0;
     let desired = 0;
     for (const v of variants) {
@@ -219,6 +258,8 @@ export function runTokenPolicy(policy: ScalingPolicy, s: TokenLoopSettings): Tok
       .slice(0, 16),
     sent: sent.length,
     censored: ttft.censoredMs.length,
+    minuteP95TtftMs: minuteP95TtftMs(ttftByArrival(sent, firstTokens, s.durationMs), s.durationMs),
+    learned,
   };
 }
 

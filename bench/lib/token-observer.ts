@@ -25,6 +25,10 @@ interface PodSample {
   readonly inferenceSeconds: number;
   readonly promptTokensTotal: number;
   readonly generationTokensTotal: number;
+  readonly ttftSecondsSum: number;
+  readonly ttftCount: number;
+  readonly itlSecondsSum: number;
+  readonly itlCount: number;
 }
 
 interface PodHistory {
@@ -53,6 +57,15 @@ export interface TokenPodView {
   readonly avgPromptTokens: number | undefined;
   /** increase(vllm:generation_tokens_total[1m]) / increase(vllm:request_success_total[1m]). */
   readonly avgOutputTokens: number | undefined;
+  /** rate(vllm:request_success_total[1m]) in req/s; undefined with a single sample. */
+  readonly completionRps: number | undefined;
+  /**
+   * 1000 x increase(vllm:time_to_first_token_seconds_sum[1m]) / increase(_count[1m]); undefined without a first token
+   * in the window (missing, never 0).
+   */
+  readonly avgTtftMs: number | undefined;
+  /** The same mean of vllm:inter_token_latency_seconds; undefined without a decode step in the window. */
+  readonly avgItlMs: number | undefined;
 }
 
 /** Everything a token-aware policy may read at a cycle. */
@@ -68,6 +81,11 @@ export interface TokenView {
   readonly inflightTokens: number;
   /** `sum(inference_objective_running_requests)`. */
   readonly runningRequests: number;
+}
+
+/** A histogram's mean over a window in ms (its `_sum` and `_count` increases); undefined without observations. */
+function meanMs(sumSeconds: number, count: number): number | undefined {
+  return count > 0 ? (sumSeconds * 1000) / count : undefined;
 }
 
 export class TokenScrapeHistory {
@@ -98,6 +116,10 @@ export class TokenScrapeHistory {
         inferenceSeconds: p.inferenceSeconds,
         promptTokensTotal: p.promptTokensTotal,
         generationTokensTotal: p.generationTokensTotal,
+        ttftSecondsSum: p.ttftSecondsSum,
+        ttftCount: p.ttftCount,
+        itlSecondsSum: p.itlSecondsSum,
+        itlCount: p.itlCount,
       });
     }
     for (const [pod, h] of this.byPod) {
@@ -173,6 +195,9 @@ export class TokenScrapeHistory {
         avgPromptTokens: finished > 0 ? (last.promptTokensTotal - first.promptTokensTotal) / finished : undefined,
         avgOutputTokens:
           finished > 0 ? (last.generationTokensTotal - first.generationTokensTotal) / finished : undefined,
+        completionRps: last.at > first.at ? (finished * 1000) / (last.at - first.at) : undefined,
+        avgTtftMs: meanMs(last.ttftSecondsSum - first.ttftSecondsSum, last.ttftCount - first.ttftCount),
+        avgItlMs: meanMs(last.itlSecondsSum - first.itlSecondsSum, last.itlCount - first.itlCount),
       });
     }
     return {

@@ -313,6 +313,12 @@ export class VllmFleet {
         preemptions: p.preemptions,
         promptTokensTotal: p.promptTokens,
         generationTokensTotal: p.generationTokens,
+        ttftSecondsSum: p.ttft.sum,
+        ttftCount: p.ttft.count,
+        itlSecondsSum: p.itl.sum,
+        itlCount: p.itl.count,
+        queueTimeSecondsSum: p.queueTime.sum,
+        queueTimeCount: p.queueTime.count,
       }));
       const running = pods.reduce((s, p) => s + p.running, 0);
       const waiting = pods.reduce((s, p) => s + p.waiting, 0);

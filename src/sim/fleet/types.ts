@@ -134,6 +134,15 @@ export interface FleetPodSnapshot {
   readonly promptTokensTotal: number;
   /** Its `vllm:generation_tokens_total`. */
   readonly generationTokensTotal: number;
+  /** Its `vllm:time_to_first_token_seconds` `_sum` and `_count` (cumulative, as served). */
+  readonly ttftSecondsSum: number;
+  readonly ttftCount: number;
+  /** Its `vllm:inter_token_latency_seconds` `_sum` and `_count`. */
+  readonly itlSecondsSum: number;
+  readonly itlCount: number;
+  /** Its `vllm:request_queue_time_seconds` `_sum` and `_count`. */
+  readonly queueTimeSecondsSum: number;
+  readonly queueTimeCount: number;
 }
 
 export interface FleetModelSnapshot {

@@ -33,6 +33,9 @@ const pod = (over: Partial<TokenPodView> = {}): TokenPodView => ({
   kvCapacityTokens: 100_000,
   avgPromptTokens: 1000,
   avgOutputTokens: 200,
+  completionRps: undefined,
+  avgTtftMs: undefined,
+  avgItlMs: undefined,
   ...over,
 });
 

@@ -5,6 +5,7 @@ import type { TokenModelSnapshot, TokenPodSnapshot } from '../../../bench/lib/to
 import { measureReplicaRps, runTokenPolicy, type TokenLoopSettings } from '../../../bench/lib/token-loop.js';
 import { TokenScrapeHistory } from '../../../bench/lib/token-observer.js';
 import {
+  CHAT_SLO,
   MODEL,
   NS,
   POLICY_NAMES,
@@ -31,6 +32,12 @@ const pod = (name: string, over: Partial<TokenPodSnapshot>): TokenPodSnapshot =>
   preemptions: 0,
   promptTokensTotal: 0,
   generationTokensTotal: 0,
+  ttftSecondsSum: 0,
+  ttftCount: 0,
+  itlSecondsSum: 0,
+  itlCount: 0,
+  queueTimeSecondsSum: 0,
+  queueTimeCount: 0,
   accelerator: 'H100',
   ...over,
 });
@@ -48,6 +55,32 @@ const model = (pods: TokenPodSnapshot[]): TokenModelSnapshot => ({
 });
 
 describe('token observer', () => {
+  it('window means of the TTFT and ITL histograms and the completion rate; missing without observations', () => {
+    const h = new TokenScrapeHistory();
+    h.scrape(
+      model([pod('a', { completed: 10, ttftSecondsSum: 5, ttftCount: 10, itlSecondsSum: 2, itlCount: 100 })]),
+      0,
+    );
+    h.scrape(
+      model([pod('a', { completed: 16, ttftSecondsSum: 5.6, ttftCount: 14, itlSecondsSum: 3.5, itlCount: 200 })]),
+      30_000,
+    );
+    const v = h.tokenView().pods[0];
+    expect(v?.completionRps).toBeCloseTo(0.2, 12);
+    expect(v?.avgTtftMs).toBeCloseTo(150, 9);
+    expect(v?.avgItlMs).toBeCloseTo(15, 9);
+    // Nothing new in the next window: missing, never 0.
+    h.scrape(
+      model([pod('a', { completed: 16, ttftSecondsSum: 5.6, ttftCount: 14, itlSecondsSum: 3.5, itlCount: 200 })]),
+      90_000,
+    );
+    h.scrape(
+      model([pod('a', { completed: 16, ttftSecondsSum: 5.6, ttftCount: 14, itlSecondsSum: 3.5, itlCount: 200 })]),
+      105_000,
+    );
+    expect(h.tokenView().pods[0]).toMatchObject({ completionRps: 0, avgTtftMs: undefined, avgItlMs: undefined });
+  });
+
   it('peaks over 1 m, token means per finished request, latest sums, pending pods unseen', () => {
     const h = new TokenScrapeHistory();
     h.scrape(model([pod('a', { kvUsage: 0.6, waiting: 4 }), pod('p', { ready: false })]), 0);
@@ -99,6 +132,7 @@ describe('token loop on the real fleet', () => {
     hpa: wvaBenchmarkHpa(1, 6),
     hpaName: 'test',
     accelerator: 'H100',
+    slo: CHAT_SLO,
   };
   const settings = (seed: number): TokenLoopSettings => ({
     namespace: NS,
