@@ -21,6 +21,7 @@ export type NoteCode =
   | 'scale-up'
   | 'pending-cover-need'
   | 'rate-adds-none'
+  | 'at-max'
   | 'variant-grows'
   // Step 3, where Kubernetes shows the GPUs: placement (placement.ts).
   | 'placement-off'

@@ -114,7 +114,9 @@ export function scaleUp(ctx: ModelContext, f?: Forecast): StageResult {
   const clamps = modelClamp === '' ? NO_CLAMPS : new Map(ctx.states.map((s) => [s.variant.key, modelClamp]));
   const clampText = modelClamp ? ` [${modelClamp}]` : '';
   notes.push(
-    reasonNote(3, 'scale-up', `scale up by ${placed}: needed ${countText(needed)} replicas (${load})`),
+    placed > 0
+      ? reasonNote(3, 'scale-up', `scale up by ${placed}: needed ${countText(needed)} replicas (${load})`)
+      : reasonNote(3, 'at-max', `hold at max: needed ${countText(needed)} replicas (${load}), no variant has room`),
     traceNote(
       3,
       'scale-up',

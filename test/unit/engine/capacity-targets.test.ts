@@ -217,6 +217,8 @@ describe('step 3: how many, and to which variant', () => {
       scenario: { states: [state(variant('a', { maxReplicas: 2 }), 2)], metrics: metrics(replicas(a, 2, 0.9, 6)) },
       want: { a: 2 },
       clamp: 'all variants at max: 2 replica(s) not placed',
+      code: 'at-max',
+      text: 'hold at max: needed 6 replicas',
     },
   ])('$name', check);
 
