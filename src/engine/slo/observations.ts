@@ -1,0 +1,50 @@
+/**
+ * From what one replica's vLLM exports over a minute to the learner's observations (pure). Each is
+ * linear in [α, β, γ] given the measured counts (service-model.ts):
+ *
+ *  - ITL: a decode step of a batch of n running requests computes one token each, plus the prompt
+ *    chunks of new arrivals scheduled into the same step (chunked prefill: arrivals/s × prompt
+ *    tokens × step seconds), and reads the batch's context (KV use × KV capacity when vLLM reports
+ *    `cache_config_info`, else n × (prompt + half the output), the mean context of a request half way
+ *    through). So  ITL ≈ α + β·(n + λ·P·ITL/1000) + γ·K.
+ *  - Prefill: TTFT minus the time queued is the step that computed the prompt: P tokens of its own
+ *    beside the batch's decodes and other arrivals' prompts, reading the batch's context and itself.
+ *    So  (TTFT − queue) ≈ α + β·(P·(1 + λ·y/1000) + n) + γ·(K + P).
+ *
+ * A replica gives no observation of a kind when a value it needs is missing (never read as 0), or
+ * when it ran nothing (an idle replica says nothing of its speed).
+ */
+import type { ReplicaMetrics } from '../../domain/metrics.js';
+import type { Observation } from './service-model.js';
+
+/** The KV tokens a replica's running batch reads per step, or undefined when it cannot be told. */
+export function contextTokens(r: ReplicaMetrics, running: number): number | undefined {
+  const kv = r.kvCacheUsageNow ?? r.kvCacheUsage;
+  if (kv !== undefined && r.kvCapacityTokens !== undefined && r.kvCapacityTokens > 0) return kv * r.kvCapacityTokens;
+  const p = r.promptTokensPerRequest;
+  const o = r.outputTokensPerRequest;
+  return p !== undefined && o !== undefined ? running * (p + o / 2) : undefined;
+}
+
+/** The observations one replica's metrics give (0, 1 or 2). */
+export function observationsOf(r: ReplicaMetrics): Observation[] {
+  const out: Observation[] = [];
+  const n = r.running;
+  if (n === undefined || !(n > 0)) return out;
+  const k = contextTokens(r, n);
+  if (k === undefined) return out;
+  const rate = r.requestRate ?? 0;
+  const p = r.promptTokensPerRequest;
+  const itl = r.itlMeanMs;
+  if (itl !== undefined && itl > 0) {
+    const prefillPerStep = p !== undefined ? (rate * p * itl) / 1000 : 0;
+    out.push({ kind: 'itl', y: itl, h: [1, n + prefillPerStep, k] });
+  }
+  const ttft = r.ttftMeanMs;
+  const queue = r.queueTimeMeanMs;
+  if (ttft !== undefined && queue !== undefined && p !== undefined && p > 0) {
+    const y = ttft - queue;
+    if (y > 0) out.push({ kind: 'prefill', y, h: [1, p * (1 + (rate * y) / 1000) + n, k + p] });
+  }
+  return out;
+}
