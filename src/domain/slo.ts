@@ -51,3 +51,18 @@ export function sloTargetOf(s: SloOverrides): SloTarget | undefined {
   if (s.sloMode !== true || s.targetTTFT === undefined || s.targetITL === undefined) return undefined;
   return { ttftMs: s.targetTTFT, itlMs: s.targetITL };
 }
+
+/**
+ * What /debug/decisions shows of a variant's learned service model in SLO mode: iteration time
+ * (ms) = alpha + beta x tokens computed + gamma x KV tokens read, how many observations taught it,
+ * whether it is confident enough to size, and the req/s one replica takes within the targets.
+ */
+export interface ServiceModelView {
+  readonly alpha: number;
+  readonly beta: number;
+  readonly gamma: number;
+  readonly samples: number;
+  readonly confident: boolean;
+  /** req/s one replica takes within the model's targets; undefined before it is confident. */
+  readonly ratePerReplica: number | undefined;
+}
