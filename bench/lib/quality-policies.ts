@@ -74,6 +74,11 @@ export class EnginePolicy implements ScalingPolicy {
     private readonly onOutcome?: (now: number, outcome: ModelOutcome) => void,
   ) {}
 
+  /** What the engine learned of the model so far (undefined before its first decision). */
+  get modelState(): ModelState | undefined {
+    return this.state;
+  }
+
   decide(obs: PolicyObservation): PolicyOutput {
     const outcome = decideModel({
       namespace: obs.namespace,

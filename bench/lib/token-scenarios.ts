@@ -25,7 +25,15 @@ import {
   type PolicyOutput,
   type ScalingPolicy,
 } from './quality-policies.js';
-import { LlmdKedaEppPolicy, LlmdKedaTokenPolicy, WvaV2Policy } from './quality-recipes.js';
+import {
+  DEFAULT_SLO_TARGETS,
+  EngineSloPolicy,
+  LlmdKedaEppPolicy,
+  LlmdKedaTokenPolicy,
+  WvaV2Policy,
+  type LearnedServiceModel,
+  type SloTargets,
+} from './quality-recipes.js';
 import { decisionConfig, forecastSeconds } from './quality-scenarios.js';
 import type { Accelerator } from './token-fleet.js';
 import type { TokenLoopVariant } from './token-loop.js';
@@ -54,6 +62,7 @@ export const POLICY_NAMES = [
   'keda-waiting',
   'oracle-reactive',
   'oracle-forecast',
+  'engine-slo',
 ] as const;
 export type PolicyName = (typeof POLICY_NAMES)[number];
 
@@ -186,6 +195,11 @@ class Named implements ScalingPolicy {
   decide(obs: PolicyObservation): PolicyOutput {
     return this.inner.decide(obs);
   }
+
+  /** The inner policy's learned service models, when it learns any (SLO mode). */
+  learnedServiceModels(): ReadonlyMap<string, LearnedServiceModel> | undefined {
+    return this.inner instanceof EngineSloPolicy ? this.inner.learnedServiceModels() : undefined;
+  }
 }
 
 export interface RowContext {
@@ -194,6 +208,8 @@ export interface RowContext {
   readonly replicaRps: number;
   /** The fleet's peak prefill throughput of the scenario's accelerator (ACCELERATOR_PROFILES). */
   readonly peakPrefillTokensPerS: number;
+  /** The scenario's latency objective (SLO mode's row); default DEFAULT_SLO_TARGETS. */
+  readonly slo?: SloTargets;
 }
 
 /** The eight rows in the order, each a factory (a run needs a fresh policy). */
@@ -215,5 +231,6 @@ export function tokenPolicyRows(ctx: RowContext): Record<PolicyName, () => Scali
     'keda-waiting': () => new Named('keda-waiting', new KedaWaitingPolicy(5)),
     'oracle-reactive': () => new Named('oracle-reactive', oracle(0)),
     'oracle-forecast': () => new Named('oracle-forecast', oracle(forecastSeconds(ctx.startupS * 1000))),
+    'engine-slo': () => new Named('engine-slo', new EngineSloPolicy(decisionConfig, ctx.slo ?? DEFAULT_SLO_TARGETS)),
   };
 }
