@@ -8,8 +8,11 @@
  *    `cache_config_info`, else n × (prompt + half the output), the mean context of a request half way
  *    through). So  ITL ≈ α + β·(n + λ·P·ITL/1000) + γ·K.
  *  - Prefill: TTFT minus the time queued is the step that computed the prompt: P tokens of its own
- *    beside the batch's decodes and other arrivals' prompts, reading the batch's context and itself.
- *    So  (TTFT − queue) ≈ α + β·(P·(1 + λ·y/1000) + n) + γ·(K + P).
+ *    beside the batch's decodes and the prompts of the others that arrived during the step before,
+ *    reading the batch's context and itself. A request more likely arrives during a long step than
+ *    a short one (the inspection paradox), so that step is taken half way between a decode step
+ *    (the ITL) and a prefill step (y):  τ = (ITL + y)/2, or y without an ITL. So
+ *        (TTFT − queue) ≈ α + β·(P·(1 + λ·τ/1000) + n) + γ·(K + P).
  *
  * A replica gives no observation of a kind when a value it needs is missing (never read as 0), or
  * when it ran nothing (an idle replica says nothing of its speed).
@@ -44,7 +47,8 @@ export function observationsOf(r: ReplicaMetrics): Observation[] {
   const queue = r.queueTimeMeanMs;
   if (ttft !== undefined && queue !== undefined && p !== undefined && p > 0) {
     const y = ttft - queue;
-    if (y > 0) out.push({ kind: 'prefill', y, h: [1, p * (1 + (rate * y) / 1000) + n, k + p] });
+    const tau = itl !== undefined && itl > 0 ? (itl + y) / 2 : y;
+    if (y > 0) out.push({ kind: 'prefill', y, h: [1, p * (1 + (rate * tau) / 1000) + n, k + p] });
   }
   return out;
 }

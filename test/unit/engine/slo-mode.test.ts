@@ -23,7 +23,10 @@ function replica(i: number, rate: number): ReplicaMetrics {
   // The fixed points of the observation model (slo/observations.ts): arrivals' prompt chunks share each step.
   const share = 1 - (TRUE.beta * rate * P) / 1000;
   const itl = (TRUE.alpha + TRUE.beta * running + TRUE.gamma * k) / share;
-  const prefill = (TRUE.alpha + TRUE.beta * (P + running) + TRUE.gamma * (k + P)) / share;
+  // Prefill: y = α + β·(P·(1 + λ·(itl + y)/2000) + n) + γ·(K + P), solved for y.
+  const prefill =
+    (TRUE.alpha + TRUE.beta * (P * (1 + (rate * itl) / 2000) + running) + TRUE.gamma * (k + P)) /
+    (1 - (TRUE.beta * P * rate) / 2000);
   return {
     namespace: NS,
     modelID: MODEL,
