@@ -20,10 +20,12 @@
  *    prior, so the filter re-learns in a few cycles instead of creeping.
  *  - Non-negative: after each update a negative parameter is projected to 0 (a time per token
  *    cannot be negative; the projection is the usual constrained-Kalman shortcut).
- *  - Confidence (`confident`): enough samples of both kinds (ITL and prefill) and the relative
- *    standard deviation of the predicted latency at the latest observation of each kind at most
- *    MAX_REL_STD. Only a confident model sizes replicas (the engine falls back to saturation
- *    sizing before).
+ *  - Confidence (`confident`): enough samples of both kinds (ITL and prefill) over at least
+ *    MIN_UPDATES updates (the 1-minute windows of successive cycles overlap, and many replicas of
+ *    one cycle see the same moment: a cold start's first overloaded minute alone must not make a
+ *    model confident), and the relative standard deviation of the predicted latency at the latest
+ *    observation of each kind at most MAX_REL_STD. Only a confident model sizes replicas (the
+ *    engine falls back to saturation sizing before).
  *  - The state is a plain JSON value (shared store, /debug/decisions).
  */
 
@@ -47,6 +49,8 @@ export interface ServiceModelState {
   readonly prefillSamples?: number;
   /** Consecutive down-weighted observations (a run means the speed changed). */
   readonly outlierRun?: number;
+  /** Updates that took observations in (absent in states written before it existed: 0). */
+  readonly updates?: number;
   /** Relative standard deviation of the prediction at the latest observation of each kind. */
   readonly itlRelStd?: number;
   readonly prefillRelStd?: number;
@@ -81,6 +85,8 @@ export const CHANGE_RUN = 6;
 /** Samples of each kind, and in all, before the model may be confident. */
 export const MIN_KIND_SAMPLES = 5;
 export const MIN_SAMPLES = 12;
+/** Updates (engine cycles that gave observations) before the model may be confident: 2 minutes at 15 s. */
+export const MIN_UPDATES = 8;
 /** Largest relative standard deviation of a prediction for the model to be confident. */
 export const MAX_REL_STD = 0.1;
 
@@ -105,6 +111,7 @@ export function initialServiceModel(now: number): ServiceModelState {
     itlSamples: 0,
     prefillSamples: 0,
     outlierRun: 0,
+    updates: 0,
   };
 }
 
@@ -199,6 +206,7 @@ export function relativeStd(
 export function isConfident(s: ServiceModelState): boolean {
   return (
     s.samples >= MIN_SAMPLES &&
+    (s.updates ?? 0) >= MIN_UPDATES &&
     (s.itlSamples ?? 0) >= MIN_KIND_SAMPLES &&
     (s.prefillSamples ?? 0) >= MIN_KIND_SAMPLES &&
     (s.itlRelStd ?? Infinity) <= MAX_REL_STD &&
@@ -248,6 +256,7 @@ export function updateServiceModel(
   const next: ServiceModelState = {
     ...state,
     samples: start.samples + usable.length,
+    updates: (start.updates ?? 0) + 1,
     confident: false,
     updatedAt: now,
     itlSamples: itl,
@@ -308,6 +317,7 @@ export function parseServiceModel(raw: unknown): ServiceModelState | undefined {
     ...opt('itlSamples'),
     ...opt('prefillSamples'),
     ...opt('outlierRun'),
+    ...opt('updates'),
     ...opt('itlRelStd'),
     ...opt('prefillRelStd'),
   };

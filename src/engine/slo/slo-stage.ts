@@ -10,8 +10,11 @@
  *    confident yet, a variant with replicas is still learning (its capacity is unknown, so the
  *    model's is), or no confident variant can meet the targets at all.
  *  - Otherwise `{ result }`:
- *    - up: the demand is arrivals (raised by the look-ahead forecast, lookahead.ts) plus the
- *      gateway backlog served within BACKLOG_DRAIN_S. A variant the plan gives more than it has
+ *    - up: the demand is the arrivals' trend level (arrival-trend.ts; the arrivals measured this
+ *      cycle before the trend has one), raised by the look-ahead forecast (lookahead.ts), plus the
+ *      gateway backlog served within BACKLOG_DRAIN_S. Not this cycle's arrivals: their queue-growth
+ *      term jumps with every burst the backlog term already sizes, and a replica asked for on a jump
+ *      stays through the HPA's scale-down window. A variant the plan gives more than it has
  *      grows to the plan; none shrinks in the same cycle (never move against the load). The
  *      model grows by at most maxScaleUpRate x current (DESIGN's cap), first to the variants
  *      cheapest per unit of capacity; pending replicas count as capacity (no new ones while
@@ -123,7 +126,7 @@ export function sloStage(ctx: ModelContext): SloStageOutcome {
   if ('why' in ok) return fallback(ok.why);
   const backlog = (a.gatewayQueue ?? 0) / BACKLOG_DRAIN_S;
   const f = forecastOf(ctx);
-  const demandUp = m.arrivals * (f?.factor ?? 1) + backlog;
+  const demandUp = (ctx.state.arrivals?.level ?? m.arrivals) * (f?.factor ?? 1) + backlog;
   const plan = sizeForSlo(ok.variants, demandUp, slo.target);
   if (plan.capacities.every((c) => !(c.perReplica > 0)))
     return fallback(`no variant meets p95 TTFT ${slo.target.ttftMs} ms and ITL ${slo.target.itlMs} ms even idle`);

@@ -57,6 +57,7 @@ const confident: ServiceModelState = {
   updatedAt: NOW - 15_000,
   itlSamples: 50,
   prefillSamples: 50,
+  updates: 50,
   outlierRun: 0,
   itlRelStd: 0.01,
   prefillRelStd: 0.01,

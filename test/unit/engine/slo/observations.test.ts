@@ -7,7 +7,7 @@ const base: ReplicaMetrics = {
   modelID: 'm',
   pod: 'p-1',
   variantKey: 'ns/p',
-  kvCacheUsage: 0.5,
+  kvCacheUsage: 0.3,
   kvCacheUsageNow: 0.25,
   queueLength: 0,
   running: 10,
@@ -46,5 +46,16 @@ describe('observations from one replica', () => {
     expect(observationsOf({ ...base, itlMeanMs: undefined }).map((o) => o.kind)).toEqual(['prefill']);
     expect(observationsOf({ ...base, queueTimeMeanMs: undefined }).map((o) => o.kind)).toEqual(['itl']);
     expect(observationsOf({ ...base, ttftMeanMs: 20, queueTimeMeanMs: 30 }).map((o) => o.kind)).toEqual(['itl']);
+  });
+
+  it('a replica in a transient, near a full cache, or with a queue teaches nothing (or no prefill)', () => {
+    // Just started: no completion in its window.
+    expect(observationsOf({ ...base, requestRate: 0 })).toEqual([]);
+    // Its load just fell: KV now far below its 1-minute peak.
+    expect(observationsOf({ ...base, kvCacheUsage: 0.9, kvCacheUsageNow: 0.1 })).toEqual([]);
+    // Near a full cache (preemptions).
+    expect(observationsOf({ ...base, kvCacheUsage: 0.95, kvCacheUsageNow: 0.95 })).toEqual([]);
+    // A request waited on it within the minute: its TTFT is not one step after its queue time.
+    expect(observationsOf({ ...base, queueLength: 2 }).map((o) => o.kind)).toEqual(['itl']);
   });
 });
