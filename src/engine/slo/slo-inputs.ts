@@ -12,6 +12,24 @@ export interface SloInputs {
   readonly target: SloTarget;
   /** By variant key; undefined when the model's token counts are not known this cycle. */
   readonly workloads: ReadonlyMap<string, Workload> | undefined;
+  /**
+   * What the replicas measured over the last minute, for the reasons (model against measurement):
+   * the highest p95 TTFT and ITL of any replica (ms); undefined when none reports it.
+   */
+  readonly measured?: { readonly ttftP95Ms: number | undefined; readonly itlMs: number | undefined };
+}
+
+/** The highest value of a field over the replicas that report it. */
+function highest(
+  replicas: readonly ReplicaMetrics[],
+  pick: (r: ReplicaMetrics) => number | undefined,
+): number | undefined {
+  let out: number | undefined;
+  for (const r of replicas) {
+    const v = pick(r);
+    if (v !== undefined && (out === undefined || v > out)) out = v;
+  }
+  return out;
 }
 
 /** Mean prompt and output tokens per request over the model's replicas, weighted by completions. */
@@ -40,8 +58,9 @@ export function sloInputsOf(
   variantKeys: readonly string[],
   replicas: readonly ReplicaMetrics[],
 ): SloInputs {
+  const measured = { ttftP95Ms: highest(replicas, (r) => r.ttftP95Ms), itlMs: highest(replicas, (r) => r.itlMeanMs) };
   const tokens = modelTokens(replicas);
-  if (!tokens) return { target, workloads: undefined };
+  if (!tokens) return { target, workloads: undefined, measured };
   const capacity = new Map<string, number>();
   for (const r of replicas)
     if (r.variantKey !== undefined && r.kvCapacityTokens !== undefined && r.kvCapacityTokens > 0)
@@ -56,5 +75,5 @@ export function sloInputsOf(
       maxBatch: Math.max(1, Math.min(DEFAULT_MAX_NUM_SEQS, byKv)),
     });
   }
-  return { target, workloads };
+  return { target, workloads, measured };
 }

@@ -57,7 +57,13 @@ function planText(ctx: ModelContext, plan: SloPlan, demand: number): string {
     .map((c) => `${c.key} ${fmt(c.perReplica)}/s per replica`)
     .join(', ');
   const unmet = plan.unmet > 0 ? `; ${fmt(plan.unmet)}/s beyond every variant's max` : '';
-  return `demand ${fmt(demand)}/s within p95 TTFT ${t?.ttftMs} ms and ITL ${t?.itlMs} ms (${caps})${unmet}`;
+  const m = ctx.slo?.measured;
+  const ms = (v: number | undefined): string => (v === undefined ? 'n/a' : `${Math.round(v)} ms`);
+  const measured =
+    m && (m.ttftP95Ms !== undefined || m.itlMs !== undefined)
+      ? `; measured: p95 TTFT ${ms(m.ttftP95Ms)}, ITL ${ms(m.itlMs)} (highest replica)`
+      : '';
+  return `demand ${fmt(demand)}/s within p95 TTFT ${t?.ttftMs} ms and ITL ${t?.itlMs} ms (${caps})${unmet}${measured}`;
 }
 
 function totalOf(m: ReadonlyMap<string, number>): number {

@@ -117,6 +117,10 @@ describe('SLO mode in the engine', () => {
     expect(codes(o)).not.toContain('slo-fallback');
     expect(o.targets.action).toBe('scale-up');
     expect(o.decisions[0]?.desiredReplicas).toBe(4);
+    // The reason shows the model's plan beside what the replicas measured.
+    expect(o.decisions[0]?.reasons.find((r) => r.startsWith('SLO sizing: scale up by 1'))).toMatch(
+      /within p95 TTFT 2000 ms and ITL 50 ms \(ns\/h100 [\d.]+\/s per replica\); measured: p95 TTFT \d+ ms, ITL \d+ ms/,
+    );
     expect(o.decisions[0]?.serviceModel?.confident).toBe(true);
     expect(o.decisions[0]?.serviceModel?.ratePerReplica).toBeCloseTo(cap, 1);
   });
