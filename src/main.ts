@@ -25,6 +25,9 @@ import { RedisConnection } from './cache/redis-connection.js';
 import { RedisLock } from './cache/redis-lock.js';
 import { createSharedDecisionCache, SharedDecisionStore } from './cache/shared-decisions.js';
 import { VariantRegistry } from './cache/variant-registry.js';
+import { LearnedStateStore } from './cache/learned-state-store.js';
+import { MultiLayerCache } from './cache/multi-layer-cache.js';
+import { parseServiceModel, type ServiceModelState } from './engine/slo/service-model.js';
 import { createMetricsCollector } from './collector/factory.js';
 import { MetricsFetcher } from './collector/fetcher.js';
 import { SaturationConfigFile } from './config/saturation-config-file.js';
@@ -276,7 +279,25 @@ async function startScaler(
     intervalMs: settings.WVA_FETCH_INTERVAL,
     models: () => [...registry.byModel().values()].map((vs) => trackedModelOf(vs, decisionConfig())),
   });
+  // SLO mode's learned service models: shared through Redis (survive a restart, reach a new
+  // leader); kept there a week, as long as a variant may sit idle and still be worth its model.
+  const serviceModels = redis
+    ? new LearnedStateStore<ServiceModelState>({
+        cache: new MultiLayerCache<ServiceModelState>({
+          name: 'service-models',
+          redis,
+          localTtlMs: settings.WVA_LOCAL_CACHE_TTL,
+          redisTtlMs: 7 * 24 * 3600_000,
+          parse: parseServiceModel,
+          logger,
+          metrics,
+        }),
+        connection: redis,
+        logger,
+      })
+    : undefined;
   const engine = new Engine({
+    serviceModels,
     registry,
     decisions,
     trigger,

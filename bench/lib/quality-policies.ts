@@ -55,6 +55,15 @@ export interface PolicyOutput {
 }
 
 /**
+ * A latency objective as a vLLM operator states it (issue 22): p95 time to first token and mean inter-token latency,
+ * in ms. The SLO mode and WVA's queueing model size for it; the bench judges p95 TTFT per minute against it.
+ */
+export interface SloObjective {
+  readonly ttftMs: number;
+  readonly itlMs: number;
+}
+
+/**
  * A policy's learned service model of one variant: iteration time (ms) = alpha + beta x tokens computed + gamma x KV
  * tokens read (the fleet's step model; notes/slo-contract.md). The bench measures its convergence to the fleet's truth.
  */
@@ -86,6 +95,11 @@ export class EnginePolicy implements ScalingPolicy {
     private readonly config: DecisionConfig,
     private readonly onOutcome?: (now: number, outcome: ModelOutcome) => void,
   ) {}
+
+  /** What the engine learned of the model so far (undefined before its first decision). */
+  get modelState(): ModelState | undefined {
+    return this.state;
+  }
 
   decide(obs: PolicyObservation): PolicyOutput {
     const outcome = decideModel({

@@ -9,14 +9,25 @@
  *    (llm-d/llm-d guides/workload-autoscaling/keda-epp/scaledobject.yaml).
  *  - `llmd-keda-token`: llm-d's token-aware KEDA recipe for P+D co-located pods
  *    (llm-d/llm-d guides/workload-autoscaling/keda-epp-token-aware/optimized-baseline/base/scaledobject.yaml).
+ *  - `engine-slo` ("this engine, SLO mode"): this scaler's own engine with the saturation config's
+ *    `default` entry `{ sloMode: true, targetTTFT, targetITL }` at the scenario's targets (issue 22).
  *
  * Each policy is a pure function of its observation plus, for WVA V2, the compute-bound capacity it
  * has learnt (its rolling history, as the analyzer keeps it). The HPA behaviour a recipe ships with is
  * part of the recipe and replaces the scenario's; its min/max replicas stay the scenario's.
  */
 import type { VariantState } from '../../src/engine/saturation-analyzer.js';
+import { parseSaturationConfig } from '../../src/config/saturation-config.js';
+import type { DecisionConfig } from '../../src/engine/model-decision.js';
 import type { HpaBehaviour } from './quality-hpa.js';
-import type { PolicyObservation, PolicyOutput, ScalingPolicy } from './quality-policies.js';
+import {
+  EnginePolicy,
+  type LearnedServiceModel,
+  type PolicyObservation,
+  type PolicyOutput,
+  type ScalingPolicy,
+  type SloObjective,
+} from './quality-policies.js';
 import type { TokenPodView, TokenView } from './token-observer.js';
 
 function tokensOf(obs: PolicyObservation, who: string): TokenView {
@@ -295,5 +306,39 @@ export class LlmdKedaTokenPolicy implements ScalingPolicy {
       otherTriggers: [{ values: each(t.sumKvUsage), target: 0.8 }],
       note: `prefill backlog ${backlogS.toFixed(2)} s, sum KV ${t.sumKvUsage.toFixed(2)}`,
     };
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// This engine, SLO mode (issue 22)
+// ---------------------------------------------------------------------------------------------
+
+/** `base` with the saturation config's `default` entry in SLO mode at `slo` (parsed as a user's ConfigMap is). */
+export function engineSloConfig(base: DecisionConfig, slo: SloObjective): DecisionConfig {
+  const saturation = parseSaturationConfig({
+    default: `sloMode: true\ntargetTTFT: ${slo.ttftMs}\ntargetITL: ${slo.itlMs}`,
+  });
+  return { ...base, saturation };
+}
+
+/** `engine-slo`: the engine recipe with SLO mode on; value = desired replicas, AverageValue 1. */
+export class EngineSloPolicy implements ScalingPolicy {
+  readonly name = 'this engine, SLO mode';
+  private readonly inner: EnginePolicy;
+
+  constructor(base: DecisionConfig, slo: SloObjective) {
+    this.inner = new EnginePolicy(engineSloConfig(base, slo));
+  }
+
+  decide(obs: PolicyObservation): PolicyOutput {
+    return this.inner.decide(obs);
+  }
+
+  /** Each variant's learned α/β/γ and confidence, by variant key. */
+  learnedServiceModels(): ReadonlyMap<string, LearnedServiceModel> {
+    const out = new Map<string, LearnedServiceModel>();
+    for (const [key, m] of this.inner.modelState?.service ?? [])
+      out.set(key, { alpha: m.alpha, beta: m.beta, gamma: m.gamma, confident: m.confident });
+    return out;
   }
 }

@@ -5,6 +5,9 @@
  *  - The engine and WVA's V1 rule: what the collector's queries give (`max_over_time(...[1m])` of KV use
  *    and waiting per pod, running as the latest sample, `rate(...[1m])` of completions, the inference-time
  *    histogram's mean), as bench/lib/quality-observer.ts does on the request-level fleet.
+ *  - SLO mode (issue 22): the latency histograms' means over the window (increase(_sum) / increase(_count)),
+ *    TTFT's p95 as `histogram_quantile(0.95, increase(_bucket[1m]))` (Prometheus' linear interpolation
+ *    within a bucket), and output tokens per finished request; each missing when nothing was observed.
  *  - WVA's V2 analyzer: the same 1 m peaks, `vllm:cache_config_info`'s blocks, and the mean prompt and
  *    output tokens per finished request from the token counters over the window.
  *  - The KEDA recipes: instant sums at the latest scrape (`sum(vllm:kv_cache_usage_perc)`,
@@ -12,6 +15,7 @@
  *    `llm_d_epp_inflight_tokens`, `inference_objective_running_requests`).
  */
 import type { ModelMetrics, ReplicaMetrics } from '../../src/domain/metrics.js';
+import type { FleetHistogram, FleetPodLatency } from '../../src/sim/fleet/types.js';
 import type { Accelerator, TokenModelSnapshot } from './token-fleet.js';
 
 export const PEAK_WINDOW_MS = 60_000;
@@ -25,10 +29,7 @@ interface PodSample {
   readonly inferenceSeconds: number;
   readonly promptTokensTotal: number;
   readonly generationTokensTotal: number;
-  readonly ttftSecondsSum: number;
-  readonly ttftCount: number;
-  readonly itlSecondsSum: number;
-  readonly itlCount: number;
+  readonly latency: FleetPodLatency | undefined;
 }
 
 interface PodHistory {
@@ -83,9 +84,53 @@ export interface TokenView {
   readonly runningRequests: number;
 }
 
-/** A histogram's mean over a window in ms (its `_sum` and `_count` increases); undefined without observations. */
-function meanMs(sumSeconds: number, count: number): number | undefined {
-  return count > 0 ? (sumSeconds * 1000) / count : undefined;
+/** increase(_sum) / increase(_count) in ms; undefined without an observation in the window. */
+function meanMs(a: FleetHistogram | undefined, b: FleetHistogram | undefined): number | undefined {
+  if (!a || !b) return undefined;
+  const n = b.count - a.count;
+  return n > 0 ? ((b.sum - a.sum) / n) * 1000 : undefined;
+}
+
+/**
+ * histogram_quantile(q, increase(_bucket)) in ms, as Prometheus computes it: linear within the bucket
+ * that holds the rank (from 0 for the first), the highest finite bound when the rank is in +Inf.
+ */
+export function quantileMs(
+  q: number,
+  a: FleetHistogram | undefined,
+  b: FleetHistogram | undefined,
+): number | undefined {
+  if (!a || !b) return undefined;
+  const deltas = b.counts.map((c, i) => c - (a.counts[i] ?? 0));
+  const total = deltas.reduce((x, y) => x + y, 0);
+  if (!(total > 0)) return undefined;
+  const rank = q * total;
+  let cum = 0;
+  for (let i = 0; i < deltas.length; i++) {
+    const d = deltas[i] ?? 0;
+    if (cum + d >= rank && d > 0) {
+      const upper = b.bounds[i];
+      if (upper === undefined) return (b.bounds[b.bounds.length - 1] ?? 0) * 1000;
+      const lower = i === 0 ? 0 : (b.bounds[i - 1] ?? 0);
+      return (lower + ((upper - lower) * (rank - cum)) / d) * 1000;
+    }
+    cum += d;
+  }
+  return (b.bounds[b.bounds.length - 1] ?? 0) * 1000;
+}
+
+/** What the collector's latency queries give over the window between two samples of one pod. */
+function latencyOver(first: PodSample, last: PodSample, finished: number): Partial<ReplicaMetrics> {
+  const a = first.latency;
+  const b = last.latency;
+  return {
+    ttftMeanMs: meanMs(a?.ttft, b?.ttft),
+    ttftP95Ms: quantileMs(0.95, a?.ttft, b?.ttft),
+    itlMeanMs: meanMs(a?.itl, b?.itl),
+    queueTimeMeanMs: meanMs(a?.queueTime, b?.queueTime),
+    outputTokensPerRequest:
+      finished > 0 ? (last.generationTokensTotal - first.generationTokensTotal) / finished : undefined,
+  };
 }
 
 export class TokenScrapeHistory {
@@ -116,10 +161,7 @@ export class TokenScrapeHistory {
         inferenceSeconds: p.inferenceSeconds,
         promptTokensTotal: p.promptTokensTotal,
         generationTokensTotal: p.generationTokensTotal,
-        ttftSecondsSum: p.ttftSecondsSum,
-        ttftCount: p.ttftCount,
-        itlSecondsSum: p.itlSecondsSum,
-        itlCount: p.itlCount,
+        latency: p.latency,
       });
     }
     for (const [pod, h] of this.byPod) {
@@ -161,6 +203,7 @@ export class TokenScrapeHistory {
         kvCapacityTokens: h.numGpuBlocks * h.blockSize,
         promptTokensPerRequest:
           finished > 0 ? (last.promptTokensTotal - first.promptTokensTotal) / finished : undefined,
+        ...latencyOver(first, last, finished),
       });
     }
     return {
@@ -196,8 +239,8 @@ export class TokenScrapeHistory {
         avgOutputTokens:
           finished > 0 ? (last.generationTokensTotal - first.generationTokensTotal) / finished : undefined,
         completionRps: last.at > first.at ? (finished * 1000) / (last.at - first.at) : undefined,
-        avgTtftMs: meanMs(last.ttftSecondsSum - first.ttftSecondsSum, last.ttftCount - first.ttftCount),
-        avgItlMs: meanMs(last.itlSecondsSum - first.itlSecondsSum, last.itlCount - first.itlCount),
+        avgTtftMs: meanMs(first.latency?.ttft, last.latency?.ttft),
+        avgItlMs: meanMs(first.latency?.itl, last.latency?.itl),
       });
     }
     return {

@@ -25,8 +25,9 @@ import {
   type PolicyObservation,
   type PolicyOutput,
   type ScalingPolicy,
+  type SloObjective,
 } from './quality-policies.js';
-import { LlmdKedaEppPolicy, LlmdKedaTokenPolicy, WvaV2Policy } from './quality-recipes.js';
+import { EngineSloPolicy, LlmdKedaEppPolicy, LlmdKedaTokenPolicy, WvaV2Policy } from './quality-recipes.js';
 import { decisionConfig, forecastSeconds } from './quality-scenarios.js';
 import type { Accelerator, SpeedChange } from './token-fleet.js';
 import { QM_DEFAULTS, WvaQueueingModelPolicy } from './wva-queueing-model.js';
@@ -57,17 +58,11 @@ export const POLICY_NAMES = [
   'keda-waiting',
   'oracle-reactive',
   'oracle-forecast',
+  'engine-slo',
 ] as const;
 export type PolicyName = (typeof POLICY_NAMES)[number];
 
-/**
- * A latency objective as a vLLM operator states it (issue 22): p95 time to first token and mean inter-token latency,
- * in ms. The SLO mode and WVA's queueing model size for it; the bench judges p95 TTFT per minute against it.
- */
-export interface SloObjective {
-  readonly ttftMs: number;
-  readonly itlMs: number;
-}
+export type { SloObjective } from './quality-policies.js';
 
 /**
  * Interactive chat on Llama-3.1-8B: the first token within 2 s for 95 % of requests (what llm-d's token-aware recipe
@@ -284,5 +279,6 @@ export function tokenPolicyRows(ctx: RowContext): Record<PolicyName, () => Scali
     'keda-waiting': () => new Named('keda-waiting', new KedaWaitingPolicy(5)),
     'oracle-reactive': () => new Named('oracle-reactive', oracle(0)),
     'oracle-forecast': () => new Named('oracle-forecast', oracle(forecastSeconds(ctx.startupS * 1000))),
+    'engine-slo': () => new Named('engine-slo', new EngineSloPolicy(decisionConfig, slo)),
   };
 }

@@ -9,8 +9,11 @@
 
 export const CACHE_KEY_ROOT = 'wva';
 
-/** The kinds of entries the scaler shares. `lock` keys hold leader-election tokens. */
-export const CACHE_KINDS = ['decision', 'lock'] as const;
+/**
+ * The kinds of entries the scaler shares. `lock` keys hold leader-election tokens, `service` keys
+ * a variant's learned service model (SLO mode).
+ */
+export const CACHE_KINDS = ['decision', 'lock', 'service'] as const;
 export type CacheKind = (typeof CACHE_KINDS)[number];
 
 export class CacheKeyError extends Error {
@@ -56,6 +59,13 @@ export const CacheKeys = {
     const slash = variantKey.indexOf('/');
     if (slash <= 0) throw new CacheKeyError('variant key', variantKey, 'namespace/name');
     return CacheKeys.build('decision', variantKey.slice(0, slash), variantKey.slice(slash + 1));
+  },
+
+  /** Key of a variant's learned service model (SLO mode); `variantKey` is `namespace/name`. */
+  service(variantKey: string): string {
+    const slash = variantKey.indexOf('/');
+    if (slash <= 0) throw new CacheKeyError('variant key', variantKey, 'namespace/name');
+    return CacheKeys.build('service', variantKey.slice(0, slash), variantKey.slice(slash + 1));
   },
 
   /** Key of a leader lock, e.g. `lock('wva-system', 'engine')`. */

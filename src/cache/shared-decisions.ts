@@ -25,6 +25,7 @@
 import type { Redis } from 'ioredis';
 import type { Decision } from '../domain/decision.js';
 import type { Freshness } from '../domain/metrics.js';
+import type { ServiceModelView } from '../domain/slo.js';
 import type { Logger } from '../observability/logger.js';
 import type { ScalerMetrics } from '../observability/metrics.js';
 import type { DecisionCache } from './decision-cache.js';
@@ -372,6 +373,23 @@ export function parseDecision(raw: unknown): Decision | undefined {
     modelWaiting: waiting,
     modelCompletions: completions,
     gpuShortfall: nonNegative(r.gpuShortfall),
+    serviceModel: serviceModelView(r.serviceModel),
+  };
+}
+
+/** SLO mode's per-variant view (domain/slo.ts), or undefined when absent or malformed. */
+function serviceModelView(v: unknown): ServiceModelView | undefined {
+  if (!isRecord(v)) return undefined;
+  const num = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x) && x >= 0;
+  if (!num(v.alpha) || !num(v.beta) || !num(v.gamma) || !num(v.samples) || typeof v.confident !== 'boolean')
+    return undefined;
+  return {
+    alpha: v.alpha,
+    beta: v.beta,
+    gamma: v.gamma,
+    samples: v.samples,
+    confident: v.confident,
+    ratePerReplica: num(v.ratePerReplica) ? v.ratePerReplica : undefined,
   };
 }
 

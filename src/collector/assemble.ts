@@ -39,6 +39,13 @@ export interface SignalSet {
   readonly waitingNow?: PodValues | undefined;
   /** Mean prompt tokens per finished request per pod; undefined when the signal failed to fetch. */
   readonly promptTokens?: PodValues | undefined;
+  /** Latency means and p95 per pod in seconds (SLO mode); undefined when the signal failed to fetch. */
+  readonly ttftMean?: PodValues | undefined;
+  readonly ttftP95?: PodValues | undefined;
+  readonly itlMean?: PodValues | undefined;
+  readonly queueTime?: PodValues | undefined;
+  /** Output tokens per finished request per pod; undefined when the signal failed to fetch. */
+  readonly outputTokens?: PodValues | undefined;
   /** KV tokens per pod (`vllm:cache_config_info`) keyed by capacityKey(namespace, pod). */
   readonly kvCapacity?: ReadonlyMap<string, number> | undefined;
   /** Requests over each model's retention window; a model absent from the map is missing. */
@@ -96,6 +103,11 @@ function misnamedPods(
   return out.sort((a, b) => (a.pod < b.pod ? -1 : a.pod > b.pod ? 1 : 0));
 }
 
+/** Seconds to ms; missing stays missing. */
+function ms(seconds: number | undefined): number | undefined {
+  return seconds === undefined ? undefined : seconds * 1000;
+}
+
 export function assembleModelMetrics(
   models: readonly TrackedModel[],
   signals: SignalSet,
@@ -134,6 +146,11 @@ export function assembleModelMetrics(
         queueLengthNow: signals.waitingNow?.get(k),
         kvCapacityTokens: signals.kvCapacity?.get(capacityKey(model.namespace, pod)),
         promptTokensPerRequest: signals.promptTokens?.get(k),
+        ttftMeanMs: ms(signals.ttftMean?.get(k)),
+        ttftP95Ms: ms(signals.ttftP95?.get(k)),
+        itlMeanMs: ms(signals.itlMean?.get(k)),
+        queueTimeMeanMs: ms(signals.queueTime?.get(k)),
+        outputTokensPerRequest: signals.outputTokens?.get(k),
       };
     });
     return {

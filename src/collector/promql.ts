@@ -40,6 +40,11 @@ export type SignalName =
   | 'kvNow'
   | 'waitingNow'
   | 'promptTokens'
+  | 'ttftMean'
+  | 'ttftP95'
+  | 'itlMean'
+  | 'queueTime'
+  | 'outputTokens'
   | 'cacheConfig'
   | 'retention'
   | 'gateway'
@@ -59,6 +64,11 @@ const BY_POD = 'by (namespace, model_name, pod)';
 /** Prometheus duration for a window in ms (whole seconds, at least 1s). */
 export function promDuration(ms: number): string {
   return `${Math.max(1, Math.round(ms / 1000))}s`;
+}
+
+/** Mean of a histogram per pod over 1 m: increase of its _sum over increase of its _count. */
+function meanOf(histogram: string, sel: string): string {
+  return `sum ${BY_POD} (increase(${histogram}_sum${sel}[1m])) / sum ${BY_POD} (increase(${histogram}_count${sel}[1m]))`;
 }
 
 /**
@@ -99,6 +109,26 @@ export function buildSignalQueries(models: readonly TrackedModel[]): SignalQuery
       signal: 'promptTokens',
       critical: false,
       promql: `sum ${BY_POD} (rate(vllm:prompt_tokens_total${sel}[1m])) / sum ${BY_POD} (rate(vllm:request_success_total${sel}[1m]))`,
+    },
+    // Latency signals for SLO mode (issue 22), seconds (the assembler turns them into ms). Each is
+    // NaN, read as missing, over a minute in which the histogram took no sample.
+    { signal: 'ttftMean', critical: false, promql: meanOf('vllm:time_to_first_token_seconds', sel) },
+    {
+      signal: 'ttftP95',
+      critical: false,
+      promql: `histogram_quantile(0.95, sum by (namespace, model_name, pod, le) (increase(vllm:time_to_first_token_seconds_bucket${sel}[1m])))`,
+    },
+    // vLLM renamed time_per_output_token to inter_token_latency; the older name where only it exists.
+    {
+      signal: 'itlMean',
+      critical: false,
+      promql: `(${meanOf('vllm:inter_token_latency_seconds', sel)}) or (${meanOf('vllm:request_time_per_output_token_seconds', sel)})`,
+    },
+    { signal: 'queueTime', critical: false, promql: meanOf('vllm:request_queue_time_seconds', sel) },
+    {
+      signal: 'outputTokens',
+      critical: false,
+      promql: `sum ${BY_POD} (increase(vllm:generation_tokens_total${sel}[1m])) / sum ${BY_POD} (increase(vllm:request_success_total${sel}[1m]))`,
     },
     {
       signal: 'cacheConfig',

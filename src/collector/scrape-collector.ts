@@ -29,7 +29,7 @@ import type { MetricsCollector, TrackedModel } from './collector.js';
 import { FetchedMetrics } from './fetched-metrics.js';
 import { GATEWAY_QUEUE_WANTED, gatewayQueueFromSamples } from './gateway-queue.js';
 import { DeploymentPrefixMapper, type PodVariantMapper } from './pod-variant-mapper.js';
-import { ScrapeHistory, type PodObservation } from './scrape-history.js';
+import { LATENCY_FIELDS, ScrapeHistory, type LatencyField, type PodObservation } from './scrape-history.js';
 import { parseExposition, type TextSample } from './text-format.js';
 
 export const VLLM_METRICS = {
@@ -41,14 +41,31 @@ export const VLLM_METRICS = {
   inferenceSum: 'vllm:request_inference_time_seconds_sum',
   inferenceCount: 'vllm:request_inference_time_seconds_count',
   promptTokens: 'vllm:prompt_tokens_total',
+  generationTokens: 'vllm:generation_tokens_total',
+  ttftSum: 'vllm:time_to_first_token_seconds_sum',
+  ttftCount: 'vllm:time_to_first_token_seconds_count',
+  itlSum: 'vllm:inter_token_latency_seconds_sum',
+  itlCount: 'vllm:inter_token_latency_seconds_count',
+  tpotSum: 'vllm:request_time_per_output_token_seconds_sum',
+  tpotCount: 'vllm:request_time_per_output_token_seconds_count',
+  queueSum: 'vllm:request_queue_time_seconds_sum',
+  queueCount: 'vllm:request_queue_time_seconds_count',
   cacheConfig: 'vllm:cache_config_info',
 } as const;
 /** Histograms read for their `_sum` and `_count` (see parseExposition). */
-const FLAT_HISTOGRAMS = new Set<string>(['vllm:request_inference_time_seconds']);
+const FLAT_HISTOGRAMS = new Set<string>([
+  'vllm:request_inference_time_seconds',
+  // SLO mode's latency means (their buckets are not read: no p95 from this backend).
+  'vllm:time_to_first_token_seconds',
+  'vllm:inter_token_latency_seconds',
+  'vllm:request_time_per_output_token_seconds',
+  'vllm:request_queue_time_seconds',
+]);
 
 const WANTED = new Set<string>(Object.values(VLLM_METRICS));
 
-type PodField = 'kv' | 'kvLegacy' | 'waiting' | 'running' | 'success' | 'inferSum' | 'inferCount' | 'prompt';
+type PodField =
+  'kv' | 'kvLegacy' | 'waiting' | 'running' | 'success' | 'inferSum' | 'inferCount' | 'prompt' | LatencyField;
 /**
  * How each wanted series folds into its pod's value. A pod with several engines (data parallel)
  * reports the max KV and the sum of queues and counters, as the PromQL does; a NaN part makes
@@ -63,6 +80,10 @@ const FOLDS = new Map<string, { field: PodField; combine: 'max' | 'sum'; nanIsMi
   [VLLM_METRICS.inferenceSum, { field: 'inferSum', combine: 'sum', nanIsMissing: true }],
   [VLLM_METRICS.inferenceCount, { field: 'inferCount', combine: 'sum', nanIsMissing: true }],
   [VLLM_METRICS.promptTokens, { field: 'prompt', combine: 'sum', nanIsMissing: true }],
+  [VLLM_METRICS.generationTokens, { field: 'generation', combine: 'sum', nanIsMissing: true }],
+  ...(['ttftSum', 'ttftCount', 'itlSum', 'itlCount', 'tpotSum', 'tpotCount', 'queueSum', 'queueCount'] as const).map(
+    (f) => [VLLM_METRICS[f], { field: f, combine: 'sum', nanIsMissing: true }] as const,
+  ),
 ]);
 
 interface PodAcc {
@@ -71,6 +92,10 @@ interface PodAcc {
   readonly pod: string;
   readonly values: Partial<Record<PodField, number>>;
   readonly missing: Set<PodField>;
+}
+
+function seconds(ms: number | undefined): number | undefined {
+  return ms === undefined ? undefined : ms / 1000;
 }
 
 export class ScrapeError extends Error {
@@ -206,7 +231,21 @@ export class ScrapeCollector implements MetricsCollector {
     observations: ReadonlyMap<string, Obs>,
     missingPods: ReadonlySet<string>,
     t: number,
-  ): Pick<SignalSet, 'kv' | 'waiting' | 'running' | 'rate' | 'service' | 'kvNow' | 'waitingNow' | 'promptTokens'> {
+  ): Pick<
+    SignalSet,
+    | 'kv'
+    | 'waiting'
+    | 'running'
+    | 'rate'
+    | 'service'
+    | 'kvNow'
+    | 'waitingNow'
+    | 'promptTokens'
+    | 'ttftMean'
+    | 'itlMean'
+    | 'queueTime'
+    | 'outputTokens'
+  > {
     const maps = {
       kv: new Map<string, number | undefined>(),
       waiting: new Map<string, number | undefined>(),
@@ -216,6 +255,10 @@ export class ScrapeCollector implements MetricsCollector {
       kvNow: new Map<string, number | undefined>(),
       waitingNow: new Map<string, number | undefined>(),
       promptTokens: new Map<string, number | undefined>(),
+      ttftMean: new Map<string, number | undefined>(),
+      itlMean: new Map<string, number | undefined>(),
+      queueTime: new Map<string, number | undefined>(),
+      outputTokens: new Map<string, number | undefined>(),
     };
     for (const [k, o] of observations) {
       const w = this.history.windowValues(k, t);
@@ -227,6 +270,11 @@ export class ScrapeCollector implements MetricsCollector {
       maps.kvNow.set(k, o.kv);
       maps.waitingNow.set(k, o.waiting);
       maps.promptTokens.set(k, w.promptTokensPerRequest);
+      // The assembler reads latency signals in seconds, as Prometheus returns them.
+      maps.ttftMean.set(k, seconds(w.ttftMeanMs));
+      maps.itlMean.set(k, seconds(w.itlMeanMs));
+      maps.queueTime.set(k, seconds(w.queueTimeMeanMs));
+      maps.outputTokens.set(k, w.outputTokensPerRequest);
     }
     for (const k of missingPods) {
       if (observations.has(k)) continue; // another target reported it
@@ -302,6 +350,7 @@ export class ScrapeCollector implements MetricsCollector {
         inferenceSum: get('inferSum'),
         inferenceCount: get('inferCount'),
         promptTotal: get('prompt'),
+        latency: Object.fromEntries(LATENCY_FIELDS.map((f) => [f, get(f)])),
       });
     }
     return out;

@@ -5,6 +5,10 @@
  * of its count over the last minute, and requests over the retention window are counter deltas
  * over that window.
  *
+ * The latency histograms of SLO mode (time to first token, inter-token latency or its older name
+ * time per output token, queue time) and the generated-token counter are folded the same way; their
+ * window means are delta(_sum) / delta(_count), as the PromQL's increase() ratios.
+ *
  * Counters are folded at ingestion into a per-pod monotonic total (resets add the new value, as
  * Prometheus' increase() does), so old samples can be thinned without losing increments; thinning
  * can only move a window's baseline earlier by one spacing bucket (over-count, never under-count).
@@ -27,7 +31,24 @@ export interface PodObservation {
   readonly inferenceCount: number | undefined;
   /** Raw `vllm:prompt_tokens_total`; undefined when absent. */
   readonly promptTotal?: number | undefined;
+  /** Raw latency histogram sums and counts and `vllm:generation_tokens_total` (SLO mode). */
+  readonly latency?: LatencyCounters | undefined;
 }
+
+/** The counters SLO mode reads: histogram `_sum`/`_count` pairs and the generated tokens. */
+export const LATENCY_FIELDS = [
+  'ttftSum',
+  'ttftCount',
+  'itlSum',
+  'itlCount',
+  'tpotSum',
+  'tpotCount',
+  'queueSum',
+  'queueCount',
+  'generation',
+] as const;
+export type LatencyField = (typeof LATENCY_FIELDS)[number];
+export type LatencyCounters = Readonly<Partial<Record<LatencyField, number | undefined>>>;
 
 interface Sample {
   readonly t: number;
@@ -40,6 +61,8 @@ interface Sample {
   readonly inferCount: number | undefined;
   /** Monotonic prompt tokens, likewise. */
   readonly prompt: number | undefined;
+  /** Monotonic latency counters, likewise (a field absent when its counter was). */
+  readonly lat: LatencyCounters;
 }
 
 /** A counter folded into a monotonic total: a reset adds the new raw value, like increase(). */
@@ -64,6 +87,7 @@ interface PodHistory {
   readonly inferSum: CounterFold;
   readonly inferCount: CounterFold;
   readonly prompt: CounterFold;
+  readonly lat: Map<LatencyField, CounterFold>;
 }
 
 export interface PodWindowValues {
@@ -74,6 +98,54 @@ export interface PodWindowValues {
   readonly serviceSeconds: number | undefined;
   /** Prompt tokens per request finished in the window; undefined when none finished or no counter. */
   readonly promptTokensPerRequest: number | undefined;
+  /** Window means in ms (SLO mode); undefined when the histogram took no sample or is absent. */
+  readonly ttftMeanMs?: number | undefined;
+  readonly itlMeanMs?: number | undefined;
+  readonly queueTimeMeanMs?: number | undefined;
+  /** Generated tokens per request finished in the window; undefined when none finished or no counter. */
+  readonly outputTokensPerRequest?: number | undefined;
+}
+
+/** delta(num) / delta(den) between the first and last samples of the window that have both. */
+function windowRatio(
+  samples: readonly Sample[],
+  num: (s: Sample) => number | undefined,
+  den: (s: Sample) => number | undefined,
+): number | undefined {
+  let first: Sample | undefined;
+  let last: Sample | undefined;
+  for (const s of samples) {
+    if (num(s) === undefined || den(s) === undefined) continue;
+    first ??= s;
+    last = s;
+  }
+  if (!first || !last) return undefined;
+  const d = (den(last) ?? 0) - (den(first) ?? 0);
+  return d > 0 ? ((num(last) ?? 0) - (num(first) ?? 0)) / d : undefined;
+}
+
+/** The latency means of the window's samples. */
+function latencyMeans(
+  samples: readonly Sample[],
+): Pick<PodWindowValues, 'ttftMeanMs' | 'itlMeanMs' | 'queueTimeMeanMs' | 'outputTokensPerRequest'> {
+  const mean = (sum: LatencyField, count: LatencyField): number | undefined => {
+    const r = windowRatio(
+      samples,
+      (s) => s.lat[sum],
+      (s) => s.lat[count],
+    );
+    return r === undefined ? undefined : r * 1000;
+  };
+  return {
+    ttftMeanMs: mean('ttftSum', 'ttftCount'),
+    itlMeanMs: mean('itlSum', 'itlCount') ?? mean('tpotSum', 'tpotCount'),
+    queueTimeMeanMs: mean('queueSum', 'queueCount'),
+    outputTokensPerRequest: windowRatio(
+      samples,
+      (s) => s.lat.generation,
+      (s) => s.mono,
+    ),
+  };
 }
 
 export interface ScrapeHistoryOptions {
@@ -91,6 +163,16 @@ function promptPerRequest(counters: readonly Sample[]): number | undefined {
   if (!first || !last) return undefined;
   const finished = (last.mono ?? 0) - (first.mono ?? 0);
   return finished > 0 ? ((last.prompt ?? 0) - (first.prompt ?? 0)) / finished : undefined;
+}
+
+function foldLatency(folds: ReadonlyMap<LatencyField, CounterFold>, raw: LatencyCounters | undefined): LatencyCounters {
+  if (!raw) return {};
+  const out: Partial<Record<LatencyField, number>> = {};
+  for (const [f, fold] of folds) {
+    const v = fold.add(raw[f]);
+    if (v !== undefined) out[f] = v;
+  }
+  return out;
 }
 
 export class ScrapeHistory {
@@ -125,6 +207,7 @@ export class ScrapeHistory {
           inferSum: new CounterFold(base),
           inferCount: new CounterFold(base),
           prompt: new CounterFold(base),
+          lat: new Map(LATENCY_FIELDS.map((f) => [f, new CounterFold(base)])),
         };
         this.pods.set(key, h);
       }
@@ -136,6 +219,7 @@ export class ScrapeHistory {
         inferSum: h.inferSum.add(o.inferenceSum),
         inferCount: h.inferCount.add(o.inferenceCount),
         prompt: h.prompt.add(o.promptTotal),
+        lat: foldLatency(h.lat, o.latency),
       });
     }
     this.prune(t, Math.max(keepMs, this.peakWindowMs));
@@ -175,7 +259,15 @@ export class ScrapeHistory {
     const s1 = service[service.length - 1];
     const finished = s0 && s1 ? (s1.inferCount ?? 0) - (s0.inferCount ?? 0) : 0;
     const serviceSeconds = s0 && s1 && finished > 0 ? ((s1.inferSum ?? 0) - (s0.inferSum ?? 0)) / finished : undefined;
-    return { kvPeak, waitingPeak, requestRate, serviceSeconds, promptTokensPerRequest: promptPerRequest(counters) };
+    const windowed = h.samples.filter((x) => x.t > from);
+    return {
+      kvPeak,
+      waitingPeak,
+      requestRate,
+      serviceSeconds,
+      promptTokensPerRequest: promptPerRequest(counters),
+      ...latencyMeans(windowed),
+    };
   }
 
   /**

@@ -8,6 +8,11 @@
  * Field values go through the shared scalar parsers (scalars.ts); THRESHOLD_SCALARS is shared with
  * the trigger-metadata parser, and the spare-trigger rule is domain/saturation.ts's, checked here on
  * each entry's merged thresholds.
+ *
+ * SLO mode (issue 22): `sloMode`, `targetTTFT` (p95 time to first token, ms) and `targetITL` (mean
+ * inter-token latency, ms), WVA v0.9's QueueingModelAnalyzer field names (llm-d WVA
+ * docs/developer-guide/slo-queuemodel.md), in any entry; they merge field by field like the
+ * thresholds, and an entry whose merged `sloMode` is on without both targets is refused.
  */
 import { parse as parseYaml } from 'yaml';
 import {
@@ -31,6 +36,7 @@ import {
   type SaturationThresholds,
   type ScaleToZeroConfig,
 } from '../domain/saturation.js';
+import { mergeSlo, missingSloTarget, sloTargetOf, type SloOverrides, type SloTarget } from '../domain/slo.js';
 
 export class SaturationConfigError extends InvalidValueError {
   /** `detail` replaces the generic "field=value is invalid: expected ..." (cross-field rules). */
@@ -62,6 +68,8 @@ export interface SaturationEntry {
   readonly retentionMs: number | undefined;
   /** WVA V2's knobs (see V2_FIELDS); undefined where the entry does not give them. */
   readonly v2: V2Knobs;
+  /** SLO mode and its targets as this entry gives them (absent: none given). */
+  readonly slo?: SloOverrides;
 }
 
 /**
@@ -92,6 +100,8 @@ export interface SaturationConfig {
   readonly defaultV2?: V2Knobs;
   /** `enableLimiter` and `limiters:` of the `default` entry (cluster-wide, as in WVA). */
   readonly limiter?: LimiterConfig;
+  /** The `default` entry's SLO fields (per-model entries merge over them field by field). */
+  readonly defaultSlo?: SloOverrides;
 }
 
 export const EMPTY_SATURATION_CONFIG: SaturationConfig = Object.freeze({
@@ -186,6 +196,10 @@ function checkEffective(entry: string, layers: readonly Layer[]): void {
 /** WVA V2 fields accepted in any entry (see V2Knobs), and those only the `default` entry may carry. */
 const V2_FIELDS = ['scaleUpThreshold', 'scaleDownBoundary', 'priority', 'analyzers', 'analyzerName'] as const;
 const CLUSTER_FIELDS = ['enableLimiter', 'limiters'] as const;
+const SLO_FIELDS = ['sloMode', 'targetTTFT', 'targetITL'] as const;
+
+/** A latency target in ms: above 0, at most an hour (a larger one is a unit mistake, e.g. µs). */
+export const SLO_TARGET_SCALAR = decimalScalar(0, 3_600_000, { above: true });
 
 const KNOWN_FIELDS = new Set<string>([
   ...THRESHOLD_NAMES,
@@ -196,6 +210,7 @@ const KNOWN_FIELDS = new Set<string>([
   'retention_period',
   ...V2_FIELDS,
   ...CLUSTER_FIELDS,
+  ...SLO_FIELDS,
 ]);
 
 const scaleUpThresholdScalar = decimalScalar(0, 1, { above: true });
@@ -257,6 +272,31 @@ function parseV2(entry: string, fields: Record<string, unknown>): V2Knobs {
   if (v2.scaleDownBoundary !== undefined && v2.scaleDownBoundary >= 1)
     throw new SaturationConfigError(entry, 'scaleDownBoundary', v2.scaleDownBoundary, 'a number above 0 and below 1');
   return v2;
+}
+
+function parseSlo(entry: string, fields: Record<string, unknown>): SloOverrides {
+  return {
+    sloMode: given(fields['sloMode']) ? parseField(entry, 'sloMode', fields['sloMode'], booleanScalar) : undefined,
+    targetTTFT: given(fields['targetTTFT'])
+      ? parseField(entry, 'targetTTFT', fields['targetTTFT'], SLO_TARGET_SCALAR)
+      : undefined,
+    targetITL: given(fields['targetITL'])
+      ? parseField(entry, 'targetITL', fields['targetITL'], SLO_TARGET_SCALAR)
+      : undefined,
+  };
+}
+
+/** `sloMode: true` on the merged entry needs both targets: say which one is missing and from where. */
+function checkSlo(entry: string, merged: SloOverrides): void {
+  const missing = missingSloTarget(merged);
+  if (missing === undefined) return;
+  throw new SaturationConfigError(
+    entry,
+    missing,
+    undefined,
+    'a target in ms',
+    `sloMode is true but ${missing} is not set (in this entry or the default entry): SLO mode needs both targetTTFT (p95 time to first token, ms) and targetITL (inter-token latency, ms)`,
+  );
 }
 
 /** `enableLimiter` and `limiters:`: the `default` entry's, cluster-wide (WVA reads them only there). */
@@ -345,6 +385,7 @@ function parseEntry(
     isDefault,
     limiter: isDefault ? parseLimiter(name, fields) : undefined,
     v2: parseV2(name, fields),
+    slo: parseSlo(name, fields),
     modelID: typeof modelRaw === 'string' ? modelRaw : '',
     namespace: ns === '' ? undefined : ns,
     thresholds,
@@ -367,6 +408,7 @@ export function parseSaturationConfig(data: Readonly<Record<string, string>>): S
   let defaultRetentionMs: number | undefined;
   let defaultV2: V2Knobs = {};
   let limiter: LimiterConfig = DEFAULT_LIMITER_CONFIG;
+  let defaultSlo: SloOverrides = {};
   const entries: SaturationEntry[] = [];
   for (const name of Object.keys(data).sort()) {
     const parsed = parseEntry(name, data[name] ?? '');
@@ -376,6 +418,7 @@ export function parseSaturationConfig(data: Readonly<Record<string, string>>): S
       defaultRetentionMs = parsed.retentionMs ?? defaultRetentionMs;
       defaultV2 = mergeV2(defaultV2, parsed.v2);
       limiter = parsed.limiter ?? limiter;
+      defaultSlo = mergeSlo(defaultSlo, parsed.slo);
     } else {
       entries.push({
         name: parsed.name,
@@ -385,10 +428,21 @@ export function parseSaturationConfig(data: Readonly<Record<string, string>>): S
         scaleToZero: parsed.scaleToZero,
         retentionMs: parsed.retentionMs,
         v2: parsed.v2,
+        slo: parsed.slo,
       });
     }
   }
-  const config: SaturationConfig = { defaults, defaultScaleToZero, defaultRetentionMs, entries, defaultV2, limiter };
+  const config: SaturationConfig = {
+    defaults,
+    defaultScaleToZero,
+    defaultRetentionMs,
+    entries,
+    defaultV2,
+    limiter,
+    defaultSlo,
+  };
+  checkSlo('default', defaultSlo);
+  for (const e of entries) checkSlo(e.name, mergeSlo(defaultSlo, e.slo));
   for (const e of [{ name: 'default', v2: defaultV2 }, ...entries]) {
     const v2 = e.name === 'default' ? defaultV2 : mergeV2(defaultV2, e.v2);
     if (
@@ -535,4 +589,19 @@ export function resolveScaleToZero(
     enabled: override.enabled ?? entry?.scaleToZero ?? config.defaultScaleToZero ?? processDefault.enabled,
     retentionMs: override.retentionMs ?? entry?.retentionMs ?? config.defaultRetentionMs ?? processDefault.retentionMs,
   };
+}
+
+/**
+ * A model's latency objective: the default entry's SLO fields <- its own entry's <- `override`
+ * (trigger metadata), field by field. Undefined = saturation mode (sloMode off or not given, or a
+ * target missing: parsing refuses the latter for config entries, so only an override can cause it).
+ */
+export function resolveSlo(
+  config: SaturationConfig,
+  namespace: string,
+  modelID: string,
+  override?: SloOverrides,
+): SloTarget | undefined {
+  const entry = findEntry(config, namespace, modelID);
+  return sloTargetOf(mergeSlo(config.defaultSlo, entry?.slo, override));
 }

@@ -13,7 +13,7 @@
  */
 import { spareProblemRefusedAtLoad, type SaturationOverrides } from '../domain/saturation.js';
 import { DEFAULT_MAX_REPLICAS, DEFAULT_VARIANT_COST, variantKey, type Variant } from '../domain/variant.js';
-import { THRESHOLD_SCALARS } from './saturation-config.js';
+import { SLO_TARGET_SCALAR, THRESHOLD_SCALARS } from './saturation-config.js';
 import {
   booleanScalar,
   decimalScalar,
@@ -51,6 +51,9 @@ export const METADATA_KEYS = {
   maxReplicas: replicasScalar,
   scaleToZero: booleanScalar,
   scaleToZeroRetention: retentionScalar,
+  sloMode: booleanScalar,
+  targetTTFT: SLO_TARGET_SCALAR,
+  targetITL: SLO_TARGET_SCALAR,
 } as const satisfies Record<string, KeySpec<unknown>>;
 
 /** KEDA's own keys: present in scalerMetadata, not ours to interpret. */
@@ -148,6 +151,16 @@ export function parseTriggerMetadata(
   // Only pairs given together here: the config these overrides merge over is not known yet.
   const spare = spareProblemRefusedAtLoad(saturation);
   if (spare) fail(spare.trigger, `<= ${spare.threshold} (${spare.thresholdValue})`);
+  // The saturation config the SLO fields merge over is not known here either, so a trigger that
+  // turns SLO mode on states both targets itself (a half-given objective is refused, never guessed).
+  if (p.sloMode === true) {
+    if (p.targetTTFT === undefined) fail('targetTTFT', 'a p95 time to first token in ms (sloMode is true)');
+    if (p.targetITL === undefined) fail('targetITL', 'an inter-token latency in ms (sloMode is true)');
+  }
+  const slo =
+    p.sloMode === undefined && p.targetTTFT === undefined && p.targetITL === undefined
+      ? undefined
+      : { sloMode: p.sloMode, targetTTFT: p.targetTTFT, targetITL: p.targetITL };
   const minReplicas = p.minReplicas ?? 0;
   const maxReplicas = p.maxReplicas ?? Math.max(DEFAULT_MAX_REPLICAS, minReplicas);
   if (maxReplicas < 1) fail('maxReplicas', 'a whole number >= 1');
@@ -165,6 +178,7 @@ export function parseTriggerMetadata(
     saturation,
     scaleToZero: p.scaleToZero,
     scaleToZeroRetentionMs: p.scaleToZeroRetention,
+    ...(slo ? { slo } : {}),
     source: 'grpc',
     deleting: false,
   };

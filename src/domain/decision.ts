@@ -1,4 +1,5 @@
 import type { Freshness } from './metrics.js';
+import type { ServiceModelView } from './slo.js';
 import type { Variant } from './variant.js';
 
 /** The target replica count of a variant, with its reasons, inputs and freshness. Immutable. */
@@ -37,6 +38,8 @@ export interface Decision {
    * Kubernetes shows the GPUs); undefined when nothing was short.
    */
   readonly gpuShortfall?: number | undefined;
+  /** SLO mode: this variant's learned service model (undefined in saturation mode). */
+  readonly serviceModel?: ServiceModelView | undefined;
 }
 
 /** A decision's own fields; the naming ones come from its variant. */
@@ -67,6 +70,7 @@ export function makeDecision(v: Variant, f: DecisionFields): Decision {
     modelWaiting: f.modelWaiting,
     modelCompletions: f.modelCompletions,
     gpuShortfall: f.gpuShortfall,
+    serviceModel: f.serviceModel,
   };
 }
 
@@ -92,6 +96,7 @@ export function replaceTarget(
     modelWaiting: d.modelWaiting,
     modelCompletions: d.modelCompletions,
     gpuShortfall: f.gpuShortfall,
+    serviceModel: d.serviceModel,
   };
 }
 

@@ -39,6 +39,18 @@ export interface ReplicaMetrics {
    * `vllm:request_success_total`): what a waiting request will hold in KV. Undefined when unknown.
    */
   readonly promptTokensPerRequest?: number | undefined;
+  /**
+   * Latency over 1 m, for SLO mode (issue 22), in ms: mean and p95 time to first token
+   * (`vllm:time_to_first_token_seconds`), mean inter-token latency (`vllm:inter_token_latency_seconds`,
+   * or the older `vllm:request_time_per_output_token_seconds`), mean queue time
+   * (`vllm:request_queue_time_seconds`). Undefined when the histogram took no sample or is absent.
+   */
+  readonly ttftMeanMs?: number | undefined;
+  readonly ttftP95Ms?: number | undefined;
+  readonly itlMeanMs?: number | undefined;
+  readonly queueTimeMeanMs?: number | undefined;
+  /** Mean output tokens of the requests finished over 1 m (`vllm:generation_tokens_total` per success). */
+  readonly outputTokensPerRequest?: number | undefined;
 }
 
 export type Freshness = 'fresh' | 'stale' | 'unavailable';

@@ -4,6 +4,7 @@
  * ScaledObject's (or VariantAutoscaling's) name.
  */
 import type { SaturationOverrides } from './saturation.js';
+import type { SloOverrides } from './slo.js';
 
 export type VariantSource = 'grpc' | 'scaledobject' | 'variantautoscaling' | 'static';
 
@@ -28,6 +29,8 @@ export interface Variant {
   readonly scaleToZero: boolean | undefined;
   /** Per-variant scale-to-zero retention override in ms; undefined = follow the config. */
   readonly scaleToZeroRetentionMs: number | undefined;
+  /** Per-variant SLO overrides from trigger metadata (sloMode, targetTTFT, targetITL); absent = none. */
+  readonly slo?: SloOverrides | undefined;
   readonly source: VariantSource;
   /** Set while the owning object is being deleted; such variants are not `ready()`. */
   readonly deleting: boolean;
@@ -37,8 +40,8 @@ export const DEFAULT_VARIANT_COST = 10;
 /** KEDA's own default maxReplicaCount. */
 export const DEFAULT_MAX_REPLICAS = 100;
 
-/** Every field but `saturation`, as a record so that a new Variant field must be listed here. */
-const PLAIN_FIELDS: Readonly<Record<Exclude<keyof Variant, 'saturation'>, true>> = {
+/** Every field but the override maps, as a record so that a new Variant field must be listed here. */
+const PLAIN_FIELDS: Readonly<Record<Exclude<keyof Variant, 'saturation' | 'slo'>, true>> = {
   key: true,
   namespace: true,
   name: true,
@@ -60,6 +63,8 @@ const OVERRIDE_FIELDS: Readonly<Record<keyof SaturationOverrides, true>> = {
   queueSpareTrigger: true,
 };
 
+const SLO_FIELDS: Readonly<Record<keyof SloOverrides, true>> = { sloMode: true, targetTTFT: true, targetITL: true };
+
 /**
  * Whether two variants are the same in every field: a registration that changes nothing is not an
  * update (GetMetricSpec re-registers on every KEDA poll). Field by field, so the order in which
@@ -68,7 +73,12 @@ const OVERRIDE_FIELDS: Readonly<Record<keyof SaturationOverrides, true>> = {
 export function sameVariant(a: Variant, b: Variant): boolean {
   const plain = Object.keys(PLAIN_FIELDS) as (keyof typeof PLAIN_FIELDS)[];
   const overrides = Object.keys(OVERRIDE_FIELDS) as (keyof SaturationOverrides)[];
-  return plain.every((f) => a[f] === b[f]) && overrides.every((f) => a.saturation[f] === b.saturation[f]);
+  const slo = Object.keys(SLO_FIELDS) as (keyof SloOverrides)[];
+  return (
+    plain.every((f) => a[f] === b[f]) &&
+    overrides.every((f) => a.saturation[f] === b.saturation[f]) &&
+    slo.every((f) => a.slo?.[f] === b.slo?.[f])
+  );
 }
 
 export function variantKey(namespace: string, name: string): string {

@@ -11,6 +11,10 @@
  * (scale to zero and from zero). Scale to zero is enabled for a model only when it is enabled for
  * every variant, and the longest retention applies (model-decision.ts); a variant's minReplicas
  * still wins over it (recorded as a clamp).
+ *
+ * SLO mode (a model with `sloMode` and both targets): steps 3-4 are slo/slo-stage.ts's sizing by the
+ * learned latency model once it is confident; until then (and whenever it cannot size) the
+ * saturation steps decide, with a note saying why. Every other stage is the same in both modes.
  */
 import {
   buildModelContext,
@@ -30,6 +34,7 @@ import { peakGuard } from './peak-guard.js';
 import { scaleUp, scaleUpEarly } from './scale-up.js';
 import type { VariantState } from './saturation-analyzer.js';
 import { atZero, scaleToZero, scaleToZeroVerdict } from './zero-stages.js';
+import { sloStage } from './slo/slo-stage.js';
 
 export {
   cheapestFirst,
@@ -75,6 +80,19 @@ function aheadOrDown(ctx: ModelContext): StageResult {
   return (f && scaleUpEarly(ctx, f)) ?? scaleDown(ctx);
 }
 
+/** Steps 3-4 by saturation. */
+function bySaturation(ctx: ModelContext): StageResult {
+  return ctx.analysis.scaleUpNeeded ? up(ctx) : aheadOrDown(ctx);
+}
+
+/** Steps 3-4 in SLO mode: the SLO stage, or saturation with the note saying why not. */
+function bySlo(ctx: ModelContext): StageResult {
+  const o = sloStage(ctx);
+  if ('result' in o) return o.result;
+  const r = bySaturation(ctx);
+  return { ...r, notes: [...o.fallback, ...r.notes] };
+}
+
 /** A model with fresh (or partial) metrics that is not at zero: to zero, hold on thresholds, up, or down. */
 function withData(ctx: ModelContext): StageResult {
   const a = ctx.analysis;
@@ -83,9 +101,9 @@ function withData(ctx: ModelContext): StageResult {
     ? scaleToZero(ctx, verdict.reason)
     : a.thresholdProblem !== undefined
       ? holdOnThresholds(ctx, a.thresholdProblem)
-      : a.scaleUpNeeded
-        ? up(ctx)
-        : aheadOrDown(ctx);
+      : ctx.slo
+        ? bySlo(ctx)
+        : bySaturation(ctx);
   return { ...result, notes: [traceNote(6, 'to-zero-verdict', `scale to zero: ${verdict.reason}`), ...result.notes] };
 }
 

@@ -33,7 +33,9 @@ import {
 } from './model-decision.js';
 import { traceNote } from './notes.js';
 import { placeModels, type RebalanceMemory } from './placement.js';
-import type { ModelState } from './model-state.js';
+import { EMPTY_MODEL_STATE, type ModelState } from './model-state.js';
+import type { ServiceModelState } from './slo/service-model.js';
+import { resolveSlo } from '../config/saturation-config.js';
 
 export type CycleTrigger = 'interval' | 'on-demand' | 'demand' | 'manual';
 
@@ -62,6 +64,20 @@ export interface EngineDeps {
    * so no decision asks for replicas that cannot be placed. Without it decisions are as before.
    */
   readonly gpuInventory?: GpuInventorySource | undefined;
+  /**
+   * Where SLO mode's learned service models persist (the shared store, when Redis is there): read
+   * once per variant when a model in SLO mode has none learned (start, new leader), written
+   * (throttled by the store) when they move. Absent: learned in memory only.
+   */
+  readonly serviceModels?: ServiceModelPersistence | undefined;
+}
+
+/** The shared store of SLO mode's service models, as the engine uses it (cache/learned-state-store.ts). */
+export interface ServiceModelPersistence {
+  /** Stored models by variant key; undefined when the store cannot be reached now. Never throws. */
+  load(variantKeys: readonly string[]): Promise<ReadonlyMap<string, ServiceModelState> | undefined>;
+  /** Stores a model (throttled, fire and forget). Never throws. */
+  save(variantKey: string, state: ServiceModelState, now: number): void;
 }
 
 /** How long a blocked variant must show room before a replica moves back to it: at least 30 s and two cycles. */
@@ -139,6 +155,8 @@ export class Engine implements DecisionSource {
   private readonly shortfalls = new Map<string, number>();
   /** What each model's decisions learned so far (model-state.ts), passed into the next one. */
   private readonly modelStates = new Map<string, ModelState>();
+  /** Variants whose stored service model was asked for (loadServiceModels). */
+  private readonly serviceAsked = new Set<string>();
   /** registry.byModel(), rebuilt only after a registry change. */
   private models: Map<string, Variant[]> | undefined;
   readonly stats = { cycles: 0, coalesced: 0, maxConcurrent: 0, active: 0 };
@@ -285,6 +303,7 @@ export class Engine implements DecisionSource {
       const now = req.now ?? this.clock();
       const byModel = this.modelsNow();
       const keys = req.all ? [...byModel.keys()] : [...req.models].filter((k) => byModel.has(k));
+      await this.loadServiceModels(keys, byModel, config);
       let decisions = 0;
       let changed = 0;
       const unavailable = new Map<string, string>();
@@ -437,13 +456,53 @@ export class Engine implements DecisionSource {
     else if (last !== undefined) this.deps.logger.info({ model: modelID, namespace }, 'GPU shortfall over');
   }
 
+  /**
+   * Models in SLO mode with variants that have no learned service model and were not asked for
+   * yet: their stored models (another replica's, or this one's before a restart), merged into the
+   * model state. A variant is asked once per process, again only when the store was unreachable.
+   */
+  private async loadServiceModels(
+    keys: readonly string[],
+    byModel: ReadonlyMap<string, readonly Variant[]>,
+    config: DecisionConfig,
+  ): Promise<void> {
+    const store = this.deps.serviceModels;
+    if (!store) return;
+    const wanted: { mk: string; key: string }[] = [];
+    for (const mk of keys) {
+      const variants = byModel.get(mk) ?? [];
+      const first = variants[0];
+      if (!first) continue;
+      const override = [...variants].sort((a, b) => (a.key < b.key ? -1 : 1)).find((v) => v.slo)?.slo;
+      if (!resolveSlo(config.saturation, first.namespace, first.modelID, override)) continue;
+      const have = this.modelStates.get(mk)?.service;
+      for (const v of variants) if (!this.serviceAsked.has(v.key) && !have?.has(v.key)) wanted.push({ mk, key: v.key });
+    }
+    if (wanted.length === 0) return;
+    const loaded = await store.load(wanted.map((w) => w.key));
+    if (!loaded) return; // unreachable: ask again next cycle
+    for (const { mk, key } of wanted) {
+      this.serviceAsked.add(key);
+      const m = loaded.get(key);
+      if (!m) continue;
+      const prev = this.modelStates.get(mk) ?? EMPTY_MODEL_STATE;
+      // Learned meanwhile here: ours is newer than the store's.
+      if (prev.service.has(key)) continue;
+      this.modelStates.set(mk, { ...prev, service: new Map(prev.service).set(key, m) });
+    }
+  }
+
   private store(
     mk: string,
     variants: readonly Variant[],
     outcome: ModelOutcome,
   ): { decisions: number; changed: number; unavailable: string | undefined } {
     const { namespace, modelID } = variants[0] as Variant;
+    const before = this.modelStates.get(mk)?.service;
     this.modelStates.set(mk, outcome.state);
+    if (this.deps.serviceModels && outcome.state.service !== before)
+      for (const [key, m] of outcome.state.service)
+        if (before?.get(key) !== m) this.deps.serviceModels.save(key, m, this.clock());
     this.noteNoSeries(mk, namespace, modelID, outcome.analysis.noSeriesReason);
     this.noteThresholdProblem(mk, namespace, modelID, outcome.analysis.thresholdProblem);
 
@@ -616,6 +675,7 @@ export class Engine implements DecisionSource {
       this.dropGauges(change.variant.key);
       const mk = modelKey(change.variant.namespace, change.variant.modelID);
       this.lastBlockedAt.delete(change.variant.key);
+      this.serviceAsked.delete(change.variant.key);
       if (this.deps.registry.variantsOfModel(change.variant.namespace, change.variant.modelID).length === 0) {
         this.unavailable.delete(mk);
         this.lastRebalance.delete(mk);

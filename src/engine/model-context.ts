@@ -11,6 +11,7 @@ import { EMPTY_MODEL_STATE, type ModelState } from './model-state.js';
 import type { Note } from './notes.js';
 import { modelReplicaRate } from './throughput-learning.js';
 import type { ModelAnalysis, VariantState } from './saturation-analyzer.js';
+import type { SloInputs } from './slo/slo-inputs.js';
 
 export type ModelAction =
   'scale-up' | 'scale-down' | 'hold' | 'scale-to-zero' | 'scale-from-zero' | 'at-zero' | 'floor' | 'unavailable';
@@ -33,6 +34,8 @@ export interface TargetsInput {
   readonly features?: EngineFeatures;
   /** What the engine learned of the model up to this cycle (model-state.ts); default: nothing yet. */
   readonly state?: ModelState;
+  /** SLO mode: the objective and workloads (slo/slo-inputs.ts); undefined = saturation mode. */
+  readonly slo?: SloInputs | undefined;
 }
 
 /** What the previous decision saw of the model, for rates over the gap since. */
@@ -63,6 +66,8 @@ export interface ModelContext extends Pick<
    * the model), when the token-capacity feature is on; else undefined.
    */
   readonly learnedRate: number | undefined;
+  /** SLO mode's inputs; undefined in saturation mode. */
+  readonly slo: SloInputs | undefined;
 }
 
 /** One step's result. `desired` has every variant of the model. */
@@ -144,6 +149,7 @@ export function buildModelContext(input: TargetsInput): ModelContext {
     features,
     state,
     learnedRate: features.tokenCapacity ? modelReplicaRate(state.throughput, keys) : undefined,
+    slo: input.slo,
   };
 }
 

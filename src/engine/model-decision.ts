@@ -10,6 +10,7 @@ import type { SaturationThresholds, ScaleToZeroConfig } from '../domain/saturati
 import type { SaturationConfig } from '../config/saturation-config.js';
 import {
   resolveScaleToZero,
+  resolveSlo,
   resolveThresholdOrigins,
   resolveThresholds,
   resolveV2,
@@ -21,6 +22,9 @@ import type { ModelPlacement, PlacementModel } from './placement.js';
 import { previousLoadOf } from './model-context.js';
 import { learnModelState, type ModelState } from './model-state.js';
 import { measuredArrivals } from './sizing.js';
+import type { ServiceModelView, SloTarget } from '../domain/slo.js';
+import { sloInputsOf, type SloInputs } from './slo/slo-inputs.js';
+import { maxRateWithin } from './slo/latency-model.js';
 
 export interface DecisionConfig {
   readonly saturation: SaturationConfig;
@@ -100,7 +104,15 @@ export function decideModel(input: ModelDecisionInput): ModelOutcome {
   });
   const boundary = resolveV2(config.saturation, namespace, modelID).scaleDownBoundary;
   const features = config.features ?? DEFAULT_ENGINE_FEATURES;
-  const state = learnedState(input, analysis);
+  const sloTarget = modelSlo(input);
+  const state = learnedState(input, analysis, sloTarget !== undefined);
+  const slo = sloTarget
+    ? sloInputsOf(
+        sloTarget,
+        input.variants.map((s) => s.variant.key),
+        input.metrics?.replicas ?? [],
+      )
+    : undefined;
   const targets = computeTargets({
     analysis,
     variants: input.variants,
@@ -111,6 +123,7 @@ export function decideModel(input: ModelDecisionInput): ModelOutcome {
     scaleDownKvMax: boundary === undefined ? undefined : modelThresholds.kvCacheThreshold * boundary,
     features,
     state,
+    slo,
   });
   const usable = analysis.freshness === 'fresh' && analysis.dataQuality === 'complete';
   const modelWaiting = usable ? waitingLoad(analysis) : undefined;
@@ -132,6 +145,7 @@ export function decideModel(input: ModelDecisionInput): ModelOutcome {
           decidedAt: input.now,
           modelWaiting,
           modelCompletions,
+          serviceModel: slo ? serviceView(state, slo, t.variantKey) : undefined,
         }),
       ),
     );
@@ -140,8 +154,35 @@ export function decideModel(input: ModelDecisionInput): ModelOutcome {
   return { analysis, targets, decisions, state };
 }
 
+/**
+ * The model's latency objective: the config's (default <- per-model entry) with the trigger
+ * metadata of its variants over it, the first variant by key that gives SLO keys (SLO mode is per
+ * model: variants of one model that disagree are a configuration the first one settles).
+ */
+function modelSlo(input: ModelDecisionInput): SloTarget | undefined {
+  const withSlo = input.variants
+    .filter((s) => s.variant.slo !== undefined)
+    .sort((a, b) => (a.variant.key < b.variant.key ? -1 : 1))[0];
+  return resolveSlo(input.config.saturation, input.namespace, input.modelID, withSlo?.variant.slo);
+}
+
+/** What /debug/decisions shows of a variant's learned model (undefined before any observation). */
+function serviceView(state: ModelState, slo: SloInputs, key: string): ServiceModelView | undefined {
+  const m = state.service.get(key);
+  if (!m) return undefined;
+  const w = slo.workloads?.get(key);
+  return {
+    alpha: m.alpha,
+    beta: m.beta,
+    gamma: m.gamma,
+    samples: m.samples,
+    confident: m.confident,
+    ratePerReplica: m.confident && w ? maxRateWithin(m, w, slo.target) : undefined,
+  };
+}
+
 /** The model's state with this cycle's observation taken in (arrivals, start-ups, throughput). */
-function learnedState(input: ModelDecisionInput, analysis: ModelAnalysis): ModelState {
+function learnedState(input: ModelDecisionInput, analysis: ModelAnalysis, learnService: boolean): ModelState {
   const t = analysis.thresholds;
   const previousLoad = previousLoadOf(input.previous, input.now);
   return learnModelState({
@@ -153,6 +194,7 @@ function learnedState(input: ModelDecisionInput, analysis: ModelAnalysis): Model
     kvTarget: t.kvCacheThreshold - t.kvSpareTrigger,
     queueTarget: t.queueLengthThreshold,
     now: input.now,
+    learnService,
   });
 }
 

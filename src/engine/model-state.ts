@@ -3,13 +3,17 @@
  * previous one and returns the next (model-decision.ts), the Engine shell keeps it per model. Its
  * parts: the trend of the model's arrivals (arrival-trend.ts) with its recent levels (the peak
  * guard's reference), each variant's pod start-up track (startup-learning.ts) and each variant's
- * learned per-replica completion rate (throughput-learning.ts).
+ * learned per-replica completion rate (throughput-learning.ts), and, for a model in SLO mode, each
+ * variant's learned service model (slo/service-model.ts), learned only while the model is in SLO
+ * mode (saturation-mode models pay nothing for it).
  */
 import type { ReplicaMetrics } from '../domain/metrics.js';
 import { updateTrend, type ArrivalTrend } from './arrival-trend.js';
 import type { ModelAnalysis, VariantState } from './saturation-analyzer.js';
 import { updateStartup, type StartupTrack } from './startup-learning.js';
 import { updateThroughput } from './throughput-learning.js';
+import { observationsOf } from './slo/observations.js';
+import { updateServiceModel, type ServiceModelState } from './slo/service-model.js';
 
 /** How far back the recent arrival levels reach: the collector's peak window. */
 export const RECENT_WINDOW_MS = 60_000;
@@ -21,6 +25,8 @@ export interface ModelState {
   readonly startup: ReadonlyMap<string, StartupTrack>;
   /** Completions per second of one replica at its KV target, by variant key. */
   readonly throughput: ReadonlyMap<string, number>;
+  /** SLO mode: each variant's learned iteration-time model, by variant key. */
+  readonly service: ReadonlyMap<string, ServiceModelState>;
 }
 
 export const EMPTY_MODEL_STATE: ModelState = Object.freeze({
@@ -28,6 +34,7 @@ export const EMPTY_MODEL_STATE: ModelState = Object.freeze({
   recentLevels: [],
   startup: new Map<string, StartupTrack>(),
   throughput: new Map<string, number>(),
+  service: new Map<string, ServiceModelState>(),
 });
 
 export interface LearnInput {
@@ -42,6 +49,8 @@ export interface LearnInput {
   /** Requests waiting now that mean a replica runs flat out (its queueLengthThreshold). */
   readonly queueTarget: number;
   readonly now: number;
+  /** Learn the service models (the model is in SLO mode); default false. */
+  readonly learnService?: boolean;
 }
 
 /** Whether this cycle's metrics can teach anything: fresh and complete. */
@@ -70,6 +79,30 @@ function learnStartups(prev: ModelState, input: LearnInput): ReadonlyMap<string,
   return moved ? new Map(tracks) : prev.startup;
 }
 
+/**
+ * Every variant's service model after this cycle's replicas; the previous map itself when no
+ * replica gave an observation.
+ */
+export function learnService(
+  prev: ReadonlyMap<string, ServiceModelState>,
+  replicas: readonly ReplicaMetrics[],
+  now: number,
+): ReadonlyMap<string, ServiceModelState> {
+  let out: Map<string, ServiceModelState> | undefined;
+  const byVariant = new Map<string, ReturnType<typeof observationsOf>>();
+  for (const r of replicas) {
+    if (r.variantKey === undefined) continue;
+    const obs = observationsOf(r);
+    if (obs.length > 0) byVariant.set(r.variantKey, [...(byVariant.get(r.variantKey) ?? []), ...obs]);
+  }
+  for (const [key, obs] of byVariant) {
+    const before = prev.get(key);
+    const after = updateServiceModel(before, obs, now);
+    if (after && after !== before) (out ??= new Map(prev)).set(key, after);
+  }
+  return out ?? prev;
+}
+
 /** The state after this cycle's observation. */
 export function learnModelState(input: LearnInput): ModelState {
   const prev = input.previous ?? EMPTY_MODEL_STATE;
@@ -81,6 +114,10 @@ export function learnModelState(input: LearnInput): ModelState {
     throughput: usable(input.analysis)
       ? updateThroughput(prev.throughput, input.replicas, input.kvTarget, input.queueTarget)
       : prev.throughput,
+    service:
+      input.learnService === true && usable(input.analysis)
+        ? learnService(prev.service, input.replicas, input.now)
+        : prev.service,
   };
 }
 

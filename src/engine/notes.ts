@@ -36,6 +36,9 @@ export type NoteCode =
   | 'peak-only'
   | 'lookahead'
   | 'lookahead-holds'
+  // Step 3-4 in SLO mode (slo/slo-stage.ts): sized by the learned latency model, or why not.
+  | 'slo-size'
+  | 'slo-fallback'
   // Step 4: scale down.
   | 'scale-down'
   | 'holding-lower'

@@ -442,5 +442,13 @@ describe('PrometheusCollector against a real Prometheus', () => {
     }
     expect(fleetMean).toBeGreaterThan(1);
     expect(fleetMean).toBeLessThan(3);
+    // SLO mode's latency signals (the same window, real PromQL): present, positive, p95 above the mean.
+    for (const r of collector.getModelMetrics('team-a', QWEN)?.replicas ?? []) {
+      expect(r.ttftMeanMs).toBeGreaterThan(0);
+      expect(r.ttftP95Ms).toBeGreaterThanOrEqual(r.ttftMeanMs ?? Infinity);
+      expect(r.itlMeanMs).toBeGreaterThan(0);
+      expect(r.queueTimeMeanMs).toBeGreaterThanOrEqual(0);
+      expect(r.outputTokensPerRequest).toBeGreaterThan(0);
+    }
   }, 30_000);
 });

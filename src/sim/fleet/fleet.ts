@@ -2,12 +2,14 @@ import { gatewayExposition, vllmExposition, vllmFamilies } from './exposition.js
 import { FleetHttpServer } from './http-server.js';
 import { SimModel, type FlowControl, type PodRegistry } from './model.js';
 import type { SimPod } from './pod.js';
+import type { PromHistogram } from './prom-histogram.js';
 import { FleetStats } from './stats.js';
 import type {
   FleetModelSnapshot,
   FleetOptions,
   FleetRequestEvent,
   FleetSnapshot,
+  FleetHistogram,
   FleetVariantSpec,
   FlowControlSpec,
   TokenRequest,
@@ -313,12 +315,7 @@ export class VllmFleet {
         preemptions: p.preemptions,
         promptTokensTotal: p.promptTokens,
         generationTokensTotal: p.generationTokens,
-        ttftSecondsSum: p.ttft.sum,
-        ttftCount: p.ttft.count,
-        itlSecondsSum: p.itl.sum,
-        itlCount: p.itl.count,
-        queueTimeSecondsSum: p.queueTime.sum,
-        queueTimeCount: p.queueTime.count,
+        latency: { ttft: histogramOf(p.ttft), itl: histogramOf(p.itl), queueTime: histogramOf(p.queueTime) },
       }));
       const running = pods.reduce((s, p) => s + p.running, 0);
       const waiting = pods.reduce((s, p) => s + p.waiting, 0);
@@ -409,4 +406,9 @@ function resolveFlowControl(spec: FlowControlSpec | undefined): FlowControl | un
 function count(value: number, what: string): number {
   if (!Number.isInteger(value) || value < 0) throw new Error(`${what} ${String(value)} must be an integer ≥ 0`);
   return value;
+}
+
+/** A copy of a histogram's state (the pod keeps observing into its own). */
+function histogramOf(h: PromHistogram): FleetHistogram {
+  return { bounds: h.bounds, counts: Array.from(h.counts), sum: h.sum, count: h.count };
 }

@@ -134,15 +134,23 @@ export interface FleetPodSnapshot {
   readonly promptTokensTotal: number;
   /** Its `vllm:generation_tokens_total`. */
   readonly generationTokensTotal: number;
-  /** Its `vllm:time_to_first_token_seconds` `_sum` and `_count` (cumulative, as served). */
-  readonly ttftSecondsSum: number;
-  readonly ttftCount: number;
-  /** Its `vllm:inter_token_latency_seconds` `_sum` and `_count`. */
-  readonly itlSecondsSum: number;
-  readonly itlCount: number;
-  /** Its `vllm:request_queue_time_seconds` `_sum` and `_count`. */
-  readonly queueTimeSecondsSum: number;
-  readonly queueTimeCount: number;
+  /** Its latency histograms as /metrics exposes them (what SLO mode reads); absent in older snapshots. */
+  readonly latency?: FleetPodLatency;
+}
+
+/** One histogram's cumulative state: per-bucket counts (non-cumulative, last is +Inf), sum, count. */
+export interface FleetHistogram {
+  readonly bounds: readonly number[];
+  readonly counts: readonly number[];
+  readonly sum: number;
+  readonly count: number;
+}
+
+/** `vllm:time_to_first_token_seconds`, `vllm:inter_token_latency_seconds`, `vllm:request_queue_time_seconds`. */
+export interface FleetPodLatency {
+  readonly ttft: FleetHistogram;
+  readonly itl: FleetHistogram;
+  readonly queueTime: FleetHistogram;
 }
 
 export interface FleetModelSnapshot {

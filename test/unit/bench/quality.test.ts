@@ -236,12 +236,6 @@ describe('what the policies observe', () => {
       preemptions: 0,
       promptTokensTotal: 0,
       generationTokensTotal: 0,
-      ttftSecondsSum: 0,
-      ttftCount: 0,
-      itlSecondsSum: 0,
-      itlCount: 0,
-      queueTimeSecondsSum: 0,
-      queueTimeCount: 0,
     })),
   });
 

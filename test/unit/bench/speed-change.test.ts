@@ -10,8 +10,8 @@ function meanItlMs(a: TokenModelSnapshot, b: TokenModelSnapshot): number {
   let count = 0;
   for (const p of b.pods) {
     const q = a.pods.find((x) => x.pod === p.pod);
-    sum += p.itlSecondsSum - (q?.itlSecondsSum ?? 0);
-    count += p.itlCount - (q?.itlCount ?? 0);
+    sum += (p.latency?.itl.sum ?? 0) - (q?.latency?.itl.sum ?? 0);
+    count += (p.latency?.itl.count ?? 0) - (q?.latency?.itl.count ?? 0);
   }
   return (sum * 1000) / count;
 }

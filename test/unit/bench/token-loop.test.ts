@@ -4,6 +4,7 @@ import { createTokenFleet } from '../../../bench/lib/token-fleet-factory.js';
 import type { TokenModelSnapshot, TokenPodSnapshot } from '../../../bench/lib/token-fleet.js';
 import { measureReplicaRps, runTokenPolicy, type TokenLoopSettings } from '../../../bench/lib/token-loop.js';
 import { TokenScrapeHistory } from '../../../bench/lib/token-observer.js';
+import type { FleetHistogram, FleetPodLatency } from '../../../src/sim/fleet/types.js';
 import {
   CHAT_SLO,
   MODEL,
@@ -32,14 +33,15 @@ const pod = (name: string, over: Partial<TokenPodSnapshot>): TokenPodSnapshot =>
   preemptions: 0,
   promptTokensTotal: 0,
   generationTokensTotal: 0,
-  ttftSecondsSum: 0,
-  ttftCount: 0,
-  itlSecondsSum: 0,
-  itlCount: 0,
-  queueTimeSecondsSum: 0,
-  queueTimeCount: 0,
   accelerator: 'H100',
   ...over,
+});
+/** Histogram sums and counts only (the observer's means read nothing else). */
+const histogram = (sum: number, count: number): FleetHistogram => ({ bounds: [], counts: [count], sum, count });
+const latency = (ttftSum: number, ttftCount: number, itlSum: number, itlCount: number): FleetPodLatency => ({
+  ttft: histogram(ttftSum, ttftCount),
+  itl: histogram(itlSum, itlCount),
+  queueTime: histogram(0, 0),
 });
 const model = (pods: TokenPodSnapshot[]): TokenModelSnapshot => ({
   namespace: NS,
@@ -57,27 +59,15 @@ const model = (pods: TokenPodSnapshot[]): TokenModelSnapshot => ({
 describe('token observer', () => {
   it('window means of the TTFT and ITL histograms and the completion rate; missing without observations', () => {
     const h = new TokenScrapeHistory();
-    h.scrape(
-      model([pod('a', { completed: 10, ttftSecondsSum: 5, ttftCount: 10, itlSecondsSum: 2, itlCount: 100 })]),
-      0,
-    );
-    h.scrape(
-      model([pod('a', { completed: 16, ttftSecondsSum: 5.6, ttftCount: 14, itlSecondsSum: 3.5, itlCount: 200 })]),
-      30_000,
-    );
+    h.scrape(model([pod('a', { completed: 10, latency: latency(5, 10, 2, 100) })]), 0);
+    h.scrape(model([pod('a', { completed: 16, latency: latency(5.6, 14, 3.5, 200) })]), 30_000);
     const v = h.tokenView().pods[0];
     expect(v?.completionRps).toBeCloseTo(0.2, 12);
     expect(v?.avgTtftMs).toBeCloseTo(150, 9);
     expect(v?.avgItlMs).toBeCloseTo(15, 9);
     // Nothing new in the next window: missing, never 0.
-    h.scrape(
-      model([pod('a', { completed: 16, ttftSecondsSum: 5.6, ttftCount: 14, itlSecondsSum: 3.5, itlCount: 200 })]),
-      90_000,
-    );
-    h.scrape(
-      model([pod('a', { completed: 16, ttftSecondsSum: 5.6, ttftCount: 14, itlSecondsSum: 3.5, itlCount: 200 })]),
-      105_000,
-    );
+    h.scrape(model([pod('a', { completed: 16, latency: latency(5.6, 14, 3.5, 200) })]), 90_000);
+    h.scrape(model([pod('a', { completed: 16, latency: latency(5.6, 14, 3.5, 200) })]), 105_000);
     expect(h.tokenView().pods[0]).toMatchObject({ completionRps: 0, avgTtftMs: undefined, avgItlMs: undefined });
   });
 

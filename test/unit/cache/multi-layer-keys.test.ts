@@ -77,6 +77,15 @@ describe('parseDecision (decisions read back from Redis)', () => {
     decidedAt: 1_700_000_000_000,
   };
 
+  it("keeps SLO mode's service model view, and drops a malformed one", () => {
+    const serviceModel = { alpha: 7.3, beta: 0.03, gamma: 4e-5, samples: 40, confident: true, ratePerReplica: 15 };
+    expect(parseDecision(JSON.parse(JSON.stringify({ ...decision, serviceModel })))?.serviceModel).toEqual(
+      serviceModel,
+    );
+    expect(parseDecision({ ...decision, serviceModel: { alpha: 'x' } })?.serviceModel).toBeUndefined();
+    expect(CacheKeys.service('prod/llama-h100')).toBe('wva:service:prod/llama-h100');
+  });
+
   it('round-trips through JSON, restoring undefined fields that JSON drops', () => {
     const back = parseDecision(JSON.parse(JSON.stringify(decision)));
     expect(back).toEqual(decision);

@@ -107,4 +107,33 @@ describe('assembleModelMetrics', () => {
     expect(m?.seenModelNames).toEqual(['n', 'typo']);
     expect(n?.misnamedPods).toEqual([]);
   });
+
+  it('reads the latency signals in ms, and a pod without them as missing, never 0', () => {
+    const [m] = assembleModelMetrics(
+      [model],
+      signals({
+        running: values([
+          ['dep-x-1', 3],
+          ['dep-x-2', 0],
+        ]),
+        ttftMean: values([['dep-x-1', 0.25]]),
+        ttftP95: values([['dep-x-1', 0.9]]),
+        itlMean: values([['dep-x-1', 0.02]]),
+        queueTime: values([['dep-x-1', 0.1]]),
+        outputTokens: values([['dep-x-1', 180]]),
+      }),
+      new DeploymentPrefixMapper(),
+      0,
+    );
+    const [a, b] = m?.replicas ?? [];
+    expect(a).toMatchObject({ ttftMeanMs: 250, ttftP95Ms: 900, itlMeanMs: 20, queueTimeMeanMs: 100 });
+    expect(a?.outputTokensPerRequest).toBe(180);
+    expect([b?.ttftMeanMs, b?.ttftP95Ms, b?.itlMeanMs, b?.queueTimeMeanMs, b?.outputTokensPerRequest]).toEqual([
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+    ]);
+  });
 });

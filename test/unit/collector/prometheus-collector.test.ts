@@ -87,7 +87,7 @@ describe('PrometheusCollector', () => {
       ],
     });
     await collector.fetch([tracked('a', 'm1'), tracked('b', 'm2')]);
-    expect(client.queries.length).toBe(12);
+    expect(client.queries.length).toBe(17);
     const a = collector.getModelMetrics('a', 'm1');
     expect(a?.replicas).toEqual([
       {

@@ -18,6 +18,8 @@ function vllmExposition(o: {
   labels?: string;
   legacy?: boolean;
   inferSum?: number;
+  /** SLO mode's histograms (sum seconds, count) and generated tokens; absent unless given. */
+  latency?: { ttft: [number, number]; itl: [number, number]; queue: [number, number]; generated: number };
 }): string {
   const l = `engine="0",model_name="${o.model}"${o.labels ? `,${o.labels}` : ''}`;
   const kvName = o.legacy ? 'vllm:gpu_cache_usage_perc' : 'vllm:kv_cache_usage_perc';
@@ -50,9 +52,26 @@ vllm:request_inference_time_seconds_bucket{${l},le="1.0"} 0.0
 vllm:request_inference_time_seconds_bucket{${l},le="+Inf"} ${o.stop + o.length}.0
 vllm:request_inference_time_seconds_count{${l}} ${o.stop + o.length}.0
 vllm:request_inference_time_seconds_sum{${l}} ${o.inferSum ?? 0}
-# HELP vllm:cache_config_info Information of the LLMEngine CacheConfig
+${o.latency ? latencyExposition(l, o.latency) : ''}# HELP vllm:cache_config_info Information of the LLMEngine CacheConfig
 # TYPE vllm:cache_config_info gauge
 vllm:cache_config_info{block_size="16",cache_dtype="auto",engine="0",num_gpu_blocks="2048"} 1.0
+`;
+}
+
+function latencyExposition(
+  l: string,
+  x: { ttft: [number, number]; itl: [number, number]; queue: [number, number]; generated: number },
+): string {
+  const h = (name: string, [sum, count]: [number, number]): string => `# HELP ${name} Histogram.
+# TYPE ${name} histogram
+${name}_bucket{${l},le="0.5"} 0.0
+${name}_bucket{${l},le="+Inf"} ${count}.0
+${name}_count{${l}} ${count}.0
+${name}_sum{${l}} ${sum}
+`;
+  return `${h('vllm:time_to_first_token_seconds', x.ttft)}${h('vllm:inter_token_latency_seconds', x.itl)}${h('vllm:request_queue_time_seconds', x.queue)}# HELP vllm:generation_tokens_total Number of generation tokens processed.
+# TYPE vllm:generation_tokens_total counter
+vllm:generation_tokens_total{${l}} ${x.generated}.0
 `;
 }
 
@@ -351,5 +370,27 @@ llm_d_epp_flow_control_queue_size{priority="0",target_model_name="m",namespace="
     const port = await freePort();
     const { collector } = make([`http://127.0.0.1:${port}/metrics`]);
     await expect(collector.fetch([tracked('m')])).rejects.toThrow(/every scrape target failed/);
+  });
+
+  it('reads the latency means and output tokens per request over the window, missing before two scrapes', async () => {
+    let t = 1_000_000;
+    const { collector } = make([a.url('/metrics')], { now: () => t, noop: true });
+    const body = (stop: number, latency: Parameters<typeof vllmExposition>[0]['latency']) =>
+      vllmExposition({ model: 'm', kv: '0.2', waiting: 0, running: 2, stop, length: 0, latency });
+    a.route('/metrics', { body: body(10, { ttft: [2, 10], itl: [1, 100], queue: [0.5, 10], generated: 1000 }) });
+    await collector.fetch([tracked('m')]);
+    const first = collector.getModelMetrics('default', 'm')?.replicas[0];
+    expect(first?.ttftMeanMs).toBeUndefined();
+    expect(first?.itlMeanMs).toBeUndefined();
+    t += 15_000;
+    // 10 more requests: TTFT 3 s over 10 (300 ms), ITL 2 s over 100 (20 ms), queue 1 s over 10, 2,000 tokens.
+    a.route('/metrics', { body: body(20, { ttft: [5, 20], itl: [3, 200], queue: [1.5, 20], generated: 3000 }) });
+    await collector.fetch([tracked('m')]);
+    const r = collector.getModelMetrics('default', 'm')?.replicas[0];
+    expect(r?.ttftMeanMs).toBeCloseTo(300, 6);
+    expect(r?.itlMeanMs).toBeCloseTo(20, 6);
+    expect(r?.queueTimeMeanMs).toBeCloseTo(100, 6);
+    expect(r?.outputTokensPerRequest).toBeCloseTo(200, 6);
+    expect(r?.ttftP95Ms).toBeUndefined();
   });
 });

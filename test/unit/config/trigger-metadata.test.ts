@@ -170,6 +170,9 @@ describe('parseTriggerMetadata', () => {
       'queueSpareTrigger',
       'scaleToZero',
       'scaleToZeroRetention',
+      'sloMode',
+      'targetITL',
+      'targetTTFT',
       'variantCost',
     ]);
   });

@@ -1,0 +1,160 @@
+import { describe, expect, it } from 'vitest';
+import { parseSaturationConfig, EMPTY_SATURATION_CONFIG } from '../../../src/config/saturation-config.js';
+import type { ReplicaMetrics } from '../../../src/domain/metrics.js';
+import { decideModel, type ModelOutcome } from '../../../src/engine/model-decision.js';
+import { EMPTY_MODEL_STATE, type ModelState } from '../../../src/engine/model-state.js';
+import { maxRateWithin } from '../../../src/engine/slo/latency-model.js';
+import type { ServiceModelState } from '../../../src/engine/slo/service-model.js';
+import { ACCELERATOR_PROFILES } from '../../../src/sim/fleet/profiles.js';
+import type { VariantState } from '../../../src/engine/saturation-analyzer.js';
+import { MODEL, NOW, NS, metrics, state, variant } from './fixtures.js';
+
+const H100 = ACCELERATOR_PROFILES.H100;
+const TRUE = { alpha: H100.alphaMs, beta: H100.betaMsPerToken, gamma: H100.gammaMsPerKvToken };
+const SLO = parseSaturationConfig({ default: 'sloMode: true\ntargetTTFT: 2000\ntargetITL: 50' });
+const KV_TOKENS = H100.numGpuBlocks * 16;
+const P = 1000;
+const O = 200;
+
+/** An H100 replica serving `rate` req/s, with the latencies its true α/β/γ give at that load. */
+function replica(i: number, rate: number): ReplicaMetrics {
+  const running = 60;
+  const k = running * (P + O / 2);
+  // The fixed points of the observation model (slo/observations.ts): arrivals' prompt chunks share each step.
+  const share = 1 - (TRUE.beta * rate * P) / 1000;
+  const itl = (TRUE.alpha + TRUE.beta * running + TRUE.gamma * k) / share;
+  // Prefill: y = α + β·(P·(1 + λ·(itl + y)/2000) + n) + γ·(K + P), solved for y.
+  const prefill =
+    (TRUE.alpha + TRUE.beta * (P * (1 + (rate * itl) / 2000) + running) + TRUE.gamma * (k + P)) /
+    (1 - (TRUE.beta * P * rate) / 2000);
+  return {
+    namespace: NS,
+    modelID: MODEL,
+    pod: `h100-${i}`,
+    variantKey: `${NS}/h100`,
+    kvCacheUsage: k / KV_TOKENS,
+    kvCacheUsageNow: k / KV_TOKENS,
+    queueLength: 0,
+    queueLengthNow: 0,
+    running,
+    requestRate: rate,
+    serviceSeconds: undefined,
+    kvCapacityTokens: KV_TOKENS,
+    promptTokensPerRequest: P,
+    outputTokensPerRequest: O,
+    itlMeanMs: itl,
+    ttftMeanMs: prefill + 20,
+    queueTimeMeanMs: 20,
+    ttftP95Ms: prefill * 2,
+  };
+}
+
+const confident: ServiceModelState = {
+  ...TRUE,
+  covariance: [1e-4, 0, 0, 0, 1e-10, 0, 0, 0, 1e-16],
+  samples: 100,
+  confident: true,
+  updatedAt: NOW - 15_000,
+  itlSamples: 50,
+  prefillSamples: 50,
+  updates: 50,
+  outlierRun: 0,
+  itlRelStd: 0.01,
+  prefillRelStd: 0.01,
+};
+
+function run(
+  current: number,
+  ratePerReplica: number,
+  opts: { learned?: ServiceModelState; saturation?: typeof SLO; states?: VariantState[] } = {},
+): ModelOutcome {
+  const v = variant('h100', { maxReplicas: 20 });
+  const st: ModelState = opts.learned
+    ? { ...EMPTY_MODEL_STATE, service: new Map([[v.key, opts.learned]]) }
+    : EMPTY_MODEL_STATE;
+  return decideModel({
+    namespace: NS,
+    modelID: MODEL,
+    variants: opts.states ?? [state(v, current)],
+    metrics: metrics(Array.from({ length: current }, (_, i) => replica(i, ratePerReplica))),
+    config: {
+      saturation: opts.saturation ?? SLO,
+      scaleToZero: { enabled: false, retentionMs: 600_000 },
+      maxScaleUpRate: 2,
+    },
+    previous: new Map(),
+    now: NOW,
+    state: st,
+  });
+}
+
+const codes = (o: ModelOutcome): string[] => o.targets.notes.map((n) => n.code);
+
+describe('SLO mode in the engine', () => {
+  it('falls back to saturation sizing, saying so, while the learner is not confident', () => {
+    const o = run(3, 5);
+    expect(codes(o)).toContain('slo-fallback');
+    expect(codes(o)).not.toContain('slo-size');
+    expect(o.decisions[0]?.reasons.some((r) => r.startsWith('SLO mode: sized by saturation: learning'))).toBe(true);
+  });
+
+  it('learns the service model from the cycle in SLO mode, and not in saturation mode', () => {
+    const o = run(3, 5);
+    const learned = o.state.service.get(`${NS}/h100`);
+    expect(learned?.samples).toBe(6); // 3 replicas x (ITL + prefill)
+    expect(o.decisions[0]?.serviceModel?.samples).toBe(6);
+    const sat = run(3, 5, { saturation: EMPTY_SATURATION_CONFIG });
+    expect(sat.state.service.size).toBe(0);
+    expect(sat.decisions[0]?.serviceModel).toBeUndefined();
+    expect(codes(sat)).not.toContain('slo-fallback');
+  });
+
+  it('sizes by the learned model once confident: up to what keeps the targets at the arrivals', () => {
+    const cap = maxRateWithin(TRUE, { promptTokens: P, outputTokens: O, maxBatch: 256 }, { ttftMs: 2000, itlMs: 50 });
+    // 3 replicas serve 3 x 1.2 cap: the plan is ceil(3.6) = 4.
+    const o = run(3, cap * 1.2, { learned: confident });
+    expect(codes(o)).toContain('slo-size');
+    expect(codes(o)).not.toContain('slo-fallback');
+    expect(o.targets.action).toBe('scale-up');
+    expect(o.decisions[0]?.desiredReplicas).toBe(4);
+    // The reason shows the model's plan beside what the replicas measured.
+    expect(o.decisions[0]?.reasons.find((r) => r.startsWith('SLO sizing: scale up by 1'))).toMatch(
+      /within p95 TTFT 2000 ms and ITL 50 ms \(ns\/h100 [\d.]+\/s per replica\); measured: p95 TTFT \d+ ms, ITL \d+ ms/,
+    );
+    expect(o.decisions[0]?.serviceModel?.confident).toBe(true);
+    expect(o.decisions[0]?.serviceModel?.ratePerReplica).toBeCloseTo(cap, 1);
+  });
+
+  it('scales down to the plan at the highest recent arrivals plus headroom, keeping the floor', () => {
+    const cap = maxRateWithin(TRUE, { promptTokens: P, outputTokens: O, maxBatch: 256 }, { ttftMs: 2000, itlMs: 50 });
+    // 4 replicas at 0.2 cap each: 0.8 cap x 1.1 -> 1 replica.
+    const o = run(4, cap * 0.2, { learned: confident });
+    expect(o.targets.action).toBe('scale-down');
+    expect(o.decisions[0]?.desiredReplicas).toBe(1);
+    const idle = run(2, 0.001, { learned: confident });
+    expect(idle.decisions[0]?.desiredReplicas).toBe(1); // the floor: never 0 without scale to zero
+  });
+
+  it('never scales down while a replica is pending', () => {
+    const v = variant('h100', { maxReplicas: 20 });
+    const o = run(4, 1, { learned: confident, states: [state(v, 4, 3)] });
+    expect(o.targets.action).toBe('hold');
+    expect(o.decisions[0]?.desiredReplicas).toBe(4);
+  });
+
+  it('holds on missing metrics as in saturation mode', () => {
+    const v = variant('h100', { maxReplicas: 20 });
+    const o = decideModel({
+      namespace: NS,
+      modelID: MODEL,
+      variants: [state(v, 3)],
+      metrics: undefined,
+      config: { saturation: SLO, scaleToZero: { enabled: false, retentionMs: 600_000 }, maxScaleUpRate: 2 },
+      previous: new Map(),
+      now: NOW,
+      state: { ...EMPTY_MODEL_STATE, service: new Map([[v.key, confident]]) },
+    });
+    expect(o.decisions.every((d) => d.desiredReplicas >= 3) || o.targets.unavailableReason !== undefined).toBe(true);
+    expect(codes(o)).not.toContain('slo-size');
+  });
+});

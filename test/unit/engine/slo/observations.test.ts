@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import type { ReplicaMetrics } from '../../../../src/domain/metrics.js';
+import { contextTokens, observationsOf } from '../../../../src/engine/slo/observations.js';
+
+const base: ReplicaMetrics = {
+  namespace: 'ns',
+  modelID: 'm',
+  pod: 'p-1',
+  variantKey: 'ns/p',
+  kvCacheUsage: 0.3,
+  kvCacheUsageNow: 0.25,
+  queueLength: 0,
+  running: 10,
+  requestRate: 2,
+  serviceSeconds: undefined,
+  kvCapacityTokens: 100_000,
+  promptTokensPerRequest: 1000,
+  outputTokensPerRequest: 200,
+  itlMeanMs: 20,
+  ttftMeanMs: 130,
+  queueTimeMeanMs: 30,
+};
+
+describe('observations from one replica', () => {
+  it('gives an ITL and a prefill observation, linear in α/β/γ with the measured counts', () => {
+    const [itl, prefill] = observationsOf(base);
+    // n + λ·P·ITL/1000 = 10 + 2 x 1000 x 0.02; K = 0.25 x 100,000 (the latest KV, not the peak).
+    expect(itl).toEqual({ kind: 'itl', y: 20, h: [1, 50, 25_000] });
+    // y = 100; τ = (20 + 100)/2 = 60: P (1 + 2 x 0.06) + n = 1120 + 10; K + P.
+    expect(prefill?.kind).toBe('prefill');
+    expect(prefill?.y).toBe(100);
+    expect(prefill?.h[1]).toBeCloseTo(1130, 9);
+    expect(prefill?.h[2]).toBe(26_000);
+  });
+
+  it('without cache_config_info the context is running x (prompt + output / 2)', () => {
+    expect(contextTokens({ ...base, kvCapacityTokens: undefined }, 10)).toBe(10 * 1100);
+    expect(
+      contextTokens({ ...base, kvCapacityTokens: undefined, outputTokensPerRequest: undefined }, 10),
+    ).toBeUndefined();
+  });
+
+  it('a missing value gives no observation of its kind, never a 0', () => {
+    expect(observationsOf({ ...base, running: 0 })).toEqual([]);
+    expect(observationsOf({ ...base, running: undefined })).toEqual([]);
+    expect(observationsOf({ ...base, itlMeanMs: undefined }).map((o) => o.kind)).toEqual(['prefill']);
+    expect(observationsOf({ ...base, queueTimeMeanMs: undefined }).map((o) => o.kind)).toEqual(['itl']);
+    expect(observationsOf({ ...base, ttftMeanMs: 20, queueTimeMeanMs: 30 }).map((o) => o.kind)).toEqual(['itl']);
+  });
+
+  it('a replica in a transient, near a full cache, or with a queue teaches nothing (or no prefill)', () => {
+    // Just started: no completion in its window.
+    expect(observationsOf({ ...base, requestRate: 0 })).toEqual([]);
+    // Its load just fell: KV now far below its 1-minute peak.
+    expect(observationsOf({ ...base, kvCacheUsage: 0.9, kvCacheUsageNow: 0.1 })).toEqual([]);
+    // Near a full cache (preemptions).
+    expect(observationsOf({ ...base, kvCacheUsage: 0.95, kvCacheUsageNow: 0.95 })).toEqual([]);
+    // A request waited on it within the minute: its TTFT is not one step after its queue time.
+    expect(observationsOf({ ...base, queueLength: 2 }).map((o) => o.kind)).toEqual(['itl']);
+  });
+});
