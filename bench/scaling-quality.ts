@@ -319,7 +319,11 @@ for (const sc of scenarios) {
         const x = slo.get(n);
         return x ? { minutesWhereOracleMeets: x.minutesMeetingTtftWhereOracleMeets, gpuCost: x.gpuCost } : undefined;
       };
-      const sloVerdict = evaluateSloModeTarget({ engineSlo: sloRun('engine-slo'), engine: sloRun('engine') });
+      const sloVerdict = evaluateSloModeTarget({
+        engineSlo: sloRun('engine-slo'),
+        engine: sloRun('engine'),
+        oracleCost: f('oracle-reactive').gpuCost,
+      });
       records.push({ scenario: sc, startupS, seed, replayed, results, verdicts, slo, sloVerdict });
       log(
         `  start-up ${startupS} s, seed ${seed}: ` +

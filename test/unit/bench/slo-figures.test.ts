@@ -85,4 +85,17 @@ describe("issue 22's target", () => {
       evaluateSloModeTarget({ engineSlo: { minutesWhereOracleMeets: undefined, gpuCost: 900 }, engine }).status,
     ).toBe('not judged');
   });
+
+  it('where saturation mode already costs what the reactive oracle does, asks for no more than it, not less', () => {
+    const engine = { minutesWhereOracleMeets: 1, gpuCost: 1830 };
+    const at = (gpuCost: number) =>
+      evaluateSloModeTarget({ engineSlo: { minutesWhereOracleMeets: 1, gpuCost }, engine, oracleCost: 1830 });
+    expect(at(1830).status).toBe('pass');
+    expect(at(1830).detail).toContain("= the reactive oracle's 1830");
+    expect(at(2003).status).toBe('fail');
+    // Above the oracle's cost, cheaper is reachable and required.
+    const above = { minutesWhereOracleMeets: 1, gpuCost: 2310 };
+    const slo = { minutesWhereOracleMeets: 1, gpuCost: 2310 };
+    expect(evaluateSloModeTarget({ engineSlo: slo, engine: above, oracleCost: 1778 }).status).toBe('fail');
+  });
 });
