@@ -12,6 +12,11 @@ export interface TrackedModel {
   readonly deployments: readonly { readonly variantKey: string; readonly deployment: string }[];
   /** Scale-to-zero retention window (ms) for the `increase(...[retention])` signal. */
   readonly retentionMs: number;
+  /**
+   * Fetch the latency signals (TTFT, ITL, queue time, output tokens) SLO mode learns from; absent
+   * or false: a model in saturation mode, whose decisions never read them, costs Prometheus nothing.
+   */
+  readonly latency?: boolean | undefined;
 }
 
 export interface MetricsCollector {

@@ -72,6 +72,37 @@ function meanOf(histogram: string, sel: string): string {
 }
 
 /**
+ * The latency signals SLO mode learns from, for the models that are in it only (seconds; the
+ * assembler turns them into ms). Each is NaN, read as missing, over a minute in which the histogram
+ * took no sample.
+ */
+function latencyQueries(models: readonly TrackedModel[]): SignalQuery[] {
+  const slo = models.filter((m) => m.latency === true);
+  if (slo.length === 0) return [];
+  const sel = `{namespace=~${exactAlternation(slo.map((m) => m.namespace))},model_name=~${exactAlternation(slo.map((m) => m.modelID))}}`;
+  return [
+    { signal: 'ttftMean', critical: false, promql: meanOf('vllm:time_to_first_token_seconds', sel) },
+    {
+      signal: 'ttftP95',
+      critical: false,
+      promql: `histogram_quantile(0.95, sum by (namespace, model_name, pod, le) (increase(vllm:time_to_first_token_seconds_bucket${sel}[1m])))`,
+    },
+    // vLLM renamed time_per_output_token to inter_token_latency; the older name where only it exists.
+    {
+      signal: 'itlMean',
+      critical: false,
+      promql: `(${meanOf('vllm:inter_token_latency_seconds', sel)}) or (${meanOf('vllm:request_time_per_output_token_seconds', sel)})`,
+    },
+    { signal: 'queueTime', critical: false, promql: meanOf('vllm:request_queue_time_seconds', sel) },
+    {
+      signal: 'outputTokens',
+      critical: false,
+      promql: `sum ${BY_POD} (increase(vllm:generation_tokens_total${sel}[1m])) / sum ${BY_POD} (increase(vllm:request_success_total${sel}[1m]))`,
+    },
+  ];
+}
+
+/**
  * The batched queries for one fetch. Per-pod aggregation: a pod with several engines (data
  * parallel, label `engine`) reports the max KV use and the sum of queued/running requests.
  */
@@ -110,26 +141,6 @@ export function buildSignalQueries(models: readonly TrackedModel[]): SignalQuery
       critical: false,
       promql: `sum ${BY_POD} (rate(vllm:prompt_tokens_total${sel}[1m])) / sum ${BY_POD} (rate(vllm:request_success_total${sel}[1m]))`,
     },
-    // Latency signals for SLO mode (issue 22), seconds (the assembler turns them into ms). Each is
-    // NaN, read as missing, over a minute in which the histogram took no sample.
-    { signal: 'ttftMean', critical: false, promql: meanOf('vllm:time_to_first_token_seconds', sel) },
-    {
-      signal: 'ttftP95',
-      critical: false,
-      promql: `histogram_quantile(0.95, sum by (namespace, model_name, pod, le) (increase(vllm:time_to_first_token_seconds_bucket${sel}[1m])))`,
-    },
-    // vLLM renamed time_per_output_token to inter_token_latency; the older name where only it exists.
-    {
-      signal: 'itlMean',
-      critical: false,
-      promql: `(${meanOf('vllm:inter_token_latency_seconds', sel)}) or (${meanOf('vllm:request_time_per_output_token_seconds', sel)})`,
-    },
-    { signal: 'queueTime', critical: false, promql: meanOf('vllm:request_queue_time_seconds', sel) },
-    {
-      signal: 'outputTokens',
-      critical: false,
-      promql: `sum ${BY_POD} (increase(vllm:generation_tokens_total${sel}[1m])) / sum ${BY_POD} (increase(vllm:request_success_total${sel}[1m]))`,
-    },
     {
       signal: 'cacheConfig',
       critical: false,
@@ -138,6 +149,7 @@ export function buildSignalQueries(models: readonly TrackedModel[]): SignalQuery
       // engine and config: the count is the engines sharing it.
       promql: `count by (namespace, pod, num_gpu_blocks, block_size) (vllm:cache_config_info{namespace=~${namespaces}})`,
     },
+    ...latencyQueries(models),
   ];
   // One increase() query per distinct retention window (usually one), never one per model.
   const byRetention = new Map<number, TrackedModel[]>();

@@ -37,6 +37,7 @@ import {
   type ScaleToZeroConfig,
 } from '../domain/saturation.js';
 import { mergeSlo, missingSloTarget, sloTargetOf, type SloOverrides, type SloTarget } from '../domain/slo.js';
+import type { Variant } from '../domain/variant.js';
 
 export class SaturationConfigError extends InvalidValueError {
   /** `detail` replaces the generic "field=value is invalid: expected ..." (cross-field rules). */
@@ -604,4 +605,20 @@ export function resolveSlo(
 ): SloTarget | undefined {
   const entry = findEntry(config, namespace, modelID);
   return sloTargetOf(mergeSlo(config.defaultSlo, entry?.slo, override));
+}
+
+/**
+ * A model's latency objective from its variants: the config's with the trigger metadata of the
+ * first variant by key that gives SLO keys over it (SLO mode is per model: variants of one model
+ * that disagree are a configuration the first one settles). Undefined: saturation mode.
+ */
+export function resolveModelSlo(
+  config: SaturationConfig,
+  variants: readonly Pick<Variant, 'namespace' | 'modelID' | 'key' | 'slo'>[],
+): SloTarget | undefined {
+  const first = variants[0];
+  if (!first) return undefined;
+  let withSlo: (typeof variants)[number] | undefined;
+  for (const v of variants) if (v.slo !== undefined && (withSlo === undefined || v.key < withSlo.key)) withSlo = v;
+  return resolveSlo(config, first.namespace, first.modelID, withSlo?.slo);
 }

@@ -9,7 +9,7 @@
  */
 import type { Decision } from '../domain/decision.js';
 import { DEFAULT_LIMITER_CONFIG, type GpuInventory, type GpuInventorySource } from '../domain/gpu.js';
-import { resolvePriority } from '../config/saturation-config.js';
+import { resolveModelSlo, resolvePriority } from '../config/saturation-config.js';
 import { FRESH_MS, type ModelMetrics } from '../domain/metrics.js';
 import { modelKey, type Variant } from '../domain/variant.js';
 import type { DecisionCache } from '../cache/decision-cache.js';
@@ -35,7 +35,6 @@ import { traceNote } from './notes.js';
 import { placeModels, type RebalanceMemory } from './placement.js';
 import { EMPTY_MODEL_STATE, type ModelState } from './model-state.js';
 import type { ServiceModelState } from './slo/service-model.js';
-import { resolveSlo } from '../config/saturation-config.js';
 
 export type CycleTrigger = 'interval' | 'on-demand' | 'demand' | 'manual';
 
@@ -473,8 +472,7 @@ export class Engine implements DecisionSource {
       const variants = byModel.get(mk) ?? [];
       const first = variants[0];
       if (!first) continue;
-      const override = [...variants].sort((a, b) => (a.key < b.key ? -1 : 1)).find((v) => v.slo)?.slo;
-      if (!resolveSlo(config.saturation, first.namespace, first.modelID, override)) continue;
+      if (!resolveModelSlo(config.saturation, variants)) continue;
       const have = this.modelStates.get(mk)?.service;
       for (const v of variants) if (!this.serviceAsked.has(v.key) && !have?.has(v.key)) wanted.push({ mk, key: v.key });
     }
@@ -714,6 +712,7 @@ export function trackedModelOf(variants: readonly Variant[], config: DecisionCon
     modelID: first.modelID,
     deployments: variants.map((v) => ({ variantKey: v.key, deployment: v.deployment })),
     retentionMs: stz.retentionMs,
+    latency: resolveModelSlo(config.saturation, variants) !== undefined,
   };
 }
 

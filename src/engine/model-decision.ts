@@ -10,7 +10,7 @@ import type { SaturationThresholds, ScaleToZeroConfig } from '../domain/saturati
 import type { SaturationConfig } from '../config/saturation-config.js';
 import {
   resolveScaleToZero,
-  resolveSlo,
+  resolveModelSlo,
   resolveThresholdOrigins,
   resolveThresholds,
   resolveV2,
@@ -160,10 +160,10 @@ export function decideModel(input: ModelDecisionInput): ModelOutcome {
  * model: variants of one model that disagree are a configuration the first one settles).
  */
 function modelSlo(input: ModelDecisionInput): SloTarget | undefined {
-  const withSlo = input.variants
-    .filter((s) => s.variant.slo !== undefined)
-    .sort((a, b) => (a.variant.key < b.variant.key ? -1 : 1))[0];
-  return resolveSlo(input.config.saturation, input.namespace, input.modelID, withSlo?.variant.slo);
+  return resolveModelSlo(
+    input.config.saturation,
+    input.variants.map((s) => s.variant),
+  );
 }
 
 /** What /debug/decisions shows of a variant's learned model (undefined before any observation). */

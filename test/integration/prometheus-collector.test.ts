@@ -27,6 +27,8 @@ function tracked(namespace: string, modelID: string, deployments: string[]): Tra
     modelID,
     retentionMs: 600_000,
     deployments: deployments.map((d) => ({ variantKey: `${namespace}/${d}`, deployment: d })),
+    // SLO mode's latency signals too, so their PromQL runs against a real Prometheus here.
+    latency: true,
   };
 }
 

@@ -57,6 +57,7 @@ const tracked = (namespace: string, modelID: string): TrackedModel => ({
   modelID,
   retentionMs: 600_000,
   deployments: [{ variantKey: `${namespace}/dep`, deployment: 'dep' }],
+  latency: true,
 });
 
 function make(answers: ConstructorParameters<typeof CannedPrometheus>[0]) {

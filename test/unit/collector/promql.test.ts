@@ -65,17 +65,26 @@ describe('batched signal queries', () => {
       'kvNow',
       'waitingNow',
       'promptTokens',
-      'ttftMean',
-      'ttftP95',
-      'itlMean',
-      'queueTime',
-      'outputTokens',
       'cacheConfig',
       'retention',
       'gateway',
       'seen',
     ]);
     expect(many.length).toBe(few.length);
+  });
+
+  it('asks for the latency signals only for the models in SLO mode, in one query each', () => {
+    const saturation = model('ns', 'plain');
+    const slo = (id: string): TrackedModel => ({ ...model('team', id), latency: true });
+    const queries = buildSignalQueries([saturation, slo('a'), slo('b')]);
+    const latency = queries.filter((q) =>
+      ['ttftMean', 'ttftP95', 'itlMean', 'queueTime', 'outputTokens'].includes(q.signal),
+    );
+    expect(latency.map((q) => q.signal)).toEqual(['ttftMean', 'ttftP95', 'itlMean', 'queueTime', 'outputTokens']);
+    for (const q of latency) {
+      expect(q.promql).toContain('model_name=~"^(?:a|b)$"');
+      expect(q.promql).not.toContain('plain');
+    }
   });
 
   it('adds one increase() query per distinct retention window, not per model', () => {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseSaturationConfig, EMPTY_SATURATION_CONFIG } from '../../../src/config/saturation-config.js';
 import type { ReplicaMetrics } from '../../../src/domain/metrics.js';
 import { decideModel, type ModelOutcome } from '../../../src/engine/model-decision.js';
+import { trackedModelOf } from '../../../src/engine/engine.js';
 import { EMPTY_MODEL_STATE, type ModelState } from '../../../src/engine/model-state.js';
 import { maxRateWithin } from '../../../src/engine/slo/latency-model.js';
 import type { ServiceModelState } from '../../../src/engine/slo/service-model.js';
@@ -156,5 +157,20 @@ describe('SLO mode in the engine', () => {
     });
     expect(o.decisions.every((d) => d.desiredReplicas >= 3) || o.targets.unavailableReason !== undefined).toBe(true);
     expect(codes(o)).not.toContain('slo-size');
+  });
+});
+
+describe('what the collector is asked for', () => {
+  const config = (saturation: typeof SLO) => ({
+    saturation,
+    scaleToZero: { enabled: false, retentionMs: 600_000 },
+    maxScaleUpRate: 2,
+  });
+
+  it('latency signals for a model in SLO mode (config or trigger metadata), none in saturation mode', () => {
+    expect(trackedModelOf([variant('a')], config(SLO)).latency).toBe(true);
+    expect(trackedModelOf([variant('a')], config(EMPTY_SATURATION_CONFIG)).latency).toBe(false);
+    const fromMetadata = variant('b', { slo: { sloMode: true, targetTTFT: 1500, targetITL: 40 } });
+    expect(trackedModelOf([variant('a'), fromMetadata], config(EMPTY_SATURATION_CONFIG)).latency).toBe(true);
   });
 });
