@@ -22,6 +22,7 @@ import { ScalerMetrics } from '../src/observability/metrics.js';
 import { silentLogger } from '../src/observability/logger.js';
 import { Engine } from '../src/engine/engine.js';
 import { DEFAULT_ENGINE_FEATURES, NO_ENGINE_FEATURES, type EngineFeatures } from '../src/domain/engine-features.js';
+import { Prng } from '../src/sim/fleet/prng.js';
 
 const MODELS = 200;
 const VARIANTS_PER_MODEL = 5;
@@ -50,16 +51,10 @@ function gcNow(): void {
   if (typeof gc === 'function') (gc as () => void)();
 }
 
-/** Deterministic pseudo-random numbers (mulberry32) so every run sees the same fleet. */
+/** Deterministic pseudo-random numbers (the fleet's mulberry32) so every run sees the same fleet. */
 function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const p = new Prng(seed);
+  return () => p.next();
 }
 
 class MemoryCollector implements MetricsCollector {

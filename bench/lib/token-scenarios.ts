@@ -32,6 +32,7 @@ import { decisionConfig, forecastSeconds } from './quality-scenarios.js';
 import type { Accelerator, SpeedChange } from './token-fleet.js';
 import { QM_DEFAULTS, WvaQueueingModelPolicy } from './wva-queueing-model.js';
 import type { TokenLoopVariant } from './token-loop.js';
+import { Prng } from '../../src/sim/fleet/prng.js';
 
 export const NS = 'bench';
 export const MODEL = 'Qwen/Qwen3-32B';
@@ -86,16 +87,10 @@ export interface TokenScenario {
   readonly speedChange?: SpeedChange;
 }
 
-/** mulberry32: a small seeded PRNG (the bench's arrivals must not depend on the fleet's own stream). */
+/** The bench's arrivals stream (the fleet's mulberry32), seeded apart from the fleet's own streams. */
 function prng(seed: number): () => number {
-  let a = (seed * 0x9e3779b9) >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const p = new Prng(Math.imul(seed, 0x9e3779b9));
+  return () => p.next();
 }
 
 export interface RateStage {

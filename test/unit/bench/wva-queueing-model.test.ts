@@ -15,19 +15,15 @@ import {
   type ServiceParams,
   type TunerObservation,
 } from '../../../bench/lib/wva-queueing-model.js';
+import { Prng } from '../../../src/sim/fleet/prng.js';
 
 const H100 = ACCELERATOR_PROFILES.H100;
 const TRUE: ServiceParams = { alpha: H100.alphaMs, beta: H100.betaMsPerToken, gamma: H100.gammaMsPerKvToken };
 
-/** A seeded PRNG for the synthetic observations. */
+/** A seeded PRNG for the synthetic observations (the fleet's mulberry32). */
 function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const p = new Prng(seed);
+  return () => p.next();
 }
 
 /** Observations the model itself predicts at varied loads and mixes, with relative noise. */

@@ -7,17 +7,12 @@ import {
   type ServiceModelState,
 } from '../../../../src/engine/slo/service-model.js';
 import { ACCELERATOR_PROFILES } from '../../../../src/sim/fleet/profiles.js';
+import { Prng } from '../../../../src/sim/fleet/prng.js';
 
-/** Deterministic uniform [0, 1) (mulberry32). */
+/** Deterministic uniform [0, 1) (the fleet's mulberry32). */
 function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const p = new Prng(seed);
+  return () => p.next();
 }
 
 interface Truth {
