@@ -97,7 +97,9 @@ describe('a batch Prometheus refuses degrades per model', () => {
     expect(collector.getModelMetrics('llm', 'llama')?.replicas).toHaveLength(1);
     expect(collector.getModelMetrics('other', 'mistral')?.replicas).toHaveLength(1);
     for (const p of POISON) expect(collector.getModelMetrics(p.namespace, p.modelID)).toBeUndefined();
-  }, 60_000);
+    // Bounded, but generous: splitting sends each signal's refused 11 MB request again at every
+    // level, which takes more than a minute on a machine busy with other work.
+  }, 180_000);
 
   it('a batch of poisoned models only still fails the fetch (nothing to serve)', async () => {
     const collector = new PrometheusCollector({
