@@ -18,10 +18,17 @@
  * when it ran nothing (an idle replica says nothing of its speed). The latencies are means over a
  * minute while the batch and KV counts are the latest samples, so a replica gives none while it is
  * in a transient, where the two disagree: no completion in the window (just started), or KV use now
- * below STEADY_KV_SHARE of its 1-minute peak (its load just fell or moved away), or a peak above
- * MAX_KV_USE (preemptions recompute prompts the counts do not show). A prefill
- * observation also needs an empty queue over the minute: a request that waited on the replica (KV
- * full, preempted and re-queued) has a TTFT that is no longer one step after its queue time.
+ * below STEADY_KV_SHARE of its 1-minute peak (its load just fell or moved away).
+ *
+ * An overloaded replica (a queue, a full cache) still gives its ITL observation: the step time with
+ * the measured batch and context is linear in α/β/γ at any load, and an overloaded replica is where
+ * a slower GPU than the model believes shows first (a learner that only listens to replicas with
+ * headroom never sees the change it most needs to learn). Near a full cache vLLM preempts and
+ * recomputes prompts the counts do not show, which biases that observation up by the recompute's
+ * share; the Huber weighting bounds it, and a bias towards slower is the safe side.
+ * A prefill observation keeps the guards against queueing: an empty queue over the minute and a
+ * KV peak at most MAX_KV_USE, since a request that waited on the replica (KV full, preempted and
+ * re-queued) has a TTFT that is no longer one step after its queue time.
  */
 import type { ReplicaMetrics } from '../../domain/metrics.js';
 import type { Observation } from './service-model.js';
@@ -36,8 +43,8 @@ export function contextTokens(r: ReplicaMetrics, running: number): number | unde
 }
 
 /**
- * KV use (1-minute peak) above which a replica teaches nothing: near a full cache vLLM preempts, and
- * a preempted request's recompute is prefill work no measured count accounts for.
+ * KV use (1-minute peak) above which a replica gives no prefill observation: near a full cache vLLM
+ * preempts, and a preempted request is re-queued and recomputed, so its TTFT is not one prefill step.
  */
 export const MAX_KV_USE = 0.9;
 /** KV use now at least this share of the 1-minute peak: the replica is not in a transient. */
@@ -48,7 +55,6 @@ export function isSteady(r: ReplicaMetrics): boolean {
   if (r.requestRate === undefined || !(r.requestRate > 0)) return false;
   const now = r.kvCacheUsageNow;
   const peak = r.kvCacheUsage;
-  if (peak !== undefined && peak > MAX_KV_USE) return false;
   return now === undefined || peak === undefined || now >= STEADY_KV_SHARE * peak;
 }
 
@@ -68,7 +74,8 @@ export function observationsOf(r: ReplicaMetrics): Observation[] {
   }
   const ttft = r.ttftMeanMs;
   const queue = r.queueTimeMeanMs;
-  if (ttft !== undefined && queue !== undefined && p !== undefined && p > 0 && r.queueLength === 0) {
+  const cacheFull = r.kvCacheUsage !== undefined && r.kvCacheUsage > MAX_KV_USE;
+  if (ttft !== undefined && queue !== undefined && p !== undefined && p > 0 && r.queueLength === 0 && !cacheFull) {
     const y = ttft - queue;
     const tau = itl !== undefined && itl > 0 ? (itl + y) / 2 : y;
     if (y > 0) out.push({ kind: 'prefill', y, h: [1, p * (1 + (rate * tau) / 1000) + n, k + p] });
