@@ -18,6 +18,11 @@
  *  - A change of speed (another GPU behind the same variant, a driver update) shows as a run of
  *    such outliers: after CHANGE_RUN of them in a row the covariance is widened back towards the
  *    prior, so the filter re-learns in a few cycles instead of creeping.
+ *  - `reopenServiceModel(s)`: the same estimate with its covariance widened back towards the prior
+ *    and no standing confidence (the relative spreads dropped, so it is confident again only once
+ *    fresh observations of both kinds bring them back within MAX_REL_STD). For a model that
+ *    measurement contradicts (contradiction.ts), which a run of outliers may not reveal: a replica
+ *    that taught nothing (overloaded, queueing) gives no outlier at all.
  *  - Non-negative: after each update a negative parameter is projected to 0 (a time per token
  *    cannot be negative; the projection is the usual constrained-Kalman shortcut).
  *  - Confidence (`confident`): enough samples of both kinds (ITL and prefill) over at least
@@ -149,6 +154,12 @@ function widened(p: Mat3): Mat3 {
   const out = [...p];
   for (let i = 0; i < 3; i++) out[i * 4] = Math.max(out[i * 4] ?? 0, (prior[i * 4] ?? 0) / 4);
   return out;
+}
+
+/** A model measurement contradicts, re-opened so that it re-learns (see the file header). */
+export function reopenServiceModel(s: ServiceModelState): ServiceModelState {
+  const { itlRelStd: _itl, prefillRelStd: _prefill, ...rest } = s;
+  return { ...rest, covariance: widened([...s.covariance]), outlierRun: 0, confident: false };
 }
 
 /** Keeps the covariance symmetric (rounding drifts it apart). */
