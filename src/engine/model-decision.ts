@@ -195,7 +195,7 @@ function checkedSlo(
     replicas,
   );
   if (analysis.freshness !== 'fresh' || analysis.dataQuality !== 'complete') return { state: learned, slo: inputs };
-  const checked = checkServiceModels(learned.service, inputs, replicas);
+  const checked = checkServiceModels(learned.service, inputs, replicas, input.now);
   if (checked.contradictions.size === 0) return { state: learned, slo: inputs };
   return {
     state: { ...learned, service: checked.service },

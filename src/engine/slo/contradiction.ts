@@ -14,7 +14,7 @@
  *    completes what it can serve, and a right model predicts a replica flat out misses the
  *    objective (ρ → 1, or every batch slot taken), so overload alone is never a contradiction;
  *    a model that believes the replica idles at that rate is.
- *  - `checkServiceModels(service, inputs, replicas)`: each confident model checked against its
+ *  - `checkServiceModels(service, inputs, replicas, now)`: each confident model checked against its
  *    variant's replicas; a contradicted one is re-opened (service-model.ts `reopenServiceModel`:
  *    not confident until fresh observations of both kinds make it so) and reported by variant key.
  *    Models that are not confident are not checked (they do not size, and re-opening them every
@@ -70,6 +70,7 @@ export function checkServiceModels(
   service: ReadonlyMap<string, ServiceModelState>,
   inputs: SloInputs,
   replicas: readonly ReplicaMetrics[],
+  now: number,
 ): CheckedModels {
   const contradictions = new Map<string, Contradiction>();
   let out: Map<string, ServiceModelState> | undefined;
@@ -84,7 +85,7 @@ export function checkServiceModels(
     );
     if (!c) continue;
     contradictions.set(key, c);
-    (out ??= new Map(service)).set(key, reopenServiceModel(model));
+    (out ??= new Map(service)).set(key, reopenServiceModel(model, now));
   }
   return { service: out ?? service, contradictions };
 }

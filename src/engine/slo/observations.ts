@@ -20,13 +20,14 @@
  * in a transient, where the two disagree: no completion in the window (just started), or KV use now
  * below STEADY_KV_SHARE of its 1-minute peak (its load just fell or moved away).
  *
- * An overloaded replica (a queue, a full cache) still gives its ITL observation: the step time with
- * the measured batch and context is linear in α/β/γ at any load, and an overloaded replica is where
- * a slower GPU than the model believes shows first (a learner that only listens to replicas with
- * headroom never sees the change it most needs to learn). Near a full cache vLLM preempts and
- * recomputes prompts the counts do not show, which biases that observation up by the recompute's
- * share; the Huber weighting bounds it, and a bias towards slower is the safe side.
- * A prefill observation keeps the guards against queueing: an empty queue over the minute and a
+ * A replica with a queue still gives its ITL observation: the step time with the measured batch and
+ * context is linear in α/β/γ at any load. Near a full cache (KV peak above MAX_KV_USE) vLLM preempts
+ * and recomputes prompts the counts do not show, which biases the ITL observation up by the
+ * recompute's share: a learner fed it through every burst learns a slower GPU than it has (and
+ * over-provisions). So a full-cache replica gives it only when `fullCache` is 'itl' — for a model
+ * that measurement contradicted (contradiction.ts): its error is far beyond that bias, and an
+ * overloaded variant's replicas are all full, so they are the only ones that can re-teach it.
+ * A prefill observation keeps every guard against queueing: an empty queue over the minute and a
  * KV peak at most MAX_KV_USE, since a request that waited on the replica (KV full, preempted and
  * re-queued) has a TTFT that is no longer one step after its queue time.
  */
@@ -58,11 +59,16 @@ export function isSteady(r: ReplicaMetrics): boolean {
   return now === undefined || peak === undefined || now >= STEADY_KV_SHARE * peak;
 }
 
+/** What a replica near a full cache gives: nothing (the default), or its ITL observation (see the header). */
+export type FullCacheUse = 'none' | 'itl';
+
 /** The observations one replica's metrics give (0, 1 or 2). */
-export function observationsOf(r: ReplicaMetrics): Observation[] {
+export function observationsOf(r: ReplicaMetrics, fullCache: FullCacheUse = 'none'): Observation[] {
   const out: Observation[] = [];
   const n = r.running;
   if (n === undefined || !(n > 0) || !isSteady(r)) return out;
+  const cacheFull = r.kvCacheUsage !== undefined && r.kvCacheUsage > MAX_KV_USE;
+  if (cacheFull && fullCache === 'none') return out;
   const k = contextTokens(r, n);
   if (k === undefined) return out;
   const rate = r.requestRate ?? 0;
@@ -74,7 +80,6 @@ export function observationsOf(r: ReplicaMetrics): Observation[] {
   }
   const ttft = r.ttftMeanMs;
   const queue = r.queueTimeMeanMs;
-  const cacheFull = r.kvCacheUsage !== undefined && r.kvCacheUsage > MAX_KV_USE;
   if (ttft !== undefined && queue !== undefined && p !== undefined && p > 0 && r.queueLength === 0 && !cacheFull) {
     const y = ttft - queue;
     const tau = itl !== undefined && itl > 0 ? (itl + y) / 2 : y;

@@ -93,20 +93,25 @@ describe('a learned model that measurement contradicts', () => {
       ]),
     };
     const slow = { ttftP95Ms: 40_000 };
-    const checked = checkServiceModels(service, inputs, [
-      replica(slow),
-      replica({ pod: 'other-0', variantKey: 'ns/other' }),
-      replica({ ...slow, pod: 'learning-0', variantKey: 'ns/learning' }),
-    ]);
+    const checked = checkServiceModels(
+      service,
+      inputs,
+      [
+        replica(slow),
+        replica({ pod: 'other-0', variantKey: 'ns/other' }),
+        replica({ ...slow, pod: 'learning-0', variantKey: 'ns/learning' }),
+      ],
+      7,
+    );
     expect([...checked.contradictions.keys()]).toEqual(['ns/a100']);
-    expect(checked.service.get('ns/a100')?.confident).toBe(false);
+    expect(checked.service.get('ns/a100')).toMatchObject({ confident: false, reopenedAt: 7 });
     expect(checked.service.get('ns/other')).toBe(confident);
     expect(checked.service.get('ns/learning')).toBe(learning);
   });
 
   it('nothing contradicted: the same map back', () => {
     const service = new Map([['ns/a100', confident]]);
-    const checked = checkServiceModels(service, { target: T, workloads: new Map([['ns/a100', W]]) }, [replica({})]);
+    const checked = checkServiceModels(service, { target: T, workloads: new Map([['ns/a100', W]]) }, [replica({})], 7);
     expect(checked.service).toBe(service);
     expect(checked.contradictions.size).toBe(0);
   });
@@ -114,7 +119,8 @@ describe('a learned model that measurement contradicts', () => {
 
 describe('re-opening a learner', () => {
   it('keeps the estimate, widens the covariance towards the prior and drops confidence until both kinds re-learn', () => {
-    const r = reopenServiceModel(confident);
+    const r = reopenServiceModel(confident, 7);
+    expect(r.reopenedAt).toBe(7);
     expect([r.alpha, r.beta, r.gamma]).toEqual([A100.alpha, A100.beta, A100.gamma]);
     PRIOR_STD.forEach((s, i) => expect(r.covariance[i * 4]).toBeGreaterThanOrEqual((s * s) / 4));
     expect(r.confident).toBe(false);
@@ -129,6 +135,12 @@ describe('re-opening a learner', () => {
     );
     expect(after?.itlRelStd).toBeLessThanOrEqual(MAX_REL_STD);
     expect(after?.confident).toBe(false);
+    expect(after?.reopenedAt).toBe(7);
+    // Prefill observations too: confident again, and no longer re-opened.
+    const prefill: Observation = { kind: 'prefill', y: 90, h: [1, 1100, 101_000] };
+    const settled = updateServiceModel(after, [...Array.from({ length: 20 }, () => prefill), itl], 2);
+    expect(settled?.confident).toBe(true);
+    expect(settled?.reopenedAt).toBeUndefined();
   });
 
   it('re-learns a slower GPU from its ITL observations at once rather than creeping', () => {
@@ -139,7 +151,7 @@ describe('re-opening a learner', () => {
         const h: [number, number, number] = [1, n, k];
         obs.push({ kind: 'itl', y: l4.alpha + l4.beta * n + l4.gamma * k, h });
       }
-    const after = updateServiceModel(reopenServiceModel(confident), obs, 1);
+    const after = updateServiceModel(reopenServiceModel(confident, 7), obs, 1);
     const at = (m: typeof l4) => m.alpha + m.beta * 20 + m.gamma * 120_000;
     expect(Math.abs(at(after!) - at(l4)) / at(l4)).toBeLessThan(0.1);
   });
