@@ -24,6 +24,7 @@ import { learnModelState, type ModelState } from './model-state.js';
 import { measuredArrivals } from './sizing.js';
 import type { ServiceModelView, SloTarget } from '../domain/slo.js';
 import { sloInputsOf, type SloInputs } from './slo/slo-inputs.js';
+import { checkServiceModels } from './slo/contradiction.js';
 import { maxRateWithin } from './slo/latency-model.js';
 
 export interface DecisionConfig {
@@ -105,14 +106,8 @@ export function decideModel(input: ModelDecisionInput): ModelOutcome {
   const boundary = resolveV2(config.saturation, namespace, modelID).scaleDownBoundary;
   const features = config.features ?? DEFAULT_ENGINE_FEATURES;
   const sloTarget = modelSlo(input);
-  const state = learnedState(input, analysis, sloTarget !== undefined);
-  const slo = sloTarget
-    ? sloInputsOf(
-        sloTarget,
-        input.variants.map((s) => s.variant.key),
-        input.metrics?.replicas ?? [],
-      )
-    : undefined;
+  const learned = learnedState(input, analysis, sloTarget !== undefined);
+  const { state, slo } = checkedSlo(input, analysis, learned, sloTarget);
   const targets = computeTargets({
     analysis,
     variants: input.variants,
@@ -178,6 +173,33 @@ function serviceView(state: ModelState, slo: SloInputs, key: string): ServiceMod
     samples: m.samples,
     confident: m.confident,
     ratePerReplica: m.confident && w ? maxRateWithin(m, w, slo.target) : undefined,
+  };
+}
+
+/**
+ * SLO mode's inputs, and the state with every confident service model checked against what its
+ * replicas measured (slo/contradiction.ts): a contradicted one is re-opened and named in the inputs.
+ * Only fresh, complete metrics are evidence (as for learning).
+ */
+function checkedSlo(
+  input: ModelDecisionInput,
+  analysis: ModelAnalysis,
+  learned: ModelState,
+  target: SloTarget | undefined,
+): { state: ModelState; slo: SloInputs | undefined } {
+  if (!target) return { state: learned, slo: undefined };
+  const replicas = input.metrics?.replicas ?? [];
+  const inputs = sloInputsOf(
+    target,
+    input.variants.map((s) => s.variant.key),
+    replicas,
+  );
+  if (analysis.freshness !== 'fresh' || analysis.dataQuality !== 'complete') return { state: learned, slo: inputs };
+  const checked = checkServiceModels(learned.service, inputs, replicas, input.now);
+  if (checked.contradictions.size === 0) return { state: learned, slo: inputs };
+  return {
+    state: { ...learned, service: checked.service },
+    slo: { ...inputs, contradictions: checked.contradictions },
   };
 }
 

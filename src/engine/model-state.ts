@@ -81,7 +81,8 @@ function learnStartups(prev: ModelState, input: LearnInput): ReadonlyMap<string,
 
 /**
  * Every variant's service model after this cycle's replicas; the previous map itself when no
- * replica gave an observation.
+ * replica gave an observation. A re-opened model (measurement contradicted it) also takes its
+ * full-cache replicas' ITL (slo/observations.ts says why only then).
  */
 export function learnService(
   prev: ReadonlyMap<string, ServiceModelState>,
@@ -92,7 +93,7 @@ export function learnService(
   const byVariant = new Map<string, ReturnType<typeof observationsOf>>();
   for (const r of replicas) {
     if (r.variantKey === undefined) continue;
-    const obs = observationsOf(r);
+    const obs = observationsOf(r, prev.get(r.variantKey)?.reopenedAt !== undefined ? 'itl' : 'none');
     if (obs.length > 0) byVariant.set(r.variantKey, [...(byVariant.get(r.variantKey) ?? []), ...obs]);
   }
   for (const [key, obs] of byVariant) {

@@ -39,6 +39,7 @@ export type NoteCode =
   // Step 3-4 in SLO mode (slo/slo-stage.ts): sized by the learned latency model, or why not.
   | 'slo-size'
   | 'slo-fallback'
+  | 'slo-model-contradicted'
   // Step 4: scale down.
   | 'scale-down'
   | 'holding-lower'

@@ -18,10 +18,18 @@
  * when it ran nothing (an idle replica says nothing of its speed). The latencies are means over a
  * minute while the batch and KV counts are the latest samples, so a replica gives none while it is
  * in a transient, where the two disagree: no completion in the window (just started), or KV use now
- * below STEADY_KV_SHARE of its 1-minute peak (its load just fell or moved away), or a peak above
- * MAX_KV_USE (preemptions recompute prompts the counts do not show). A prefill
- * observation also needs an empty queue over the minute: a request that waited on the replica (KV
- * full, preempted and re-queued) has a TTFT that is no longer one step after its queue time.
+ * below STEADY_KV_SHARE of its 1-minute peak (its load just fell or moved away).
+ *
+ * A replica with a queue still gives its ITL observation: the step time with the measured batch and
+ * context is linear in α/β/γ at any load. Near a full cache (KV peak above MAX_KV_USE) vLLM preempts
+ * and recomputes prompts the counts do not show, which biases the ITL observation up by the
+ * recompute's share: a learner fed it through every burst learns a slower GPU than it has (and
+ * over-provisions). So a full-cache replica gives it only when `fullCache` is 'itl' — for a model
+ * that measurement contradicted (contradiction.ts): its error is far beyond that bias, and an
+ * overloaded variant's replicas are all full, so they are the only ones that can re-teach it.
+ * A prefill observation keeps every guard against queueing: an empty queue over the minute and a
+ * KV peak at most MAX_KV_USE, since a request that waited on the replica (KV full, preempted and
+ * re-queued) has a TTFT that is no longer one step after its queue time.
  */
 import type { ReplicaMetrics } from '../../domain/metrics.js';
 import type { Observation } from './service-model.js';
@@ -36,8 +44,8 @@ export function contextTokens(r: ReplicaMetrics, running: number): number | unde
 }
 
 /**
- * KV use (1-minute peak) above which a replica teaches nothing: near a full cache vLLM preempts, and
- * a preempted request's recompute is prefill work no measured count accounts for.
+ * KV use (1-minute peak) above which a replica gives no prefill observation: near a full cache vLLM
+ * preempts, and a preempted request is re-queued and recomputed, so its TTFT is not one prefill step.
  */
 export const MAX_KV_USE = 0.9;
 /** KV use now at least this share of the 1-minute peak: the replica is not in a transient. */
@@ -48,15 +56,19 @@ export function isSteady(r: ReplicaMetrics): boolean {
   if (r.requestRate === undefined || !(r.requestRate > 0)) return false;
   const now = r.kvCacheUsageNow;
   const peak = r.kvCacheUsage;
-  if (peak !== undefined && peak > MAX_KV_USE) return false;
   return now === undefined || peak === undefined || now >= STEADY_KV_SHARE * peak;
 }
 
+/** What a replica near a full cache gives: nothing (the default), or its ITL observation (see the header). */
+export type FullCacheUse = 'none' | 'itl';
+
 /** The observations one replica's metrics give (0, 1 or 2). */
-export function observationsOf(r: ReplicaMetrics): Observation[] {
+export function observationsOf(r: ReplicaMetrics, fullCache: FullCacheUse = 'none'): Observation[] {
   const out: Observation[] = [];
   const n = r.running;
   if (n === undefined || !(n > 0) || !isSteady(r)) return out;
+  const cacheFull = r.kvCacheUsage !== undefined && r.kvCacheUsage > MAX_KV_USE;
+  if (cacheFull && fullCache === 'none') return out;
   const k = contextTokens(r, n);
   if (k === undefined) return out;
   const rate = r.requestRate ?? 0;
@@ -68,7 +80,7 @@ export function observationsOf(r: ReplicaMetrics): Observation[] {
   }
   const ttft = r.ttftMeanMs;
   const queue = r.queueTimeMeanMs;
-  if (ttft !== undefined && queue !== undefined && p !== undefined && p > 0 && r.queueLength === 0) {
+  if (ttft !== undefined && queue !== undefined && p !== undefined && p > 0 && r.queueLength === 0 && !cacheFull) {
     const y = ttft - queue;
     const tau = itl !== undefined && itl > 0 ? (itl + y) / 2 : y;
     if (y > 0) out.push({ kind: 'prefill', y, h: [1, p * (1 + (rate * tau) / 1000) + n, k + p] });

@@ -18,6 +18,12 @@
  *  - A change of speed (another GPU behind the same variant, a driver update) shows as a run of
  *    such outliers: after CHANGE_RUN of them in a row the covariance is widened back towards the
  *    prior, so the filter re-learns in a few cycles instead of creeping.
+ *  - `reopenServiceModel(s, now)`: the same estimate with its covariance widened back towards the
+ *    prior, no standing confidence (the relative spreads dropped, so it is confident again only once
+ *    fresh observations of both kinds bring them back within MAX_REL_STD) and `reopenedAt` set until
+ *    then (while it is set the learner also takes full-cache replicas' ITL, observations.ts). For a
+ *    model that measurement contradicts (contradiction.ts), which a run of outliers may not reveal:
+ *    a replica that teaches nothing (full cache) gives no outlier at all.
  *  - Non-negative: after each update a negative parameter is projected to 0 (a time per token
  *    cannot be negative; the projection is the usual constrained-Kalman shortcut).
  *  - Confidence (`confident`): enough samples of both kinds (ITL and prefill) over at least
@@ -51,6 +57,8 @@ export interface ServiceModelState {
   readonly outlierRun?: number;
   /** Updates that took observations in (absent in states written before it existed: 0). */
   readonly updates?: number;
+  /** Epoch ms measurement contradicted the model, until it is confident again (absent: not re-opened). */
+  readonly reopenedAt?: number;
   /** Relative standard deviation of the prediction at the latest observation of each kind. */
   readonly itlRelStd?: number;
   readonly prefillRelStd?: number;
@@ -149,6 +157,12 @@ function widened(p: Mat3): Mat3 {
   const out = [...p];
   for (let i = 0; i < 3; i++) out[i * 4] = Math.max(out[i * 4] ?? 0, (prior[i * 4] ?? 0) / 4);
   return out;
+}
+
+/** A model measurement contradicts, re-opened so that it re-learns (see the file header). */
+export function reopenServiceModel(s: ServiceModelState, now: number): ServiceModelState {
+  const { itlRelStd: _itl, prefillRelStd: _prefill, ...rest } = s;
+  return { ...rest, covariance: widened([...s.covariance]), outlierRun: 0, confident: false, reopenedAt: now };
 }
 
 /** Keeps the covariance symmetric (rounding drifts it apart). */
@@ -262,10 +276,13 @@ export function updateServiceModel(
     itlSamples: itl,
     prefillSamples: prefill,
     outlierRun: run,
+    ...(start.reopenedAt !== undefined ? { reopenedAt: start.reopenedAt } : {}),
     ...(itlRelStd !== undefined && Number.isFinite(itlRelStd) ? { itlRelStd } : {}),
     ...(prefillRelStd !== undefined && Number.isFinite(prefillRelStd) ? { prefillRelStd } : {}),
   };
-  return { ...next, confident: isConfident(next) };
+  if (!isConfident(next)) return next;
+  const { reopenedAt: _reopened, ...settled } = next;
+  return { ...settled, confident: true };
 }
 
 /** Predicted iteration time (ms) for a step computing `tokens` and reading `kvTokens`. */
@@ -318,6 +335,7 @@ export function parseServiceModel(raw: unknown): ServiceModelState | undefined {
     ...opt('prefillSamples'),
     ...opt('outlierRun'),
     ...opt('updates'),
+    ...opt('reopenedAt'),
     ...opt('itlRelStd'),
     ...opt('prefillRelStd'),
   };

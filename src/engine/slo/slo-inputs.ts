@@ -6,6 +6,7 @@
  */
 import type { ReplicaMetrics } from '../../domain/metrics.js';
 import type { SloTarget } from '../../domain/slo.js';
+import type { Contradiction } from './contradiction.js';
 import { DEFAULT_MAX_NUM_SEQS, type Workload } from './latency-model.js';
 
 export interface SloInputs {
@@ -17,6 +18,11 @@ export interface SloInputs {
    * the highest p95 TTFT and ITL of any replica (ms); undefined when none reports it.
    */
   readonly measured?: { readonly ttftP95Ms: number | undefined; readonly itlMs: number | undefined };
+  /**
+   * By variant key: the measurement that contradicted the variant's confident model this cycle
+   * (contradiction.ts); such a variant is not sized by its model. Absent: none.
+   */
+  readonly contradictions?: ReadonlyMap<string, Contradiction>;
 }
 
 /** The highest value of a field over the replicas that report it. */

@@ -6,9 +6,12 @@
  *
  * Contract of `sloStage(ctx)`:
  *  - `{ fallback }` (saturation sizing decides, with this note saying why) when: arrivals are not
- *    measured this cycle, the model's token counts are unknown, no variant's learned model is
- *    confident yet, a variant with replicas is still learning (its capacity is unknown, so the
- *    model's is), or no confident variant can meet the targets at all.
+ *    measured this cycle, the model's token counts are unknown, a variant with replicas has a model
+ *    its replicas' measurement contradicts this cycle (note `slo-model-contradicted`, with the
+ *    replica, what it measured and what the model predicted: the model is not confident whatever
+ *    its covariance says), no variant's learned model is confident yet, a variant with replicas is
+ *    still learning (its capacity is unknown, so the model's is), or no confident variant can meet
+ *    the targets at all.
  *  - Otherwise `{ result }`:
  *    - up: the demand is the arrivals' trend level (arrival-trend.ts; the arrivals measured this
  *      cycle before the trend has one), raised by the look-ahead forecast (lookahead.ts), plus the
@@ -38,6 +41,7 @@ import { recentPeakLevel } from '../model-state.js';
 import { reasonNote, traceNote, type Note } from '../notes.js';
 import { fmt } from '../saturation-analyzer.js';
 import { BACKLOG_DRAIN_S, measuredArrivals, scaleUpCap, waitingLoad } from '../sizing.js';
+import type { Contradiction } from './contradiction.js';
 import { sizeForSlo, type SloPlan, type SloVariant } from './slo-sizing.js';
 
 /** A scale-down is sized for this much more than the highest recent arrivals. */
@@ -45,9 +49,20 @@ export const DOWN_HEADROOM = 0.1;
 
 export type SloStageOutcome = { readonly result: StageResult } | { readonly fallback: readonly Note[] };
 
-function fallback(why: string): SloStageOutcome {
+type FallbackCode = 'slo-fallback' | 'slo-model-contradicted';
+
+function fallback(why: string, code: FallbackCode = 'slo-fallback'): SloStageOutcome {
   const text = `SLO mode: sized by saturation: ${why}`;
-  return { fallback: [reasonNote(3, 'slo-fallback', text), traceNote(3, 'slo-fallback', text)] };
+  return { fallback: [reasonNote(3, code, text), traceNote(3, code, text)] };
+}
+
+function contradictionText(key: string, c: Contradiction, ctx: ModelContext): string {
+  const what = c.kind === 'ttft' ? 'p95 TTFT' : 'ITL';
+  const target = c.kind === 'ttft' ? ctx.slo?.target.ttftMs : ctx.slo?.target.itlMs;
+  return (
+    `${key}'s service model is contradicted: ${c.pod} measured ${what} ${Math.round(c.measuredMs)} ms ` +
+    `(target ${target} ms) at ${fmt(c.rate)}/s where the model predicts ${Math.round(c.predictedMs)} ms; re-learning`
+  );
 }
 
 function planText(ctx: ModelContext, plan: SloPlan, demand: number): string {
@@ -73,12 +88,15 @@ function totalOf(m: ReadonlyMap<string, number>): number {
 }
 
 /** The variants SLO sizing may use, or why it may not size the model. */
-function sizable(ctx: ModelContext): { variants: SloVariant[] } | { why: string } {
+function sizable(ctx: ModelContext): { variants: SloVariant[] } | { why: string; code?: FallbackCode } {
   const slo = ctx.slo;
   if (!slo?.workloads) return { why: 'prompt and output tokens per request not measured yet' };
   const variants: SloVariant[] = [];
   for (const s of ctx.states) {
     const key = s.variant.key;
+    const contradicted = slo.contradictions?.get(key);
+    if (contradicted && s.current > 0)
+      return { why: contradictionText(key, contradicted, ctx), code: 'slo-model-contradicted' };
     const learned = ctx.state.service.get(key);
     const workload = slo.workloads.get(key);
     if (!learned?.confident || !workload) {
@@ -129,7 +147,7 @@ export function sloStage(ctx: ModelContext): SloStageOutcome {
   const m = measuredArrivals(a, queue, ctx.previousLoad);
   if (!m) return fallback('arrivals not measured this cycle (no completion rate)');
   const ok = sizable(ctx);
-  if ('why' in ok) return fallback(ok.why);
+  if ('why' in ok) return fallback(ok.why, ok.code);
   const backlog = (a.gatewayQueue ?? 0) / BACKLOG_DRAIN_S;
   const f = forecastOf(ctx);
   const demandUp = (ctx.state.arrivals?.level ?? m.arrivals) * (f?.factor ?? 1) + backlog;

@@ -67,7 +67,13 @@ const confident: ServiceModelState = {
 function run(
   current: number,
   ratePerReplica: number,
-  opts: { learned?: ServiceModelState; saturation?: typeof SLO; states?: VariantState[] } = {},
+  opts: {
+    learned?: ServiceModelState;
+    saturation?: typeof SLO;
+    states?: VariantState[];
+    /** What every replica measured beyond its true α/β/γ's latencies. */
+    measured?: Partial<ReplicaMetrics>;
+  } = {},
 ): ModelOutcome {
   const v = variant('h100', { maxReplicas: 20 });
   const st: ModelState = opts.learned
@@ -77,7 +83,7 @@ function run(
     namespace: NS,
     modelID: MODEL,
     variants: opts.states ?? [state(v, current)],
-    metrics: metrics(Array.from({ length: current }, (_, i) => replica(i, ratePerReplica))),
+    metrics: metrics(Array.from({ length: current }, (_, i) => ({ ...replica(i, ratePerReplica), ...opts.measured }))),
     config: {
       saturation: opts.saturation ?? SLO,
       scaleToZero: { enabled: false, retentionMs: 600_000 },
@@ -134,6 +140,22 @@ describe('SLO mode in the engine', () => {
     expect(o.decisions[0]?.desiredReplicas).toBe(1);
     const idle = run(2, 0.001, { learned: confident });
     expect(idle.decisions[0]?.desiredReplicas).toBe(1); // the floor: never 0 without scale to zero
+  });
+
+  it('a confident model its replicas contradict does not size: saturation decides, saying why, and the learner re-opens', () => {
+    const cap = maxRateWithin(TRUE, { promptTokens: P, outputTokens: O, maxBatch: 256 }, { ttftMs: 2000, itlMs: 50 });
+    // At half its capacity the model predicts both targets met; the replicas measured 30 s (a slower GPU).
+    const o = run(3, cap * 0.5, { learned: confident, measured: { ttftP95Ms: 30_000 } });
+    expect(codes(o)).toContain('slo-model-contradicted');
+    expect(codes(o)).not.toContain('slo-size');
+    expect(o.decisions[0]?.reasons.find((r) => r.includes('contradicted'))).toMatch(
+      /^SLO mode: sized by saturation: ns\/h100's service model is contradicted: h100-0 measured p95 TTFT 30000 ms \(target 2000 ms\) at [\d.]+\/s where the model predicts \d+ ms; re-learning$/,
+    );
+    const reopened = o.state.service.get(`${NS}/h100`);
+    expect(reopened?.confident).toBe(false);
+    expect(o.decisions[0]?.serviceModel?.confident).toBe(false);
+    // The same replicas measuring within target: the model sizes.
+    expect(codes(run(3, cap * 0.5, { learned: confident }))).toContain('slo-size');
   });
 
   it('never scales down while a replica is pending', () => {

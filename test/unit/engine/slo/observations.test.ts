@@ -53,9 +53,40 @@ describe('observations from one replica', () => {
     expect(observationsOf({ ...base, requestRate: 0 })).toEqual([]);
     // Its load just fell: KV now far below its 1-minute peak.
     expect(observationsOf({ ...base, kvCacheUsage: 0.9, kvCacheUsageNow: 0.1 })).toEqual([]);
-    // Near a full cache (preemptions).
+    // Near a full cache (preemptions: recompute the counts do not show).
     expect(observationsOf({ ...base, kvCacheUsage: 0.95, kvCacheUsageNow: 0.95 })).toEqual([]);
     // A request waited on it within the minute: its TTFT is not one step after its queue time.
     expect(observationsOf({ ...base, queueLength: 2 }).map((o) => o.kind)).toEqual(['itl']);
+  });
+
+  // An overloaded replica: its ITL (step time with the measured batch and context) is linear in α/β/γ
+  // at any load; near a full cache it is biased by recompute, so it is taken only for a model that
+  // measurement contradicted ('itl'); the prefill observation never under a queue or a full cache.
+  it.each([
+    ['queue and full cache', { queueLength: 40, kvCacheUsage: 1, kvCacheUsageNow: 0.99 }, 'none', []],
+    [
+      'queue and full cache, re-opened model',
+      { queueLength: 40, kvCacheUsage: 1, kvCacheUsageNow: 0.99 },
+      'itl',
+      ['itl'],
+    ],
+    ['full cache, no queue', { kvCacheUsage: 0.97, kvCacheUsageNow: 0.96 }, 'none', []],
+    ['full cache, no queue, re-opened model', { kvCacheUsage: 0.97, kvCacheUsageNow: 0.96 }, 'itl', ['itl']],
+    ['queue, cache with room', { queueLength: 5, kvCacheUsage: 0.6, kvCacheUsageNow: 0.6 }, 'none', ['itl']],
+    ['headroom, re-opened model', { kvCacheUsage: 0.6, kvCacheUsageNow: 0.6 }, 'itl', ['itl', 'prefill']],
+    ['full cache in a transient (load fell)', { queueLength: 40, kvCacheUsage: 1, kvCacheUsageNow: 0.3 }, 'itl', []],
+  ] as const)('overload: %s gives %j', (_name, over, fullCache, kinds) => {
+    expect(observationsOf({ ...base, ...over }, fullCache).map((o) => o.kind)).toEqual(kinds);
+  });
+
+  it("an overloaded replica's ITL observation uses its measured batch and context", () => {
+    const [itl] = observationsOf(
+      { ...base, queueLength: 40, kvCacheUsage: 1, kvCacheUsageNow: 0.98, itlMeanMs: 120 },
+      'itl',
+    );
+    // n + λ·P·ITL/1000 = 10 + 2 x 1000 x 0.12; K = 0.98 x 100,000.
+    expect(itl?.h[0]).toBe(1);
+    expect(itl?.h[1]).toBeCloseTo(250, 9);
+    expect(itl?.h[2]).toBeCloseTo(98_000, 6);
   });
 });

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   initialServiceModel,
   parseServiceModel,
+  reopenServiceModel,
   updateServiceModel,
   type Observation,
   type ServiceModelState,
@@ -128,5 +129,8 @@ describe('service model learner (Kalman filter on α, β, γ)', () => {
     expect(parseServiceModel({ ...s, covariance: [1, 2] })).toBeUndefined();
     expect(parseServiceModel({ ...s, alpha: 'x' })).toBeUndefined();
     expect(parseServiceModel(null)).toBeUndefined();
+    // A re-opened model stays re-opened (and not confident) for a restarted scaler.
+    const reopened = reopenServiceModel(s, 42);
+    expect(parseServiceModel(JSON.parse(JSON.stringify(reopened)))).toEqual(reopened);
   });
 });
