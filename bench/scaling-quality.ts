@@ -18,6 +18,10 @@
  * convergence after a cold start and after the speed-change scenario's GPU change, and the SLO-mode target (a recipe
  * this tree lacks, `engine-slo` before branch `slo` lands, is reported "not run").
  *
+ * Issue 21: the `gpu-capped` scenario, a cluster whose cheap GPU type runs out (replicas it cannot place stay Pending,
+ * cost and serve nothing), where the engine also runs with its placement stage (`engine-placement`) and WVA V2 with
+ * its GPU limiter.
+ *
  * Options: --json, --no-write, --trace FILE, --time-scale X, --rate-scale X, --scenarios a,b (names),
  * --seeds 1,2,3, --startups 60,110.
  */
@@ -46,6 +50,7 @@ import {
 } from './lib/quality-targets.js';
 import { ACCELERATOR_PROFILES } from '../src/sim/fleet/index.js';
 import { acceleratorFacts, createTokenFleet } from './lib/token-fleet-factory.js';
+import { cappedTokenFleet } from './lib/gpu-capped.js';
 import { measureReplicaRps, runTokenPolicy, type TokenRunResult } from './lib/token-loop.js';
 import {
   CYCLE_MS,
@@ -58,6 +63,9 @@ import {
   STARTUPS_S,
   WAIT_BUDGET_MS,
   SPEED_CHANGE_SCENARIO,
+  GPU_CAPPED_SCENARIO,
+  L4_CAP,
+  L4_COST,
   WVA_SCENARIOS,
   loopVariants,
   tokenPolicyRows,
@@ -147,6 +155,7 @@ const allScenarios: TokenScenario[] = [
     : []),
   ...WVA_SCENARIOS,
   SPEED_CHANGE_SCENARIO,
+  GPU_CAPPED_SCENARIO,
 ];
 const wanted = valueOf('scenarios')?.split(',');
 const unknown = (wanted ?? []).filter((w) => !allScenarios.some((s) => s.name === w));
@@ -201,6 +210,9 @@ function sloFiguresOf(
   const oracleMet = oracle ? minutesMeeting(oracle.minuteP95TtftMs, sc.slo.ttftMs) : undefined;
   const steps = typicalSteps(meanPrompt, meanOutput);
   const changeAt = sc.speedChange?.atMs ?? sc.durationMs;
+  // Each variant's learned model is judged against its own GPU's step time (the gpu-capped scenario runs two GPUs).
+  const acceleratorOf = new Map(loopVariants(sc, 0).map((v) => [v.variant.key, v.accelerator]));
+  const truthOf = (key: string): StepParams => paramsOf(acceleratorOf.get(key) ?? sc.accelerator);
   const out = new Map<string, SloFigures>();
   for (const [name, r] of Object.entries(results)) {
     if (!r) continue;
@@ -208,18 +220,17 @@ function sloFiguresOf(
     const variantKeys = new Set(r.learned.flatMap((l) => [...l.models.keys()]));
     let convergence: Pick<SloFigures, 'convergenceColdStartS' | 'convergenceAfterChangeS' | 'stepTimeErrorAtEnd'> = {};
     if (variantKeys.size > 0) {
-      // The slowest variant to converge is the policy's time (the bench runs one variant).
-      const worst = (fromMs: number, toMs: number, truth: StepParams): number | null => {
+      // The slowest variant to converge is the policy's time.
+      const worst = (fromMs: number, toMs: number, truth: (key: string) => StepParams): number | null => {
         let w = 0;
         for (const key of variantKeys) {
           const samples: LearnedSample[] = r.learned.map((l) => ({ atMs: l.atMs, model: l.models.get(key) }));
-          const ms = convergenceMs(samples, truth, steps, fromMs, toMs);
+          const ms = convergenceMs(samples, truth(key), steps, fromMs, toMs);
           if (ms === undefined) return null;
           w = Math.max(w, ms);
         }
         return w / 1000;
       };
-      const endTruth = paramsOf(sc.speedChange?.accelerator ?? sc.accelerator);
       const last = r.learned.at(-1);
       let endError: number | null = null;
       for (const key of variantKeys) {
@@ -228,13 +239,18 @@ function sloFiguresOf(
           endError = null;
           break;
         }
+        const endTruth = sc.speedChange ? paramsOf(sc.speedChange.accelerator) : truthOf(key);
         endError = Math.max(endError ?? 0, stepTimeError(m, endTruth, steps));
       }
       convergence = {
         stepTimeErrorAtEnd: endError,
-        convergenceColdStartS: worst(0, changeAt, paramsOf(sc.accelerator)),
+        convergenceColdStartS: worst(0, changeAt, truthOf),
         ...(sc.speedChange
-          ? { convergenceAfterChangeS: worst(changeAt, sc.durationMs, paramsOf(sc.speedChange.accelerator)) }
+          ? {
+              convergenceAfterChangeS: worst(changeAt, sc.durationMs, () =>
+                paramsOf(sc.speedChange?.accelerator ?? sc.accelerator),
+              ),
+            }
           : {}),
       };
     }
@@ -268,6 +284,17 @@ for (const sc of scenarios) {
     log(
       `  after ${change.atMs / 1000} s, one ${change.accelerator} replica serves ${replicaRpsAfter.rps.toFixed(2)} req/s`,
     );
+  // Several variants: what one replica of each accelerator serves (the oracles size each variant with it).
+  const replicaRpsByAccelerator = new Map<string, number>();
+  for (const v of sc.variants ?? []) {
+    const r = v.accelerator === sc.accelerator ? rps : measureReplicaRps(createTokenFleet, v.accelerator, sample);
+    replicaRpsByAccelerator.set(v.accelerator, r);
+    if (v.accelerator !== sc.accelerator) log(`  one ${v.accelerator} replica serves ${r.toFixed(2)} req/s`);
+  }
+  const gpus =
+    sc.variants || sc.gpuCaps ? { caps: sc.gpuCaps ?? new Map<string, number>(), replicaRpsByAccelerator } : undefined;
+  // Replicas beyond a capped type's GPUs stay Pending (bench/lib/gpu-capped.ts); other scenarios run the fleet as is.
+  const fleet = sc.gpuCaps ? cappedTokenFleet(createTokenFleet, sc.gpuCaps) : createTokenFleet;
   const meanPrompt = all.reduce((n, r) => n + r.promptTokens, 0) / Math.max(1, all.length);
   const meanOutput = all.reduce((n, r) => n + r.outputTokens, 0) / Math.max(1, all.length);
   for (const startupS of startups) {
@@ -285,7 +312,7 @@ for (const sc of scenarios) {
         hpa: sc.hpa,
         waitBudgetMs: WAIT_BUDGET_MS,
         flowControl: true,
-        fleet: createTokenFleet,
+        fleet,
       };
       const rows = tokenPolicyRows({
         startupS,
@@ -293,6 +320,7 @@ for (const sc of scenarios) {
         peakPrefillTokensPerS: acceleratorFacts(sc.accelerator).peakPrefillTokensPerS,
         slo: sc.slo,
         ...(replicaRpsAfter ? { replicaRpsAfter } : {}),
+        ...(gpus ? { gpus } : {}),
       });
       const results = {} as Record<PolicyName, TokenRunResult>;
       // llm-d's token-aware recipe is the path for a gateway without flow control (its guide: it needs no
@@ -614,6 +642,14 @@ const METHOD = [
   '  convergence: the first time from which its α/β/γ predict the true step time (src/sim/fleet/profiles.ts) within 10 % on',
   "  the scenario's typical steps (16 sequences decoding at the mean context, with and without one mean prompt), and stay,",
   '  after the cold start and after the speed change (`speed-change`: A100 pods move to L4 at 10 minutes).',
+  `- **GPUs that run out (issue 21, \`gpu-capped\`)**: one model on an L4 variant (cost ${L4_COST} per replica-minute) and`,
+  `  an H100 variant (cost ${H100_COST}), one replica each at t = 0, in a cluster with ${L4_CAP} L4 GPUs (one per`,
+  '  replica) and H100s for every replica asked for. A replica beyond the L4s stays Pending: it counts in the GPU cost',
+  "  and serves nothing until a GPU frees up. `engine` runs as everywhere else (placement needs Kubernetes' inventory);",
+  "  `engine-placement` is the same engine with the Engine shell's placement stage (src/engine/placement.ts) against the",
+  '  inventory Kubernetes would show, so new replicas spill to the H100 variant when the L4s are taken; `wva-v2` runs',
+  "  with WVA's GPU limiter (`enableLimiter: true`), and the oracles size each variant against the cap. In the other",
+  '  scenarios nothing is capped and `engine-placement` decides as `engine` does.',
 ].join('\n');
 
 if (JSON_OUT) {

@@ -90,10 +90,19 @@ export class EnginePolicy implements ScalingPolicy {
   /** What the engine learned of the model (model-state.ts), passed back in as the Engine does. */
   private state: ModelState | undefined;
 
-  /** `onOutcome` sees every decision as made (the decision trace records them). */
+  /**
+   * `onOutcome` sees every decision as made (the decision trace records them). `place`, when given, is the Engine
+   * shell's placement stage run after `decideModel` (its result is what the engine stores and serves); without it the
+   * decisions are as the Engine makes them when no GPU is visible.
+   */
   constructor(
     private readonly config: DecisionConfig,
     private readonly onOutcome?: (now: number, outcome: ModelOutcome) => void,
+    private readonly place?: (
+      obs: PolicyObservation,
+      outcome: ModelOutcome,
+      previous: ReadonlyMap<string, Decision>,
+    ) => ModelOutcome,
   ) {}
 
   /** What the engine learned of the model so far (undefined before its first decision). */
@@ -102,7 +111,7 @@ export class EnginePolicy implements ScalingPolicy {
   }
 
   decide(obs: PolicyObservation): PolicyOutput {
-    const outcome = decideModel({
+    const decided = decideModel({
       namespace: obs.namespace,
       modelID: obs.modelID,
       variants: obs.variants,
@@ -113,6 +122,7 @@ export class EnginePolicy implements ScalingPolicy {
       replicaDetail: false,
       state: this.state,
     });
+    const outcome = this.place ? this.place(obs, decided, this.previous) : decided;
     this.state = outcome.state;
     this.onOutcome?.(obs.now, outcome);
     const values = new Map<string, number>();

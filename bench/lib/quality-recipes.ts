@@ -175,11 +175,16 @@ export function wvaV2Analyze(
 
 /**
  * The optimizer on one model: the required capacity goes to the cheapest variant first, as many replicas
- * as it takes (ceil(RC / its per-replica capacity)), spilling to the next when one is at its max; spare
+ * as it takes (ceil(RC / its per-replica capacity)), spilling to the next when one is at its max or, with
+ * WVA's GPU limiter on (`room`: replicas of each variant the free GPUs still fit), out of room; spare
  * capacity comes off the most expensive variant first (floor(SC / its capacity)), never below the
  * variants' minimum nor the model's last replica.
  */
-export function wvaV2Targets(a: WvaV2Analysis, variants: readonly VariantState[]): Map<string, number> {
+export function wvaV2Targets(
+  a: WvaV2Analysis,
+  variants: readonly VariantState[],
+  room?: ReadonlyMap<string, number>,
+): Map<string, number> {
   const out = new Map(variants.map((s) => [s.variant.key, s.current]));
   const byCost = [...variants].sort(
     (x, y) => x.variant.cost - y.variant.cost || (x.variant.key < y.variant.key ? -1 : 1),
@@ -189,7 +194,11 @@ export function wvaV2Targets(a: WvaV2Analysis, variants: readonly VariantState[]
     for (const v of byCost) {
       const prc = a.perReplicaCapacity.get(v.variant.key) ?? 0;
       if (prc <= 0 || left <= 0) continue;
-      const add = Math.min(Math.ceil(left / prc), v.variant.maxReplicas - v.current);
+      const add = Math.min(
+        Math.ceil(left / prc),
+        v.variant.maxReplicas - v.current,
+        room?.get(v.variant.key) ?? Infinity,
+      );
       if (add <= 0) continue;
       out.set(v.variant.key, v.current + add);
       left -= add * prc;
@@ -210,17 +219,28 @@ export function wvaV2Targets(a: WvaV2Analysis, variants: readonly VariantState[]
   return out;
 }
 
-/** `wva-v2`: the analyzer and optimizer each cycle; value = desired replicas, AverageValue 1 (wva_desired_replicas). */
+/**
+ * `wva-v2`: the analyzer and optimizer each cycle; value = desired replicas, AverageValue 1 (wva_desired_replicas).
+ * `limiter`, when given, is WVA's `enableLimiter: true` with its GPU-inventory limiter (llm-d WVA
+ * docs/developer-guide/quota-limiter.md; the optimizer's side: internal/engines/pipeline/greedy_score_optimizer.go,
+ * fairSharePick, which skips a variant whose accelerator has fewer free GPUs than one replica requests and takes the
+ * next): per variant, how many more replicas the free GPUs of its type fit. WVA orders variants by cost per unit of
+ * capacity, this bench by cost; they agree wherever the cheaper variant is also the cheaper per request (the
+ * gpu-capped scenario's costs are chosen so).
+ */
 export class WvaV2Policy implements ScalingPolicy {
   readonly name = 'wva-v2';
   private readonly history: K2History = new Map();
 
-  constructor(private readonly cfg: WvaV2Config = WVA_V2_DEFAULTS) {}
+  constructor(
+    private readonly cfg: WvaV2Config = WVA_V2_DEFAULTS,
+    private readonly limiter?: (variants: readonly VariantState[]) => ReadonlyMap<string, number>,
+  ) {}
 
   decide(obs: PolicyObservation): PolicyOutput {
     const a = wvaV2Analyze(tokensOf(obs, this.name), obs.variants, this.cfg, this.history);
     return {
-      values: wvaV2Targets(a, obs.variants),
+      values: wvaV2Targets(a, obs.variants, this.limiter?.(obs.variants)),
       target: 1,
       note:
         `demand ${Math.round(a.totalDemand)} supply ${Math.round(a.totalSupply)} ` +

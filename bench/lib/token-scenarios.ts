@@ -10,6 +10,10 @@
  * over 900 s (the stages' lengths are not published: 150 s each here). Their HPA: min 1 / max 10,
  * scale-up window 0 s and 10 pods per 150 s, scale-down window 240 s and 10 pods per 150 s. Their pod
  * start-ups were 65 s (Qwen3-0.6B) and 103–110 s (Qwen3-32B).
+ *
+ * `gpu-capped` (issue 21): one model on a cheap L4 variant and a dear H100 variant in a cluster with few L4 GPUs;
+ * replicas the cluster cannot place stay Pending, cost and serve nothing (bench/lib/gpu-capped.ts). There the engine
+ * also runs with its placement stage (`engine-placement`), and WVA V2 with its GPU limiter.
  */
 import { parseTriggerMetadata } from '../../src/config/trigger-metadata.js';
 import { BACKLOG_DRAIN_S } from '../../src/engine/capacity-targets.js';
@@ -28,6 +32,7 @@ import {
   type SloObjective,
 } from './quality-policies.js';
 import { EngineSloPolicy, LlmdKedaEppPolicy, LlmdKedaTokenPolicy, WvaV2Policy } from './quality-recipes.js';
+import { CappedOracle, PlacementStage, freeReplicas, type GpuCaps } from './gpu-capped.js';
 import { decisionConfig, forecastSeconds } from './quality-scenarios.js';
 import type { Accelerator, SpeedChange } from './token-fleet.js';
 import { QM_DEFAULTS, WvaQueueingModelPolicy } from './wva-queueing-model.js';
@@ -43,6 +48,13 @@ export const SEEDS: readonly number[] = [1, 2, 3];
 /** Cost of one H100 replica-minute in the GPU-cost figure (the README's example variantCost for an H100). */
 export const H100_COST = 30;
 /**
+ * Cost of one L4 replica-minute. An L4 serves about a sixteenth of what an H100 does at chat's mix on the fleet
+ * (its step floor is 56 ms against 7 ms), so at 1/30 of the H100's cost it is the cheaper way to serve a request
+ * (about half the cost per request): every cost-aware policy grows it first, WVA's cost-efficiency order and plain
+ * cheapest-first alike, and the cap is what stops it.
+ */
+export const L4_COST = 1;
+/**
  * The oracles size replicas for the offered rate at this share of a replica's measured throughput (WVA V2's scale-up
  * threshold).
  */
@@ -51,6 +63,7 @@ export const ORACLE_UTILIZATION = 0.85;
 /** Stable policy names (the JSON output's). */
 export const POLICY_NAMES = [
   'engine',
+  'engine-placement',
   'wva-v2',
   'wva-queueing-model',
   'wva-v1',
@@ -85,6 +98,19 @@ export interface TokenScenario {
   readonly slo: SloObjective;
   /** The variant's pods move to another GPU mid-run (the speed-change scenario only). */
   readonly speedChange?: SpeedChange;
+  /**
+   * Several variants of the model (the gpu-capped scenario): each its Deployment, accelerator and cost, one replica
+   * ready at t = 0, the scenario's HPA min/max each. Undefined: one variant on `accelerator` at H100_COST.
+   */
+  readonly variants?: readonly ScenarioVariant[];
+  /** GPUs per accelerator type in the cluster (one per replica); undefined: as many as any policy asks for. */
+  readonly gpuCaps?: GpuCaps;
+}
+
+export interface ScenarioVariant {
+  readonly deployment: string;
+  readonly accelerator: Accelerator;
+  readonly cost: number;
 }
 
 /** The bench's arrivals stream (the fleet's mulberry32), seeded apart from the fleet's own streams. */
@@ -200,24 +226,63 @@ export const SPEED_CHANGE_SCENARIO: TokenScenario = {
   speedChange: { atMs: 600_000, accelerator: 'L4' },
 };
 
-/** The variant of a scenario: one H100 Deployment, one replica ready at t = 0. */
+/** L4 GPUs in the gpu-capped scenario's cluster: fewer L4 replicas than the load's step needs. */
+export const L4_CAP = 3;
+
+/**
+ * A cheap type that runs out: chat requests (1,000 prompt / 200 output tokens, the mix an L4 serves within its 31 k
+ * KV tokens) as Poisson arrivals at 10 req/s for 5 minutes, 30 req/s for 10, 10 req/s for 5. The model runs on an L4
+ * variant and an H100 variant (one replica each at t = 0: the HPA's minimum is 1, KEDA's scale to zero is not
+ * emulated); the cluster has L4_CAP L4 GPUs and an H100 for every replica asked for. The H100 replica alone serves the
+ * low stages within 0.85 of its throughput; the step needs more than it and L4_CAP L4 replicas serve: many more L4
+ * replicas than the cluster has, or the L4s it has and another H100.
+ * Poisson rather than the Azure trace: a step whose size and timing are known and the same on every seed, so that
+ * what the cap does can be read off the figures and the plot. Chat's objective; the L4's 56 ms step floor
+ * is above chat's 50 ms ITL, so the ITL objective here is the speed-change scenario's 100 ms.
+ */
+export const GPU_CAPPED_SCENARIO: TokenScenario = {
+  name: 'gpu-capped',
+  trace: `Poisson 10 → 30 → 10 req/s, 1000 prompt / 200 output tokens, 1200 s; ${L4_CAP} L4 GPUs, H100s unlimited`,
+  requests: (seed: number) =>
+    poissonRequests(
+      [
+        { fromS: 0, rps: 10 },
+        { fromS: 300, rps: 30 },
+        { fromS: 900, rps: 10 },
+      ],
+      1200,
+      1000,
+      200,
+      seed,
+    ),
+  durationMs: 1_200_000,
+  hpa: wvaBenchmarkHpa(1, 16),
+  hpaName: "WVA benchmark's HPA",
+  accelerator: 'L4',
+  slo: { ttftMs: 2000, itlMs: 100 },
+  variants: [
+    { deployment: 'qwen3-32b-l4', accelerator: 'L4', cost: L4_COST },
+    { deployment: 'qwen3-32b-h100', accelerator: 'H100', cost: H100_COST },
+  ],
+  gpuCaps: new Map([['L4', L4_CAP]]),
+};
+
+/** The variants of a scenario: by default one H100 Deployment; each with one replica ready at t = 0. */
 export function loopVariants(sc: TokenScenario, startupS: number): TokenLoopVariant[] {
-  const deployment = 'qwen3-32b-h100';
-  return [
-    {
-      variant: parseTriggerMetadata(NS, deployment, {
-        modelID: MODEL,
-        accelerator: sc.accelerator,
-        variantCost: String(H100_COST),
-        minReplicas: String(sc.hpa.minReplicas),
-        maxReplicas: String(sc.hpa.maxReplicas),
-      }),
-      accelerator: sc.accelerator,
-      startupDelayMs: startupS * 1000,
-      initialReplicas: 1,
-      ...(sc.speedChange ? { speedChange: sc.speedChange } : {}),
-    },
-  ];
+  const specs = sc.variants ?? [{ deployment: 'qwen3-32b-h100', accelerator: sc.accelerator, cost: H100_COST }];
+  return specs.map((v) => ({
+    variant: parseTriggerMetadata(NS, v.deployment, {
+      modelID: MODEL,
+      accelerator: v.accelerator,
+      variantCost: String(v.cost),
+      minReplicas: String(sc.hpa.minReplicas),
+      maxReplicas: String(sc.hpa.maxReplicas),
+    }),
+    accelerator: v.accelerator,
+    startupDelayMs: startupS * 1000,
+    initialReplicas: 1,
+    ...(sc.speedChange ? { speedChange: sc.speedChange } : {}),
+  }));
 }
 
 /** A policy under its stable name (the existing classes keep theirs: the decision trace keys on them). */
@@ -250,6 +315,12 @@ export interface RowContext {
   readonly slo?: SloObjective;
   /** The fleet's peak prefill throughput of the scenario's accelerator (ACCELERATOR_PROFILES). */
   readonly peakPrefillTokensPerS: number;
+  /**
+   * A scenario with several variants or a GPU cap: the cluster's caps and what one replica of each accelerator
+   * serves flat out at the mix. The oracles then size per variant against the caps, `wva-v2` runs with WVA's GPU
+   * limiter (`enableLimiter: true`) and `engine-placement` places against the caps.
+   */
+  readonly gpus?: { readonly caps: GpuCaps; readonly replicaRpsByAccelerator: ReadonlyMap<string, number> };
 }
 
 /** The eight rows in the issue's order, each a factory (a run needs a fresh policy). */
@@ -259,11 +330,33 @@ export function tokenPolicyRows(ctx: RowContext): Record<PolicyName, () => Scali
     ? (now: number): number => (now >= after.atMs ? after.rps : ctx.replicaRps) * ORACLE_UTILIZATION
     : ctx.replicaRps * ORACLE_UTILIZATION;
   const slo = ctx.slo ?? CHAT_SLO;
+  const gpus = ctx.gpus;
   const oracle = (lookaheadS: number): ScalingPolicy =>
-    new OraclePolicy(rps, ctx.startupS, BACKLOG_DRAIN_S, decisionConfig.maxScaleUpRate, lookaheadS);
+    gpus
+      ? new CappedOracle(
+          new Map([...gpus.replicaRpsByAccelerator].map(([a, r]) => [a, r * ORACLE_UTILIZATION])),
+          gpus.caps,
+          ctx.startupS,
+          BACKLOG_DRAIN_S,
+          decisionConfig.maxScaleUpRate,
+          lookaheadS,
+        )
+      : new OraclePolicy(rps, ctx.startupS, BACKLOG_DRAIN_S, decisionConfig.maxScaleUpRate, lookaheadS);
+  // Where no type is capped, the inventory has room for every replica: placement never binds, and the row decides
+  // as `engine` does (it runs everywhere so that the bench shows it).
+  const caps = gpus?.caps ?? new Map<string, number>();
   return {
     engine: () => new Named('engine', new EnginePolicy(decisionConfig)),
-    'wva-v2': () => new Named('wva-v2', new WvaV2Policy()),
+    'engine-placement': () =>
+      new Named(
+        'engine-placement',
+        new EnginePolicy(decisionConfig, undefined, new PlacementStage(caps, decisionConfig, CYCLE_MS).place),
+      ),
+    'wva-v2': () =>
+      new Named(
+        'wva-v2',
+        gpus ? new WvaV2Policy(undefined, (variants) => freeReplicas(gpus.caps, variants)) : new WvaV2Policy(),
+      ),
     // The scenario's objective as the per-model entry's explicit targetTTFT / targetITL (WVA compares its predicted
     // mean TTFT with it: the document's model has no percentile).
     'wva-queueing-model': () =>
