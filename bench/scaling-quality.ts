@@ -332,7 +332,9 @@ for (const sc of scenarios) {
       const again = runTokenPolicy(rows.engine(), settings);
       const f = (n: PolicyName): PolicyFigures => results[n].figures;
       const verdicts = evaluateTokenTargets({
-        engine: f('engine'),
+        // Where a GPU type runs out, the scaler as deployed sees Kubernetes' inventory (WVA_GPU_INVENTORY is on by
+        // default) and places: the targets judge that row there.
+        engine: f(sc.gpuCaps ? 'engine-placement' : 'engine'),
         oracle: f('oracle-reactive'),
         kedaEpp: f('llmd-keda-epp'),
         wvaV2: f('wva-v2'),
@@ -649,7 +651,8 @@ const METHOD = [
   "  `engine-placement` is the same engine with the Engine shell's placement stage (src/engine/placement.ts) against the",
   '  inventory Kubernetes would show, so new replicas spill to the H100 variant when the L4s are taken; `wva-v2` runs',
   "  with WVA's GPU limiter (`enableLimiter: true`), and the oracles size each variant against the cap. In the other",
-  '  scenarios nothing is capped and `engine-placement` decides as `engine` does.',
+  '  scenarios nothing is capped and `engine-placement` decides as `engine` does. The targets judge `engine-placement`',
+  '  here: the scaler as deployed reads the GPU inventory (WVA_GPU_INVENTORY, on by default).',
 ].join('\n');
 
 if (JSON_OUT) {
