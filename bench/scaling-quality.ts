@@ -351,7 +351,8 @@ for (const sc of scenarios) {
       };
       const sloVerdict = evaluateSloModeTarget({
         engineSlo: sloRun('engine-slo'),
-        engine: sloRun('engine'),
+        // Saturation mode as the targets judge it: with placement where a GPU type runs out.
+        engine: sloRun(sc.gpuCaps ? 'engine-placement' : 'engine'),
         oracleCost: f('oracle-reactive').gpuCost,
       });
       records.push({ scenario: sc, startupS, seed, replayed, results, verdicts, slo, sloVerdict });
@@ -500,7 +501,8 @@ function reachTable(): string {
     const best = bases.reduce((a, b) => (b.slo > a.slo ? b : a));
     const cheapNear = bases.filter((b) => b.slo >= best.slo - 0.03).reduce((a, b) => (b.cost < a.cost ? b : a));
     lines.push(
-      `| ${head.scenario.name} | ${head.startupS} s | ${cell(avg('engine'))} | ${cell(best, true)} | ${cell(cheapNear, true)} | ` +
+      // The row the targets judge: engine-placement where a GPU type runs out.
+      `| ${head.scenario.name} | ${head.startupS} s | ${cell(avg(head.scenario.gpuCaps ? 'engine-placement' : 'engine'), head.scenario.gpuCaps !== undefined)} | ${cell(best, true)} | ${cell(cheapNear, true)} | ` +
         `${cell(avg('oracle-reactive'))} | ${cell(avg('oracle-forecast'))} |`,
     );
   }

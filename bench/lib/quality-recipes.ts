@@ -346,8 +346,9 @@ export class EngineSloPolicy implements ScalingPolicy {
   readonly name = 'this engine, SLO mode';
   private readonly inner: EnginePolicy;
 
-  constructor(base: DecisionConfig, slo: SloObjective) {
-    this.inner = new EnginePolicy(engineSloConfig(base, slo));
+  /** `place`: the Engine shell's placement stage, as EnginePolicy takes it (the scaler places in SLO mode too). */
+  constructor(base: DecisionConfig, slo: SloObjective, place?: ConstructorParameters<typeof EnginePolicy>[2]) {
+    this.inner = new EnginePolicy(engineSloConfig(base, slo), undefined, place);
   }
 
   decide(obs: PolicyObservation): PolicyOutput {

@@ -31,7 +31,13 @@ import {
   type ScalingPolicy,
   type SloObjective,
 } from './quality-policies.js';
-import { EngineSloPolicy, LlmdKedaEppPolicy, LlmdKedaTokenPolicy, WvaV2Policy } from './quality-recipes.js';
+import {
+  EngineSloPolicy,
+  LlmdKedaEppPolicy,
+  LlmdKedaTokenPolicy,
+  WvaV2Policy,
+  engineSloConfig,
+} from './quality-recipes.js';
 import { CappedOracle, PlacementStage, freeReplicas, type GpuCaps } from './gpu-capped.js';
 import { decisionConfig, forecastSeconds } from './quality-scenarios.js';
 import type { Accelerator, SpeedChange } from './token-fleet.js';
@@ -367,6 +373,16 @@ export function tokenPolicyRows(ctx: RowContext): Record<PolicyName, () => Scali
     'keda-waiting': () => new Named('keda-waiting', new KedaWaitingPolicy(5)),
     'oracle-reactive': () => new Named('oracle-reactive', oracle(0)),
     'oracle-forecast': () => new Named('oracle-forecast', oracle(forecastSeconds(ctx.startupS * 1000))),
-    'engine-slo': () => new Named('engine-slo', new EngineSloPolicy(decisionConfig, slo)),
+    // SLO mode places like the engine-placement row (placement bounds SLO sizing in the scaler); where nothing is
+    // capped placement never binds.
+    'engine-slo': () =>
+      new Named(
+        'engine-slo',
+        new EngineSloPolicy(
+          decisionConfig,
+          slo,
+          new PlacementStage(caps, engineSloConfig(decisionConfig, slo), CYCLE_MS).place,
+        ),
+      ),
   };
 }

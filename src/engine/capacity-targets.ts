@@ -64,6 +64,8 @@ export interface ModelTargets {
   /** Sorted by variant key. Empty when unavailable. */
   readonly targets: readonly VariantTarget[];
   readonly unavailableReason: string | undefined;
+  /** Per-replica capacities the sizing used (StageResult.capacities); absent: interchangeable replicas. */
+  readonly capacities?: ReadonlyMap<string, number> | undefined;
 }
 
 /** Step 3, unless the peak guard holds (peak-guard.ts); its note says what the scale-up rests on. */
@@ -187,5 +189,13 @@ export function computeTargets(input: TargetsInput): ModelTargets {
     reasons: [...reasons, ...variantReasons(notes, s.variant.key)],
     clamp: result.clamps.get(s.variant.key),
   }));
-  return { action: result.action, steps: traceLines(notes), reasons, notes, targets, unavailableReason: undefined };
+  return {
+    action: result.action,
+    steps: traceLines(notes),
+    reasons,
+    notes,
+    targets,
+    unavailableReason: undefined,
+    capacities: result.capacities,
+  };
 }

@@ -79,6 +79,12 @@ export interface StageResult {
   readonly clamps: ReadonlyMap<string, string>;
   /** The model may end at zero replicas (the floor does not apply). */
   readonly zeroAllowed: boolean;
+  /**
+   * What one replica of each variant serves, in the unit the stage sized in (SLO mode: req/s within
+   * the targets), by variant key: placement spills replicas from one variant to another by it.
+   * Absent: replicas are interchangeable, one for one (saturation sizing).
+   */
+  readonly capacities?: ReadonlyMap<string, number> | undefined;
 }
 
 /** A step that finds no decision can be made: GetMetrics answers UNAVAILABLE with the reason. */

@@ -247,7 +247,12 @@ export function placementModelOf(
     steady,
     variants: variants.map((s) => {
       const d = byKey.get(s.variant.key);
-      return { variant: s.variant, current: d?.currentReplicas ?? s.current, desired: d?.desiredReplicas ?? s.current };
+      return {
+        variant: s.variant,
+        current: d?.currentReplicas ?? s.current,
+        desired: d?.desiredReplicas ?? s.current,
+        capacity: outcome.targets.capacities?.get(s.variant.key),
+      };
     }),
   };
 }

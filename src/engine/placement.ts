@@ -42,6 +42,11 @@ export interface PlacementVariant {
   readonly current: number;
   /** The target steps 3-7 chose (min/max applied). */
   readonly desired: number;
+  /**
+   * What one replica serves in the unit the model was sized in (SLO mode: req/s within its
+   * targets). Absent on every variant: replicas are interchangeable (saturation sizing).
+   */
+  readonly capacity?: number | undefined;
 }
 
 export interface PlacementModel {
@@ -95,6 +100,40 @@ const byKey = (a: PlacementVariant, b: PlacementVariant): number =>
   a.variant.key < b.variant.key ? -1 : a.variant.key > b.variant.key ? 1 : 0;
 const cheapestFirst = (a: PlacementVariant, b: PlacementVariant): number =>
   a.variant.cost - b.variant.cost || byKey(a, b);
+
+/**
+ * Replicas of a model sized by capacity (SLO mode) are not interchangeable: an H100 replica may
+ * serve what several L4 replicas do. Its wants are then counted in replicas of its cheapest variant
+ * per unit of capacity (the `unit`), and a replica of variant v placed covers capacity(v) / unit of
+ * them; the next replica goes to the cheapest variant per unit of capacity with room. A variant
+ * without a capacity in such a model counts as one unit, tried last. Without capacities everything
+ * is 1 and the order is by cost per replica, as in saturation sizing.
+ */
+function unitOf(model: PlacementModel): number {
+  let unit: number | undefined;
+  let best = Infinity;
+  for (const pv of model.variants) {
+    const c = pv.capacity;
+    if (c === undefined || !(c > 0)) continue;
+    const perUnit = pv.variant.cost / c;
+    if (perUnit < best) {
+      best = perUnit;
+      unit = c;
+    }
+  }
+  return unit ?? 1;
+}
+
+function worth(pv: PlacementVariant, unit: number): number {
+  return pv.capacity !== undefined && pv.capacity > 0 ? pv.capacity / unit : 1;
+}
+
+function placementOrder(model: PlacementModel): PlacementVariant[] {
+  if (!model.variants.some((pv) => pv.capacity !== undefined)) return [...model.variants].sort(cheapestFirst);
+  const costPerUnit = (pv: PlacementVariant): number =>
+    pv.capacity !== undefined && pv.capacity > 0 ? pv.variant.cost / pv.capacity : Infinity;
+  return [...model.variants].sort((a, b) => costPerUnit(a) - costPerUnit(b) || cheapestFirst(a, b));
+}
 
 /** What is left this cycle: per-node free GPUs per type, quota room per type and namespace. */
 class Room {
@@ -200,6 +239,9 @@ interface Work {
   readonly model: PlacementModel;
   readonly desired: Map<string, number>;
   readonly notes: Note[];
+  /** The replicas `want` counts are of this capacity (unitOf). */
+  readonly unit: number;
+  /** Replicas still wanted, in units (1 per replica without capacities). */
   want: number;
   shortfall: number;
   readonly shortWhy: Set<string>;
@@ -234,7 +276,7 @@ function collectWants(work: Work, room: Room, inventory: GpuInventory, blocked: 
     if (vg.unschedulable > 0 && vg.fullReason !== undefined) {
       const keep = Math.max(v.minReplicas, pv.current - vg.unschedulable);
       if (d > keep) {
-        work.want += d - keep;
+        work.want += (d - keep) * worth(pv, work.unit);
         notes.push(
           reasonNote(3, 'placement-full', `-${d - keep}: ${vg.fullReason}; moved to a variant with room`, v.key),
         );
@@ -250,18 +292,21 @@ function collectWants(work: Work, room: Room, inventory: GpuInventory, blocked: 
         if (why === undefined) room.take(model.namespace, vg);
         else notes.push(reasonNote(3, 'placement-min', `kept at minReplicas ${v.minReplicas} though ${why}`, v.key));
       }
-      work.want += movable;
+      work.want += movable * worth(pv, work.unit);
       d = pv.current + floor;
     }
     desired.set(v.key, d);
   }
 }
 
-/** One replica for `work`'s model: its cheapest variant below max with room. False when none has. */
-function placeOne(work: Work, room: Room, inventory: GpuInventory, blocked: Set<string>): boolean {
+/**
+ * One replica for `work`'s model: its cheapest variant (placementOrder) below max with room. Returns
+ * the units it covers (worth), 0 when no variant has room.
+ */
+function placeOne(work: Work, room: Room, inventory: GpuInventory, blocked: Set<string>): number {
   const { model, desired } = work;
   let over: { key: string; why: string } | undefined;
-  for (const pv of [...model.variants].sort(cheapestFirst)) {
+  for (const pv of placementOrder(model)) {
     const v = pv.variant;
     const d = desired.get(v.key) ?? 0;
     if (d >= v.maxReplicas) continue;
@@ -277,9 +322,9 @@ function placeOne(work: Work, room: Room, inventory: GpuInventory, blocked: Set<
     desired.set(v.key, d + 1);
     const g = work.given.get(v.key) ?? { n: 0, over: over?.key, why: over?.why };
     work.given.set(v.key, { ...g, n: g.n + 1 });
-    return true;
+    return worth(pv, work.unit);
   }
-  return false;
+  return 0;
 }
 
 /** A steady model moves one replica from its dearest variant to a cheaper one whose room came back. */
@@ -320,6 +365,9 @@ function moveBack(work: Work, room: Room, input: PlacementInput): RebalanceMemor
   return undefined;
 }
 
+/** Units wanted below this are rounding, not a replica. */
+const WANT_EPS = 1e-9;
+
 export function placeModels(input: PlacementInput): PlacementResult {
   const { inventory } = input;
   const room = new Room(inventory, input.limits);
@@ -330,6 +378,7 @@ export function placeModels(input: PlacementInput): PlacementResult {
       model,
       desired: new Map(model.variants.map((pv) => [pv.variant.key, pv.desired])),
       notes: [],
+      unit: unitOf(model),
       want: 0,
       shortfall: 0,
       shortWhy: new Set<string>(),
@@ -340,13 +389,15 @@ export function placeModels(input: PlacementInput): PlacementResult {
   for (;;) {
     let next: Work | undefined;
     for (const w of works) {
-      if (w.want <= 0) continue;
+      if (w.want <= WANT_EPS) continue;
       if (!next || w.model.priority * w.want > next.model.priority * next.want) next = w;
     }
     if (!next) break;
-    if (placeOne(next, room, inventory, blocked)) next.want--;
+    const covered = placeOne(next, room, inventory, blocked);
+    if (covered > 0) next.want = Math.max(0, next.want - covered);
     else {
-      next.shortfall += next.want;
+      // In units of the model's cheapest replica, rounded up: a part of one is still one short.
+      next.shortfall += Math.ceil(next.want - WANT_EPS);
       next.want = 0;
     }
   }

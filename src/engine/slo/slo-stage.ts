@@ -131,7 +131,9 @@ function up(ctx: ModelContext, plan: SloPlan, text: string): StageResult {
     totalOf(plan.replicas) > totalOf(desired) ? ` [capped: maxScaleUpRate ${ctx.maxScaleUpRate} x ${current}]` : '';
   const why = `SLO sizing: scale up by ${added}: ${text}${capped}`;
   notes.push(reasonNote(3, 'slo-size', why), traceNote(3, 'slo-size', why));
-  return stage(added > 0 ? 'scale-up' : 'hold', desired, notes);
+  // What a replica of each variant is worth at the targets: placement spills by it, not one for one.
+  const capacities = new Map(plan.capacities.filter((c) => c.perReplica > 0).map((c) => [c.key, c.perReplica]));
+  return { ...stage(added > 0 ? 'scale-up' : 'hold', desired, notes), capacities };
 }
 
 function hold(ctx: ModelContext, why: string): StageResult {

@@ -178,6 +178,55 @@ describe('placement: spill-over', () => {
       expect(p?.notes.some((n) => n.code === 'gpu-shortfall' && n.text.includes('GPU shortfall'))).toBe(true);
   });
 
+  // SLO mode sizes by capacity: one H100 replica (18.85 req/s within target) serves what 16.5 L4
+  // replicas (1.14 req/s) do, so replicas that spill from L4 are converted, not moved one for one.
+  // The L4 at cost 1 is the cheaper per unit of capacity (0.88 against 1.59).
+  const l4 = variant('llama-l4', { cost: 1, accelerator: 'L4' });
+  it.each([
+    { name: 'room for 2 more L4: 7 L4 replicas short go as 1 H100', l4Free: [1, 1], want: 10, l4: 3, h100: 1 },
+    { name: 'L4 exhausted: 17 L4 replicas wanted go as 2 H100', l4Free: [0], want: 18, l4: 1, h100: 2 },
+    { name: 'room for all on L4: as asked', l4Free: [4, 4], want: 6, l4: 6, h100: 0 },
+  ])('by capacity (SLO mode): $name', (c) => {
+    const r = placeModels(
+      run({
+        models: [
+          {
+            ...model([
+              [l4, 1, c.want],
+              [dear, 0, 0],
+            ]),
+            variants: [
+              { variant: l4, current: 1, desired: c.want, capacity: 1.14 },
+              { variant: dear, current: 0, desired: 0, capacity: 18.85 },
+            ],
+          },
+        ],
+        inventory: inventory([type(L4, c.l4Free), type(H100, [8])], { [l4.key]: gpu(L4), [dear.key]: gpu(H100) }),
+      }),
+    );
+    const p = r.models.get('ns/meta/llama-8b');
+    expect(Object.fromEntries(p?.desired ?? [])).toEqual({ 'ns/llama-l4': c.l4, 'ns/llama-h100': c.h100 });
+    expect(p?.shortfall).toBe(0);
+  });
+
+  it('by capacity, what fits nowhere is counted in replicas of the cheapest per unit, rounded up', () => {
+    const r = placeModels(
+      run({
+        models: [
+          {
+            ...model([]),
+            variants: [
+              { variant: l4, current: 1, desired: 4, capacity: 1.14 },
+              { variant: dear, current: 0, desired: 0, capacity: 18.85 },
+            ],
+          },
+        ],
+        inventory: inventory([type(L4, [0]), type(H100, [0])], { [l4.key]: gpu(L4), [dear.key]: gpu(H100) }),
+      }),
+    );
+    expect(r.models.get('ns/meta/llama-8b')?.shortfall).toBe(3);
+  });
+
   it('says where replicas spilled from and why', () => {
     const r = placeModels(
       run({
