@@ -171,6 +171,17 @@ function parseField<T>(entry: string, field: string, raw: unknown, scalar: Scala
   return value;
 }
 
+/** A field the entry may leave out (absent, null or empty: undefined), else parsed or refused. */
+function optionalField<T>(
+  entry: string,
+  fields: Record<string, unknown>,
+  field: string,
+  scalar: Scalar<T>,
+): T | undefined {
+  const raw = fields[field];
+  return given(raw) ? parseField(entry, field, raw, scalar) : undefined;
+}
+
 /**
  * DESIGN's cross-field rule (kvCacheThreshold >= kvSpareTrigger), on the effective (merged)
  * thresholds of one entry: each layer can be valid alone, e.g. a per-model `kvCacheThreshold: 0.05`
@@ -262,13 +273,9 @@ function parseV2(entry: string, fields: Record<string, unknown>): V2Knobs {
       'a number above 0; to put a model last write a small positive value such as 0.00001 (WVA rewrites 0 to 1, the opposite)',
     );
   const v2: V2Knobs = {
-    scaleUpThreshold: given(fields['scaleUpThreshold'])
-      ? parseField(entry, 'scaleUpThreshold', fields['scaleUpThreshold'], scaleUpThresholdScalar)
-      : undefined,
-    scaleDownBoundary: given(fields['scaleDownBoundary'])
-      ? parseField(entry, 'scaleDownBoundary', fields['scaleDownBoundary'], scaleDownBoundaryScalar)
-      : undefined,
-    priority: given(priorityRaw) ? parseField(entry, 'priority', priorityRaw, priorityScalar) : undefined,
+    scaleUpThreshold: optionalField(entry, fields, 'scaleUpThreshold', scaleUpThresholdScalar),
+    scaleDownBoundary: optionalField(entry, fields, 'scaleDownBoundary', scaleDownBoundaryScalar),
+    priority: optionalField(entry, fields, 'priority', priorityScalar),
   };
   if (v2.scaleDownBoundary !== undefined && v2.scaleDownBoundary >= 1)
     throw new SaturationConfigError(entry, 'scaleDownBoundary', v2.scaleDownBoundary, 'a number above 0 and below 1');
@@ -277,13 +284,9 @@ function parseV2(entry: string, fields: Record<string, unknown>): V2Knobs {
 
 function parseSlo(entry: string, fields: Record<string, unknown>): SloOverrides {
   return {
-    sloMode: given(fields['sloMode']) ? parseField(entry, 'sloMode', fields['sloMode'], booleanScalar) : undefined,
-    targetTTFT: given(fields['targetTTFT'])
-      ? parseField(entry, 'targetTTFT', fields['targetTTFT'], SLO_TARGET_SCALAR)
-      : undefined,
-    targetITL: given(fields['targetITL'])
-      ? parseField(entry, 'targetITL', fields['targetITL'], SLO_TARGET_SCALAR)
-      : undefined,
+    sloMode: optionalField(entry, fields, 'sloMode', booleanScalar),
+    targetTTFT: optionalField(entry, fields, 'targetTTFT', SLO_TARGET_SCALAR),
+    targetITL: optionalField(entry, fields, 'targetITL', SLO_TARGET_SCALAR),
   };
 }
 
@@ -302,9 +305,7 @@ function checkSlo(entry: string, merged: SloOverrides): void {
 
 /** `enableLimiter` and `limiters:`: the `default` entry's, cluster-wide (WVA reads them only there). */
 function parseLimiter(entry: string, fields: Record<string, unknown>): LimiterConfig {
-  const enabled = given(fields['enableLimiter'])
-    ? parseField(entry, 'enableLimiter', fields['enableLimiter'], booleanScalar)
-    : DEFAULT_LIMITER_CONFIG.enabled;
+  const enabled = optionalField(entry, fields, 'enableLimiter', booleanScalar) ?? DEFAULT_LIMITER_CONFIG.enabled;
   try {
     const quotas =
       fields['limiters'] === undefined || fields['limiters'] === null ? [] : parseLimiters(entry, fields['limiters']);
@@ -390,12 +391,8 @@ function parseEntry(
     modelID: typeof modelRaw === 'string' ? modelRaw : '',
     namespace: ns === '' ? undefined : ns,
     thresholds,
-    scaleToZero: !given(fields['enable_scale_to_zero'])
-      ? undefined
-      : parseField(name, 'enable_scale_to_zero', fields['enable_scale_to_zero'], booleanScalar),
-    retentionMs: !given(fields['retention_period'])
-      ? undefined
-      : parseField(name, 'retention_period', fields['retention_period'], retentionScalar),
+    scaleToZero: optionalField(name, fields, 'enable_scale_to_zero', booleanScalar),
+    retentionMs: optionalField(name, fields, 'retention_period', retentionScalar),
   };
 }
 
