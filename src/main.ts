@@ -36,7 +36,7 @@ import { parseVariantsFile } from './config/variants-file.js';
 import { AlwaysLeader, type LeadershipSource } from './domain/leadership.js';
 import { ComputeRole } from './engine/compute-role.js';
 import { DemandProbe, GatewayDemandReader } from './engine/demand-probe.js';
-import { Engine, trackedModelOf } from './engine/engine.js';
+import { decisionConfigOf, Engine, trackedModelOf } from './engine/engine.js';
 import type { ReplicaStatusSource } from './engine/replica-status.js';
 import { ActiveStreams } from './grpc/active-streams.js';
 import { DecisionWaiter } from './grpc/decision-waiter.js';
@@ -262,15 +262,7 @@ async function startScaler(
   registry.onChange((c) => {
     if (c.type === 'removed') metricsCache.invalidateVariant(c.variant.key);
   });
-  const decisionConfig = () => {
-    const g = globalConfig.get();
-    return {
-      saturation: g.saturation,
-      scaleToZero: g.scaleToZero,
-      maxScaleUpRate: g.maxScaleUpRate,
-      features: g.features,
-    };
-  };
+  const decisionConfig = () => decisionConfigOf(globalConfig.get());
   const fetcher = new MetricsFetcher({
     collector,
     logger,

@@ -14,7 +14,7 @@ import { FRESH_MS, type ModelMetrics } from '../domain/metrics.js';
 import { modelKey, type Variant } from '../domain/variant.js';
 import type { DecisionCache } from '../cache/decision-cache.js';
 import { decisionEventOf, type DecisionTrigger } from '../cache/decision-trigger.js';
-import type { GlobalConfig } from '../cache/global-config.js';
+import type { GlobalConfig, GlobalConfigSnapshot } from '../cache/global-config.js';
 import type { RegistryChange, VariantRegistry } from '../cache/variant-registry.js';
 import type { MetricsCollector, TrackedModel } from '../collector/collector.js';
 import type { ScalerMetrics } from '../observability/metrics.js';
@@ -293,12 +293,7 @@ export class Engine implements DecisionSource {
     try {
       await this.fetchFor(req);
       const snapshot = this.deps.config.get();
-      const config: DecisionConfig = {
-        saturation: snapshot.saturation,
-        scaleToZero: snapshot.scaleToZero,
-        maxScaleUpRate: snapshot.maxScaleUpRate,
-        features: snapshot.features,
-      };
+      const config = decisionConfigOf(snapshot);
       const now = req.now ?? this.clock();
       const byModel = this.modelsNow();
       const keys = req.all ? [...byModel.keys()] : [...req.models].filter((k) => byModel.has(k));
@@ -699,6 +694,16 @@ export class Engine implements DecisionSource {
 }
 
 /** The collector's view of a model: its deployments (pod -> variant mapping) and retention. */
+/** What a decision reads of the process-wide config (one derivation for the engine and the fetcher). */
+export function decisionConfigOf(g: GlobalConfigSnapshot): DecisionConfig {
+  return {
+    saturation: g.saturation,
+    scaleToZero: g.scaleToZero,
+    maxScaleUpRate: g.maxScaleUpRate,
+    features: g.features,
+  };
+}
+
 export function trackedModelOf(variants: readonly Variant[], config: DecisionConfig): TrackedModel {
   const first = variants[0] as Variant;
   const stz = modelScaleToZero({
