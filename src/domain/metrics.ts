@@ -63,6 +63,13 @@ export interface ModelMetrics {
   readonly requestsOverRetention: number | undefined;
   /** Requests queued for this model at the gateway (EPP flow control); undefined = missing. */
   readonly gatewayQueue: number | undefined;
+  /**
+   * Requests per second arriving at the gateway for this model: the per-second rate of EPP's
+   * `inference_objective_request_total` (older name `inference_model_request_total`) over its last
+   * two samples (`irate`), summed over the gateway's series of the model; undefined = missing (no
+   * gateway, no counter yet, or fewer than two samples), never 0 for unknown.
+   */
+  readonly gatewayArrivalRate?: number | undefined;
   /** When the underlying samples were fetched (epoch ms). */
   readonly collectedAt: number;
   /** `model_name` values seen in this namespace (for "modelID matches no series" reasons). */
