@@ -30,7 +30,7 @@ export interface Forecast {
 }
 
 /** The start-up of the variant that would get the next replica: learned, else the setting. */
-function horizon(ctx: ModelContext): { seconds: number; learned: boolean } {
+export function nextStartup(ctx: ModelContext): { seconds: number; learned: boolean } {
   const next = inOrder(ctx, cheapestFirst).find((s) => s.current < s.variant.maxReplicas) ?? ctx.states[0];
   const learned = next ? learnedStartupS(ctx.state.startup.get(next.variant.key)) : undefined;
   return learned !== undefined
@@ -46,7 +46,7 @@ export function forecastOf(ctx: ModelContext): Forecast | undefined {
   if (!ctx.features.lookahead || !trend || trend.samples < 2 || trend.level < MIN_LEVEL || maxFraction <= 0)
     return undefined;
   if (!(trend.slope > 0)) return undefined;
-  const h = horizon(ctx);
+  const h = nextStartup(ctx);
   const ahead = forecast(trend, h.seconds);
   const raw = ahead / trend.level;
   if (!(raw > 1 + DEAD_BAND)) return undefined;

@@ -20,6 +20,7 @@ export type NoteCode =
   // Step 3: scale up.
   | 'scale-up'
   | 'pending-cover-need'
+  | 'backlog-draining'
   | 'rate-adds-none'
   | 'at-max'
   | 'variant-grows'

@@ -136,6 +136,8 @@ export interface ModelAnalysis {
   readonly freshness: Freshness;
   /** Demand signals for scale from/to zero. */
   readonly gatewayQueue: number | undefined;
+  /** Requests per second arriving at the gateway (ModelMetrics.gatewayArrivalRate); undefined = missing. */
+  readonly gatewayArrivalRate?: number | undefined;
   readonly running: number;
   readonly waiting: number;
   /** Every reporting replica reports running and waiting (so "nothing running" is known). */
@@ -583,6 +585,7 @@ export function analyzeModel(input: AnalyzerInput): ModelAnalysis {
     metricsAgeMs,
     freshness,
     gatewayQueue: metrics?.gatewayQueue,
+    gatewayArrivalRate: metrics?.gatewayArrivalRate,
     running: load.running,
     waiting: load.waiting,
     demandKnown: load.demandKnown,

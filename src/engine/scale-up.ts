@@ -1,9 +1,11 @@
 /**
  * Step 3 of DESIGN.md's engine: how many replicas to add, and to which variant. The need is the
  * saturation need (load over the per-replica target, the gateway's queue counted as waiting),
- * or the smaller throughput need when the replicas report completions. At least +1 unless pending
- * replicas already cover the need (ready replicas never waive it: a throughput estimate that says
- * they suffice leaves a standing queue); at most maxScaleUpRate x current, pending included. New
+ * or the smaller throughput need when the replicas report completions. At least +1 (DESIGN) unless
+ * the need is within current replicas and either some are pending (they cover it) or no queue
+ * stands (noStandingQueue: the backlog measurably drains, or nothing waits and no queue grows).
+ * Ready replicas alone never waive it: a throughput estimate that says they suffice while a queue
+ * stands would leave it standing. At most maxScaleUpRate x current, pending included. New
  * replicas go one by one to the cheapest variant below its max. With a rising forecast
  * (lookahead.ts) the need is the load's one start-up ahead, bounded; with spare capacity now and a
  * forecast that needs more than current, the model grows early (scaleUpEarly).
@@ -20,7 +22,8 @@ import {
 import { lookaheadNote, type Forecast } from './lookahead.js';
 import { reasonNote, traceNote, type Note } from './notes.js';
 import { scaleUpNeed, type ScaleUpNeed } from './scale-up-need.js';
-import { countText, scaleUpCap } from './sizing.js';
+import { countText, measuredArrivals, scaleUpCap, waitingLoad } from './sizing.js';
+import { fmt } from './saturation-analyzer.js';
 
 /** `add` replicas, one at a time, each to the cheapest variant below its max. */
 function placeNewReplicas(
@@ -48,11 +51,28 @@ function placeNewReplicas(
 /** A scale-up that adds nothing this cycle. */
 function holdUp(
   ctx: ModelContext,
-  code: 'pending-cover-need' | 'rate-adds-none',
+  code: 'pending-cover-need' | 'backlog-draining' | 'rate-adds-none',
   why: string,
   step: string,
 ): StageResult {
   return stage('hold', currentReplicas(ctx), [reasonNote(3, code, why), traceNote(3, code, step)]);
+}
+
+/**
+ * Why no queue stands, when that was measured since the previous decision: the waiting requests
+ * fell, or none wait at the gateway, no queue grew and the latest samples saturate nothing (the
+ * 1-minute peaks alone asked for the scale-up). Undefined otherwise
+ * (growing, or unknown). DESIGN's +1 guards against a need estimate that says the current replicas
+ * suffice while a queue stands; with none standing, the estimate is borne out.
+ */
+function noStandingQueue(ctx: ModelContext): string | undefined {
+  const m = measuredArrivals(ctx.analysis, waitingLoad(ctx.analysis), ctx.previousLoad);
+  if (!m?.growthKnown) return undefined;
+  if (m.growth < 0) return `the backlog shrinks by ${fmt(-m.growth)}/s`;
+  const a = ctx.analysis;
+  if (m.growth === 0 && (a.gatewayQueue ?? 0) === 0 && a.now?.scaleUpNeeded === false)
+    return `nothing waits at the gateway, no queue grows and the latest samples need no scale-up (${a.now.text})`;
+  return undefined;
 }
 
 /** The need now, raised by the forecast when the load ahead needs more (by at most its bound). */
@@ -92,6 +112,11 @@ export function scaleUp(ctx: ModelContext, f?: Forecast): StageResult {
   if (a.pendingTotal > 0 && needed <= current) {
     const why = `${a.pendingTotal} pending replica(s) cover the need (needed ${needed} <= current ${current})`;
     return holdUp(ctx, 'pending-cover-need', why, `${load}: ${why}, no more`);
+  }
+  const drained = needed <= current ? noStandingQueue(ctx) : undefined;
+  if (drained !== undefined) {
+    const why = `the ${current} replica(s) cover the need (needed ${needed}) and ${drained}`;
+    return holdUp(ctx, 'backlog-draining', why, `${load}: ${why}, no more`);
   }
   // DESIGN's cap, x current (pending included): it compounds while replicas start (1 -> 2 -> 4 -> 8
   // within one start-up), which is what a burst needs; the need itself, not the cap, stops it.

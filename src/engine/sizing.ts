@@ -28,20 +28,31 @@ export function waitingLoad(a: ModelAnalysis): number {
 
 /** The model's arrivals over the gap since the previous decision, and what they are made of. */
 export interface MeasuredArrivals {
-  /** Requests per second: completions over the gap plus the queue's growth (never below 0). */
+  /**
+   * Requests per second: what the gateway counted arriving when it reports it, else completions
+   * over the gap plus the queue's growth (never below 0).
+   */
   readonly arrivals: number;
-  /** Completions per second over the gap: the mean of both ends' rates when the previous is known. */
-  readonly served: number;
+  /** Where `arrivals` comes from. */
+  readonly source: 'gateway' | 'completions';
+  /**
+   * Completions per second over the gap (the mean of both ends' rates when the previous is known);
+   * undefined when unreported.
+   */
+  readonly served: number | undefined;
   /** The waiting queue's growth per second (0 when the previous decision is unknown). */
   readonly growth: number;
   readonly growthKnown: boolean;
 }
 
 /**
- * Arrivals = completions (the mean of this and the previous decision's) + queue growth since the
- * previous decision. The queue grew over the gap at (arrivals - completions over the gap): the mean
- * of both ends' completion rates, not today's alone (which jumps as soon as new replicas take work).
- * Undefined when no replica reports a completion rate.
+ * Arrivals as the gateway counted them (EPP's request counter, ModelMetrics.gatewayArrivalRate)
+ * when it reports them: a measure, where the other is an inference. Else completions (the mean of
+ * this and the previous decision's) + queue growth since the previous decision: the queue grew over
+ * the gap at (arrivals - completions over the gap), the mean of both ends' completion rates, not
+ * today's alone (which jumps as soon as new replicas take work). That inference counts requests
+ * vLLM preempts back into its queue as arrivals, and lags with the 1-minute completion rate, so it
+ * overshoots after a burst and undershoots at its start. Undefined when neither is reported.
  */
 export function measuredArrivals(
   a: ModelAnalysis,
@@ -49,10 +60,18 @@ export function measuredArrivals(
   previous: PreviousLoad | undefined,
 ): MeasuredArrivals | undefined {
   const completions = a.completionRate;
-  if (completions === undefined) return undefined;
+  const gateway = a.gatewayArrivalRate;
+  if (completions === undefined && gateway === undefined) return undefined;
   const growth = previous ? (queueLoad - previous.waiting) / previous.dtS : 0;
-  const served = previous?.completions !== undefined ? (previous.completions + completions) / 2 : completions;
-  return { arrivals: Math.max(0, served + growth), served, growth, growthKnown: previous !== undefined };
+  const growthKnown = previous !== undefined;
+  const served =
+    completions === undefined
+      ? undefined
+      : previous?.completions !== undefined
+        ? (previous.completions + completions) / 2
+        : completions;
+  if (gateway !== undefined) return { arrivals: gateway, source: 'gateway', served, growth, growthKnown };
+  return { arrivals: Math.max(0, (served ?? 0) + growth), source: 'completions', served, growth, growthKnown };
 }
 
 /**
@@ -74,12 +93,43 @@ export interface ThroughputOptions {
   readonly learnedRate?: number | undefined;
   /** Arrivals scaled by this (the look-ahead's forecast over arrivals now); default 1. */
   readonly factor?: number;
+  /**
+   * Seconds a new replica takes to serve (learned, else the setting): while replicas start, a
+   * gateway backlog keeps growing by what the ready ones cannot take (BacklogAhead).
+   */
+  readonly startupS?: number | undefined;
+}
+
+/** The gateway backlog the replicas will find when those asked for now are ready. */
+interface BacklogAhead {
+  readonly requests: number;
+  /** How much of it is growth over the start-up (0 when the backlog is not growing). */
+  readonly growth: number;
+}
+
+/**
+ * The gateway's backlog one start-up ahead: today's, plus what arrives over the start-up beyond
+ * what the ready replicas serve (pending ones counted at half: they come up through it). Only a
+ * backlog that exists grows: with none, arrivals within capacity are all served as they come, and
+ * the arrivals term sizes the rest.
+ */
+export function backlogAhead(
+  a: ModelAnalysis,
+  arrivals: number,
+  perReplica: number,
+  startupS: number | undefined,
+): BacklogAhead {
+  const now = a.gatewayQueue ?? 0;
+  if (!(now > 0) || startupS === undefined || !(startupS > 0)) return { requests: now, growth: 0 };
+  const shortfall = Math.max(0, arrivals - a.readyTotal * perReplica - (a.pendingTotal * perReplica) / 2);
+  const growth = shortfall * startupS;
+  return { requests: now + growth, growth };
 }
 
 /**
  * Step 3 from throughput, when the model reports it: arrivals (measuredArrivals) over what one
- * replica serves at the KV target (perReplicaRate); the
- * gateway's backlog is served within BACKLOG_DRAIN_S on top of the arrivals. Undefined when a rate
+ * replica serves at the KV target (perReplicaRate); the gateway's backlog, as the replicas asked for
+ * now will find it (backlogAhead), is served within BACKLOG_DRAIN_S on top of the arrivals. Undefined when a rate
  * is missing or no per-replica rate is known (nothing runs flat out and none was learned).
  */
 export function throughputNeed(
@@ -95,15 +145,23 @@ export function throughputNeed(
   // Only a backlog that new replicas can take is worth replicas: what the gateway holds. Requests
   // queued on a replica stay there (vLLM does not hand them back), so replicas added for them
   // would only serve new arrivals, which `arrivals` already sizes.
-  const drain = (a.gatewayQueue ?? 0) / BACKLOG_DRAIN_S;
+  const backlog = backlogAhead(a, m.arrivals, per.rate, opts.startupS);
+  const drain = backlog.requests / BACKLOG_DRAIN_S;
   const needed = Math.max(1, Math.ceil((arrivals + drain) / per.rate - 1e-9));
-  const queue = m.growthKnown ? `${fmt(Math.abs(m.growth))}/s` : 'growth unknown';
   const rateText =
     per.from === 'learned' ? `${fmt(per.rate)}/s per replica (learned)` : `${fmt(per.rate)}/s per replica`;
+  const ahead = backlog.growth > 0 ? ` (+${fmt(backlog.growth)} over a ${fmt(opts.startupS ?? 0)}s start-up)` : '';
   return {
     needed,
-    why: `arrivals ${fmt(arrivals)}/s (completions ${fmt(m.served)}/s ${m.growth >= 0 ? '+' : '-'} queue ${queue}) + gateway backlog ${fmt(a.gatewayQueue ?? 0)} over ${BACKLOG_DRAIN_S}s at ${rateText}`,
+    why: `${arrivalsText(arrivals, m)} + gateway backlog ${fmt(a.gatewayQueue ?? 0)}${ahead} over ${BACKLOG_DRAIN_S}s at ${rateText}`,
   };
+}
+
+/** What the arrivals are, and from what: "arrivals 12.00/s at the gateway" or "(completions … + queue …)". */
+function arrivalsText(arrivals: number, m: MeasuredArrivals): string {
+  if (m.source === 'gateway') return `arrivals ${fmt(arrivals)}/s at the gateway`;
+  const queue = m.growthKnown ? `${fmt(Math.abs(m.growth))}/s` : 'growth unknown';
+  return `arrivals ${fmt(arrivals)}/s (completions ${fmt(m.served ?? 0)}/s ${m.growth >= 0 ? '+' : '-'} queue ${queue})`;
 }
 
 /** "inf" for a need no number of replicas meets. */

@@ -128,12 +128,68 @@ describe('step 3: how many, and to which variant', () => {
       text: 'throughput: arrivals 16.00/s (completions 16.00/s + queue growth unknown) + gateway backlog 0.00 over 60s at 7.00/s per replica',
     },
     {
-      // The gateway's 420 can go to new replicas: served within 60 s they add 7/s -> (16 + 7) / 7 -> 4.
+      // The gateway's 420 can go to new replicas, and grows by 16 - 2 x 7 = 2/s over the 60 s start-up
+      // of the replicas asked for: served within 60 s, (420 + 120) / 60 = 9/s -> (16 + 9) / 7 -> 4.
       name: 'a backlog at the gateway is served within BACKLOG_DRAIN_S on top of the arrivals',
       scenario: { states: [state(a, 2)], metrics: metrics(replicas(a, 2, 0.8, 0, 16, 8), { gatewayQueue: 420 }) },
       want: { a: 4 },
       code: 'scale-up',
-      text: 'gateway backlog 420.00 over 60s at 7.00/s per replica',
+      text: 'gateway backlog 420.00 (+120.00 over a 60.00s start-up) over 60s at 7.00/s per replica',
+    },
+    {
+      // One ready (7/s) and one pending (counted at half, 3.5/s) against 14/s at the gateway: the 420
+      // held there grow by 3.5/s x 60 s = 210 before the replicas asked for serve. (14 + 630 / 60) / 7
+      // = 3.5 -> 4; today's backlog alone would give (14 + 7) / 7 = 3, and leave the growth waiting.
+      name: 'a gateway backlog is sized as it will be one start-up ahead, not as it is',
+      scenario: {
+        states: [state(a, 2, 1)],
+        metrics: metrics(replicas(a, 1, 0.8, 0, 16, 8), { gatewayQueue: 420, gatewayArrivalRate: 14 }),
+      },
+      want: { a: 4 },
+      code: 'scale-up',
+      text: 'gateway backlog 420.00 (+210.00 over a 60.00s start-up)',
+    },
+    {
+      // The gateway counted 20/s arriving: that, not completions (16/s) + queue growth, is the
+      // arrivals; at 7/s per replica -> 3.
+      name: "arrivals are the gateway's count when it reports one",
+      scenario: {
+        states: [state(a, 2)],
+        metrics: metrics(replicas(a, 2, 0.8, 20, 16, 8), { gatewayArrivalRate: 20 }),
+        previous: [{ ...prev(a, 2), modelWaiting: 0, decidedAt: NOW - 5_000 }],
+      },
+      want: { a: 3 },
+      code: 'scale-up',
+      text: 'throughput: arrivals 20.00/s at the gateway + gateway backlog 0.00 over 60s at 7.00/s per replica',
+    },
+    {
+      // As the standing-queue case below, but the queue fell from 30 to 15 over 15 s: arrivals
+      // 18 - 1 = 17/s need 3 = current, and the queue is draining: DESIGN's +1 has nothing to serve.
+      name: 'a need within current replicas while the backlog drains waives the +1',
+      scenario: {
+        states: [state(a, 3)],
+        metrics: metrics(replicas(a, 3, 0.6, 5, 12, undefined, 2)),
+        previous: [{ ...prev(a, 3), modelWaiting: 30, modelCompletions: 18, decidedAt: NOW - 15_000 }],
+      },
+      want: { a: 3 },
+      code: 'backlog-draining',
+      text: 'the 3 replica(s) cover the need (needed 3) and the backlog shrinks by 1.00/s',
+    },
+    {
+      // Saturated by the 1-minute peaks (queue 5), but the latest samples show nothing waiting and
+      // KV at 0.3, nothing at the gateway, the queue as before: the peaks alone ask, and the need is
+      // within current replicas.
+      name: 'a need within current replicas with no queue now waives the +1',
+      scenario: {
+        states: [state(a, 3)],
+        metrics: metrics(
+          replicas(a, 3, 0.6, 5, 12, undefined, 2).map((r) => ({ ...r, kvCacheUsageNow: 0.3, queueLengthNow: 0 })),
+        ),
+        previous: [{ ...prev(a, 3), modelWaiting: 15, modelCompletions: 18, decidedAt: NOW - 15_000 }],
+      },
+      want: { a: 3 },
+      code: 'backlog-draining',
+      text: 'nothing waits at the gateway, no queue grows and the latest samples need no scale-up',
     },
     {
       // 16 running at 2 s each: 8/s now, although the 1 m rate (of a replica idle half a minute ago)
