@@ -205,6 +205,7 @@ describe('what the policies observe', () => {
     modelID: MODEL,
     arrivalRate: 0,
     arrivals: 0,
+    arrivalsTotal: 0,
     started: 0,
     completed: 0,
     requeued: 0,
