@@ -1,10 +1,11 @@
 /**
  * What the policies see of the token-level fleet, emulating Prometheus: every scrape stores one sample
- * per ready pod (pending pods serve no metrics) and the gateway's gauges; queries are answered from those
- * samples, as the PromQL each policy runs would answer them.
+ * per ready pod (pending pods serve no metrics), the gateway's gauges and its request counter; queries are
+ * answered from those samples, as the PromQL each policy runs would answer them.
  *  - The engine and WVA's V1 rule: what the collector's queries give (`max_over_time(...[1m])` of KV use
  *    and waiting per pod, running as the latest sample, `rate(...[1m])` of completions, the inference-time
- *    histogram's mean), as bench/lib/quality-observer.ts does on the request-level fleet.
+ *    histogram's mean), as bench/lib/quality-observer.ts does on the request-level fleet; and the gateway's
+ *    arrivals, `irate(inference_objective_request_total[1m])`: the counter over the last two scrapes.
  *  - SLO mode (issue 22): the latency histograms' means over the window (increase(_sum) / increase(_count)),
  *    TTFT's p95 as `histogram_quantile(0.95, increase(_bucket[1m]))` (Prometheus' linear interpolation
  *    within a bucket), and output tokens per finished request; each missing when nothing was observed.
@@ -133,15 +134,24 @@ function latencyOver(first: PodSample, last: PodSample, finished: number): Parti
   };
 }
 
+/** The gateway's request counter (`inference_objective_request_total`) at one scrape. */
+interface ArrivalsSample {
+  readonly at: number;
+  readonly total: number;
+}
+
 export class TokenScrapeHistory {
   private readonly byPod = new Map<string, PodHistory>();
   private last: TokenModelSnapshot | undefined;
+  /** The gateway's request counter at the last two scrapes, oldest first (what irate() reads). */
+  private arrivals: ArrivalsSample[] = [];
 
   constructor(private readonly windowMs = PEAK_WINDOW_MS) {}
 
   /** One scrape of the model at `now`. */
   scrape(model: TokenModelSnapshot, now: number): void {
     this.last = model;
+    this.arrivals = [...this.arrivals, { at: now, total: model.arrivalsTotal }].slice(-2);
     const present = new Set(model.pods.map((p) => p.pod));
     for (const p of model.pods) {
       if (!p.ready) continue;
@@ -212,9 +222,21 @@ export class TokenScrapeHistory {
       replicas,
       requestsOverRetention: undefined,
       gatewayQueue: model.gatewayQueue,
+      gatewayArrivalRate: this.gatewayArrivalRate(now),
       collectedAt: now,
       seenModelNames: [model.modelID],
     };
+  }
+
+  /**
+   * `irate(inference_objective_request_total[1m])` in req/s: the counter's increase over the last two
+   * scrapes (a 15 s rate at the bench's scrape), both inside the window; undefined before the second
+   * scrape (missing, never 0). The counter never resets (SimModel.arrivalsTotal), so no reset to fold.
+   */
+  private gatewayArrivalRate(now: number): number | undefined {
+    const [a, b] = this.arrivals;
+    if (!a || !b || a.at <= now - this.windowMs || !(b.at > a.at)) return undefined;
+    return ((b.total - a.total) * 1000) / (b.at - a.at);
   }
 
   /** The token-aware policies' inputs at the latest scrape. */
