@@ -17,6 +17,7 @@
  */
 import type { ModelMetrics, ReplicaMetrics } from '../../src/domain/metrics.js';
 import type { FleetHistogram, FleetPodLatency } from '../../src/sim/fleet/types.js';
+import { irate, type CounterSample } from './quality-observer.js';
 import type { Accelerator, TokenModelSnapshot } from './token-fleet.js';
 
 export const PEAK_WINDOW_MS = 60_000;
@@ -134,17 +135,11 @@ function latencyOver(first: PodSample, last: PodSample, finished: number): Parti
   };
 }
 
-/** The gateway's request counter (`inference_objective_request_total`) at one scrape. */
-interface ArrivalsSample {
-  readonly at: number;
-  readonly total: number;
-}
-
 export class TokenScrapeHistory {
   private readonly byPod = new Map<string, PodHistory>();
   private last: TokenModelSnapshot | undefined;
   /** The gateway's request counter at the last two scrapes, oldest first (what irate() reads). */
-  private arrivals: ArrivalsSample[] = [];
+  private arrivals: CounterSample[] = [];
 
   constructor(private readonly windowMs = PEAK_WINDOW_MS) {}
 
@@ -222,21 +217,10 @@ export class TokenScrapeHistory {
       replicas,
       requestsOverRetention: undefined,
       gatewayQueue: model.gatewayQueue,
-      gatewayArrivalRate: this.gatewayArrivalRate(now),
+      gatewayArrivalRate: irate(this.arrivals, now, this.windowMs),
       collectedAt: now,
       seenModelNames: [model.modelID],
     };
-  }
-
-  /**
-   * `irate(inference_objective_request_total[1m])` in req/s: the counter's increase over the last two
-   * scrapes (a 15 s rate at the bench's scrape), both inside the window; undefined before the second
-   * scrape (missing, never 0). The counter never resets (SimModel.arrivalsTotal), so no reset to fold.
-   */
-  private gatewayArrivalRate(now: number): number | undefined {
-    const [a, b] = this.arrivals;
-    if (!a || !b || a.at <= now - this.windowMs || !(b.at > a.at)) return undefined;
-    return ((b.total - a.total) * 1000) / (b.at - a.at);
   }
 
   /** The token-aware policies' inputs at the latest scrape. */
