@@ -7,6 +7,8 @@
  *    extrapolation). Only pods that exist now are listed (Prometheus would keep a removed pod's 1 m
  *    peak for up to a minute; the collector maps pods to variants through Kubernetes, which no
  *    longer lists it).
+ *    The gateway's arrivals as `irate(inference_objective_request_total[1m])`: the never-reset
+ *    counter (`arrivalsTotal`) over the last two scrapes.
  *  - KEDA's prometheus trigger reads `sum(vllm:num_requests_waiting)`: the latest sample per pod.
  */
 import type { ModelMetrics, ReplicaMetrics } from '../../src/domain/metrics.js';
@@ -23,16 +25,36 @@ export interface PodSample {
 
 export const PEAK_WINDOW_MS = 60_000;
 
+/** A never-reset counter (the gateway's `inference_objective_request_total`) at one scrape. */
+export interface CounterSample {
+  readonly at: number;
+  readonly total: number;
+}
+
+/**
+ * `irate(counter[window])` at `now` in per second: the increase over the last two samples (oldest
+ * first), both inside the window; undefined before the second sample (missing, never 0). The
+ * counter never resets (SimModel.arrivalsTotal), so there is no reset to fold in.
+ */
+export function irate(lastTwo: readonly CounterSample[], now: number, windowMs: number): number | undefined {
+  const [a, b] = lastTwo.slice(-2);
+  if (!a || !b || a.at <= now - windowMs || !(b.at > a.at)) return undefined;
+  return ((b.total - a.total) * 1000) / (b.at - a.at);
+}
+
 export class ScrapeHistory {
   private readonly byPod = new Map<string, { deployment: string; samples: PodSample[] }>();
   /** Pods present at the last scrape (ready or not). */
   private present = new Set<string>();
+  /** The gateway's request counter at the last two scrapes, oldest first (what irate() reads). */
+  private arrivals: CounterSample[] = [];
 
   constructor(private readonly windowMs = PEAK_WINDOW_MS) {}
 
   /** One scrape of the model at `now`. */
   scrape(model: FleetModelSnapshot, now: number): void {
     this.present = new Set(model.pods.map((p) => p.pod));
+    this.arrivals = [...this.arrivals, { at: now, total: model.arrivalsTotal }].slice(-2);
     for (const p of model.pods) {
       if (!p.ready) continue;
       let h = this.byPod.get(p.pod);
@@ -101,6 +123,7 @@ export class ScrapeHistory {
       replicas,
       requestsOverRetention: undefined,
       gatewayQueue: model.gatewayQueue,
+      gatewayArrivalRate: irate(this.arrivals, now, this.windowMs),
       collectedAt: now,
       seenModelNames: [model.modelID],
     };

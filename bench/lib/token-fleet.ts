@@ -23,6 +23,7 @@ export type TokenModelSnapshot = Pick<
   | 'namespace'
   | 'modelID'
   | 'gatewayQueue'
+  | 'arrivalsTotal'
   | 'waiting'
   | 'running'
   | 'waitMaxMs'

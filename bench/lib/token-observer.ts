@@ -1,10 +1,11 @@
 /**
  * What the policies see of the token-level fleet, emulating Prometheus: every scrape stores one sample
- * per ready pod (pending pods serve no metrics) and the gateway's gauges; queries are answered from those
- * samples, as the PromQL each policy runs would answer them.
+ * per ready pod (pending pods serve no metrics), the gateway's gauges and its request counter; queries are
+ * answered from those samples, as the PromQL each policy runs would answer them.
  *  - The engine and WVA's V1 rule: what the collector's queries give (`max_over_time(...[1m])` of KV use
  *    and waiting per pod, running as the latest sample, `rate(...[1m])` of completions, the inference-time
- *    histogram's mean), as bench/lib/quality-observer.ts does on the request-level fleet.
+ *    histogram's mean), as bench/lib/quality-observer.ts does on the request-level fleet; and the gateway's
+ *    arrivals, `irate(inference_objective_request_total[1m])`: the counter over the last two scrapes.
  *  - SLO mode (issue 22): the latency histograms' means over the window (increase(_sum) / increase(_count)),
  *    TTFT's p95 as `histogram_quantile(0.95, increase(_bucket[1m]))` (Prometheus' linear interpolation
  *    within a bucket), and output tokens per finished request; each missing when nothing was observed.
@@ -16,6 +17,7 @@
  */
 import type { ModelMetrics, ReplicaMetrics } from '../../src/domain/metrics.js';
 import type { FleetHistogram, FleetPodLatency } from '../../src/sim/fleet/types.js';
+import { irate, type CounterSample } from './quality-observer.js';
 import type { Accelerator, TokenModelSnapshot } from './token-fleet.js';
 
 export const PEAK_WINDOW_MS = 60_000;
@@ -136,12 +138,15 @@ function latencyOver(first: PodSample, last: PodSample, finished: number): Parti
 export class TokenScrapeHistory {
   private readonly byPod = new Map<string, PodHistory>();
   private last: TokenModelSnapshot | undefined;
+  /** The gateway's request counter at the last two scrapes, oldest first (what irate() reads). */
+  private arrivals: CounterSample[] = [];
 
   constructor(private readonly windowMs = PEAK_WINDOW_MS) {}
 
   /** One scrape of the model at `now`. */
   scrape(model: TokenModelSnapshot, now: number): void {
     this.last = model;
+    this.arrivals = [...this.arrivals, { at: now, total: model.arrivalsTotal }].slice(-2);
     const present = new Set(model.pods.map((p) => p.pod));
     for (const p of model.pods) {
       if (!p.ready) continue;
@@ -212,6 +217,7 @@ export class TokenScrapeHistory {
       replicas,
       requestsOverRetention: undefined,
       gatewayQueue: model.gatewayQueue,
+      gatewayArrivalRate: irate(this.arrivals, now, this.windowMs),
       collectedAt: now,
       seenModelNames: [model.modelID],
     };

@@ -51,6 +51,11 @@ export interface SignalSet {
   /** Requests over each model's retention window; a model absent from the map is missing. */
   readonly retention: ModelValues | undefined;
   readonly gateway: ModelValues | undefined;
+  /**
+   * Requests per second arriving at the gateway per model (EPP's request counter); undefined when
+   * the signal failed or no gateway is read, and a model absent from the map is missing, never 0.
+   */
+  readonly arrivals?: ModelValues | undefined;
   /** namespace → model_name values seen there → the pods seen with it (empty when the series name none). */
   readonly seen: ReadonlyMap<string, ReadonlyMap<string, ReadonlySet<string>>> | undefined;
 }
@@ -159,6 +164,7 @@ export function assembleModelMetrics(
       replicas,
       requestsOverRetention: signals.retention?.get(mk),
       gatewayQueue: signals.gateway?.get(mk),
+      gatewayArrivalRate: signals.arrivals?.get(mk),
       collectedAt,
       seenModelNames: [...(seen?.keys() ?? [])].sort(),
       misnamedPods: seen

@@ -1,6 +1,7 @@
 /**
  * The gateway (EPP) flow-control queue per model, read one way by every reader (both collectors
- * and the demand probe).
+ * and the demand probe); the gateway's request counter (arrivals) is summed per model by the same
+ * rule (gatewaySumByModel) and named here beside it.
  *
  * The gauge has two names: llm-d's EPP exports it as `llm_d_epp_…` and marks the upstream
  * `inference_extension_…` name deprecated, and a gateway may export both while that lasts. Per
@@ -26,6 +27,20 @@ export function preferredGatewayQueueMetric(namesPresent: ReadonlySet<string>): 
   return GATEWAY_QUEUE_METRICS.find((n) => namesPresent.has(n));
 }
 
+/**
+ * EPP's request counter (labels model_name, target_model_name): the current name first, then the
+ * one before the InferenceModel → InferenceObjective rename (gateway-api-inference-extension,
+ * site-src/guides/metrics.md lists `inference_model_request_total`; its e2e `verifyMetrics` expects
+ * `inference_objective_request_total`). EPP exports one of them; per exposition the first present
+ * is read, as for the queue, so a gateway exporting both is not counted twice.
+ */
+export const GATEWAY_ARRIVAL_METRICS = ['inference_objective_request_total', 'inference_model_request_total'] as const;
+
+/** The name to read from one exposition: the first of GATEWAY_ARRIVAL_METRICS it has samples of. */
+export function preferredGatewayArrivalMetric(namesPresent: ReadonlySet<string>): string | undefined {
+  return GATEWAY_ARRIVAL_METRICS.find((n) => namesPresent.has(n));
+}
+
 export interface GatewayModel {
   readonly namespace: string;
   readonly modelID: string;
@@ -36,8 +51,11 @@ export interface GatewaySeries {
   readonly value: number | undefined;
 }
 
-/** Queue by model key (`namespace/modelID`) from series of one queue metric. */
-export function gatewayQueueByModel(
+/**
+ * Sum by model key (`namespace/modelID`) of the series of one gateway metric (the queue, or the
+ * arrival rate per series): a NaN part makes the model missing, a model without series has no entry.
+ */
+export function gatewaySumByModel(
   series: Iterable<GatewaySeries>,
   models: readonly GatewayModel[],
 ): Map<string, number | undefined> {
@@ -62,7 +80,7 @@ export function gatewayQueueFromSamples(
   models: readonly GatewayModel[],
 ): Map<string, number | undefined> {
   const metric = preferredGatewayQueueMetric(new Set(samples.map((s) => s.name)));
-  return gatewayQueueByModel(
+  return gatewaySumByModel(
     samples.filter((s) => s.name === metric),
     models,
   );

@@ -2,7 +2,7 @@
  * The prometheus backend: one batched query per signal per fetch for all tracked models (see
  * promql.ts), run concurrently. If a critical signal (KV, waiting, running) fails after retries,
  * the fetch fails and the cache keeps the last good values (which age into "stale"); a failed
- * secondary signal (rate, service, retention, gateway, seen) only makes that field missing.
+ * secondary signal (rate, service, retention, gateway, arrivals, seen) only makes that field missing.
  *
  * A batch Prometheus refuses (400 bad_data, 413/422, "too many samples") is split in halves and
  * each half fetched on its own, down to single models, so one model that makes the batch
@@ -27,7 +27,7 @@ import {
 } from './assemble.js';
 import type { MetricsCollector, TrackedModel } from './collector.js';
 import { FetchedMetrics } from './fetched-metrics.js';
-import { gatewayQueueByModel } from './gateway-queue.js';
+import { gatewaySumByModel } from './gateway-queue.js';
 import { DeploymentPrefixMapper, type PodVariantMapper } from './pod-variant-mapper.js';
 import {
   PrometheusError,
@@ -209,7 +209,9 @@ function toSignalSet(models: readonly TrackedModel[], outcomes: readonly Outcome
 
   // The query already picks one of the queue's names per gateway; the rest is the shared rule.
   const gw = ok('gateway')?.[0];
-  const gateway: ModelValues | undefined = gw ? gatewayQueueByModel(gw.samples, models) : undefined;
+  const gateway: ModelValues | undefined = gw ? gatewaySumByModel(gw.samples, models) : undefined;
+  const arr = ok('arrivals')?.[0];
+  const arrivals: ModelValues | undefined = arr ? gatewaySumByModel(arr.samples, models) : undefined;
 
   let seen: SeenNames | undefined;
   const seenResult = ok('seen')?.[0];
@@ -241,6 +243,7 @@ function toSignalSet(models: readonly TrackedModel[], outcomes: readonly Outcome
     service: service ? podValues(service) : undefined,
     retention,
     gateway,
+    arrivals,
     seen,
   };
 }

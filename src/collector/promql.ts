@@ -7,7 +7,7 @@
  * double-quoted string literal.
  */
 import type { TrackedModel } from './collector.js';
-import { GATEWAY_QUEUE_METRICS } from './gateway-queue.js';
+import { GATEWAY_ARRIVAL_METRICS, GATEWAY_QUEUE_METRICS } from './gateway-queue.js';
 
 /** Escapes every RE2 metacharacter so the text matches itself literally. */
 export function escapeRe2(text: string): string {
@@ -48,6 +48,7 @@ export type SignalName =
   | 'cacheConfig'
   | 'retention'
   | 'gateway'
+  | 'arrivals'
   | 'seen';
 
 export interface SignalQuery {
@@ -172,6 +173,16 @@ export function buildSignalQueries(models: readonly TrackedModel[]): SignalQuery
     signal: 'gateway',
     critical: false,
     promql: `sum by (namespace, target_model_name) (${current}${gwSel} or (${next}${gwSel} unless on (job, instance) ${current}))`,
+  });
+  // Requests per second arriving at the gateway, per series then summed per model, read under one
+  // of the counter's two names per gateway as the queue is. irate: the last two samples of the
+  // minute, so at a 15 s scrape a 15 s rate (what arrives now, not a minute's mean), and a longer
+  // scrape interval (up to 30 s) still has two samples in the range.
+  const [arrivals, arrivalsBefore] = GATEWAY_ARRIVAL_METRICS;
+  queries.push({
+    signal: 'arrivals',
+    critical: false,
+    promql: `sum by (namespace, target_model_name) (irate(${arrivals}${gwSel}[1m]) or (irate(${arrivalsBefore}${gwSel}[1m]) unless on (job, instance) ${arrivals}))`,
   });
   // Every model_name present in the tracked namespaces (unfiltered by name), with the pods that
   // serve it: feeds the "modelID matches no series" reason, naming a model's own pods that run

@@ -7,6 +7,10 @@
  * host:port names the pod; without `namespace`, WVA_SCRAPE_NAMESPACE applies. Per pod, engines
  * (data parallel) are combined as the PromQL does: max KV, summed queues and counters.
  *
+ * With a gateway target (WVA_GATEWAY_SCRAPE_TARGET) its exposition gives each model's gateway queue
+ * and its arrivals: the rate of EPP's request counter over the last two gateway scrapes
+ * (gateway-arrivals.ts), as the prometheus backend's irate() gives it.
+ *
  * A target that fails keeps its last known pods as replicas with every value missing (the engine
  * holds rather than reading a vanished pod as idle). If every target fails, fetch() throws and the
  * cache keeps the last good values, which age into "stale".
@@ -27,7 +31,8 @@ import {
 } from './assemble.js';
 import type { MetricsCollector, TrackedModel } from './collector.js';
 import { FetchedMetrics } from './fetched-metrics.js';
-import { GATEWAY_QUEUE_WANTED, gatewayQueueFromSamples } from './gateway-queue.js';
+import { GatewayArrivalRates } from './gateway-arrivals.js';
+import { GATEWAY_ARRIVAL_METRICS, GATEWAY_QUEUE_METRICS, gatewayQueueFromSamples } from './gateway-queue.js';
 import { DeploymentPrefixMapper, type PodVariantMapper } from './pod-variant-mapper.js';
 import { LATENCY_FIELDS, ScrapeHistory, type LatencyField, type PodObservation } from './scrape-history.js';
 import { parseExposition, type TextSample } from './text-format.js';
@@ -63,6 +68,8 @@ const FLAT_HISTOGRAMS = new Set<string>([
 ]);
 
 const WANTED = new Set<string>(Object.values(VLLM_METRICS));
+/** What the gateway's exposition is parsed for: its queue and its request counter. */
+const GATEWAY_WANTED = new Set<string>([...GATEWAY_QUEUE_METRICS, ...GATEWAY_ARRIVAL_METRICS]);
 
 type PodField =
   'kv' | 'kvLegacy' | 'waiting' | 'running' | 'success' | 'inferSum' | 'inferCount' | 'prompt' | LatencyField;
@@ -139,6 +146,8 @@ export class ScrapeCollector implements MetricsCollector {
   private readonly abort = new AbortController();
   /** target → pod keys it served last time it answered. */
   private readonly podsOfTarget = new Map<string, Set<string>>();
+  /** The gateway's request counter at its last scrape: arrivals are its rate over the last two. */
+  private readonly arrivalRates = new GatewayArrivalRates();
 
   constructor(
     private readonly opts: ScrapeCollectorOptions,
@@ -163,7 +172,7 @@ export class ScrapeCollector implements MetricsCollector {
       this.scrape(target, WANTED, FLAT_HISTOGRAMS),
     );
     const gatewayResult = this.opts.gatewayTarget
-      ? await this.scrape(this.opts.gatewayTarget, GATEWAY_QUEUE_WANTED)
+      ? await this.scrape(this.opts.gatewayTarget, GATEWAY_WANTED)
       : undefined;
 
     const failures: { target: string; reason: string }[] = [];
@@ -205,14 +214,14 @@ export class ScrapeCollector implements MetricsCollector {
         this.history.requestsOverWindow(m.namespace, m.modelID, m.retentionMs, t),
       );
 
+    const gatewaySamples = gatewayResult && 'samples' in gatewayResult ? gatewayResult.samples : undefined;
     const signals: SignalSet = {
       ...pods,
       kvCapacity,
       retention,
-      gateway:
-        gatewayResult && 'samples' in gatewayResult
-          ? gatewayQueueFromSamples(gatewayResult.samples, models)
-          : undefined,
+      gateway: gatewaySamples ? gatewayQueueFromSamples(gatewaySamples, models) : undefined,
+      // A failed gateway scrape keeps the last readings: the next one rates over the longer gap.
+      arrivals: gatewaySamples ? this.arrivalRates.update(t, gatewaySamples, models) : undefined,
       seen,
     };
     const assembled = assembleModelMetrics(models, signals, this.mapper, t);

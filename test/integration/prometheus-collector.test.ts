@@ -57,19 +57,40 @@ vllm:num_requests_running{engine="0",model_name="absent",namespace="team-a",pod=
 
 /**
  * Two gateways: one exports its queue under both names (the old one with more labels, as EPP
- * does), the other only under llm-d's new name. Each must be read once, under one name.
+ * does), the other only under llm-d's new name. Each must be read once, under one name. Likewise
+ * EPP's request counter: the first exports the current name and the one before the rename (at
+ * other rates, so counting both would show), the second only the older name. The counters grow with
+ * the wall clock at the given requests per second, so Prometheus' irate() has something to measure.
  */
-const GATEWAY_BOTH = `# TYPE inference_extension_flow_control_queue_size gauge
+const FIXTURE_STARTED_MS = Date.now();
+function requestCounter(name: string, model: string, perSecond: number): string {
+  const value = ((perSecond * (Date.now() - FIXTURE_STARTED_MS)) / 1000).toFixed(3);
+  return `${name}{model_name="${model}",namespace="team-a",target_model_name="${model}"} ${value}`;
+}
+function gatewayBoth(): string {
+  return `# TYPE inference_extension_flow_control_queue_size gauge
 inference_extension_flow_control_queue_size{fairness_id="default",inference_pool="pool",namespace="team-a",priority="0",target_model_name="gw-both"} 2
 inference_extension_flow_control_queue_size{fairness_id="default",inference_pool="pool",namespace="team-a",priority="0",target_model_name="gw-split"} 1
 # TYPE llm_d_epp_flow_control_queue_size gauge
 llm_d_epp_flow_control_queue_size{namespace="team-a",priority="0",target_model_name="gw-both"} 2
 llm_d_epp_flow_control_queue_size{namespace="team-a",priority="0",target_model_name="gw-split"} 1
+# TYPE inference_objective_request_total counter
+${requestCounter('inference_objective_request_total', 'gw-both', 2)}
+${requestCounter('inference_objective_request_total', 'gw-split', 1)}
+# TYPE inference_model_request_total counter
+${requestCounter('inference_model_request_total', 'gw-both', 10)}
+${requestCounter('inference_model_request_total', 'gw-split', 10)}
 `;
-const GATEWAY_NEW = `# TYPE llm_d_epp_flow_control_queue_size gauge
+}
+function gatewayNew(): string {
+  return `# TYPE llm_d_epp_flow_control_queue_size gauge
 llm_d_epp_flow_control_queue_size{namespace="team-a",priority="0",target_model_name="gw-new"} 5
 llm_d_epp_flow_control_queue_size{namespace="team-a",priority="0",target_model_name="gw-split"} 4
+# TYPE inference_model_request_total counter
+${requestCounter('inference_model_request_total', 'gw-new', 3)}
+${requestCounter('inference_model_request_total', 'gw-split', 4)}
 `;
+}
 
 /** A static target with request counters the test moves by hand (two pods, one model each). */
 function countersExposition(grow: number, reset: number): string {
@@ -151,9 +172,9 @@ describe('PrometheusCollector against a real Prometheus', () => {
         req.url === '/counters'
           ? counters
           : req.url === '/gw-both'
-            ? GATEWAY_BOTH
+            ? gatewayBoth()
             : req.url === '/gw-new'
-              ? GATEWAY_NEW
+              ? gatewayNew()
               : ABSENT_EXPOSITION,
       ),
     );
@@ -297,6 +318,28 @@ describe('PrometheusCollector against a real Prometheus', () => {
     expect(collector.getModelMetrics('team-a', 'gw-new')?.gatewayQueue).toBe(5);
     // 1 from the first gateway, 4 from the other.
     expect(collector.getModelMetrics('team-a', 'gw-split')?.gatewayQueue).toBe(5);
+  });
+
+  it("reads the gateway's arrival rate (irate of EPP's request counter) under either name, one name per gateway", async () => {
+    const rateOf = (id: string): number | undefined => collector.getModelMetrics('team-a', id)?.gatewayArrivalRate;
+    await waitFor(
+      async () => {
+        await collector.fetch(MODELS);
+        return ['gw-both', 'gw-new', 'gw-split', QWEN].every((id) => rateOf(id) !== undefined);
+      },
+      10_000,
+      `two scrapes of the gateways' request counters\n${prom.logTail}`,
+    );
+    // Requests per second; the counters are computed when served, a few ms after the scrape's timestamp.
+    const near = (got: number | undefined, want: number): void => {
+      expect(got).toBeGreaterThan(want * 0.8);
+      expect(got).toBeLessThan(want * 1.2);
+    };
+    near(rateOf('gw-both'), 2); // the current name only; both would say 12
+    near(rateOf('gw-new'), 3); // the older name where it is the only one
+    near(rateOf('gw-split'), 5); // 1 from the first gateway, 4 from the other
+    // The frozen fleet's counter does not move: a measured 0, not missing.
+    expect(rateOf(QWEN)).toBe(0);
   });
 
   it('counts the requests a pod woken from zero served before its first scrape, but not again once the series is older than the window', async () => {
@@ -444,6 +487,8 @@ describe('PrometheusCollector against a real Prometheus', () => {
     }
     expect(fleetMean).toBeGreaterThan(1);
     expect(fleetMean).toBeLessThan(3);
+    // Under that load the emulator's gateway counter moves: Prometheus' irate() of it is the arrivals.
+    expect(collector.getModelMetrics('team-a', QWEN)?.gatewayArrivalRate).toBeGreaterThan(0);
     // SLO mode's latency signals (the same window, real PromQL): present, positive, p95 above the mean.
     for (const r of collector.getModelMetrics('team-a', QWEN)?.replicas ?? []) {
       expect(r.ttftMeanMs).toBeGreaterThan(0);

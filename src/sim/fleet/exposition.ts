@@ -201,13 +201,26 @@ export function* vllmExposition(pods: readonly SimPod[], families: readonly Fami
  * decimal point): the flow-control queue under llm-d's name and the deprecated upstream name beside
  * it (gateway-api-inference-extension), the uncached prompt tokens dispatched and not yet prefilled
  * (`llm_d_epp_inflight_tokens`, llm-d's token-aware autoscaling guide) and their count
- * (`inference_objective_running_requests`).
+ * (`inference_objective_running_requests`), and the requests that arrived
+ * (`inference_objective_request_total`).
+ *
+ * The request counter: gateway-api-inference-extension's site-src/guides/metrics.md lists it as
+ * `inference_model_request_total` (Counter, labels model_name and target_model_name); since the
+ * InferenceModel → InferenceObjective rename EPP exports it as `inference_objective_request_total`
+ * only (its e2e test `verifyMetrics` expects that name), so only that name is written here. It is
+ * the model's never-reset arrivals total: a counter must not go down between scrapes.
  */
 export function gatewayExposition(models: Iterable<SimModel>): string {
   const list = [...models];
   const out: string[] = [];
-  const family = (name: string, help: string, labels: (m: SimModel) => string, value: (m: SimModel) => number) => {
-    out.push(`# HELP ${name} ${help}`, `# TYPE ${name} gauge`);
+  const family = (
+    name: string,
+    help: string,
+    labels: (m: SimModel) => string,
+    value: (m: SimModel) => number,
+    type: 'gauge' | 'counter' = 'gauge',
+  ) => {
+    out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
     for (const m of list) out.push(`${name}{${labels(m)}} ${value(m)}`);
   };
   const model = (m: SimModel) => escapeLabel(m.modelID);
@@ -238,6 +251,13 @@ export function gatewayExposition(models: Iterable<SimModel>): string {
     '[ALPHA] Inference objective number of running requests in each model.',
     (m) => `model_name="${model(m)}",namespace="${ns(m)}",target_model_name="${model(m)}"`,
     (m) => m.running() + m.podWaiting(),
+  );
+  family(
+    'inference_objective_request_total',
+    '[ALPHA] Counter of inference objective requests broken out for each model and target model.',
+    (m) => `model_name="${model(m)}",namespace="${ns(m)}",target_model_name="${model(m)}"`,
+    (m) => m.arrivalsTotal,
+    'counter',
   );
   out.push('');
   return out.join('\n');

@@ -324,6 +324,7 @@ export class VllmFleet {
         modelID: m.modelID,
         arrivalRate: m.arrivalRate,
         arrivals: m.arrivals,
+        arrivalsTotal: m.arrivalsTotal,
         started: m.started,
         completed: m.completed,
         requeued: m.requeued,

@@ -78,7 +78,13 @@ export class SimModel implements PodListener {
   readonly variants = new Map<string, VariantState>();
   readonly gateway = new RequestQueue();
   readonly waits = new WaitHistogram();
+  /** Requests that arrived since start or the last stats reset. */
   arrivals = 0;
+  /**
+   * Requests that arrived since start, never reset: the gateway's request counter
+   * (`inference_objective_request_total`) must only grow, whatever the bench does to its statistics.
+   */
+  arrivalsTotal = 0;
   started = 0;
   completed = 0;
   requeued = 0;
@@ -202,6 +208,7 @@ export class SimModel implements PodListener {
   enqueueAtGateway(n: number, now: number): void {
     for (let i = 0; i < n; i++) {
       this.arrivals++;
+      this.arrivalsTotal++;
       this.gateway.push(this.newRequest(now, this.drawPrompt(), this.drawOutput()));
     }
     this.observeQueues();
@@ -244,6 +251,7 @@ export class SimModel implements PodListener {
         r = p;
       } else break;
       this.arrivals++;
+      this.arrivalsTotal++;
       this.advanceReady(r.arrivedAt);
       this.dispatch(r, r.arrivedAt);
     }

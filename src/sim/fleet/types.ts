@@ -159,6 +159,8 @@ export interface FleetModelSnapshot {
   readonly arrivalRate: number;
   /** Requests that arrived since start (or the last stats reset). */
   readonly arrivals: number;
+  /** Requests that arrived since start, never reset (the gateway's `inference_objective_request_total`). */
+  readonly arrivalsTotal: number;
   readonly started: number;
   readonly completed: number;
   /** Requests put back in the queue because their pod was scaled away. */

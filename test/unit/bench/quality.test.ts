@@ -7,7 +7,7 @@ import { parseTriggerMetadata } from '../../../src/config/trigger-metadata.js';
 import type { FleetModelSnapshot } from '../../../src/sim/fleet/types.js';
 import { averageValueReplicas, HpaEmulator, kubernetesDefaultHpa } from '../../../bench/lib/quality-hpa.js';
 import { countOverBudget, runPolicy, type LoopSettings } from '../../../bench/lib/quality-loop.js';
-import { ScrapeHistory } from '../../../bench/lib/quality-observer.js';
+import { irate, ScrapeHistory } from '../../../bench/lib/quality-observer.js';
 import {
   applyWvaStep,
   EnginePolicy,
@@ -205,6 +205,7 @@ describe('what the policies observe', () => {
     modelID: MODEL,
     arrivalRate: 0,
     arrivals: 0,
+    arrivalsTotal: 0,
     started: 0,
     completed: 0,
     requeued: 0,
@@ -237,6 +238,54 @@ describe('what the policies observe', () => {
       promptTokensTotal: 0,
       generationTokensTotal: 0,
     })),
+  });
+
+  it.each([
+    { case: 'one sample: nothing to rate (missing, never 0)', samples: [{ at: 0, total: 5 }], now: 0, want: undefined },
+    {
+      case: 'the last two samples',
+      samples: [
+        { at: 0, total: 5 },
+        { at: 15_000, total: 35 },
+        { at: 30_000, total: 50 },
+      ],
+      now: 30_000,
+      want: 1,
+    },
+    {
+      case: 'nothing arrived: a measured 0',
+      samples: [
+        { at: 0, total: 5 },
+        { at: 15_000, total: 5 },
+      ],
+      now: 15_000,
+      want: 0,
+    },
+    {
+      case: 'the older sample out of the window',
+      samples: [
+        { at: 0, total: 5 },
+        { at: 60_000, total: 65 },
+      ],
+      now: 60_000,
+      want: undefined,
+    },
+  ])("the gateway's arrivals as irate() of its request counter: $case", ({ samples, now, want }) => {
+    expect(irate(samples, now, 60_000)).toBe(want);
+  });
+
+  it("hands the engine the gateway's arrivals over the last two scrapes, through a stats reset", () => {
+    const h = new ScrapeHistory();
+    const at = (total: number, arrivals: number): FleetModelSnapshot => ({
+      ...snap([]),
+      arrivalsTotal: total,
+      arrivals,
+    });
+    h.scrape(at(10, 10), 0);
+    expect(h.modelMetrics(at(10, 10), 0, () => 'ns/a').gatewayArrivalRate).toBeUndefined();
+    // The bench reset its statistics (arrivals 0 again); the gateway's counter went on.
+    h.scrape(at(40, 3), 15_000);
+    expect(h.modelMetrics(at(40, 3), 15_000, () => 'ns/a').gatewayArrivalRate).toBe(2);
   });
 
   it('peak over the last minute for the engine, latest sample for KEDA, pending and removed pods absent', () => {

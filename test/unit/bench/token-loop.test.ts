@@ -43,10 +43,11 @@ const latency = (ttftSum: number, ttftCount: number, itlSum: number, itlCount: n
   itl: histogram(itlSum, itlCount),
   queueTime: histogram(0, 0),
 });
-const model = (pods: TokenPodSnapshot[]): TokenModelSnapshot => ({
+const model = (pods: TokenPodSnapshot[], arrivalsTotal = 0): TokenModelSnapshot => ({
   namespace: NS,
   modelID: MODEL,
   gatewayQueue: 2,
+  arrivalsTotal,
   waiting: 0,
   running: 0,
   waitMaxMs: 0,
@@ -57,6 +58,20 @@ const model = (pods: TokenPodSnapshot[]): TokenModelSnapshot => ({
 });
 
 describe('token observer', () => {
+  it("gives the gateway's arrivals as irate() of its request counter: the last two scrapes, missing before the second", () => {
+    const h = new TokenScrapeHistory();
+    const scrapes: { at: number; total: number; want: number | undefined }[] = [
+      { at: 0, total: 40, want: undefined }, // one sample: irate has nothing, missing (never 0)
+      { at: 15_000, total: 100, want: 4 },
+      { at: 30_000, total: 100, want: 0 }, // nothing arrived: a measured 0
+      { at: 45_000, total: 130, want: 2 }, // the last two scrapes only, not the window's first
+    ];
+    for (const s of scrapes) {
+      h.scrape(model([pod('a', {})], s.total), s.at);
+      expect(h.modelMetrics(s.at, () => 'v').gatewayArrivalRate, `at ${s.at}`).toBe(s.want);
+    }
+  });
+
   it('window means of the TTFT and ITL histograms and the completion rate; missing without observations', () => {
     const h = new TokenScrapeHistory();
     h.scrape(model([pod('a', { completed: 10, latency: latency(5, 10, 2, 100) })]), 0);

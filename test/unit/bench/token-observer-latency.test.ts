@@ -39,6 +39,7 @@ function model(p: TokenPodSnapshot): TokenModelSnapshot {
     namespace: 'ns',
     modelID: 'm',
     gatewayQueue: 0,
+    arrivalsTotal: 0,
     waiting: 0,
     running: p.running,
     waitMaxMs: 0,

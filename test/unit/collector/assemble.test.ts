@@ -136,4 +136,15 @@ describe('assembleModelMetrics', () => {
       undefined,
     ]);
   });
+
+  it.each([
+    { case: 'a measured rate', arrivals: new Map([['ns/m', 4.5]]), want: 4.5 },
+    { case: 'a measured zero (nothing arrived)', arrivals: new Map([['ns/m', 0]]), want: 0 },
+    { case: 'a NaN part (missing)', arrivals: new Map([['ns/m', undefined]]), want: undefined },
+    { case: 'no series of the model', arrivals: new Map([['ns/other', 2]]), want: undefined },
+    { case: 'the signal failed', arrivals: undefined, want: undefined },
+  ])("sets the gateway's arrival rate from the arrivals signal: $case", ({ arrivals, want }) => {
+    const [m] = assembleModelMetrics([model], signals({ arrivals }), new DeploymentPrefixMapper(), 0);
+    expect(m?.gatewayArrivalRate).toBe(want);
+  });
 });

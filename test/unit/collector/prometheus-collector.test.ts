@@ -18,29 +18,31 @@ class CannedPrometheus implements PrometheusQuerier {
   async query(promql: string): Promise<PromQueryResult> {
     this.queries.push(promql);
     const latest = !promql.includes('max_over_time');
-    const signal = promql.includes('cache_config_info')
-      ? 'cacheConfig'
-      : promql.includes('prompt_tokens')
-        ? 'promptTokens'
-        : promql.includes('kv_cache')
-          ? latest
-            ? 'kvNow'
-            : 'kv'
-          : promql.includes('num_requests_waiting')
+    const signal = promql.includes('inference_objective_request_total')
+      ? 'arrivals'
+      : promql.includes('cache_config_info')
+        ? 'cacheConfig'
+        : promql.includes('prompt_tokens')
+          ? 'promptTokens'
+          : promql.includes('kv_cache')
             ? latest
-              ? 'waitingNow'
-              : 'waiting'
-            : promql.startsWith('count')
-              ? 'seen'
-              : promql.includes('num_requests_running')
-                ? 'running'
-                : promql.includes('increase(')
-                  ? 'retention'
-                  : promql.includes('inference_time')
-                    ? 'service'
-                    : promql.includes('rate(')
-                      ? 'rate'
-                      : 'gateway';
+              ? 'kvNow'
+              : 'kv'
+            : promql.includes('num_requests_waiting')
+              ? latest
+                ? 'waitingNow'
+                : 'waiting'
+              : promql.startsWith('count')
+                ? 'seen'
+                : promql.includes('num_requests_running')
+                  ? 'running'
+                  : promql.includes('increase(')
+                    ? 'retention'
+                    : promql.includes('inference_time')
+                      ? 'service'
+                      : promql.includes('rate(')
+                        ? 'rate'
+                        : 'gateway';
     const a = this.answers[signal] ?? [];
     if (a instanceof PrometheusError) throw a;
     return { samples: a, warnings: signal === 'kv' ? ['a warning'] : [] };
@@ -82,13 +84,18 @@ describe('PrometheusCollector', () => {
         { labels: { namespace: 'a', target_model_name: 'm1' }, value: 3 },
         { labels: { target_model_name: 'm1' }, value: 1 },
       ],
+      arrivals: [
+        { labels: { namespace: 'a', target_model_name: 'm1' }, value: 2.5 },
+        { labels: { target_model_name: 'm1' }, value: 0.5 },
+        { labels: { namespace: 'b', target_model_name: 'm1' }, value: 7 }, // another namespace's model
+      ],
       seen: [
         { labels: { namespace: 'a', model_name: 'm1' }, value: 1 },
         { labels: { namespace: 'a', model_name: 'typo' }, value: 1 },
       ],
     });
     await collector.fetch([tracked('a', 'm1'), tracked('b', 'm2')]);
-    expect(client.queries.length).toBe(17);
+    expect(client.queries.length).toBe(18);
     const a = collector.getModelMetrics('a', 'm1');
     expect(a?.replicas).toEqual([
       {
@@ -116,12 +123,14 @@ describe('PrometheusCollector', () => {
     ]);
     expect(a?.requestsOverRetention).toBe(42);
     expect(a?.gatewayQueue).toBe(4); // its namespace's series plus the namespace-less one
+    expect(a?.gatewayArrivalRate).toBe(3); // likewise: 2.5 + 0.5 requests per second
     expect(a?.seenModelNames).toEqual(['m1', 'typo']);
     // b/m1 is not tracked (only b/m2 is): its series are ignored; b/m2 has no series at all.
     const b = collector.getModelMetrics('b', 'm2');
     expect(b?.replicas).toEqual([]);
     expect(b?.requestsOverRetention).toBeUndefined();
     expect(b?.gatewayQueue).toBeUndefined();
+    expect(b?.gatewayArrivalRate).toBeUndefined(); // no series: missing, not 0
     expect(await metrics.registry.getSingleMetricAsString('wva_scaler_prometheus_queries_total')).toContain(
       'signal="kv"} 1',
     );
@@ -152,6 +161,7 @@ describe('PrometheusCollector', () => {
       rate: new PrometheusError('execution', 'too many samples'),
       service: new PrometheusError('timeout', 'query timed out'),
       gateway: new PrometheusError('bad_data', 'x'),
+      arrivals: new PrometheusError('timeout', 'query timed out'),
     });
     await collector.fetch([tracked('a', 'm1')]);
     const m = collector.getModelMetrics('a', 'm1');
@@ -162,6 +172,7 @@ describe('PrometheusCollector', () => {
       queueLength: undefined,
     });
     expect(m?.gatewayQueue).toBeUndefined();
+    expect(m?.gatewayArrivalRate).toBeUndefined();
   });
 
   it('reads the latest samples, prompt tokens per request and the KV tokens of vllm:cache_config_info by pod', async () => {

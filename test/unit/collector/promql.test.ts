@@ -68,6 +68,7 @@ describe('batched signal queries', () => {
       'cacheConfig',
       'retention',
       'gateway',
+      'arrivals',
       'seen',
     ]);
     expect(many.length).toBe(few.length);
@@ -107,6 +108,13 @@ describe('batched signal queries', () => {
         ' / sum by (namespace, model_name, pod) (rate(vllm:request_inference_time_seconds_count{namespace=~"^(?:prod)$",model_name=~"^(?:a\\\\.b\\\\+c)$"}[1m]))',
     );
     expect(byName.get('gateway')).toContain('namespace=~"^(?:|prod)$"');
+    // Per-series irate, summed per model; the older counter name only from a gateway (job, instance)
+    // without the current one, so one gateway is never counted twice.
+    const gwSel = '{namespace=~"^(?:|prod)$",target_model_name=~"^(?:a\\\\.b\\\\+c)$"}';
+    expect(byName.get('arrivals')).toBe(
+      `sum by (namespace, target_model_name) (irate(inference_objective_request_total${gwSel}[1m]) or ` +
+        `(irate(inference_model_request_total${gwSel}[1m]) unless on (job, instance) inference_objective_request_total))`,
+    );
     expect(byName.get('seen')).toBe(
       'count by (namespace, model_name, pod) (vllm:num_requests_running{namespace=~"^(?:prod)$"})',
     );

@@ -4,6 +4,7 @@ import type { TrackedModel } from '../../../src/collector/collector.js';
 import { ScrapeCollector, ScrapeError } from '../../../src/collector/scrape-collector.js';
 import { ScalerMetrics } from '../../../src/observability/metrics.js';
 import { silentLogger } from '../../../src/observability/logger.js';
+import { VllmFleet } from '../../../src/sim/fleet/index.js';
 import { freePort } from '../../helpers/ports.js';
 import { FixtureServer } from './fixture-server.js';
 
@@ -345,6 +346,54 @@ llm_d_epp_flow_control_queue_size{priority="0",target_model_name="m",namespace="
     });
     await collector.fetch([tracked('m', 'prod')]);
     expect(collector.getModelMetrics('prod', 'm')?.gatewayQueue).toBe(3);
+  });
+
+  it("reads the gateway's arrivals as the rate of EPP's request counter over the last two gateway scrapes", async () => {
+    a.route('/metrics', { body: '' });
+    const gateway = (m: number): string =>
+      `# TYPE inference_objective_request_total counter\n` +
+      `inference_objective_request_total{model_name="m",namespace="prod",target_model_name="m"} ${m}\n`;
+    let t = 1_000_000;
+    const { collector } = make([a.url('/metrics')], { gateway: b.url('/gw'), now: () => t });
+    const arrivals = () => collector.getModelMetrics('prod', 'm')?.gatewayArrivalRate;
+    b.route('/gw', { body: gateway(100) });
+    await collector.fetch([tracked('m', 'prod')]);
+    expect(arrivals()).toBeUndefined(); // one scrape: no rate yet (missing, not 0)
+    t += 15_000;
+    b.route('/gw', { body: gateway(145) });
+    await collector.fetch([tracked('m', 'prod')]);
+    expect(arrivals()).toBe(3);
+    t += 15_000;
+    b.route('/gw', { status: 500, body: '' });
+    await collector.fetch([tracked('m', 'prod')]);
+    expect(arrivals()).toBeUndefined(); // the gateway failed: missing, never 0
+    t += 15_000;
+    b.route('/gw', { body: gateway(10) }); // the gateway restarted: 10 new requests over the 30 s since
+    await collector.fetch([tracked('m', 'prod')]);
+    expect(arrivals()).toBeCloseTo(10 / 30, 12);
+  });
+
+  it("reads the fleet emulator's gateway counter: the arrivals between two scrapes per second", async () => {
+    const fleet = new VllmFleet({
+      realtime: false,
+      seed: 3,
+      models: [{ namespace: 'prod', modelID: 'm', arrivalRate: 8, variants: [{ deployment: 'm-h100', replicas: 1 }] }],
+    });
+    await fleet.start();
+    try {
+      let t = 0;
+      const { collector } = make([fleet.metricsUrl()], { gateway: fleet.gatewayUrl(), now: () => t });
+      const total = () => fleet.snapshot().models[0]?.arrivalsTotal ?? NaN;
+      await collector.fetch([tracked('m', 'prod')]);
+      const before = total();
+      fleet.step(15_000);
+      t += 15_000;
+      await collector.fetch([tracked('m', 'prod')]);
+      expect(total() - before).toBeGreaterThan(0);
+      expect(collector.getModelMetrics('prod', 'm')?.gatewayArrivalRate).toBeCloseTo((total() - before) / 15, 12);
+    } finally {
+      await fleet.stop();
+    }
   });
 
   it('with a NoOpCache serves only the latest fetch and nothing after a failed one', async () => {

@@ -324,6 +324,41 @@ describe('VllmFleet scaling and the gateway', () => {
     expect(after[0]?.metrics[0]?.value).toBe('0');
   });
 
+  it("exports EPP's request counter per model: every arrival since start, growing through a stats reset", async () => {
+    const f = await serve(fleet({}, { replicas: 1 }, 5));
+    const counter = async () => {
+      const family = parsePrometheusTextFormat((await get(f.gatewayUrl())).text).find(
+        (x) => x.name === 'inference_objective_request_total',
+      );
+      expect(family?.type).toBe('COUNTER');
+      expect(family?.help).toBe(
+        '[ALPHA] Counter of inference objective requests broken out for each model and target model.',
+      );
+      expect(family?.metrics).toHaveLength(1);
+      expect(family?.metrics[0]?.labels).toEqual({ model_name: MODEL, namespace: NS, target_model_name: MODEL });
+      return Number(family?.metrics[0]?.value);
+    };
+    expect(await counter()).toBe(0);
+    // Each step: what happens, then the counter equals the arrivals since start and never went down.
+    const steps: { what: string; act: () => void }[] = [
+      { what: 'Poisson arrivals', act: () => f.step(4_000) },
+      { what: 'requests injected at the gateway', act: () => f.enqueueAtGateway(NS, MODEL, 3) },
+      { what: 'a stats reset', act: () => f.resetStats() },
+      { what: 'arrivals after the reset', act: () => f.step(4_000) },
+    ];
+    let last = 0;
+    for (const s of steps) {
+      s.act();
+      const value = await counter();
+      expect(value, s.what).toBe(model(f.snapshot()).arrivalsTotal);
+      expect(value, s.what).toBeGreaterThanOrEqual(last);
+      last = value;
+    }
+    // The reset cleared the statistics' arrivals, not the counter.
+    expect(model(f.snapshot()).arrivals).toBeLessThan(last);
+    expect(last).toBeGreaterThan(3);
+  });
+
   it('requeues the requests of pods removed by scale-down, removing the newest pods', () => {
     const f = fleet({}, { replicas: 3, serviceTimeMs: 5_000 }, 10);
     f.step(3_000);
