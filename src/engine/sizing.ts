@@ -109,7 +109,8 @@ interface BacklogAhead {
 
 /**
  * The gateway's backlog one start-up ahead: today's, plus what arrives over the start-up beyond
- * what the ready replicas serve (pending ones counted at half: they come up through it). Only a
+ * what the ready replicas serve (pending ones counted at half: they come up through it), or the
+ * queue's measured growth over the last gap (less the pending half) when that is larger. Only a
  * backlog that exists grows: with none, arrivals within capacity are all served as they come, and
  * the arrivals term sizes the rest.
  */
@@ -118,12 +119,17 @@ export function backlogAhead(
   arrivals: number,
   perReplica: number,
   startupS: number | undefined,
+  growth?: Pick<MeasuredArrivals, 'growth' | 'growthKnown'>,
 ): BacklogAhead {
   const now = a.gatewayQueue ?? 0;
   if (!(now > 0) || startupS === undefined || !(startupS > 0)) return { requests: now, growth: 0 };
-  const shortfall = Math.max(0, arrivals - a.readyTotal * perReplica - (a.pendingTotal * perReplica) / 2);
-  const growth = shortfall * startupS;
-  return { requests: now + growth, growth };
+  const pendingHalf = (a.pendingTotal * perReplica) / 2;
+  const computed = Math.max(0, arrivals - a.readyTotal * perReplica - pendingHalf);
+  // The queue's measured growth says the same without the per-replica rate, which a mix of GPUs
+  // (one rate for all) gets wrong; the larger of the two sizes the backlog.
+  const measured = growth?.growthKnown ? Math.max(0, growth.growth - pendingHalf) : 0;
+  const more = Math.max(computed, measured) * startupS;
+  return { requests: now + more, growth: more };
 }
 
 /**
@@ -145,7 +151,7 @@ export function throughputNeed(
   // Only a backlog that new replicas can take is worth replicas: what the gateway holds. Requests
   // queued on a replica stay there (vLLM does not hand them back), so replicas added for them
   // would only serve new arrivals, which `arrivals` already sizes.
-  const backlog = backlogAhead(a, m.arrivals, per.rate, opts.startupS);
+  const backlog = backlogAhead(a, m.arrivals, per.rate, opts.startupS, m);
   const drain = backlog.requests / BACKLOG_DRAIN_S;
   const needed = Math.max(1, Math.ceil((arrivals + drain) / per.rate - 1e-9));
   const rateText =

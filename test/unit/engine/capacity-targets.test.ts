@@ -150,6 +150,20 @@ describe('step 3: how many, and to which variant', () => {
       text: 'gateway backlog 420.00 (+210.00 over a 60.00s start-up)',
     },
     {
+      // 14/s at the gateway is what 2 x 7/s serve, so the rate model sees no shortfall; but the 420
+      // waiting grew from 390 over the last 15 s (2/s): that growth over the start-up is sized too.
+      // (14 + (420 + 120) / 60) / 7 = 3.3 -> 4, where the rate model alone gives 3.
+      name: "a backlog's measured growth sizes it when the rate model says none",
+      scenario: {
+        states: [state(a, 2)],
+        metrics: metrics(replicas(a, 2, 0.8, 0, 16, 8), { gatewayQueue: 420, gatewayArrivalRate: 14 }),
+        previous: [{ ...prev(a, 2), modelWaiting: 390, modelCompletions: 16, decidedAt: NOW - 15_000 }],
+      },
+      want: { a: 4 },
+      code: 'scale-up',
+      text: 'gateway backlog 420.00 (+120.00 over a 60.00s start-up)',
+    },
+    {
       // The gateway counted 20/s arriving: that, not completions (16/s) + queue growth, is the
       // arrivals; at 7/s per replica -> 3.
       name: "arrivals are the gateway's count when it reports one",
