@@ -21,6 +21,7 @@ import {
 import { reasonNote, traceNote, type DesignStep, type Note, type NoteCode } from './notes.js';
 import { fmt, type ModelAnalysis } from './saturation-analyzer.js';
 import { throughputNeed, waitingLoad } from './sizing.js';
+import { mixedSizing } from './mixed-throughput.js';
 
 interface Projection {
   readonly ok: boolean;
@@ -172,7 +173,10 @@ export function scaleDown(ctx: ModelContext): StageResult {
   }
   // Replicas that just became ready look idle to the projection while a saturated one still holds
   // a backlog; the throughput need (when known) says whether the model can really do with fewer.
-  const byThroughput = throughputNeed(a, waitingLoad(a), ctx.previousLoad, { learnedRate: ctx.learnedRate });
+  const byThroughput = throughputNeed(a, waitingLoad(a), ctx.previousLoad, {
+    learnedRate: ctx.learnedRate,
+    mixed: mixedSizing(ctx),
+  });
   if (byThroughput && a.currentTotal - removal < byThroughput.needed) {
     removal = Math.max(0, a.currentTotal - byThroughput.needed);
     if (removal === 0)

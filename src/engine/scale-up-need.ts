@@ -9,9 +9,12 @@ import { fmt } from './saturation-analyzer.js';
 import { replicasNeeded, throughputNeed, waitingLoad } from './sizing.js';
 import { replicasForTokens } from './token-capacity.js';
 import { nextStartup } from './lookahead.js';
+import { mixedSizing } from './mixed-throughput.js';
 
 export interface ScaleUpNeed {
   readonly needed: number;
+  /** Each variant's learned rate when the need was sized by them (mixed-throughput.ts). */
+  readonly capacities?: ReadonlyMap<string, number>;
   /** What sized it, for the reasons. */
   readonly load: string;
 }
@@ -48,16 +51,19 @@ export function scaleUpNeed(ctx: ModelContext, factor = 1): ScaleUpNeed {
   // scaling its 1-minute peak by the trend bought a replica on noise (Azure trace at 5.5 req/s).
   const bySaturation = Math.max(kv.needed, replicasNeeded(queueLoad, ctx.queuePerReplica));
   // A backlog is not load that needs replicas for ever: when throughput is known it sizes the need.
+  const mixed = mixedSizing(ctx);
   const byThroughput = throughputNeed(a, queueLoad, ctx.previousLoad, {
     learnedRate: ctx.learnedRate,
     factor,
     startupS: nextStartup(ctx).seconds,
+    mixed,
   });
   const needed = byThroughput ? Math.min(bySaturation, byThroughput.needed) : bySaturation;
   const atGateway = gateway > 0 ? ` (${fmt(gateway)} at the gateway)` : '';
-  const load =
-    byThroughput && byThroughput.needed < bySaturation
-      ? `throughput: ${byThroughput.why}`
-      : `${kv.text}, queue ${fmt(queueLoad)}${atGateway} at <= ${fmt(ctx.queuePerReplica)}/replica`;
-  return { needed, load };
+  const fromThroughput = byThroughput !== undefined && byThroughput.needed < bySaturation;
+  const load = fromThroughput
+    ? `throughput: ${byThroughput.why}`
+    : `${kv.text}, queue ${fmt(queueLoad)}${atGateway} at <= ${fmt(ctx.queuePerReplica)}/replica`;
+  // A need in replicas of the next variant: placement converts a spill to another by these rates.
+  return fromThroughput && mixed ? { needed, load, capacities: mixed.rates } : { needed, load };
 }

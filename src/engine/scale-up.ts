@@ -82,7 +82,7 @@ function needAhead(ctx: ModelContext, f: Forecast | undefined): ScaleUpNeed & { 
   const extra = Math.min(f.maxExtra, scaleUpNeed(ctx, f.factor).needed - now.needed);
   if (!(extra > 0)) return { ...now, notes: [] };
   const notes = lookaheadNote('lookahead', f, `+${extra} for the load in ${Math.round(f.horizonS)}s`);
-  return { needed: now.needed + extra, load: now.load, notes };
+  return { ...now, needed: now.needed + extra, notes };
 }
 
 /**
@@ -106,7 +106,7 @@ export function scaleUpEarly(ctx: ModelContext, f: Forecast): StageResult | unde
 
 export function scaleUp(ctx: ModelContext, f?: Forecast): StageResult {
   const a = ctx.analysis;
-  const { needed, load, notes: ahead } = needAhead(ctx, f);
+  const { needed, load, capacities, notes: ahead } = needAhead(ctx, f);
   const current = a.currentTotal;
   const rate = ctx.maxScaleUpRate;
   if (a.pendingTotal > 0 && needed <= current) {
@@ -148,5 +148,5 @@ export function scaleUp(ctx: ModelContext, f?: Forecast): StageResult {
       `needed ${countText(needed)} for ${load}; current ${current} (${a.pendingTotal} pending) -> +${placed}${clampText}`,
     ),
   );
-  return { action: placed > 0 ? 'scale-up' : 'hold', desired, notes, clamps, zeroAllowed: false };
+  return { action: placed > 0 ? 'scale-up' : 'hold', desired, notes, clamps, zeroAllowed: false, capacities };
 }

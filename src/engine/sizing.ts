@@ -98,6 +98,25 @@ export interface ThroughputOptions {
    * gateway backlog keeps growing by what the ready ones cannot take (BacklogAhead).
    */
   readonly startupS?: number | undefined;
+  /** The model's variants serve at different learned rates: size by each one's (replaces the one rate). */
+  readonly mixed?: ThroughputSizing | undefined;
+}
+
+/** What the model's replicas serve (req/s): the ready ones, and the pending ones once ready. */
+export interface ServedCapacity {
+  readonly ready: number;
+  readonly pending: number;
+}
+
+/**
+ * How throughput sizes replicas: the capacity of the model's replicas, the replicas a demand (req/s)
+ * needs, and the text saying at what rate. One rate for every replica (perReplicaRate), or each
+ * variant's own (mixed-throughput.ts) where the variants serve at different rates.
+ */
+export interface ThroughputSizing {
+  readonly capacity: ServedCapacity;
+  readonly replicasFor: (demand: number) => number;
+  readonly text: string;
 }
 
 /** The gateway backlog the replicas will find when those asked for now are ready. */
@@ -117,14 +136,14 @@ interface BacklogAhead {
 export function backlogAhead(
   a: ModelAnalysis,
   arrivals: number,
-  perReplica: number,
+  capacity: ServedCapacity,
   startupS: number | undefined,
   growth?: Pick<MeasuredArrivals, 'growth' | 'growthKnown'>,
 ): BacklogAhead {
   const now = a.gatewayQueue ?? 0;
   if (!(now > 0) || startupS === undefined || !(startupS > 0)) return { requests: now, growth: 0 };
-  const pendingHalf = (a.pendingTotal * perReplica) / 2;
-  const computed = Math.max(0, arrivals - a.readyTotal * perReplica - pendingHalf);
+  const pendingHalf = capacity.pending / 2;
+  const computed = Math.max(0, arrivals - capacity.ready - pendingHalf);
   // The queue's measured growth says the same without the per-replica rate, which a mix of GPUs
   // (one rate for all) gets wrong; the larger of the two sizes the backlog.
   const measured = growth?.growthKnown ? Math.max(0, growth.growth - pendingHalf) : 0;
@@ -144,22 +163,33 @@ export function throughputNeed(
   previous: PreviousLoad | undefined,
   opts: ThroughputOptions = {},
 ): { needed: number; why: string } | undefined {
-  const per = perReplicaRate(a, opts.learnedRate);
   const m = measuredArrivals(a, queueLoad, previous);
-  if (per === undefined || m === undefined) return undefined;
+  const sizing = opts.mixed ?? oneRateSizing(a, opts.learnedRate);
+  if (sizing === undefined || m === undefined) return undefined;
   const arrivals = m.arrivals * (opts.factor ?? 1);
   // Only a backlog that new replicas can take is worth replicas: what the gateway holds. Requests
   // queued on a replica stay there (vLLM does not hand them back), so replicas added for them
   // would only serve new arrivals, which `arrivals` already sizes.
-  const backlog = backlogAhead(a, m.arrivals, per.rate, opts.startupS, m);
+  const backlog = backlogAhead(a, m.arrivals, sizing.capacity, opts.startupS, m);
   const drain = backlog.requests / BACKLOG_DRAIN_S;
-  const needed = Math.max(1, Math.ceil((arrivals + drain) / per.rate - 1e-9));
-  const rateText =
-    per.from === 'learned' ? `${fmt(per.rate)}/s per replica (learned)` : `${fmt(per.rate)}/s per replica`;
+  const needed = sizing.replicasFor(arrivals + drain);
+  const rateText = sizing.text;
   const ahead = backlog.growth > 0 ? ` (+${fmt(backlog.growth)} over a ${fmt(opts.startupS ?? 0)}s start-up)` : '';
   return {
     needed,
     why: `${arrivalsText(arrivals, m)} + gateway backlog ${fmt(a.gatewayQueue ?? 0)}${ahead} over ${BACKLOG_DRAIN_S}s at ${rateText}`,
+  };
+}
+
+/** Every replica at one rate (perReplicaRate): the interchangeable-replica sizing. */
+function oneRateSizing(a: ModelAnalysis, learnedRate: number | undefined): ThroughputSizing | undefined {
+  const per = perReplicaRate(a, learnedRate);
+  if (per === undefined) return undefined;
+  const rate = per.rate;
+  return {
+    capacity: { ready: a.readyTotal * rate, pending: a.pendingTotal * rate },
+    replicasFor: (demand) => Math.max(1, Math.ceil(demand / rate - 1e-9)),
+    text: per.from === 'learned' ? `${fmt(rate)}/s per replica (learned)` : `${fmt(rate)}/s per replica`,
   };
 }
 

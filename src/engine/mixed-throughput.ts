@@ -1,0 +1,101 @@
+/**
+ * Throughput sizing for a model whose variants serve at different rates (an L4 and an H100
+ * variant of one model), pure. The interchangeable-replica estimate (sizing.ts: one rate for every
+ * replica) sizes such a mix by the wrong GPU: by the fastest saturated replica it sees no shortfall
+ * while the slow replicas hold a growing backlog; by the slowest learned rate it asks for dozens.
+ *
+ * With every variant's learned rate known (throughput-learning.ts: req/s at the KV target), the
+ * replicas' capacity is the sum of what each serves; a shortfall is counted in replicas of the
+ * variant that grows next (cheapest below its max), and a surplus in replicas the scale-down would
+ * remove (most expensive first). The rates go to placement as the stage's capacities, so a spill
+ * to a faster variant is converted by what it serves, not one for one. Undefined (the
+ * interchangeable estimate applies) with one variant, with a variant that has replicas but no
+ * learned rate, or when every variant serves at the same rate.
+ */
+import { cheapestFirst, inOrder, mostExpensiveFirst, type ModelContext } from './model-context.js';
+import { fmt } from './saturation-analyzer.js';
+import type { ThroughputSizing } from './sizing.js';
+
+export interface MixedCapacity {
+  /** Learned req/s per replica, by variant key (every variant with replicas, and the next one). */
+  readonly rates: ReadonlyMap<string, number>;
+  /** What the ready replicas serve (req/s). */
+  readonly ready: number;
+  /** What the pending replicas will serve once ready (req/s). */
+  readonly pending: number;
+  /** Variant key and rate of the variant that grows next. */
+  readonly nextKey: string;
+  readonly nextRate: number;
+  /** e.g. "l4 1.00/s x3, h100 19.00/s x1 (learned per variant)". */
+  readonly text: string;
+}
+
+export function mixedCapacity(ctx: ModelContext): MixedCapacity | undefined {
+  if (!ctx.features.tokenCapacity || ctx.states.length < 2) return undefined;
+  const learned = ctx.state.throughput;
+  const rates = new Map<string, number>();
+  let ready = 0;
+  let pending = 0;
+  const parts: string[] = [];
+  for (const s of ctx.states) {
+    const r = learned.get(s.variant.key);
+    if (r === undefined || !(r > 0)) {
+      if (s.current > 0) return undefined;
+      continue;
+    }
+    rates.set(s.variant.key, r);
+    const readyN = Math.min(s.ready, s.current);
+    ready += readyN * r;
+    pending += Math.max(0, s.current - readyN) * r;
+    if (s.current > 0) parts.push(`${s.variant.name} ${fmt(r)}/s x${s.current}`);
+  }
+  const next = inOrder(ctx, cheapestFirst).find((s) => s.current < s.variant.maxReplicas);
+  const nextRate = next ? rates.get(next.variant.key) : undefined;
+  if (!next || nextRate === undefined) return undefined;
+  const distinct = new Set(rates.values());
+  if (distinct.size < 2) return undefined;
+  return {
+    rates,
+    ready,
+    pending,
+    nextKey: next.variant.key,
+    nextRate,
+    text: `${parts.join(', ')} (learned per variant)`,
+  };
+}
+
+/**
+ * Replicas a demand (req/s) needs from the mix: current plus the shortfall in replicas of the next
+ * variant, or current less the replicas (most expensive first, as step 4 removes them) whose
+ * capacity the demand does not need.
+ */
+export function mixedReplicasNeeded(ctx: ModelContext, m: MixedCapacity, demand: number): number {
+  const current = ctx.analysis.currentTotal;
+  const capacity = m.ready + m.pending;
+  if (demand > capacity) return current + Math.ceil((demand - capacity) / m.nextRate - 1e-9);
+  let spare = capacity - demand;
+  let removable = 0;
+  for (const s of inOrder(ctx, mostExpensiveFirst)) {
+    const r = m.rates.get(s.variant.key);
+    if (r === undefined) continue;
+    for (let i = 0; i < s.current && r <= spare + 1e-9; i++) {
+      spare -= r;
+      removable++;
+    }
+  }
+  return Math.max(1, current - removable);
+}
+
+/** The mix as throughput sizing (sizing.ts), with the rates placement converts spills by. */
+export function mixedSizing(
+  ctx: ModelContext,
+): (ThroughputSizing & { readonly rates: ReadonlyMap<string, number> }) | undefined {
+  const m = mixedCapacity(ctx);
+  if (!m) return undefined;
+  return {
+    capacity: { ready: m.ready, pending: m.pending },
+    replicasFor: (demand) => mixedReplicasNeeded(ctx, m, demand),
+    text: m.text,
+    rates: m.rates,
+  };
+}

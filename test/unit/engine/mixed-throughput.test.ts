@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import { EMPTY_SATURATION_CONFIG } from '../../../src/config/saturation-config.js';
+import { decideModel, type ModelOutcome } from '../../../src/engine/model-decision.js';
+import { EMPTY_MODEL_STATE } from '../../../src/engine/model-state.js';
+import { MODEL, NOW, NS, desiredByName, metrics, replica, state, variant } from './fixtures.js';
+
+const l4 = variant('l4', { cost: 1, accelerator: 'L4' });
+const h100 = variant('h100', { cost: 30 });
+
+/** Saturated L4s and one saturated H100, 20 waiting on each (no completion rates: the learned rates size). */
+function decideMixed(opts: {
+  readonly rates: ReadonlyMap<string, number>;
+  readonly arrivals: number;
+  readonly l4?: number;
+}): ModelOutcome {
+  const reps = [
+    ...Array.from({ length: opts.l4 ?? 1 }, (_, i) => replica(l4, i, 0.9, 20, 8)),
+    replica(h100, 0, 0.9, 20, 8),
+  ];
+  return decideModel({
+    namespace: NS,
+    modelID: MODEL,
+    variants: [state(l4, opts.l4 ?? 1), state(h100, 1)],
+    metrics: metrics(reps, { gatewayArrivalRate: opts.arrivals }),
+    config: {
+      saturation: EMPTY_SATURATION_CONFIG,
+      scaleToZero: { enabled: false, retentionMs: 600_000 },
+      maxScaleUpRate: 2,
+    },
+    previous: new Map(),
+    now: NOW,
+    state: { ...EMPTY_MODEL_STATE, throughput: opts.rates },
+  });
+}
+
+const reasonsOf = (o: ModelOutcome): string => o.targets.reasons.join(' | ');
+
+describe('throughput sizing of a model whose variants serve at different rates', () => {
+  it('counts each variant at its own rate and the shortfall in replicas of the next variant', () => {
+    // 1 L4 at 1/s + 1 H100 at 20/s serve 21/s; 30/s arrive: 9 short = 9 L4 replicas, capped at
+    // 2 x 2 current -> +2 to the L4 (cheapest below max). Placement gets both rates to convert a spill.
+    const o = decideMixed({
+      rates: new Map([
+        [l4.key, 1],
+        [h100.key, 20],
+      ]),
+      arrivals: 30,
+    });
+    expect(desiredByName(o)).toEqual({ l4: 3, h100: 1 });
+    expect(reasonsOf(o)).toContain('needed 11 replicas');
+    expect(reasonsOf(o)).toContain('at h100 20.00/s x1, l4 1.00/s x1 (learned per variant)');
+    expect(o.targets.capacities).toEqual(
+      new Map([
+        [l4.key, 1],
+        [h100.key, 20],
+      ]),
+    );
+  });
+
+  it('within the mix capacity, the need counts the replicas the demand can spare, most expensive first', () => {
+    // 2 L4 (1/s) + 1 H100 (20/s) serve 22/s; 15/s arrive: the H100 cannot go (7/s spare < 20), both
+    // L4s can -> 1 replica needed; saturated, so DESIGN's +1 stands (nothing says no queue stands).
+    const o = decideMixed({
+      rates: new Map([
+        [l4.key, 1],
+        [h100.key, 20],
+      ]),
+      arrivals: 15,
+      l4: 2,
+    });
+    expect(reasonsOf(o)).toContain('needed 1 replicas');
+  });
+
+  it.each([
+    { case: 'a variant with replicas has no learned rate', rates: new Map([[h100.key, 20]]) },
+    {
+      case: 'every variant serves at the same rate',
+      rates: new Map([
+        [l4.key, 20],
+        [h100.key, 20],
+      ]),
+    },
+  ])('one rate for every replica when $case', ({ rates }) => {
+    const o = decideMixed({ rates, arrivals: 30 });
+    expect(reasonsOf(o)).not.toContain('learned per variant');
+    expect(o.targets.capacities).toBeUndefined();
+  });
+});
