@@ -153,9 +153,10 @@ export function backlogAhead(
 
 /**
  * Step 3 from throughput, when the model reports it: arrivals (measuredArrivals) over what one
- * replica serves at the KV target (perReplicaRate); the gateway's backlog, as the replicas asked for
- * now will find it (backlogAhead), is served within BACKLOG_DRAIN_S on top of the arrivals. Undefined when a rate
- * is missing or no per-replica rate is known (nothing runs flat out and none was learned).
+ * replica serves at the KV target (perReplicaRate, or each variant's own: `mixed`); the gateway's
+ * backlog, as the replicas asked for now will find it (backlogAhead), is served within
+ * BACKLOG_DRAIN_S on top of the arrivals. Undefined when arrivals are not measured or no rate is
+ * known (nothing runs flat out and none was learned).
  */
 export function throughputNeed(
   a: ModelAnalysis,
