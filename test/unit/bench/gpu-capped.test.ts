@@ -205,9 +205,11 @@ describe('gpu-capped scenario', () => {
     return peak;
   };
 
-  it('engine-placement never asks for more L4 replicas than the cluster has L4 GPUs, and spills to H100', () => {
+  it('engine-placement never asks for more L4 replicas than the cluster has L4 GPUs, and grows on H100', () => {
     const placed = peaks('engine-placement');
-    expect(placed.get('L4')).toBe(L4_CAP);
+    // Placement orders variants by cost per learned req/s: where the H100's learned rate makes it the
+    // cheaper per request, it grows there before the L4s are full (so not exactly L4_CAP).
+    expect(placed.get('L4')).toBeLessThanOrEqual(L4_CAP);
     expect(placed.get('H100')).toBeGreaterThan(1);
     // Without placement the same engine asks for L4 replicas that cannot be placed: the check above is not vacuous.
     expect(peaks('engine').get('L4')).toBeGreaterThan(L4_CAP);
