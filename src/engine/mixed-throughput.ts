@@ -16,21 +16,20 @@ import { cheapestFirst, inOrder, mostExpensiveFirst, type ModelContext } from '.
 import { fmt } from './saturation-analyzer.js';
 import type { ThroughputSizing } from './sizing.js';
 
-export interface MixedCapacity {
+interface MixedCapacity {
   /** Learned req/s per replica, by variant key (every variant with replicas, and the next one). */
   readonly rates: ReadonlyMap<string, number>;
   /** What the ready replicas serve (req/s). */
   readonly ready: number;
   /** What the pending replicas will serve once ready (req/s). */
   readonly pending: number;
-  /** Variant key and rate of the variant that grows next. */
-  readonly nextKey: string;
+  /** What one replica of the variant that grows next serves. */
   readonly nextRate: number;
   /** e.g. "l4 1.00/s x3, h100 19.00/s x1 (learned per variant)". */
   readonly text: string;
 }
 
-export function mixedCapacity(ctx: ModelContext): MixedCapacity | undefined {
+function mixedCapacity(ctx: ModelContext): MixedCapacity | undefined {
   if (!ctx.features.tokenCapacity || ctx.states.length < 2) return undefined;
   const learned = ctx.state.throughput;
   const rates = new Map<string, number>();
@@ -58,7 +57,6 @@ export function mixedCapacity(ctx: ModelContext): MixedCapacity | undefined {
     rates,
     ready,
     pending,
-    nextKey: next.variant.key,
     nextRate,
     text: `${parts.join(', ')} (learned per variant)`,
   };
@@ -69,7 +67,7 @@ export function mixedCapacity(ctx: ModelContext): MixedCapacity | undefined {
  * variant, or current less the replicas (most expensive first, as step 4 removes them) whose
  * capacity the demand does not need.
  */
-export function mixedReplicasNeeded(ctx: ModelContext, m: MixedCapacity, demand: number): number {
+function mixedReplicasNeeded(ctx: ModelContext, m: MixedCapacity, demand: number): number {
   const current = ctx.analysis.currentTotal;
   const capacity = m.ready + m.pending;
   if (demand > capacity) return current + Math.ceil((demand - capacity) / m.nextRate - 1e-9);
