@@ -7,6 +7,7 @@ import { EMPTY_SATURATION_CONFIG, type SaturationConfig } from '../../../src/con
 import type { MetricsCollector } from '../../../src/collector/collector.js';
 import type { VariantState } from '../../../src/engine/saturation-analyzer.js';
 import { decideModel, type ModelOutcome } from '../../../src/engine/model-decision.js';
+import type { ServiceModelState } from '../../../src/engine/slo/service-model.js';
 
 export const NS = 'ns';
 export const MODEL = 'meta/llama-8b';
@@ -146,4 +147,24 @@ export class StaticCollector implements MetricsCollector {
     return this.m;
   }
   async close(): Promise<void> {}
+}
+
+/** A service model (slo/service-model.ts) confident in `params`: tight covariance, both kinds of samples. */
+export function confidentServiceModel(
+  params: { readonly alpha: number; readonly beta: number; readonly gamma: number },
+  updatedAt: number,
+): ServiceModelState {
+  return {
+    ...params,
+    covariance: [1e-4, 0, 0, 0, 1e-10, 0, 0, 0, 1e-16],
+    samples: 100,
+    confident: true,
+    updatedAt,
+    itlSamples: 50,
+    prefillSamples: 50,
+    updates: 50,
+    outlierRun: 0,
+    itlRelStd: 0.01,
+    prefillRelStd: 0.01,
+  };
 }

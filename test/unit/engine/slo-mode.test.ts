@@ -8,7 +8,7 @@ import { maxRateWithin } from '../../../src/engine/slo/latency-model.js';
 import type { ServiceModelState } from '../../../src/engine/slo/service-model.js';
 import { ACCELERATOR_PROFILES } from '../../../src/sim/fleet/profiles.js';
 import type { VariantState } from '../../../src/engine/saturation-analyzer.js';
-import { MODEL, NOW, NS, metrics, state, variant } from './fixtures.js';
+import { MODEL, NOW, NS, confidentServiceModel, metrics, state, variant } from './fixtures.js';
 
 const H100 = ACCELERATOR_PROFILES.H100;
 const TRUE = { alpha: H100.alphaMs, beta: H100.betaMsPerToken, gamma: H100.gammaMsPerKvToken };
@@ -50,19 +50,7 @@ function replica(i: number, rate: number): ReplicaMetrics {
   };
 }
 
-const confident: ServiceModelState = {
-  ...TRUE,
-  covariance: [1e-4, 0, 0, 0, 1e-10, 0, 0, 0, 1e-16],
-  samples: 100,
-  confident: true,
-  updatedAt: NOW - 15_000,
-  itlSamples: 50,
-  prefillSamples: 50,
-  updates: 50,
-  outlierRun: 0,
-  itlRelStd: 0.01,
-  prefillRelStd: 0.01,
-};
+const confident: ServiceModelState = confidentServiceModel(TRUE, NOW - 15_000);
 
 function run(
   current: number,

@@ -11,6 +11,7 @@ import {
   type ServiceModelState,
 } from '../../../../src/engine/slo/service-model.js';
 import { ACCELERATOR_PROFILES } from '../../../../src/sim/fleet/profiles.js';
+import { confidentServiceModel } from '../fixtures.js';
 
 const paramsOf = (a: 'H100' | 'A100' | 'L4') => {
   const p = ACCELERATOR_PROFILES[a];
@@ -20,19 +21,7 @@ const W: Workload = { promptTokens: 1000, outputTokens: 200, maxBatch: 256 };
 const T = { ttftMs: 2000, itlMs: 100 };
 const A100 = paramsOf('A100');
 
-const confident: ServiceModelState = {
-  ...A100,
-  covariance: [1e-4, 0, 0, 0, 1e-10, 0, 0, 0, 1e-16],
-  samples: 100,
-  confident: true,
-  updatedAt: 0,
-  itlSamples: 50,
-  prefillSamples: 50,
-  updates: 50,
-  outlierRun: 0,
-  itlRelStd: 0.01,
-  prefillRelStd: 0.01,
-};
+const confident: ServiceModelState = confidentServiceModel(A100, 0);
 
 const replica = (over: Partial<ReplicaMetrics>): ReplicaMetrics => ({
   namespace: 'ns',
