@@ -467,12 +467,19 @@ describe('PrometheusCollector against a real Prometheus', () => {
       await waitFor(
         async () => {
           await collector.fetch(MODELS);
+          const m = collector.getModelMetrics('team-a', QWEN);
+          // irate() is over the last two scrapes: a pair with no arrival between them is a measured 0,
+          // and the latency means can lag the service time by one fetch; wait until all are in.
           return (
-            collector.getModelMetrics('team-a', QWEN)?.replicas.every((r) => r.serviceSeconds !== undefined) === true
+            m !== undefined &&
+            (m.gatewayArrivalRate ?? 0) > 0 &&
+            m.replicas.every(
+              (r) => r.serviceSeconds !== undefined && r.ttftMeanMs !== undefined && r.queueTimeMeanMs !== undefined,
+            )
           );
         },
         15_000,
-        `service time from Prometheus\n${prom.logTail}`,
+        `service time, latency means and gateway arrivals from Prometheus\n${prom.logTail}`,
       );
     } finally {
       clearInterval(ticker);
