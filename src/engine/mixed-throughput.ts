@@ -64,8 +64,10 @@ function mixedCapacity(ctx: ModelContext): MixedCapacity | undefined {
 
 /**
  * Replicas a demand (req/s) needs from the mix: current plus the shortfall in replicas of the next
- * variant, or current less the replicas (most expensive first, as step 4 removes them) whose
- * capacity the demand does not need.
+ * variant, or current less the replicas step 4 would remove (most expensive above its min first, in
+ * that order and no other: it never skips a replica to take a cheaper one) before the rest serve
+ * less than the demand. Counting a cheaper replica past an expensive one that must stay would let
+ * step 4 take the expensive one instead.
  */
 function mixedReplicasNeeded(ctx: ModelContext, m: MixedCapacity, demand: number): number {
   const current = ctx.analysis.currentTotal;
@@ -75,8 +77,10 @@ function mixedReplicasNeeded(ctx: ModelContext, m: MixedCapacity, demand: number
   let removable = 0;
   for (const s of inOrder(ctx, mostExpensiveFirst)) {
     const r = m.rates.get(s.variant.key);
-    if (r === undefined) continue;
-    for (let i = 0; i < s.current && r <= spare + 1e-9; i++) {
+    const above = Math.max(0, s.current - s.variant.minReplicas);
+    if (r === undefined || above === 0) continue;
+    for (let i = 0; i < above; i++) {
+      if (r > spare + 1e-9) return Math.max(1, current - removable);
       spare -= r;
       removable++;
     }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { EMPTY_SATURATION_CONFIG } from '../../../src/config/saturation-config.js';
 import { decideModel, type ModelOutcome } from '../../../src/engine/model-decision.js';
 import { EMPTY_MODEL_STATE } from '../../../src/engine/model-state.js';
-import { MODEL, NOW, NS, desiredByName, metrics, replica, state, variant } from './fixtures.js';
+import { MODEL, NOW, NS, desiredByName, metrics, prev, replica, state, variant } from './fixtures.js';
 
 const l4 = variant('l4', { cost: 1, accelerator: 'L4' });
 const h100 = variant('h100', { cost: 30 });
@@ -57,9 +57,10 @@ describe('throughput sizing of a model whose variants serve at different rates',
     );
   });
 
-  it('within the mix capacity, the need counts the replicas the demand can spare, most expensive first', () => {
-    // 2 L4 (1/s) + 1 H100 (20/s) serve 22/s; 15/s arrive: the H100 cannot go (7/s spare < 20), both
-    // L4s can -> 1 replica needed; saturated, so DESIGN's +1 stands (nothing says no queue stands).
+  it('within the mix capacity, the need counts the replicas step 4 can remove in its order, most expensive first', () => {
+    // 2 L4 (1/s) + 1 H100 (20/s) serve 22/s; 15/s arrive: the H100 cannot go (7/s spare < 20), and
+    // step 4 never takes an L4 before it -> all 3 needed (counting the L4s as spare would let step 4
+    // remove the H100 down to 1 replica).
     const o = decideMixed({
       rates: new Map([
         [l4.key, 1],
@@ -68,7 +69,45 @@ describe('throughput sizing of a model whose variants serve at different rates',
       arrivals: 15,
       l4: 2,
     });
-    expect(reasonsOf(o)).toContain('needed 1 replicas');
+    expect(reasonsOf(o)).toContain('needed 3 replicas');
+  });
+
+  it.each([
+    // 3 L4 (1/s) + 3 H100 (20/s) serve 63/s, idle enough for step 4 to take 2 (queue and KV spare).
+    // 30/s: one H100 can go (33 spare), a second cannot (13 < 20) -> 5 stay; counting the L4s as
+    // spare would have let step 4 remove 2 H100s, leaving 23/s for 30.
+    { arrivals: 30, desired: { l4: 3, h100: 2 } },
+    // 10/s: two H100s can go (53 spare, then 33, 13 left) -> 4 stay, the most step 4 takes in one go.
+    { arrivals: 10, desired: { l4: 3, h100: 1 } },
+  ])('step 4 on a mix at $arrivals/s keeps what serves it, removing in its own order', ({ arrivals, desired }) => {
+    const reps = [
+      ...Array.from({ length: 3 }, (_, i) => replica(l4, i, 0.1, 0)),
+      ...Array.from({ length: 3 }, (_, i) => replica(h100, i, 0.1, 0)),
+    ];
+    const o = decideModel({
+      namespace: NS,
+      modelID: MODEL,
+      variants: [state(l4, 3), state(h100, 3)],
+      metrics: metrics(reps, { gatewayArrivalRate: arrivals }),
+      config: {
+        saturation: EMPTY_SATURATION_CONFIG,
+        scaleToZero: { enabled: false, retentionMs: 600_000 },
+        maxScaleUpRate: 2,
+      },
+      previous: new Map([
+        [l4.key, prev(l4, 3)],
+        [h100.key, prev(h100, 2)],
+      ]),
+      now: NOW,
+      state: {
+        ...EMPTY_MODEL_STATE,
+        throughput: new Map([
+          [l4.key, 1],
+          [h100.key, 20],
+        ]),
+      },
+    });
+    expect(desiredByName(o)).toEqual(desired);
   });
 
   it.each([
