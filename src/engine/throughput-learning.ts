@@ -9,27 +9,54 @@
  * target say little about what they serve flat out (a mostly idle batch), so they give none; the
  * estimate then keeps what busier cycles taught it, which is what sizing needs while the load is
  * low (scale-down bound, look-ahead) and before any replica saturates.
+ *
+ * A sample's rate is running / mean service time (Little's law) only where the last minute was
+ * steady (steadyRate): the service time is the mean over the requests finished in that minute, so
+ * at a burst's start it is the quiet part's, and a full batch over it overstates what the replica
+ * serves several times over. One such sample would lift the estimate for minutes, and the
+ * scale-down bound with it (the bound falls below what the load needs, and step 3 has to add the
+ * replica back).
  */
 import type { ReplicaMetrics } from '../domain/metrics.js';
-import { throughputNow } from './saturation-analyzer.js';
 
 /** A replica counts when its KV use is at least this fraction of its target. */
 export const NEAR_TARGET = 0.75;
 /** Weight of a cycle's mean sample in the estimate. */
 export const THROUGHPUT_WEIGHT = 0.3;
 
+/**
+ * Little's law over the last minute: its mean running count is completions/s x mean service time.
+ * Where the running count now is within this factor of it (either way), the minute was steady.
+ */
+export const STEADY_FACTOR = 2;
+
+/**
+ * What the replica completes per second now (running / mean service time) when the last minute
+ * was steady (STEADY_FACTOR); its 1 m completion rate when it reports no service time; undefined
+ * when the two disagree: the service time belongs to another load than the running count.
+ */
+function steadyRate(r: ReplicaMetrics): number | undefined {
+  const t = r.serviceSeconds;
+  if (t === undefined || !(t > 0) || r.running === undefined) return r.requestRate;
+  const now = r.running / t;
+  if (r.requestRate === undefined) return now;
+  const meanRunning = r.requestRate * t;
+  const steady = r.running <= STEADY_FACTOR * meanRunning && meanRunning <= STEADY_FACTOR * r.running;
+  return steady ? now : undefined;
+}
+
 /** One replica's completions per second at the KV target, when it runs near it or flat out. */
 function sampleOf(r: ReplicaMetrics, kvTarget: number, queueTarget: number): number | undefined {
   const now = r.kvCacheUsageNow;
   const kv = now ?? r.kvCacheUsage;
   if (queueTarget > 0 && r.queueLengthNow !== undefined && r.queueLengthNow >= queueTarget) {
-    const rate = throughputNow(r);
+    const rate = steadyRate(r);
     // Flat out at a KV below the target: what it completes is the most it serves.
     if (rate !== undefined && rate > 0) return kv !== undefined && kv > kvTarget ? (rate * kvTarget) / kv : rate;
   }
   if (kv === undefined || kvTarget <= 0 || kv < NEAR_TARGET * kvTarget) return undefined;
   // Beside a 1-minute KV peak, the 1-minute rate is as old as the peak; beside the KV now, the rate now.
-  const rate = now !== undefined ? throughputNow(r) : Math.max(throughputNow(r) ?? 0, r.requestRate ?? 0);
+  const rate = now !== undefined ? steadyRate(r) : Math.max(steadyRate(r) ?? 0, r.requestRate ?? 0);
   if (rate === undefined || !(rate > 0)) return undefined;
   return (rate * kvTarget) / kv;
 }

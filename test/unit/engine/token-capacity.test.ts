@@ -99,9 +99,30 @@ describe('throughput learned per variant', () => {
       want: 4,
     },
     { name: 'one request waiting between steps is not flat out', kv: 0.05, running: 8, queue: 1, want: undefined },
-  ])('$name', ({ kv, running, want, queue }) => {
+    // Little's law over the minute: 2.5 req/s x 2 s = 5 running on average, 4 now: steady, 4 / 2 s.
+    { name: 'a steady minute gives running over service time', kv: 0.7, running: 4, completions: 2.5, want: 2 },
+    // A burst's start: 40 running now over the quiet minute's 2 s (2 req/s x 2 s = 4 on average)
+    // would say 20 req/s for a replica that completed 2: no sample.
+    {
+      name: "a burst's running count over a quiet minute's service time gives no sample",
+      kv: 0.7,
+      running: 40,
+      completions: 2,
+      want: undefined,
+    },
+    {
+      name: 'nor does the flat-out path, whatever its queue',
+      kv: 0.05,
+      running: 40,
+      queue: 2,
+      completions: 2,
+      want: undefined,
+    },
+    // After a burst: 1 running now, 8 on average over the minute (4 req/s x 2 s): no sample either.
+    { name: 'a burst ending within the minute gives no sample', kv: 0.7, running: 1, completions: 4, want: undefined },
+  ])('$name', ({ kv, running, want, queue, completions }) => {
     const r = {
-      ...replica(small, 0, kv, 0, running, undefined, 2),
+      ...replica(small, 0, kv, 0, running, completions, 2),
       kvCacheUsageNow: kv,
       queueLengthNow: queue ?? 0,
     };
