@@ -30,6 +30,7 @@ import { modelReasons, reasonNote, traceLines, traceNote, variantReasons, type N
 import { holdOnBadData, holdOnThresholds } from './hold-stages.js';
 import { scaleDown } from './scale-down.js';
 import { forecastOf } from './lookahead.js';
+import { kvAhead } from './kv-ahead.js';
 import { peakGuard } from './peak-guard.js';
 import { scaleUp, scaleUpEarly } from './scale-up.js';
 import type { VariantState } from './saturation-analyzer.js';
@@ -76,10 +77,13 @@ function up(ctx: ModelContext): StageResult {
   return guard.basis ? { ...result, notes: [guard.basis, ...result.notes] } : result;
 }
 
-/** No scale-up needed now: grow early for a rising forecast (lookahead.ts), else step 4. */
+/**
+ * No scale-up needed now: grow early for a rising forecast (lookahead.ts), or for KV use that
+ * reaches the threshold within a start-up before any rate is known (kv-ahead.ts), else step 4.
+ */
 function aheadOrDown(ctx: ModelContext): StageResult {
   const f = forecastOf(ctx);
-  return (f && scaleUpEarly(ctx, f)) ?? scaleDown(ctx);
+  return (f && scaleUpEarly(ctx, f)) ?? kvAhead(ctx) ?? scaleDown(ctx);
 }
 
 /** Steps 3-4 by saturation. */

@@ -5,10 +5,11 @@
  * guard's reference), each variant's pod start-up track (startup-learning.ts) and each variant's
  * learned per-replica completion rate (throughput-learning.ts), and, for a model in SLO mode, each
  * variant's learned service model (slo/service-model.ts), learned only while the model is in SLO
- * mode (saturation-mode models pay nothing for it).
+ * mode (saturation-mode models pay nothing for it), and the replicas' KV use now with its movement
+ * since the previous cycle (kv-ahead.ts).
  */
 import type { ReplicaMetrics } from '../domain/metrics.js';
-import { updateTrend, type ArrivalTrend } from './arrival-trend.js';
+import { MAX_TREND_GAP_S, MIN_TREND_GAP_S, updateTrend, type ArrivalTrend } from './arrival-trend.js';
 import type { ModelAnalysis, VariantState } from './saturation-analyzer.js';
 import { updateStartup, type StartupTrack } from './startup-learning.js';
 import { updateThroughput } from './throughput-learning.js';
@@ -17,6 +18,18 @@ import { updateServiceModel, type ServiceModelState } from './slo/service-model.
 
 /** How far back the recent arrival levels reach: the collector's peak window. */
 export const RECENT_WINDOW_MS = 60_000;
+
+/** The replicas' mean KV use now (latest samples, not peaks) and how fast it moved since the previous cycle. */
+export interface KvTrend {
+  /** Epoch ms of the sample. */
+  readonly at: number;
+  /** Mean KV use now (0..1) over the replicas that report it. */
+  readonly mean: number;
+  /** How many replicas reported it. */
+  readonly replicas: number;
+  /** KV use per second since the previous sample; undefined without one within MAX_TREND_GAP_S. */
+  readonly slopePerS: number | undefined;
+}
 
 export interface ModelState {
   readonly arrivals: ArrivalTrend | undefined;
@@ -27,6 +40,8 @@ export interface ModelState {
   readonly throughput: ReadonlyMap<string, number>;
   /** SLO mode: each variant's learned iteration-time model, by variant key. */
   readonly service: ReadonlyMap<string, ServiceModelState>;
+  /** Undefined before a replica reports its KV use now, and while none does. */
+  readonly kv?: KvTrend | undefined;
 }
 
 export const EMPTY_MODEL_STATE: ModelState = Object.freeze({
@@ -65,6 +80,25 @@ function learnArrivals(prev: ModelState, input: LearnInput): Pick<ModelState, 'a
   const from = input.now - RECENT_WINDOW_MS;
   const recentLevels = [...prev.recentLevels.filter(([at]) => at > from), [input.now, arrivals.level] as const];
   return { arrivals, recentLevels };
+}
+
+/** The KV trend after this cycle's replicas (kept over gaps too short to mean anything). */
+function learnKv(prev: ModelState, input: LearnInput): KvTrend | undefined {
+  if (!usable(input.analysis)) return prev.kv;
+  let sum = 0;
+  let replicas = 0;
+  for (const r of input.replicas) {
+    if (r.kvCacheUsageNow === undefined) continue;
+    sum += r.kvCacheUsageNow;
+    replicas++;
+  }
+  if (replicas === 0) return undefined;
+  const before = prev.kv;
+  const gapS = before ? (input.now - before.at) / 1000 : undefined;
+  if (gapS !== undefined && gapS < MIN_TREND_GAP_S) return before;
+  const mean = sum / replicas;
+  const slopePerS = before && gapS !== undefined && gapS <= MAX_TREND_GAP_S ? (mean - before.mean) / gapS : undefined;
+  return { at: input.now, mean, replicas, slopePerS };
 }
 
 /** Every variant's track after this observation; the previous map itself when no track moved. */
@@ -119,6 +153,7 @@ export function learnModelState(input: LearnInput): ModelState {
       input.learnService === true && usable(input.analysis)
         ? learnService(prev.service, input.replicas, input.now)
         : prev.service,
+    kv: learnKv(prev, input),
   };
 }
 

@@ -37,6 +37,7 @@ export type NoteCode =
   | 'peak-only'
   | 'lookahead'
   | 'lookahead-holds'
+  | 'lookahead-kv'
   // Step 3-4 in SLO mode (slo/slo-stage.ts): sized by the learned latency model, or why not.
   | 'slo-size'
   | 'slo-fallback'

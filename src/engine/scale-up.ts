@@ -26,7 +26,7 @@ import { countText, measuredArrivals, scaleUpCap, waitingLoad } from './sizing.j
 import { fmt } from './saturation-analyzer.js';
 
 /** `add` replicas, one at a time, each to the cheapest variant below its max. */
-function placeNewReplicas(
+export function placeNewReplicas(
   ctx: ModelContext,
   add: number,
 ): { desired: Map<string, number>; placed: number; notes: Note[] } {
