@@ -38,6 +38,38 @@ export function nextStartup(ctx: ModelContext): { seconds: number; learned: bool
     : { seconds: ctx.features.startupMs / 1000, learned: false };
 }
 
+/**
+ * Seconds until each pending replica serves, by variant key, against the start-up `startup`
+ * (nextStartup): that start-up less the time the replica has been starting. A learned start-up is
+ * measured from when the engine first saw a replica pending (startup-learning.ts), so the age is
+ * counted from then too; the setting is from the pod's creation, which came after the decision
+ * before the engine first saw it: the gap since the previous decision is added. A replica whose
+ * start is unknown (pending before the engine watched, or no time given) is taken as half-way.
+ */
+export function pendingReadyInS(
+  ctx: ModelContext,
+  startup: { readonly seconds: number; readonly learned: boolean },
+): ReadonlyMap<string, readonly number[]> {
+  const out = new Map<string, number[]>();
+  const unseenS = startup.learned ? 0 : (ctx.previousLoad?.dtS ?? 0);
+  for (const s of ctx.states) {
+    const pending = Math.max(0, s.current - Math.min(s.ready, s.current));
+    if (pending === 0) continue;
+    const since = ctx.state.startup.get(s.variant.key)?.pendingSince ?? [];
+    const left: number[] = [];
+    for (let i = 0; i < pending; i++) {
+      const t = since[i];
+      left.push(
+        t === undefined || ctx.now === undefined
+          ? startup.seconds / 2
+          : Math.max(0, startup.seconds - (ctx.now - t) / 1000 - unseenS),
+      );
+    }
+    out.set(s.variant.key, left);
+  }
+  return out;
+}
+
 /** The bounded forecast, or undefined when off, unknown, within the dead band or not rising. */
 export function forecastOf(ctx: ModelContext): Forecast | undefined {
   const trend = ctx.state.arrivals;

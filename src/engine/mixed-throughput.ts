@@ -14,7 +14,7 @@
  */
 import { cheapestFirst, inOrder, mostExpensiveFirst, type ModelContext } from './model-context.js';
 import { fmt } from './saturation-analyzer.js';
-import type { ThroughputSizing } from './sizing.js';
+import { servedWithin, type ThroughputSizing } from './sizing.js';
 
 interface MixedCapacity {
   /** Learned req/s per replica, by variant key (every variant with replicas, and the next one). */
@@ -23,18 +23,24 @@ interface MixedCapacity {
   readonly ready: number;
   /** What the pending replicas will serve once ready (req/s). */
   readonly pending: number;
+  /** Requests the pending replicas serve within a horizon, each from when it is ready. */
+  readonly pendingWithin: (horizonS: number) => number;
   /** What one replica of the variant that grows next serves. */
   readonly nextRate: number;
   /** e.g. "l4 1.00/s x3, h100 19.00/s x1 (learned per variant)". */
   readonly text: string;
 }
 
-function mixedCapacity(ctx: ModelContext): MixedCapacity | undefined {
+function mixedCapacity(
+  ctx: ModelContext,
+  pendingReadyInS: ReadonlyMap<string, readonly number[]> | undefined,
+): MixedCapacity | undefined {
   if (!ctx.features.tokenCapacity || ctx.states.length < 2) return undefined;
   const learned = ctx.state.throughput;
   const rates = new Map<string, number>();
   let ready = 0;
   let pending = 0;
+  const served: ((horizonS: number) => number)[] = [];
   const parts: string[] = [];
   for (const s of ctx.states) {
     const r = learned.get(s.variant.key);
@@ -45,7 +51,10 @@ function mixedCapacity(ctx: ModelContext): MixedCapacity | undefined {
     rates.set(s.variant.key, r);
     const readyN = Math.min(s.ready, s.current);
     ready += readyN * r;
-    pending += Math.max(0, s.current - readyN) * r;
+    const pendingN = Math.max(0, s.current - readyN);
+    pending += pendingN * r;
+    const readyIn = pendingReadyInS?.get(s.variant.key);
+    if (pendingN > 0) served.push(servedWithin(r, readyIn?.length === pendingN ? readyIn : undefined, pendingN));
     if (s.current > 0) parts.push(`${s.variant.name} ${fmt(r)}/s x${s.current}`);
   }
   const next = inOrder(ctx, cheapestFirst).find((s) => s.current < s.variant.maxReplicas);
@@ -57,6 +66,7 @@ function mixedCapacity(ctx: ModelContext): MixedCapacity | undefined {
     rates,
     ready,
     pending,
+    pendingWithin: (horizonS) => served.reduce((sum, f) => sum + f(horizonS), 0),
     nextRate,
     text: `${parts.join(', ')} (learned per variant)`,
   };
@@ -88,14 +98,18 @@ function mixedReplicasNeeded(ctx: ModelContext, m: MixedCapacity, demand: number
   return Math.max(1, current - removable);
 }
 
-/** The mix as throughput sizing (sizing.ts), with the rates placement converts spills by. */
+/**
+ * The mix as throughput sizing (sizing.ts), with the rates placement converts spills by;
+ * `pendingReadyInS`: seconds until each pending replica serves, by variant (lookahead.ts).
+ */
 export function mixedSizing(
   ctx: ModelContext,
+  pendingReadyInS?: ReadonlyMap<string, readonly number[]>,
 ): (ThroughputSizing & { readonly rates: ReadonlyMap<string, number> }) | undefined {
-  const m = mixedCapacity(ctx);
+  const m = mixedCapacity(ctx, pendingReadyInS);
   if (!m) return undefined;
   return {
-    capacity: { ready: m.ready, pending: m.pending },
+    capacity: { ready: m.ready, pendingWithin: m.pendingWithin },
     replicasFor: (demand) => mixedReplicasNeeded(ctx, m, demand),
     text: m.text,
     rates: m.rates,

@@ -68,6 +68,8 @@ export interface ModelContext extends Pick<
   readonly learnedRate: number | undefined;
   /** SLO mode's inputs; undefined in saturation mode. */
   readonly slo: SloInputs | undefined;
+  /** Epoch ms of this decision; undefined when the caller gave none (then no pending replica has an age). */
+  readonly now: number | undefined;
 }
 
 /** One step's result. `desired` has every variant of the model. */
@@ -156,6 +158,7 @@ export function buildModelContext(input: TargetsInput): ModelContext {
     state,
     learnedRate: features.tokenCapacity ? modelReplicaRate(state.throughput, keys) : undefined,
     slo: input.slo,
+    now: input.now,
   };
 }
 

@@ -8,7 +8,7 @@ import { cheapestFirst, inOrder, type ModelContext } from './model-context.js';
 import { fmt } from './saturation-analyzer.js';
 import { replicasNeeded, throughputNeed, waitingLoad } from './sizing.js';
 import { replicasForTokens } from './token-capacity.js';
-import { nextStartup } from './lookahead.js';
+import { nextStartup, pendingReadyInS } from './lookahead.js';
 import { mixedSizing } from './mixed-throughput.js';
 
 export interface ScaleUpNeed {
@@ -51,12 +51,16 @@ export function scaleUpNeed(ctx: ModelContext, factor = 1): ScaleUpNeed {
   // scaling its 1-minute peak by the trend bought a replica on noise (Azure trace at 5.5 req/s).
   const bySaturation = Math.max(kv.needed, replicasNeeded(queueLoad, ctx.queuePerReplica));
   // A backlog is not load that needs replicas for ever: when throughput is known it sizes the need.
-  const mixed = mixedSizing(ctx);
+  const startup = nextStartup(ctx);
+  const startupS = startup.seconds;
+  const pendingReadyIn = a.pendingTotal > 0 ? pendingReadyInS(ctx, startup) : undefined;
+  const mixed = mixedSizing(ctx, pendingReadyIn);
   const byThroughput = throughputNeed(a, queueLoad, ctx.previousLoad, {
     learnedRate: ctx.learnedRate,
     factor,
-    startupS: nextStartup(ctx).seconds,
+    startupS,
     mixed,
+    pendingReadyInS: pendingReadyIn,
   });
   const needed = byThroughput ? Math.min(bySaturation, byThroughput.needed) : bySaturation;
   const atGateway = gateway > 0 ? ` (${fmt(gateway)} at the gateway)` : '';

@@ -100,12 +100,35 @@ export interface ThroughputOptions {
   readonly startupS?: number | undefined;
   /** The model's variants serve at different learned rates: size by each one's (replaces the one rate). */
   readonly mixed?: ThroughputSizing | undefined;
+  /**
+   * Seconds until each pending replica serves, by variant key, against `startupS`
+   * (lookahead.ts pendingReadyInS); without them, pending replicas count as half-way through.
+   */
+  readonly pendingReadyInS?: ReadonlyMap<string, readonly number[]> | undefined;
 }
 
-/** What the model's replicas serve (req/s): the ready ones, and the pending ones once ready. */
+/** What the model's replicas serve: the ready ones (req/s), and the pending ones from when each is ready. */
 export interface ServedCapacity {
   readonly ready: number;
-  readonly pending: number;
+  /** Requests the pending replicas serve within `horizonS` from now, each from when it is ready. */
+  readonly pendingWithin: (horizonS: number) => number;
+}
+
+/**
+ * What replicas serving `rate` req/s each, ready in `readyInS` seconds, serve within a horizon;
+ * without their times (undefined), `count` of them taken as half-way through.
+ */
+export function servedWithin(
+  rate: number,
+  readyInS: readonly number[] | undefined,
+  count: number,
+): (horizonS: number) => number {
+  return (horizonS) => {
+    if (readyInS === undefined) return (rate * count * horizonS) / 2;
+    let served = 0;
+    for (const left of readyInS) served += rate * Math.max(0, horizonS - left);
+    return served;
+  };
 }
 
 /**
@@ -128,26 +151,21 @@ interface BacklogAhead {
 
 /**
  * The gateway's backlog one start-up ahead: today's, plus what arrives over the start-up beyond
- * what the ready replicas serve (pending ones counted at half: they come up through it), or the
- * queue's measured growth over the last gap (less the pending half) when that is larger. Only a
+ * what the ready replicas serve and what the pending ones serve from when each is ready. Only a
  * backlog that exists grows: with none, arrivals within capacity are all served as they come, and
- * the arrivals term sizes the rest.
+ * the arrivals term sizes the rest. The queue's growth over the last gap is not carried forward: it
+ * moves with every replica that became ready within the gap and every step of the arrivals, and
+ * overshot the backlog the Azure trace's ramps reached.
  */
-export function backlogAhead(
+function backlogAhead(
   a: ModelAnalysis,
   arrivals: number,
   capacity: ServedCapacity,
   startupS: number | undefined,
-  growth?: Pick<MeasuredArrivals, 'growth' | 'growthKnown'>,
 ): BacklogAhead {
   const now = a.gatewayQueue ?? 0;
   if (!(now > 0) || startupS === undefined || !(startupS > 0)) return { requests: now, growth: 0 };
-  const pendingHalf = capacity.pending / 2;
-  const computed = Math.max(0, arrivals - capacity.ready - pendingHalf);
-  // The queue's measured growth says the same without the per-replica rate, which a mix of GPUs
-  // (one rate for all) gets wrong; the larger of the two sizes the backlog.
-  const measured = growth?.growthKnown ? Math.max(0, growth.growth - pendingHalf) : 0;
-  const more = Math.max(computed, measured) * startupS;
+  const more = Math.max(0, (arrivals - capacity.ready) * startupS - capacity.pendingWithin(startupS));
   return { requests: now + more, growth: more };
 }
 
@@ -165,13 +183,13 @@ export function throughputNeed(
   opts: ThroughputOptions = {},
 ): { needed: number; why: string } | undefined {
   const m = measuredArrivals(a, queueLoad, previous);
-  const sizing = opts.mixed ?? oneRateSizing(a, opts.learnedRate);
+  const sizing = opts.mixed ?? oneRateSizing(a, opts.learnedRate, opts.pendingReadyInS);
   if (sizing === undefined || m === undefined) return undefined;
   const arrivals = m.arrivals * (opts.factor ?? 1);
   // Only a backlog that new replicas can take is worth replicas: what the gateway holds. Requests
   // queued on a replica stay there (vLLM does not hand them back), so replicas added for them
   // would only serve new arrivals, which `arrivals` already sizes.
-  const backlog = backlogAhead(a, m.arrivals, sizing.capacity, opts.startupS, m);
+  const backlog = backlogAhead(a, m.arrivals, sizing.capacity, opts.startupS);
   const drain = backlog.requests / BACKLOG_DRAIN_S;
   const needed = sizing.replicasFor(arrivals + drain);
   const rateText = sizing.text;
@@ -183,12 +201,20 @@ export function throughputNeed(
 }
 
 /** Every replica at one rate (perReplicaRate): the interchangeable-replica sizing. */
-function oneRateSizing(a: ModelAnalysis, learnedRate: number | undefined): ThroughputSizing | undefined {
+function oneRateSizing(
+  a: ModelAnalysis,
+  learnedRate: number | undefined,
+  pendingReadyInS: ReadonlyMap<string, readonly number[]> | undefined,
+): ThroughputSizing | undefined {
   const per = perReplicaRate(a, learnedRate);
   if (per === undefined) return undefined;
   const rate = per.rate;
+  const readyIn = pendingReadyInS ? [...pendingReadyInS.values()].flat() : undefined;
   return {
-    capacity: { ready: a.readyTotal * rate, pending: a.pendingTotal * rate },
+    capacity: {
+      ready: a.readyTotal * rate,
+      pendingWithin: servedWithin(rate, readyIn?.length === a.pendingTotal ? readyIn : undefined, a.pendingTotal),
+    },
     replicasFor: (demand) => Math.max(1, Math.ceil(demand / rate - 1e-9)),
     text: per.from === 'learned' ? `${fmt(rate)}/s per replica (learned)` : `${fmt(rate)}/s per replica`,
   };

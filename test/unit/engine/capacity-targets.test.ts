@@ -8,6 +8,7 @@ import {
 } from '../../../src/config/saturation-config.js';
 import { replicasNeeded } from '../../../src/engine/capacity-targets.js';
 import type { NoteCode } from '../../../src/engine/notes.js';
+import { EMPTY_MODEL_STATE } from '../../../src/engine/model-state.js';
 import {
   NOW,
   decide,
@@ -150,18 +151,70 @@ describe('step 3: how many, and to which variant', () => {
       text: 'gateway backlog 420.00 (+210.00 over a 60.00s start-up)',
     },
     {
-      // 14/s at the gateway is what 2 x 7/s serve, so the rate model sees no shortfall; but the 420
-      // waiting grew from 390 over the last 15 s (2/s): that growth over the start-up is sized too.
-      // (14 + (420 + 120) / 60) / 7 = 3.3 -> 4, where the rate model alone gives 3.
-      name: "a backlog's measured growth sizes it when the rate model says none",
+      // 14/s at the gateway is what 2 x 7/s serve: the 420 waiting do not grow, whatever the queue
+      // did over the last 15 s (390 -> 420: a replica that became ready or a step of the arrivals
+      // moves it). (14 + 420 / 60) / 7 = 3.
+      name: "a backlog's growth over the last gap is not carried over the start-up",
       scenario: {
         states: [state(a, 2)],
         metrics: metrics(replicas(a, 2, 0.8, 0, 16, 8), { gatewayQueue: 420, gatewayArrivalRate: 14 }),
         previous: [{ ...prev(a, 2), modelWaiting: 390, modelCompletions: 16, decidedAt: NOW - 15_000 }],
       },
+      want: { a: 3 },
+      code: 'scale-up',
+      text: 'gateway backlog 420.00 over 60s',
+    },
+    {
+      // The pending replica was first seen 40 s ago and replicas are learned to start in 45 s: it
+      // serves 40 s of the 45 s ahead (280 requests at 7/s), more than the 6/s x 45 s = 270 the
+      // ready one leaves: the 420 do not grow. (13 + 420 / 60) / 7 = 2.9 -> 3; counted half-way,
+      // it would have served 157.5 and the backlog grown by 112.5 (-> 4).
+      name: 'a pending replica serves the backlog from when it is ready',
+      scenario: {
+        states: [state(a, 2, 1)],
+        metrics: metrics(replicas(a, 1, 0.8, 0, 16, 8), { gatewayQueue: 420, gatewayArrivalRate: 13 }),
+        state: {
+          ...EMPTY_MODEL_STATE,
+          startup: new Map([[a.key, { current: 2, ready: 1, pendingSince: [NOW - 40_000], samplesS: [45] }]]),
+        },
+      },
+      want: { a: 3 },
+      code: 'scale-up',
+      text: 'gateway backlog 420.00 over 60s',
+    },
+    {
+      // The same replica seen 5 s ago: it serves 5 s of the 45 (35 requests); the backlog grows by
+      // 270 - 35 = 235 -> (13 + 655 / 60) / 7 = 3.4 -> 4.
+      name: 'a replica that just started serves little of the start-up ahead',
+      scenario: {
+        states: [state(a, 2, 1)],
+        metrics: metrics(replicas(a, 1, 0.8, 0, 16, 8), { gatewayQueue: 420, gatewayArrivalRate: 13 }),
+        state: {
+          ...EMPTY_MODEL_STATE,
+          startup: new Map([[a.key, { current: 2, ready: 1, pendingSince: [NOW - 5_000], samplesS: [45] }]]),
+        },
+      },
       want: { a: 4 },
       code: 'scale-up',
-      text: 'gateway backlog 420.00 (+120.00 over a 60.00s start-up)',
+      text: 'gateway backlog 420.00 (+235.00 over a 45.00s start-up)',
+    },
+    {
+      // No start-up learned: the 60 s setting counts from the pod's creation, which came after the
+      // previous decision (15 s before the replica was first seen, 15 s ago): 30 s in, it serves 30 s
+      // of the 60 (210 requests); 6/s x 60 s - 210 = +150.
+      name: 'a start-up from the setting counts from the decision before the replica was seen',
+      scenario: {
+        states: [state(a, 2, 1)],
+        metrics: metrics(replicas(a, 1, 0.8, 0, 16, 8), { gatewayQueue: 420, gatewayArrivalRate: 13 }),
+        previous: [{ ...prev(a, 2), modelWaiting: 420, modelCompletions: 7, decidedAt: NOW - 15_000 }],
+        state: {
+          ...EMPTY_MODEL_STATE,
+          startup: new Map([[a.key, { current: 2, ready: 1, pendingSince: [NOW - 15_000], samplesS: [] }]]),
+        },
+      },
+      want: { a: 4 },
+      code: 'scale-up',
+      text: 'gateway backlog 420.00 (+150.00 over a 60.00s start-up)',
     },
     {
       // The gateway counted 20/s arriving: that, not completions (16/s) + queue growth, is the

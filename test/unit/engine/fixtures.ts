@@ -6,6 +6,7 @@ import { variantKey, type Variant } from '../../../src/domain/variant.js';
 import { EMPTY_SATURATION_CONFIG, type SaturationConfig } from '../../../src/config/saturation-config.js';
 import type { MetricsCollector } from '../../../src/collector/collector.js';
 import type { VariantState } from '../../../src/engine/saturation-analyzer.js';
+import type { ModelState } from '../../../src/engine/model-state.js';
 import { decideModel, type ModelOutcome } from '../../../src/engine/model-decision.js';
 import type { ServiceModelState } from '../../../src/engine/slo/service-model.js';
 
@@ -114,6 +115,8 @@ export interface Scenario {
   readonly now?: number;
   /** Default: every engine feature on. */
   readonly features?: EngineFeatures;
+  /** What the engine learned before this cycle (default: nothing yet). */
+  readonly state?: ModelState;
 }
 
 export function decide(s: Scenario): ModelOutcome {
@@ -130,6 +133,7 @@ export function decide(s: Scenario): ModelOutcome {
     },
     previous: new Map((s.previous ?? []).map((d) => [d.variantKey, d])),
     now: s.now ?? NOW,
+    state: s.state,
   });
 }
 
