@@ -26,6 +26,7 @@ import {
 } from '../domain/saturation.js';
 import type { Variant } from '../domain/variant.js';
 import { reasonNote, traceNote, type Note } from './notes.js';
+import { steadyRate } from './throughput-learning.js';
 import { tokenLoad, type TokenLoad } from './token-capacity.js';
 
 /** A variant with the replica counts the engine sees now. pending = current - ready. */
@@ -98,8 +99,9 @@ export interface ModelAnalysis {
   readonly completionRate: number | undefined;
   /**
    * Throughput of one replica running flat out: the highest rate among saturated replicas, each
-   * the larger of `throughputNow` and its 1 m completion rate (a replica that just started has a
-   * partial window, so not the mean); undefined when no saturated replica reports a rate above 0.
+   * the larger of its rate now from a steady minute (throughput-learning.ts steadyRate) and its 1 m
+   * completion rate (a replica that just started has a partial window, so not the mean); undefined
+   * when no saturated replica reports a rate above 0.
    */
   readonly saturatedReplicaRate: number | undefined;
   /** Mean KV use of saturated replicas that report it (the KV at `saturatedReplicaRate`). */
@@ -315,8 +317,10 @@ function saturationSummary(replicas: readonly ReplicaMetrics[], input: AnalyzerI
     if (saturated === true) {
       saturatedCount++;
       // Its KV is a 1 m peak: once load falls, running now under-states the rate at that KV while
-      // the 1 m rate still holds it; at a burst's start it is the other way round. The larger wins.
-      const flatOut = Math.max(throughputNow(r) ?? 0, r.requestRate ?? 0);
+      // the 1 m rate still holds it. The larger wins; running now counts only where the minute was
+      // steady (steadyRate): at a burst's start a full batch over the quiet part's service time
+      // overstates it several times over, and the 1 m rate is then the lower bound it has.
+      const flatOut = Math.max(steadyRate(r) ?? 0, r.requestRate ?? 0);
       if (flatOut > 0 && (saturatedReplicaRate === undefined || flatOut > saturatedReplicaRate))
         saturatedReplicaRate = flatOut;
       if (r.kvCacheUsage !== undefined) {

@@ -76,8 +76,10 @@ export function measuredArrivals(
 
 /**
  * What one replica serves per second at the KV target, and from what: what the fastest saturated
- * replica completes now when one is saturated (it runs flat out now: the freshest measure), else
- * the rate learned while replicas ran near their target.
+ * replica completes (it runs flat out now: the freshest measure), raised to the rate learned while
+ * replicas ran near their target when that is higher (a saturated replica whose minute was not
+ * steady reports only its 1 m completion rate, a lower bound at a burst's start); the learned rate
+ * alone when none is saturated.
  */
 function perReplicaRate(a: ModelAnalysis, learned: number | undefined): { rate: number; from: string } | undefined {
   const mu = a.saturatedReplicaRate;
@@ -85,7 +87,10 @@ function perReplicaRate(a: ModelAnalysis, learned: number | undefined): { rate: 
   const t = a.thresholds;
   const kvPer = t.kvCacheThreshold - t.kvSpareTrigger;
   const kvAtMu = a.saturatedKv ?? t.kvCacheThreshold;
-  return { rate: mu * Math.min(1, kvPer / Math.max(kvAtMu, 1e-9)), from: 'fastest saturated' };
+  const saturated = mu * Math.min(1, kvPer / Math.max(kvAtMu, 1e-9));
+  return learned !== undefined && learned > saturated
+    ? { rate: learned, from: 'learned' }
+    : { rate: saturated, from: 'fastest saturated' };
 }
 
 export interface ThroughputOptions {

@@ -35,7 +35,7 @@ export const STEADY_FACTOR = 2;
  * was steady (STEADY_FACTOR); its 1 m completion rate when it reports no service time; undefined
  * when the two disagree: the service time belongs to another load than the running count.
  */
-function steadyRate(r: ReplicaMetrics): number | undefined {
+export function steadyRate(r: ReplicaMetrics): number | undefined {
   const t = r.serviceSeconds;
   if (t === undefined || !(t > 0) || r.running === undefined) return r.requestRate;
   const now = r.running / t;

@@ -217,6 +217,20 @@ describe('step 3: how many, and to which variant', () => {
       text: 'gateway backlog 420.00 (+150.00 over a 60.00s start-up)',
     },
     {
+      // Both saturated at a burst's start: 16 running over 2 s, but the minute finished 3/s (6 running
+      // on average), so each reports only 3/s (2.33/s at the KV target). The learned 7/s, moved to
+      // 5.6/s by this cycle's samples, is higher and sizes: 14 / 5.6 = 2.5 -> 3, not 14 / 2.33 -> 6.
+      name: 'the learned rate sizes where a saturated replica reports only its lower bound',
+      scenario: {
+        states: [state(a, 2)],
+        metrics: metrics(replicas(a, 2, 0.9, 6, 16, 3, 2), { gatewayArrivalRate: 14 }),
+        state: { ...EMPTY_MODEL_STATE, throughput: new Map([[a.key, 7]]) },
+      },
+      want: { a: 3 },
+      code: 'scale-up',
+      text: 'arrivals 14.00/s at the gateway + gateway backlog 0.00 over 60s at 5.60/s per replica (learned)',
+    },
+    {
       // The gateway counted 20/s arriving: that, not completions (16/s) + queue growth, is the
       // arrivals; at 7/s per replica -> 3.
       name: "arrivals are the gateway's count when it reports one",

@@ -128,13 +128,20 @@ describe('throughput now (for step 3): running / mean service time, else the 1 m
 
   it('sums every replica and takes the fastest saturated one as the flat-out rate', () => {
     const out = analyze([
-      replica(a, 0, 0.9, 6, 16, 3, 2),
+      replica(a, 0, 0.9, 6, 16, 5, 2),
       replica(a, 1, 0.85, 5, 12, undefined, 2),
       replica(a, 2, 0.2, 0, 2, 1),
     ]);
     expect(out.completionRate).toBe(8 + 6 + 1);
     expect(out.saturatedReplicaRate).toBe(8);
     expect(out.saturatedKv).toBeCloseTo(0.875);
+  });
+
+  it("a saturated replica whose minute was not steady gives only its 1 m rate: a burst's full batch over the quiet part's service time is no rate", () => {
+    // 16 running over 2 s would say 8/s; the minute finished 3/s x 2 s = 6 running on average (16 is
+    // more than twice that): 3/s, the lower bound it has.
+    const out = analyze([replica(a, 0, 0.9, 6, 16, 3, 2)]);
+    expect(out.saturatedReplicaRate).toBe(3);
   });
 });
 
