@@ -27,6 +27,20 @@ const pricey = variant('pricey', { cost: 10 });
 const a = variant('a');
 const b = variant('b');
 
+/**
+ * One ready replica of `a` (7/s) and one pending, first seen `seenMsAgo` ago, with `samplesS`
+ * learned start-ups; 420 requests held at the gateway, 13/s arriving.
+ */
+const onePendingSeen = (seenMsAgo: number, samplesS: readonly number[], previous?: Scenario['previous']): Scenario => ({
+  states: [state(a, 2, 1)],
+  metrics: metrics(replicas(a, 1, 0.8, 0, 16, 8), { gatewayQueue: 420, gatewayArrivalRate: 13 }),
+  previous,
+  state: {
+    ...EMPTY_MODEL_STATE,
+    startup: new Map([[a.key, { current: 2, ready: 1, pendingSince: [NOW - seenMsAgo], samplesS }]]),
+  },
+});
+
 interface Row {
   readonly name: string;
   readonly scenario: Scenario;
@@ -170,14 +184,7 @@ describe('step 3: how many, and to which variant', () => {
       // ready one leaves: the 420 do not grow. (13 + 420 / 60) / 7 = 2.9 -> 3; counted half-way,
       // it would have served 157.5 and the backlog grown by 112.5 (-> 4).
       name: 'a pending replica serves the backlog from when it is ready',
-      scenario: {
-        states: [state(a, 2, 1)],
-        metrics: metrics(replicas(a, 1, 0.8, 0, 16, 8), { gatewayQueue: 420, gatewayArrivalRate: 13 }),
-        state: {
-          ...EMPTY_MODEL_STATE,
-          startup: new Map([[a.key, { current: 2, ready: 1, pendingSince: [NOW - 40_000], samplesS: [45] }]]),
-        },
-      },
+      scenario: onePendingSeen(40_000, [45]),
       want: { a: 3 },
       code: 'scale-up',
       text: 'gateway backlog 420.00 over 60s',
@@ -186,14 +193,7 @@ describe('step 3: how many, and to which variant', () => {
       // The same replica seen 5 s ago: it serves 5 s of the 45 (35 requests); the backlog grows by
       // 270 - 35 = 235 -> (13 + 655 / 60) / 7 = 3.4 -> 4.
       name: 'a replica that just started serves little of the start-up ahead',
-      scenario: {
-        states: [state(a, 2, 1)],
-        metrics: metrics(replicas(a, 1, 0.8, 0, 16, 8), { gatewayQueue: 420, gatewayArrivalRate: 13 }),
-        state: {
-          ...EMPTY_MODEL_STATE,
-          startup: new Map([[a.key, { current: 2, ready: 1, pendingSince: [NOW - 5_000], samplesS: [45] }]]),
-        },
-      },
+      scenario: onePendingSeen(5_000, [45]),
       want: { a: 4 },
       code: 'scale-up',
       text: 'gateway backlog 420.00 (+235.00 over a 45.00s start-up)',
@@ -203,15 +203,11 @@ describe('step 3: how many, and to which variant', () => {
       // previous decision (15 s before the replica was first seen, 15 s ago): 30 s in, it serves 30 s
       // of the 60 (210 requests); 6/s x 60 s - 210 = +150.
       name: 'a start-up from the setting counts from the decision before the replica was seen',
-      scenario: {
-        states: [state(a, 2, 1)],
-        metrics: metrics(replicas(a, 1, 0.8, 0, 16, 8), { gatewayQueue: 420, gatewayArrivalRate: 13 }),
-        previous: [{ ...prev(a, 2), modelWaiting: 420, modelCompletions: 7, decidedAt: NOW - 15_000 }],
-        state: {
-          ...EMPTY_MODEL_STATE,
-          startup: new Map([[a.key, { current: 2, ready: 1, pendingSince: [NOW - 15_000], samplesS: [] }]]),
-        },
-      },
+      scenario: onePendingSeen(
+        15_000,
+        [],
+        [{ ...prev(a, 2), modelWaiting: 420, modelCompletions: 7, decidedAt: NOW - 15_000 }],
+      ),
       want: { a: 4 },
       code: 'scale-up',
       text: 'gateway backlog 420.00 (+150.00 over a 60.00s start-up)',

@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { EMPTY_SATURATION_CONFIG } from '../../../src/config/saturation-config.js';
-import { decideModel, type ModelOutcome } from '../../../src/engine/model-decision.js';
+import type { ModelOutcome } from '../../../src/engine/model-decision.js';
 import { EMPTY_MODEL_STATE } from '../../../src/engine/model-state.js';
-import { MODEL, NOW, NS, desiredByName, metrics, prev, replica, state, variant } from './fixtures.js';
+import { decide, desiredByName, metrics, prev, replica, replicas, state, variant } from './fixtures.js';
 
 const l4 = variant('l4', { cost: 1, accelerator: 'L4' });
 const h100 = variant('h100', { cost: 30 });
@@ -13,22 +12,10 @@ function decideMixed(opts: {
   readonly arrivals: number;
   readonly l4?: number;
 }): ModelOutcome {
-  const reps = [
-    ...Array.from({ length: opts.l4 ?? 1 }, (_, i) => replica(l4, i, 0.9, 20, 8)),
-    replica(h100, 0, 0.9, 20, 8),
-  ];
-  return decideModel({
-    namespace: NS,
-    modelID: MODEL,
-    variants: [state(l4, opts.l4 ?? 1), state(h100, 1)],
+  const reps = [...replicas(l4, opts.l4 ?? 1, 0.9, 20, 8), replica(h100, 0, 0.9, 20, 8)];
+  return decide({
+    states: [state(l4, opts.l4 ?? 1), state(h100, 1)],
     metrics: metrics(reps, { gatewayArrivalRate: opts.arrivals }),
-    config: {
-      saturation: EMPTY_SATURATION_CONFIG,
-      scaleToZero: { enabled: false, retentionMs: 600_000 },
-      maxScaleUpRate: 2,
-    },
-    previous: new Map(),
-    now: NOW,
     state: { ...EMPTY_MODEL_STATE, throughput: opts.rates },
   });
 }
@@ -80,25 +67,10 @@ describe('throughput sizing of a model whose variants serve at different rates',
     // 10/s: two H100s can go (53 spare, then 33, 13 left) -> 4 stay, the most step 4 takes in one go.
     { arrivals: 10, desired: { l4: 3, h100: 1 } },
   ])('step 4 on a mix at $arrivals/s keeps what serves it, removing in its own order', ({ arrivals, desired }) => {
-    const reps = [
-      ...Array.from({ length: 3 }, (_, i) => replica(l4, i, 0.1, 0)),
-      ...Array.from({ length: 3 }, (_, i) => replica(h100, i, 0.1, 0)),
-    ];
-    const o = decideModel({
-      namespace: NS,
-      modelID: MODEL,
-      variants: [state(l4, 3), state(h100, 3)],
-      metrics: metrics(reps, { gatewayArrivalRate: arrivals }),
-      config: {
-        saturation: EMPTY_SATURATION_CONFIG,
-        scaleToZero: { enabled: false, retentionMs: 600_000 },
-        maxScaleUpRate: 2,
-      },
-      previous: new Map([
-        [l4.key, prev(l4, 3)],
-        [h100.key, prev(h100, 2)],
-      ]),
-      now: NOW,
+    const o = decide({
+      states: [state(l4, 3), state(h100, 3)],
+      metrics: metrics([...replicas(l4, 3, 0.1, 0), ...replicas(h100, 3, 0.1, 0)], { gatewayArrivalRate: arrivals }),
+      previous: [prev(l4, 3), prev(h100, 2)],
       state: {
         ...EMPTY_MODEL_STATE,
         throughput: new Map([
