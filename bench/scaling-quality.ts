@@ -629,7 +629,7 @@ const METHOD = [
   '  docs/developer-guide/slo-queuemodel.md: α/β/γ learned by an EKF from mean TTFT/ITL, λ* by binary search against the',
   "  scenario's objective as explicit targetTTFT/targetITL, ceil(arrivals / λ*)). The recipes bring their own HPA",
   "  behaviour; the others use the scenario's.",
-  `- **References**: \`oracle-reactive\` knows the offered rate (arrivals over the last cycle) and the gateway's backlog and sizes for`,
+  `- **References**: \`oracle-reactive\` knows the offered rate (arrivals over the last cycle; at t = 0 none have come) and the gateway's backlog and sizes for`,
   `  them at ${ORACLE_UTILIZATION} of one replica's throughput at the scenario's mix, measured on the fleet (one replica kept busy);`,
   '  `oracle-forecast` also knows the highest rate over the next start-up plus a cycle.',
   "- **Figures**: SLO attainment = share of requests whose time to first token (from the fleet's first-token events) is ≤ 2 s",

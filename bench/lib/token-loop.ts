@@ -94,11 +94,13 @@ export function arrivalRate(requests: readonly TokenRequest[], fromMs: number, t
 }
 
 /**
- * The offered rate a perfect observer of the gateway knows at `t`: arrivals over the last cycle (the first cycle's
- * at t = 0). What the oracles read; a minute's average would lag a step by half a minute.
+ * The offered rate a perfect observer of the gateway knows at `t`: arrivals over the last cycle,
+ * [t - cycle, t) (none before t = 0). What the oracles read; a minute's average would lag a step by
+ * half a minute. The reactive oracle reacts to it and never reads arrivals still to come: the
+ * coming cycles are the forecast oracle's (`peakOfferedRps`).
  */
 export function offeredRpsAt(requests: readonly TokenRequest[], t: number, cycleMs: number): number {
-  return t < cycleMs ? arrivalRate(requests, 0, cycleMs) : arrivalRate(requests, t - cycleMs, t);
+  return arrivalRate(requests, t - cycleMs, t);
 }
 
 /** Each sent request's TTFT by its arrival; those without a first token at `endMs` at their lower bound. */

@@ -12,7 +12,9 @@ describe('arrivals', () => {
     expect(arrivalRate(rs, 0, 2000)).toBe(2);
     expect(arrivalRate(rs, -1000, 1000)).toBe(2); // clipped at 0
     expect(arrivalRate(rs, 3000, 3000)).toBe(0);
-    expect(offeredRpsAt(rs, 0, 2000)).toBe(2);
+    // What has arrived, never what is still to come: at t = 0 nothing has.
+    expect(offeredRpsAt(rs, 0, 2000)).toBe(0);
+    expect(offeredRpsAt(rs, 2000, 2000)).toBe(2); // [0, 2000)
     expect(offeredRpsAt(rs, 3000, 1000)).toBe(1); // the last cycle: [2000, 3000)
   });
 
