@@ -109,7 +109,8 @@ export function mixedSizing(
   const m = mixedCapacity(ctx, pendingReadyInS);
   if (!m) return undefined;
   return {
-    capacity: { ready: m.ready, pendingWithin: m.pendingWithin },
+    // Each variant's learned rate (mixedCapacity sizes a mix only from learned rates).
+    capacity: { ready: m.ready, pendingWithin: m.pendingWithin, learned: true },
     replicasFor: (demand) => mixedReplicasNeeded(ctx, m, demand),
     text: m.text,
     rates: m.rates,

@@ -117,6 +117,11 @@ export interface ServedCapacity {
   readonly ready: number;
   /** Requests the pending replicas serve within `horizonS` from now, each from when it is ready. */
   readonly pendingWithin: (horizonS: number) => number;
+  /**
+   * The rates are learned (throughput-learning.ts: steady minutes near the target), not read off a
+   * replica saturated now: only then is what the replicas drain over a start-up projected (BacklogAhead).
+   */
+  readonly learned: boolean;
 }
 
 /**
@@ -150,15 +155,19 @@ export interface ThroughputSizing {
 /** The gateway backlog the replicas will find when those asked for now are ready. */
 interface BacklogAhead {
   readonly requests: number;
-  /** How much of it is growth over the start-up (0 when the backlog is not growing). */
-  readonly growth: number;
+  /** How it changes over the start-up: growth (> 0), what the replicas drain (< 0), or 0. */
+  readonly change: number;
 }
 
 /**
  * The gateway's backlog one start-up ahead: today's, plus what arrives over the start-up beyond
  * what the ready replicas serve and what the pending ones serve from when each is ready. Only a
- * backlog that exists grows: with none, arrivals within capacity are all served as they come, and
- * the arrivals term sizes the rest. The queue's growth over the last gap is not carried forward: it
+ * backlog that exists changes: with none, arrivals within capacity are all served as they come, and
+ * the arrivals term sizes the rest. A backlog the replicas there and coming drain within the
+ * start-up needs no replica asked for now (it would be ready after the backlog is gone), but only
+ * a learned rate carries that projection: the rate of a replica saturated now is one minute's, a
+ * lower bound at a burst's start or a stale one after the replicas' speed changed, and with it the
+ * backlog is taken as it stands. The queue's growth over the last gap is not carried forward: it
  * moves with every replica that became ready within the gap and every step of the arrivals, and
  * overshot the backlog the Azure trace's ramps reached.
  */
@@ -169,9 +178,11 @@ function backlogAhead(
   startupS: number | undefined,
 ): BacklogAhead {
   const now = a.gatewayQueue ?? 0;
-  if (!(now > 0) || startupS === undefined || !(startupS > 0)) return { requests: now, growth: 0 };
-  const more = Math.max(0, (arrivals - capacity.ready) * startupS - capacity.pendingWithin(startupS));
-  return { requests: now + more, growth: more };
+  if (!(now > 0) || startupS === undefined || !(startupS > 0)) return { requests: now, change: 0 };
+  const change = (arrivals - capacity.ready) * startupS - capacity.pendingWithin(startupS);
+  if (change >= 0) return { requests: now + change, change };
+  if (!capacity.learned) return { requests: now, change: 0 };
+  return { requests: Math.max(0, now + change), change: Math.max(change, -now) };
 }
 
 /**
@@ -198,7 +209,13 @@ export function throughputNeed(
   const drain = backlog.requests / BACKLOG_DRAIN_S;
   const needed = sizing.replicasFor(arrivals + drain);
   const rateText = sizing.text;
-  const ahead = backlog.growth > 0 ? ` (+${fmt(backlog.growth)} over a ${fmt(opts.startupS ?? 0)}s start-up)` : '';
+  const over = `over a ${fmt(opts.startupS ?? 0)}s start-up`;
+  const ahead =
+    backlog.change > 0
+      ? ` (+${fmt(backlog.change)} ${over})`
+      : backlog.change < 0
+        ? ` (-${fmt(-backlog.change)} drained by the replicas there and starting ${over})`
+        : '';
   return {
     needed,
     why: `${arrivalsText(arrivals, m)} + gateway backlog ${fmt(a.gatewayQueue ?? 0)}${ahead} over ${BACKLOG_DRAIN_S}s at ${rateText}`,
@@ -219,6 +236,7 @@ function oneRateSizing(
     capacity: {
       ready: a.readyTotal * rate,
       pendingWithin: servedWithin(rate, readyIn?.length === a.pendingTotal ? readyIn : undefined, a.pendingTotal),
+      learned: per.from === 'learned',
     },
     replicasFor: (demand) => Math.max(1, Math.ceil(demand / rate - 1e-9)),
     text: per.from === 'learned' ? `${fmt(rate)}/s per replica (learned)` : `${fmt(rate)}/s per replica`,

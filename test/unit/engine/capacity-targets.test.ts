@@ -41,6 +41,18 @@ const onePendingSeen = (seenMsAgo: number, samplesS: readonly number[], previous
   },
 });
 
+/** As onePendingSeen with two pending replicas (both first seen `seenMsAgo` ago) and 700 held at the gateway. */
+const twoPendingSeen = (seenMsAgo: number): Scenario => ({
+  states: [state(a, 3, 1)],
+  metrics: metrics(replicas(a, 1, 0.8, 0, 16, 8), { gatewayQueue: 700, gatewayArrivalRate: 13 }),
+  state: {
+    ...EMPTY_MODEL_STATE,
+    startup: new Map([
+      [a.key, { current: 3, ready: 1, pendingSince: [NOW - seenMsAgo, NOW - seenMsAgo], samplesS: [45] }],
+    ]),
+  },
+});
+
 interface Row {
   readonly name: string;
   readonly scenario: Scenario;
@@ -211,6 +223,28 @@ describe('step 3: how many, and to which variant', () => {
       want: { a: 4 },
       code: 'scale-up',
       text: 'gateway backlog 420.00 (+150.00 over a 60.00s start-up)',
+    },
+    {
+      // Replicas learned to serve 8/s (this cycle's 7/s sample moves it to 7.7/s) and to start in
+      // 45 s; two pending, seen 40 s ago, serve 2 x 7.7 x 40 = 616 of the 45 s ahead, the ready one
+      // leaves (13 - 7.7) x 45 = 238.5: 377.5 of the 700 held at the gateway are gone before a
+      // replica asked for now is ready. (13 + 322.5 / 60) / 7.7 = 2.4 -> 3: hold. Taken as they
+      // stand, (13 + 700 / 60) / 7.7 = 3.2 -> 4: a replica ready after the backlog is gone.
+      name: 'a backlog the replicas there and starting drain within the start-up buys no replica',
+      scenario: {
+        ...twoPendingSeen(40_000),
+        state: { ...twoPendingSeen(40_000).state, throughput: new Map([[a.key, 8]]) } as Scenario['state'],
+      },
+      want: { a: 3 },
+    },
+    {
+      // The same, but the only rate is the saturated replica's 7/s of this minute: no projection of
+      // what the replicas drain rests on it, the 700 stand: (13 + 700 / 60) / 7 = 3.5 -> 4.
+      name: "without a learned rate the backlog is taken as it stands, not as the replicas' drain would leave it",
+      scenario: twoPendingSeen(40_000),
+      want: { a: 4 },
+      code: 'scale-up',
+      text: 'gateway backlog 700.00 over 60s at 7.00/s per replica',
     },
     {
       // Both saturated at a burst's start: 16 running over 2 s, but the minute finished 3/s (6 running
