@@ -99,6 +99,7 @@ export function decideModel(input: ModelDecisionInput): ModelOutcome {
     thresholdsByVariant,
     modelThresholds,
     now: input.now,
+    idleAt: input.state?.idleAt,
     replicaDetail: input.replicaDetail ?? true,
     thresholdOrigin: (key, field) =>
       resolveThresholdOrigins(config.saturation, namespace, modelID, byKey.get(key)?.saturation)[field],

@@ -42,6 +42,11 @@ export interface ModelState {
   readonly service: ReadonlyMap<string, ServiceModelState>;
   /** Undefined before a replica reports its KV use now, and while none does. */
   readonly kv?: KvTrend | undefined;
+  /**
+   * When each replica last reported nothing running (epoch ms), by pod: one loaded since less than
+   * a minute ago is filling (throughput-learning.ts fillingRate). A pod never seen idle is absent.
+   */
+  readonly idleAt?: ReadonlyMap<string, number>;
 }
 
 export const EMPTY_MODEL_STATE: ModelState = Object.freeze({
@@ -80,6 +85,21 @@ function learnArrivals(prev: ModelState, input: LearnInput): Pick<ModelState, 'a
   const from = input.now - RECENT_WINDOW_MS;
   const recentLevels = [...prev.recentLevels.filter(([at]) => at > from), [input.now, arrivals.level] as const];
   return { arrivals, recentLevels };
+}
+
+/** When each replica reporting now last ran nothing: now where it runs nothing, else as before. */
+export function learnIdle(
+  prev: ReadonlyMap<string, number> | undefined,
+  replicas: readonly ReplicaMetrics[],
+  now: number,
+): ReadonlyMap<string, number> {
+  const out = new Map<string, number>();
+  for (const r of replicas) {
+    const before = prev?.get(r.pod);
+    if (r.running === 0) out.set(r.pod, now);
+    else if (before !== undefined) out.set(r.pod, before);
+  }
+  return out;
 }
 
 /** The KV trend after this cycle's replicas (kept over gaps too short to mean anything). */
@@ -154,6 +174,7 @@ export function learnModelState(input: LearnInput): ModelState {
         ? learnService(prev.service, input.replicas, input.now)
         : prev.service,
     kv: learnKv(prev, input),
+    idleAt: learnIdle(prev.idleAt, input.replicas, input.now),
   };
 }
 

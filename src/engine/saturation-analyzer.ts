@@ -26,7 +26,7 @@ import {
 } from '../domain/saturation.js';
 import type { Variant } from '../domain/variant.js';
 import { reasonNote, traceNote, type Note } from './notes.js';
-import { steadyRate } from './throughput-learning.js';
+import { fillingRate, steadyRate } from './throughput-learning.js';
 import { tokenLoad, type TokenLoad } from './token-capacity.js';
 
 /** A variant with the replica counts the engine sees now. pending = current - ready. */
@@ -47,6 +47,8 @@ export interface AnalyzerInput {
   /** Resolved thresholds for the model without variant overrides (for unmapped replicas). */
   readonly modelThresholds: SaturationThresholds;
   readonly now: number;
+  /** When each replica last ran nothing (ModelState.idleAt): one loaded within the minute is filling. */
+  readonly idleAt?: ReadonlyMap<string, number> | undefined;
   /** Fill `replicas` with the per-replica analysis (default true). */
   readonly replicaDetail?: boolean;
   /**
@@ -99,9 +101,9 @@ export interface ModelAnalysis {
   readonly completionRate: number | undefined;
   /**
    * Throughput of one replica running flat out: the highest rate among saturated replicas, each
-   * the larger of its rate now from a steady minute (throughput-learning.ts steadyRate) and its 1 m
-   * completion rate (a replica that just started has a partial window, so not the mean); undefined
-   * when no saturated replica reports a rate above 0.
+   * the larger of its rate now (throughput-learning.ts: from a steady minute, steadyRate, or while it
+   * fills from idle, fillingRate) and its 1 m completion rate (a replica that just started has a
+   * partial window, so not the mean); undefined when no saturated replica reports a rate above 0.
    */
   readonly saturatedReplicaRate: number | undefined;
   /** Mean KV use of saturated replicas that report it (the KV at `saturatedReplicaRate`). */
@@ -319,8 +321,11 @@ function saturationSummary(replicas: readonly ReplicaMetrics[], input: AnalyzerI
       // Its KV is a 1 m peak: once load falls, running now under-states the rate at that KV while
       // the 1 m rate still holds it. The larger wins; running now counts only where the minute was
       // steady (steadyRate): at a burst's start a full batch over the quiet part's service time
-      // overstates it several times over, and the 1 m rate is then the lower bound it has.
-      const flatOut = Math.max(steadyRate(r) ?? 0, r.requestRate ?? 0);
+      // overstates it several times over, and the 1 m rate is then the lower bound it has; or where
+      // the replica is filling from idle with a first batch alike in length (fillingRate).
+      const idle = input.idleAt?.get(r.pod);
+      const rateNow = steadyRate(r) ?? fillingRate(r, idle === undefined ? undefined : (input.now - idle) / 1000);
+      const flatOut = Math.max(rateNow ?? 0, r.requestRate ?? 0);
       if (flatOut > 0 && (saturatedReplicaRate === undefined || flatOut > saturatedReplicaRate))
         saturatedReplicaRate = flatOut;
       if (r.kvCacheUsage !== undefined) {

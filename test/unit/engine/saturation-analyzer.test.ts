@@ -145,6 +145,53 @@ describe('throughput now (for step 3): running / mean service time, else the 1 m
   });
 });
 
+describe("a filling replica's flat-out rate (fillingRate: loaded from idle within the minute)", () => {
+  // Saturated, its minute not steady (running now is more than twice the minute's mean), loaded from
+  // idle `loadedS` ago (ModelState.idleAt).
+  it.each([
+    {
+      // WVA's bursty scenario 45 s in: 246 running, the first batch finished in 33.7 s (0.75 of the
+      // 45 s it has been loaded): Little's law, 246 / 33.7 = 7.3/s, not the 1 m rate's 3.1/s.
+      name: 'a first batch that ran most of the loaded time gives running over service time',
+      r: replica(a, 0, 0.95, 5, 246, 3.11, 33.7),
+      loadedS: 45,
+      want: 246 / 33.7,
+    },
+    {
+      // Azure conversations 15 s in: the requests done ran 2.6 s (0.18 of 15 s), the short tail of
+      // the mix; 256 / 2.64 = 97/s would be six times what it serves. The 1 m rate stands.
+      name: 'finished requests that ran a small share of the loaded time give only the 1 m rate',
+      r: replica(a, 0, 0.64, 5, 256, 11.9, 2.64),
+      loadedS: 15,
+      want: 11.9,
+    },
+    {
+      name: 'a replica loaded for more than the minute is not filling: its 1 m rate stands',
+      r: replica(a, 0, 0.95, 5, 246, 3.11, 33.7),
+      loadedS: 90,
+      want: 3.11,
+    },
+    {
+      name: 'a replica never seen idle is not known to be filling',
+      r: replica(a, 0, 0.95, 5, 246, 3.11, 33.7),
+      loadedS: undefined,
+      want: 3.11,
+    },
+  ])('$name', ({ r, loadedS, want }) => {
+    const out = analyzeModel({
+      namespace: NS,
+      modelID: MODEL,
+      variants: [state(a, 1)],
+      metrics: metrics([r]),
+      thresholdsByVariant: new Map([[a.key, DEFAULT_SATURATION]]),
+      modelThresholds: DEFAULT_SATURATION,
+      now: NOW,
+      idleAt: loadedS === undefined ? undefined : new Map([[r.pod, NOW - loadedS * 1000]]),
+    });
+    expect(out.saturatedReplicaRate).toBeCloseTo(want);
+  });
+});
+
 describe('model-level thresholds with per-variant overrides', () => {
   it('use the most conservative value: lowest thresholds, highest spare triggers', () => {
     const t = conservativeThresholds(

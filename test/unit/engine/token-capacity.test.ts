@@ -4,6 +4,7 @@ import { DEFAULT_ENGINE_FEATURES } from '../../../src/domain/engine-features.js'
 import type { ReplicaMetrics } from '../../../src/domain/metrics.js';
 import { replicasForTokens, tokenLoad } from '../../../src/engine/token-capacity.js';
 import { THROUGHPUT_WEIGHT, modelReplicaRate, updateThroughput } from '../../../src/engine/throughput-learning.js';
+import { learnIdle } from '../../../src/engine/model-state.js';
 import { decide, desiredByName, metrics, replica, state, variant } from './fixtures.js';
 
 const small = variant('l4', { cost: 3, maxReplicas: 10 });
@@ -149,5 +150,28 @@ describe('throughput learned per variant', () => {
         [small.key, big.key],
       ),
     ).toBe(2);
+  });
+});
+
+describe('when each replica last ran nothing (ModelState.idleAt)', () => {
+  it('is now for a replica running nothing, kept while it runs, absent for one never seen idle or gone', () => {
+    const idle = replica(small, 0, 0.1, 0, 0);
+    const busy = replica(small, 1, 0.9, 0, 40);
+    const neverIdle = replica(small, 2, 0.9, 0, 40);
+    const first = learnIdle(undefined, [idle, busy, neverIdle], 1_000);
+    expect([...first]).toEqual([[idle.pod, 1_000]]);
+    // 15 s later the first runs 40: it has been loaded since 1_000; the second went idle.
+    const next = learnIdle(
+      first,
+      [
+        { ...idle, running: 40 },
+        { ...busy, running: 0 },
+      ],
+      16_000,
+    );
+    expect(next.get(idle.pod)).toBe(1_000);
+    expect(next.get(busy.pod)).toBe(16_000);
+    // Gone from the metrics: forgotten.
+    expect(learnIdle(next, [busy], 31_000).has(idle.pod)).toBe(false);
   });
 });
