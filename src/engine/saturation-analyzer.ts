@@ -106,7 +106,7 @@ export interface ModelAnalysis {
    * partial window, so not the mean); undefined when no saturated replica reports a rate above 0.
    */
   readonly saturatedReplicaRate: number | undefined;
-  /** Mean KV use of saturated replicas that report it (the KV at `saturatedReplicaRate`). */
+  /** KV use of the replica whose flat-out rate is `saturatedReplicaRate` (undefined: it reports none). */
   readonly saturatedKv: number | undefined;
   readonly scaleUpNeeded: boolean;
   /**
@@ -294,7 +294,7 @@ interface SaturationSummary {
   readonly spareQueueSum: number;
   readonly nonSaturatedKv: number;
   readonly nonSaturatedQueue: number;
-  /** The fastest saturated replica's flat-out rate, and the saturated replicas' mean KV. */
+  /** The fastest saturated replica's flat-out rate, and its KV use. */
   readonly saturatedReplicaRate: number | undefined;
   readonly saturatedKv: number | undefined;
 }
@@ -311,8 +311,7 @@ function saturationSummary(replicas: readonly ReplicaMetrics[], input: AnalyzerI
   let nonSaturatedKv = 0;
   let nonSaturatedQueue = 0;
   let saturatedReplicaRate: number | undefined;
-  let saturatedKvSum = 0;
-  let saturatedKvCount = 0;
+  let saturatedKv: number | undefined;
   for (const r of replicas) {
     const t = thresholdsOf(r, input);
     const saturated = saturationOf(r.kvCacheUsage, r.queueLength, t);
@@ -326,11 +325,11 @@ function saturationSummary(replicas: readonly ReplicaMetrics[], input: AnalyzerI
       const idle = input.idleAt?.get(r.pod);
       const rateNow = steadyRate(r) ?? fillingRate(r, idle === undefined ? undefined : (input.now - idle) / 1000);
       const flatOut = Math.max(rateNow ?? 0, r.requestRate ?? 0);
-      if (flatOut > 0 && (saturatedReplicaRate === undefined || flatOut > saturatedReplicaRate))
+      if (flatOut > 0 && (saturatedReplicaRate === undefined || flatOut > saturatedReplicaRate)) {
         saturatedReplicaRate = flatOut;
-      if (r.kvCacheUsage !== undefined) {
-        saturatedKvSum += r.kvCacheUsage;
-        saturatedKvCount++;
+        // The KV it serves that rate at: its own. Another saturated replica's (an L4 beside an H100,
+        // full at a fraction of the rate) would scale the fast one's rate by a KV it never ran at.
+        saturatedKv = r.kvCacheUsage;
       }
     } else if (saturated === false) {
       // Not saturated means both values are known.
@@ -344,7 +343,6 @@ function saturationSummary(replicas: readonly ReplicaMetrics[], input: AnalyzerI
     }
   }
   const unknownCount = replicas.length - saturatedCount - nonSaturatedCount;
-  const saturatedKv = saturatedKvCount > 0 ? saturatedKvSum / saturatedKvCount : undefined;
   return {
     saturatedCount,
     nonSaturatedCount,

@@ -126,7 +126,7 @@ describe('throughput now (for step 3): running / mean service time, else the 1 m
     expect(out.completionRate).toBe(2 + 1); // completions now stay what the replicas serve now
   });
 
-  it('sums every replica and takes the fastest saturated one as the flat-out rate', () => {
+  it('sums every replica and takes the fastest saturated one as the flat-out rate, at its own KV', () => {
     const out = analyze([
       replica(a, 0, 0.9, 6, 16, 5, 2),
       replica(a, 1, 0.85, 5, 12, undefined, 2),
@@ -134,7 +134,20 @@ describe('throughput now (for step 3): running / mean service time, else the 1 m
     ]);
     expect(out.completionRate).toBe(8 + 6 + 1);
     expect(out.saturatedReplicaRate).toBe(8);
-    expect(out.saturatedKv).toBeCloseTo(0.875);
+    expect(out.saturatedKv).toBe(0.9);
+  });
+
+  it("sizes a fast replica's rate by its own KV, not by slower replicas full at a fraction of it", () => {
+    // The GPU-capped scenario's burst: an H100 at 256 running (KV 0.66, 6.3/s over the minute) beside
+    // two L4s whose small caches are full (KV 0.95 and 0.82) at about 1/s. The mean KV (0.81) would
+    // scale the H100's 6.3/s down to 5.4/s (x 0.70 / 0.81): a rate it serves at its own KV.
+    const out = analyze([
+      replica(a, 0, 0.66, 5, 256, 6.3, undefined),
+      replica(a, 1, 0.95, 1, 27, 1.0, 20.1),
+      replica(a, 2, 0.82, 5, 18, 1.3, 19.7),
+    ]);
+    expect(out.saturatedReplicaRate).toBe(6.3);
+    expect(out.saturatedKv).toBe(0.66);
   });
 
   it("a saturated replica whose minute was not steady gives only its 1 m rate: a burst's full batch over the quiet part's service time is no rate", () => {
