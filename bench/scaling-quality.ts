@@ -23,7 +23,8 @@
  * its GPU limiter.
  *
  * Options: --json, --no-write, --trace FILE, --time-scale X, --rate-scale X, --scenarios a,b (names),
- * --seeds 1,2,3, --startups 60,110.
+ * --seeds 1,2,3, --startups 60,110, --flow-control recipe|on|off (the gateway path: what each recipe's guide
+ * runs behind, the default; or the same for every policy, to tell a policy's scaling from its gateway path).
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
@@ -78,9 +79,9 @@ import { machineLine, writeResultsSection } from './lib/results.js';
 const argv = process.argv.slice(2);
 const USAGE =
   'usage: bench:quality [--json] [--no-write] [--trace FILE] [--time-scale X] [--rate-scale X] ' +
-  '[--scenarios a,b] [--seeds 1,2,3] [--startups 60,110]';
+  '[--scenarios a,b] [--seeds 1,2,3] [--startups 60,110] [--flow-control recipe|on|off]';
 const FLAGS = ['--json', '--no-write'];
-const OPTIONS = ['--trace', '--time-scale', '--rate-scale', '--scenarios', '--seeds', '--startups'];
+const OPTIONS = ['--trace', '--time-scale', '--rate-scale', '--scenarios', '--seeds', '--startups', '--flow-control'];
 if (argv.includes('--help') || argv.includes('-h')) {
   console.log(USAGE);
   process.exit(0);
@@ -114,6 +115,25 @@ function wholeNumbers(name: string, fallback: readonly number[]): readonly numbe
   if (xs.some((x) => !Number.isInteger(x) || x <= 0))
     throw new Error(`--${name} expects positive whole numbers separated by commas, got ${raw}`);
   return xs;
+}
+
+const FLOW_CONTROL_MODES = ['recipe', 'on', 'off'] as const;
+type FlowControlMode = (typeof FLOW_CONTROL_MODES)[number];
+function flowControlMode(): FlowControlMode {
+  const raw = valueOf('flow-control') ?? 'recipe';
+  const mode = FLOW_CONTROL_MODES.find((m) => m === raw);
+  if (mode === undefined) throw new Error(`--flow-control expects one of ${FLOW_CONTROL_MODES.join(', ')}, got ${raw}`);
+  return mode;
+}
+const FLOW_CONTROL = flowControlMode();
+/**
+ * Whether a policy runs behind the EPP's flow control. By default each runs the path its guide describes: llm-d's
+ * token-aware recipe is the path for a gateway without flow control (its guide: it needs no flow-control queue; with
+ * flow control on, requests held at the gateway never count in its dispatched-token backlog), every other policy runs
+ * behind it. `on`/`off` put every policy on one path.
+ */
+function flowControlFor(policy: PolicyName): boolean {
+  return FLOW_CONTROL === 'recipe' ? policy !== 'llmd-keda-token' : FLOW_CONTROL === 'on';
 }
 
 const DEFAULT_TRACE = fileURLToPath(new URL('./data/azure-llm-inference-2023-conv.csv', import.meta.url));
@@ -311,7 +331,7 @@ for (const sc of scenarios) {
         cycleMs: CYCLE_MS,
         hpa: sc.hpa,
         waitBudgetMs: WAIT_BUDGET_MS,
-        flowControl: true,
+        flowControl: flowControlFor('engine'),
         fleet,
       };
       const rows = tokenPolicyRows({
@@ -323,11 +343,8 @@ for (const sc of scenarios) {
         ...(gpus ? { gpus } : {}),
       });
       const results = {} as Record<PolicyName, TokenRunResult>;
-      // llm-d's token-aware recipe is the path for a gateway without flow control (its guide: it needs no
-      // flow-control queue); with flow control on, requests held at the gateway never count in its
-      // dispatched-token backlog. Every other policy runs behind the EPP's flow control.
       for (const name of POLICY_NAMES)
-        results[name] = runTokenPolicy(rows[name](), { ...settings, flowControl: name !== 'llmd-keda-token' });
+        results[name] = runTokenPolicy(rows[name](), { ...settings, flowControl: flowControlFor(name) });
       // Same seed, same decisions: the engine once more on a fresh fleet.
       const again = runTokenPolicy(rows.engine(), settings);
       const f = (n: PolicyName): PolicyFigures => results[n].figures;
@@ -617,9 +634,17 @@ const METHOD = [
   '- **Closed loop on simulated time** over the token-level fleet (`src/sim/fleet`: continuous batching with a token budget,',
   "  chunked prefill, KV blocks, preemption, per-accelerator step times): the scenario's requests arrive at their times; every",
   `  ${CYCLE_MS / 1000} s one emulated Prometheus scrape, one decision, one HPA sync. One H100 variant (GPU cost ${H100_COST} per`,
-  "  replica-minute), one replica ready at t = 0; the gateway's flow control is on (llm-d's EPP: requests are held while every",
-  '  replica is saturated), except for `llmd-keda-token`, whose guide is the path for a gateway without flow control (requests',
-  '  held at the gateway are not in its dispatched-token backlog). Requests, arrivals and token counts are the same for every policy.',
+  ...(FLOW_CONTROL === 'recipe'
+    ? [
+        "  replica-minute), one replica ready at t = 0; the gateway's flow control is on (llm-d's EPP: requests are held while every",
+        '  replica is saturated), except for `llmd-keda-token`, whose guide is the path for a gateway without flow control (requests',
+        '  held at the gateway are not in its dispatched-token backlog). Requests, arrivals and token counts are the same for every policy.',
+      ]
+    : [
+        `  replica-minute), one replica ready at t = 0; the gateway's flow control is ${FLOW_CONTROL} for every policy`,
+        `  (\`--flow-control ${FLOW_CONTROL}\`), whatever its guide runs behind. Requests, arrivals and token counts are the same for`,
+        '  every policy.',
+      ]),
   "- **Policies**: `engine` (this scaler's `decideModel`), `wva-v2` (WVA v0.9's V2 token analyzer: demand in KV tokens, RC =",
   '  max(0, demand/0.85 − anticipated supply), SC = max(0, supply − demand/0.70), cheapest variant first; llm-d WVA',
   '  docs/developer-guide/saturation-scaling-config.md), `wva-v1` (the ±1 rule), `llmd-keda-epp` (llm-d/llm-d',
