@@ -12,12 +12,12 @@ import type { ReplicaMetrics } from '../domain/metrics.js';
 import { MAX_TREND_GAP_S, MIN_TREND_GAP_S, updateTrend, type ArrivalTrend } from './arrival-trend.js';
 import type { ModelAnalysis, VariantState } from './saturation-analyzer.js';
 import { updateStartup, type StartupTrack } from './startup-learning.js';
-import { updateThroughput } from './throughput-learning.js';
+import { RATE_WINDOW_S, updateThroughput } from './throughput-learning.js';
 import { observationsOf } from './slo/observations.js';
 import { updateServiceModel, type ServiceModelState } from './slo/service-model.js';
 
-/** How far back the recent arrival levels reach: the collector's peak window. */
-export const RECENT_WINDOW_MS = 60_000;
+/** How far back the recent arrival levels reach: the collector's peak window (its `[1m]`). */
+export const RECENT_WINDOW_MS = RATE_WINDOW_S * 1000;
 
 /** The replicas' mean KV use now (latest samples, not peaks) and how fast it moved since the previous cycle. */
 export interface KvTrend {

@@ -45,7 +45,7 @@ export function steadyRate(r: ReplicaMetrics): number | undefined {
   return steady ? now : undefined;
 }
 
-/** The window of the collector's rates and means (`[1m]`), in seconds. */
+/** The window of the collector's rates, means and peaks (`[1m]`), in seconds. */
 export const RATE_WINDOW_S = 60;
 /** A filling replica's finished requests count as its first batch when they ran this share of its loaded time. */
 export const FILL_SHARE = 0.5;
