@@ -13,8 +13,10 @@ export interface TrackedModel {
   /** Scale-to-zero retention window (ms) for the `increase(...[retention])` signal. */
   readonly retentionMs: number;
   /**
-   * Fetch the latency signals (TTFT, ITL, queue time, output tokens) SLO mode learns from; absent
-   * or false: a model in saturation mode, whose decisions never read them, costs Prometheus nothing.
+   * Fetch the latency signals (TTFT, ITL, queue time, output tokens) the service model learns from
+   * (SLO mode; step 4's bound with token capacity on); absent
+   * or false: a model whose decisions never read them (saturation mode with token capacity off)
+   * costs Prometheus nothing.
    */
   readonly latency?: boolean | undefined;
 }

@@ -73,9 +73,9 @@ function meanOf(histogram: string, sel: string): string {
 }
 
 /**
- * The latency signals SLO mode learns from, for the models that are in it only (seconds; the
- * assembler turns them into ms). Each is NaN, read as missing, over a minute in which the histogram
- * took no sample.
+ * The latency signals the service model learns from, for the models whose decisions read them only
+ * (TrackedModel.latency), in seconds (the assembler turns them into ms). Each is NaN, read as
+ * missing, over a minute in which the histogram took no sample.
  */
 function latencyQueries(models: readonly TrackedModel[]): SignalQuery[] {
   const slo = models.filter((m) => m.latency === true);

@@ -8,6 +8,7 @@
  * of what was asked), and every caller's promise resolves when the run that covered it ends.
  */
 import type { Decision } from '../domain/decision.js';
+import { DEFAULT_ENGINE_FEATURES } from '../domain/engine-features.js';
 import { DEFAULT_LIMITER_CONFIG, type GpuInventory, type GpuInventorySource } from '../domain/gpu.js';
 import { resolveModelSlo, resolvePriority } from '../config/saturation-config.js';
 import { FRESH_MS, type ModelMetrics } from '../domain/metrics.js';
@@ -717,7 +718,10 @@ export function trackedModelOf(variants: readonly Variant[], config: DecisionCon
     modelID: first.modelID,
     deployments: variants.map((v) => ({ variantKey: v.key, deployment: v.deployment })),
     retentionMs: stz.retentionMs,
-    latency: resolveModelSlo(config.saturation, variants) !== undefined,
+    // SLO mode learns from them, and so does step 4's service-model bound (token capacity).
+    latency:
+      resolveModelSlo(config.saturation, variants) !== undefined ||
+      (config.features ?? DEFAULT_ENGINE_FEATURES).tokenCapacity,
   };
 }
 

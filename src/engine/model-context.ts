@@ -12,6 +12,7 @@ import type { Note } from './notes.js';
 import { modelReplicaRate } from './throughput-learning.js';
 import type { ModelAnalysis, VariantState } from './saturation-analyzer.js';
 import type { SloInputs } from './slo/slo-inputs.js';
+import type { ServiceBoundInputs } from './service-bound.js';
 
 export type ModelAction =
   'scale-up' | 'scale-down' | 'hold' | 'scale-to-zero' | 'scale-from-zero' | 'at-zero' | 'floor' | 'unavailable';
@@ -36,6 +37,8 @@ export interface TargetsInput {
   readonly state?: ModelState;
   /** SLO mode: the objective and workloads (slo/slo-inputs.ts); undefined = saturation mode. */
   readonly slo?: SloInputs | undefined;
+  /** What step 4's service-model bound reads (service-bound.ts); undefined: no such bound. */
+  readonly serviceBound?: ServiceBoundInputs | undefined;
 }
 
 /** What the previous decision saw of the model, for rates over the gap since. */
@@ -68,6 +71,8 @@ export interface ModelContext extends Pick<
   readonly learnedRate: number | undefined;
   /** SLO mode's inputs; undefined in saturation mode. */
   readonly slo: SloInputs | undefined;
+  /** Step 4's service-model bound's inputs when the token-capacity feature is on; else undefined. */
+  readonly serviceBound: ServiceBoundInputs | undefined;
   /** Epoch ms of this decision; undefined when the caller gave none (then no pending replica has an age). */
   readonly now: number | undefined;
 }
@@ -158,6 +163,7 @@ export function buildModelContext(input: TargetsInput): ModelContext {
     state,
     learnedRate: features.tokenCapacity ? modelReplicaRate(state.throughput, keys) : undefined,
     slo: input.slo,
+    serviceBound: features.tokenCapacity ? input.serviceBound : undefined,
     now: input.now,
   };
 }

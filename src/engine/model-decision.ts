@@ -26,6 +26,7 @@ import type { ServiceModelView, SloTarget } from '../domain/slo.js';
 import { sloInputsOf, type SloInputs } from './slo/slo-inputs.js';
 import { checkServiceModels } from './slo/contradiction.js';
 import { maxRateWithin } from './slo/latency-model.js';
+import { serviceBoundInputsOf } from './service-bound.js';
 
 export interface DecisionConfig {
   readonly saturation: SaturationConfig;
@@ -107,7 +108,8 @@ export function decideModel(input: ModelDecisionInput): ModelOutcome {
   const boundary = resolveV2(config.saturation, namespace, modelID).scaleDownBoundary;
   const features = config.features ?? DEFAULT_ENGINE_FEATURES;
   const sloTarget = modelSlo(input);
-  const learned = learnedState(input, analysis, sloTarget !== undefined);
+  // SLO mode sizes by the service model; with token capacity on, step 4 is bounded by it too.
+  const learned = learnedState(input, analysis, sloTarget !== undefined || features.tokenCapacity);
   const { state, slo } = checkedSlo(input, analysis, learned, sloTarget);
   const targets = computeTargets({
     analysis,
@@ -120,6 +122,12 @@ export function decideModel(input: ModelDecisionInput): ModelOutcome {
     features,
     state,
     slo,
+    serviceBound: features.tokenCapacity
+      ? serviceBoundInputsOf(
+          input.variants.map((s) => s.variant.key),
+          input.metrics?.replicas ?? [],
+        )
+      : undefined,
   });
   const usable = analysis.freshness === 'fresh' && analysis.dataQuality === 'complete';
   const modelWaiting = usable ? waitingLoad(analysis) : undefined;

@@ -52,6 +52,7 @@ export type NoteCode =
   | 'no-scale-down-saturated'
   | 'no-scale-down-spare'
   | 'no-scale-down-throughput'
+  | 'no-scale-down-service'
   | 'no-scale-down-at-min'
   // Step 5 (and thresholds that would scale up forever): hold.
   | 'no-scale-down-data'

@@ -8,7 +8,8 @@
  * triggers. When the load rises the decision steps back only as far as needed: jumping back to
  * `current` would refill the HPA's stabilization window with the peak. Removals go one at a time
  * to the most expensive variant above its min. Never while a replica is pending, the data is
- * incomplete or the gateway holds requests; never below the throughput need when it is known.
+ * incomplete or the gateway holds requests; never below the throughput need when it is known, nor
+ * below what the learned service model says today's token mix needs (service-bound.ts).
  */
 import {
   currentReplicas,
@@ -22,6 +23,7 @@ import { reasonNote, traceNote, type DesignStep, type Note, type NoteCode } from
 import { fmt, type ModelAnalysis } from './saturation-analyzer.js';
 import { throughputNeed, waitingLoad } from './sizing.js';
 import { mixedSizing } from './mixed-throughput.js';
+import { serviceCapacity, servedBy } from './service-bound.js';
 
 interface Projection {
   readonly ok: boolean;
@@ -186,8 +188,24 @@ export function scaleDown(ctx: ModelContext): StageResult {
         `throughput needs ${byThroughput.needed} replica(s): ${byThroughput.why}`,
       );
   }
+  // The learned rate is the mix's when it was learned; the service model prices today's mix.
+  const service = serviceCapacity(ctx);
+  let serviceKept = 0;
+  if (service) {
+    const wanted = removal;
+    while (removal > 0 && servedBy(removeReplicas(ctx, removal).desired, service) < service.demand) removal--;
+    if (removal === 0)
+      return refuse(
+        ctx,
+        'no-scale-down-service',
+        `${a.currentTotal - 1} replica(s) would serve less than ${service.text}`,
+      );
+    serviceKept = wanted - removal;
+  }
   const { desired, applied, notes } = removeReplicas(ctx, removal);
   if (applied === 0) return refuse(ctx, 'no-scale-down-at-min', 'every variant at its min');
+  if (service && serviceKept > 0)
+    notes.push(traceNote(4, 'no-scale-down-service', `${serviceKept} replica(s) kept for ${service.text}`));
   const { code, why } = scaleDownNote(a, applied, before, ctx.scaleDownKvMax);
   notes.push(reasonNote(4, code, why), traceNote(4, code, why));
   return stage('scale-down', desired, notes);

@@ -53,11 +53,25 @@ export const DEFAULT_MAX_NUM_SEQS = 256;
 
 type Params = Pick<ServiceModelState, 'alpha' | 'beta' | 'gamma'>;
 
-/** ρ of the header: the share of each step that per-token work adds per unit of step time. */
-function tokenLoad(p: Params, w: Workload, lambda: number): number {
+/** Per-token work of one request over its life (ms): its prompt and output computed, its KV read while it decodes. */
+function requestWorkMs(p: Params, w: Workload): number {
   const P = w.promptTokens;
   const O = w.outputTokens;
-  return (lambda / 1000) * (p.beta * (P + O) + p.gamma * O * (P + O / 2));
+  return p.beta * (P + O) + p.gamma * O * (P + O / 2);
+}
+
+/** ρ of the header: the share of each step that per-token work adds per unit of step time. */
+function tokenLoad(p: Params, w: Workload, lambda: number): number {
+  return (lambda / 1000) * requestWorkMs(p, w);
+}
+
+/**
+ * The arrival rate (req/s) at which one replica stops keeping up (ρ = 1): what it serves flat out
+ * at this workload's token mix, before its batch limit. Infinity when the model has no per-token work.
+ */
+export function flatOutRate(p: Params, w: Workload): number {
+  const work = requestWorkMs(p, w);
+  return work > 0 ? 1000 / work : Infinity;
 }
 
 /** Erlang C: the chance an arrival waits, for c servers at offered load a (stable recursion through Erlang B). */
@@ -107,10 +121,8 @@ const PRECISION = 1e-4;
 export function maxRateWithin(p: Params, w: Workload, targets: LatencyTargets): number {
   if (!within(predictLatency(p, w, 0), targets)) return 0;
   // An upper bound where the replica cannot keep up (ρ = 1), or a large rate when ρ does not grow.
-  const perReq =
-    (p.beta * (w.promptTokens + w.outputTokens) + p.gamma * w.outputTokens * (w.promptTokens + w.outputTokens / 2)) /
-    1000;
-  let hi = perReq > 0 ? 1 / perReq : 1e6;
+  const flat = flatOutRate(p, w);
+  let hi = Number.isFinite(flat) ? flat : 1e6;
   let lo = 0;
   if (within(predictLatency(p, w, hi), targets)) return hi;
   while (hi - lo > PRECISION * Math.max(hi, 1e-9)) {

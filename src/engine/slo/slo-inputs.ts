@@ -57,16 +57,15 @@ export function modelTokens(replicas: readonly ReplicaMetrics[]): { prompt: numb
 /**
  * Each variant's workload: the model's token counts, and a batch limit of vLLM's max_num_seqs or
  * what its KV cache holds at full context (prompt + output), whichever is lower. A variant whose
- * replicas report no KV capacity gets max_num_seqs.
+ * replicas report no KV capacity gets max_num_seqs. Undefined when the model's token counts are not
+ * known this cycle.
  */
-export function sloInputsOf(
-  target: SloTarget,
+export function workloadsOf(
   variantKeys: readonly string[],
   replicas: readonly ReplicaMetrics[],
-): SloInputs {
-  const measured = { ttftP95Ms: highest(replicas, (r) => r.ttftP95Ms), itlMs: highest(replicas, (r) => r.itlMeanMs) };
+): ReadonlyMap<string, Workload> | undefined {
   const tokens = modelTokens(replicas);
-  if (!tokens) return { target, workloads: undefined, measured };
+  if (!tokens) return undefined;
   const capacity = new Map<string, number>();
   for (const r of replicas)
     if (r.variantKey !== undefined && r.kvCapacityTokens !== undefined && r.kvCapacityTokens > 0)
@@ -81,5 +80,15 @@ export function sloInputsOf(
       maxBatch: Math.max(1, Math.min(DEFAULT_MAX_NUM_SEQS, byKv)),
     });
   }
-  return { target, workloads, measured };
+  return workloads;
+}
+
+/** SLO mode's inputs: the objective, each variant's workload (workloadsOf) and what the replicas measured. */
+export function sloInputsOf(
+  target: SloTarget,
+  variantKeys: readonly string[],
+  replicas: readonly ReplicaMetrics[],
+): SloInputs {
+  const measured = { ttftP95Ms: highest(replicas, (r) => r.ttftP95Ms), itlMs: highest(replicas, (r) => r.itlMeanMs) };
+  return { target, workloads: workloadsOf(variantKeys, replicas), measured };
 }

@@ -9,8 +9,10 @@ import {
 import { replicasNeeded } from '../../../src/engine/capacity-targets.js';
 import type { NoteCode } from '../../../src/engine/notes.js';
 import { EMPTY_MODEL_STATE } from '../../../src/engine/model-state.js';
+import type { ServiceModelState } from '../../../src/engine/slo/service-model.js';
 import {
   NOW,
+  confidentServiceModel,
   decide,
   desiredByName,
   metrics,
@@ -51,6 +53,23 @@ const twoPendingSeen = (seenMsAgo: number): Scenario => ({
       [a.key, { current: 3, ready: 1, pendingSince: [NOW - seenMsAgo, NOW - seenMsAgo], samplesS: [45] }],
     ]),
   },
+});
+
+/**
+ * Four replicas of `a` at KV 0.1, each completing 10/s of 2,000 prompt / 400 output tokens, 40/s
+ * arriving; 18/s per replica learned, and `service` as `a`'s service model.
+ */
+const heavierMix = (service: ServiceModelState): Scenario => ({
+  states: [state(a, 4)],
+  metrics: metrics(
+    [0, 1, 2, 3].map((i) => ({
+      ...replica(a, i, 0.1, 0, 60, 10),
+      promptTokensPerRequest: 2000,
+      outputTokensPerRequest: 400,
+    })),
+    { gatewayArrivalRate: 40 },
+  ),
+  state: { ...EMPTY_MODEL_STATE, throughput: new Map([[a.key, 18]]), service: new Map([[a.key, service]]) },
 });
 
 interface Row {
@@ -487,6 +506,32 @@ describe('step 4: safe scale-down by one from the most expensive variant', () =>
       want: { a: 4 },
       code: 'no-scale-down-throughput',
       text: 'throughput needs 4 replica(s): arrivals 19.00/s',
+    },
+    {
+      // Learned at 18/s (a lighter mix), 40/s arriving needs 3 of the 4. Today's mix is 2,000 prompt /
+      // 400 output tokens: the H100's model gives 78 ms of work a request, 12.8/s flat out, 10.9/s at
+      // 0.85: 3 serve 32.7/s. The old code removes one (the next minutes' queues add it back).
+      name: "refused when the service model says fewer replicas cannot take today's mix",
+      scenario: heavierMix(confidentServiceModel({ alpha: 7.29, beta: 0.0325, gamma: 0 }, NOW)),
+      want: { a: 4 },
+      code: 'no-scale-down-service',
+      text: '3 replica(s) would serve less than arrivals 40.00/s at 0.85',
+    },
+    {
+      name: 'a model that is not confident yet does not hold the scale-down the learned rate allows',
+      scenario: heavierMix({
+        ...confidentServiceModel({ alpha: 7.29, beta: 0.0325, gamma: 0 }, NOW),
+        confident: false,
+      }),
+      want: { a: 3 },
+      code: 'scale-down',
+    },
+    {
+      // A model that says one replica serves 6.4/s flat out while each completes 10/s is wrong.
+      name: 'a model its replicas outrun does not hold the scale-down',
+      scenario: heavierMix(confidentServiceModel({ alpha: 7.29, beta: 0.065, gamma: 0 }, NOW)),
+      want: { a: 3 },
+      code: 'scale-down',
     },
     {
       name: 'refused while the gateway holds requests',

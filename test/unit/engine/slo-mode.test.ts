@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { parseSaturationConfig, EMPTY_SATURATION_CONFIG } from '../../../src/config/saturation-config.js';
 import type { ReplicaMetrics } from '../../../src/domain/metrics.js';
+import {
+  DEFAULT_ENGINE_FEATURES,
+  NO_ENGINE_FEATURES,
+  type EngineFeatures,
+} from '../../../src/domain/engine-features.js';
 import { decideModel, type ModelOutcome } from '../../../src/engine/model-decision.js';
 import { trackedModelOf } from '../../../src/engine/engine.js';
 import { EMPTY_MODEL_STATE, type ModelState } from '../../../src/engine/model-state.js';
@@ -61,6 +66,7 @@ function run(
     states?: VariantState[];
     /** What every replica measured beyond its true α/β/γ's latencies. */
     measured?: Partial<ReplicaMetrics>;
+    features?: EngineFeatures;
   } = {},
 ): ModelOutcome {
   const v = variant('h100', { maxReplicas: 20 });
@@ -76,6 +82,7 @@ function run(
       saturation: opts.saturation ?? SLO,
       scaleToZero: { enabled: false, retentionMs: 600_000 },
       maxScaleUpRate: 2,
+      features: opts.features,
     },
     previous: new Map(),
     now: NOW,
@@ -93,15 +100,18 @@ describe('SLO mode in the engine', () => {
     expect(o.decisions[0]?.reasons.some((r) => r.startsWith('SLO mode: sized by saturation: learning'))).toBe(true);
   });
 
-  it('learns the service model from the cycle in SLO mode, and not in saturation mode', () => {
+  it('learns the service model from the cycle in SLO mode, and in saturation mode for step 4 unless token capacity is off', () => {
     const o = run(3, 5);
     const learned = o.state.service.get(`${NS}/h100`);
     expect(learned?.samples).toBe(6); // 3 replicas x (ITL + prefill)
     expect(o.decisions[0]?.serviceModel?.samples).toBe(6);
+    // Saturation mode learns it too (step 4's bound, service-bound.ts), but shows no SLO plan.
     const sat = run(3, 5, { saturation: EMPTY_SATURATION_CONFIG });
-    expect(sat.state.service.size).toBe(0);
+    expect(sat.state.service.get(`${NS}/h100`)?.samples).toBe(6);
     expect(sat.decisions[0]?.serviceModel).toBeUndefined();
     expect(codes(sat)).not.toContain('slo-fallback');
+    const off = run(3, 5, { saturation: EMPTY_SATURATION_CONFIG, features: NO_ENGINE_FEATURES });
+    expect(off.state.service.size).toBe(0);
   });
 
   it('sizes by the learned model once confident: up to what keeps the targets at the arrivals', () => {
@@ -171,16 +181,19 @@ describe('SLO mode in the engine', () => {
 });
 
 describe('what the collector is asked for', () => {
-  const config = (saturation: typeof SLO) => ({
+  const config = (saturation: typeof SLO, features: EngineFeatures = NO_ENGINE_FEATURES) => ({
     saturation,
     scaleToZero: { enabled: false, retentionMs: 600_000 },
     maxScaleUpRate: 2,
+    features,
   });
 
-  it('latency signals for a model in SLO mode (config or trigger metadata), none in saturation mode', () => {
+  it('latency signals for a model in SLO mode (config or trigger metadata) or with token capacity on, none else', () => {
     expect(trackedModelOf([variant('a')], config(SLO)).latency).toBe(true);
     expect(trackedModelOf([variant('a')], config(EMPTY_SATURATION_CONFIG)).latency).toBe(false);
     const fromMetadata = variant('b', { slo: { sloMode: true, targetTTFT: 1500, targetITL: 40 } });
     expect(trackedModelOf([variant('a'), fromMetadata], config(EMPTY_SATURATION_CONFIG)).latency).toBe(true);
+    // Step 4's service-model bound learns from them in saturation mode (the default features).
+    expect(trackedModelOf([variant('a')], config(EMPTY_SATURATION_CONFIG, DEFAULT_ENGINE_FEATURES)).latency).toBe(true);
   });
 });
