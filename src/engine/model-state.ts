@@ -148,7 +148,10 @@ export function learnService(
   for (const r of replicas) {
     if (r.variantKey === undefined) continue;
     const obs = observationsOf(r, prev.get(r.variantKey)?.reopenedAt !== undefined ? 'itl' : 'none');
-    if (obs.length > 0) byVariant.set(r.variantKey, [...(byVariant.get(r.variantKey) ?? []), ...obs]);
+    if (obs.length === 0) continue;
+    const all = byVariant.get(r.variantKey);
+    if (all) all.push(...obs);
+    else byVariant.set(r.variantKey, obs);
   }
   for (const [key, obs] of byVariant) {
     const before = prev.get(key);
