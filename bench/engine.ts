@@ -108,9 +108,15 @@ function buildFleet(): { variants: Variant[]; phases: Map<string, ModelMetrics>[
             variantKey: v.key,
             kvCacheUsage: hot ? 0.7 + random() * 0.25 : random() * 0.2,
             queueLength: hot ? Math.floor(random() * 8) : 0,
-            running: Math.floor(random() * 20),
-            requestRate: random() * 5,
+            running: 1 + Math.floor(random() * 20),
+            requestRate: 0.1 + random() * 5,
             serviceSeconds: 1 + random() * 3,
+            // What the collector fetches by default (token capacity on): the service model learns from them.
+            promptTokensPerRequest: 500 + random() * 1500,
+            outputTokensPerRequest: 100 + random() * 400,
+            itlMeanMs: 10 + random() * 20,
+            ttftMeanMs: 80 + random() * 200,
+            queueTimeMeanMs: random() * 20,
           });
         }
       }
