@@ -34,6 +34,8 @@ const PER_MODEL_CONCURRENCY = 8;
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
 
+const median = (xs: readonly number[]): number =>
+  [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
 const ns = (i: number): string => `ns-${i % NAMESPACES}`;
 const modelName = (i: number): string => `org/model-${i}.v1`;
 const tracked = (i: number): TrackedModel => ({
@@ -110,23 +112,28 @@ async function main(): Promise<void> {
       `Prometheus to hold the bench data\n${prom.logTail}`,
     );
 
-    const rows: string[] = [];
-    let ratio1000 = 0;
-    for (const n of SCALES) {
-      const models = all.slice(0, n);
+    /** CYCLES fetches of `models` by a fresh batched collector: the queries Prometheus counted and each fetch's ms. */
+    const batchedCycles = async (models: readonly TrackedModel[]) => {
       const collector = new PrometheusCollector({
         client,
         cache: new MemoryCache({ ttlMs: 30_000, max: 10_000 }),
         logger: silentLogger(),
       });
-      let before = await prom.httpRequests('/api/v1/query');
-      const batchedMs: number[] = [];
+      const before = await prom.httpRequests('/api/v1/query');
+      const ms: number[] = [];
       for (let c = 0; c < CYCLES; c++) {
         const t0 = performance.now();
         await collector.fetch(models);
-        batchedMs.push(performance.now() - t0);
+        ms.push(performance.now() - t0);
       }
-      const batched = (await prom.httpRequests('/api/v1/query')) - before;
+      return { collector, queries: (await prom.httpRequests('/api/v1/query')) - before, ms };
+    };
+
+    const rows: string[] = [];
+    let ratio1000 = 0;
+    for (const n of SCALES) {
+      const models = all.slice(0, n);
+      const { collector, queries: batched, ms: batchedMs } = await batchedCycles(models);
       const pods = models.reduce(
         (s, m) => s + (collector.getModelMetrics(m.namespace, m.modelID)?.replicas.length ?? 0),
         0,
@@ -134,7 +141,7 @@ async function main(): Promise<void> {
       if (pods !== n * PODS)
         throw new Error(`batched collector saw ${pods} pods for ${n} models, expected ${n * PODS}`);
 
-      before = await prom.httpRequests('/api/v1/query');
+      const before = await prom.httpRequests('/api/v1/query');
       const perModelMs: number[] = [];
       for (let c = 0; c < CYCLES; c++) {
         const t0 = performance.now();
@@ -146,7 +153,6 @@ async function main(): Promise<void> {
         perModelMs.push(performance.now() - t0);
       }
       const perModel = (await prom.httpRequests('/api/v1/query')) - before;
-      const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
       const ratio = perModel / batched;
       if (n === 1000) ratio1000 = ratio;
       rows.push(
@@ -156,21 +162,9 @@ async function main(): Promise<void> {
     }
 
     // What the latency signals cost: the same 1,000 models tracked without them (token capacity off).
-    const withoutLatency = all.map((m) => ({ ...m, latency: false }));
-    const plain = new PrometheusCollector({
-      client,
-      cache: new MemoryCache({ ttlMs: 30_000, max: 10_000 }),
-      logger: silentLogger(),
-    });
-    const plainBefore = await prom.httpRequests('/api/v1/query');
-    const plainMs: number[] = [];
-    for (let c = 0; c < CYCLES; c++) {
-      const t0 = performance.now();
-      await plain.fetch(withoutLatency);
-      plainMs.push(performance.now() - t0);
-    }
-    const plainQueries = ((await prom.httpRequests('/api/v1/query')) - plainBefore) / CYCLES;
-    const plainMedian = [...plainMs].sort((a, b) => a - b)[Math.floor(CYCLES / 2)] ?? Number.NaN;
+    const withoutLatency = await batchedCycles(all.map((m) => ({ ...m, latency: false })));
+    const plainQueries = withoutLatency.queries / CYCLES;
+    const plainMedian = median(withoutLatency.ms);
     console.error(`1,000 models without latency signals: ${plainQueries} queries, ${plainMedian.toFixed(0)} ms`);
 
     // Retained memory of a collector + cache holding 1,000 models × 10 pods.
