@@ -62,7 +62,10 @@ export interface ServiceCapacity {
   readonly rates: ReadonlyMap<string, number>;
   /** The model's arrivals (req/s). */
   readonly demand: number;
-  /** "arrivals 41.70/s at 0.85 of flat out, 1260 prompt / 240 output tokens (a 13.80/s per replica)". */
+  /**
+   * "arrivals 41.70/s at 0.85 of what the learned service model says a replica serves flat out at 1260
+   * prompt / 240 output tokens (ns/h100 13.80/s per replica)".
+   */
   readonly text: string;
 }
 
@@ -75,7 +78,6 @@ export function serviceCapacity(ctx: ModelContext): ServiceCapacity | undefined 
   if (!m) return undefined;
   const rates = new Map<string, number>();
   const parts: string[] = [];
-  let mix = '';
   for (const s of ctx.states) {
     if (s.current === 0) continue;
     const key = s.variant.key;
@@ -87,9 +89,11 @@ export function serviceCapacity(ctx: ModelContext): ServiceCapacity | undefined 
     const rate = COMPUTE_TARGET * flat;
     rates.set(key, rate);
     parts.push(`${key} ${fmt(rate)}/s per replica`);
-    mix = `${Math.round(w.promptTokens)} prompt / ${Math.round(w.outputTokens)} output tokens`;
   }
-  if (rates.size === 0) return undefined;
+  // Every variant's workload carries the model's token mix (workloadsOf): any one says it.
+  const w = workloads.values().next().value;
+  if (rates.size === 0 || !w) return undefined;
+  const mix = `${Math.round(w.promptTokens)} prompt / ${Math.round(w.outputTokens)} output tokens`;
   const text = `arrivals ${fmt(m.arrivals)}/s at ${COMPUTE_TARGET} of what the learned service model says a replica serves flat out at ${mix} (${parts.join(', ')})`;
   return { rates, demand: m.arrivals, text };
 }

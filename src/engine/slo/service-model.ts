@@ -228,9 +228,19 @@ export function isConfident(s: ServiceModelState): boolean {
   );
 }
 
+/** Finite and not negative (NaN fails both comparisons); no closure, it runs per observation. */
+function finiteNonNegative(v: number): boolean {
+  return v >= 0 && v < Infinity;
+}
+
 function valid(o: Observation): boolean {
-  const [a, b, c] = o.h;
-  return Number.isFinite(o.y) && o.y > 0 && a >= 0 && b >= 0 && c >= 0 && a < Infinity && b < Infinity && c < Infinity;
+  return (
+    o.y > 0 &&
+    finiteNonNegative(o.y) &&
+    finiteNonNegative(o.h[0]) &&
+    finiteNonNegative(o.h[1]) &&
+    finiteNonNegative(o.h[2])
+  );
 }
 
 /** The state after taking in `observations` (in order); `prev` itself when none is usable. */
