@@ -8,8 +8,9 @@
  * triggers. When the load rises the decision steps back only as far as needed: jumping back to
  * `current` would refill the HPA's stabilization window with the peak. Removals go one at a time
  * to the most expensive variant above its min. Never while a replica is pending, the data is
- * incomplete or the gateway holds requests; never below the throughput need when it is known, nor
- * below what the learned service model says today's token mix needs (service-bound.ts).
+ * incomplete or the gateway holds requests; never below the throughput need when it is known (at
+ * SCALE_DOWN_UTILIZATION of the rate), nor below what the learned service model says today's token
+ * mix needs (service-bound.ts).
  */
 import {
   currentReplicas,
@@ -24,6 +25,15 @@ import { fmt, type ModelAnalysis } from './saturation-analyzer.js';
 import { throughputNeed, waitingLoad } from './sizing.js';
 import { mixedSizing } from './mixed-throughput.js';
 import { serviceCapacity, servedBy } from './service-bound.js';
+
+/**
+ * A scale-down leaves each replica at most this share of its learned rate (what it completes at
+ * its KV target), while step 3 adds replicas only once the arrivals exceed all of it: the band
+ * between them lets the load rise by more than 10 % (the HPA's default tolerance, and the rise
+ * issue 20's flap rule allows) before the next cycles must add the replica back. Sized at the full
+ * rate, the next minutes' noise undoes the scale-down.
+ */
+export const SCALE_DOWN_UTILIZATION = 0.9;
 
 interface Projection {
   readonly ok: boolean;
@@ -178,6 +188,7 @@ export function scaleDown(ctx: ModelContext): StageResult {
   const byThroughput = throughputNeed(a, waitingLoad(a), ctx.previousLoad, {
     learnedRate: ctx.learnedRate,
     mixed: mixedSizing(ctx),
+    utilization: SCALE_DOWN_UTILIZATION,
   });
   if (byThroughput && a.currentTotal - removal < byThroughput.needed) {
     removal = Math.max(0, a.currentTotal - byThroughput.needed);

@@ -99,6 +99,11 @@ export interface ThroughputOptions {
   /** Arrivals scaled by this (the look-ahead's forecast over arrivals now); default 1. */
   readonly factor?: number;
   /**
+   * The share of each replica's rate the replicas asked for may run at (step 4's SCALE_DOWN_UTILIZATION);
+   * default 1, flat out at the KV target, as step 3 sizes.
+   */
+  readonly utilization?: number;
+  /**
    * Seconds a new replica takes to serve (learned, else the setting): while replicas start, a
    * gateway backlog keeps growing by what the ready ones cannot take (BacklogAhead).
    */
@@ -189,8 +194,8 @@ function backlogAhead(
  * Step 3 from throughput, when the model reports it: arrivals (measuredArrivals) over what one
  * replica serves at the KV target (perReplicaRate, or each variant's own: `mixed`); the gateway's
  * backlog, as the replicas asked for now will find it (backlogAhead), is served within
- * BACKLOG_DRAIN_S on top of the arrivals. Undefined when arrivals are not measured or no rate is
- * known (nothing runs flat out and none was learned).
+ * BACKLOG_DRAIN_S on top of the arrivals, with each replica at `utilization` of its rate. Undefined
+ * when arrivals are not measured or no rate is known (nothing runs flat out and none was learned).
  */
 export function throughputNeed(
   a: ModelAnalysis,
@@ -207,8 +212,9 @@ export function throughputNeed(
   // would only serve new arrivals, which `arrivals` already sizes.
   const backlog = backlogAhead(a, m.arrivals, sizing.capacity, opts.startupS);
   const drain = backlog.requests / BACKLOG_DRAIN_S;
-  const needed = sizing.replicasFor(arrivals + drain);
-  const rateText = sizing.text;
+  const utilization = opts.utilization ?? 1;
+  const needed = sizing.replicasFor((arrivals + drain) / utilization);
+  const rateText = utilization < 1 ? `${fmt(utilization)} of ${sizing.text}` : sizing.text;
   const over = `over a ${fmt(opts.startupS ?? 0)}s start-up`;
   const ahead =
     backlog.change > 0

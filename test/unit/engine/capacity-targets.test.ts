@@ -72,6 +72,13 @@ const heavierMix = (service: ServiceModelState): Scenario => ({
   state: { ...EMPTY_MODEL_STATE, throughput: new Map([[a.key, 18]]), service: new Map([[a.key, service]]) },
 });
 
+/** Four idle-looking replicas of `a` (KV 0.1) sharing `arriving` req/s, 10/s per replica learned. */
+const learnedAt10 = (arriving: number): Scenario => ({
+  states: [state(a, 4)],
+  metrics: metrics(replicas(a, 4, 0.1, 0, 20, arriving / 4), { gatewayArrivalRate: arriving }),
+  state: { ...EMPTY_MODEL_STATE, throughput: new Map([[a.key, 10]]) },
+});
+
 interface Row {
   readonly name: string;
   readonly scenario: Scenario;
@@ -506,6 +513,22 @@ describe('step 4: safe scale-down by one from the most expensive variant', () =>
       want: { a: 4 },
       code: 'no-scale-down-throughput',
       text: 'throughput needs 4 replica(s): arrivals 19.00/s',
+    },
+    {
+      // Learned at 10/s, 28/s arriving: three replicas serve it at 93 % of their rate, above
+      // SCALE_DOWN_UTILIZATION (0.9): a rise of 8 % would need the fourth back. The old code removed it.
+      name: 'refused when the replicas left would run above SCALE_DOWN_UTILIZATION of the learned rate',
+      scenario: learnedAt10(28),
+      want: { a: 4 },
+      code: 'no-scale-down-throughput',
+      text: 'throughput needs 4 replica(s): arrivals 28.00/s at the gateway + gateway backlog 0.00 over 60s at 0.90 of 10.00/s per replica (learned)',
+    },
+    {
+      // 26/s on three: 87 % of their rate.
+      name: 'a scale-down that leaves the replicas within SCALE_DOWN_UTILIZATION of the learned rate',
+      scenario: learnedAt10(26),
+      want: { a: 3 },
+      code: 'scale-down',
     },
     {
       // Learned at 18/s (a lighter mix), 40/s arriving needs 3 of the 4. Today's mix is 2,000 prompt /
