@@ -27,11 +27,11 @@ import { mixedSizing } from './mixed-throughput.js';
 import { serviceCapacity, servedBy } from './service-bound.js';
 
 /**
- * A scale-down leaves each replica at most this share of its learned rate (what it completes at
- * its KV target), while step 3 adds replicas only once the arrivals exceed all of it: the band
- * between them lets the load rise by more than 10 % (the HPA's default tolerance, and the rise
- * issue 20's flap rule allows) before the next cycles must add the replica back. Sized at the full
- * rate, the next minutes' noise undoes the scale-down.
+ * A scale-down leaves each replica at most this share of its rate (what it completes at its KV
+ * target, learned or measured: sizing.ts), while step 3 adds replicas only once the arrivals exceed
+ * all of it: the band between them lets the load rise by more than 10 % (the HPA's default
+ * tolerance, and the rise issue 20's flap rule allows) before the next cycles must add the replica
+ * back. Sized at the full rate, the next minutes' noise undoes the scale-down.
  */
 export const SCALE_DOWN_UTILIZATION = 0.9;
 
