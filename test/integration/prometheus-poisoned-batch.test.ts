@@ -52,7 +52,11 @@ describe('a batch Prometheus refuses degrades per model', () => {
     });
     fleet.step(10_000);
     await fleet.start();
-    prom = await PrometheusProcess.start({ jobs: [{ job: 'vllm', url: fleet.metricsUrl() }], scrapeIntervalMs: 1000 });
+    // The fleet's metrics never change here (not realtime); its /metrics runs in this process, which
+    // blocks while it builds and sends the 11 MB refused queries. A scrape that times out marks every
+    // series stale, and a fresh collector then reads a good model as having no replicas: the likely
+    // cause of a fresh-clone CI run on a loaded machine seeing llama come back with none at 1 s.
+    prom = await PrometheusProcess.start({ jobs: [{ job: 'vllm', url: fleet.metricsUrl() }], scrapeIntervalMs: 5000 });
     client = new PrometheusClient({
       baseUrl: prom.url,
       // Generous: the split batch sends one query per signal and model, and a timeout on a loaded
