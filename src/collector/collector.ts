@@ -14,9 +14,8 @@ export interface TrackedModel {
   readonly retentionMs: number;
   /**
    * Fetch the latency signals (TTFT, ITL, queue time, output tokens) the service model learns from
-   * (SLO mode; step 4's bound with token capacity on); absent
-   * or false: a model whose decisions never read them (saturation mode with token capacity off)
-   * costs Prometheus nothing.
+   * (SLO mode; step 4's bound with token capacity on); absent or false: a model whose decisions
+   * never read them (saturation mode with token capacity off) costs Prometheus nothing.
    */
   readonly latency?: boolean | undefined;
 }

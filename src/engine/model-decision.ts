@@ -126,6 +126,8 @@ export function decideModel(input: ModelDecisionInput): ModelOutcome {
       ? serviceBoundInputsOf(
           input.variants.map((s) => s.variant.key),
           input.metrics?.replicas ?? [],
+          // SLO mode computed them from the same replicas (undefined: computed here).
+          slo?.workloads,
         )
       : undefined,
   });

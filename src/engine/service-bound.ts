@@ -11,8 +11,9 @@
  * service model carries the mix: its per-token costs times this minute's prompt and output tokens.
  *
  * Contract:
- *  - `serviceBoundInputsOf(variantKeys, replicas)`: each variant's workload (slo-inputs.ts
- *    `workloadsOf`) and the highest completion rate any of its replicas reported this cycle.
+ *  - `serviceBoundInputsOf(variantKeys, replicas, workloads?)`: each variant's workload (slo-inputs.ts
+ *    `workloadsOf`, or SLO mode's, already computed from the same replicas) and the highest
+ *    completion rate any of its replicas reported this cycle.
  *  - `serviceCapacity(ctx)`: undefined (no bound) when the inputs are absent (token capacity off),
  *    the model's arrivals are not measured, its token mix is unknown this cycle, a variant with
  *    replicas has no confident model, or one of its replicas completes more per second than its
@@ -47,6 +48,7 @@ export interface ServiceBoundInputs {
 export function serviceBoundInputsOf(
   variantKeys: readonly string[],
   replicas: readonly ReplicaMetrics[],
+  workloads: ReadonlyMap<string, Workload> | undefined = workloadsOf(variantKeys, replicas),
 ): ServiceBoundInputs {
   const servedRates = new Map<string, number>();
   for (const r of replicas) {
@@ -54,7 +56,7 @@ export function serviceBoundInputsOf(
     if (r.variantKey === undefined || rate === undefined || !(rate >= 0)) continue;
     servedRates.set(r.variantKey, Math.max(servedRates.get(r.variantKey) ?? 0, rate));
   }
-  return { workloads: workloadsOf(variantKeys, replicas), servedRates };
+  return { workloads, servedRates };
 }
 
 export interface ServiceCapacity {
